@@ -1,0 +1,1 @@
+//! scimd-admin (being written).

@@ -1,0 +1,1 @@
+//! scimd-store (being written).

@@ -1,0 +1,1 @@
+//! scimd-tokens (being written).
