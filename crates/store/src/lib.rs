@@ -1,1 +1,26 @@
-//! scimd-store (being written).
+//! The shared persistence crate: one diesel API over SQLite and PostgreSQL.
+//!
+//! - `store`: the pool and the `read` / `write` units of work (one transaction per write);
+//! - `connection`: the `DbConnection` over both backends and the URL that picks one;
+//! - `schema` and `migrations`: the tables, defined once, with a migrations folder per backend;
+//! - `models`: a file per table, row types and queries side by side;
+//! - `ids`, `user_name`, `clock`: the small types everything else uses.
+
+pub mod clock;
+pub mod connection;
+pub mod error;
+pub mod ids;
+pub mod migrations;
+pub mod models;
+pub mod schema;
+pub mod store;
+pub mod user_name;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use connection::{Backend, DatabaseUrl, DbConnection};
+pub use error::StoreError;
+pub use ids::{GroupId, MemberId, OrgId, SessionId, TokenId};
+pub use store::{Store, StoreOptions};

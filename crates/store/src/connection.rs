@@ -1,0 +1,177 @@
+//! One connection type over both backends (`diesel::MultiConnection`), the backend chosen by the URL scheme,
+//! and the per-connection settings SQLite needs.
+
+use crate::error::StoreError;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::CustomizeConnection;
+use std::path::PathBuf;
+
+/// A connection to either backend. Queries are written once against this type.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(diesel::SqliteConnection),
+    Postgres(diesel::PgConnection),
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file: `sqlite://path`, `sqlite:path`, or a bare path.
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL: `postgres://...` or `postgresql://...`, passed to libpq unchanged.
+    Postgres(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, StoreError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(StoreError::InvalidUrl("it is empty".into()));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(raw.to_owned()));
+        }
+        let path = if let Some(rest) = raw.strip_prefix("sqlite://") {
+            rest
+        } else if let Some(rest) = raw.strip_prefix("sqlite:") {
+            rest
+        } else if let Some((scheme, _)) = raw.split_once("://") {
+            return Err(StoreError::InvalidUrl(format!(
+                "the scheme `{scheme}://` is not supported; use postgres://..., sqlite://PATH or a file path"
+            )));
+        } else {
+            raw
+        };
+        if path.is_empty() || path == ":memory:" {
+            return Err(StoreError::InvalidUrl(
+                "a SQLite database needs a file path (WAL mode does not work in memory)".into(),
+            ));
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// What diesel's `establish` takes.
+    pub(crate) fn connection_string(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        }
+    }
+
+    /// The URL with any password replaced, for logs and error messages.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// Opens one connection directly, so that a wrong URL fails at once with the driver's own message instead of
+/// after the pool's connection timeout.
+pub(crate) fn establish(url: &DatabaseUrl) -> Result<DbConnection, StoreError> {
+    let target = url.connection_string();
+    let conn = match url {
+        DatabaseUrl::Sqlite(_) => diesel::SqliteConnection::establish(&target).map(DbConnection::Sqlite),
+        DatabaseUrl::Postgres(_) => diesel::PgConnection::establish(&target).map(DbConnection::Postgres),
+    };
+    conn.map_err(|e| StoreError::Connect(format!("{}: {e}", url.redacted())))
+}
+
+/// Settings applied to every SQLite connection the pool hands out. `busy_timeout` comes first so that the
+/// statements after it already wait instead of failing while another process holds the write lock;
+/// `synchronous=FULL` because an acknowledged deprovisioning must survive a power cut.
+pub(crate) const SQLITE_CONNECTION_PRAGMAS: &str =
+    "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnectionSettings;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettings {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        apply_settings(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+pub(crate) fn apply_settings(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => c.batch_execute(SQLITE_CONNECTION_PRAGMAS),
+        DbConnection::Postgres(c) => c.batch_execute("SET TIME ZONE 'UTC'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("./scimd.db").unwrap(),
+            DatabaseUrl::Sqlite("./scimd.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DatabaseUrl::Sqlite("/tmp/x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:x.db").unwrap(),
+            DatabaseUrl::Sqlite("x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+    }
+
+    #[test]
+    fn bad_urls_say_what_is_wrong() {
+        let err = DatabaseUrl::parse("mysql://root@localhost/x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mysql://"), "{err}");
+        assert!(DatabaseUrl::parse("").is_err());
+        assert!(DatabaseUrl::parse(":memory:").is_err());
+    }
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        let url = DatabaseUrl::parse("postgres://scimd:hunter2@db:5432/scimd").unwrap();
+        assert_eq!(url.redacted(), "postgres://scimd:***@db:5432/scimd");
+    }
+}

@@ -1,0 +1,59 @@
+//! `StoreError`: every way a unit of work can fail, with the unique-violation case split out as `Conflict`
+//! so that callers answer 409 without ever checking before inserting.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write (for example a second member with the same userName).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The row the caller named does not exist (in the caller's org).
+    #[error("not found")]
+    NotFound,
+    /// A referenced row does not exist (for example a group member from another org).
+    #[error("reference to a missing row: {0}")]
+    MissingReference(String),
+    /// The write was refused by a rule of the store (for example an append-only table).
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("database URL is not valid: {0}")]
+    InvalidUrl(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("database error: {0}")]
+    Database(DieselError),
+    #[error("connection pool error: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("stored document is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the blocking task failed: {0}")]
+    Blocking(String),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(err: DieselError) -> Self {
+        match err {
+            DieselError::NotFound => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StoreError::Conflict(info.constraint_name().unwrap_or(info.message()).to_owned())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                StoreError::MissingReference(info.constraint_name().unwrap_or(info.message()).to_owned())
+            }
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+impl StoreError {
+    /// True for failures that say nothing about the request: the database is down or overloaded.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Pool(_) | StoreError::Connect(_) | StoreError::Blocking(_)
+        )
+    }
+}

@@ -1,0 +1,65 @@
+//! `admin_sessions`: the server-side rows that admin session JWTs name. Revoking the row ends the session on
+//! the next request, on every process.
+
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::ids::{MemberId, OrgId, SessionId};
+use crate::schema::admin_sessions;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = admin_sessions)]
+pub struct AdminSessionRow {
+    pub id: String,
+    pub org_id: String,
+    pub member_id: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &AdminSessionRow) -> Result<(), StoreError> {
+    diesel::insert_into(admin_sessions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &SessionId) -> Result<Option<AdminSessionRow>, StoreError> {
+    Ok(admin_sessions::table
+        .find(id.as_str())
+        .select(AdminSessionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Revokes one session (logout). Returns whether a live session was revoked.
+pub fn revoke(conn: &mut DbConnection, id: &SessionId, at: NaiveDateTime) -> Result<bool, StoreError> {
+    Ok(diesel::update(
+        admin_sessions::table
+            .filter(admin_sessions::id.eq(id.as_str()))
+            .filter(admin_sessions::revoked_at.is_null()),
+    )
+    .set(admin_sessions::revoked_at.eq(at))
+    .execute(conn)?
+        > 0)
+}
+
+/// Revokes every live session of a member (deprovisioning). Returns how many were revoked.
+pub fn revoke_all_for_member(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    member: &MemberId,
+    at: NaiveDateTime,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        admin_sessions::table
+            .filter(admin_sessions::org_id.eq(org.as_str()))
+            .filter(admin_sessions::member_id.eq(member.as_str()))
+            .filter(admin_sessions::revoked_at.is_null()),
+    )
+    .set(admin_sessions::revoked_at.eq(at))
+    .execute(conn)?)
+}

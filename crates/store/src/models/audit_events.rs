@@ -1,0 +1,87 @@
+//! `audit_events`: the org's audit trail. Append-only: this file offers insert and reads, nothing else, and
+//! database triggers refuse UPDATE and DELETE on both backends.
+
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::ids::OrgId;
+use crate::schema::audit_events;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub id: String,
+    pub org_id: String,
+    pub occurred_at: NaiveDateTime,
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    pub details: String,
+}
+
+/// An event to record. `details` is a compact JSON object of what changed, never a secret.
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent<'a> {
+    pub org_id: &'a OrgId,
+    pub occurred_at: NaiveDateTime,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: Option<&'a str>,
+    pub details: serde_json::Value,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_events)]
+struct AuditEventInsert<'a> {
+    id: String,
+    org_id: &'a str,
+    occurred_at: NaiveDateTime,
+    actor: &'a str,
+    action: &'a str,
+    target: Option<&'a str>,
+    details: String,
+}
+
+/// Appends an event; call it inside the transaction of the change it records.
+pub fn append(conn: &mut DbConnection, event: &NewAuditEvent<'_>) -> Result<(), StoreError> {
+    let row = AuditEventInsert {
+        id: uuid::Uuid::new_v4().to_string(),
+        org_id: event.org_id.as_str(),
+        occurred_at: event.occurred_at,
+        actor: event.actor,
+        action: event.action,
+        target: event.target,
+        details: serde_json::to_string(&event.details)?,
+    };
+    diesel::insert_into(audit_events::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A page of the org's events, newest first, optionally of one action and strictly older than `before_seq`
+/// (the cursor).
+pub fn list(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    action: Option<&str>,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let mut query = audit_events::table
+        .filter(audit_events::org_id.eq(org.as_str()))
+        .select(AuditEvent::as_select())
+        .order(audit_events::seq.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(action) = action {
+        query = query.filter(audit_events::action.eq(action.to_owned()));
+    }
+    if let Some(before) = before_seq {
+        query = query.filter(audit_events::seq.lt(before));
+    }
+    Ok(query.load(conn)?)
+}

@@ -1,0 +1,144 @@
+//! `members`: an org's users, SCIM-provisioned or not.
+//!
+//! Uniqueness of `userName` per org is the unique index on `(org_id, user_name_norm)` among rows SCIM has not
+//! deleted; an insert that violates it comes back as `StoreError::Conflict`.
+
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::ids::{MemberId, OrgId};
+use crate::schema::members;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+/// What a member may do in the admin pages. Owners and admins may edit; members only look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    /// Unknown values read as the least privileged role.
+    pub fn parse(raw: &str) -> Role {
+        match raw {
+            "owner" => Role::Owner,
+            "admin" => Role::Admin,
+            _ => Role::Member,
+        }
+    }
+
+    pub fn can_edit_settings(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = members)]
+pub struct Member {
+    pub seq: i64,
+    pub id: String,
+    pub org_id: String,
+    pub user_name: String,
+    pub user_name_norm: String,
+    pub external_id: Option<String>,
+    pub role: String,
+    pub active: bool,
+    pub scim_managed: bool,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub email: Option<String>,
+    pub document: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+impl Member {
+    pub fn member_id(&self) -> MemberId {
+        MemberId::new(self.id.clone())
+    }
+
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role)
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = members)]
+pub struct NewMember<'a> {
+    pub id: &'a str,
+    pub org_id: &'a str,
+    pub user_name: &'a str,
+    pub user_name_norm: String,
+    pub external_id: Option<&'a str>,
+    pub role: &'a str,
+    pub active: bool,
+    pub scim_managed: bool,
+    pub display_name: Option<&'a str>,
+    pub given_name: Option<&'a str>,
+    pub family_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub document: &'a str,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Inserts a member; a userName already taken in the org (in any case or width) is `StoreError::Conflict`.
+pub fn insert(conn: &mut DbConnection, new: &NewMember<'_>) -> Result<Member, StoreError> {
+    // In a savepoint, so that on PostgreSQL a conflict leaves the caller's transaction usable (to look up the
+    // existing row, for example).
+    conn.transaction(|conn| diesel::insert_into(members::table).values(new).execute(conn))?;
+    get(conn, &OrgId::new(new.org_id), &MemberId::new(new.id))
+}
+
+/// A member of the org that SCIM has not deleted.
+pub fn get(conn: &mut DbConnection, org: &OrgId, id: &MemberId) -> Result<Member, StoreError> {
+    find(conn, org, id)?.ok_or(StoreError::NotFound)
+}
+
+pub fn find(conn: &mut DbConnection, org: &OrgId, id: &MemberId) -> Result<Option<Member>, StoreError> {
+    Ok(members::table
+        .filter(members::org_id.eq(org.as_str()))
+        .filter(members::id.eq(id.as_str()))
+        .filter(members::deleted_at.is_null())
+        .select(Member::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The live member of the org whose userName normalises to the same key as `user_name`.
+pub fn find_by_user_name(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    user_name: &str,
+) -> Result<Option<Member>, StoreError> {
+    Ok(members::table
+        .filter(members::org_id.eq(org.as_str()))
+        .filter(members::user_name_norm.eq(crate::user_name::normalize(user_name)))
+        .filter(members::deleted_at.is_null())
+        .select(Member::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn count_live(conn: &mut DbConnection, org: &OrgId) -> Result<i64, StoreError> {
+    Ok(members::table
+        .filter(members::org_id.eq(org.as_str()))
+        .filter(members::deleted_at.is_null())
+        .count()
+        .get_result(conn)?)
+}

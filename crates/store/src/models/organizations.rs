@@ -1,0 +1,64 @@
+//! `organizations`: the tenants.
+
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::ids::OrgId;
+use crate::schema::organizations;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, serde::Serialize)]
+#[diesel(table_name = organizations)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl Organization {
+    pub fn org_id(&self) -> OrgId {
+        OrgId::new(self.id.clone())
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = organizations)]
+pub struct NewOrganization<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewOrganization<'_>) -> Result<Organization, StoreError> {
+    diesel::insert_into(organizations::table)
+        .values(new)
+        .execute(conn)?;
+    get(conn, &OrgId::new(new.id))
+}
+
+pub fn get(conn: &mut DbConnection, org: &OrgId) -> Result<Organization, StoreError> {
+    Ok(organizations::table
+        .find(org.as_str())
+        .select(Organization::as_select())
+        .first(conn)?)
+}
+
+pub fn find(conn: &mut DbConnection, org: &OrgId) -> Result<Option<Organization>, StoreError> {
+    Ok(organizations::table
+        .find(org.as_str())
+        .select(Organization::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every org, oldest first (operators' `scimd org list`).
+pub fn list(conn: &mut DbConnection) -> Result<Vec<Organization>, StoreError> {
+    Ok(organizations::table
+        .order((organizations::created_at.asc(), organizations::id.asc()))
+        .select(Organization::as_select())
+        .load(conn)?)
+}
+
+pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(organizations::table.count().get_result(conn)?)
+}

@@ -1,0 +1,139 @@
+//! The diesel table definitions, written by hand for both backends (diesel's `MultiConnection` needs one
+//! schema). `tests/it/schema.rs` proves that every table here loads from the migrations of both backends.
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_connections (org_id) {
+        org_id -> Text,
+        kind -> Text,
+        settings -> Text,
+        secret_ciphertext -> Nullable<Binary>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scim_tokens (id) {
+        id -> Text,
+        org_id -> Text,
+        token_hash -> Binary,
+        hint -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+        last_used_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    members (seq) {
+        seq -> BigInt,
+        id -> Text,
+        org_id -> Text,
+        user_name -> Text,
+        user_name_norm -> Text,
+        external_id -> Nullable<Text>,
+        role -> Text,
+        active -> Bool,
+        scim_managed -> Bool,
+        display_name -> Nullable<Text>,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        document -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    groups (seq) {
+        seq -> BigInt,
+        id -> Text,
+        org_id -> Text,
+        display_name -> Text,
+        display_name_norm -> Text,
+        external_id -> Nullable<Text>,
+        document -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, member_id) {
+        group_id -> Text,
+        member_id -> Text,
+        org_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    admin_sessions (id) {
+        id -> Text,
+        org_id -> Text,
+        member_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_links (id) {
+        id -> Text,
+        org_id -> Text,
+        member_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        org_id -> Text,
+        occurred_at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        target -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    sso_connections,
+    scim_tokens,
+    members,
+    groups,
+    group_members,
+    admin_sessions,
+    login_links,
+    server_secrets,
+    audit_events,
+);

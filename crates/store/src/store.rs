@@ -1,0 +1,231 @@
+//! `Store`: the connection pool and the two ways to run a unit of work on it, `read` and `write`.
+//!
+//! Every unit of work is one closure that gets a `&mut DbConnection`; the async variants run it on the
+//! blocking pool so that actix workers never wait on the database. `write` is one transaction. On SQLite it is
+//! `BEGIN IMMEDIATE` taken behind a writer gate shared by every `Store` of the process that opens the same
+//! file: writers queue on the gate instead of failing with "database is locked", and across processes
+//! `busy_timeout` makes them wait for each other.
+
+use crate::connection::{self, Backend, ConnectionSettings, DatabaseUrl, DbConnection};
+use crate::error::StoreError;
+use diesel::connection::{AnsiTransactionManager, Connection, SimpleConnection, TransactionManager};
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+
+type DbPool = Pool<ConnectionManager<DbConnection>>;
+
+/// Tuning of the pool; the defaults suit one scimd process.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    pub connection_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            connection_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: DbPool,
+    url: DatabaseUrl,
+    writer_gate: Option<Arc<Mutex<()>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("url", &self.url.redacted())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One gate per SQLite file in this process, however many `Store`s open it.
+static WRITER_GATES: LazyLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = LazyLock::new(Default::default);
+
+fn writer_gate_for(path: &std::path::Path) -> Arc<Mutex<()>> {
+    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut gates = WRITER_GATES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    gates.entry(key).or_default().clone()
+}
+
+impl Store {
+    /// Connects (failing fast with the driver's message when the URL is wrong) and runs pending migrations.
+    pub fn open(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let store = Store::connect(url, options)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Connects without migrating.
+    pub fn connect(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let url = DatabaseUrl::parse(url)?;
+        let mut first = connection::establish(&url)?;
+        connection::apply_settings(&mut first)?;
+        let writer_gate = match (&url, &mut first) {
+            (DatabaseUrl::Sqlite(path), DbConnection::Sqlite(conn)) => {
+                // WAL is a property of the file: set once here, kept by every later connection.
+                conn.batch_execute("PRAGMA journal_mode = WAL")?;
+                Some(writer_gate_for(path))
+            }
+            _ => None,
+        };
+        drop(first);
+        let manager = ConnectionManager::<DbConnection>::new(url.connection_string());
+        let pool = Pool::builder()
+            .max_size(options.max_connections)
+            .min_idle(Some(1))
+            .connection_timeout(options.connection_timeout)
+            .connection_customizer(Box::new(ConnectionSettings))
+            .build(manager)?;
+        Ok(Store {
+            pool,
+            url,
+            writer_gate,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    /// The database URL with any password hidden.
+    pub fn redacted_url(&self) -> String {
+        self.url.redacted()
+    }
+
+    /// Applies pending migrations; returns the versions applied (empty when the schema is current).
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        self.write_raw(crate::migrations::run_pending)
+    }
+
+    fn conn(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs a read-only unit of work on one connection (no transaction: one statement sees one snapshot).
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        f(&mut conn)
+    }
+
+    /// Runs a read-only unit of work in one transaction, for reads that must agree with each other
+    /// (a page and its total count).
+    pub fn read_consistent<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut pooled = self.conn()?;
+        let conn: &mut DbConnection = &mut pooled;
+        conn.transaction(f)
+    }
+
+    /// Runs a unit of work as one write transaction: all of it is committed, or none.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.write_raw(f)
+    }
+
+    fn write_raw<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let _gate = self
+            .writer_gate
+            .as_ref()
+            .map(|gate| gate.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let mut pooled = self.conn()?;
+        let conn: &mut DbConnection = &mut pooled;
+        match conn {
+            // diesel's MultiConnection only knows plain BEGIN; take the SQLite write lock up front so that a
+            // transaction never fails half-way when it upgrades from reading to writing.
+            DbConnection::Sqlite(sqlite) => {
+                AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+                let result = f(conn);
+                let DbConnection::Sqlite(sqlite) = conn else {
+                    return Err(StoreError::Blocking("connection changed backend".into()));
+                };
+                finish(sqlite, result)
+            }
+            DbConnection::Postgres(_) => conn.transaction(f),
+        }
+    }
+
+    /// `read` on the blocking pool.
+    pub async fn read_async<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        blocking(move || store.read(f)).await
+    }
+
+    /// `read_consistent` on the blocking pool.
+    pub async fn read_consistent_async<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        blocking(move || store.read_consistent(f)).await
+    }
+
+    /// `write` on the blocking pool.
+    pub async fn write_async<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        blocking(move || store.write(f)).await
+    }
+
+    /// Checks that the database answers (readiness probe).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.read(|conn| Ok(conn.batch_execute("SELECT 1")?))
+    }
+}
+
+fn finish<T>(conn: &mut diesel::SqliteConnection, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    match result {
+        Ok(value) => {
+            if let Err(commit_err) = AnsiTransactionManager::commit_transaction(conn) {
+                // A failed COMMIT leaves the transaction open on SQLite: roll it back before the connection
+                // returns to the pool.
+                let _ = AnsiTransactionManager::rollback_transaction(conn);
+                return Err(commit_err.into());
+            }
+            Ok(value)
+        }
+        Err(err) => {
+            AnsiTransactionManager::rollback_transaction(conn)?;
+            Err(err)
+        }
+    }
+}
+
+async fn blocking<T, F>(f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Blocking(e.to_string()))?
+}

@@ -1,0 +1,128 @@
+//! Test support for every crate's tests (feature `testing`): a store on a fresh SQLite file, and, when
+//! `SCIMD_TEST_POSTGRES_URL` is set, a store on a fresh PostgreSQL schema that is dropped afterwards.
+//!
+//! `backend_tests!` turns functions `fn name(db: &TestDb)` into one test per backend. Without the variable the
+//! PostgreSQL half prints that it was skipped; with the variable set and the server unreachable it fails.
+
+use crate::connection::DbConnection;
+use crate::store::{Store, StoreOptions};
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+
+pub const POSTGRES_ENV: &str = "SCIMD_TEST_POSTGRES_URL";
+
+/// A migrated store on an isolated database, cleaned up on drop.
+pub struct TestDb {
+    pub store: Store,
+    /// The URL a second process (or a second `Store`) can use to reach the same database.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A fresh SQLite file in a temporary directory.
+    #[expect(
+        clippy::expect_used,
+        reason = "test support: a broken temp dir must fail the test loudly"
+    )]
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("scimd-test.db").display());
+        let store = Store::open(&url, StoreOptions::default()).expect("open the SQLite test database");
+        TestDb {
+            store,
+            url,
+            _dir: Some(dir),
+            pg_schema: None,
+        }
+    }
+
+    /// A fresh schema on the PostgreSQL server named by `SCIMD_TEST_POSTGRES_URL`; `None` (and a line saying
+    /// so) when the variable is unset. Panics when it is set but the server cannot be used.
+    #[expect(
+        clippy::expect_used,
+        reason = "test support: a set but unreachable server must fail the test"
+    )]
+    pub fn postgres() -> Option<TestDb> {
+        let Ok(base) = std::env::var(POSTGRES_ENV) else {
+            eprintln!("skipped: PostgreSQL half of this test ({POSTGRES_ENV} is not set)");
+            return None;
+        };
+        let schema = format!("scimd_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = diesel::PgConnection::establish(&base)
+            .expect("connect to the PostgreSQL server named by SCIMD_TEST_POSTGRES_URL");
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .expect("create a test schema");
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+        let store = Store::open(
+            &url,
+            StoreOptions {
+                max_connections: 8,
+                ..StoreOptions::default()
+            },
+        )
+        .expect("open the PostgreSQL test schema");
+        Some(TestDb {
+            store,
+            url,
+            _dir: None,
+            pg_schema: Some((base, schema)),
+        })
+    }
+
+    /// A second, independent store on the same database (as a second process would have).
+    #[expect(clippy::expect_used, reason = "test support")]
+    pub fn reopen(&self) -> Store {
+        Store::connect(&self.url, StoreOptions::default()).expect("reopen the test database")
+    }
+
+    pub fn conn_backend_name(&self) -> &'static str {
+        match self.store.backend() {
+            crate::Backend::Sqlite => "sqlite",
+            crate::Backend::Postgres => "postgres",
+        }
+    }
+
+    /// Runs `f` on a plain connection outside the store's transaction helpers.
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> Option<T> {
+        self.store.read(|conn| Ok(f(conn))).ok()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = self.pg_schema.take()
+            && let Ok(mut admin) = diesel::PgConnection::establish(&base)
+        {
+            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
+}
+
+/// One `#[test]` per backend for each named function `fn name(db: &TestDb)` in scope.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(&$crate::testing::TestDb::sqlite());
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    if let Some(db) = $crate::testing::TestDb::postgres() {
+                        super::$name(&db);
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,35 @@
+//! The normalised form of a `userName` (and of group display names) used for case-insensitive uniqueness.
+//!
+//! We follow the PRECIS "UsernameCaseMapped" profile of RFC 8265 in spirit: width mapping, then case mapping,
+//! then normalisation. Concretely: NFKC (which maps fullwidth `ＪＳｍｉｔｈ` to `JSmith` and folds other
+//! compatibility forms), then Unicode lowercase, then NFKC again (lowercasing can produce sequences that are
+//! not in normal form). Lowercase rather than full case folding keeps `ß` distinct from `ss`, as e-mail
+//! providers do; `JSmith`, `jsmith` and `ＪＳｍｉｔｈ` are one name. Leading and trailing white space is
+//! trimmed because IdPs occasionally send it and no mailbox has it.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// The key under which a userName is unique in its org.
+pub fn normalize(raw: &str) -> String {
+    let lowered: String = raw.trim().nfkc().collect::<String>().to_lowercase();
+    lowered.nfkc().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn case_and_width_variants_are_one_name() {
+        assert_eq!(normalize("JSmith"), "jsmith");
+        assert_eq!(normalize("jsmith"), "jsmith");
+        assert_eq!(normalize("ＪＳｍｉｔｈ"), "jsmith");
+        assert_eq!(normalize("  J.Smith@Example.COM "), "j.smith@example.com");
+    }
+
+    #[test]
+    fn different_names_stay_different() {
+        assert_ne!(normalize("jsmith"), normalize("jsmith2"));
+        assert_ne!(normalize("straße"), normalize("strasse"));
+    }
+}

@@ -1,0 +1,11 @@
+DROP FUNCTION IF EXISTS audit_events_append_only CASCADE;
+DROP TABLE audit_events;
+DROP TABLE server_secrets;
+DROP TABLE login_links;
+DROP TABLE admin_sessions;
+DROP TABLE group_members;
+DROP TABLE groups;
+DROP TABLE members;
+DROP TABLE scim_tokens;
+DROP TABLE sso_connections;
+DROP TABLE organizations;
