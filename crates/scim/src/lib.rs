@@ -1,1 +1,22 @@
-//! SCIM 2.0 protocol crate (being written).
+//! scimd's SCIM 2.0 protocol crate (RFC 7643, RFC 7644). Pure: no I/O, no HTTP framework, no database.
+//!
+//! - [`error`]: [`ScimError`] and [`ScimType`], rendered as RFC 7644 §3.12 bodies.
+//! - [`schema`]: attribute definitions as data; the User, Enterprise User and Group schemas.
+//! - [`filter`]: the filter grammar, its AST, resolution against a schema, in-memory evaluation.
+//! - [`path`]: PATCH attribute paths.
+//! - [`patch`]: the PATCH engine with the Okta and Entra ID dialects and the group members delta.
+//! - [`projection`]: `attributes` / `excludedAttributes` honouring `returned`.
+//! - [`resources`]: validation of create/replace bodies, accessors the store needs, `meta`.
+//! - [`list`]: list and search query parameters, `ListResponse`.
+//! - [`discovery`]: `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`.
+
+pub mod error;
+pub mod filter;
+pub(crate) mod json;
+pub mod patch;
+pub mod path;
+pub mod resources;
+pub mod schema;
+pub(crate) mod values;
+
+pub use error::{ScimError, ScimType};
