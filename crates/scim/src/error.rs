@@ -80,7 +80,11 @@ pub struct ScimError {
 impl ScimError {
     /// An error with the given status, type and detail.
     pub fn new(status: u16, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
-        Self { status, scim_type, detail: detail.into() }
+        Self {
+            status,
+            scim_type,
+            detail: detail.into(),
+        }
     }
 
     fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> Self {
@@ -141,7 +145,11 @@ impl ScimError {
     }
     /// 401: missing, malformed, unknown, expired or revoked bearer token. The detail never says which.
     pub fn unauthorized() -> Self {
-        Self::new(401, None, "Authorization failure: the bearer token is missing, invalid or revoked")
+        Self::new(
+            401,
+            None,
+            "Authorization failure: the bearer token is missing, invalid or revoked",
+        )
     }
     /// 403 without a `scimType`.
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -215,7 +223,10 @@ mod tests {
         assert_eq!(ScimError::payload_too_large("x").status(), 413);
         assert_eq!(ScimError::precondition_failed("x").status(), 412);
         assert_eq!(ScimError::unauthorized().status(), 401);
-        assert_eq!(ScimError::expired_cursor("x").scim_type, Some(ScimType::ExpiredCursor));
+        assert_eq!(
+            ScimError::expired_cursor("x").scim_type,
+            Some(ScimType::ExpiredCursor)
+        );
         assert_eq!(ScimError::mutability("x").to_string(), "400 mutability: x");
     }
 }

@@ -10,13 +10,19 @@
 //! - [`list`]: list and search query parameters, `ListResponse`.
 //! - [`discovery`]: `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`.
 
+pub mod discovery;
 pub mod error;
 pub mod filter;
 pub(crate) mod json;
+pub mod list;
 pub mod patch;
 pub mod path;
+pub mod projection;
 pub mod resources;
 pub mod schema;
 pub(crate) mod values;
 
 pub use error::{ScimError, ScimType};
+pub use filter::{AttrPath, CompValue, CompareOp, Filter, ResolvedAttr, ResolvedFilter};
+pub use patch::{Dialect, MembersDelta, PatchOutcome, PatchRequest};
+pub use schema::{GROUP, ResourceSchema, USER};

@@ -57,9 +57,13 @@ pub fn parse(input: &str) -> Result<PatchPath, ScimError> {
         }
         filter = Some(p.parse_value_filter().map_err(as_path_error)?);
         if let Some(Tok::Word(w)) = p.peek().map(|t| &t.tok) {
-            let sub = w.strip_prefix('.').filter(|s| crate::filter::ast::is_attr_name(s));
+            let sub = w
+                .strip_prefix('.')
+                .filter(|s| crate::filter::ast::is_attr_name(s));
             let Some(sub) = sub else {
-                return Err(as_path_error(p.error("Expected '.' and a sub-attribute name after ']'")));
+                return Err(as_path_error(
+                    p.error("Expected '.' and a sub-attribute name after ']'"),
+                ));
             };
             attr.sub_attr = Some(sub.to_owned());
             p.bump();
@@ -105,15 +109,28 @@ mod tests {
         let p = parse("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager");
         assert_eq!(
             p.map(|p| p.attr.urn),
-            Ok(Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User".to_owned()))
+            Ok(Some(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User".to_owned()
+            ))
         );
     }
 
     #[test]
     fn malformed_paths_are_invalid_path() {
-        for text in ["", "name.givenName.x", "emails[type eq \"work\"]value", "emails[", "a b", "name.x[y pr]"] {
+        for text in [
+            "",
+            "name.givenName.x",
+            "emails[type eq \"work\"]value",
+            "emails[",
+            "a b",
+            "name.x[y pr]",
+        ] {
             let e = parse(text);
-            assert_eq!(e.err().and_then(|e| e.scim_type), Some(ScimType::InvalidPath), "{text}");
+            assert_eq!(
+                e.err().and_then(|e| e.scim_type),
+                Some(ScimType::InvalidPath),
+                "{text}"
+            );
         }
     }
 }

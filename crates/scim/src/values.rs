@@ -66,7 +66,11 @@ pub(crate) fn coerce_single(
         ScimError::invalid_value(format!(
             "\"{name}\" must be {article} {}{}, not {}.",
             def.ty.as_str(),
-            if def.ty == AttrType::Boolean { " (true or false)" } else { "" },
+            if def.ty == AttrType::Boolean {
+                " (true or false)"
+            } else {
+                ""
+            },
             describe(v)
         ))
     };
@@ -165,17 +169,25 @@ mod tests {
     use serde_json::json;
 
     fn def(name: &str) -> &'static AttributeDef {
-        USER.attribute(None, name).map(|l| l.def).unwrap_or_else(|| panic!("{name}"))
+        USER.attribute(None, name)
+            .map(|l| l.def)
+            .unwrap_or_else(|| panic!("{name}"))
     }
 
     #[test]
     fn string_booleans_are_strictly_true_or_false() {
         let mut d = Dialects::default();
-        assert_eq!(coerce(def("active"), json!("False"), "active", &mut d), Ok(json!(false)));
+        assert_eq!(
+            coerce(def("active"), json!("False"), "active", &mut d),
+            Ok(json!(false))
+        );
         assert_eq!(d.0, vec![Dialect::StringBoolean]);
         for bad in [json!("false"), json!("yes"), json!(1), json!("TRUE")] {
             let e = coerce(def("active"), bad, "active", &mut d);
-            assert_eq!(e.err().map(|e| e.scim_type), Some(Some(crate::ScimType::InvalidValue)));
+            assert_eq!(
+                e.err().map(|e| e.scim_type),
+                Some(Some(crate::ScimType::InvalidValue))
+            );
         }
     }
 
@@ -188,8 +200,14 @@ mod tests {
             "emails",
             &mut d,
         );
-        assert_eq!(v, Ok(json!([{"value": "a@x", "primary": true}, {"value": "b@x", "primary": false}])));
+        assert_eq!(
+            v,
+            Ok(json!([{"value": "a@x", "primary": true}, {"value": "b@x", "primary": false}]))
+        );
         let e = coerce(def("emails"), json!([{"value": 5}]), "emails", &mut d);
-        assert_eq!(e.err().map(|e| e.detail).as_deref(), Some("\"emails.value\" must be a string, not 5."));
+        assert_eq!(
+            e.err().map(|e| e.detail).as_deref(),
+            Some("\"emails.value\" must be a string, not 5.")
+        );
     }
 }

@@ -17,12 +17,20 @@ pub struct AttrPath {
 impl AttrPath {
     /// An unqualified path with no sub-attribute.
     pub fn new(attr: impl Into<String>) -> Self {
-        Self { urn: None, attr: attr.into(), sub_attr: None }
+        Self {
+            urn: None,
+            attr: attr.into(),
+            sub_attr: None,
+        }
     }
 
     /// An unqualified path with a sub-attribute.
     pub fn with_sub(attr: impl Into<String>, sub: impl Into<String>) -> Self {
-        Self { urn: None, attr: attr.into(), sub_attr: Some(sub.into()) }
+        Self {
+            urn: None,
+            attr: attr.into(),
+            sub_attr: Some(sub.into()),
+        }
     }
 
     /// Parses `[urn:]attr[.sub]`. The URN is everything before the last `:` (URNs contain dots, such as
@@ -33,7 +41,9 @@ impl AttrPath {
                 let urn = &text[..i];
                 let is_urn = urn.len() > 4 && urn.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
                 if !is_urn {
-                    return Err(format!("\"{text}\" is not an attribute path: only a schema URN may contain ':'"));
+                    return Err(format!(
+                        "\"{text}\" is not an attribute path: only a schema URN may contain ':'"
+                    ));
                 }
                 (Some(urn.to_owned()), &text[i + 1..])
             }
@@ -46,14 +56,22 @@ impl AttrPath {
             return Err(format!("\"{text}\" has more than one sub-attribute level"));
         }
         if !is_attr_name(attr) {
-            return Err(format!("\"{text}\" is not an attribute path: \"{attr}\" is not an attribute name"));
+            return Err(format!(
+                "\"{text}\" is not an attribute path: \"{attr}\" is not an attribute name"
+            ));
         }
         if let Some(s) = sub
             && !is_attr_name(s)
         {
-            return Err(format!("\"{text}\" is not an attribute path: \"{s}\" is not an attribute name"));
+            return Err(format!(
+                "\"{text}\" is not an attribute path: \"{s}\" is not an attribute name"
+            ));
         }
-        Ok(Self { urn, attr: attr.to_owned(), sub_attr: sub.map(str::to_owned) })
+        Ok(Self {
+            urn,
+            attr: attr.to_owned(),
+            sub_attr: sub.map(str::to_owned),
+        })
     }
 }
 
@@ -177,7 +195,8 @@ impl fmt::Display for CompValue {
     }
 }
 
-/// A parsed filter (RFC 7644 §3.4.2.2). `and` binds tighter than `or`; both associate to the left.
+/// A parsed filter (RFC 7644 §3.4.2.2). `and` binds tighter than `or`; a chain `a and b and c ...` is
+/// parsed into a balanced tree (see the parser), which renders with parentheses around nested chains.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     /// Both hold.
@@ -226,7 +245,11 @@ impl Filter {
     }
 
     fn fmt_operand(&self, f: &mut fmt::Formatter<'_>, parens: bool) -> fmt::Result {
-        if parens { write!(f, "({self})") } else { write!(f, "{self}") }
+        if parens {
+            write!(f, "({self})")
+        } else {
+            write!(f, "{self}")
+        }
     }
 }
 
@@ -234,9 +257,14 @@ impl fmt::Display for Filter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::And(a, b) | Self::Or(a, b) => {
-                let (p, word) = if matches!(self, Self::And(..)) { (2, "and") } else { (1, "or") };
-                // Left-associative: a right operand of the same precedence needs parentheses.
-                a.fmt_operand(f, a.precedence() < p)?;
+                let (p, word) = if matches!(self, Self::And(..)) {
+                    (2, "and")
+                } else {
+                    (1, "or")
+                };
+                // Operands of the same operator are parenthesised, so that the parser (which builds
+                // balanced trees from flat chains) gives back exactly this tree.
+                a.fmt_operand(f, a.precedence() <= p)?;
                 write!(f, " {word} ")?;
                 b.fmt_operand(f, b.precedence() <= p)
             }

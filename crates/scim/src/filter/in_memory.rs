@@ -31,20 +31,26 @@ fn eval(filter: &ResolvedFilter, ctx: &Value, element: bool) -> bool {
             match (op, value) {
                 (CompareOp::Eq, TypedValue::Null) => !vals.into_iter().any(is_assigned),
                 (CompareOp::Ne, TypedValue::Null) => vals.into_iter().any(is_assigned),
-                (CompareOp::Ne, v) => !vals.into_iter().any(|x| compare(x, CompareOp::Eq, v, attr.case_exact)),
+                (CompareOp::Ne, v) => !vals
+                    .into_iter()
+                    .any(|x| compare(x, CompareOp::Eq, v, attr.case_exact)),
                 (op, v) => vals.into_iter().any(|x| compare(x, *op, v, attr.case_exact)),
             }
         }
-        ResolvedFilter::ValuePath { attr, filter } => {
-            values(attr, ctx, false).into_iter().any(|elem| eval(filter, elem, true))
-        }
+        ResolvedFilter::ValuePath { attr, filter } => values(attr, ctx, false)
+            .into_iter()
+            .any(|elem| eval(filter, elem, true)),
     }
 }
 
 /// The values a leaf designates: with a multi-valued attribute, one per value.
 fn values<'v>(attr: &ResolvedAttr, ctx: &'v Value, element: bool) -> Vec<&'v Value> {
     if element {
-        return attr.sub_attr.and_then(|s| field(ctx, s.name)).into_iter().collect();
+        return attr
+            .sub_attr
+            .and_then(|s| field(ctx, s.name))
+            .into_iter()
+            .collect();
     }
     let container = match attr.namespace {
         Namespace::Extension(s) => field(ctx, s.id),

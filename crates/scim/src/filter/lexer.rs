@@ -53,7 +53,10 @@ pub(crate) fn lex<'a>(input: &'a str, what: &str) -> Result<Vec<Token<'a>>, Scim
             b']' => Tok::RBracket,
             b'"' => {
                 let (s, end) = lex_string(input, i, what)?;
-                tokens.push(Token { tok: Tok::Str(s), pos: i });
+                tokens.push(Token {
+                    tok: Tok::Str(s),
+                    pos: i,
+                });
                 i = end;
                 continue;
             }
@@ -62,7 +65,10 @@ pub(crate) fn lex<'a>(input: &'a str, what: &str) -> Result<Vec<Token<'a>>, Scim
                 while i < bytes.len() && is_word_byte(bytes[i]) {
                     i += 1;
                 }
-                tokens.push(Token { tok: Tok::Word(&input[start..i]), pos: start });
+                tokens.push(Token {
+                    tok: Tok::Word(&input[start..i]),
+                    pos: start,
+                });
                 continue;
             }
             _ => {
@@ -117,7 +123,8 @@ mod tests {
 
     #[test]
     fn splits_words_strings_and_brackets() {
-        let toks = lex(r#"emails[type eq "wo\"rk"]"#, "filter").map(|t| t.into_iter().map(|t| t.tok).collect());
+        let toks =
+            lex(r#"emails[type eq "wo\"rk"]"#, "filter").map(|t| t.into_iter().map(|t| t.tok).collect());
         assert_eq!(
             toks,
             Ok(vec![
@@ -134,7 +141,10 @@ mod tests {
     #[test]
     fn reports_position_of_bad_characters_and_open_strings() {
         let err = lex("userName eq 'x'", "filter").err().map(|e| e.detail);
-        assert_eq!(err.as_deref(), Some("Unexpected character '\\'' at position 12 of the filter."));
+        assert_eq!(
+            err.as_deref(),
+            Some("Unexpected character '\\'' at position 12 of the filter.")
+        );
         let err = lex("userName eq \"x", "filter").err().map(|e| e.detail);
         assert!(err.is_some_and(|d| d.contains("no closing quote")));
         // A backslash as the very last byte must not read past the end.

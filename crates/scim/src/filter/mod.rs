@@ -56,11 +56,20 @@ mod tests {
     #[test]
     fn precedence_and_rendering() {
         let f = parse(r#"a eq 1 or b eq 2 and c pr"#);
-        assert_eq!(f.map(|f| f.to_string()).as_deref(), Ok("a eq 1 or b eq 2 and c pr"));
+        assert_eq!(
+            f.map(|f| f.to_string()).as_deref(),
+            Ok("a eq 1 or b eq 2 and c pr")
+        );
         let f = parse(r#"(a eq 1 or b eq 2) and not (c pr)"#);
-        assert_eq!(f.map(|f| f.to_string()).as_deref(), Ok("(a eq 1 or b eq 2) and not (c pr)"));
+        assert_eq!(
+            f.map(|f| f.to_string()).as_deref(),
+            Ok("(a eq 1 or b eq 2) and not (c pr)")
+        );
         let f = parse(r#"a pr and (b pr and c pr)"#);
-        assert_eq!(f.map(|f| f.to_string()).as_deref(), Ok("a pr and (b pr and c pr)"));
+        assert_eq!(
+            f.map(|f| f.to_string()).as_deref(),
+            Ok("a pr and (b pr and c pr)")
+        );
     }
 
     #[test]
@@ -76,7 +85,10 @@ mod tests {
     #[test]
     fn errors_point_at_the_problem() {
         let e = parse(r#"userName eq "x" and"#).err().map(|e| e.detail);
-        assert_eq!(e.as_deref(), Some("Expected an expression at position 19 of the filter."));
+        assert_eq!(
+            e.as_deref(),
+            Some("Expected an expression at position 19 of the filter.")
+        );
         let e = parse(r#"userName is "x""#).err().map(|e| e.detail);
         assert!(e.is_some_and(|d| d.contains("\"is\" at position 9")));
         let e = parse(r#"userName eq john"#).err().map(|e| e.detail);

@@ -18,7 +18,14 @@ pub(crate) struct Parser<'a, 't> {
 
 impl<'a, 't> Parser<'a, 't> {
     pub(crate) fn new(tokens: &'t [Token<'a>], input_len: usize, what: &'static str) -> Self {
-        Self { tokens, at: 0, depth: 0, nodes: 0, end: input_len, what }
+        Self {
+            tokens,
+            at: 0,
+            depth: 0,
+            nodes: 0,
+            end: input_len,
+            what,
+        }
     }
 
     pub(crate) fn peek(&self) -> Option<&'t Token<'a>> {
@@ -74,26 +81,24 @@ impl<'a, 't> Parser<'a, 't> {
 
     /// `filter := and_expr ("or" and_expr)*`
     pub(crate) fn parse_filter(&mut self, in_value_path: bool) -> Result<Filter, ScimError> {
-        let mut left = self.parse_and(in_value_path)?;
+        let mut terms = vec![self.parse_and(in_value_path)?];
         while self.keyword("or") {
             self.bump();
-            let right = self.parse_and(in_value_path)?;
+            terms.push(self.parse_and(in_value_path)?);
             self.count_node()?;
-            left = Filter::Or(Box::new(left), Box::new(right));
         }
-        Ok(left)
+        balance(terms, Filter::Or)
     }
 
     /// `and_expr := unary ("and" unary)*`
     fn parse_and(&mut self, in_value_path: bool) -> Result<Filter, ScimError> {
-        let mut left = self.parse_unary(in_value_path)?;
+        let mut terms = vec![self.parse_unary(in_value_path)?];
         while self.keyword("and") {
             self.bump();
-            let right = self.parse_unary(in_value_path)?;
+            terms.push(self.parse_unary(in_value_path)?);
             self.count_node()?;
-            left = Filter::And(Box::new(left), Box::new(right));
         }
-        Ok(left)
+        balance(terms, Filter::And)
     }
 
     /// `unary := "not" "(" filter ")" | "(" filter ")" | attrExp | valuePath`
@@ -170,10 +175,15 @@ impl<'a, 't> Parser<'a, 't> {
                 return Err(self.error("A value filter '[...]' cannot contain another one"));
             }
             if path.sub_attr.is_some() {
-                return Err(self.error(format!("'[' must follow an attribute, not the sub-attribute \"{path}\"")));
+                return Err(self.error(format!(
+                    "'[' must follow an attribute, not the sub-attribute \"{path}\""
+                )));
             }
             let filter = self.parse_value_filter()?;
-            return Ok(Filter::ValuePath { path, filter: Box::new(filter) });
+            return Ok(Filter::ValuePath {
+                path,
+                filter: Box::new(filter),
+            });
         }
         let op_pos = self.pos();
         let op_word = match self.bump().map(|t| &t.tok) {
@@ -213,6 +223,30 @@ impl<'a, 't> Parser<'a, 't> {
     }
 }
 
+/// Joins a chain `a op b op c ...` into a balanced tree, so that a long chain (up to
+/// [`MAX_FILTER_NODES`]) is only about eight levels deep for every recursive walk over the AST. `and` and
+/// `or` are associative, so the shape does not change the meaning; rendering parenthesises nested
+/// operands of the same operator, so the shape survives a round trip.
+fn balance(
+    mut terms: Vec<Filter>,
+    join: fn(Box<Filter>, Box<Filter>) -> Filter,
+) -> Result<Filter, ScimError> {
+    while terms.len() > 1 {
+        let mut next = Vec::with_capacity(terms.len().div_ceil(2));
+        let mut it = terms.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) => join(Box::new(a), Box::new(b)),
+                None => a,
+            });
+        }
+        terms = next;
+    }
+    terms
+        .pop()
+        .ok_or_else(|| ScimError::internal("empty filter chain"))
+}
+
 /// A bare (unquoted) literal: `true`, `false`, `null` (any case), a JSON number, or a GUID, which Entra ID
 /// sends unquoted in `externalId eq` lookups.
 fn literal(w: &str) -> Option<CompValue> {
@@ -230,7 +264,17 @@ fn literal(w: &str) -> Option<CompValue> {
     }
     let first = w.as_bytes().first()?;
     if first.is_ascii_digit() || *first == b'-' {
-        return w.parse::<serde_json::Number>().ok().map(CompValue::Num);
+        // serde_json checks the JSON number grammar and keeps integers exact; floats are re-read with the
+        // standard library, which rounds correctly, so that rendering and parsing round-trip.
+        let n = w.parse::<serde_json::Number>().ok()?;
+        if n.is_f64() {
+            return w
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(CompValue::Num);
+        }
+        return Some(CompValue::Num(n));
     }
     None
 }
@@ -239,8 +283,11 @@ fn literal(w: &str) -> Option<CompValue> {
 fn is_guid(w: &str) -> bool {
     let groups: [usize; 5] = [8, 4, 4, 4, 12];
     let mut parts = w.split('-');
-    groups.iter().all(|&n| parts.next().is_some_and(|p| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit())))
-        && parts.next().is_none()
+    groups.iter().all(|&n| {
+        parts
+            .next()
+            .is_some_and(|p| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+    }) && parts.next().is_none()
 }
 
 #[cfg(test)]
@@ -251,7 +298,10 @@ mod tests {
     fn literals() {
         assert_eq!(literal("TRUE"), Some(CompValue::Bool(true)));
         assert_eq!(literal("null"), Some(CompValue::Null));
-        assert_eq!(literal("-1.5e3").map(|v| v.to_string()).as_deref(), Some("-1500.0"));
+        assert_eq!(
+            literal("-1.5e3").map(|v| v.to_string()).as_deref(),
+            Some("-1500.0")
+        );
         assert_eq!(
             literal("8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159"),
             Some(CompValue::Str("8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159".into()))

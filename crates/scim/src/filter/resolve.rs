@@ -148,7 +148,9 @@ fn resolve_in(
         }
         Filter::ValuePath { path, filter } => {
             if parent.is_some() {
-                return Err(ScimError::invalid_filter("A value filter '[...]' cannot contain another one."));
+                return Err(ScimError::invalid_filter(
+                    "A value filter '[...]' cannot contain another one.",
+                ));
             }
             let attr = resolve_path(path, schema, None)?;
             if attr.ty != AttrType::Complex || attr.sub_attr.is_some() {
@@ -157,9 +159,15 @@ fn resolve_in(
                     attr.path, attr.path
                 )));
             }
-            let loc = AttrLocation { namespace: attr.namespace, def: attr.attr };
+            let loc = AttrLocation {
+                namespace: attr.namespace,
+                def: attr.attr,
+            };
             let inner = resolve_in(filter, schema, Some(loc))?;
-            ResolvedFilter::ValuePath { attr, filter: Box::new(inner) }
+            ResolvedFilter::ValuePath {
+                attr,
+                filter: Box::new(inner),
+            }
         }
     })
 }
@@ -223,9 +231,12 @@ fn leaf(loc: AttrLocation) -> ResolvedAttr {
 
 fn unknown(path: &AttrPath, schema: &ResourceSchema) -> ScimError {
     match &path.urn {
-        Some(urn) if !schema.is_core_urn(urn) && schema.extension(urn).is_none() => ScimError::invalid_filter(
-            format!("\"{urn}\" is not a schema of the {} resource type (in \"{path}\").", schema.name),
-        ),
+        Some(urn) if !schema.is_core_urn(urn) && schema.extension(urn).is_none() => {
+            ScimError::invalid_filter(format!(
+                "\"{urn}\" is not a schema of the {} resource type (in \"{path}\").",
+                schema.name
+            ))
+        }
         _ => ScimError::invalid_filter(format!(
             "\"{path}\" is not an attribute of the {} resource type.",
             schema.name

@@ -9,6 +9,7 @@ use crate::json::field;
 use crate::path::PatchPath;
 use crate::values::{Dialects, describe};
 use serde_json::Value;
+use std::collections::HashSet;
 
 /// The net effect of a PATCH on a group's members. `added` and `removed` are disjoint; when `clear_all` is
 /// set the store deletes every membership first, then applies `removed` (a no-op then) and `added`.
@@ -27,17 +28,30 @@ impl MembersDelta {
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && !self.clear_all
     }
+}
 
+/// Builds a [`MembersDelta`] operation by operation in time linear in the number of ids (a request may
+/// carry tens of thousands).
+#[derive(Debug, Default)]
+pub(crate) struct DeltaBuilder {
+    added: Vec<String>,
+    added_set: HashSet<String>,
+    removed: Vec<String>,
+    removed_set: HashSet<String>,
+    clear_all: bool,
+}
+
+impl DeltaBuilder {
     fn add(&mut self, id: String) {
-        self.removed.retain(|r| *r != id);
-        if !self.added.contains(&id) {
+        self.removed_set.remove(&id);
+        if self.added_set.insert(id.clone()) {
             self.added.push(id);
         }
     }
 
     fn remove(&mut self, id: String) {
-        self.added.retain(|a| *a != id);
-        if !self.clear_all && !self.removed.contains(&id) {
+        self.added_set.remove(&id);
+        if !self.clear_all && self.removed_set.insert(id.clone()) {
             self.removed.push(id);
         }
     }
@@ -45,7 +59,28 @@ impl MembersDelta {
     fn clear(&mut self) {
         self.clear_all = true;
         self.added.clear();
+        self.added_set.clear();
         self.removed.clear();
+        self.removed_set.clear();
+    }
+
+    /// The net delta: ids in first-added order, each once.
+    pub(crate) fn finish(mut self) -> MembersDelta {
+        let added = self
+            .added
+            .into_iter()
+            .filter(|a| self.added_set.remove(a))
+            .collect();
+        let removed = self
+            .removed
+            .into_iter()
+            .filter(|r| self.removed_set.remove(r))
+            .collect();
+        MembersDelta {
+            added,
+            removed,
+            clear_all: self.clear_all,
+        }
     }
 
     /// Applies one `members` operation (with or without `path`).
@@ -109,7 +144,9 @@ impl MembersDelta {
 fn member_ids(value: Option<Value>) -> Result<Vec<String>, ScimError> {
     let items = match value {
         None | Some(Value::Null) => {
-            return Err(ScimError::invalid_value("A members operation needs a list of {\"value\": id}."));
+            return Err(ScimError::invalid_value(
+                "A members operation needs a list of {\"value\": id}.",
+            ));
         }
         Some(Value::Array(items)) => items,
         Some(one) => vec![one],
@@ -136,9 +173,11 @@ fn filter_ids(f: &Filter, out: &mut Vec<String>) -> Result<(), ScimError> {
             filter_ids(a, out)?;
             filter_ids(b, out)
         }
-        Filter::Compare { path, op: CompareOp::Eq, value: CompValue::Str(id) }
-            if path.urn.is_none() && path.sub_attr.is_none() && path.attr.eq_ignore_ascii_case("value") =>
-        {
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::Str(id),
+        } if path.urn.is_none() && path.sub_attr.is_none() && path.attr.eq_ignore_ascii_case("value") => {
             out.push(id.clone());
             Ok(())
         }

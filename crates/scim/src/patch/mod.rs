@@ -40,40 +40,65 @@ pub struct PatchOutcome {
 
 /// Applies `req` to `doc`, a resource document of type `schema` (for Groups, without `members`).
 /// All-or-nothing: on error `doc` is untouched.
-pub fn apply(doc: &mut Value, req: &PatchRequest, schema: &ResourceSchema) -> Result<PatchOutcome, ScimError> {
+pub fn apply(
+    doc: &mut Value,
+    req: &PatchRequest,
+    schema: &ResourceSchema,
+) -> Result<PatchOutcome, ScimError> {
     if !req.schemas.iter().any(|s| s.eq_ignore_ascii_case(PATCH_OP_URN)) {
-        return Err(ScimError::invalid_syntax(format!("A PATCH body must list \"{PATCH_OP_URN}\" in \"schemas\".")));
+        return Err(ScimError::invalid_syntax(format!(
+            "A PATCH body must list \"{PATCH_OP_URN}\" in \"schemas\"."
+        )));
     }
     if req.operations.is_empty() {
-        return Err(ScimError::invalid_syntax("A PATCH body needs at least one operation in \"Operations\"."));
+        return Err(ScimError::invalid_syntax(
+            "A PATCH body needs at least one operation in \"Operations\".",
+        ));
     }
     let Value::Object(original) = &*doc else {
         return Err(ScimError::internal("The stored resource is not a JSON object."));
     };
-    let mut engine = Engine { schema, root: original.clone(), dialects: Dialects::default(), members: None };
+    let mut engine = Engine {
+        schema,
+        root: original.clone(),
+        dialects: Dialects::default(),
+        members: None,
+    };
     for (i, op) in req.operations.iter().enumerate() {
         engine.operation(op).map_err(|mut e| {
-            let path = op.path.as_deref().map(|p| format!(" \"{}\"", truncate(p))).unwrap_or_default();
+            let path = op
+                .path
+                .as_deref()
+                .map(|p| format!(" \"{}\"", truncate(p)))
+                .unwrap_or_default();
             e.detail = format!("Operation {} ({}{path}): {}", i + 1, truncate(&op.op), e.detail);
             e
         })?;
     }
     crate::resources::finish_document(&mut engine.root, schema);
-    let members = engine.members.filter(|m| !m.is_empty() || m.clear_all);
+    let members = engine.members.map(members::DeltaBuilder::finish);
     let changed = engine.root != *original || members.as_ref().is_some_and(|m| !m.is_empty());
     *doc = Value::Object(engine.root);
-    Ok(PatchOutcome { changed, dialects: engine.dialects.0, members })
+    Ok(PatchOutcome {
+        changed,
+        dialects: engine.dialects.0,
+        members,
+    })
 }
 
 fn truncate(s: &str) -> String {
-    if s.chars().count() <= 80 { s.to_owned() } else { format!("{}...", s.chars().take(80).collect::<String>()) }
+    if s.chars().count() <= 80 {
+        s.to_owned()
+    } else {
+        format!("{}...", s.chars().take(80).collect::<String>())
+    }
 }
 
 struct Engine<'s> {
     schema: &'s ResourceSchema,
     root: Map<String, Value>,
     dialects: Dialects,
-    members: Option<MembersDelta>,
+    members: Option<members::DeltaBuilder>,
 }
 
 impl Engine<'_> {
@@ -99,15 +124,22 @@ impl Engine<'_> {
         pathless: bool,
     ) -> Result<(), ScimError> {
         if is_members(path, self.schema) {
-            let delta = self.members.get_or_insert_with(MembersDelta::default);
+            let delta = self.members.get_or_insert_with(members::DeltaBuilder::default);
             return delta.apply(kind, Some(path), value, &mut self.dialects);
         }
         let target = resolve_target(path, self.schema, &self.root)?;
         if pathless
-            && let Target::Attr { loc, sub: None, filter: None, .. } = &target
+            && let Target::Attr {
+                loc,
+                sub: None,
+                filter: None,
+                ..
+            } = &target
             && loc.def.mutability == Mutability::ReadOnly
         {
-            let same = value.as_ref().is_some_and(|v| current(&self.root, *loc) == Some(v));
+            let same = value
+                .as_ref()
+                .is_some_and(|v| current(&self.root, *loc) == Some(v));
             if same {
                 self.dialects.note(Dialect::ReadOnlyEchoIgnored);
                 return Ok(());
@@ -119,7 +151,9 @@ impl Engine<'_> {
     /// RFC 7644 §3.5.2.1/3: without `path`, the value is an object naming the attributes to add or replace.
     fn pathless(&mut self, kind: OpKind, value: Option<Value>) -> Result<(), ScimError> {
         if kind == OpKind::Remove {
-            return Err(ScimError::no_target("A remove operation needs a \"path\" naming what to remove."));
+            return Err(ScimError::no_target(
+                "A remove operation needs a \"path\" naming what to remove.",
+            ));
         }
         let Some(Value::Object(obj)) = value else {
             return Err(ScimError::invalid_value(format!(
@@ -156,8 +190,9 @@ impl Engine<'_> {
                 }
                 continue;
             }
-            let path = path::parse(&key)
-                .map_err(|e| ScimError::invalid_path(format!("The value key \"{}\": {}", truncate(&key), e.detail)))?;
+            let path = path::parse(&key).map_err(|e| {
+                ScimError::invalid_path(format!("The value key \"{}\": {}", truncate(&key), e.detail))
+            })?;
             if path.filter.is_some() {
                 return Err(ScimError::invalid_path(format!(
                     "The value key \"{}\" contains a filter; use \"path\" for that.",

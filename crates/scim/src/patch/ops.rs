@@ -27,12 +27,20 @@ pub(crate) fn apply_target(
         // RFC 7643 §2.5: null is unassigned, so adding or replacing with null removes.
         (OpKind::Add | OpKind::Replace, Some(Value::Null)) => (OpKind::Remove, None),
         (OpKind::Add | OpKind::Replace, None) => {
-            return Err(ScimError::invalid_value(format!("The {} operation needs a \"value\".", kind.as_str())));
+            return Err(ScimError::invalid_value(format!(
+                "The {} operation needs a \"value\".",
+                kind.as_str()
+            )));
         }
         (k, v) => (k, v),
     };
     match target {
-        Target::Attr { loc, sub, filter, name } => {
+        Target::Attr {
+            loc,
+            sub,
+            filter,
+            name,
+        } => {
             check_mutability(kind, loc, sub, filter.is_some(), &name)?;
             match filter {
                 None => plain(root, kind, loc, sub, value, &name, dialects),
@@ -54,20 +62,25 @@ fn check_mutability(
     filtered: bool,
     name: &str,
 ) -> Result<(), ScimError> {
-    if loc.def.mutability == Mutability::ReadOnly || sub.is_some_and(|s| s.mutability == Mutability::ReadOnly) {
+    if loc.def.mutability == Mutability::ReadOnly || sub.is_some_and(|s| s.mutability == Mutability::ReadOnly)
+    {
         return Err(ScimError::mutability(format!(
             "\"{name}\" is read-only: the service provider sets it, so it cannot be changed with PATCH."
         )));
     }
     if kind == OpKind::Remove && loc.def.required && sub.is_none() && !filtered {
-        return Err(ScimError::mutability(format!("\"{name}\" is required, so it cannot be removed.")));
+        return Err(ScimError::mutability(format!(
+            "\"{name}\" is required, so it cannot be removed."
+        )));
     }
     Ok(())
 }
 
 /// The object holding the attribute: the root, or the extension's object (created when `create`).
 fn container(root: &mut Obj, ns: Namespace, create: bool) -> Option<&mut Obj> {
-    let Namespace::Extension(s) = ns else { return Some(root) };
+    let Namespace::Extension(s) = ns else {
+        return Some(root);
+    };
     if create && key_ci(root, s.id).is_none() {
         root.insert(s.id.to_owned(), Value::Object(Map::new()));
     }
@@ -93,7 +106,9 @@ fn plain(
 ) -> Result<(), ScimError> {
     let def = loc.def;
     if kind == OpKind::Remove {
-        let Some(c) = container(root, loc.namespace, false) else { return Ok(()) };
+        let Some(c) = container(root, loc.namespace, false) else {
+            return Ok(());
+        };
         match sub {
             None => {
                 remove_ci(c, def.name);
@@ -119,7 +134,9 @@ fn plain(
     let c = container(root, loc.namespace, true).ok_or_else(|| ScimError::internal("no container"))?;
     match sub {
         None if def.multi_valued => {
-            let Value::Array(new_items) = new else { return Ok(()) };
+            let Value::Array(new_items) = new else {
+                return Ok(());
+            };
             if kind == OpKind::Replace {
                 set_canonical(c, def.name, Value::Array(new_items));
             } else {
@@ -141,8 +158,18 @@ fn plain(
             }
         }
         None if def.is_complex() => {
-            let Value::Object(new_obj) = new else { return Ok(()) };
+            let Value::Object(new_obj) = new else {
+                return Ok(());
+            };
             if let Some(slot) = entry_object(c, def.name) {
+                // `value` identifies a complex value (a manager's id): when it changes, the other
+                // sub-attributes (`displayName`, `$ref`) described the old one and go with it.
+                if new_obj
+                    .get("value")
+                    .is_some_and(|v| slot.get("value").is_some_and(|old| old != v))
+                {
+                    slot.clear();
+                }
                 slot.extend(new_obj);
             }
         }
@@ -175,7 +202,10 @@ fn plain(
 }
 
 /// A value path: `attr[filter]` or `attr[filter].sub`.
-#[expect(clippy::too_many_arguments, reason = "one place that needs the whole operation")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one place that needs the whole operation"
+)]
 fn filtered(
     root: &mut Obj,
     kind: OpKind,
@@ -202,15 +232,22 @@ fn filtered(
         Some(other) if !other.is_null() => vec![other],
         _ => Vec::new(),
     };
-    let hits: Vec<usize> =
-        items.iter().enumerate().filter(|(_, v)| matches_element(filter, v)).map(|(i, _)| i).collect();
+    let hits: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| matches_element(filter, v))
+        .map(|(i, _)| i)
+        .collect();
     let result = edit_items(&mut items, &hits, kind, sub, new, filter, def, name, dialects);
     set_canonical(c, def.name, Value::Array(items));
     prune(c, def.name);
     result
 }
 
-#[expect(clippy::too_many_arguments, reason = "one place that needs the whole operation")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one place that needs the whole operation"
+)]
 fn edit_items(
     items: &mut Vec<Value>,
     hits: &[usize],
@@ -310,7 +347,11 @@ fn element_from_filter(filter: &ResolvedFilter) -> Option<Obj> {
                 walk(a, out)?;
                 walk(b, out)
             }
-            ResolvedFilter::Compare { attr, op: CompareOp::Eq, value } => {
+            ResolvedFilter::Compare {
+                attr,
+                op: CompareOp::Eq,
+                value,
+            } => {
                 let v = match value {
                     TypedValue::String(s) => Value::String(s.clone()),
                     TypedValue::Boolean(b) => Value::Bool(*b),
@@ -342,15 +383,30 @@ fn extension(
         return Ok(());
     }
     let Some(Value::Object(obj)) = value else {
-        return Err(ScimError::invalid_value(format!("The value for \"{}\" must be an object.", ext.id)));
+        return Err(ScimError::invalid_value(format!(
+            "The value for \"{}\" must be an object.",
+            ext.id
+        )));
     };
     for (k, v) in obj {
         let target = match ext.attribute(&k) {
             Some(def) => {
-                let loc = AttrLocation { namespace: Namespace::Extension(ext), def };
-                Target::Attr { loc, sub: None, filter: None, name: loc.canonical_name() }
+                let loc = AttrLocation {
+                    namespace: Namespace::Extension(ext),
+                    def,
+                };
+                Target::Attr {
+                    loc,
+                    sub: None,
+                    filter: None,
+                    name: loc.canonical_name(),
+                }
             }
-            None => Target::Raw { urn: ext.id.to_owned(), attr: k, sub: None },
+            None => Target::Raw {
+                urn: ext.id.to_owned(),
+                attr: k,
+                sub: None,
+            },
         };
         apply_target(root, kind, target, Some(v), dialects)?;
     }
@@ -360,7 +416,9 @@ fn extension(
 /// An attribute scimd does not define: stored and removed verbatim.
 fn raw(root: &mut Obj, kind: OpKind, urn: &str, attr: &str, sub: Option<&str>, value: Option<Value>) {
     if kind == OpKind::Remove {
-        let Some(Value::Object(c)) = get_mut_canonical(root, urn) else { return };
+        let Some(Value::Object(c)) = get_mut_canonical(root, urn) else {
+            return;
+        };
         match sub {
             None => {
                 remove_ci(c, attr);
@@ -378,7 +436,9 @@ fn raw(root: &mut Obj, kind: OpKind, urn: &str, attr: &str, sub: Option<&str>, v
     if key_ci(root, urn).is_none() {
         root.insert(urn.to_owned(), Value::Object(Map::new()));
     }
-    let Some(slot) = get_mut_canonical(root, urn) else { return };
+    let Some(slot) = get_mut_canonical(root, urn) else {
+        return;
+    };
     if !slot.is_object() {
         *slot = Value::Object(Map::new());
     }
@@ -405,7 +465,9 @@ fn entry_object<'c>(c: &'c mut Obj, key: &str) -> Option<&'c mut Obj> {
 
 /// Removes `key` when it became unassigned: empty array, empty object, or array of empty objects dropped.
 pub(crate) fn prune(c: &mut Obj, key: &str) {
-    let Some(v) = get_mut_canonical(c, key) else { return };
+    let Some(v) = get_mut_canonical(c, key) else {
+        return;
+    };
     if let Value::Array(items) = v {
         items.retain(|i| !matches!(i, Value::Object(o) if o.is_empty()) && !i.is_null());
     }

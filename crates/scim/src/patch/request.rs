@@ -27,7 +27,11 @@ pub struct PatchOperation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// The value: `None` when absent, `Some(Value::Null)` when `null`.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<Value>,
 }
 
@@ -60,26 +64,35 @@ impl OpKind {
 impl PatchRequest {
     /// A request with the PatchOp schema and the given operations.
     pub fn new(operations: Vec<PatchOperation>) -> Self {
-        Self { schemas: vec![PATCH_OP_URN.to_owned()], operations }
+        Self {
+            schemas: vec![PATCH_OP_URN.to_owned()],
+            operations,
+        }
     }
 
     /// Parses a request body; malformed JSON or a wrong shape is `invalidSyntax`.
     pub fn from_slice(body: &[u8]) -> Result<Self, ScimError> {
-        serde_json::from_slice(body)
-            .map_err(|e| ScimError::invalid_syntax(format!("The PATCH body is not a valid PatchOp message: {e}.")))
+        serde_json::from_slice(body).map_err(|e| {
+            ScimError::invalid_syntax(format!("The PATCH body is not a valid PatchOp message: {e}."))
+        })
     }
 
     /// Parses a request from a JSON value.
     pub fn from_value(body: Value) -> Result<Self, ScimError> {
-        serde_json::from_value(body)
-            .map_err(|e| ScimError::invalid_syntax(format!("The PATCH body is not a valid PatchOp message: {e}.")))
+        serde_json::from_value(body).map_err(|e| {
+            ScimError::invalid_syntax(format!("The PATCH body is not a valid PatchOp message: {e}."))
+        })
     }
 }
 
 impl PatchOperation {
     /// An operation from its parts.
     pub fn new(op: &str, path: Option<&str>, value: Option<Value>) -> Self {
-        Self { op: op.to_owned(), path: path.map(str::to_owned), value }
+        Self {
+            op: op.to_owned(),
+            path: path.map(str::to_owned),
+            value,
+        }
     }
 
     /// The operation kind, and whether it was spelled other than in lowercase.

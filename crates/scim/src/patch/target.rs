@@ -23,13 +23,18 @@ pub(crate) enum Target {
     /// The whole object of a defined extension (`urn:...:enterprise:2.0:User`).
     Extension(&'static SchemaDef),
     /// An attribute scimd does not define, inside an extension object: stored verbatim.
-    Raw { urn: String, attr: String, sub: Option<String> },
+    Raw {
+        urn: String,
+        attr: String,
+        sub: Option<String>,
+    },
 }
 
 fn in_schemas(doc: &Map<String, Value>, urn: &str) -> bool {
-    doc.get("schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn))))
+    doc.get("schemas").and_then(Value::as_array).is_some_and(|s| {
+        s.iter()
+            .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn)))
+    })
 }
 
 /// Resolves `path` against `schema`; `doc` tells which undefined extensions the resource declares.
@@ -54,7 +59,10 @@ pub(crate) fn resolve_target(
     let sub = match &attr.sub_attr {
         None => None,
         Some(s) => Some(loc.def.sub(s).ok_or_else(|| {
-            ScimError::invalid_path(format!("\"{}\" has no sub-attribute \"{s}\".", loc.canonical_name()))
+            ScimError::invalid_path(format!(
+                "\"{}\" has no sub-attribute \"{s}\".",
+                loc.canonical_name()
+            ))
         })?),
     };
     let filter = match &path.filter {
@@ -76,20 +84,35 @@ pub(crate) fn resolve_target(
     if let Some(s) = sub {
         name = format!("{name}.{}", s.name);
     }
-    Ok(Target::Attr { loc, sub, filter, name })
+    Ok(Target::Attr {
+        loc,
+        sub,
+        filter,
+        name,
+    })
 }
 
-fn raw_target(path: &PatchPath, schema: &ResourceSchema, doc: &Map<String, Value>) -> Result<Target, ScimError> {
+fn raw_target(
+    path: &PatchPath,
+    schema: &ResourceSchema,
+    doc: &Map<String, Value>,
+) -> Result<Target, ScimError> {
     let attr = &path.attr;
     let unknown = || {
-        ScimError::invalid_path(format!("\"{path}\" is not an attribute of the {} resource type.", schema.name))
+        ScimError::invalid_path(format!(
+            "\"{path}\" is not an attribute of the {} resource type.",
+            schema.name
+        ))
     };
-    let Some(urn) = &attr.urn else { return Err(unknown()) };
+    let Some(urn) = &attr.urn else {
+        return Err(unknown());
+    };
     if schema.is_core_urn(urn) {
         return Err(unknown());
     }
     // An attribute scimd does not define, in an extension the resource type has or the resource declares.
-    let declared = schema.extension(urn).is_some() || in_schemas(doc, urn) || crate::json::get_ci(doc, urn).is_some();
+    let declared =
+        schema.extension(urn).is_some() || in_schemas(doc, urn) || crate::json::get_ci(doc, urn).is_some();
     if !declared {
         return Err(ScimError::invalid_path(format!(
             "\"{urn}\" is not a schema of this {} (in the path \"{path}\").",
@@ -101,8 +124,14 @@ fn raw_target(path: &PatchPath, schema: &ResourceSchema, doc: &Map<String, Value
             "\"{path}\" filters an attribute scimd does not define; filters need a defined multi-valued attribute."
         )));
     }
-    let canonical_urn = schema.extension(urn).map_or_else(|| urn.clone(), |s| s.id.to_owned());
-    Ok(Target::Raw { urn: canonical_urn, attr: attr.attr.clone(), sub: attr.sub_attr.clone() })
+    let canonical_urn = schema
+        .extension(urn)
+        .map_or_else(|| urn.clone(), |s| s.id.to_owned());
+    Ok(Target::Raw {
+        urn: canonical_urn,
+        attr: attr.attr.clone(),
+        sub: attr.sub_attr.clone(),
+    })
 }
 
 /// Whether `path` names the `members` attribute of a resource type that keeps members as rows.
@@ -113,7 +142,7 @@ pub(crate) fn is_members(path: &PatchPath, schema: &ResourceSchema) -> bool {
 }
 
 /// The attribute's current value in `doc`, if any.
-pub(crate) fn current<'d>(doc: &'d Map<String, Value>, loc: AttrLocation) -> Option<&'d Value> {
+pub(crate) fn current(doc: &Map<String, Value>, loc: AttrLocation) -> Option<&Value> {
     match loc.namespace {
         Namespace::Extension(s) => crate::json::get_ci(doc, s.id).and_then(|e| field(e, loc.def.name)),
         Namespace::Common | Namespace::Core => crate::json::get_ci(doc, loc.def.name),

@@ -36,7 +36,10 @@ pub fn member_entry(base_url: &str, id: &str, kind: MemberKind, display: Option<
     };
     let mut m = Map::new();
     m.insert("value".into(), Value::String(id.to_owned()));
-    m.insert("$ref".into(), Value::String(format!("{}/{endpoint}/{id}", base_url.trim_end_matches('/'))));
+    m.insert(
+        "$ref".into(),
+        Value::String(format!("{}/{endpoint}/{id}", base_url.trim_end_matches('/'))),
+    );
     m.insert("type".into(), Value::String(ty.to_owned()));
     if let Some(d) = display {
         m.insert("display".into(), Value::String(d.to_owned()));

@@ -37,11 +37,17 @@ pub struct Validated {
 /// are kept, their undefined attributes verbatim.
 pub fn validate(body: &Value, schema: &ResourceSchema) -> Result<Validated, ScimError> {
     let Value::Object(input) = body else {
-        return Err(ScimError::invalid_syntax(format!("The {} must be a JSON object.", schema.name)));
+        return Err(ScimError::invalid_syntax(format!(
+            "The {} must be a JSON object.",
+            schema.name
+        )));
     };
     let declares_core = get_ci(input, "schemas")
         .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|u| u.as_str().is_some_and(|u| schema.is_core_urn(u))));
+        .is_some_and(|s| {
+            s.iter()
+                .any(|u| u.as_str().is_some_and(|u| schema.is_core_urn(u)))
+        });
     if !declares_core {
         return Err(ScimError::invalid_syntax(format!(
             "\"schemas\" must list \"{}\" for a {}.",
@@ -70,7 +76,7 @@ pub fn validate(body: &Value, schema: &ResourceSchema) -> Result<Validated, Scim
                     Some(def) => {
                         let name = format!("{}:{}", ext.id, def.name);
                         let c = coerce(def, iv.clone(), &name, &mut dialects)?;
-                        if !c.is_null() {
+                        if !unassigned(&c) {
                             out.insert(def.name.to_owned(), c);
                         }
                     }
@@ -79,14 +85,18 @@ pub fn validate(body: &Value, schema: &ResourceSchema) -> Result<Validated, Scim
                     }
                 }
             }
-            let slot = doc.entry(ext.id.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+            let slot = doc
+                .entry(ext.id.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
             if let Some(o) = slot.as_object_mut() {
                 o.extend(out);
             }
             continue;
         }
         let parsed = AttrPath::parse(key).ok().filter(|p| p.sub_attr.is_none());
-        let loc = parsed.as_ref().and_then(|p| schema.attribute(p.urn.as_deref(), &p.attr));
+        let loc = parsed
+            .as_ref()
+            .and_then(|p| schema.attribute(p.urn.as_deref(), &p.attr));
         let Some(loc) = loc else {
             if is_urn_key(key) && v.is_object() {
                 // An extension scimd does not define: kept verbatim so that it survives a round trip.
@@ -102,12 +112,14 @@ pub fn validate(body: &Value, schema: &ResourceSchema) -> Result<Validated, Scim
             continue;
         }
         let c = coerce(loc.def, v.clone(), &loc.canonical_name(), &mut dialects)?;
-        if c.is_null() {
+        if unassigned(&c) {
             continue;
         }
         match loc.namespace {
             Namespace::Extension(s) => {
-                let slot = doc.entry(s.id.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+                let slot = doc
+                    .entry(s.id.to_owned())
+                    .or_insert_with(|| Value::Object(Map::new()));
                 if let Some(o) = slot.as_object_mut() {
                     o.insert(loc.def.name.to_owned(), c);
                 }
@@ -119,18 +131,30 @@ pub fn validate(body: &Value, schema: &ResourceSchema) -> Result<Validated, Scim
     }
     check_required(&doc, schema)?;
     finish_document(&mut doc, schema);
-    Ok(Validated { doc: Value::Object(doc), members, dialects: dialects.0 })
+    Ok(Validated {
+        doc: Value::Object(doc),
+        members,
+        dialects: dialects.0,
+    })
+}
+
+/// RFC 7643 §2.5: null and an empty array are unassigned.
+fn unassigned(v: &Value) -> bool {
+    v.is_null() || v.as_array().is_some_and(Vec::is_empty)
 }
 
 fn member_ids(v: &Value) -> Result<Vec<String>, ScimError> {
     let Value::Array(items) = v else {
-        return Err(ScimError::invalid_value("\"members\" must be a list of {\"value\": id}."));
+        return Err(ScimError::invalid_value(
+            "\"members\" must be a list of {\"value\": id}.",
+        ));
     };
     let mut ids: Vec<String> = Vec::with_capacity(items.len());
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
     for item in items {
         match item.as_object().and_then(|o| get_ci(o, "value")) {
             Some(Value::String(id)) if !id.is_empty() => {
-                if !ids.contains(id) {
+                if seen.insert(id.as_str()) {
                     ids.push(id.clone());
                 }
             }
@@ -176,8 +200,12 @@ pub(crate) fn finish_document(doc: &mut Map<String, Value>, schema: &ResourceSch
     }
     let mut schemas = vec![Value::String(schema.core.id.to_owned())];
     for ext in schema.extensions {
-        let Some(k) = key_ci(doc, ext.schema.id) else { continue };
-        let empty = doc.get(&k).is_none_or(|v| v.as_object().is_none_or(Map::is_empty));
+        let Some(k) = key_ci(doc, ext.schema.id) else {
+            continue;
+        };
+        let empty = doc
+            .get(&k)
+            .is_none_or(|v| v.as_object().is_none_or(Map::is_empty));
         if empty {
             doc.remove(&k);
         } else {

@@ -34,19 +34,28 @@ impl<'a> UserView<'a> {
 
     /// `name.givenName`.
     pub fn given_name(&self) -> Option<&'a str> {
-        field(self.0, "name").and_then(|n| field(n, "givenName")).and_then(Value::as_str)
+        field(self.0, "name")
+            .and_then(|n| field(n, "givenName"))
+            .and_then(Value::as_str)
     }
 
     /// `name.familyName`.
     pub fn family_name(&self) -> Option<&'a str> {
-        field(self.0, "name").and_then(|n| field(n, "familyName")).and_then(Value::as_str)
+        field(self.0, "name")
+            .and_then(|n| field(n, "familyName"))
+            .and_then(Value::as_str)
     }
 
     /// The primary email's value, or else the first email's.
     pub fn primary_email(&self) -> Option<&'a str> {
         let emails = field(self.0, "emails")?.as_array()?;
-        let primary = emails.iter().find(|e| field(e, "primary").and_then(Value::as_bool) == Some(true));
-        primary.or_else(|| emails.first()).and_then(|e| field(e, "value")).and_then(Value::as_str)
+        let primary = emails
+            .iter()
+            .find(|e| field(e, "primary").and_then(Value::as_bool) == Some(true));
+        primary
+            .or_else(|| emails.first())
+            .and_then(|e| field(e, "value"))
+            .and_then(Value::as_str)
     }
 }
 

@@ -182,7 +182,11 @@ impl AttributeDef {
         a
     }
     /// A complex attribute with the given sub-attributes.
-    pub const fn complex(name: &'static str, subs: &'static [AttributeDef], description: &'static str) -> Self {
+    pub const fn complex(
+        name: &'static str,
+        subs: &'static [AttributeDef],
+        description: &'static str,
+    ) -> Self {
         let mut a = Self::new(name, AttrType::Complex, description);
         a.sub_attributes = subs;
         a
@@ -256,7 +260,11 @@ impl AttributeDef {
             m.insert("referenceTypes".into(), json!(self.reference_types));
         }
         if self.is_complex() {
-            let subs: Vec<Value> = self.sub_attributes.iter().map(AttributeDef::to_schema_json).collect();
+            let subs: Vec<Value> = self
+                .sub_attributes
+                .iter()
+                .map(AttributeDef::to_schema_json)
+                .collect();
             m.insert("subAttributes".into(), Value::Array(subs));
         }
         Value::Object(m)

@@ -8,13 +8,23 @@ use super::attribute::{AttributeDef as A, Mutability};
 pub const ENTERPRISE_USER_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 const MANAGER: &[A] = &[
-    A::string("value", "The id of the SCIM resource representing the User's manager."),
-    A::reference("$ref", &["User"], "The URI of the SCIM resource representing the User's manager."),
+    A::string(
+        "value",
+        "The id of the SCIM resource representing the User's manager.",
+    ),
+    A::reference(
+        "$ref",
+        &["User"],
+        "The URI of the SCIM resource representing the User's manager.",
+    ),
     A::string("displayName", "The displayName of the User's manager.").mutability(Mutability::ReadOnly),
 ];
 
 const ATTRIBUTES: &[A] = &[
-    A::string("employeeNumber", "Numeric or alphanumeric identifier assigned to a person."),
+    A::string(
+        "employeeNumber",
+        "Numeric or alphanumeric identifier assigned to a person.",
+    ),
     A::string("costCenter", "Identifies the name of a cost center."),
     A::string("organization", "Identifies the name of an organization."),
     A::string("division", "Identifies the name of a division."),

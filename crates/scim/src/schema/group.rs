@@ -7,13 +7,23 @@ use super::attribute::{AttrType, AttributeDef as A, Mutability};
 pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 const MEMBERS: &[A] = &[
-    A::string("value", "Identifier of the member of this Group.").case_exact().mutability(Mutability::Immutable),
-    A::reference("$ref", &["User", "Group"], "The URI corresponding to a SCIM resource that is a member.")
+    A::string("value", "Identifier of the member of this Group.")
+        .case_exact()
         .mutability(Mutability::Immutable),
+    A::reference(
+        "$ref",
+        &["User", "Group"],
+        "The URI corresponding to a SCIM resource that is a member.",
+    )
+    .mutability(Mutability::Immutable),
     A::string("display", "A human-readable name for the member.").mutability(Mutability::ReadOnly),
-    A::new("type", AttrType::String, "A label indicating the type of resource, e.g. 'User' or 'Group'.")
-        .canonical(&["User", "Group"])
-        .mutability(Mutability::Immutable),
+    A::new(
+        "type",
+        AttrType::String,
+        "A label indicating the type of resource, e.g. 'User' or 'Group'.",
+    )
+    .canonical(&["User", "Group"])
+    .mutability(Mutability::Immutable),
 ];
 
 const ATTRIBUTES: &[A] = &[
@@ -22,5 +32,9 @@ const ATTRIBUTES: &[A] = &[
 ];
 
 /// The core Group schema.
-pub static GROUP_SCHEMA: SchemaDef =
-    SchemaDef { id: GROUP_URN, name: "Group", description: "Group", attributes: ATTRIBUTES };
+pub static GROUP_SCHEMA: SchemaDef = SchemaDef {
+    id: GROUP_URN,
+    name: "Group",
+    description: "Group",
+    attributes: ATTRIBUTES,
+};

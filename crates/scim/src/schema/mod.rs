@@ -99,7 +99,10 @@ impl AttrLocation {
 impl ResourceSchema {
     /// The extension with that URN, matched case-insensitively.
     pub fn extension(&self, urn: &str) -> Option<&'static SchemaDef> {
-        self.extensions.iter().map(|e| e.schema).find(|s| s.id.eq_ignore_ascii_case(urn))
+        self.extensions
+            .iter()
+            .map(|e| e.schema)
+            .find(|s| s.id.eq_ignore_ascii_case(urn))
     }
 
     /// Whether `urn` is this resource type's core schema URN (case-insensitively).
@@ -116,17 +119,26 @@ impl ResourceSchema {
             Some(u) => {
                 let ext = self.extension(u)?;
                 let def = ext.attribute(name)?;
-                Some(AttrLocation { namespace: Namespace::Extension(ext), def })
+                Some(AttrLocation {
+                    namespace: Namespace::Extension(ext),
+                    def,
+                })
             }
         }
     }
 
     fn unqualified(&self, name: &str) -> Option<AttrLocation> {
         if let Some(def) = find_attr(common::COMMON_ATTRIBUTES, name) {
-            return Some(AttrLocation { namespace: Namespace::Common, def });
+            return Some(AttrLocation {
+                namespace: Namespace::Common,
+                def,
+            });
         }
         let def = self.core.attribute(name)?;
-        Some(AttrLocation { namespace: Namespace::Core, def })
+        Some(AttrLocation {
+            namespace: Namespace::Core,
+            def,
+        })
     }
 
     /// Every schema URN of this resource type, core first.
@@ -136,10 +148,19 @@ impl ResourceSchema {
 
     /// The list of `(namespace, attribute)` pairs this resource type defines, common attributes first.
     pub fn all_attributes(&self) -> impl Iterator<Item = AttrLocation> + '_ {
-        let common = common::COMMON_ATTRIBUTES.iter().map(|def| AttrLocation { namespace: Namespace::Common, def });
-        let core = self.core.attributes.iter().map(|def| AttrLocation { namespace: Namespace::Core, def });
+        let common = common::COMMON_ATTRIBUTES.iter().map(|def| AttrLocation {
+            namespace: Namespace::Common,
+            def,
+        });
+        let core = self.core.attributes.iter().map(|def| AttrLocation {
+            namespace: Namespace::Core,
+            def,
+        });
         let ext = self.extensions.iter().flat_map(|e| {
-            e.schema.attributes.iter().map(|def| AttrLocation { namespace: Namespace::Extension(e.schema), def })
+            e.schema.attributes.iter().map(|def| AttrLocation {
+                namespace: Namespace::Extension(e.schema),
+                def,
+            })
         });
         common.chain(core).chain(ext)
     }
@@ -151,7 +172,10 @@ pub static USER: ResourceSchema = ResourceSchema {
     endpoint: "/Users",
     description: "User Account",
     core: &USER_SCHEMA,
-    extensions: &[SchemaExtension { schema: &ENTERPRISE_USER_SCHEMA, required: false }],
+    extensions: &[SchemaExtension {
+        schema: &ENTERPRISE_USER_SCHEMA,
+        required: false,
+    }],
     members_as_rows: false,
 };
 
@@ -192,7 +216,10 @@ mod tests {
         );
         assert!(USER.attribute(None, "employeeNumber").is_none());
         assert!(GROUP.attribute(None, "userName").is_none());
-        assert_eq!(GROUP.attribute(None, "ID").map(|l| l.namespace), Some(Namespace::Common));
+        assert_eq!(
+            GROUP.attribute(None, "ID").map(|l| l.namespace),
+            Some(Namespace::Common)
+        );
     }
 
     #[test]
