@@ -1,0 +1,24 @@
+//! Any text: parse as a filter and as a PATCH path; whatever parses must render to text that parses back
+//! to the same AST, and must resolve and evaluate without panicking.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use scimd_scim::schema::{GROUP, USER};
+use scimd_scim::{filter, path};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(f) = filter::parse(text) {
+        let rendered = f.to_string();
+        assert_eq!(filter::parse(&rendered).as_ref(), Ok(&f), "round trip of {text:?} via {rendered:?}");
+        for schema in [&USER, &GROUP] {
+            if let Ok(r) = filter::resolve(&f, schema) {
+                let doc = serde_json::json!({"userName": "a", "emails": [{"value": "x", "type": "work"}]});
+                let _ = filter::in_memory::matches(&r, &doc);
+            }
+        }
+    }
+    if let Ok(p) = path::parse(text) {
+        assert_eq!(path::parse(&p.to_string()).as_ref(), Ok(&p), "path round trip of {text:?}");
+    }
+});
