@@ -142,3 +142,40 @@ pub fn count_live(conn: &mut DbConnection, org: &OrgId) -> Result<i64, StoreErro
         .count()
         .get_result(conn)?)
 }
+
+/// Adds an org's owner: an active member with the owner role, not managed by SCIM.
+pub fn insert_owner(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    email: &str,
+    now: NaiveDateTime,
+) -> Result<Member, StoreError> {
+    let id = MemberId::generate();
+    let document = serde_json::json!({
+        "userName": email,
+        "emails": [{ "value": email, "primary": true }],
+        "active": true,
+    })
+    .to_string();
+    insert(
+        conn,
+        &NewMember {
+            id: id.as_str(),
+            org_id: org.as_str(),
+            user_name: email,
+            user_name_norm: crate::user_name::normalize(email),
+            external_id: None,
+            role: Role::Owner.as_str(),
+            active: true,
+            scim_managed: false,
+            display_name: None,
+            given_name: None,
+            family_name: None,
+            email: Some(email),
+            document: &document,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+}

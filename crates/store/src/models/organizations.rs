@@ -62,3 +62,38 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Organization>, StoreError> {
 pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
     Ok(organizations::table.count().get_result(conn)?)
 }
+
+/// Creates an org and, when an e-mail is given, its owner: a member who is not SCIM-managed (so that a later
+/// SCIM create with the same userName links it). Audited as `org.created`.
+pub fn create_with_owner(
+    conn: &mut DbConnection,
+    name: &str,
+    owner_email: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(Organization, Option<crate::models::members::Member>), StoreError> {
+    let id = OrgId::generate();
+    let org = insert(
+        conn,
+        &NewOrganization {
+            id: id.as_str(),
+            name,
+            created_at: now,
+        },
+    )?;
+    let owner = match owner_email {
+        Some(email) => Some(crate::models::members::insert_owner(conn, &id, email, now)?),
+        None => None,
+    };
+    crate::models::audit_events::append(
+        conn,
+        &crate::models::audit_events::NewAuditEvent {
+            org_id: &id,
+            occurred_at: now,
+            actor: "cli",
+            action: "org.created",
+            target: Some(id.as_str()),
+            details: serde_json::json!({ "name": name, "owner": owner_email }),
+        },
+    )?;
+    Ok((org, owner))
+}

@@ -72,3 +72,121 @@ pub fn list(conn: &mut DbConnection, org: &OrgId) -> Result<Vec<ScimTokenRow>, S
         .select(ScimTokenRow::as_select())
         .load(conn)?)
 }
+
+/// Serialises changes to one org's tokens and tells whether the org exists. On PostgreSQL it locks the org's
+/// row until the transaction ends (two concurrent regenerates would otherwise both see one live token); on
+/// SQLite the write transaction (`BEGIN IMMEDIATE`) already holds the database's write lock. Call it first in
+/// a `Store::write`.
+pub fn lock_org(conn: &mut DbConnection, org: &OrgId) -> Result<bool, StoreError> {
+    use crate::schema::organizations;
+    let found = match conn {
+        DbConnection::Postgres(pg) => organizations::table
+            .find(org.as_str())
+            .select(organizations::id)
+            .for_update()
+            .first::<String>(pg)
+            .optional()?,
+        DbConnection::Sqlite(_) => organizations::table
+            .find(org.as_str())
+            .select(organizations::id)
+            .first::<String>(conn)
+            .optional()?,
+    };
+    Ok(found.is_some())
+}
+
+/// The org's tokens that still work at `now` (not revoked yet, not expired), newest first. A token in its
+/// grace period after a regenerate has a `revoked_at` in the future and is included.
+pub fn live(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    now: NaiveDateTime,
+) -> Result<Vec<ScimTokenRow>, StoreError> {
+    Ok(scim_tokens::table
+        .filter(scim_tokens::org_id.eq(org.as_str()))
+        .filter(
+            scim_tokens::revoked_at
+                .is_null()
+                .or(scim_tokens::revoked_at.gt(now)),
+        )
+        .filter(
+            scim_tokens::expires_at
+                .is_null()
+                .or(scim_tokens::expires_at.gt(now)),
+        )
+        .order((scim_tokens::created_at.desc(), scim_tokens::id.desc()))
+        .select(ScimTokenRow::as_select())
+        .load(conn)?)
+}
+
+/// Makes the token stop working at `at` (now, or the end of a grace period), unless it already stops
+/// earlier. Returns whether the row changed.
+pub fn revoke_at(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> Result<bool, StoreError> {
+    Ok(diesel::update(
+        scim_tokens::table.filter(scim_tokens::id.eq(id)).filter(
+            scim_tokens::revoked_at
+                .is_null()
+                .or(scim_tokens::revoked_at.gt(at)),
+        ),
+    )
+    .set(scim_tokens::revoked_at.eq(at))
+    .execute(conn)?
+        > 0)
+}
+
+/// The org's tokens whose expiry has passed but which were not yet recorded as expired (their `revoked_at` is
+/// unset or later than their expiry).
+pub fn expired_unrecorded(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    now: NaiveDateTime,
+) -> Result<Vec<ScimTokenRow>, StoreError> {
+    Ok(scim_tokens::table
+        .filter(scim_tokens::org_id.eq(org.as_str()))
+        .filter(scim_tokens::expires_at.le(now))
+        .filter(
+            scim_tokens::revoked_at
+                .is_null()
+                .or(scim_tokens::revoked_at.gt(scim_tokens::expires_at)),
+        )
+        .select(ScimTokenRow::as_select())
+        .load(conn)?)
+}
+
+/// Records an expired token as revoked at its expiry. Returns true only for the call that changed the row, so
+/// that the expiry is audited once however many processes notice it.
+pub fn record_expiry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, StoreError> {
+    Ok(diesel::update(
+        scim_tokens::table
+            .filter(scim_tokens::id.eq(id))
+            .filter(scim_tokens::expires_at.le(now))
+            .filter(
+                scim_tokens::revoked_at
+                    .is_null()
+                    .or(scim_tokens::revoked_at.gt(scim_tokens::expires_at)),
+            ),
+    )
+    .set(scim_tokens::revoked_at.eq(scim_tokens::expires_at))
+    .execute(conn)?
+        > 0)
+}
+
+/// Sets `last_used_at` to `now` unless another request (of any process) already did so after `not_before`.
+/// Returns whether the row changed.
+pub fn touch_last_used(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+    not_before: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    Ok(diesel::update(
+        scim_tokens::table.filter(scim_tokens::id.eq(id)).filter(
+            scim_tokens::last_used_at
+                .is_null()
+                .or(scim_tokens::last_used_at.lt(not_before)),
+        ),
+    )
+    .set(scim_tokens::last_used_at.eq(now))
+    .execute(conn)?
+        > 0)
+}

@@ -1,7 +1,11 @@
 //! The store's integration tests. Every test runs on a fresh SQLite file and, with `SCIMD_TEST_POSTGRES_URL`
 //! set, on a fresh PostgreSQL schema (see `scimd_store::testing`).
 
-#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly on the first surprise")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on the first surprise"
+)]
 mod audit;
 mod concurrency;
 mod fixtures;

@@ -1,0 +1,75 @@
+//! The `scimd` command line. Operators script these commands, so their names and `--json` fields are a
+//! contract (see DESIGN.md). Every command reads `DATABASE_URL` (default `./scimd.db`).
+
+mod migrate;
+mod org;
+mod output;
+mod serve;
+
+use crate::config::{DEFAULT_DATABASE_URL, LogFormat, ServeArgs};
+use crate::error::ServerError;
+use clap::{Parser, Subcommand};
+use scimd_store::{Store, StoreOptions};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "scimd",
+    version,
+    about = "SCIM 2.0 provisioning service",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// The database: a SQLite file path (or sqlite://PATH), or a postgres:// URL.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
+    pub database_url: String,
+
+    /// Log format.
+    #[arg(long, env = "SCIMD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+
+    /// Settings of `serve`, which runs when no command is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default). Bootstraps a demo org on an empty database.
+    Serve(ServeArgs),
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(org::OrgCommand),
+}
+
+/// Parses the command line and runs it; errors are printed as one line naming what to fix.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    crate::telemetry::init(cli.log_format);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), ServerError> {
+    match cli.command {
+        None => serve::run(&cli.database_url, &cli.serve),
+        Some(Command::Serve(args)) => serve::run(&cli.database_url, &args),
+        Some(Command::Migrate) => migrate::run(&cli.database_url),
+        Some(Command::Org(command)) => org::run(&cli.database_url, command),
+    }
+}
+
+/// Opens the database and brings its schema up to date; every error names DATABASE_URL.
+pub(crate) fn open_store(database_url: &str, options: StoreOptions) -> Result<Store, ServerError> {
+    Store::open(database_url, options).map_err(ServerError::Database)
+}

@@ -1,0 +1,46 @@
+//! `scimd serve`: open (and migrate) the database, bootstrap the demo org on an empty database, print where to
+//! go, and serve until a shutdown signal.
+
+use crate::app::AppState;
+use crate::bootstrap;
+use crate::config::ServeArgs;
+use crate::error::ServerError;
+use scimd_store::{StoreOptions, SystemClock};
+use std::sync::Arc;
+
+pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerError> {
+    let config = args.validate()?;
+    let store = super::open_store(
+        database_url,
+        StoreOptions {
+            max_connections: config.db_max_connections,
+            ..StoreOptions::default()
+        },
+    )?;
+    let clock = Arc::new(SystemClock);
+    if config.bootstrap
+        && let Some(demo) = bootstrap::demo_org_if_empty(&store, clock.as_ref())?
+    {
+        println!(
+            "Bootstrapped a demo organization: {} (id {})",
+            demo.org.name, demo.org.id
+        );
+        println!("  owner: {}", demo.owner_email);
+    }
+    let state = AppState {
+        store: store.clone(),
+        clock,
+        public_url: config.public_url.clone(),
+    };
+    actix_web::rt::System::new().block_on(async move {
+        let running = crate::serve::start(&config, state)?;
+        println!(
+            "scimd listening on http://{} (public URL {})",
+            running.addr, config.public_url
+        );
+        tracing::info!(addr = %running.addr, database = %store.redacted_url(), "scimd started");
+        running.server.await?;
+        tracing::info!("scimd stopped");
+        Ok(())
+    })
+}

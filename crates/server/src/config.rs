@@ -1,0 +1,157 @@
+//! Settings from flags and environment. clap names the flag and its variable in its own errors; what clap
+//! cannot check (a URL's shape, say) is checked here and the error names the setting the same way.
+
+use crate::error::ServerError;
+use clap::{Args, ValueEnum};
+use std::net::SocketAddr;
+
+pub const DEFAULT_DATABASE_URL: &str = "./scimd.db";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Settings of `scimd serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "SCIMD_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// The URL IdPs and browsers reach this server at (endpoint URLs and login links are built from it).
+    /// Defaults to http://BIND.
+    #[arg(long, env = "SCIMD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "SCIMD_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Largest number of database connections this process opens.
+    #[arg(long, env = "SCIMD_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    /// Do not create the demo org on an empty database.
+    #[arg(long, env = "SCIMD_NO_BOOTSTRAP")]
+    pub no_bootstrap: bool,
+}
+
+/// The checked form of `ServeArgs`.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub bind: SocketAddr,
+    /// Without a trailing slash.
+    pub public_url: String,
+    pub workers: Option<usize>,
+    pub db_max_connections: u32,
+    pub bootstrap: bool,
+}
+
+impl ServeArgs {
+    pub fn validate(&self) -> Result<ServeConfig, ServerError> {
+        let bind: SocketAddr = self.bind.parse().map_err(|_| ServerError::Config {
+            setting: "SCIMD_BIND (--bind)",
+            problem: format!(
+                "`{}` is not an address and port such as 127.0.0.1:8080",
+                self.bind
+            ),
+        })?;
+        let public_url = match &self.public_url {
+            Some(url) => check_public_url(url)?,
+            None => default_public_url(bind),
+        };
+        if self.workers == Some(0) {
+            return Err(ServerError::Config {
+                setting: "SCIMD_WORKERS (--workers)",
+                problem: "must be at least 1".into(),
+            });
+        }
+        if self.db_max_connections == 0 {
+            return Err(ServerError::Config {
+                setting: "SCIMD_DB_MAX_CONNECTIONS (--db-max-connections)",
+                problem: "must be at least 1".into(),
+            });
+        }
+        Ok(ServeConfig {
+            bind,
+            public_url,
+            workers: self.workers,
+            db_max_connections: self.db_max_connections,
+            bootstrap: !self.no_bootstrap,
+        })
+    }
+}
+
+fn check_public_url(raw: &str) -> Result<String, ServerError> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host)
+            if !host.is_empty() && !host.contains(char::is_whitespace) && !host.contains(['?', '#']) =>
+        {
+            Ok(trimmed.to_owned())
+        }
+        _ => Err(ServerError::Config {
+            setting: "SCIMD_PUBLIC_URL (--public-url)",
+            problem: format!("`{raw}` is not an http(s) URL such as https://scim.example.com"),
+        }),
+    }
+}
+
+/// `http://BIND`, with an unspecified address (0.0.0.0, ::) shown as localhost, which at least works locally.
+fn default_public_url(bind: SocketAddr) -> String {
+    if bind.ip().is_unspecified() {
+        format!("http://localhost:{}", bind.port())
+    } else {
+        format!("http://{bind}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(bind: &str, public_url: Option<&str>) -> ServeArgs {
+        ServeArgs {
+            bind: bind.into(),
+            public_url: public_url.map(Into::into),
+            workers: None,
+            db_max_connections: 4,
+            no_bootstrap: false,
+        }
+    }
+
+    #[test]
+    fn public_url_defaults_to_the_bind_address() {
+        assert_eq!(
+            args("127.0.0.1:9000", None).validate().unwrap().public_url,
+            "http://127.0.0.1:9000"
+        );
+        assert_eq!(
+            args("0.0.0.0:8080", None).validate().unwrap().public_url,
+            "http://localhost:8080"
+        );
+        let given = args("0.0.0.0:8080", Some("https://scim.example.com/"))
+            .validate()
+            .unwrap();
+        assert_eq!(given.public_url, "https://scim.example.com");
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let bad_bind = args("localhost", None).validate().unwrap_err().to_string();
+        assert!(bad_bind.starts_with("SCIMD_BIND"), "{bad_bind}");
+        let bad_url = args("127.0.0.1:1", Some("ftp://x"))
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(bad_url.starts_with("SCIMD_PUBLIC_URL"), "{bad_url}");
+    }
+}

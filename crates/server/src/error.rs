@@ -1,0 +1,25 @@
+//! `ServerError`: what can stop a command, each message naming the setting or step that failed.
+
+use scimd_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A setting has a value we cannot use.
+    #[error("{setting}: {problem}")]
+    Config { setting: &'static str, problem: String },
+    /// The database named by DATABASE_URL could not be opened or migrated.
+    #[error("DATABASE_URL: {0}")]
+    Database(StoreError),
+    /// A unit of work failed after the database was opened.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The command's input names something that does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot write JSON output: {0}")]
+    Json(#[from] serde_json::Error),
+}

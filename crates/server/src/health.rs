@@ -1,0 +1,28 @@
+//! Probes: `/healthz` says the process serves requests; `/readyz` also checks the database answers.
+
+use crate::app::AppState;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz));
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state
+        .store
+        .read_async(|conn| scimd_store::models::organizations::count(conn).map(|_| ()))
+        .await
+    {
+        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable", "reason": "database"}))
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The scimd server: configuration, the CLI, and every service composed into one actix App.
+//!
+//! - `cli`: the subcommands operators script (`serve`, `migrate`, `org ...`) and their `--json` output;
+//! - `config`: settings from flags and environment, each error naming its setting;
+//! - `serve` and `app`: the HTTP server and the routes it composes; `health` holds the probes;
+//! - `bootstrap`: the demo org a newcomer gets on an empty database;
+//! - `telemetry`: logs (human or JSON) and request ids.
+
+pub mod app;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod serve;
+pub mod telemetry;

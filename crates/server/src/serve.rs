@@ -1,0 +1,69 @@
+//! `scimd serve`: the HTTP server with its middleware (request ids and tracing, Prometheus metrics at
+//! `/metrics` labelled by route pattern, never by raw path), and graceful shutdown on SIGINT/SIGTERM.
+
+use crate::app::{self, AppState};
+use crate::config::ServeConfig;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpMessage, HttpServer};
+use actix_web_prom::PrometheusMetricsBuilder;
+use std::net::SocketAddr;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+/// Seconds in-flight requests get to finish after a shutdown signal.
+const SHUTDOWN_GRACE_SECS: u64 = 30;
+
+/// A started server: the address it listens on (useful with port 0) and the future that runs it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub server: Server,
+}
+
+pub fn start(config: &ServeConfig, state: AppState) -> std::io::Result<Running> {
+    let metrics = PrometheusMetricsBuilder::new("scimd")
+        .endpoint("/metrics")
+        .mask_unmatched_patterns("UNMATCHED")
+        .build()
+        .map_err(|e| std::io::Error::other(format!("metrics registry: {e}")))?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(metrics.clone())
+            .wrap(from_fn(echo_request_id))
+            .wrap(TracingLogger::default())
+            .configure(|cfg| app::configure(&state, cfg))
+    })
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS);
+    let server = match config.workers {
+        Some(n) => server.workers(n),
+        None => server,
+    };
+    let server = server.bind(config.bind)?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| std::io::Error::other("bound to no address"))?;
+    Ok(Running {
+        addr,
+        server: server.run(),
+    })
+}
+
+/// Returns the request id (assigned by `TracingLogger` and present in every log line of the request) to the
+/// client, so that a support ticket can quote it.
+async fn echo_request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req.extensions().get::<RequestId>().copied();
+    let mut res = next.call(req).await?;
+    if let Some(id) = id
+        && let Ok(value) = HeaderValue::from_str(&id.to_string())
+    {
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}

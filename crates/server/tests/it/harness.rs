@@ -1,0 +1,127 @@
+//! Test harness: run the `scimd` binary, start the real server, and speak plain HTTP/1.1 to it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+pub const SCIMD: &str = env!("CARGO_BIN_EXE_scimd");
+
+/// Runs `scimd ARGS` with the given database and working directory, no other scimd settings inherited.
+pub fn scimd(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(SCIMD);
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("SCIMD_") {
+            cmd.env_remove(key);
+        }
+    }
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    cmd.output().expect("run scimd")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A `scimd serve` child process, killed on drop.
+pub struct ServerProcess {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub banner: Vec<String>,
+}
+
+impl ServerProcess {
+    /// Starts `scimd` (no subcommand: serve is the default) on a free port and waits for its banner.
+    pub fn start(dir: &Path, database_url: Option<&str>) -> ServerProcess {
+        let mut cmd = Command::new(SCIMD);
+        cmd.current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .env("SCIMD_BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(url) = database_url {
+            cmd.env("DATABASE_URL", url);
+        }
+        let mut child = cmd.spawn().expect("spawn scimd");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut banner = Vec::new();
+        let mut addr = None;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("read scimd stdout");
+            if let Some(rest) = line.strip_prefix("scimd listening on http://") {
+                addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
+                banner.push(line);
+                break;
+            }
+            banner.push(line);
+        }
+        assert!(addr.is_some(), "scimd never said where it listens: {banner:?}");
+        let addr = addr.unwrap();
+        ServerProcess { child, addr, banner }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A response as the tests need it.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One GET over a fresh connection (`Connection: close`, so the body ends with the stream).
+pub fn get(addr: SocketAddr, path: &str) -> Response {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("read response");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete response");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Response {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}

@@ -1,0 +1,89 @@
+//! The server as a newcomer meets it: `scimd` with no arguments on an empty directory creates `./scimd.db`,
+//! bootstraps the demo org, and serves the probes and metrics.
+
+use crate::harness::{ServerProcess, get};
+use scimd_store::testing::TestDb;
+
+#[test]
+fn serve_on_an_empty_directory_creates_the_database_and_answers_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(dir.path(), None);
+    assert!(
+        dir.path().join("scimd.db").exists(),
+        "the default database is ./scimd.db"
+    );
+    assert!(
+        server
+            .banner
+            .iter()
+            .any(|l| l.contains("Bootstrapped a demo organization")),
+        "{:?}",
+        server.banner
+    );
+
+    let health = get(server.addr, "/healthz");
+    assert_eq!(health.status, 200);
+    assert!(
+        health.header("x-request-id").is_some_and(|id| id.len() >= 32),
+        "{:?}",
+        health.headers
+    );
+    assert_eq!(get(server.addr, "/readyz").status, 200);
+
+    let metrics = get(server.addr, "/metrics");
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics
+            .body
+            .contains(r#"scimd_http_requests_total{endpoint="/healthz",method="GET",status="200"} 1"#),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        metrics
+            .body
+            .contains("scimd_http_requests_duration_seconds_bucket")
+    );
+}
+
+#[test]
+fn a_second_start_does_not_bootstrap_again() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(ServerProcess::start(dir.path(), None));
+    let again = ServerProcess::start(dir.path(), None);
+    assert!(
+        !again.banner.iter().any(|l| l.contains("Bootstrapped")),
+        "{:?}",
+        again.banner
+    );
+}
+
+#[test]
+fn unknown_paths_do_not_grow_the_metric_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(dir.path(), None);
+    assert_eq!(get(server.addr, "/no/such/path/123").status, 404);
+    let metrics = get(server.addr, "/metrics").body;
+    assert!(!metrics.contains("/no/such/path"), "{metrics}");
+    assert!(metrics.contains(r#"endpoint="UNMATCHED""#), "{metrics}");
+}
+
+#[test]
+fn two_processes_on_one_empty_postgres_bootstrap_one_demo_org() {
+    let Some(db) = TestDb::postgres() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| ServerProcess::start(dir.path(), Some(&db.url)));
+        let b = s.spawn(|| ServerProcess::start(dir.path(), Some(&db.url)));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let bootstrapped = [&a, &b]
+        .iter()
+        .filter(|p| p.banner.iter().any(|l| l.contains("Bootstrapped")))
+        .count();
+    assert!(bootstrapped <= 1, "both processes bootstrapped");
+    let orgs = db.store.read(scimd_store::models::organizations::list).unwrap();
+    assert_eq!(orgs.len(), 1);
+    assert_eq!(get(a.addr, "/readyz").status, 200);
+    assert_eq!(get(b.addr, "/readyz").status, 200);
+}

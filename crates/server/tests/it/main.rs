@@ -1,0 +1,12 @@
+//! The server's integration tests: the `scimd` binary as operators run it, and the HTTP server started for
+//! real on 127.0.0.1:0 over an isolated database (both backends where the database matters).
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on the first surprise"
+)]
+
+mod cli;
+mod harness;
+mod http;
