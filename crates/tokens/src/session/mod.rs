@@ -1,0 +1,12 @@
+//! Admin sessions: single-use login links exchanged for a session cookie, both HS256 JWTs that name a row in
+//! the database (`login_links`, `admin_sessions`). The row is the authority: logging out, deprovisioning the
+//! member or changing their role takes effect on the next request of every process.
+
+mod jwt;
+mod key;
+mod service;
+
+pub use key::{MIN_KEY_BYTES, STORED_KEY_NAME, SigningKey};
+pub use service::{
+    DEFAULT_SESSION_LIFETIME, LOGIN_LINK_LIFETIME, LoginLink, Session, SessionInfo, SessionService,
+};

@@ -1,0 +1,346 @@
+//! The org's SSO connection (SAML or Azure AD): set, read as a non-secret summary, remove. The admin pages and
+//! the CLI both call `SsoService`; each change is one transaction with its audit event.
+//!
+//! - `validate`: field-by-field checks, one error variant per field;
+//! - `cipher`: the Azure AD client secret is encrypted at rest and never returned by any read.
+//!
+//! Removing the connection also revokes the org's SCIM tokens (SCIM provisioning needs SSO; a live token for a
+//! feature the admin pages show as disabled would be a credential nobody sees).
+
+mod cipher;
+mod validate;
+
+pub use validate::{CertificateSummary, SsoFieldError, SsoValidationErrors};
+
+use crate::audit;
+use crate::error::TokenError;
+use crate::util::{self, utc};
+use chrono::{DateTime, Utc};
+use cipher::SecretCipher;
+use scimd_store::models::scim_tokens;
+use scimd_store::models::sso_connections::{self, SsoConnectionRow};
+use scimd_store::{Clock, OrgId, Store};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::fmt;
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+const KIND_SAML: &str = "saml";
+const KIND_AZURE_AD: &str = "azure_ad";
+const AZURE_SECRET_PURPOSE: &str = "azure_ad_client_secret";
+
+/// SAML settings as the admin typed them.
+#[derive(Debug, Clone)]
+pub struct SamlInput {
+    pub entity_id: String,
+    pub sso_url: String,
+    pub certificate_pem: String,
+}
+
+/// Azure AD settings as the admin typed them. `client_secret: None` keeps the stored secret (a form that
+/// leaves the secret blank); it is required when the org has no Azure AD secret yet.
+#[derive(Debug, Clone)]
+pub struct AzureInput {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: Option<ClientSecret>,
+}
+
+/// A client secret on its way to being encrypted: never printed, zeroed on drop.
+#[derive(Clone)]
+pub struct ClientSecret(Zeroizing<String>);
+
+impl ClientSecret {
+    pub fn new(secret: String) -> ClientSecret {
+        ClientSecret(Zeroizing::new(secret))
+    }
+
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientSecret(..)")
+    }
+}
+
+/// The org's connection as the pages and the CLI show it. Holds nothing secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SsoSummary {
+    #[serde(flatten)]
+    pub settings: SsoSettingsSummary,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SsoSettingsSummary {
+    Saml {
+        entity_id: String,
+        sso_url: String,
+        certificate: CertificateSummary,
+    },
+    AzureAd {
+        tenant_id: String,
+        client_id: String,
+        /// Whether a client secret is stored (its value is never shown).
+        client_secret_set: bool,
+    },
+}
+
+/// What `settings` holds, per kind.
+#[derive(Serialize, Deserialize)]
+struct SamlSettings {
+    entity_id: String,
+    sso_url: String,
+    certificate_pem: String,
+    certificate: CertificateSummary,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AzureSettings {
+    tenant_id: String,
+    client_id: String,
+}
+
+#[derive(Clone)]
+pub struct SsoService {
+    store: Store,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for SsoService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SsoService").finish_non_exhaustive()
+    }
+}
+
+impl SsoService {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> SsoService {
+        SsoService { store, clock }
+    }
+
+    /// Sets (or replaces) the org's connection with SAML settings.
+    pub fn set_saml_blocking(
+        &self,
+        org: &OrgId,
+        actor: &str,
+        input: &SamlInput,
+    ) -> Result<SsoSummary, TokenError> {
+        let now = self.clock.now();
+        let mut errors = Vec::new();
+        let entity_id = validate::entity_id(&input.entity_id)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let sso_url = validate::sso_url(&input.sso_url).map_err(|e| errors.push(e)).ok();
+        let certificate = validate::certificate(&input.certificate_pem, now)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let (Some(entity_id), Some(sso_url), Some((certificate_pem, certificate))) =
+            (entity_id, sso_url, certificate)
+        else {
+            return Err(TokenError::InvalidSso(SsoValidationErrors(errors)));
+        };
+        let settings = SamlSettings {
+            entity_id,
+            sso_url,
+            certificate_pem,
+            certificate,
+        };
+        let settings_json = serde_json::to_string(&settings).map_err(scimd_store::StoreError::from)?;
+        let details = json!({
+            "entity_id": settings.entity_id,
+            "sso_url": settings.sso_url,
+            "certificate_fingerprint_sha256": settings.certificate.fingerprint_sha256,
+            "certificate_not_after": settings.certificate.not_after,
+        });
+        let now_naive = self.clock.now_naive();
+        util::write(&self.store, |conn| {
+            if !scim_tokens::lock_org(conn, org)? {
+                return Err(TokenError::OrgNotFound);
+            }
+            let created_at = sso_connections::find(conn, org)?.map_or(now_naive, |row| row.created_at);
+            sso_connections::upsert(
+                conn,
+                &SsoConnectionRow {
+                    org_id: org.as_str().to_owned(),
+                    kind: KIND_SAML.to_owned(),
+                    settings: settings_json,
+                    secret_ciphertext: None,
+                    created_at,
+                    updated_at: now_naive,
+                },
+            )?;
+            audit::record(conn, org, now_naive, actor, audit::SSO_SAML_SET, None, details)?;
+            Ok(())
+        })?;
+        tracing::info!(org = %org, kind = KIND_SAML, "SSO connection set");
+        self.get_blocking(org)?
+            .ok_or_else(|| TokenError::Corrupt("the SSO connection vanished after it was set".into()))
+    }
+
+    /// Sets (or replaces) the org's connection with Azure AD settings; the client secret is encrypted.
+    pub fn set_azure_blocking(
+        &self,
+        org: &OrgId,
+        actor: &str,
+        input: &AzureInput,
+    ) -> Result<SsoSummary, TokenError> {
+        let mut errors = Vec::new();
+        let tenant_id = validate::tenant_id(&input.tenant_id)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let client_id = validate::client_id(&input.client_id)
+            .map_err(|e| errors.push(e))
+            .ok();
+        if let Some(secret) = &input.client_secret
+            && let Err(e) = validate::client_secret(secret.as_str())
+        {
+            errors.push(e);
+        }
+        let (Some(tenant_id), Some(client_id), true) = (tenant_id, client_id, errors.is_empty()) else {
+            return Err(TokenError::InvalidSso(SsoValidationErrors(errors)));
+        };
+        let settings = AzureSettings { tenant_id, client_id };
+        let settings_json = serde_json::to_string(&settings).map_err(scimd_store::StoreError::from)?;
+        let now = self.clock.now_naive();
+        util::write(&self.store, |conn| {
+            if !scim_tokens::lock_org(conn, org)? {
+                return Err(TokenError::OrgNotFound);
+            }
+            let existing = sso_connections::find(conn, org)?;
+            let secret_ciphertext = match (&input.client_secret, &existing) {
+                (Some(secret), _) => {
+                    let cipher = SecretCipher::load_or_create(conn, now)?;
+                    cipher.encrypt(org, AZURE_SECRET_PURPOSE, secret.as_str().as_bytes())?
+                }
+                (None, Some(row)) if row.kind == KIND_AZURE_AD && row.secret_ciphertext.is_some() => {
+                    row.secret_ciphertext.clone().unwrap_or_default()
+                }
+                (None, _) => {
+                    return Err(TokenError::InvalidSso(SsoValidationErrors(vec![
+                        SsoFieldError::ClientSecret("is required".into()),
+                    ])));
+                }
+            };
+            sso_connections::upsert(
+                conn,
+                &SsoConnectionRow {
+                    org_id: org.as_str().to_owned(),
+                    kind: KIND_AZURE_AD.to_owned(),
+                    settings: settings_json,
+                    secret_ciphertext: Some(secret_ciphertext),
+                    created_at: existing.as_ref().map_or(now, |row| row.created_at),
+                    updated_at: now,
+                },
+            )?;
+            let details = json!({
+                "tenant_id": settings.tenant_id,
+                "client_id": settings.client_id,
+                "client_secret_changed": input.client_secret.is_some(),
+            });
+            audit::record(conn, org, now, actor, audit::SSO_AZURE_SET, None, details)?;
+            Ok(())
+        })?;
+        tracing::info!(org = %org, kind = KIND_AZURE_AD, "SSO connection set");
+        self.get_blocking(org)?
+            .ok_or_else(|| TokenError::Corrupt("the SSO connection vanished after it was set".into()))
+    }
+
+    /// The org's connection, without its secret; `None` when there is none.
+    pub fn get_blocking(&self, org: &OrgId) -> Result<Option<SsoSummary>, TokenError> {
+        let Some(row) = self.store.read(|conn| sso_connections::find(conn, org))? else {
+            return Ok(None);
+        };
+        summarise(row).map(Some)
+    }
+
+    /// Removes the org's connection and revokes its SCIM tokens. Returns whether there was a connection.
+    pub fn remove_blocking(&self, org: &OrgId, actor: &str) -> Result<bool, TokenError> {
+        let now = self.clock.now_naive();
+        let removed = util::write(&self.store, |conn| {
+            if !scim_tokens::lock_org(conn, org)? {
+                return Err(TokenError::OrgNotFound);
+            }
+            let Some(row) = sso_connections::find(conn, org)? else {
+                return Ok(false);
+            };
+            sso_connections::delete(conn, org)?;
+            let revoked = crate::scim::service::revoke_all_in(conn, org, actor, now, "sso_removed")?;
+            let details = json!({"kind": row.kind, "scim_tokens_revoked": revoked});
+            audit::record(conn, org, now, actor, audit::SSO_REMOVED, None, details)?;
+            Ok(true)
+        })?;
+        if removed {
+            tracing::info!(org = %org, "SSO connection removed");
+        }
+        Ok(removed)
+    }
+
+    pub async fn set_saml(
+        &self,
+        org: &OrgId,
+        actor: &str,
+        input: SamlInput,
+    ) -> Result<SsoSummary, TokenError> {
+        let (this, org, actor) = (self.clone(), org.clone(), actor.to_owned());
+        util::blocking(move || this.set_saml_blocking(&org, &actor, &input)).await
+    }
+
+    pub async fn set_azure(
+        &self,
+        org: &OrgId,
+        actor: &str,
+        input: AzureInput,
+    ) -> Result<SsoSummary, TokenError> {
+        let (this, org, actor) = (self.clone(), org.clone(), actor.to_owned());
+        util::blocking(move || this.set_azure_blocking(&org, &actor, &input)).await
+    }
+
+    pub async fn get(&self, org: &OrgId) -> Result<Option<SsoSummary>, TokenError> {
+        let (this, org) = (self.clone(), org.clone());
+        util::blocking(move || this.get_blocking(&org)).await
+    }
+
+    pub async fn remove(&self, org: &OrgId, actor: &str) -> Result<bool, TokenError> {
+        let (this, org, actor) = (self.clone(), org.clone(), actor.to_owned());
+        util::blocking(move || this.remove_blocking(&org, &actor)).await
+    }
+}
+
+fn summarise(row: SsoConnectionRow) -> Result<SsoSummary, TokenError> {
+    let corrupt =
+        |e: serde_json::Error| TokenError::Corrupt(format!("SSO settings of kind {}: {e}", row.kind));
+    let settings = match row.kind.as_str() {
+        KIND_SAML => {
+            let s: SamlSettings = serde_json::from_str(&row.settings).map_err(corrupt)?;
+            SsoSettingsSummary::Saml {
+                entity_id: s.entity_id,
+                sso_url: s.sso_url,
+                certificate: s.certificate,
+            }
+        }
+        KIND_AZURE_AD => {
+            let s: AzureSettings = serde_json::from_str(&row.settings).map_err(corrupt)?;
+            SsoSettingsSummary::AzureAd {
+                tenant_id: s.tenant_id,
+                client_id: s.client_id,
+                client_secret_set: row.secret_ciphertext.is_some(),
+            }
+        }
+        other => {
+            return Err(TokenError::Corrupt(format!(
+                "unknown SSO connection kind {other:?}"
+            )));
+        }
+    };
+    Ok(SsoSummary {
+        settings,
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+    })
+}
