@@ -8,5 +8,6 @@
 )]
 
 mod cli;
+mod deploy;
 mod harness;
 mod http;
