@@ -1,0 +1,146 @@
+//! A world per test: an org with its owner, the three services on one `FixedClock`, and small helpers.
+
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::prelude::*;
+use scimd_store::models::audit_events::{self, AuditEvent};
+use scimd_store::models::{members, organizations};
+use scimd_store::schema;
+use scimd_store::testing::TestDb;
+use scimd_store::{Clock, FixedClock, MemberId, OrgId, Store};
+use scimd_tokens::{AzureInput, ClientSecret, SessionService, SigningKey, SsoService, TokenService};
+use std::sync::Arc;
+
+pub const PUBLIC_URL: &str = "https://scimd.test";
+pub const OWNER_EMAIL: &str = "owner@acme.example";
+pub const AZURE_SECRET: &str = "Az~very-secret-client-value_42";
+
+pub fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
+}
+
+/// The services of one scimd process.
+pub struct Process {
+    pub tokens: TokenService,
+    pub sso: SsoService,
+    pub sessions: SessionService,
+}
+
+impl Process {
+    pub fn on(store: &Store, clock: &FixedClock) -> Process {
+        let clock: Arc<dyn Clock> = Arc::new(clock.clone());
+        let key = SigningKey::load_or_create(store).unwrap();
+        Process {
+            tokens: TokenService::new(store.clone(), clock.clone(), PUBLIC_URL.into()),
+            sso: SsoService::new(store.clone(), clock.clone()),
+            sessions: SessionService::new(store.clone(), clock, key, PUBLIC_URL.into()),
+        }
+    }
+}
+
+pub struct World {
+    pub clock: FixedClock,
+    pub org: OrgId,
+    pub owner: MemberId,
+    pub p: Process,
+}
+
+/// An org named Acme with its owner, without SSO.
+pub fn world(db: &TestDb) -> World {
+    let clock = FixedClock::new(start());
+    let (org, owner) = new_org(&db.store, &clock, "Acme", OWNER_EMAIL);
+    World {
+        p: Process::on(&db.store, &clock),
+        clock,
+        org,
+        owner,
+    }
+}
+
+/// An org named Acme with its owner and an Azure AD SSO connection.
+pub fn world_with_sso(db: &TestDb) -> World {
+    let w = world(db);
+    set_azure(&w.p.sso, &w.org);
+    w
+}
+
+pub fn new_org(store: &Store, clock: &FixedClock, name: &str, owner_email: &str) -> (OrgId, MemberId) {
+    let now = clock.now_naive();
+    let (org, owner) = store
+        .write(|conn| organizations::create_with_owner(conn, name, Some(owner_email), now))
+        .unwrap();
+    (org.org_id(), owner.unwrap().member_id())
+}
+
+pub fn set_azure(sso: &SsoService, org: &OrgId) {
+    sso.set_azure_blocking(
+        org,
+        "cli",
+        &AzureInput {
+            tenant_id: "6f9619ff-8b86-d011-b42d-00c04fc964ff".into(),
+            client_id: "0b5e1c3a-2d4f-4e6a-8b9c-1d2e3f4a5b6c".into(),
+            client_secret: Some(ClientSecret::new(AZURE_SECRET.into())),
+        },
+    )
+    .unwrap();
+}
+
+/// Adds an active member with the given role.
+pub fn add_member(store: &Store, clock: &FixedClock, org: &OrgId, email: &str, role: &str) -> MemberId {
+    let id = MemberId::generate();
+    let now = clock.now_naive();
+    store
+        .write(|conn| {
+            members::insert(
+                conn,
+                &members::NewMember {
+                    id: id.as_str(),
+                    org_id: org.as_str(),
+                    user_name: email,
+                    user_name_norm: scimd_store::user_name::normalize(email),
+                    external_id: None,
+                    role,
+                    active: true,
+                    scim_managed: true,
+                    display_name: None,
+                    given_name: None,
+                    family_name: None,
+                    email: Some(email),
+                    document: "{}",
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )
+        })
+        .unwrap();
+    id
+}
+
+/// What deprovisioning does to the member row (the SCIM API owns the real path).
+pub fn deactivate(store: &Store, member: &MemberId) {
+    store
+        .write(|conn| {
+            Ok(
+                diesel::update(schema::members::table.filter(schema::members::id.eq(member.as_str())))
+                    .set(schema::members::active.eq(false))
+                    .execute(conn)?,
+            )
+        })
+        .unwrap();
+}
+
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+pub fn events(store: &Store, org: &OrgId, action: &str) -> Vec<AuditEvent> {
+    store
+        .read(|conn| audit_events::list(conn, org, Some(action), None, 100))
+        .unwrap()
+}
+
+pub fn all_events(store: &Store, org: &OrgId) -> Vec<AuditEvent> {
+    store
+        .read(|conn| audit_events::list(conn, org, None, None, 1000))
+        .unwrap()
+}
