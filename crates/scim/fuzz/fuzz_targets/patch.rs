@@ -8,7 +8,9 @@ use scimd_scim::schema::{GROUP, USER};
 use serde_json::json;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(req) = PatchRequest::from_slice(data) else { return };
+    let Ok(req) = PatchRequest::from_slice(data) else {
+        return;
+    };
     let user = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
         "id": "u1",
@@ -18,13 +20,17 @@ fuzz_target!(|data: &[u8]| {
         "active": true,
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": {"value": "m1"}}
     });
-    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "g1", "displayName": "G"});
+    let group =
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "g1", "displayName": "G"});
     for (doc, schema) in [(user, &USER), (group, &GROUP)] {
         let mut work = doc.clone();
         match patch::apply(&mut work, &req, schema) {
             Ok(out) => {
                 // `changed` says exactly whether the document or the membership changed.
-                assert_eq!(out.changed, work != doc || out.members.as_ref().is_some_and(|m| !m.is_empty()));
+                assert_eq!(
+                    out.changed,
+                    work != doc || out.members.as_ref().is_some_and(|m| !m.is_empty())
+                );
             }
             Err(_) => assert_eq!(work, doc, "a failed PATCH changed the document"),
         }
