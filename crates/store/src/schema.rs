@@ -125,6 +125,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scim_activity (seq) {
+        seq -> BigInt,
+        org_id -> Text,
+        occurred_at -> Timestamp,
+        method -> Text,
+        path -> Text,
+        status -> Integer,
+        duration_us -> BigInt,
+        scim_type -> Nullable<Text>,
+        dialects -> Text,
+    }
+}
+
+diesel::table! {
+    org_settings (org_id) {
+        org_id -> Text,
+        safety_valve_enabled -> Bool,
+        safety_valve_percent -> Integer,
+        safety_valve_min -> Integer,
+        safety_valve_tripped_at -> Nullable<Timestamp>,
+        safety_valve_released_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     sso_connections,
@@ -136,4 +162,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_links,
     server_secrets,
     audit_events,
+    scim_activity,
+    org_settings,
 );

@@ -9,6 +9,17 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+/// Action names shared by the writers and readers of the trail.
+pub mod actions {
+    pub const MEMBER_DEACTIVATED: &str = "member.deactivated";
+    pub const MEMBER_DELETED: &str = "member.deleted";
+    pub const SAFETY_VALVE_TRIPPED: &str = "safety_valve.tripped";
+    pub const SAFETY_VALVE_RELEASED: &str = "safety_valve.released";
+    pub const SAFETY_VALVE_CONFIGURED: &str = "safety_valve.configured";
+    /// The actions that take access away, counted by the safety valve.
+    pub const DEPROVISIONING: [&str; 2] = [MEMBER_DEACTIVATED, MEMBER_DELETED];
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {

@@ -6,8 +6,10 @@
     clippy::expect_used,
     reason = "tests fail loudly on the first surprise"
 )]
+mod activity;
 mod audit;
 mod concurrency;
 mod fixtures;
+mod safety_valve;
 mod schema;
 mod uniqueness;

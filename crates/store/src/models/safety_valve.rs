@@ -1,0 +1,269 @@
+//! The deprovisioning safety valve: when more than a share of an org's active members (default 20%, at least
+//! 10) would lose access within an hour, further deprovisioning is held until an admin releases it. A broken
+//! IdP mapping or a mistaken unassignment then costs a few accounts, not the whole company.
+//!
+//! The valve is sticky: once tripped it holds until released, so a runaway IdP cannot keep deprovisioning at
+//! the threshold's rate hour after hour. Counting uses the audit trail (the deprovisioning events of the
+//! window), so every process on the database sees the same count; the org's settings row is locked first so
+//! that concurrent deprovisionings are counted one after the other.
+
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::ids::OrgId;
+use crate::models::audit_events::{self, NewAuditEvent, actions};
+use crate::schema::{audit_events as audit, members, org_settings};
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+pub const DEFAULT_PERCENT: i32 = 20;
+pub const DEFAULT_MIN: i32 = 10;
+/// What `Retry-After` says while the valve holds: an IdP retries after it, by which time an admin may have
+/// released the hold.
+pub const RETRY_AFTER_SECS: u64 = 600;
+const WINDOW: Duration = Duration::hours(1);
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = org_settings)]
+pub struct OrgSettings {
+    pub org_id: String,
+    pub safety_valve_enabled: bool,
+    pub safety_valve_percent: i32,
+    pub safety_valve_min: i32,
+    pub safety_valve_tripped_at: Option<NaiveDateTime>,
+    pub safety_valve_released_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OrgSettings {
+    fn defaults(org: &OrgId, now: NaiveDateTime) -> OrgSettings {
+        OrgSettings {
+            org_id: org.to_string(),
+            safety_valve_enabled: true,
+            safety_valve_percent: DEFAULT_PERCENT,
+            safety_valve_min: DEFAULT_MIN,
+            safety_valve_tripped_at: None,
+            safety_valve_released_at: None,
+            updated_at: now,
+        }
+    }
+
+    /// Tripped and not released since.
+    pub fn is_held(&self) -> bool {
+        match (self.safety_valve_tripped_at, self.safety_valve_released_at) {
+            (Some(tripped), Some(released)) => released < tripped,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+}
+
+/// What the valve says about one more deprovisioning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    /// Refuse with 503 and `Retry-After`. The caller must still commit its transaction: tripping is recorded.
+    Held {
+        retry_after_secs: u64,
+    },
+}
+
+/// The valve as the admin page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValveStatus {
+    pub settings: OrgSettings,
+    pub held: bool,
+    pub deprovisioned_in_window: i64,
+    pub threshold: i64,
+}
+
+/// The org's settings (the defaults when none were saved).
+pub fn settings(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime) -> Result<OrgSettings, StoreError> {
+    Ok(org_settings::table
+        .find(org.as_str())
+        .select(OrgSettings::as_select())
+        .first(conn)
+        .optional()?
+        .unwrap_or_else(|| OrgSettings::defaults(org, now)))
+}
+
+/// Makes sure the row exists and locks it for the rest of the transaction (on PostgreSQL; SQLite writers are
+/// already serialised).
+fn lock(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime) -> Result<OrgSettings, StoreError> {
+    let touched = diesel::update(org_settings::table.find(org.as_str()))
+        .set(org_settings::updated_at.eq(org_settings::updated_at))
+        .execute(conn)?;
+    if touched == 0 {
+        let insert = conn.transaction(|conn| {
+            diesel::insert_into(org_settings::table)
+                .values(OrgSettings::defaults(org, now))
+                .execute(conn)
+        });
+        match insert.map_err(StoreError::from) {
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(other) => return Err(other),
+        }
+        diesel::update(org_settings::table.find(org.as_str()))
+            .set(org_settings::updated_at.eq(org_settings::updated_at))
+            .execute(conn)?;
+    }
+    settings(conn, org, now)
+}
+
+fn window_start(settings: &OrgSettings, now: NaiveDateTime) -> NaiveDateTime {
+    let hour_ago = now - WINDOW;
+    match settings.safety_valve_released_at {
+        Some(released) if released > hour_ago => released,
+        _ => hour_ago,
+    }
+}
+
+fn count_window(conn: &mut DbConnection, org: &OrgId, since: NaiveDateTime) -> Result<i64, StoreError> {
+    Ok(audit::table
+        .filter(audit::org_id.eq(org.as_str()))
+        .filter(audit::action.eq_any(actions::DEPROVISIONING))
+        .filter(audit::occurred_at.ge(since))
+        .count()
+        .get_result(conn)?)
+}
+
+fn active_members(conn: &mut DbConnection, org: &OrgId) -> Result<i64, StoreError> {
+    Ok(members::table
+        .filter(members::org_id.eq(org.as_str()))
+        .filter(members::deleted_at.is_null())
+        .filter(members::active.eq(true))
+        .count()
+        .get_result(conn)?)
+}
+
+/// How many deprovisionings the window allows: the share of the members who were active when it began
+/// (those active now plus those deprovisioned since), and never fewer than the minimum.
+fn threshold(settings: &OrgSettings, active_now: i64, in_window: i64) -> i64 {
+    let base = active_now + in_window;
+    (base * i64::from(settings.safety_valve_percent) / 100).max(i64::from(settings.safety_valve_min))
+}
+
+/// Call inside the deprovisioning transaction, before the change. `Held` records the trip (an audit event,
+/// once per trip); the caller commits and answers 503.
+pub fn check(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    actor: &str,
+    now: NaiveDateTime,
+) -> Result<Verdict, StoreError> {
+    let current = lock(conn, org, now)?;
+    if !current.safety_valve_enabled {
+        return Ok(Verdict::Allowed);
+    }
+    let held = Verdict::Held {
+        retry_after_secs: RETRY_AFTER_SECS,
+    };
+    if current.is_held() {
+        return Ok(held);
+    }
+    let in_window = count_window(conn, org, window_start(&current, now))?;
+    let limit = threshold(&current, active_members(conn, org)?, in_window);
+    if in_window < limit {
+        return Ok(Verdict::Allowed);
+    }
+    diesel::update(org_settings::table.find(org.as_str()))
+        .set((
+            org_settings::safety_valve_tripped_at.eq(now),
+            org_settings::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    audit_events::append(
+        conn,
+        &NewAuditEvent {
+            org_id: org,
+            occurred_at: now,
+            actor,
+            action: actions::SAFETY_VALVE_TRIPPED,
+            target: None,
+            details: serde_json::json!({ "deprovisioned_in_window": in_window, "threshold": limit }),
+        },
+    )?;
+    Ok(held)
+}
+
+/// The admin's release: lets deprovisioning through again, counting afresh from now.
+pub fn release(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    actor: &str,
+    now: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let current = lock(conn, org, now)?;
+    if !current.is_held() {
+        return Ok(false);
+    }
+    diesel::update(org_settings::table.find(org.as_str()))
+        .set((
+            org_settings::safety_valve_released_at.eq(now),
+            org_settings::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    audit_events::append(
+        conn,
+        &NewAuditEvent {
+            org_id: org,
+            occurred_at: now,
+            actor,
+            action: actions::SAFETY_VALVE_RELEASED,
+            target: None,
+            details: serde_json::json!({}),
+        },
+    )?;
+    Ok(true)
+}
+
+/// Turns the valve on or off and sets its share (1-100 %) and minimum (at least 1).
+pub fn configure(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    actor: &str,
+    enabled: bool,
+    percent: i32,
+    min: i32,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    if !(1..=100).contains(&percent) || min < 1 {
+        return Err(StoreError::Refused(
+            "the share must be 1 to 100 % and the minimum at least 1".into(),
+        ));
+    }
+    lock(conn, org, now)?;
+    diesel::update(org_settings::table.find(org.as_str()))
+        .set((
+            org_settings::safety_valve_enabled.eq(enabled),
+            org_settings::safety_valve_percent.eq(percent),
+            org_settings::safety_valve_min.eq(min),
+            org_settings::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    audit_events::append(
+        conn,
+        &NewAuditEvent {
+            org_id: org,
+            occurred_at: now,
+            actor,
+            action: actions::SAFETY_VALVE_CONFIGURED,
+            target: None,
+            details: serde_json::json!({ "enabled": enabled, "percent": percent, "min": min }),
+        },
+    )?;
+    Ok(())
+}
+
+/// For the banner and the settings form.
+pub fn status(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime) -> Result<ValveStatus, StoreError> {
+    let current = settings(conn, org, now)?;
+    let in_window = count_window(conn, org, window_start(&current, now))?;
+    let limit = threshold(&current, active_members(conn, org)?, in_window);
+    Ok(ValveStatus {
+        held: current.is_held(),
+        settings: current,
+        deprovisioned_in_window: in_window,
+        threshold: limit,
+    })
+}
