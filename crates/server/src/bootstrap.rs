@@ -41,3 +41,31 @@ pub fn demo_org_if_empty(store: &Store, clock: &dyn Clock) -> Result<Option<Demo
         Err(other) => Err(other),
     }
 }
+
+/// Placeholder Azure AD ids of the demo org's SSO connection (not a real tenant).
+pub const DEMO_AZURE_TENANT_ID: &str = "00000000-0000-4000-8000-00000000de00";
+pub const DEMO_AZURE_CLIENT_ID: &str = "00000000-0000-4000-8000-00000000de01";
+
+/// Gives the demo org an Azure AD SSO connection (so that SCIM provisioning can be tried at once) and returns
+/// a login link for its owner.
+pub fn demo_sso_and_login_link(
+    store: &Store,
+    clock: std::sync::Arc<dyn Clock>,
+    public_url: &str,
+    key: scimd_tokens::SigningKey,
+    demo: &DemoOrg,
+) -> Result<scimd_tokens::LoginLink, scimd_tokens::TokenError> {
+    let org = demo.org.org_id();
+    let sso = scimd_tokens::SsoService::new(store.clone(), clock.clone());
+    sso.set_azure_blocking(
+        &org,
+        "bootstrap",
+        &scimd_tokens::AzureInput {
+            tenant_id: DEMO_AZURE_TENANT_ID.into(),
+            client_id: DEMO_AZURE_CLIENT_ID.into(),
+            client_secret: Some(scimd_tokens::ClientSecret::new(uuid::Uuid::new_v4().to_string())),
+        },
+    )?;
+    let sessions = scimd_tokens::SessionService::new(store.clone(), clock, key, public_url.to_owned());
+    sessions.issue_login_link_blocking(&org, &demo.owner_email, "bootstrap")
+}

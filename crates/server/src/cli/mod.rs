@@ -1,10 +1,13 @@
 //! The `scimd` command line. Operators script these commands, so their names and `--json` fields are a
 //! contract (see DESIGN.md). Every command reads `DATABASE_URL` (default `./scimd.db`).
 
+mod admin;
 mod migrate;
 mod org;
 mod output;
 mod serve;
+mod sso;
+mod token;
 
 use crate::config::{DEFAULT_DATABASE_URL, LogFormat, ServeArgs};
 use crate::error::ServerError;
@@ -45,6 +48,15 @@ pub enum Command {
     /// Manage organizations.
     #[command(subcommand)]
     Org(org::OrgCommand),
+    /// Manage an organization's SSO connection.
+    #[command(subcommand)]
+    Sso(sso::SsoCommand),
+    /// Manage an organization's SCIM bearer tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Admin access: login links.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 /// Parses the command line and runs it; errors are printed as one line naming what to fix.
@@ -66,6 +78,9 @@ fn run(cli: Cli) -> Result<(), ServerError> {
         Some(Command::Serve(args)) => serve::run(&cli.database_url, &args),
         Some(Command::Migrate) => migrate::run(&cli.database_url),
         Some(Command::Org(command)) => org::run(&cli.database_url, command),
+        Some(Command::Sso(command)) => sso::run(&cli.database_url, command),
+        Some(Command::Token(command)) => token::run(&cli.database_url, command),
+        Some(Command::Admin(command)) => admin::run(&cli.database_url, command),
     }
 }
 

@@ -17,7 +17,7 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
             ..StoreOptions::default()
         },
     )?;
-    let clock = Arc::new(SystemClock);
+    let clock: Arc<dyn scimd_store::Clock> = Arc::new(SystemClock);
     if config.bootstrap
         && let Some(demo) = bootstrap::demo_org_if_empty(&store, clock.as_ref())?
     {
@@ -26,6 +26,15 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
             demo.org.name, demo.org.id
         );
         println!("  owner: {}", demo.owner_email);
+        let key = super::admin::signing_key(&store)?;
+        let link =
+            crate::bootstrap::demo_sso_and_login_link(&store, clock.clone(), &config.public_url, key, &demo)
+                .map_err(super::token::token_error)?;
+        println!(
+            "  SSO: Azure AD (placeholder tenant); SCIM tokens: scimd token generate --org {}",
+            demo.org.id
+        );
+        println!("  admin login link (single use, 10 minutes): {}", link.url);
     }
     let state = AppState {
         store: store.clone(),

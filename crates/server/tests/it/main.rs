@@ -11,3 +11,4 @@ mod cli;
 mod deploy;
 mod harness;
 mod http;
+mod token_cli;

@@ -35,9 +35,8 @@ fn ten_thousand_tokens_match_the_format_and_fail_after_any_one_character_change(
         assert!(token.starts_with(PREFIX));
         assert!(token[PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric()));
         assert_eq!(check_format(&token), Ok(()));
-        let bytes = token.as_bytes();
-        for index in 0..TOKEN_LEN {
-            let changed = replace_at(&token, index, char::from(other_alnum(bytes[index])));
+        for (index, &byte) in token.as_bytes().iter().enumerate() {
+            let changed = replace_at(&token, index, char::from(other_alnum(byte)));
             assert!(check_format(&changed).is_err(), "position {index} of {token}");
         }
         assert!(seen.insert(token), "a token repeated");

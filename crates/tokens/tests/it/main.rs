@@ -4,7 +4,7 @@
 
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
+    clippy::panic,
     reason = "tests fail loudly on the first surprise"
 )]
 mod fixtures;

@@ -1,0 +1,157 @@
+//! `scimd sso set-saml|set-azure|show|remove`: the org's SSO connection. The Azure AD client secret is read
+//! from `SCIMD_AZURE_CLIENT_SECRET` or standard input, never from a flag (flags end up in shell history and
+//! process lists).
+
+use super::output::print_json;
+use super::token::{CLI_ACTOR, open, token_error};
+use crate::error::ServerError;
+use clap::Subcommand;
+use scimd_store::OrgId;
+use scimd_tokens::{AzureInput, ClientSecret, SamlInput, SsoService, SsoSummary};
+use serde_json::json;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+
+pub const CLIENT_SECRET_ENV: &str = "SCIMD_AZURE_CLIENT_SECRET";
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Connect the org to a SAML IdP.
+    SetSaml {
+        #[arg(long)]
+        org: String,
+        /// The IdP's entity ID (issuer).
+        #[arg(long)]
+        entity_id: String,
+        /// The IdP's single sign-on URL (https only).
+        #[arg(long)]
+        sso_url: String,
+        /// A file holding the IdP's signing certificate (PEM).
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Connect the org to Azure AD (Microsoft Entra ID). The client secret comes from
+    /// SCIMD_AZURE_CLIENT_SECRET or standard input.
+    SetAzure {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        tenant_id: String,
+        #[arg(long)]
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the org's SSO connection (never its secret).
+    Show {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the org's SSO connection; this also revokes the org's SCIM tokens.
+    Remove {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub(super) fn run(database_url: &str, command: SsoCommand) -> Result<(), ServerError> {
+    let (store, clock) = open(database_url)?;
+    let service = SsoService::new(store, clock);
+    match command {
+        SsoCommand::SetSaml {
+            org,
+            entity_id,
+            sso_url,
+            cert,
+            json,
+        } => {
+            let certificate_pem = std::fs::read_to_string(&cert)
+                .map_err(|e| ServerError::Invalid(format!("--cert {}: {e}", cert.display())))?;
+            let input = SamlInput {
+                entity_id,
+                sso_url,
+                certificate_pem,
+            };
+            let summary = service
+                .set_saml_blocking(&OrgId::new(org), CLI_ACTOR, &input)
+                .map_err(token_error)?;
+            show(Some(&summary), json)
+        }
+        SsoCommand::SetAzure {
+            org,
+            tenant_id,
+            client_id,
+            json,
+        } => {
+            let input = AzureInput {
+                tenant_id,
+                client_id,
+                client_secret: Some(client_secret()?),
+            };
+            let summary = service
+                .set_azure_blocking(&OrgId::new(org), CLI_ACTOR, &input)
+                .map_err(token_error)?;
+            show(Some(&summary), json)
+        }
+        SsoCommand::Show { org, json } => {
+            let summary = service.get_blocking(&OrgId::new(org)).map_err(token_error)?;
+            show(summary.as_ref(), json)
+        }
+        SsoCommand::Remove { org, json } => {
+            let removed = service
+                .remove_blocking(&OrgId::new(org), CLI_ACTOR)
+                .map_err(token_error)?;
+            if json {
+                print_json(&json!({ "removed": removed }))
+            } else {
+                println!(
+                    "{}",
+                    if removed {
+                        "SSO connection removed"
+                    } else {
+                        "no SSO connection"
+                    }
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+fn show(summary: Option<&SsoSummary>, json: bool) -> Result<(), ServerError> {
+    if json {
+        return print_json(&summary);
+    }
+    match summary {
+        None => println!("no SSO connection"),
+        Some(s) => println!("{}", serde_json::to_string_pretty(&s.settings)?),
+    }
+    Ok(())
+}
+
+fn client_secret() -> Result<ClientSecret, ServerError> {
+    if let Ok(secret) = std::env::var(CLIENT_SECRET_ENV)
+        && !secret.is_empty()
+    {
+        return Ok(ClientSecret::new(secret));
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("Azure AD client secret (then Enter and Ctrl-D):");
+    }
+    let mut secret = String::new();
+    stdin.lock().read_to_string(&mut secret)?;
+    let secret = secret.trim_end_matches(['\r', '\n']).to_owned();
+    if secret.is_empty() {
+        return Err(ServerError::Invalid(format!(
+            "the Azure AD client secret is read from {CLIENT_SECRET_ENV} or standard input, and both are empty"
+        )));
+    }
+    Ok(ClientSecret::new(secret))
+}
