@@ -6,6 +6,7 @@
 //! - `bootstrap`: the demo org a newcomer gets on an empty database;
 //! - `telemetry`: logs (human or JSON) and request ids.
 
+pub mod activity;
 pub mod app;
 pub mod bootstrap;
 pub mod cli;

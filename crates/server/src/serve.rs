@@ -1,15 +1,17 @@
 //! `scimd serve`: the HTTP server with its middleware (request ids and tracing, Prometheus metrics at
 //! `/metrics` labelled by route pattern, never by raw path), and graceful shutdown on SIGINT/SIGTERM.
 
+use crate::activity::{self, ActivityRecorder};
 use crate::app::{self, AppState};
 use crate::config::ServeConfig;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, HttpMessage, HttpServer};
+use actix_web::{App, HttpMessage, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 use std::net::SocketAddr;
+use std::time::Duration;
 use tracing_actix_web::{RequestId, TracingLogger};
 
 /// Seconds in-flight requests get to finish after a shutdown signal.
@@ -19,9 +21,27 @@ const SHUTDOWN_GRACE_SECS: u64 = 30;
 pub struct Running {
     pub addr: SocketAddr,
     pub server: Server,
+    activity_writer: tokio::task::JoinHandle<()>,
 }
 
+impl Running {
+    /// Serves until shutdown, then lets the activity writer store what is still queued.
+    pub async fn run_to_end(self) -> std::io::Result<()> {
+        self.server.await?;
+        if tokio::time::timeout(Duration::from_secs(5), self.activity_writer)
+            .await
+            .is_err()
+        {
+            tracing::warn!("provisioning activity still queued at shutdown was not stored");
+        }
+        Ok(())
+    }
+}
+
+/// Starts the server; call from within an actix `System` (the activity writer is spawned on it).
 pub fn start(config: &ServeConfig, state: AppState) -> std::io::Result<Running> {
+    let (recorder, activity_writer) = ActivityRecorder::start(state.store.clone(), state.clock.clone());
+    let recorder = web::Data::new(recorder);
     let metrics = PrometheusMetricsBuilder::new("scimd")
         .endpoint("/metrics")
         .mask_unmatched_patterns("UNMATCHED")
@@ -29,6 +49,8 @@ pub fn start(config: &ServeConfig, state: AppState) -> std::io::Result<Running> 
         .map_err(|e| std::io::Error::other(format!("metrics registry: {e}")))?;
     let server = HttpServer::new(move || {
         App::new()
+            .app_data(recorder.clone())
+            .wrap(from_fn(activity::record_scim_activity))
             .wrap(metrics.clone())
             .wrap(from_fn(echo_request_id))
             .wrap(TracingLogger::default())
@@ -48,6 +70,7 @@ pub fn start(config: &ServeConfig, state: AppState) -> std::io::Result<Running> 
     Ok(Running {
         addr,
         server: server.run(),
+        activity_writer,
     })
 }
 

@@ -7,6 +7,7 @@
     reason = "tests fail loudly on the first surprise"
 )]
 
+mod activity;
 mod cli;
 mod deploy;
 mod harness;

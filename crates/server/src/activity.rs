@@ -1,0 +1,171 @@
+//! Provisioning activity: every SCIM request's method, path, status, duration, `scimType` and the IdP dialect
+//! rules that fired, for the admin's activity page. Never a body, never a header.
+//!
+//! Recording must not cost a commit per request (lookups run at tens of thousands per second), so the
+//! middleware hands each row to a bounded channel and one task writes them in batches: at most every
+//! `FLUSH_EVERY` or `BATCH` rows, in one transaction. When the channel is full (the database cannot keep up)
+//! rows are dropped and counted rather than slowing the IdP down. The same task purges rows past retention.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use scimd_store::models::{organizations, scim_activity};
+use scimd_store::{Clock, OrgId, Store};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+const CHANNEL_CAPACITY: usize = 100_000;
+const BATCH: usize = 1_000;
+const FLUSH_EVERY: Duration = Duration::from_millis(250);
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// Longest path (with query) kept; a filter is useful to see, a megabyte of it is not.
+const MAX_PATH_CHARS: usize = 512;
+pub const SCIM_PREFIX: &str = "/scim/v2/";
+
+/// What a SCIM handler tells the recorder about its request, as a response extension.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityNote {
+    pub scim_type: Option<String>,
+    /// Labels of the IdP dialect rules that fired (`scimd_scim::Dialect::label`).
+    pub dialects: Vec<String>,
+}
+
+/// The sending half, shared by every worker.
+#[derive(Clone)]
+pub struct ActivityRecorder {
+    tx: mpsc::Sender<scim_activity::NewActivity>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl ActivityRecorder {
+    /// Starts the writer task on the current runtime; it ends after the last sender is gone and the rest
+    /// is flushed.
+    pub fn start(store: Store, clock: Arc<dyn Clock>) -> (ActivityRecorder, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let handle = actix_web::rt::spawn(write_batches(store, clock, rx));
+        (
+            ActivityRecorder {
+                tx,
+                dropped: Arc::new(AtomicU64::new(0)),
+            },
+            handle,
+        )
+    }
+
+    pub fn record(&self, row: scim_activity::NewActivity) {
+        if self.tx.try_send(row).is_err() {
+            let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if dropped.is_power_of_two() {
+                tracing::warn!(
+                    dropped,
+                    "provisioning activity is arriving faster than it can be stored"
+                );
+            }
+        }
+    }
+}
+
+async fn write_batches(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    mut rx: mpsc::Receiver<scim_activity::NewActivity>,
+) {
+    let mut last_purge: Option<Instant> = None;
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        // Wait for the first row, then gather for a moment so that busy periods become few large batches.
+        match rx.recv().await {
+            Some(row) => batch.push(row),
+            None => break,
+        }
+        let deadline = tokio::time::Instant::now() + FLUSH_EVERY;
+        while batch.len() < BATCH {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(row)) => batch.push(row),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        flush(&store, std::mem::take(&mut batch)).await;
+        if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+            last_purge = Some(Instant::now());
+            let now = clock.now_naive();
+            if let Err(err) = store
+                .write_async(move |conn| scim_activity::purge_expired(conn, now))
+                .await
+            {
+                tracing::warn!(error = %err, "purging old provisioning activity failed");
+            }
+        }
+    }
+}
+
+async fn flush(store: &Store, rows: Vec<scim_activity::NewActivity>) {
+    let count = rows.len();
+    let result = store
+        .write_async(move |conn| {
+            // Requests to URLs of orgs that do not exist are not anyone's activity (and would break the batch).
+            let orgs: BTreeSet<&str> = rows.iter().map(|r| r.org_id.as_str()).collect();
+            let mut known = BTreeSet::new();
+            for org in orgs {
+                if organizations::find(conn, &OrgId::new(org))?.is_some() {
+                    known.insert(org.to_owned());
+                }
+            }
+            let rows: Vec<_> = rows.into_iter().filter(|r| known.contains(&r.org_id)).collect();
+            scim_activity::insert_batch(conn, &rows)
+        })
+        .await;
+    if let Err(err) = result {
+        tracing::warn!(error = %err, rows = count, "storing provisioning activity failed");
+    }
+}
+
+/// Middleware: records every request under `/scim/v2/{org}/`.
+pub async fn record_scim_activity(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let recorder = req.app_data::<actix_web::web::Data<ActivityRecorder>>().cloned();
+    let target = req
+        .path()
+        .strip_prefix(SCIM_PREFIX)
+        .and_then(|rest| rest.split('/').next())
+        .map(str::to_owned);
+    let (Some(recorder), Some(org_id)) = (recorder, target.filter(|org| !org.is_empty())) else {
+        return next.call(req).await;
+    };
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let path = truncate(&req.uri().to_string(), MAX_PATH_CHARS);
+    let clock_now = req
+        .app_data::<actix_web::web::Data<crate::app::AppState>>()
+        .map(|s| s.clock.now_naive());
+    let res = next.call(req).await?;
+    let note = res
+        .response()
+        .extensions()
+        .get::<ActivityNote>()
+        .cloned()
+        .unwrap_or_default();
+    recorder.record(scim_activity::NewActivity {
+        org_id,
+        occurred_at: clock_now.unwrap_or_else(|| scimd_store::SystemClock.now_naive()),
+        method,
+        path,
+        status: i32::from(res.status().as_u16()),
+        duration_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+        scim_type: note.scim_type,
+        dialects: serde_json::to_string(&note.dialects).unwrap_or_else(|_| "[]".into()),
+    });
+    Ok(res)
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_owned(),
+    }
+}
