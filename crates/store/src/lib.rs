@@ -4,6 +4,7 @@
 //! - `connection`: the `DbConnection` over both backends and the URL that picks one;
 //! - `schema` and `migrations`: the tables, defined once, with a migrations folder per backend;
 //! - `models`: a file per table, row types and queries side by side;
+//! - `scim`: the SCIM API's queries (filter-to-SQL, paging, Users, Groups, the deprovisioning path);
 //! - `ids`, `user_name`, `clock`: the small types everything else uses.
 
 pub mod clock;
@@ -13,6 +14,7 @@ pub mod ids;
 pub mod migrations;
 pub mod models;
 pub mod schema;
+pub mod scim;
 pub mod store;
 pub mod user_name;
 

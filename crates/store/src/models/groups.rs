@@ -69,3 +69,38 @@ pub fn member_count(conn: &mut DbConnection, org: &OrgId, id: &GroupId) -> Resul
         .count()
         .get_result(conn)?)
 }
+
+/// The columns a SCIM write of a group sets. `None` clears `external_id`.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = groups, treat_none_as_null = true)]
+pub struct GroupChanges<'a> {
+    pub display_name: &'a str,
+    pub display_name_norm: String,
+    pub external_id: Option<&'a str>,
+    pub document: &'a str,
+    pub version: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Applies `changes` to a group of the org; a display name another group has is `StoreError::Conflict` (in a
+/// savepoint, so the caller's transaction stays usable).
+pub fn update(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    id: &GroupId,
+    changes: &GroupChanges<'_>,
+) -> Result<Group, StoreError> {
+    let n = conn.transaction(|conn| {
+        diesel::update(
+            groups::table
+                .filter(groups::org_id.eq(org.as_str()))
+                .filter(groups::id.eq(id.as_str())),
+        )
+        .set(changes)
+        .execute(conn)
+    })?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    get(conn, org, id)
+}

@@ -179,3 +179,45 @@ pub fn insert_owner(
         },
     )
 }
+
+/// Every column a SCIM write sets, from the new document. `None` clears a column.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = members, treat_none_as_null = true)]
+pub struct MemberChanges<'a> {
+    pub user_name: &'a str,
+    pub user_name_norm: String,
+    pub external_id: Option<&'a str>,
+    pub active: bool,
+    pub scim_managed: bool,
+    pub display_name: Option<&'a str>,
+    pub given_name: Option<&'a str>,
+    pub family_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub document: &'a str,
+    pub version: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Applies `changes` to a live member of the org; a userName taken by another member is
+/// `StoreError::Conflict` (in a savepoint, so the caller's transaction stays usable).
+pub fn update(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    id: &MemberId,
+    changes: &MemberChanges<'_>,
+) -> Result<Member, StoreError> {
+    let n = conn.transaction(|conn| {
+        diesel::update(
+            members::table
+                .filter(members::org_id.eq(org.as_str()))
+                .filter(members::id.eq(id.as_str()))
+                .filter(members::deleted_at.is_null()),
+        )
+        .set(changes)
+        .execute(conn)
+    })?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    get(conn, org, id)
+}

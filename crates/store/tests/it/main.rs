@@ -12,4 +12,6 @@ mod concurrency;
 mod fixtures;
 mod safety_valve;
 mod schema;
+mod scim_filter;
+mod scim_lifecycle;
 mod uniqueness;

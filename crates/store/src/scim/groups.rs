@@ -1,0 +1,539 @@
+//! SCIM Groups over `groups` and `group_members`: list, get, create, replace, patch, delete.
+//!
+//! Membership is rows, changed by delta: a PATCH inserts the added rows that are not there yet and deletes
+//! the removed ones, so adding one member to a group of 100,000 costs what it costs for a group of 10.
+//! Every added id must be a User of the org's SCIM view, checked before anything is written; otherwise the
+//! whole request is refused. Reads skip the member rows unless the response includes `members`.
+
+use super::audit::{self, GROUP_CREATED, GROUP_DELETED, GROUP_UPDATED};
+use super::filter_sql::{self, Resource, Translator};
+use super::paging::Position;
+use super::sql::Sql;
+use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match, users};
+use crate::connection::{Backend, DbConnection, MultiBackend};
+use crate::error::StoreError;
+use crate::ids::{GroupId, OrgId};
+use crate::models::groups::{self, Group, GroupChanges, GroupMember, NewGroup};
+use crate::schema::{group_members, groups as g, members};
+use crate::user_name;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use scimd_scim::patch::{self, MembersDelta, PatchOutcome, PatchRequest};
+use scimd_scim::resources::group::GroupView;
+use scimd_scim::schema::GROUP;
+use scimd_scim::{Dialect, ScimError};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+
+/// A member of a group as its `members` entry shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRef {
+    pub id: String,
+    /// The member's displayName, else its userName.
+    pub display: String,
+}
+
+/// A Group as stored: its row, its parsed document, and its members when they were read.
+#[derive(Debug, Clone)]
+pub struct GroupRecord {
+    pub row: Group,
+    pub doc: Value,
+    pub members: Option<Vec<MemberRef>>,
+}
+
+fn view(org: &OrgId) -> g::BoxedQuery<'static, MultiBackend> {
+    g::table
+        .filter(g::org_id.eq(org.as_str().to_owned()))
+        .into_boxed()
+}
+
+fn ordered(
+    q: g::BoxedQuery<'static, MultiBackend>,
+    sort: &Option<Sql>,
+    descending: bool,
+) -> g::BoxedQuery<'static, MultiBackend> {
+    match sort {
+        Some(key) => {
+            let nulls = key.clone().parens().push(" IS NULL").expr::<Bool>();
+            let key = key.clone().expr::<Text>();
+            let q = q.order_by(nulls.asc());
+            let q = if descending {
+                q.then_order_by(key.desc())
+            } else {
+                q.then_order_by(key.asc())
+            };
+            q.then_order_by(g::seq.asc())
+        }
+        None => q.order_by(g::seq.asc()),
+    }
+}
+
+fn record(row: Group, members: Option<Vec<MemberRef>>) -> Result<GroupRecord, StoreError> {
+    let doc = serde_json::from_str(&row.document)?;
+    Ok(GroupRecord { row, doc, members })
+}
+
+fn i64_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The members of each of `ids`, in the order they were added.
+fn members_of(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<MemberRef>>, StoreError> {
+    let mut out: HashMap<String, Vec<MemberRef>> = ids.iter().map(|id| (id.clone(), Vec::new())).collect();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let rows: Vec<(String, String, Option<String>, String)> = group_members::table
+            .inner_join(members::table.on(members::id.eq(group_members::member_id)))
+            .filter(group_members::org_id.eq(org.as_str()))
+            .filter(group_members::group_id.eq_any(chunk))
+            .order((group_members::created_at.asc(), members::seq.asc()))
+            .select((
+                group_members::group_id,
+                members::id,
+                members::display_name,
+                members::user_name,
+            ))
+            .load(conn)?;
+        for (group, id, display, user_name) in rows {
+            out.entry(group).or_default().push(MemberRef {
+                id,
+                display: display.unwrap_or(user_name),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A list or search of the org's Groups.
+pub fn list(
+    conn: &mut DbConnection,
+    backend: Backend,
+    org: &OrgId,
+    spec: &ListSpec<'_>,
+    with_members: bool,
+) -> Result<Page<GroupRecord>, ScimStoreError> {
+    let where_sql = spec
+        .filter
+        .map(|f| Translator::new(backend, Resource::Group).filter(f))
+        .transpose()?;
+    let sort_sql = spec
+        .sort
+        .map(|a| filter_sql::sort_key(backend, Resource::Group, a))
+        .transpose()?;
+    let filtered = || match &where_sql {
+        Some(w) => view(org).filter(w.clone().expr::<Bool>()),
+        None => view(org),
+    };
+    let position = match (spec.paging.position(), &sort_sql) {
+        (Position::AfterSeq(_), Some(_)) => {
+            return Err(ScimError::invalid_cursor("The cursor does not belong to this sort order.").into());
+        }
+        (p, _) => p,
+    };
+    let limit = i64_of(spec.count.saturating_add(1));
+    let mut rows: Vec<Group> = if spec.count == 0 {
+        Vec::new()
+    } else {
+        let q = match position {
+            Position::AfterSeq(after) => {
+                ordered(filtered().filter(g::seq.gt(after)), &sort_sql, spec.descending)
+            }
+            Position::Offset(_) => ordered(filtered(), &sort_sql, spec.descending),
+        };
+        let offset = match position {
+            Position::Offset(o) => i64_of(o),
+            Position::AfterSeq(_) => 0,
+        };
+        q.select(Group::as_select())
+            .limit(limit)
+            .offset(offset)
+            .load(conn)?
+    };
+    let more = rows.len() as u64 > spec.count;
+    rows.truncate(usize::try_from(spec.count).unwrap_or(usize::MAX));
+    let total = match position {
+        Position::Offset(0) if !more && spec.count > 0 => rows.len() as u64,
+        _ => {
+            let n: i64 = filtered().count().get_result(conn)?;
+            u64::try_from(n).unwrap_or(0)
+        }
+    };
+    let next = match (more, position, rows.last()) {
+        (true, Position::Offset(o), _) if sort_sql.is_some() => Some(Position::Offset(o + spec.count)),
+        (true, _, Some(last)) if sort_sql.is_none() => Some(Position::AfterSeq(last.seq)),
+        _ => None,
+    };
+    let mut members = if with_members {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        Some(members_of(conn, org, &ids)?)
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let m = members.as_mut().map(|all| all.remove(&r.id).unwrap_or_default());
+            record(r, m)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Page { total, items, next })
+}
+
+fn live_row(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<Group, ScimStoreError> {
+    view(org)
+        .filter(g::id.eq(id.to_owned()))
+        .select(Group::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ScimError::not_found(format!("Group {id}")).into())
+}
+
+fn lock(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<(), StoreError> {
+    if matches!(conn, DbConnection::Postgres(_)) {
+        diesel::update(g::table.filter(g::org_id.eq(org.as_str())).filter(g::id.eq(id)))
+            .set(g::version.eq(g::version))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// One Group; its member rows are read only when `with_members`.
+pub fn get(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    id: &str,
+    with_members: bool,
+) -> Result<GroupRecord, ScimStoreError> {
+    let row = live_row(conn, org, id)?;
+    with_member_rows(conn, org, row, with_members)
+}
+
+fn with_member_rows(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    row: Group,
+    with_members: bool,
+) -> Result<GroupRecord, ScimStoreError> {
+    let members = if with_members {
+        Some(
+            members_of(conn, org, std::slice::from_ref(&row.id))?
+                .remove(&row.id)
+                .unwrap_or_default(),
+        )
+    } else {
+        None
+    };
+    Ok(record(row, members)?)
+}
+
+fn display_name(doc: &Value) -> Result<&str, ScimError> {
+    GroupView(doc)
+        .display_name()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ScimError::invalid_value("\"displayName\" is required and must not be empty."))
+}
+
+fn taken() -> ScimError {
+    ScimError::uniqueness("A Group with this displayName already exists in this organization.")
+}
+
+/// Refuses ids that are not Users of the org (before anything is written).
+fn check_members(conn: &mut DbConnection, org: &OrgId, ids: &[String]) -> Result<(), ScimStoreError> {
+    let unknown = users::unknown_ids(conn, org, ids)?;
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = unknown.iter().take(5).map(String::as_str).collect();
+    Err(ScimError::invalid_value(format!(
+        "{} member(s) are not Users of this organization: {}{}. Nothing was changed.",
+        unknown.len(),
+        shown.join(", "),
+        if unknown.len() > shown.len() { ", ..." } else { "" }
+    ))
+    .into())
+}
+
+/// Inserts the memberships of `ids` that do not exist yet; returns how many were added.
+fn add_members(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    group: &str,
+    ids: &[String],
+) -> Result<usize, StoreError> {
+    let mut added = 0;
+    for chunk in ids.chunks(IN_CHUNK) {
+        let existing: HashSet<String> = group_members::table
+            .filter(group_members::group_id.eq(group))
+            .filter(group_members::member_id.eq_any(chunk))
+            .select(group_members::member_id)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        let rows: Vec<GroupMember> = chunk
+            .iter()
+            .filter(|id| !existing.contains(*id))
+            .map(|id| GroupMember {
+                group_id: group.to_owned(),
+                member_id: id.clone(),
+                org_id: ctx.org.as_str().to_owned(),
+                created_at: ctx.now,
+            })
+            .collect();
+        if !rows.is_empty() {
+            // MultiConnection has no multi-row INSERT; each backend's own connection has.
+            let insert = diesel::insert_into(group_members::table).values(&rows);
+            added += match conn {
+                DbConnection::Sqlite(c) => insert.execute(c)?,
+                DbConnection::Postgres(c) => insert.execute(c)?,
+            };
+        }
+    }
+    Ok(added)
+}
+
+fn remove_members(conn: &mut DbConnection, group: &str, ids: &[String]) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    for chunk in ids.chunks(IN_CHUNK) {
+        removed += diesel::delete(
+            group_members::table
+                .filter(group_members::group_id.eq(group))
+                .filter(group_members::member_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    Ok(removed)
+}
+
+fn clear_members(conn: &mut DbConnection, group: &str) -> Result<usize, StoreError> {
+    Ok(diesel::delete(group_members::table.filter(group_members::group_id.eq(group))).execute(conn)?)
+}
+
+/// Applies a membership delta; returns (added, removed).
+fn apply_delta(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    group: &str,
+    delta: &MembersDelta,
+) -> Result<(usize, usize), StoreError> {
+    let mut removed = if delta.clear_all {
+        clear_members(conn, group)?
+    } else {
+        0
+    };
+    removed += remove_members(conn, group, &delta.removed)?;
+    let added = add_members(conn, ctx, group, &delta.added)?;
+    Ok((added, removed))
+}
+
+fn details(changed: Vec<String>, added: usize, removed: usize, dialects: &[Dialect]) -> Value {
+    let mut d = json!({ "changed": changed, "members_added": added, "members_removed": removed });
+    if !dialects.is_empty()
+        && let Some(o) = d.as_object_mut()
+    {
+        o.insert(
+            "dialects".into(),
+            Value::from(dialects.iter().map(|x| x.label()).collect::<Vec<_>>()),
+        );
+    }
+    d
+}
+
+/// Creates a Group from a validated document and its member ids.
+pub fn create(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    doc: &Value,
+    member_ids: &[String],
+    dialects: &[Dialect],
+) -> Result<GroupRecord, ScimStoreError> {
+    let name = display_name(doc)?;
+    check_members(conn, &ctx.org, member_ids)?;
+    let text = doc.to_string();
+    let id = GroupId::generate();
+    let inserted = groups::insert(
+        conn,
+        &NewGroup {
+            id: id.as_str(),
+            org_id: ctx.org.as_str(),
+            display_name: name,
+            display_name_norm: user_name::normalize(name),
+            external_id: GroupView(doc).external_id(),
+            document: &text,
+            version: 1,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+        },
+    );
+    let row = match inserted {
+        Err(StoreError::Conflict(_)) => return Err(taken().into()),
+        other => other?,
+    };
+    let added = add_members(conn, ctx, &row.id, member_ids)?;
+    let mut d = details(Vec::new(), added, 0, dialects);
+    if let Some(o) = d.as_object_mut() {
+        o.insert("displayName".into(), Value::from(name));
+    }
+    audit::record(conn, ctx, GROUP_CREATED, &row.id, d)?;
+    Ok(record(row, None)?)
+}
+
+fn write_row(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    before: &Group,
+    doc: &Value,
+) -> Result<Group, ScimStoreError> {
+    let name = display_name(doc)?;
+    let text = doc.to_string();
+    let changes = GroupChanges {
+        display_name: name,
+        display_name_norm: user_name::normalize(name),
+        external_id: GroupView(doc).external_id(),
+        document: &text,
+        version: before.version + 1,
+        updated_at: ctx.now,
+    };
+    match groups::update(conn, &ctx.org, &GroupId::new(before.id.clone()), &changes) {
+        Err(StoreError::Conflict(_)) => Err(taken().into()),
+        other => Ok(other?),
+    }
+}
+
+/// PUT: replaces the document and sets the membership to `member_ids` (by delta against the rows).
+pub fn replace(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    id: &str,
+    if_match: Option<IfMatch>,
+    doc: &Value,
+    member_ids: &[String],
+    dialects: &[Dialect],
+) -> Result<GroupRecord, ScimStoreError> {
+    lock(conn, &ctx.org, id)?;
+    let before = live_row(conn, &ctx.org, id)?;
+    check_if_match(if_match, before.version)?;
+    check_members(conn, &ctx.org, member_ids)?;
+    let current: HashSet<String> = group_members::table
+        .filter(group_members::group_id.eq(&before.id))
+        .select(group_members::member_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let wanted: HashSet<&String> = member_ids.iter().collect();
+    let delta = MembersDelta {
+        added: member_ids
+            .iter()
+            .filter(|m| !current.contains(*m))
+            .cloned()
+            .collect(),
+        removed: current.iter().filter(|m| !wanted.contains(m)).cloned().collect(),
+        clear_all: false,
+    };
+    let before_doc: Value = serde_json::from_str(&before.document)?;
+    if before_doc == *doc && delta.is_empty() {
+        return Ok(record(before, None)?);
+    }
+    let row = write_row(conn, ctx, &before, doc)?;
+    let (added, removed) = apply_delta(conn, ctx, &before.id, &delta)?;
+    let changed = audit::changed_attributes(&before_doc, doc);
+    audit::record(
+        conn,
+        ctx,
+        GROUP_UPDATED,
+        &before.id,
+        details(changed, added, removed, dialects),
+    )?;
+    Ok(record(row, None)?)
+}
+
+/// PATCH: applies the operations to the document and the membership delta to the rows, all or nothing.
+/// `max_members` bounds the ids one request may add or remove. The record has no members (the caller reads
+/// them only if the response shows them).
+pub fn patch(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    id: &str,
+    if_match: Option<IfMatch>,
+    req: &PatchRequest,
+    max_members: usize,
+) -> Result<(GroupRecord, PatchOutcome), ScimStoreError> {
+    lock(conn, &ctx.org, id)?;
+    let before = live_row(conn, &ctx.org, id)?;
+    check_if_match(if_match, before.version)?;
+    let before_doc: Value = serde_json::from_str(&before.document)?;
+    let mut doc = before_doc.clone();
+    if let Some(o) = doc.as_object_mut() {
+        o.insert("id".into(), Value::String(before.id.clone()));
+    }
+    let outcome = patch::apply(&mut doc, req, &GROUP)?;
+    if let Some(o) = doc.as_object_mut() {
+        o.remove("id");
+    }
+    if let Some(delta) = &outcome.members {
+        let n = delta.added.len() + delta.removed.len();
+        if n > max_members {
+            return Err(ScimError::too_many(format!(
+                "One PATCH may add or remove at most {max_members} members; this one names {n}. Send them in batches."
+            ))
+            .into());
+        }
+        check_members(conn, &ctx.org, &delta.added)?;
+    }
+    if !outcome.changed {
+        return Ok((record(before, None)?, outcome));
+    }
+    let row = write_row(conn, ctx, &before, &doc)?;
+    let (added, removed) = match &outcome.members {
+        Some(delta) => apply_delta(conn, ctx, &before.id, delta)?,
+        None => (0, 0),
+    };
+    let changed = audit::changed_attributes(&before_doc, &doc);
+    audit::record(
+        conn,
+        ctx,
+        GROUP_UPDATED,
+        &before.id,
+        details(changed, added, removed, &outcome.dialects),
+    )?;
+    Ok((record(row, None)?, outcome))
+}
+
+/// Reads the members of a record written by [`patch`] or [`replace`], for a response that shows them.
+pub fn load_members(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    rec: GroupRecord,
+) -> Result<GroupRecord, ScimStoreError> {
+    with_member_rows(conn, org, rec.row, true)
+}
+
+/// DELETE: the group and its membership rows.
+pub fn delete(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    id: &str,
+    if_match: Option<IfMatch>,
+) -> Result<(), ScimStoreError> {
+    lock(conn, &ctx.org, id)?;
+    let before = live_row(conn, &ctx.org, id)?;
+    check_if_match(if_match, before.version)?;
+    let removed = clear_members(conn, &before.id)?;
+    diesel::delete(
+        g::table
+            .filter(g::org_id.eq(ctx.org.as_str()))
+            .filter(g::id.eq(&before.id)),
+    )
+    .execute(conn)?;
+    audit::record(
+        conn,
+        ctx,
+        GROUP_DELETED,
+        &before.id,
+        json!({ "displayName": before.display_name, "members_removed": removed }),
+    )?;
+    Ok(())
+}

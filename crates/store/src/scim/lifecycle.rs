@@ -1,0 +1,111 @@
+//! The member lifecycle as SCIM drives it: ONE deprovisioning path for every shape an IdP uses (PATCH
+//! `active=false` with or without a path, `"False"` as a string, PUT with `active: false`, DELETE), and
+//! reactivation.
+//!
+//! In the caller's transaction, [`deprovision`] deactivates the member (DELETE also hides it from SCIM:
+//! `deleted_at` set, so later reads are 404 and the userName is free again, the unique index being partial
+//! on `deleted_at IS NULL`), revokes every admin session of the member, keeps its group memberships
+//! (deactivation) or removes them (DELETE), and writes one audit event saying who did what to whom.
+//! Callers reach it only on a transition: deactivating an inactive member writes nothing.
+
+use super::audit::{self, MEMBER_DEACTIVATED, MEMBER_DELETED, MEMBER_REACTIVATED};
+use super::users;
+use super::{ScimStoreError, WriteCtx};
+use crate::connection::DbConnection;
+use crate::ids::MemberId;
+use crate::models::admin_sessions;
+use crate::models::members::{Member, MemberChanges};
+use crate::schema::{group_members, groups, members};
+use diesel::prelude::*;
+use serde_json::Value;
+
+/// How a member leaves.
+#[derive(Debug)]
+pub enum Deprovision<'a> {
+    /// `active` becomes false, with the rest of the new document (`changes.active` is false).
+    Deactivate(&'a MemberChanges<'a>),
+    /// SCIM DELETE.
+    Delete,
+}
+
+/// Deprovisions `member` (see the module docs). Returns the row as it now is.
+pub fn deprovision(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    member: &Member,
+    how: Deprovision<'_>,
+    mut details: Value,
+) -> Result<Member, ScimStoreError> {
+    let id = MemberId::new(member.id.clone());
+    let (row, action, groups_removed) = match how {
+        Deprovision::Deactivate(changes) => (
+            users::update_row(conn, ctx, member, changes)?,
+            MEMBER_DEACTIVATED,
+            None,
+        ),
+        Deprovision::Delete => {
+            diesel::update(
+                members::table
+                    .filter(members::org_id.eq(ctx.org.as_str()))
+                    .filter(members::id.eq(id.as_str()))
+                    .filter(members::deleted_at.is_null()),
+            )
+            .set((
+                members::deleted_at.eq(Some(ctx.now)),
+                members::active.eq(false),
+                members::version.eq(member.version + 1),
+                members::updated_at.eq(ctx.now),
+            ))
+            .execute(conn)?;
+            // The groups lose a member: their version moves on, then the rows go.
+            let member_groups = group_members::table
+                .filter(group_members::org_id.eq(ctx.org.as_str()))
+                .filter(group_members::member_id.eq(id.as_str()))
+                .select(group_members::group_id);
+            diesel::update(
+                groups::table
+                    .filter(groups::org_id.eq(ctx.org.as_str()))
+                    .filter(groups::id.eq_any(member_groups)),
+            )
+            .set((
+                groups::version.eq(groups::version + 1),
+                groups::updated_at.eq(ctx.now),
+            ))
+            .execute(conn)?;
+            let removed = diesel::delete(
+                group_members::table
+                    .filter(group_members::org_id.eq(ctx.org.as_str()))
+                    .filter(group_members::member_id.eq(id.as_str())),
+            )
+            .execute(conn)?;
+            let mut row = member.clone();
+            row.deleted_at = Some(ctx.now);
+            row.active = false;
+            row.version = member.version + 1;
+            row.updated_at = ctx.now;
+            (row, MEMBER_DELETED, Some(removed))
+        }
+    };
+    let revoked = admin_sessions::revoke_all_for_member(conn, &ctx.org, &id, ctx.now)?;
+    if let Some(o) = details.as_object_mut() {
+        o.insert("sessions_revoked".into(), Value::from(revoked));
+        if let Some(n) = groups_removed {
+            o.insert("groups_removed".into(), Value::from(n));
+        }
+    }
+    audit::record(conn, ctx, action, &member.id, details)?;
+    Ok(row)
+}
+
+/// Reactivates `member` (`changes.active` is true): access is restored (sign-in checks `active`), audited.
+pub fn reactivate(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    member: &Member,
+    changes: &MemberChanges<'_>,
+    details: Value,
+) -> Result<Member, ScimStoreError> {
+    let row = users::update_row(conn, ctx, member, changes)?;
+    audit::record(conn, ctx, MEMBER_REACTIVATED, &member.id, details)?;
+    Ok(row)
+}

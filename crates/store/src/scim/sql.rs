@@ -1,0 +1,143 @@
+//! [`Sql`]: a fragment of SQL text with typed bind parameters, and [`Raw`], the diesel expression that puts
+//! one into a query. The filter translation builds these; every value that came from a request is a bind
+//! parameter, never text.
+
+use crate::connection::MultiBackend;
+use chrono::NaiveDateTime;
+use diesel::expression::{
+    AppearsOnTable, Expression, SelectableExpression, TypedExpressionType, ValidGrouping,
+};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::result::QueryResult;
+use diesel::sql_types::{Bool, SqlType, Text, Timestamp};
+use std::marker::PhantomData;
+
+/// A bound value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    Text(String),
+    Bool(bool),
+    Time(NaiveDateTime),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Text(String),
+    Bind(Bind),
+}
+
+/// SQL text interleaved with bind parameters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sql(Vec<Part>);
+
+impl Sql {
+    /// A fragment of fixed SQL text (never text from a request).
+    pub fn text(s: &str) -> Sql {
+        Sql(vec![Part::Text(s.to_owned())])
+    }
+
+    pub fn push(mut self, s: &str) -> Sql {
+        match self.0.last_mut() {
+            Some(Part::Text(t)) => t.push_str(s),
+            _ => self.0.push(Part::Text(s.to_owned())),
+        }
+        self
+    }
+
+    pub fn bind(mut self, b: Bind) -> Sql {
+        self.0.push(Part::Bind(b));
+        self
+    }
+
+    pub fn bind_text(self, s: impl Into<String>) -> Sql {
+        self.bind(Bind::Text(s.into()))
+    }
+
+    pub fn append(mut self, other: Sql) -> Sql {
+        for part in other.0 {
+            match part {
+                Part::Text(t) => self = self.push(&t),
+                Part::Bind(b) => self.0.push(Part::Bind(b)),
+            }
+        }
+        self
+    }
+
+    /// `(self)`.
+    pub fn parens(self) -> Sql {
+        Sql::text("(").append(self).push(")")
+    }
+
+    /// The number of bind parameters (tests).
+    pub fn bind_count(&self) -> usize {
+        self.0.iter().filter(|p| matches!(p, Part::Bind(_))).count()
+    }
+
+    /// The SQL text with `?` for each parameter (tests and debugging).
+    pub fn render(&self) -> String {
+        self.0
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => t.as_str(),
+                Part::Bind(_) => "?",
+            })
+            .collect()
+    }
+
+    /// This fragment as a diesel expression of SQL type `ST`.
+    pub fn expr<ST>(self) -> Raw<ST> {
+        Raw(self, PhantomData)
+    }
+}
+
+/// A [`Sql`] fragment as a diesel expression, usable in `filter` and `order_by` of boxed queries on any table.
+#[derive(Debug, Clone)]
+pub struct Raw<ST>(Sql, PhantomData<fn() -> ST>);
+
+impl<ST: SqlType + TypedExpressionType> Expression for Raw<ST> {
+    type SqlType = ST;
+}
+
+impl<ST> QueryFragment<MultiBackend> for Raw<ST> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        for part in &self.0.0 {
+            match part {
+                Part::Text(t) => out.push_sql(t),
+                Part::Bind(Bind::Text(v)) => out.push_bind_param::<Text, String>(v)?,
+                Part::Bind(Bind::Bool(v)) => out.push_bind_param::<Bool, bool>(v)?,
+                Part::Bind(Bind::Time(v)) => out.push_bind_param::<Timestamp, NaiveDateTime>(v)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<ST> QueryId for Raw<ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<ST, GB> ValidGrouping<GB> for Raw<ST> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl<ST: SqlType + TypedExpressionType, QS> AppearsOnTable<QS> for Raw<ST> {}
+
+impl<ST: SqlType + TypedExpressionType, QS> SelectableExpression<QS> for Raw<ST> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_merges_and_binds_count() {
+        let s = Sql::text("a = ")
+            .bind_text("x")
+            .push(" AND b")
+            .push(" = ")
+            .bind(Bind::Bool(true));
+        assert_eq!(s.render(), "a = ? AND b = ?");
+        assert_eq!(s.bind_count(), 2);
+        assert_eq!(s.parens().render(), "(a = ? AND b = ?)");
+    }
+}

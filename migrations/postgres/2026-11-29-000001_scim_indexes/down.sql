@@ -1,0 +1,2 @@
+DROP INDEX group_members_member_group;
+DROP INDEX members_scim_page;
