@@ -1,1 +1,25 @@
-//! scimd-admin (being written).
+//! The admin pages: Organization Settings > SSO (the SSO connection and SCIM provisioning), members, groups
+//! and the audit trail, server-rendered with askama and usable without JavaScript.
+//!
+//! - `routes`: every route of the crate, in one `configure`;
+//! - `pages/*`: a handler file per page (each with its template struct); `api`: the audit trail as JSON;
+//! - `session`: the session cookie, and the extractors that verify it on every request (`Authed`) and check
+//!   CSRF, Origin and role on every write (`Posted`); `csrf`: the tokens; `security_headers`: CSP and friends;
+//! - `error`: the one place errors become HTML error pages (and JSON errors for the API);
+//! - `assets`: the files of `web/`, embedded in the binary and served under `/static/` with a version query;
+//! - `view`: small formatting helpers shared by the templates' structs.
+
+mod api;
+pub mod assets;
+pub mod csrf;
+pub mod error;
+mod pages;
+pub mod routes;
+pub mod security_headers;
+pub mod session;
+mod state;
+mod view;
+
+pub use error::AdminError;
+pub use routes::configure;
+pub use state::AdminState;

@@ -11,10 +11,13 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The server's public URL, without a trailing slash.
     pub public_url: String,
+    /// The admin pages (Organization Settings > SSO).
+    pub admin: scimd_admin::AdminState,
 }
 
 /// Registers the state and the routes of every service.
 pub fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::Data::new(state.clone()));
     crate::health::configure(cfg);
+    state.admin.configure(cfg);
 }

@@ -36,10 +36,12 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
         );
         println!("  admin login link (single use, 10 minutes): {}", link.url);
     }
+    let admin = admin_state(&store, clock.clone(), &config.public_url)?;
     let state = AppState {
         store: store.clone(),
         clock,
         public_url: config.public_url.clone(),
+        admin,
     };
     actix_web::rt::System::new().block_on(async move {
         let running = crate::serve::start(&config, state)?;
@@ -48,8 +50,25 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
             running.addr, config.public_url
         );
         tracing::info!(addr = %running.addr, database = %store.redacted_url(), "scimd started");
-        running.server.await?;
+        running.run_to_end().await?;
         tracing::info!("scimd stopped");
         Ok(())
     })
+}
+
+/// The admin pages' services (sessions signed with the same key as the CLI's login links).
+fn admin_state(
+    store: &scimd_store::Store,
+    clock: Arc<dyn scimd_store::Clock>,
+    public_url: &str,
+) -> Result<scimd_admin::AdminState, ServerError> {
+    let key = super::admin::signing_key(store)?;
+    Ok(scimd_admin::AdminState::new(
+        store.clone(),
+        clock.clone(),
+        scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.to_owned()),
+        scimd_tokens::SessionService::new(store.clone(), clock.clone(), key, public_url.to_owned()),
+        scimd_tokens::SsoService::new(store.clone(), clock),
+        public_url,
+    ))
 }

@@ -1,0 +1,285 @@
+//! `AdminError`: every way an admin request fails, and the one place it becomes a response: an HTML error page
+//! with the right status for the pages, a small JSON object for `/api/v1` (`ApiError`).
+
+use crate::assets::Assets;
+use crate::session;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+use scimd_store::StoreError;
+use scimd_tokens::TokenError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No session cookie.
+    #[error("sign in required")]
+    NotSignedIn,
+    /// A session cookie that no longer works: expired, logged out, revoked, or the member was deactivated.
+    /// The response clears the cookie.
+    #[error("session ended")]
+    SessionEnded { clear_cookie: String },
+    /// A login link that was already used, has expired, or was never valid.
+    #[error("login link not valid")]
+    LoginLinkInvalid,
+    /// Signed in, but to another organization than the one in the URL.
+    #[error("signed in to another organization")]
+    WrongOrg,
+    /// The member role may look but not change anything.
+    #[error("read-only access")]
+    ReadOnly,
+    /// A POST whose Origin (or Referer) is not this server.
+    #[error("cross-origin request refused")]
+    CrossOrigin,
+    /// A POST without the form's CSRF token, or with another one.
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// A request that conflicts with the current state (for example generating a second token).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database is unavailable.
+    #[error("service unavailable")]
+    Unavailable,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AdminError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => AdminError::NotFound,
+            err if err.is_unavailable() => AdminError::Unavailable,
+            err => AdminError::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<TokenError> for AdminError {
+    fn from(err: TokenError) -> Self {
+        match err {
+            TokenError::OrgNotFound => AdminError::NotFound,
+            TokenError::AlreadyConfigured | TokenError::NotConfigured | TokenError::SsoRequired => {
+                AdminError::Conflict(err.to_string())
+            }
+            TokenError::InvalidInput(message) => AdminError::BadRequest(message),
+            TokenError::InvalidSso(errors) => AdminError::BadRequest(errors.to_string()),
+            err if err.is_unavailable() => AdminError::Unavailable,
+            err => AdminError::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for AdminError {
+    fn from(err: askama::Error) -> Self {
+        AdminError::Internal(format!("template: {err}"))
+    }
+}
+
+/// What an error page says.
+struct Explanation {
+    title: &'static str,
+    message: String,
+    /// Where to go from here: (label, href).
+    action: Option<(&'static str, &'static str)>,
+}
+
+impl AdminError {
+    fn explain(&self) -> Explanation {
+        let plain = |title, message: &str| Explanation {
+            title,
+            message: message.to_owned(),
+            action: None,
+        };
+        match self {
+            AdminError::NotSignedIn => Explanation {
+                title: "Sign in required",
+                message: "Open the sign-in link you were given to reach Organization Settings. An owner can \
+                          create one with `scimd admin login-link`."
+                    .into(),
+                action: Some(("About signing in", "/admin")),
+            },
+            AdminError::SessionEnded { .. } => Explanation {
+                title: "Your session has ended",
+                message: "Your session expired, was signed out, or your access was revoked. Ask an owner of \
+                          your organization for a new sign-in link."
+                    .into(),
+                action: Some(("About signing in", "/admin")),
+            },
+            AdminError::LoginLinkInvalid => Explanation {
+                title: "This sign-in link no longer works",
+                message: "Sign-in links work once, for 10 minutes. Ask for a new one.".into(),
+                action: Some(("About signing in", "/admin")),
+            },
+            AdminError::WrongOrg => plain(
+                "Another organization",
+                "You are signed in to a different organization. Sign out and use a sign-in link for this one.",
+            ),
+            AdminError::ReadOnly => plain(
+                "Read-only access",
+                "Your role lets you view these settings but not change them. Ask an owner or an admin.",
+            ),
+            AdminError::CrossOrigin => plain(
+                "Request refused",
+                "The form was not sent from this site, so nothing was changed.",
+            ),
+            AdminError::Csrf => plain(
+                "Request refused",
+                "The form was out of date or incomplete, so nothing was changed. Reload the page and try \
+                 again.",
+            ),
+            AdminError::NotFound => plain("Page not found", "There is nothing at this address."),
+            AdminError::BadRequest(message) => Explanation {
+                title: "Request not understood",
+                message: message.clone(),
+                action: None,
+            },
+            AdminError::Conflict(message) => Explanation {
+                title: "Nothing was changed",
+                message: capitalise(message),
+                action: None,
+            },
+            AdminError::Unavailable => plain(
+                "Temporarily unavailable",
+                "The database is not answering. Try again in a moment.",
+            ),
+            AdminError::Internal(_) => plain(
+                "Something went wrong",
+                "The error was logged. Try again, and tell your operator if it keeps happening.",
+            ),
+        }
+    }
+
+    /// A stable code for the JSON API.
+    fn code(&self) -> &'static str {
+        match self {
+            AdminError::NotSignedIn => "not_signed_in",
+            AdminError::SessionEnded { .. } => "session_ended",
+            AdminError::LoginLinkInvalid => "login_link_invalid",
+            AdminError::WrongOrg => "wrong_org",
+            AdminError::ReadOnly => "forbidden",
+            AdminError::CrossOrigin => "cross_origin",
+            AdminError::Csrf => "csrf",
+            AdminError::NotFound => "not_found",
+            AdminError::BadRequest(_) => "bad_request",
+            AdminError::Conflict(_) => "conflict",
+            AdminError::Unavailable => "unavailable",
+            AdminError::Internal(_) => "internal",
+        }
+    }
+}
+
+fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage<'a> {
+    assets: Assets,
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+    action: Option<(&'a str, &'a str)>,
+}
+
+impl ResponseError for AdminError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AdminError::NotSignedIn | AdminError::SessionEnded { .. } | AdminError::LoginLinkInvalid => {
+                StatusCode::UNAUTHORIZED
+            }
+            AdminError::WrongOrg | AdminError::ReadOnly | AdminError::CrossOrigin | AdminError::Csrf => {
+                StatusCode::FORBIDDEN
+            }
+            AdminError::NotFound => StatusCode::NOT_FOUND,
+            AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AdminError::Conflict(_) => StatusCode::CONFLICT,
+            AdminError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        log(self, status);
+        let explanation = self.explain();
+        let page = ErrorPage {
+            assets: Assets::get(),
+            status: status.as_u16(),
+            title: explanation.title,
+            message: &explanation.message,
+            action: explanation.action,
+        };
+        let mut response = HttpResponse::build(status);
+        if let AdminError::SessionEnded { clear_cookie } = self {
+            response.insert_header((header::SET_COOKIE, clear_cookie.as_str()));
+        }
+        match page.render() {
+            Ok(html) => response
+                .insert_header((
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ))
+                .body(html),
+            Err(err) => {
+                tracing::error!(error = %err, "the error page failed to render");
+                response.body(explanation.title)
+            }
+        }
+    }
+}
+
+fn log(err: &AdminError, status: StatusCode) {
+    if status.is_server_error() {
+        tracing::error!(error = %err, "admin request failed");
+    } else {
+        tracing::debug!(error = %err, "admin request refused");
+    }
+}
+
+/// The same errors for the JSON API: `{"error": code, "message": text}`.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ApiError(#[from] pub AdminError);
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        ApiError(err.into())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        log(&self.0, status);
+        let message = match &self.0 {
+            AdminError::Internal(_) => "internal error".to_owned(),
+            AdminError::BadRequest(message) => message.clone(),
+            other => other.explain().message,
+        };
+        let mut response = HttpResponse::build(status);
+        if let AdminError::SessionEnded { clear_cookie } = &self.0 {
+            response.insert_header((header::SET_COOKIE, clear_cookie.as_str()));
+        }
+        response.json(serde_json::json!({ "error": self.0.code(), "message": message }))
+    }
+}
+
+/// The cookie-clearing header for a session that no longer works.
+pub(crate) fn session_ended(secure: bool) -> AdminError {
+    AdminError::SessionEnded {
+        clear_cookie: session::clear_cookie(secure),
+    }
+}

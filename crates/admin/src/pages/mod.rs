@@ -1,0 +1,8 @@
+//! A file per page: its handlers and its template struct.
+
+pub mod audit;
+pub mod groups;
+pub mod login;
+pub mod members;
+pub mod scim;
+pub mod sso;

@@ -1,0 +1,73 @@
+//! Every route of the admin pages, in one place. Each scope carries the security headers.
+//!
+//! ```text
+//! GET  /                                      -> 303 /admin
+//! GET  /static/{name}                         embedded assets (immutable, versioned by ?v=hash)
+//! GET  /admin                                 -> the org's SSO page when signed in, else how to sign in
+//! GET  /admin/login?token=                    login link landing page (one click, then POST)
+//! POST /admin/login                           exchanges the link, sets the session cookie
+//! POST /admin/logout                          ends the session
+//! GET  /admin/signed-out
+//! GET  /admin/orgs/{org}/sso                  Organization Settings > SSO (+ SCIM Provisioning)
+//! POST /admin/orgs/{org}/sso/saml             set SAML
+//! POST /admin/orgs/{org}/sso/azure            set Azure AD
+//! GET  /admin/orgs/{org}/sso/remove           confirm; POST removes
+//! POST /admin/orgs/{org}/scim/token           Generate SCIM Token -> the one-time reveal
+//! GET  /admin/orgs/{org}/scim/regenerate      grace choice; POST regenerates -> the one-time reveal
+//! GET  /admin/orgs/{org}/scim/delete          confirm; POST deletes the SCIM configuration
+//! GET  /admin/orgs/{org}/members              search q=, paging after= / before=
+//! GET  /admin/orgs/{org}/groups               paging after= / before=
+//! GET  /admin/orgs/{org}/audit                filter action=, paging before=
+//! GET  /api/v1/orgs/{org}/audit               JSON: action, since, until, cursor, limit
+//! ```
+
+use crate::pages::{audit, groups, login, members, scim, sso};
+use crate::{api, assets, security_headers};
+use actix_web::middleware::from_fn;
+use actix_web::web;
+
+/// Registers the admin routes. The server also registers `AdminState` (see `AdminState::configure`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/")
+            .wrap(from_fn(security_headers::add))
+            .route(web::get().to(login::root_get)),
+    )
+    .service(
+        web::scope("/static")
+            .wrap(from_fn(security_headers::add))
+            .route("/{name}", web::get().to(assets::static_get)),
+    )
+    .service(
+        web::scope("/api/v1/orgs/{org}")
+            .wrap(from_fn(security_headers::add))
+            .route("/audit", web::get().to(api::audit_api_get)),
+    )
+    .service(
+        web::scope("/admin")
+            .wrap(from_fn(security_headers::add))
+            .route("", web::get().to(login::admin_get))
+            .route("/", web::get().to(login::admin_get))
+            .route("/login", web::get().to(login::login_get))
+            .route("/login", web::post().to(login::login_post))
+            .route("/logout", web::post().to(login::logout_post))
+            .route("/signed-out", web::get().to(login::signed_out_get))
+            .service(
+                web::scope("/orgs/{org}")
+                    .route("/sso", web::get().to(sso::sso_get))
+                    .route("/sso/saml", web::post().to(sso::saml_post))
+                    .route("/sso/azure", web::post().to(sso::azure_post))
+                    .route("/sso/remove", web::get().to(sso::remove_get))
+                    .route("/sso/remove", web::post().to(sso::remove_post))
+                    .route("/scim/token", web::post().to(scim::generate_post))
+                    .route("/scim/regenerate", web::get().to(scim::regenerate_get))
+                    .route("/scim/regenerate", web::post().to(scim::regenerate_post))
+                    .route("/scim/delete", web::get().to(scim::delete_get))
+                    .route("/scim/delete", web::post().to(scim::delete_post))
+                    .route("/members", web::get().to(members::members_get))
+                    .route("/groups", web::get().to(groups::groups_get))
+                    .route("/audit", web::get().to(audit::audit_get)),
+            )
+            .default_service(web::to(login::not_found)),
+    );
+}

@@ -1,0 +1,63 @@
+//! `AdminState`: the services the admin pages call, built once by the server and shared by every worker.
+
+use actix_web::web;
+use scimd_store::{Clock, Store};
+use scimd_tokens::{SessionService, SsoService, TokenService};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AdminState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub tokens: TokenService,
+    pub sessions: SessionService,
+    pub sso: SsoService,
+    /// Where browsers reach this server, without a trailing slash.
+    pub public_url: String,
+}
+
+impl std::fmt::Debug for AdminState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminState")
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdminState {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        tokens: TokenService,
+        sessions: SessionService,
+        sso: SsoService,
+        public_url: &str,
+    ) -> AdminState {
+        AdminState {
+            store,
+            clock,
+            tokens,
+            sessions,
+            sso,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// Over https the session cookie is `Secure` and carries the `__Host-` prefix.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The public URL's origin (`scheme://host[:port]`), which every form POST must come from.
+    pub fn public_origin(&self) -> Option<String> {
+        url::Url::parse(&self.public_url)
+            .ok()
+            .map(|u| u.origin().ascii_serialization())
+    }
+
+    /// Registers this state and the admin routes: the one call the server makes.
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(web::Data::new(self.clone()));
+        crate::routes::configure(cfg);
+    }
+}

@@ -1,0 +1,157 @@
+//! What every signed-in page shows (`Page`), times as the templates print them, and rendering.
+
+use crate::assets::Assets;
+use crate::error::AdminError;
+use crate::session::Authed;
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use askama::Template;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use scimd_store::models::{admin_views, organizations};
+
+/// The frame of a signed-in page: who, which org, which tab, and the CSRF token for its forms.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub tab: &'static str,
+    pub org_id: String,
+    pub org_name: String,
+    pub email: String,
+    pub role: &'static str,
+    pub can_edit: bool,
+    pub csrf_token: String,
+    /// A one-line confirmation after a change (from the redirect's `notice` parameter).
+    pub notice: Option<&'static str>,
+}
+
+impl Page {
+    pub async fn load(session: &Authed, tab: &'static str) -> Result<Page, AdminError> {
+        let org = session.info.org_id.clone();
+        let org_row = session
+            .state
+            .store
+            .read_async(move |conn| organizations::get(conn, &org))
+            .await?;
+        Ok(Page {
+            tab,
+            org_id: org_row.id,
+            org_name: org_row.name,
+            email: session.info.email.clone(),
+            role: session.info.role.as_str(),
+            can_edit: session.can_edit(),
+            csrf_token: session.csrf_token.clone(),
+            notice: None,
+        })
+    }
+
+    pub fn with_notice(mut self, code: Option<&str>) -> Page {
+        self.notice = code.and_then(notice_text);
+        self
+    }
+
+    /// The org's monogram for the top bar.
+    pub fn org_initial(&self) -> String {
+        self.org_name
+            .chars()
+            .find(|c| c.is_alphanumeric())
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_else(|| "O".to_owned())
+    }
+
+    /// `/admin/orgs/{org}/{rest}`
+    pub fn url(&self, rest: &str) -> String {
+        format!("/admin/orgs/{}/{rest}", self.org_id)
+    }
+}
+
+/// Notices are codes in the redirect URL, mapped to fixed sentences: nothing in the URL is ever echoed.
+fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "sso_saved" => "SSO connection saved.",
+        "sso_removed" => "SSO connection removed. SCIM provisioning was turned off and its tokens revoked.",
+        "scim_deleted" => "SCIM configuration deleted. Its tokens no longer work.",
+        _ => return None,
+    })
+}
+
+/// A time as pages show it, with a machine-readable form for `<time datetime>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Time {
+    pub iso: String,
+    pub display: String,
+    pub date: String,
+}
+
+impl Time {
+    pub fn utc(t: DateTime<Utc>) -> Time {
+        Time {
+            iso: t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            display: t.format("%b %-d, %Y, %H:%M UTC").to_string(),
+            date: t.format("%b %-d, %Y").to_string(),
+        }
+    }
+
+    pub fn naive(t: NaiveDateTime) -> Time {
+        Time::utc(t.and_utc())
+    }
+}
+
+/// Names actors (`member:ID`, `cli`, `system`, `scim:...`) by email where the actor is a member of the org.
+pub async fn actor_labels(
+    session: &Authed,
+    actors: impl IntoIterator<Item = String>,
+) -> Result<Vec<(String, String)>, AdminError> {
+    let mut ids: Vec<String> = actors
+        .into_iter()
+        .filter_map(|a| a.strip_prefix("member:").map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let org = session.info.org_id.clone();
+    Ok(session
+        .state
+        .store
+        .read_async(move |conn| admin_views::member_labels(conn, &org, &ids))
+        .await?)
+}
+
+pub fn label_actor(labels: &[(String, String)], actor: &str) -> String {
+    if let Some(id) = actor.strip_prefix("member:") {
+        return labels
+            .iter()
+            .find(|(i, _)| i == id)
+            .map_or_else(|| "a former member".to_owned(), |(_, label)| label.clone());
+    }
+    match actor {
+        "cli" => "the command line".to_owned(),
+        "system" => "scimd".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// Renders a template as an HTML response with this status.
+pub fn render(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AdminError> {
+    let html = template.render()?;
+    Ok(HttpResponse::build(status)
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ))
+        .body(html))
+}
+
+pub fn ok(template: &impl Template) -> Result<HttpResponse, AdminError> {
+    render(StatusCode::OK, template)
+}
+
+/// 303 to a page of the admin.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// The "Assets" of every template.
+pub fn assets() -> Assets {
+    Assets::get()
+}
