@@ -9,7 +9,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 fn repo_file(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+    std::fs::read_to_string(path).expect("a file at the repository root")
 }
 
 /// `scimd ARGS --help` succeeds only for commands that exist.
