@@ -13,6 +13,8 @@ pub struct AppState {
     pub public_url: String,
     /// The admin pages (Organization Settings > SSO).
     pub admin: scimd_admin::AdminState,
+    /// Verifies the SCIM API's bearer tokens.
+    pub tokens: scimd_tokens::TokenService,
 }
 
 /// Registers the state and the routes of every service.
@@ -20,4 +22,5 @@ pub fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::Data::new(state.clone()));
     crate::health::configure(cfg);
     state.admin.configure(cfg);
+    crate::scim::routes::configure(cfg);
 }

@@ -13,5 +13,6 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod scim;
 pub mod serve;
 pub mod telemetry;

@@ -39,6 +39,7 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
     let admin = admin_state(&store, clock.clone(), &config.public_url)?;
     let state = AppState {
         store: store.clone(),
+        tokens: scimd_tokens::TokenService::new(store.clone(), clock.clone(), config.public_url.clone()),
         clock,
         public_url: config.public_url.clone(),
         admin,

@@ -6,7 +6,9 @@
 //! `deleted_at` set, so later reads are 404 and the userName is free again, the unique index being partial
 //! on `deleted_at IS NULL`), revokes every admin session of the member, keeps its group memberships
 //! (deactivation) or removes them (DELETE), and writes one audit event saying who did what to whom.
-//! Callers reach it only on a transition: deactivating an inactive member writes nothing.
+//! Callers reach it only on a transition: deactivating an inactive member writes nothing. The deprovisioning
+//! safety valve (`models::safety_valve`) is consulted first, before anything is written: when it holds, the
+//! request is refused with 503 and nothing changes but the recorded trip.
 
 use super::audit::{self, MEMBER_DEACTIVATED, MEMBER_DELETED, MEMBER_REACTIVATED};
 use super::users;
@@ -15,6 +17,7 @@ use crate::connection::DbConnection;
 use crate::ids::MemberId;
 use crate::models::admin_sessions;
 use crate::models::members::{Member, MemberChanges};
+use crate::models::safety_valve::{self, Verdict};
 use crate::schema::{group_members, groups, members};
 use diesel::prelude::*;
 use serde_json::Value;
@@ -36,6 +39,9 @@ pub fn deprovision(
     how: Deprovision<'_>,
     mut details: Value,
 ) -> Result<Member, ScimStoreError> {
+    if let Verdict::Held { retry_after_secs } = safety_valve::check(conn, &ctx.org, &ctx.actor, ctx.now)? {
+        return Err(ScimStoreError::Held { retry_after_secs });
+    }
     let id = MemberId::new(member.id.clone());
     let (row, action, groups_removed) = match how {
         Deprovision::Deactivate(changes) => (

@@ -35,6 +35,10 @@ use scimd_scim::filter::resolve::{ResolvedAttr, ResolvedFilter};
 pub enum ScimStoreError {
     #[error("{0}")]
     Refused(ScimError),
+    /// The deprovisioning safety valve holds: answer 503 with `Retry-After`. Raised before anything else
+    /// is written, and [`write`] commits it, because tripping the valve is itself recorded.
+    #[error("deprovisioning is held by the safety valve")]
+    Held { retry_after_secs: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -109,23 +113,25 @@ pub struct ListSpec<'a> {
     pub count: u64,
 }
 
-/// Runs `f` as one write transaction; a refusal rolls it back like a failure does.
+/// Runs `f` as one write transaction; a refusal rolls it back like a failure does, except a safety-valve
+/// hold, which is committed (it records the trip) and then reported.
 pub fn write<T>(
     store: &Store,
     f: impl FnOnce(&mut DbConnection) -> Result<T, ScimStoreError>,
 ) -> Result<T, ScimStoreError> {
     let mut refused = None;
-    let result = store.write(|conn| {
-        f(conn).map_err(|e| match e {
-            ScimStoreError::Refused(r) => {
-                refused = Some(r);
-                StoreError::Refused("the SCIM request was refused".into())
-            }
-            ScimStoreError::Store(s) => s,
-        })
+    let result = store.write(|conn| match f(conn) {
+        Ok(v) => Ok(Ok(v)),
+        Err(ScimStoreError::Held { retry_after_secs }) => Ok(Err(retry_after_secs)),
+        Err(ScimStoreError::Refused(r)) => {
+            refused = Some(r);
+            Err(StoreError::Refused("the SCIM request was refused".into()))
+        }
+        Err(ScimStoreError::Store(s)) => Err(s),
     });
     match (result, refused) {
-        (Ok(v), _) => Ok(v),
+        (Ok(Ok(v)), _) => Ok(v),
+        (Ok(Err(retry_after_secs)), _) => Err(ScimStoreError::Held { retry_after_secs }),
         (Err(_), Some(r)) => Err(ScimStoreError::Refused(r)),
         (Err(e), None) => Err(ScimStoreError::Store(e)),
     }
@@ -139,16 +145,16 @@ pub fn read<T>(
     let mut refused = None;
     let result = store.read_consistent(|conn| {
         f(conn).map_err(|e| match e {
-            ScimStoreError::Refused(r) => {
-                refused = Some(r);
+            ScimStoreError::Store(s) => s,
+            other => {
+                refused = Some(other);
                 StoreError::Refused("the SCIM request was refused".into())
             }
-            ScimStoreError::Store(s) => s,
         })
     });
     match (result, refused) {
         (Ok(v), _) => Ok(v),
-        (Err(_), Some(r)) => Err(ScimStoreError::Refused(r)),
+        (Err(_), Some(r)) => Err(r),
         (Err(e), None) => Err(ScimStoreError::Store(e)),
     }
 }

@@ -1,0 +1,21 @@
+//! `DELETE /Users/{id}`: 204; the member is deprovisioned and hidden from SCIM (later reads are 404).
+
+use crate::app::AppState;
+use crate::scim::error::ApiError;
+use crate::scim::{auth, etag};
+use actix_web::{HttpRequest, HttpResponse, web};
+use scimd_store::scim::users;
+
+pub async fn user_delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, id) = path.into_inner();
+    let if_match = etag::if_match(&req);
+    auth::write(&state, &req, move |ctx, conn| {
+        users::delete(conn, ctx, &id, if_match)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,38 @@
+//! `PATCH /Users/{id}`: 200 with the User. Okta's path-less `{"active": false}`, Entra's `"Replace"`,
+//! `"False"`, value paths and dotted keys are all accepted (the dialect rules that fired are recorded).
+
+use crate::app::AppState;
+use crate::scim::error::ApiError;
+use crate::scim::render::{self, Projection};
+use crate::scim::{auth, etag, limits};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use scimd_scim::PatchRequest;
+use scimd_store::scim::users;
+
+pub async fn user_patch(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (_, id) = path.into_inner();
+    let body = limits::body(&req, payload).await?;
+    let p = Projection::from_request(&req)?;
+    let if_match = etag::if_match(&req);
+    let (caller, (user, outcome)) = auth::write(&state, &req, move |ctx, conn| {
+        let patch = PatchRequest::from_slice(&body)?;
+        limits::check_operations(patch.operations.len())?;
+        users::patch(conn, ctx, &id, if_match, &patch)
+    })
+    .await?;
+    let base = render::base_url(&state, &caller.org);
+    let mut res = render::resource(
+        StatusCode::OK,
+        &render::user(&base, &user, &p),
+        user.row.version,
+        None,
+    );
+    render::note_dialects(&mut res, &outcome.dialects);
+    Ok(res)
+}
