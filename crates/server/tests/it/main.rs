@@ -12,4 +12,7 @@ mod cli;
 mod deploy;
 mod harness;
 mod http;
+mod scim_client;
+mod scim_isolation;
+mod scim_replay;
 mod token_cli;
