@@ -1,0 +1,18 @@
+//! The admin pages' handler tests: `scimd_admin::configure` in an actix test service over a fresh database
+//! (SQLite and, with `SCIMD_TEST_POSTGRES_URL`, PostgreSQL), signed in through real login links.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly on the first surprise"
+)]
+
+mod audit;
+mod login;
+mod members;
+mod roles;
+mod scim;
+mod security;
+mod sso;
+mod support;

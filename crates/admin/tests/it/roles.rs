@@ -1,0 +1,109 @@
+//! Roles: a member sees every page read-only, and every write (and every write's dialog) is refused with 403
+//! and changes nothing.
+
+use crate::support::*;
+use actix_web::http::StatusCode;
+use scimd_store::testing::TestDb;
+
+fn a_member_sees_the_pages_read_only(db: &TestDb) {
+    run(async {
+        let ctx = ctx(db);
+        let app = app(&ctx).await;
+        set_azure(&ctx);
+        ctx.state
+            .tokens
+            .generate_blocking(&ctx.org, "test", scimd_tokens::Expiry::Never)
+            .unwrap();
+        let browser = login(&app, &ctx, MEMBER).await;
+        for page in ["sso", "members", "groups", "audit"] {
+            let res = get(&app, Some(&browser), &url(&ctx, page)).await;
+            assert_eq!(res.status, StatusCode::OK, "{page}");
+            assert!(res.body.contains(r#"id="read-only-banner""#), "{page}");
+        }
+        let sso = get(&app, Some(&browser), &url(&ctx, "sso")).await;
+        assert!(
+            sso.body.contains(&format!("/scim/v2/{}", ctx.org)),
+            "the configuration is visible"
+        );
+        for control in [
+            "sso-edit",
+            "sso-remove",
+            "regenerate",
+            "delete-scim",
+            "azure-form",
+            "saml-form",
+        ] {
+            assert!(
+                !sso.body.contains(&format!(r#"id="{control}""#)),
+                "{control} is hidden for a member"
+            );
+        }
+        let edit = get(&app, Some(&browser), &format!("{}?edit=1", url(&ctx, "sso"))).await;
+        assert!(!edit.body.contains(r#"id="azure-form""#));
+        // Owners and admins get no banner.
+        let owner = login(&app, &ctx, OWNER).await;
+        let res = get(&app, Some(&owner), &url(&ctx, "sso")).await;
+        assert!(!res.body.contains(r#"id="read-only-banner""#));
+    });
+}
+
+fn every_write_by_a_member_is_refused_with_403_and_changes_nothing(db: &TestDb) {
+    run(async {
+        let ctx = ctx(db);
+        let app = app(&ctx).await;
+        set_azure(&ctx);
+        let token = ctx
+            .state
+            .tokens
+            .generate_blocking(&ctx.org, "test", scimd_tokens::Expiry::Never)
+            .unwrap()
+            .token
+            .expose_once();
+        let browser = login(&app, &ctx, MEMBER).await;
+        let audit_before = audit_actions(db, &ctx.org).len();
+        let sso_before = ctx.state.sso.get_blocking(&ctx.org).unwrap();
+        let writes: [(&str, Vec<(&str, &str)>); 7] = [
+            (
+                "sso/saml",
+                vec![
+                    ("entity_id", "https://idp.test"),
+                    ("sso_url", "https://idp.test/sso"),
+                    ("certificate", CERT_PEM),
+                ],
+            ),
+            (
+                "sso/azure",
+                vec![
+                    ("tenant_id", TENANT),
+                    ("client_id", CLIENT),
+                    ("client_secret", "x"),
+                ],
+            ),
+            ("sso/remove", vec![]),
+            ("scim/token", vec![("expires", "never")]),
+            ("scim/regenerate", vec![("grace", "none"), ("expires", "never")]),
+            ("scim/delete", vec![]),
+            ("sso/saml", vec![]),
+        ];
+        for (path, form) in &writes {
+            let res = post(&app, &browser, &url(&ctx, path), form).await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "POST {path}");
+            assert!(res.body.contains("Read-only access"), "POST {path}");
+        }
+        for dialog in ["sso/remove", "scim/regenerate", "scim/delete"] {
+            let res = get(&app, Some(&browser), &url(&ctx, dialog)).await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "GET {dialog}");
+        }
+        assert_eq!(ctx.state.sso.get_blocking(&ctx.org).unwrap(), sso_before);
+        let header = format!("Bearer {token}");
+        assert!(ctx.state.tokens.verify_blocking(&ctx.org, Some(&header)).is_ok());
+        assert_eq!(ctx.state.tokens.list_blocking(&ctx.org).unwrap().len(), 1);
+        // Only the member's own login was recorded meanwhile... and nothing else.
+        assert_eq!(audit_actions(db, &ctx.org).len(), audit_before);
+    });
+}
+
+scimd_store::backend_tests!(
+    a_member_sees_the_pages_read_only,
+    every_write_by_a_member_is_refused_with_403_and_changes_nothing,
+);
