@@ -8,6 +8,7 @@
 )]
 
 mod activity;
+mod browser;
 mod cli;
 mod deploy;
 mod harness;

@@ -1,0 +1,420 @@
+//! The admin pages in a real browser: headless Chromium driven over WebDriver (chromedriver + fantoccini)
+//! against the real `scimd` binary. One walk through the life of a SCIM configuration, with a screenshot of
+//! each state in `target/screenshots/`.
+//!
+//! Needs `/usr/bin/chromedriver` and Chromium (`apt-get install -y chromium chromium-driver`; `.ci/run`
+//! installs them). Without them the test fails saying so, unless `SCIMD_SKIP_BROWSER_TESTS=1`.
+
+use crate::harness::{SCIMD, stdout};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const SKIP_ENV: &str = "SCIMD_SKIP_BROWSER_TESTS";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+/// `scimd serve` on a port chosen first, so that its public URL (login links, the endpoint URL) is the
+/// address the browser uses. Killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(dir: &Path, db: &str) -> Server {
+        let bind = format!("127.0.0.1:{}", free_port());
+        let mut child = Command::new(SCIMD)
+            .current_dir(dir)
+            .env("DATABASE_URL", db)
+            .env("SCIMD_BIND", &bind)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn scimd");
+        let out = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(out).lines();
+        let listening = lines
+            .by_ref()
+            .take(50)
+            .map_while(Result::ok)
+            .any(|line| line.starts_with("scimd listening on"));
+        assert!(listening, "scimd did not start");
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            base: format!("http://{bind}"),
+        }
+    }
+}
+
+/// A chromedriver child on a free port, killed on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = free_port();
+        let mut child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let out = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(out).lines();
+        let started = lines
+            .by_ref()
+            .take(20)
+            .map_while(Result::ok)
+            .any(|line| line.contains("started successfully"));
+        assert!(started, "chromedriver did not start");
+        // Keep draining its output so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Driver { child, port }
+    }
+}
+
+#[expect(
+    clippy::panic,
+    reason = "a missing browser must fail the test with how to install it"
+)]
+fn browser_available() -> bool {
+    if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    if std::env::var(SKIP_ENV).is_ok_and(|v| v == "1") {
+        eprintln!("skipped: the browser test ({SKIP_ENV}=1 and no {CHROMEDRIVER})");
+        return false;
+    }
+    panic!(
+        "the browser test needs Chromium and chromedriver: run `apt-get update && apt-get install -y chromium \
+         chromium-driver` (or set {SKIP_ENV}=1 to skip it outside CI)"
+    );
+}
+
+fn screenshots_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.canonicalize().unwrap()
+}
+
+async fn connect(driver: &Driver, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("open a WebDriver session")
+}
+
+/// Takes a full-height screenshot at `width` pixels.
+async fn shot(c: &Client, dir: &Path, name: &str, width: u32) -> PathBuf {
+    let height = c
+        .execute(
+            "return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight);",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(900)
+        .clamp(600, 4000);
+    c.set_window_size(width, u32::try_from(height).unwrap() + 140)
+        .await
+        .unwrap();
+    let png = c.screenshot().await.unwrap();
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap();
+    c.set_window_size(1440, 1000).await.unwrap();
+    path
+}
+
+/// One request over a fresh connection with a bearer token; returns the status and body.
+fn scim_get(url: &str, token: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap());
+    let addr: SocketAddr = authority.parse().unwrap();
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: application/scim+json\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn cli(dir: &Path, db: &str, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(SCIMD)
+        .args(args)
+        .current_dir(dir)
+        .env("DATABASE_URL", db)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "scimd {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+}
+
+/// Clicks, then waits until the page that follows shows `then` (a click may return before the navigation it
+/// starts has finished).
+async fn click(c: &Client, css: &str, then: &str) {
+    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(then))
+        .await
+        .map_err(|e| format!("after clicking {css}, {then} never appeared: {e}"))
+        .unwrap();
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_admin_sets_up_sso_and_scim_in_a_browser() {
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("scimd.db").display());
+    let org = cli(
+        dir.path(),
+        &db,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Acme <img src=x onerror=alert(1)>",
+            "--owner-email",
+            "owner@acme.test",
+            "--json",
+        ],
+    );
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    let server = Server::start(dir.path(), &db);
+    let base = server.base.clone();
+    let link = cli(
+        dir.path(),
+        &db,
+        &[
+            "admin",
+            "login-link",
+            "--org",
+            &org_id,
+            "--email",
+            "owner@acme.test",
+            "--public-url",
+            &base,
+            "--json",
+        ],
+    );
+    let link = link["url"].as_str().unwrap().to_owned();
+
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let c = connect(&driver, profile.path()).await;
+    c.set_window_size(1440, 1000).await.unwrap();
+    let shots = screenshots_dir();
+    let mut saved = Vec::new();
+
+    // The login link lands on a one-click page; continuing sets the session cookie.
+    c.goto(&link).await.unwrap();
+    saved.push(shot(&c, &shots, "01-login-link", 1440).await);
+    click(&c, "#continue", "#sso-title").await;
+    let landed = c.current_url().await.unwrap();
+    assert!(
+        landed.path().ends_with("/sso"),
+        "{landed}: {}",
+        c.source().await.unwrap()
+    );
+    assert_eq!(text_of(&c, "#scim-status").await, "Unavailable");
+    assert!(
+        text_of(&c, "#scim-disabled")
+            .await
+            .contains("needs an SSO connection")
+    );
+    // The org's name came from outside: it is shown as text, never as markup.
+    assert!(
+        text_of(&c, ".org-name")
+            .await
+            .contains("<img src=x onerror=alert(1)>")
+    );
+    assert!(c.find(Locator::Css(".org-name img")).await.is_err());
+    saved.push(shot(&c, &shots, "02-sso-not-connected", 1440).await);
+
+    // Azure AD, first with mistakes: each error shows next to its field, and what was typed stays.
+    click(&c, "#kind-azure", "#azure-form").await;
+    fill(&c, "#tenant_id", "contoso").await;
+    fill(&c, "#client_id", "7b0e2d6c-52a4-4c47-9b8c-2f1f0f4c8a11").await;
+    click(&c, "#save-azure", "#tenant_id-error").await;
+    assert!(text_of(&c, "#tenant_id-error").await.contains("must be a UUID"));
+    assert!(text_of(&c, "#client_secret-error").await.contains("required"));
+    let kept = c
+        .find(Locator::Css("#client_id"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("7b0e2d6c-52a4-4c47-9b8c-2f1f0f4c8a11"));
+    saved.push(shot(&c, &shots, "03-sso-field-errors", 1440).await);
+    fill(&c, "#tenant_id", "4d6f1a2b-9c3e-4f5a-8b7c-1d2e3f4a5b6c").await;
+    fill(&c, "#client_secret", "s3cr3t~value-never-shown").await;
+    click(&c, "#save-azure", "#sso-summary").await;
+    assert_eq!(text_of(&c, "#sso-status").await, "Connected");
+    assert!(!c.source().await.unwrap().contains("s3cr3t~value-never-shown"));
+    saved.push(shot(&c, &shots, "04-sso-connected", 1440).await);
+
+    // Generate SCIM Token: the dialog shows the endpoint URL and the token, once.
+    click(&c, "#generate", "#scim-token").await;
+    let endpoint = text_of(&c, "#endpoint-url").await;
+    let token = text_of(&c, "#scim-token").await;
+    assert_eq!(endpoint, format!("{base}/scim/v2/{org_id}"));
+    assert!(token.starts_with("scimd_") && token.len() == 55, "{token}");
+    assert!(text_of(&c, "#shown-once").await.contains("shown only once"));
+    saved.push(shot(&c, &shots, "05-token-reveal", 1440).await);
+    saved.push(shot(&c, &shots, "05-token-reveal-375", 375).await);
+
+    // The IdP's first request: a lookup that must succeed.
+    let users = format!("{endpoint}/Users?filter=userName%20eq%20%22nobody%40acme.test%22");
+    let (status, body) = scim_get(&users, &token);
+    assert_eq!(status, 200, "{body}");
+
+    // Back on the page, the token is gone for good; the configuration is shown instead.
+    click(&c, "#done", "#scim-summary").await;
+    c.refresh().await.unwrap();
+    assert!(!c.source().await.unwrap().contains(&token));
+    assert_eq!(text_of(&c, "#scim-status").await, "Active");
+    assert_eq!(text_of(&c, "#configured-endpoint-url").await, endpoint);
+    assert!(text_of(&c, "#token-created").await.contains("owner@acme.test"));
+    assert!(!text_of(&c, "#token-last-used").await.contains("Not used"));
+    saved.push(shot(&c, &shots, "06-scim-configured", 1440).await);
+    saved.push(shot(&c, &shots, "06-scim-configured-375", 375).await);
+
+    // Regenerate with no grace: a new token; the old one stops at once.
+    click(&c, "#regenerate", "#regenerate-form").await;
+    saved.push(shot(&c, &shots, "07-regenerate-dialog", 1440).await);
+    c.find(Locator::Css("#grace-none"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&c, "#confirm-regenerate", "#scim-token").await;
+    let second = text_of(&c, "#scim-token").await;
+    assert_ne!(second, token);
+    assert_eq!(scim_get(&users, &token).0, 401);
+    assert_eq!(scim_get(&users, &second).0, 200);
+    saved.push(shot(&c, &shots, "08-regenerated-reveal", 1440).await);
+
+    // Delete the SCIM configuration, after a confirmation; the token is refused from then on.
+    click(&c, "#done", "#delete-scim").await;
+    click(&c, "#delete-scim", "#delete-form").await;
+    saved.push(shot(&c, &shots, "09-delete-confirm", 1440).await);
+    click(&c, "#confirm-delete", ".toast").await;
+    assert!(text_of(&c, ".toast").await.contains("SCIM configuration deleted"));
+    assert_eq!(text_of(&c, "#scim-status").await, "Not configured");
+    saved.push(shot(&c, &shots, "10-scim-deleted", 1440).await);
+    assert_eq!(scim_get(&users, &second).0, 401);
+
+    // The other pages, wide and narrow.
+    c.goto(&format!("{base}/admin/orgs/{org_id}/members"))
+        .await
+        .unwrap();
+    assert!(text_of(&c, "#members-table").await.contains("owner@acme.test"));
+    saved.push(shot(&c, &shots, "11-members", 1440).await);
+    saved.push(shot(&c, &shots, "11-members-375", 375).await);
+    c.goto(&format!("{base}/admin/orgs/{org_id}/audit"))
+        .await
+        .unwrap();
+    let audit = text_of(&c, "#audit-table").await;
+    for action in [
+        "admin.login",
+        "sso.azure_set",
+        "token.generated",
+        "token.regenerated",
+        "token.revoked",
+    ] {
+        assert!(audit.contains(action), "{action} missing from the audit trail");
+    }
+    saved.push(shot(&c, &shots, "12-audit", 1440).await);
+
+    // Sign out: the session is over, and the next page says so.
+    click(&c, "#sign-out", "#signed-out").await;
+    saved.push(shot(&c, &shots, "13-signed-out", 1440).await);
+    c.goto(&format!("{base}/admin/orgs/{org_id}/sso")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("Sign in required"));
+
+    c.close().await.unwrap();
+    eprintln!("screenshots:");
+    for path in saved {
+        eprintln!("  {}", path.display());
+    }
+}
