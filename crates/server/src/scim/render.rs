@@ -181,7 +181,8 @@ pub fn group(base: &str, rec: &GroupRecord, p: &Projection) -> Value {
     {
         let entries = members
             .iter()
-            .map(|m| member_entry(base, &m.id, MemberKind::User, Some(&m.display)))
+            // No `display`: it is optional, and clients compare the members they sent with those returned.
+            .map(|m| member_entry(base, &m.id, MemberKind::User, None))
             .collect();
         set_members(&mut doc, entries);
     }

@@ -243,8 +243,9 @@ pub(crate) struct UserColumns<'a> {
     email: Option<&'a str>,
 }
 
-/// A User without `active` is active (RFC 7643 leaves the default to the service provider): say so in the
-/// document too, so that what is served, what is filtered and what is stored agree.
+/// A User created without `active` is active (RFC 7643 leaves the default to the service provider): the
+/// created document says so, so that what is served, filtered and stored agree. A later PATCH that removes
+/// `active` leaves it unassigned (RFC 7644 §3.5.2.2), which scimd still reads as active.
 fn with_default_active(doc: &Value) -> Value {
     let mut doc = doc.clone();
     if let Some(o) = doc.as_object_mut()
@@ -325,7 +326,6 @@ fn save(
     link: bool,
     dialects: &[Dialect],
 ) -> Result<Member, ScimStoreError> {
-    let after = &with_default_active(after);
     if !link && after == before_doc {
         return Ok(before.clone());
     }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The SCIM API load benchmark: a release scimd on SQLite on loopback, driven by wrk (and tool.py for the
+# single-request group figures). Figures go to BENCHMARKS.md ("SCIM API over HTTP"). Needs `wrk`
+# (apt-get install -y wrk) and python3. Usage: bench/http/run.sh [CONNECTIONS] [DURATION]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+conns=${1:-16}
+dur=${2:-15s}
+work=target/bench-http
+rm -rf "$work" && mkdir -p "$work"
+cargo build --release --bin scimd
+scimd=target/release/scimd
+export DATABASE_URL="sqlite://$PWD/$work/scimd.db" RUST_LOG=warn
+
+org=$("$scimd" org create --name Bench --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+SCIMD_AZURE_CLIENT_SECRET=bench-client-secret "$scimd" sso set-azure --org "$org" \
+    --tenant-id 11111111-2222-3333-4444-555555555555 --client-id 11111111-2222-3333-4444-666666666666 >/dev/null
+export TOKEN=$("$scimd" token generate --org "$org" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+# Deactivating 100,000 users in a minute is what the safety valve exists to stop: off for the benchmark org.
+python3 - "$work/scimd.db" "$org" <<'PY'
+import sqlite3, sys
+with sqlite3.connect(sys.argv[1]) as c:
+    c.execute("INSERT INTO org_settings (org_id, safety_valve_enabled, safety_valve_percent, safety_valve_min, updated_at)"
+              " VALUES (?, 0, 20, 10, '2026-01-01 00:00:00')", (sys.argv[2],))
+PY
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+SCIMD_BIND="127.0.0.1:$port" SCIMD_NO_BOOTSTRAP=1 "$scimd" serve >"$work/server.log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do grep -q "listening" "$work/server.log" && break; sleep 0.1; done
+url="http://127.0.0.1:$port"
+export BASE="/scim/v2/$org"
+lua=bench/http
+
+echo "== create users (POST /Users), $conns connections, $dur"
+RUN=1 wrk -t2 -c"$conns" -d"$dur" --latency -s $lua/create.lua "$url"
+run=2
+while [ "$(python3 $lua/tool.py total "$url$BASE" "$TOKEN")" -lt 102000 ]; do
+    RUN=$run wrk -t2 -c"$conns" -d10s -s $lua/create.lua "$url" >/dev/null
+    run=$((run + 1))
+done
+echo "users in the org: $(python3 $lua/tool.py total "$url$BASE" "$TOKEN")"
+python3 $lua/tool.py dump "$url$BASE" "$TOKEN" "$work/names.txt" "$work/ids.txt"
+
+echo "== userName eq lookup, $conns connections, $dur"
+NAMES="$work/names.txt" wrk -t2 -c"$conns" -d"$dur" --latency -s $lua/lookup.lua "$url"
+
+echo "== page at startIndex=1 (count=100)"
+START=1 wrk -t2 -c"$conns" -d"$dur" --latency -s $lua/page.lua "$url"
+echo "== page at startIndex=99901 (count=100)"
+START=99901 wrk -t2 -c"$conns" -d"$dur" --latency -s $lua/page.lua "$url"
+
+echo "== groups: adding 100 members"
+python3 $lua/tool.py groups "$url$BASE" "$TOKEN" "$work/ids.txt"
+
+echo "== PATCH deactivate (Okta path-less), $conns connections, $dur"
+IDS="$work/ids.txt" THREADS=2 wrk -t2 -c"$conns" -d"$dur" --latency -s $lua/deactivate.lua "$url"
