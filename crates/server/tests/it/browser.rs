@@ -153,6 +153,8 @@ async fn connect(driver: &Driver, profile: &Path) -> Client {
 
 /// Takes a full-height screenshot at `width` pixels.
 async fn shot(c: &Client, dir: &Path, name: &str, width: u32) -> PathBuf {
+    c.set_window_size(width, 1000).await.unwrap();
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
     let height = c
         .execute(
             "return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight);",
