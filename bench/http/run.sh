@@ -25,10 +25,11 @@ with sqlite3.connect(sys.argv[1]) as c:
 PY
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-SCIMD_BIND="127.0.0.1:$port" SCIMD_NO_BOOTSTRAP=1 "$scimd" serve >"$work/server.log" 2>&1 &
+SCIMD_BIND="127.0.0.1:$port" SCIMD_NO_BOOTSTRAP=true "$scimd" serve >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do grep -q "listening" "$work/server.log" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -q "listening" "$work/server.log" && break; sleep 0.1; done
+grep -q "listening" "$work/server.log" || { cat "$work/server.log"; exit 1; }
 url="http://127.0.0.1:$port"
 export BASE="/scim/v2/$org"
 lua=bench/http
