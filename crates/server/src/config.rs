@@ -50,6 +50,26 @@ pub struct ServeConfig {
     pub workers: Option<usize>,
     pub db_max_connections: u32,
     pub bootstrap: bool,
+    /// Whether `public_url` was configured (else it follows the address actually bound, e.g. with port 0).
+    pub explicit_public_url: bool,
+}
+
+impl ServeConfig {
+    /// Binds the listening socket, so that errors name SCIMD_BIND and port 0 resolves before anything prints
+    /// a URL; returns it with the public URL (the configured one, or `http://` + the bound address).
+    pub fn listen(&self) -> Result<(std::net::TcpListener, String), ServerError> {
+        let listener = std::net::TcpListener::bind(self.bind).map_err(|e| ServerError::Config {
+            setting: "SCIMD_BIND (--bind)",
+            problem: format!("cannot listen on {}: {e}", self.bind),
+        })?;
+        let bound = listener.local_addr()?;
+        let public_url = if self.explicit_public_url {
+            self.public_url.clone()
+        } else {
+            default_public_url(bound)
+        };
+        Ok((listener, public_url))
+    }
 }
 
 impl ServeArgs {
@@ -83,6 +103,7 @@ impl ServeArgs {
             workers: self.workers,
             db_max_connections: self.db_max_connections,
             bootstrap: !self.no_bootstrap,
+            explicit_public_url: self.public_url.is_some(),
         })
     }
 }
@@ -142,6 +163,20 @@ mod tests {
             .validate()
             .unwrap();
         assert_eq!(given.public_url, "https://scim.example.com");
+    }
+
+    #[test]
+    fn port_zero_resolves_to_the_bound_port_in_the_public_url() {
+        let (listener, url) = args("127.0.0.1:0", None).validate().unwrap().listen().unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert_ne!(port, 0);
+        assert_eq!(url, format!("http://127.0.0.1:{port}"));
+        let (_, given) = args("127.0.0.1:0", Some("https://scim.example.com"))
+            .validate()
+            .unwrap()
+            .listen()
+            .unwrap();
+        assert_eq!(given, "https://scim.example.com");
     }
 
     #[test]

@@ -3,14 +3,13 @@
 
 use crate::activity::{self, ActivityRecorder};
 use crate::app::{self, AppState};
-use crate::config::ServeConfig;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 use tracing_actix_web::{RequestId, TracingLogger};
 
@@ -38,8 +37,9 @@ impl Running {
     }
 }
 
-/// Starts the server; call from within an actix `System` (the activity writer is spawned on it).
-pub fn start(config: &ServeConfig, state: AppState) -> std::io::Result<Running> {
+/// Starts the server on a bound listener (`ServeConfig::listen`); call from within an actix `System` (the
+/// activity writer is spawned on it).
+pub fn start(listener: TcpListener, workers: Option<usize>, state: AppState) -> std::io::Result<Running> {
     let (recorder, activity_writer) = ActivityRecorder::start(state.store.clone(), state.clock.clone());
     let recorder = web::Data::new(recorder);
     let metrics = PrometheusMetricsBuilder::new("scimd")
@@ -57,11 +57,11 @@ pub fn start(config: &ServeConfig, state: AppState) -> std::io::Result<Running> 
             .configure(|cfg| app::configure(&state, cfg))
     })
     .shutdown_timeout(SHUTDOWN_GRACE_SECS);
-    let server = match config.workers {
+    let server = match workers {
         Some(n) => server.workers(n),
         None => server,
     };
-    let server = server.bind(config.bind)?;
+    let server = server.listen(listener)?;
     let addr = server
         .addrs()
         .first()

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerError> {
     let config = args.validate()?;
+    let (listener, public_url) = config.listen()?;
     let store = super::open_store(
         database_url,
         StoreOptions {
@@ -27,28 +28,27 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
         );
         println!("  owner: {}", demo.owner_email);
         let key = super::admin::signing_key(&store)?;
-        let link =
-            crate::bootstrap::demo_sso_and_login_link(&store, clock.clone(), &config.public_url, key, &demo)
-                .map_err(super::token::token_error)?;
+        let link = crate::bootstrap::demo_sso_and_login_link(&store, clock.clone(), &public_url, key, &demo)
+            .map_err(super::token::token_error)?;
         println!(
             "  SSO: Azure AD (placeholder tenant); SCIM tokens: scimd token generate --org {}",
             demo.org.id
         );
         println!("  admin login link (single use, 10 minutes): {}", link.url);
     }
-    let admin = admin_state(&store, clock.clone(), &config.public_url)?;
+    let admin = admin_state(&store, clock.clone(), &public_url)?;
     let state = AppState {
         store: store.clone(),
-        tokens: scimd_tokens::TokenService::new(store.clone(), clock.clone(), config.public_url.clone()),
+        tokens: scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.clone()),
         clock,
-        public_url: config.public_url.clone(),
+        public_url: public_url.clone(),
         admin,
     };
     actix_web::rt::System::new().block_on(async move {
-        let running = crate::serve::start(&config, state)?;
+        let running = crate::serve::start(listener, config.workers, state)?;
         println!(
             "scimd listening on http://{} (public URL {})",
-            running.addr, config.public_url
+            running.addr, public_url
         );
         tracing::info!(addr = %running.addr, database = %store.redacted_url(), "scimd started");
         running.run_to_end().await?;

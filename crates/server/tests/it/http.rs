@@ -21,6 +21,22 @@ fn serve_on_an_empty_directory_creates_the_database_and_answers_health() {
         server.banner
     );
 
+    let public = format!("(public URL http://{})", server.addr);
+    assert!(
+        server.banner.iter().any(|l| l.contains(&public)),
+        "port 0 resolves in the public URL: {:?}",
+        server.banner
+    );
+    let link = server
+        .banner
+        .iter()
+        .find(|l| l.contains("login link"))
+        .expect("serve prints the admin login link");
+    assert!(
+        link.contains(&format!("http://{}/admin/login?token=", server.addr)),
+        "{link}"
+    );
+
     let health = get(server.addr, "/healthz");
     assert_eq!(health.status, 200);
     assert!(
