@@ -172,16 +172,13 @@ pub fn check(
             org_settings::updated_at.eq(now),
         ))
         .execute(conn)?;
-    audit_events::append(
+    record(
         conn,
-        &NewAuditEvent {
-            org_id: org,
-            occurred_at: now,
-            actor,
-            action: actions::SAFETY_VALVE_TRIPPED,
-            target: None,
-            details: serde_json::json!({ "deprovisioned_in_window": in_window, "threshold": limit }),
-        },
+        org,
+        actor,
+        actions::SAFETY_VALVE_TRIPPED,
+        serde_json::json!({ "deprovisioned_in_window": in_window, "threshold": limit }),
+        now,
     )?;
     Ok(held)
 }
@@ -203,16 +200,13 @@ pub fn release(
             org_settings::updated_at.eq(now),
         ))
         .execute(conn)?;
-    audit_events::append(
+    record(
         conn,
-        &NewAuditEvent {
-            org_id: org,
-            occurred_at: now,
-            actor,
-            action: actions::SAFETY_VALVE_RELEASED,
-            target: None,
-            details: serde_json::json!({}),
-        },
+        org,
+        actor,
+        actions::SAFETY_VALVE_RELEASED,
+        serde_json::json!({}),
+        now,
     )?;
     Ok(true)
 }
@@ -241,18 +235,36 @@ pub fn configure(
             org_settings::updated_at.eq(now),
         ))
         .execute(conn)?;
+    record(
+        conn,
+        org,
+        actor,
+        actions::SAFETY_VALVE_CONFIGURED,
+        serde_json::json!({ "enabled": enabled, "percent": percent, "min": min }),
+        now,
+    )?;
+    Ok(())
+}
+
+fn record(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    actor: &str,
+    action: &str,
+    details: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
     audit_events::append(
         conn,
         &NewAuditEvent {
             org_id: org,
             occurred_at: now,
             actor,
-            action: actions::SAFETY_VALVE_CONFIGURED,
+            action,
             target: None,
-            details: serde_json::json!({ "enabled": enabled, "percent": percent, "min": min }),
+            details,
         },
-    )?;
-    Ok(())
+    )
 }
 
 /// For the banner and the settings form.
