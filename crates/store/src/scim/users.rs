@@ -503,11 +503,19 @@ pub fn delete(
 }
 
 /// The ids among `ids` that are not Users of the org's SCIM view (for group membership checks).
+///
+/// The rows are found by their unique `id`. The tenant predicate is written `org_id || ''` so that no planner
+/// prefers the org's paging index for it: without statistics SQLite otherwise walks all of the org's members
+/// for a long `IN` list (measured: 73 ms for 100 ids in an org of 100,000, 0.3 ms this way).
 pub fn unknown_ids(conn: &mut DbConnection, org: &OrgId, ids: &[String]) -> Result<Vec<String>, StoreError> {
     let mut unknown = Vec::new();
     for chunk in ids.chunks(IN_CHUNK) {
-        let found: Vec<String> = view(org)
+        let tenant = Sql::text("(members.org_id || '') = ").bind_text(org.as_str());
+        let found: Vec<String> = m::table
+            .filter(tenant.expr::<Bool>())
             .filter(m::id.eq_any(chunk.to_vec()))
+            .filter(m::scim_managed.eq(true))
+            .filter(m::deleted_at.is_null())
             .select(m::id)
             .load(conn)?;
         let found: std::collections::HashSet<String> = found.into_iter().collect();
