@@ -1,8 +1,11 @@
-//! The admin pages: Organization Settings > SSO (the SSO connection and SCIM provisioning), members, groups
-//! and the audit trail, server-rendered with askama and usable without JavaScript.
+//! The admin pages: Organization Settings > SSO (the SSO connection, SCIM provisioning and the deprovisioning
+//! safety valve), members, groups, provisioning activity and the audit trail, server-rendered with askama and
+//! usable without JavaScript.
 //!
 //! - `routes`: every route of the crate, in one `configure`;
-//! - `pages/*`: a handler file per page (each with its template struct); `api`: the audit trail as JSON;
+//! - `pages/*`: a handler file per page (each with its template struct); `api/*`: the audit trail and the
+//!   provisioning activity as JSON;
+//! - `chart`: the provisioning activity chart, a server-rendered SVG;
 //! - `session`: the session cookie, and the extractors that verify it on every request (`Authed`) and check
 //!   CSRF, Origin and role on every write (`Posted`); `csrf`: the tokens; `security_headers`: CSP and friends;
 //! - `error`: the one place errors become HTML error pages (and JSON errors for the API);
@@ -11,6 +14,7 @@
 
 mod api;
 pub mod assets;
+pub mod chart;
 pub mod csrf;
 pub mod error;
 mod pages;

@@ -17,11 +17,15 @@
 //! GET  /admin/orgs/{org}/scim/delete          confirm; POST deletes the SCIM configuration
 //! GET  /admin/orgs/{org}/members              search q=, paging after= / before=
 //! GET  /admin/orgs/{org}/groups               paging after= / before=
+//! GET  /admin/orgs/{org}/activity             provisioning activity: filter outcome=, paging before=
 //! GET  /admin/orgs/{org}/audit                filter action=, paging before=
+//! POST /admin/orgs/{org}/safety-valve         the deprovisioning safety valve's settings
+//! POST /admin/orgs/{org}/safety-valve/release releases a hold on deprovisioning
 //! GET  /api/v1/orgs/{org}/audit               JSON: action, since, until, cursor, limit
+//! GET  /api/v1/orgs/{org}/activity            JSON: outcome, cursor, limit
 //! ```
 
-use crate::pages::{audit, groups, login, members, scim, sso};
+use crate::pages::{activity, audit, groups, login, members, safety_valve, scim, sso};
 use crate::{api, assets, security_headers};
 use actix_web::middleware::from_fn;
 use actix_web::web;
@@ -41,7 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/api/v1/orgs/{org}")
             .wrap(from_fn(security_headers::add))
-            .route("/audit", web::get().to(api::audit_api_get)),
+            .route("/audit", web::get().to(api::audit::audit_api_get))
+            .route("/activity", web::get().to(api::activity::activity_api_get)),
     )
     .service(
         web::scope("/admin")
@@ -66,6 +71,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route("/scim/delete", web::post().to(scim::delete_post))
                     .route("/members", web::get().to(members::members_get))
                     .route("/groups", web::get().to(groups::groups_get))
+                    .route("/safety-valve", web::post().to(safety_valve::settings_post))
+                    .route(
+                        "/safety-valve/release",
+                        web::post().to(safety_valve::release_post),
+                    )
+                    .route("/activity", web::get().to(activity::activity_get))
                     .route("/audit", web::get().to(audit::audit_get)),
             )
             .default_service(web::to(login::not_found)),

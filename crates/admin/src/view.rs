@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use askama::Template;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use scimd_store::models::{admin_views, organizations};
+use scimd_store::models::{admin_views, organizations, safety_valve};
 
 /// The frame of a signed-in page: who, which org, which tab, and the CSRF token for its forms.
 #[derive(Debug, Clone)]
@@ -22,15 +22,40 @@ pub struct Page {
     pub csrf_token: String,
     /// A one-line confirmation after a change (from the redirect's `notice` parameter).
     pub notice: Option<&'static str>,
+    /// The safety valve is holding deprovisioning: the banner every page of the org shows.
+    pub hold: Option<Hold>,
+}
+
+/// What the hold banner says.
+#[derive(Debug, Clone)]
+pub struct Hold {
+    pub since: Time,
+    pub deprovisioned_in_window: i64,
+    pub threshold: i64,
 }
 
 impl Page {
     pub async fn load(session: &Authed, tab: &'static str) -> Result<Page, AdminError> {
         let org = session.info.org_id.clone();
-        let org_row = session
+        let now = session.state.clock.now_naive();
+        let (org_row, hold) = session
             .state
             .store
-            .read_async(move |conn| organizations::get(conn, &org))
+            .read_async(move |conn| {
+                let org_row = organizations::get(conn, &org)?;
+                // The settings row is one primary-key read; the counts are taken only while holding.
+                let hold = if safety_valve::settings(conn, &org, now)?.is_held() {
+                    let status = safety_valve::status(conn, &org, now)?;
+                    status.settings.safety_valve_tripped_at.map(|since| Hold {
+                        since: Time::naive(since),
+                        deprovisioned_in_window: status.deprovisioned_in_window,
+                        threshold: status.threshold,
+                    })
+                } else {
+                    None
+                };
+                Ok((org_row, hold))
+            })
             .await?;
         Ok(Page {
             tab,
@@ -41,6 +66,7 @@ impl Page {
             can_edit: session.can_edit(),
             csrf_token: session.csrf_token.clone(),
             notice: None,
+            hold,
         })
     }
 
@@ -70,6 +96,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "sso_saved" => "SSO connection saved.",
         "sso_removed" => "SSO connection removed. SCIM provisioning was turned off and its tokens revoked.",
         "scim_deleted" => "SCIM configuration deleted. Its tokens no longer work.",
+        "valve_released" => "Hold released. Your IdP's deactivations and deletions go through again.",
+        "valve_not_held" => "Deprovisioning was not on hold: nothing to release.",
+        "valve_saved" => "Safety valve settings saved.",
         _ => return None,
     })
 }

@@ -1,8 +1,10 @@
 //! A file per page: its handlers and its template struct.
 
+pub mod activity;
 pub mod audit;
 pub mod groups;
 pub mod login;
 pub mod members;
+pub mod safety_valve;
 pub mod scim;
 pub mod sso;

@@ -4,6 +4,8 @@
 
 use crate::assets::Assets;
 use crate::error::AdminError;
+use crate::pages::safety_valve::ValveSection;
+use crate::pages::scim::ScimSection;
 use crate::session::{Authed, Posted};
 use crate::view::{self, Page, Time, see_other};
 use actix_web::HttpResponse;
@@ -26,7 +28,8 @@ pub struct SsoPage {
     pub connection: Option<ConnectionView>,
     /// The form, when there is no connection yet, when editing, or after a refused submission.
     pub form: Option<SsoForm>,
-    pub scim: crate::pages::scim::ScimSection,
+    pub scim: ScimSection,
+    pub valve: ValveSection,
 }
 
 #[derive(Debug, Clone)]
@@ -192,34 +195,76 @@ pub struct SsoQuery {
     notice: Option<String>,
 }
 
-/// Everything the page needs besides the form.
-async fn load(
-    session: &Authed,
-) -> Result<(Page, Option<SsoSummary>, crate::pages::scim::ScimSection), AdminError> {
-    let page = Page::load(session, "sso").await?;
-    let saved = session.state.sso.get(&session.info.org_id).await?;
-    let scim = crate::pages::scim::ScimSection::load(session, saved.is_some()).await?;
-    Ok((page, saved, scim))
+/// Everything the page needs besides the SSO form.
+struct Loaded {
+    page: Page,
+    saved: Option<SsoSummary>,
+    scim: ScimSection,
+    valve: ValveSection,
 }
 
-/// `GET /admin/orgs/{org}/sso`
-pub async fn sso_get(session: Authed, query: Query<SsoQuery>) -> Result<HttpResponse, AdminError> {
-    let (page, saved, scim) = load(&session).await?;
-    let page = page.with_notice(query.notice.as_deref());
-    let editing = query.edit.is_some() || saved.is_none();
+async fn load(session: &Authed) -> Result<Loaded, AdminError> {
+    let page = Page::load(session, "sso").await?;
+    let saved = session.state.sso.get(&session.info.org_id).await?;
+    let scim = ScimSection::load(session, saved.is_some()).await?;
+    let valve = ValveSection::load(session).await?;
+    Ok(Loaded {
+        page,
+        saved,
+        scim,
+        valve,
+    })
+}
+
+/// The page as a GET shows it: the saved connection's summary, or its form when there is none yet (or when
+/// `edit` asks for it).
+fn as_shown(session: &Authed, loaded: Loaded, kind: Option<&str>, edit: bool) -> SsoPage {
+    let Loaded {
+        page,
+        saved,
+        scim,
+        valve,
+    } = loaded;
+    let editing = edit || saved.is_none();
     let form = (editing && session.can_edit()).then(|| {
-        let kind = kind_param(query.kind.as_deref(), saved.as_ref());
+        let kind = kind_param(kind, saved.as_ref());
         SsoForm::prefilled(kind, saved.as_ref())
     });
     let now = session.state.clock.now();
     let connection = saved.as_ref().map(|s| ConnectionView::new(s, now));
-    view::ok(&SsoPage {
+    SsoPage {
         assets: view::assets(),
         page,
         connection: if form.is_some() { None } else { connection },
         form,
         scim,
-    })
+        valve,
+    }
+}
+
+/// `GET /admin/orgs/{org}/sso`
+pub async fn sso_get(session: Authed, query: Query<SsoQuery>) -> Result<HttpResponse, AdminError> {
+    let mut loaded = load(&session).await?;
+    loaded.page = loaded.page.with_notice(query.notice.as_deref());
+    view::ok(&as_shown(
+        &session,
+        loaded,
+        query.kind.as_deref(),
+        query.edit.is_some(),
+    ))
+}
+
+/// The page with a refused safety valve form (422): `typed` puts what was typed and the errors in the card.
+pub(crate) async fn refused_valve(
+    session: &Authed,
+    typed: impl FnOnce(&mut ValveSection),
+) -> Result<HttpResponse, AdminError> {
+    let mut loaded = load(session).await?;
+    typed(&mut loaded.valve);
+    view::render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &as_shown(session, loaded, None, false),
+    )
 }
 
 #[derive(Deserialize)]
@@ -251,7 +296,12 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
             session.info.org_id
         ))),
         Err(TokenError::InvalidSso(errors)) => {
-            let (page, saved, scim) = load(&session).await?;
+            let Loaded {
+                page,
+                saved,
+                scim,
+                valve,
+            } = load(&session).await?;
             let form = SsoForm {
                 kind: KIND_SAML,
                 editing: saved.is_some(),
@@ -261,7 +311,7 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
                 errors: FieldErrors::from_validation(&errors),
                 ..SsoForm::default()
             };
-            refused(page, form, scim)
+            refused(page, form, scim, valve)
         }
         Err(err) => Err(err.into()),
     }
@@ -297,7 +347,12 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
             session.info.org_id
         ))),
         Err(TokenError::InvalidSso(errors)) => {
-            let (page, saved, scim) = load(&session).await?;
+            let Loaded {
+                page,
+                saved,
+                scim,
+                valve,
+            } = load(&session).await?;
             let secret_stored = matches!(
                 saved.as_ref().map(|s| &s.settings),
                 Some(SsoSettingsSummary::AzureAd {
@@ -326,7 +381,7 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
                 errors,
                 ..SsoForm::default()
             };
-            refused(page, form, scim)
+            refused(page, form, scim, valve)
         }
         Err(err) => Err(err.into()),
     }
@@ -335,7 +390,8 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
 fn refused(
     page: Page,
     form: SsoForm,
-    scim: crate::pages::scim::ScimSection,
+    scim: ScimSection,
+    valve: ValveSection,
 ) -> Result<HttpResponse, AdminError> {
     view::render(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -345,6 +401,7 @@ fn refused(
             connection: None,
             form: Some(form),
             scim,
+            valve,
         },
     )
 }

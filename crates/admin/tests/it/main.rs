@@ -8,10 +8,12 @@
     reason = "tests fail loudly on the first surprise"
 )]
 
+mod activity;
 mod audit;
 mod login;
 mod members;
 mod roles;
+mod safety_valve;
 mod scim;
 mod security;
 mod sso;

@@ -2,6 +2,7 @@
 //! `action`, `since` and `until` (RFC 3339), paged by `cursor` (opaque: pass back the `next_cursor` of the
 //! previous response), `limit` from 1 to 200 (default 50).
 
+use crate::api::{cursor, limit};
 use crate::error::{AdminError, ApiError};
 use crate::session::Authed;
 use actix_web::web::Query;
@@ -9,9 +10,6 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use scimd_store::models::admin_views::{self, AuditFilter};
 use serde::{Deserialize, Serialize};
-
-const DEFAULT_LIMIT: i64 = 50;
-const MAX_LIMIT: i64 = 200;
 
 #[derive(Deserialize)]
 pub struct AuditApiQuery {
@@ -56,24 +54,8 @@ fn time(name: &str, raw: Option<&str>) -> Result<Option<chrono::NaiveDateTime>, 
 pub async fn audit_api_get(req: HttpRequest, query: Query<AuditApiQuery>) -> Result<HttpResponse, ApiError> {
     let session = Authed::from_req(&req).await?;
     session.require_editor()?;
-    let bad = |m: &str| ApiError(AdminError::BadRequest(m.to_owned()));
-    let limit = match query.limit.as_deref() {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(raw) => raw
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| bad("limit must be a number from 1 to 200"))?,
-    };
-    let before_seq = match query.cursor.as_deref() {
-        None | Some("") => None,
-        Some(raw) => Some(
-            raw.parse::<i64>()
-                .ok()
-                .filter(|s| *s > 0)
-                .ok_or_else(|| bad("cursor is not one this API returned"))?,
-        ),
-    };
+    let limit = limit(query.limit.as_deref())?;
+    let before_seq = cursor(query.cursor.as_deref())?;
     let filter = AuditFilter {
         action: query.action.clone().filter(|a| !a.is_empty()),
         since: time("since", query.since.as_deref())?,
