@@ -1,6 +1,7 @@
 //! The admin pages in a real browser: headless Chromium driven over WebDriver (chromedriver + fantoccini)
 //! against the real `scimd` binary. One walk through the life of a SCIM configuration, with a screenshot of
-//! each state in `target/screenshots/`.
+//! each state in `target/screenshots/`; at the end an IdP deactivates too many members at once, and the
+//! provisioning activity, the safety valve's hold banner and its release are checked in the browser.
 //!
 //! Needs `/usr/bin/chromedriver` and Chromium (`apt-get install -y chromium chromium-driver`; `.ci/run`
 //! installs them). Without them the test fails saying so, unless `SCIMD_SKIP_BROWSER_TESTS=1`.
@@ -222,12 +223,18 @@ async fn text_of(c: &Client, css: &str) -> String {
 }
 
 /// Clicks, then waits until the page that follows shows `then` (a click may return before the navigation it
-/// starts has finished).
+/// starts has finished). While the navigation runs, chromedriver may answer a lookup with "aborted by
+/// navigation" rather than "no such element": both mean "not yet", until the deadline.
 async fn click(c: &Client, css: &str, then: &str) {
     c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(then))
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if c.find(Locator::Css(then)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.find(Locator::Css(then))
         .await
         .map_err(|e| format!("after clicking {css}, {then} never appeared: {e}"))
         .unwrap();
@@ -407,6 +414,91 @@ async fn an_admin_sets_up_sso_and_scim_in_a_browser() {
         assert!(audit.contains(action), "{action} missing from the audit trail");
     }
     saved.push(shot(&c, &shots, "12-audit", 1440).await);
+
+    // The IdP at work with a new token: it creates 12 users, then deactivates 11 of them the Okta way. The
+    // 11th trips the deprovisioning safety valve (at least 10 within an hour): 503 with Retry-After.
+    c.goto(&format!("{base}/admin/orgs/{org_id}/sso")).await.unwrap();
+    click(&c, "#generate", "#scim-token").await;
+    let third = text_of(&c, "#scim-token").await;
+    click(&c, "#done", "#scim-summary").await;
+    let idp = crate::scim_client::Client {
+        addr: base.trim_start_matches("http://").parse().unwrap(),
+        base: format!("/scim/v2/{org_id}"),
+        token: Some(third),
+    };
+    let deactivate = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}"#;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let user = format!(
+            r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"user{i}@acme.test","active":true}}"#
+        );
+        let created = idp.send("POST", "/Users", Some(&user), &[]);
+        assert_eq!(created.status, 201, "{}", created.body);
+        ids.push(created.json()["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids[..10] {
+        let r = idp.send("PATCH", &format!("/Users/{id}"), Some(deactivate), &[]);
+        assert!(r.status == 200 || r.status == 204, "{}: {}", r.status, r.body);
+    }
+    let held = idp.send("PATCH", &format!("/Users/{}", ids[10]), Some(deactivate), &[]);
+    assert_eq!(held.status, 503, "{}", held.body);
+    assert!(held.header("retry-after").is_some());
+
+    // Provisioning activity: the test's SCIM requests, under the chart and the hold banner. The recorder
+    // writes in batches every 250 ms, so reload until the last request's row is there (a bounded number of
+    // times).
+    let activity = format!("{base}/admin/orgs/{org_id}/activity");
+    let held_row =
+        Locator::XPath("//table[@id='activity-table']//span[contains(@class, 'pill') and .='503']");
+    let mut found = false;
+    for _ in 0..50 {
+        c.goto(&activity).await.unwrap();
+        if c.find(held_row).await.is_ok() {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        found,
+        "the held request never appeared: {}",
+        c.source().await.unwrap()
+    );
+    assert!(
+        c.find(Locator::Css("#activity-chart svg.activity-chart"))
+            .await
+            .is_ok()
+    );
+    let table = text_of(&c, "#activity-table").await;
+    assert!(table.contains(&format!("/scim/v2/{org_id}/Users")), "{table}");
+    assert!(table.contains("Okta path-less replace"), "{table}");
+    let lookups = c
+        .find_all(Locator::XPath(
+            "//table[@id='activity-table']//code[contains(., '/Users?filter=userName')]",
+        ))
+        .await
+        .unwrap();
+    assert!(!lookups.is_empty(), "the first lookup is listed");
+    assert!(c.find(Locator::Css("#hold-banner")).await.is_ok());
+    saved.push(shot(&c, &shots, "14-activity", 1440).await);
+    saved.push(shot(&c, &shots, "14-activity-375", 375).await);
+
+    // The SSO page says the same, with the counts; releasing the hold clears the banner.
+    c.goto(&format!("{base}/admin/orgs/{org_id}/sso")).await.unwrap();
+    assert_eq!(text_of(&c, "#hold-count").await, "10");
+    assert_eq!(text_of(&c, "#hold-threshold").await, "10");
+    assert_eq!(text_of(&c, "#valve-status").await, "Holding");
+    saved.push(shot(&c, &shots, "15-hold-banner", 1440).await);
+    saved.push(shot(&c, &shots, "15-hold-banner-375", 375).await);
+    click(&c, "#release-hold", ".toast").await;
+    assert!(text_of(&c, ".toast").await.contains("Hold released"));
+    assert!(c.find(Locator::Css("#hold-banner")).await.is_err());
+    let released = idp.send("PATCH", &format!("/Users/{}", ids[10]), Some(deactivate), &[]);
+    assert!(
+        released.status == 200 || released.status == 204,
+        "{}",
+        released.body
+    );
 
     // Sign out: the session is over, and the next page says so.
     click(&c, "#sign-out", "#signed-out").await;
