@@ -13,6 +13,7 @@ mod cli;
 mod deploy;
 mod harness;
 mod http;
+mod lifecycle;
 mod scim_client;
 mod scim_isolation;
 mod scim_replay;
