@@ -267,9 +267,22 @@ fn record(
     )
 }
 
-/// For the banner and the settings form.
+/// For the banner and the settings form. While the valve holds, the counts are those that tripped it (the
+/// sliding window would empty while the hold stays); otherwise the current window's.
 pub fn status(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime) -> Result<ValveStatus, StoreError> {
     let current = settings(conn, org, now)?;
+    if current.is_held()
+        && let Some(trip) = audit_events::list(conn, org, Some(actions::SAFETY_VALVE_TRIPPED), None, 1)?.pop()
+    {
+        let details: serde_json::Value = serde_json::from_str(&trip.details)?;
+        let count = |key: &str| details.get(key).and_then(serde_json::Value::as_i64).unwrap_or(0);
+        return Ok(ValveStatus {
+            held: true,
+            deprovisioned_in_window: count("deprovisioned_in_window"),
+            threshold: count("threshold"),
+            settings: current,
+        });
+    }
     let in_window = count_window(conn, org, window_start(&current, now))?;
     let limit = threshold(&current, active_members(conn, org)?, in_window);
     Ok(ValveStatus {
