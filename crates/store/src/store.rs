@@ -83,6 +83,9 @@ impl Store {
         drop(first);
         let manager = ConnectionManager::<DbConnection>::new(url.connection_string());
         let pool = Pool::builder()
+            // A SQLite connection is a file handle that cannot drop; testing it with a query on every checkout
+            // only costs time. A PostgreSQL connection can, so it is tested before use.
+            .test_on_check_out(url.backend() == Backend::Postgres)
             .max_size(options.max_connections)
             .min_idle(Some(1))
             .connection_timeout(options.connection_timeout)
