@@ -17,15 +17,8 @@ SCIMD_AZURE_CLIENT_SECRET=compliance-client-secret "$scimd" sso set-azure --org 
     --tenant-id 11111111-2222-3333-4444-555555555555 --client-id 11111111-2222-3333-4444-666666666666 >/dev/null
 "$scimd" token generate --org "$org" --json >"$work/token.json"
 # The checker deletes dozens of users within a minute, which the deprovisioning safety valve rightly holds (503).
-# Turn the valve off for this org, as an admin would in Organization Settings (there is no CLI for it).
-python3 - "$work/scimd.db" "$org" <<'PY'
-import sqlite3, sys, datetime
-db, org = sys.argv[1], sys.argv[2]
-now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-with sqlite3.connect(db) as c:
-    c.execute("INSERT INTO org_settings (org_id, safety_valve_enabled, safety_valve_percent, safety_valve_min, updated_at)"
-              " VALUES (?, 0, 20, 10, ?) ON CONFLICT (org_id) DO UPDATE SET safety_valve_enabled = 0", (org, now))
-PY
+# Turn the valve off for this org, as an admin would in Organization Settings.
+"$scimd" org safety-valve --org "$org" --set off >/dev/null
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 SCIMD_BIND="127.0.0.1:$port" SCIMD_NO_BOOTSTRAP=true "$scimd" serve >"$work/server.log" 2>&1 &

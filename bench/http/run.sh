@@ -17,12 +17,7 @@ SCIMD_AZURE_CLIENT_SECRET=bench-client-secret "$scimd" sso set-azure --org "$org
     --tenant-id 11111111-2222-3333-4444-555555555555 --client-id 11111111-2222-3333-4444-666666666666 >/dev/null
 export TOKEN=$("$scimd" token generate --org "$org" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 # Deactivating 100,000 users in a minute is what the safety valve exists to stop: off for the benchmark org.
-python3 - "$work/scimd.db" "$org" <<'PY'
-import sqlite3, sys
-with sqlite3.connect(sys.argv[1]) as c:
-    c.execute("INSERT INTO org_settings (org_id, safety_valve_enabled, safety_valve_percent, safety_valve_min, updated_at)"
-              " VALUES (?, 0, 20, 10, '2026-01-01 00:00:00')", (sys.argv[2],))
-PY
+"$scimd" org safety-valve --org "$org" --set off >/dev/null
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 SCIMD_BIND="127.0.0.1:$port" SCIMD_NO_BOOTSTRAP=true "$scimd" serve >"$work/server.log" 2>&1 &

@@ -1,10 +1,10 @@
-//! `scimd org create` and `scimd org list`.
+//! `scimd org create`, `scimd org list` and `scimd org safety-valve`.
 
 use super::output::{print_json, rfc3339};
 use crate::error::ServerError;
 use clap::Subcommand;
-use scimd_store::models::organizations;
-use scimd_store::{Clock, StoreOptions, SystemClock};
+use scimd_store::models::{organizations, safety_valve};
+use scimd_store::{Clock, OrgId, Store, StoreError, StoreOptions, SystemClock};
 use serde::Serialize;
 
 #[derive(Debug, Subcommand)]
@@ -20,6 +20,25 @@ pub enum OrgCommand {
     },
     /// List every organization.
     List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or change the org's deprovisioning safety valve (as on the admin pages' SSO page).
+    SafetyValve {
+        #[arg(long)]
+        org: String,
+        /// Turn the valve on or off.
+        #[arg(long, value_parser = ["on", "off"])]
+        set: Option<String>,
+        /// The share of active members (1-100 %) deprovisioned within an hour that trips it.
+        #[arg(long)]
+        percent: Option<i32>,
+        /// Never trip below this many deprovisionings within an hour.
+        #[arg(long)]
+        min: Option<i32>,
+        /// Release a hold, letting held deprovisioning through on the IdP's next retry.
+        #[arg(long)]
+        release: bool,
         #[arg(long)]
         json: bool,
     },
@@ -95,7 +114,94 @@ pub(super) fn run(database_url: &str, command: OrgCommand) -> Result<(), ServerE
                 Ok(())
             }
         }
+        OrgCommand::SafetyValve {
+            org,
+            set,
+            percent,
+            min,
+            release,
+            json,
+        } => safety_valve(
+            &store,
+            &OrgId::new(org),
+            set.as_deref(),
+            percent,
+            min,
+            release,
+            json,
+        ),
     }
+}
+
+#[derive(Debug, Serialize)]
+struct ValveOutput {
+    enabled: bool,
+    percent: i32,
+    min: i32,
+    held: bool,
+    deprovisioned_in_window: i64,
+    threshold: i64,
+}
+
+fn safety_valve(
+    store: &Store,
+    org: &OrgId,
+    set: Option<&str>,
+    percent: Option<i32>,
+    min: Option<i32>,
+    release: bool,
+    json: bool,
+) -> Result<(), ServerError> {
+    let now = SystemClock.now_naive();
+    let status = store.write(|conn| {
+        organizations::get(conn, org)?;
+        let current = safety_valve::settings(conn, org, now)?;
+        if set.is_some() || percent.is_some() || min.is_some() {
+            safety_valve::configure(
+                conn,
+                org,
+                "cli",
+                set.map_or(current.safety_valve_enabled, |s| s == "on"),
+                percent.unwrap_or(current.safety_valve_percent),
+                min.unwrap_or(current.safety_valve_min),
+                now,
+            )?;
+        }
+        if release {
+            safety_valve::release(conn, org, "cli", now)?;
+        }
+        safety_valve::status(conn, org, now)
+    });
+    let status = match status {
+        Err(StoreError::NotFound) => return Err(ServerError::NotFound(format!("--org {org}: no such org"))),
+        Err(StoreError::Refused(why)) => return Err(ServerError::Invalid(format!("--percent/--min: {why}"))),
+        other => other?,
+    };
+    let out = ValveOutput {
+        enabled: status.settings.safety_valve_enabled,
+        percent: status.settings.safety_valve_percent,
+        min: status.settings.safety_valve_min,
+        held: status.held,
+        deprovisioned_in_window: status.deprovisioned_in_window,
+        threshold: status.threshold,
+    };
+    if json {
+        return print_json(&out);
+    }
+    println!(
+        "safety valve {} ({}% of active members, at least {}); {}; {} deprovisioned in the window, threshold {}",
+        if out.enabled { "on" } else { "off" },
+        out.percent,
+        out.min,
+        if out.held {
+            "HOLDING deprovisioning"
+        } else {
+            "not holding"
+        },
+        out.deprovisioned_in_window,
+        out.threshold
+    );
+    Ok(())
 }
 
 /// A light check: the real proof of an address is mail reaching it, which is not ours to do.

@@ -82,6 +82,74 @@ fn org_create_and_list_speak_json(database_url: &str) {
     assert!(stderr(&bad).contains("--owner-email"), "{}", stderr(&bad));
 }
 
+fn safety_valve_is_shown_and_set(database_url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let created = scimd(
+        dir.path(),
+        Some(database_url),
+        &["org", "create", "--name", "Acme", "--json"],
+    );
+    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let org = org["id"].as_str().unwrap();
+    let valve = |args: &[&str]| {
+        let mut all = vec!["org", "safety-valve", "--org", org, "--json"];
+        all.extend_from_slice(args);
+        let out = scimd(dir.path(), Some(database_url), &all);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let shown = valve(&[]);
+    assert_eq!(
+        (
+            shown["enabled"].as_bool(),
+            shown["percent"].as_i64(),
+            shown["min"].as_i64()
+        ),
+        (Some(true), Some(20), Some(10))
+    );
+    let set = valve(&["--set", "off", "--percent", "30"]);
+    assert_eq!(
+        (
+            set["enabled"].as_bool(),
+            set["percent"].as_i64(),
+            set["held"].as_bool()
+        ),
+        (Some(false), Some(30), Some(false))
+    );
+    let bad = scimd(
+        dir.path(),
+        Some(database_url),
+        &["org", "safety-valve", "--org", org, "--percent", "0"],
+    );
+    assert!(
+        !bad.status.success() && stderr(&bad).contains("--percent"),
+        "{}",
+        stderr(&bad)
+    );
+    let unknown = scimd(
+        dir.path(),
+        Some(database_url),
+        &["org", "safety-valve", "--org", "nope"],
+    );
+    assert!(
+        !unknown.status.success() && stderr(&unknown).contains("no such org"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
+fn safety_valve_cli_on_sqlite() {
+    safety_valve_is_shown_and_set(&TestDb::sqlite().url);
+}
+
+#[test]
+fn safety_valve_cli_on_postgres() {
+    if let Some(db) = TestDb::postgres() {
+        safety_valve_is_shown_and_set(&db.url);
+    }
+}
+
 #[test]
 fn org_commands_on_sqlite() {
     let db = TestDb::sqlite();
