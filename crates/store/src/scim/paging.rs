@@ -56,6 +56,41 @@ impl Paging {
     }
 }
 
+/// Where the page of a list starts: a keyset cursor only means something in the default order.
+pub(crate) fn start(paging: &Paging, sorted: bool) -> Result<Position, ScimError> {
+    match (paging.position(), sorted) {
+        (Position::AfterSeq(_), true) => Err(ScimError::invalid_cursor(
+            "The cursor does not belong to this sort order.",
+        )),
+        (position, _) => Ok(position),
+    }
+}
+
+/// Finishes a page loaded with one row more than `count` (to learn whether more follow): drops that row and
+/// returns the exact total and where the next page starts. `count_all` runs only when the page cannot tell
+/// the total by itself (a first page that holds everything can).
+pub(crate) fn finish<R, E>(
+    rows: &mut Vec<R>,
+    count: u64,
+    position: Position,
+    sorted: bool,
+    seq_of: impl Fn(&R) -> i64,
+    count_all: impl FnOnce() -> Result<i64, E>,
+) -> Result<(u64, Option<Position>), E> {
+    let more = rows.len() as u64 > count;
+    rows.truncate(usize::try_from(count).unwrap_or(usize::MAX));
+    let total = match position {
+        Position::Offset(0) if !more && count > 0 => rows.len() as u64,
+        _ => u64::try_from(count_all()?).unwrap_or(0),
+    };
+    let next = match (more, position, rows.last()) {
+        (true, Position::Offset(o), _) if sorted => Some(Position::Offset(o + count)),
+        (true, _, Some(last)) if !sorted => Some(Position::AfterSeq(seq_of(last))),
+        _ => None,
+    };
+    Ok((total, next))
+}
+
 /// A cursor for `position` in the query with `fingerprint`.
 pub fn encode(position: Position, fingerprint: &str) -> String {
     match position {

@@ -8,7 +8,7 @@
 use super::audit::{self, MEMBER_CREATED, MEMBER_LINKED, MEMBER_UPDATED};
 use super::filter_sql::{self, Resource, Translator};
 use super::lifecycle::{self, Deprovision};
-use super::paging::Position;
+use super::paging::{self, Position};
 use super::sql::Sql;
 use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match};
 use crate::connection::{Backend, DbConnection, MultiBackend};
@@ -101,13 +101,7 @@ pub fn list(
         Some(w) => view(org).filter(w.clone().expr::<Bool>()),
         None => view(org),
     };
-    let position = match (spec.paging.position(), &sort_sql) {
-        // A keyset cursor only means something in the default order.
-        (Position::AfterSeq(_), Some(_)) => {
-            return Err(ScimError::invalid_cursor("The cursor does not belong to this sort order.").into());
-        }
-        (p, _) => p,
-    };
+    let position = paging::start(&spec.paging, sort_sql.is_some())?;
     let limit = i64_of(spec.count.saturating_add(1));
     let mut rows: Vec<Member> = if spec.count == 0 {
         Vec::new()
@@ -141,21 +135,14 @@ pub fn list(
             }
         }
     };
-    let more = rows.len() as u64 > spec.count;
-    rows.truncate(usize::try_from(spec.count).unwrap_or(usize::MAX));
-    let total = match position {
-        // The first page holds everything: its length is the exact total, no COUNT needed.
-        Position::Offset(0) if !more && spec.count > 0 => rows.len() as u64,
-        _ => {
-            let n: i64 = filtered().count().get_result(conn)?;
-            u64::try_from(n).unwrap_or(0)
-        }
-    };
-    let next = match (more, position, rows.last()) {
-        (true, Position::Offset(o), _) if sort_sql.is_some() => Some(Position::Offset(o + spec.count)),
-        (true, _, Some(last)) if sort_sql.is_none() => Some(Position::AfterSeq(last.seq)),
-        _ => None,
-    };
+    let (total, next) = paging::finish(
+        &mut rows,
+        spec.count,
+        position,
+        sort_sql.is_some(),
+        |r: &Member| r.seq,
+        || filtered().count().get_result::<i64>(conn),
+    )?;
     let mut groups = if with_groups {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         group_refs(conn, org, &ids)?
