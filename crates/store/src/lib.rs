@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod connection;
 pub mod error;
+mod group_commit;
 pub mod ids;
 pub mod migrations;
 pub mod models;

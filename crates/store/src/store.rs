@@ -1,14 +1,16 @@
 //! `Store`: the connection pool and the two ways to run a unit of work on it, `read` and `write`.
 //!
 //! Every unit of work is one closure that gets a `&mut DbConnection`; the async variants run it on the
-//! blocking pool so that actix workers never wait on the database. `write` is one transaction. On SQLite it is
-//! `BEGIN IMMEDIATE` taken behind a writer gate shared by every `Store` of the process that opens the same
-//! file: writers queue on the gate instead of failing with "database is locked", and across processes
-//! `busy_timeout` makes them wait for each other.
+//! blocking pool so that actix workers never wait on the database. `write` is one transaction, or on SQLite
+//! one savepoint in a `BEGIN IMMEDIATE` transaction that writes queued at the same moment share
+//! (`group_commit`): the gate is shared by every `Store` of the process that opens the same file, so writers
+//! queue on it instead of failing with "database is locked", and across processes `busy_timeout` makes them
+//! wait for each other. Either way a write returns only once it is committed.
 
 use crate::connection::{self, Backend, ConnectionSettings, DatabaseUrl, DbConnection};
 use crate::error::StoreError;
-use diesel::connection::{AnsiTransactionManager, Connection, SimpleConnection, TransactionManager};
+use crate::group_commit::WriterGate;
+use diesel::connection::{Connection, SimpleConnection};
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -37,7 +39,7 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: DbPool,
     url: DatabaseUrl,
-    writer_gate: Option<Arc<Mutex<()>>>,
+    writer_gate: Option<Arc<WriterGate>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -49,9 +51,9 @@ impl std::fmt::Debug for Store {
 }
 
 /// One gate per SQLite file in this process, however many `Store`s open it.
-static WRITER_GATES: LazyLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = LazyLock::new(Default::default);
+static WRITER_GATES: LazyLock<Mutex<HashMap<PathBuf, Arc<WriterGate>>>> = LazyLock::new(Default::default);
 
-fn writer_gate_for(path: &std::path::Path) -> Arc<Mutex<()>> {
+fn writer_gate_for(path: &std::path::Path) -> Arc<WriterGate> {
     let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let mut gates = WRITER_GATES
         .lock()
@@ -109,7 +111,7 @@ impl Store {
 
     /// Applies pending migrations; returns the versions applied (empty when the schema is current).
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
-        self.write_raw(crate::migrations::run_pending)
+        self.write_raw(crate::migrations::run_pending, true)
     }
 
     fn conn(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>, StoreError> {
@@ -141,32 +143,33 @@ impl Store {
         &self,
         f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.write_raw(f)
+        self.write_raw(f, false)
     }
 
     fn write_raw<T>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+        alone: bool,
     ) -> Result<T, StoreError> {
-        let _gate = self
-            .writer_gate
-            .as_ref()
-            .map(|gate| gate.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-        let mut pooled = self.conn()?;
-        let conn: &mut DbConnection = &mut pooled;
-        match conn {
-            // diesel's MultiConnection only knows plain BEGIN; take the SQLite write lock up front so that a
-            // transaction never fails half-way when it upgrades from reading to writing.
-            DbConnection::Sqlite(sqlite) => {
-                AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
-                let result = f(conn);
-                let DbConnection::Sqlite(sqlite) = conn else {
-                    return Err(StoreError::Blocking("connection changed backend".into()));
-                };
-                finish(sqlite, result)
+        match &self.writer_gate {
+            Some(gate) => gate.run(|| self.conn(), f, alone),
+            None => {
+                let mut pooled = self.conn()?;
+                let conn: &mut DbConnection = &mut pooled;
+                conn.transaction(f)
             }
-            DbConnection::Postgres(_) => conn.transaction(f),
         }
+    }
+
+    /// Callers queued for this SQLite file's writer right now; 0 on PostgreSQL. For tests and diagnostics.
+    pub fn writers_queued(&self) -> usize {
+        self.writer_gate.as_ref().map_or(0, |gate| gate.queued())
+    }
+
+    /// COMMITs this process has issued on this SQLite file (`None` on PostgreSQL): fewer than the writes
+    /// when concurrent writes were grouped. For tests and diagnostics.
+    pub fn sqlite_commits(&self) -> Option<u64> {
+        self.writer_gate.as_ref().map(|gate| gate.commits())
     }
 
     /// `read` on the blocking pool.
@@ -202,24 +205,6 @@ impl Store {
     /// Checks that the database answers (readiness probe).
     pub fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| Ok(conn.batch_execute("SELECT 1")?))
-    }
-}
-
-fn finish<T>(conn: &mut diesel::SqliteConnection, result: Result<T, StoreError>) -> Result<T, StoreError> {
-    match result {
-        Ok(value) => {
-            if let Err(commit_err) = AnsiTransactionManager::commit_transaction(conn) {
-                // A failed COMMIT leaves the transaction open on SQLite: roll it back before the connection
-                // returns to the pool.
-                let _ = AnsiTransactionManager::rollback_transaction(conn);
-                return Err(commit_err.into());
-            }
-            Ok(value)
-        }
-        Err(err) => {
-            AnsiTransactionManager::rollback_transaction(conn)?;
-            Err(err)
-        }
     }
 }
 

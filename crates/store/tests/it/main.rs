@@ -10,6 +10,7 @@ mod activity;
 mod audit;
 mod concurrency;
 mod fixtures;
+mod group_commit;
 mod safety_valve;
 mod schema;
 mod scim_filter;
