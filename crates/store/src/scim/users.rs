@@ -166,14 +166,22 @@ fn group_refs(
     ids: &[String],
 ) -> Result<HashMap<String, Vec<GroupRef>>, StoreError> {
     let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
-    for chunk in ids.chunks(IN_CHUNK) {
-        let rows: Vec<(String, String, String)> = group_members::table
+    let of_org = || {
+        group_members::table
             .inner_join(groups::table.on(groups::id.eq(group_members::group_id)))
             .filter(group_members::org_id.eq(org.as_str()))
-            .filter(group_members::member_id.eq_any(chunk))
             .order(groups::seq.asc())
             .select((group_members::member_id, groups::id, groups::display_name))
-            .load(conn)?;
+    };
+    for chunk in ids.chunks(IN_CHUNK) {
+        let rows: Vec<(String, String, String)> = match chunk {
+            // One user (a lookup, a GET): `=` keeps the statement in diesel's prepared-statement cache; an
+            // `IN (...)` list is compiled again on every call.
+            [one] => of_org().filter(group_members::member_id.eq(one)).load(conn)?,
+            many => of_org()
+                .filter(group_members::member_id.eq_any(many))
+                .load(conn)?,
+        };
         for (member, id, display) in rows {
             out.entry(member).or_default().push(GroupRef { id, display });
         }
