@@ -109,11 +109,26 @@ pub(crate) fn establish(url: &DatabaseUrl) -> Result<DbConnection, StoreError> {
     conn.map_err(|e| StoreError::Connect(format!("{}: {e}", url.redacted())))
 }
 
+/// Runs an insert that a unique index may refuse, so that the caller's transaction stays usable after a
+/// refusal (to look up the row that won, for example). PostgreSQL aborts the whole transaction on an error,
+/// so the insert gets its own savepoint there; SQLite undoes just the failed statement, and a savepoint would
+/// only cost a copy of every page the insert touches.
+pub(crate) fn insert_may_conflict<T>(
+    conn: &mut DbConnection,
+    insert: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
+    match conn {
+        DbConnection::Sqlite(_) => insert(conn),
+        DbConnection::Postgres(_) => conn.transaction(insert),
+    }
+}
+
 /// Settings applied to every SQLite connection the pool hands out. `busy_timeout` comes first so that the
 /// statements after it already wait instead of failing while another process holds the write lock;
-/// `synchronous=FULL` because an acknowledged deprovisioning must survive a power cut.
-pub(crate) const SQLITE_CONNECTION_PRAGMAS: &str =
-    "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+/// `synchronous=FULL` because an acknowledged deprovisioning must survive a power cut; no automatic
+/// checkpoints because a `Store`'s own thread runs them off the write path (`checkpoint`).
+pub(crate) const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+     PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;";
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConnectionSettings;

@@ -14,7 +14,7 @@ use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager}
 use diesel::r2d2::{ConnectionManager, PooledConnection};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, mpsc};
 
 pub(crate) type Pooled = PooledConnection<ConnectionManager<DbConnection>>;
 
@@ -24,6 +24,81 @@ const MAX_BATCH: usize = 64;
 
 /// What a unit of work that passed its transaction on learns about the COMMIT.
 type Outcome = Arc<OnceLock<Result<(), String>>>;
+
+/// A unit of work sent to the writer thread: run on the batch's connection (`None`: the batch could not
+/// start), it returns what tells its caller the result once the COMMIT's outcome is known.
+type Job = Box<dyn FnOnce(Option<&mut DbConnection>) -> Deliver + Send>;
+type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// The writer thread of one `Store` on a SQLite file: it takes units of work that own what they use
+/// ([`Writer::write`]) and runs them in batches under the file's [`WriterGate`], so that they and the
+/// callers of the gate directly exclude each other.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    jobs: mpsc::Sender<Job>,
+    /// Units of work sent and not started yet (for tests and diagnostics).
+    pending: Arc<AtomicUsize>,
+}
+
+impl Writer {
+    /// Starts the thread; it ends when the last `Writer` clone (the last clone of its `Store`) is dropped.
+    pub(crate) fn start(
+        gate: Arc<WriterGate>,
+        checkout: impl Fn() -> Result<Pooled, StoreError> + Send + 'static,
+    ) -> Result<Writer, StoreError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("scimd-sqlite-writer".into())
+            .spawn(move || {
+                while let Ok(first) = queue.recv() {
+                    gate.run_jobs(&checkout, first, || queue.try_recv().ok());
+                }
+            })
+            .map_err(|err| StoreError::Blocking(format!("cannot start the SQLite writer thread: {err}")))?;
+        Ok(Writer {
+            jobs,
+            pending: Arc::default(),
+        })
+    }
+
+    /// Units of work sent to the thread that have not started yet.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.load(Ordering::SeqCst)
+    }
+
+    /// Runs `f` in its own savepoint of the writer's current batch and returns once that batch is committed.
+    pub(crate) fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = mpsc::sync_channel::<Result<T, StoreError>>(1);
+        let pending = self.pending.clone();
+        let job: Job = Box::new(move |conn| {
+            pending.fetch_sub(1, Ordering::SeqCst);
+            let result = match conn {
+                Some(conn) => conn.transaction(f),
+                None => Err(StoreError::Blocking("the write batch could not start".into())),
+            };
+            Box::new(move |committed| {
+                let answer = match (result, committed) {
+                    (Ok(value), Ok(())) => Ok(value),
+                    (Ok(_), Err(message)) => Err(StoreError::Blocking(message)),
+                    (Err(err), _) => Err(err),
+                };
+                // The caller only goes away by panicking; nobody is left to tell.
+                let _ = reply.send(answer);
+            })
+        });
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        self.jobs
+            .send(job)
+            .map_err(|_| StoreError::Blocking("the SQLite writer thread has stopped".into()))?;
+        answer.recv().map_err(|_| {
+            StoreError::Blocking("the write failed inside its batch; nothing was saved".into())
+        })?
+    }
+}
 
 #[derive(Default)]
 pub(crate) struct WriterGate {
@@ -117,6 +192,75 @@ impl WriterGate {
                 self.commit(&mut batch)?;
                 result
             }
+        }
+    }
+
+    /// The writer thread's side: runs `first` and then whatever `next` yields, up to the batch limit, in one
+    /// transaction, commits it, and only then hands each job its outcome. Jobs that arrive while a batch runs
+    /// join it, so there is no hand-over between threads per write.
+    fn run_jobs(
+        &self,
+        checkout: impl FnOnce() -> Result<Pooled, StoreError>,
+        first: Job,
+        mut next: impl FnMut() -> Option<Job>,
+    ) {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut batch = self.lock();
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        if batch.conn.is_none() {
+            let opened = checkout().and_then(|mut conn| begin_immediate(&mut conn).map(|()| conn));
+            match opened {
+                Ok(conn) => {
+                    batch.jobs = 0;
+                    batch.conn = Some(conn);
+                }
+                Err(err) => {
+                    drop(batch);
+                    // Nothing ran: the job's own savepoint result is irrelevant, its caller gets the error.
+                    first(None)(Err(err.to_string()));
+                    return;
+                }
+            }
+        }
+        let mut delivers: Vec<Deliver> = Vec::new();
+        let mut job = Some(first);
+        while let Some(run) = job.take() {
+            let Some(conn) = batch.conn.as_mut() else {
+                break;
+            };
+            let conn: &mut DbConnection = conn;
+            match std::panic::catch_unwind(AssertUnwindSafe(|| run(Some(conn)))) {
+                Ok(deliver) => delivers.push(deliver),
+                Err(_) => {
+                    // The panicking job's caller sees its reply channel close; the rest of the batch is lost.
+                    let message = "a write in the same batch failed; nothing of the batch was saved";
+                    self.abort(&mut batch, message);
+                    drop(batch);
+                    for deliver in delivers {
+                        deliver(Err(message.to_owned()));
+                    }
+                    return;
+                }
+            }
+            batch.jobs += 1;
+            let intact = batch.conn.as_mut().is_some_and(|conn| transaction_intact(conn));
+            if !intact {
+                let message = "the write transaction was rolled back by the database";
+                self.abort(&mut batch, message);
+                drop(batch);
+                for deliver in delivers {
+                    deliver(Err(message.to_owned()));
+                }
+                return;
+            }
+            if batch.jobs < MAX_BATCH {
+                job = next();
+            }
+        }
+        let outcome = self.commit(&mut batch).map_err(|err| err.to_string());
+        drop(batch);
+        for deliver in delivers {
+            deliver(outcome.clone());
         }
     }
 

@@ -7,9 +7,10 @@
 //! queue on it instead of failing with "database is locked", and across processes `busy_timeout` makes them
 //! wait for each other. Either way a write returns only once it is committed.
 
+use crate::checkpoint::Checkpointer;
 use crate::connection::{self, Backend, ConnectionSettings, DatabaseUrl, DbConnection};
 use crate::error::StoreError;
-use crate::group_commit::WriterGate;
+use crate::group_commit::{Writer, WriterGate};
 use diesel::connection::{Connection, SimpleConnection};
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use std::collections::HashMap;
@@ -40,6 +41,10 @@ pub struct Store {
     pool: DbPool,
     url: DatabaseUrl,
     writer_gate: Option<Arc<WriterGate>>,
+    /// This store's SQLite writer thread (`write_owned`); `None` on PostgreSQL.
+    writer: Option<Writer>,
+    /// This store's WAL checkpointer thread; `None` on PostgreSQL.
+    checkpointer: Option<Checkpointer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -93,10 +98,23 @@ impl Store {
             .connection_timeout(options.connection_timeout)
             .connection_customizer(Box::new(ConnectionSettings))
             .build(manager)?;
+        let writer = match &writer_gate {
+            Some(gate) => {
+                let pool = pool.clone();
+                Some(Writer::start(gate.clone(), move || Ok(pool.get()?))?)
+            }
+            None => None,
+        };
+        let checkpointer = match &writer_gate {
+            Some(_) => Some(Checkpointer::start(pool.clone())?),
+            None => None,
+        };
         Ok(Store {
             pool,
             url,
             writer_gate,
+            writer,
+            checkpointer,
         })
     }
 
@@ -161,9 +179,35 @@ impl Store {
         }
     }
 
+    /// `write` for a unit of work that owns what it uses (the hot path of the SCIM API): on SQLite it runs on
+    /// this store's writer thread, which runs the units of work that arrive while one runs in the same
+    /// transaction without handing the writer from thread to thread. It returns once committed, like `write`.
+    pub fn write_owned<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write(f),
+            None => self.write(f),
+        }
+    }
+
     /// Callers queued for this SQLite file's writer right now; 0 on PostgreSQL. For tests and diagnostics.
     pub fn writers_queued(&self) -> usize {
         self.writer_gate.as_ref().map_or(0, |gate| gate.queued())
+    }
+
+    /// Units of work sent to this store's SQLite writer thread (`write_owned`) that have not started yet; 0 on
+    /// PostgreSQL. For tests and diagnostics.
+    pub fn owned_writes_pending(&self) -> usize {
+        self.writer.as_ref().map_or(0, Writer::pending)
+    }
+
+    /// WAL frames this store's checkpointer has copied into the SQLite file (`None` on PostgreSQL). For tests
+    /// and diagnostics.
+    pub fn checkpointed_frames(&self) -> Option<u64> {
+        self.checkpointer.as_ref().map(Checkpointer::frames)
     }
 
     /// COMMITs this process has issued on this SQLite file (`None` on PostgreSQL): fewer than the writes

@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::scim::error::ApiError;
 use actix_web::HttpRequest;
 use actix_web::http::header;
+use scimd_scim::ScimError;
 use scimd_store::scim::{self, ScimStoreError, WriteCtx};
 use scimd_store::{DbConnection, OrgId};
 
@@ -50,7 +51,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| {
         tracing::error!(error = %e, "SCIM blocking task failed");
-        ApiError::from(scimd_scim::ScimError::internal(
+        ApiError::from(ScimError::internal(
             "An internal error occurred; it has been logged.",
         ))
     })?
@@ -96,6 +97,23 @@ where
     T: Send + 'static,
     F: FnOnce(&WriteCtx, &mut DbConnection) -> Result<T, ScimStoreError> + Send + 'static,
 {
+    write_with(state, req, || Ok(()), move |ctx, conn, ()| f(ctx, conn)).await
+}
+
+/// [`write`] with a `prepare` step (parsing and validating the body) that runs after the token check and
+/// before the write: on SQLite the write waits for the one writer of the file and its batch, and work that
+/// needs no database should not hold them.
+pub async fn write_with<P: Send + 'static, T, Prep, F>(
+    state: &AppState,
+    req: &HttpRequest,
+    prepare: Prep,
+    f: F,
+) -> Result<(Caller, T), ApiError>
+where
+    T: Send + 'static,
+    Prep: FnOnce() -> Result<P, ScimError> + Send + 'static,
+    F: FnOnce(&WriteCtx, &mut DbConnection, P) -> Result<T, ScimStoreError> + Send + 'static,
+{
     let c = credentials(req);
     let (tokens, store, clock) = (state.tokens.clone(), state.store.clone(), state.clock.clone());
     blocking(move || {
@@ -104,12 +122,13 @@ where
             org: v.org_id,
             hint: v.hint,
         };
+        let prepared = prepare()?;
         let ctx = WriteCtx {
             org: caller.org.clone(),
             actor: caller.actor(),
             now: clock.now_naive(),
         };
-        let t = scim::write(&store, |conn| f(&ctx, conn))?;
+        let t = scim::write_owned(&store, move |conn| f(&ctx, conn, prepared))?;
         Ok((caller, t))
     })
     .await

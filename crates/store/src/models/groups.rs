@@ -50,7 +50,9 @@ pub struct GroupMember {
 pub fn insert(conn: &mut DbConnection, new: &NewGroup<'_>) -> Result<Group, StoreError> {
     // In a savepoint, so that on PostgreSQL a conflict leaves the caller's transaction usable (to look up the
     // existing row, for example).
-    conn.transaction(|conn| diesel::insert_into(groups::table).values(new).execute(conn))?;
+    crate::connection::insert_may_conflict(conn, |conn| {
+        diesel::insert_into(groups::table).values(new).execute(conn)
+    })?;
     get(conn, &OrgId::new(new.org_id), &GroupId::new(new.id))
 }
 

@@ -99,9 +99,9 @@ pub struct NewMember<'a> {
 
 /// Inserts a member; a userName already taken in the org (in any case or width) is `StoreError::Conflict`.
 pub fn insert(conn: &mut DbConnection, new: &NewMember<'_>) -> Result<Member, StoreError> {
-    // In a savepoint, so that on PostgreSQL a conflict leaves the caller's transaction usable (to look up the
-    // existing row, for example).
-    conn.transaction(|conn| diesel::insert_into(members::table).values(new).execute(conn))?;
+    crate::connection::insert_may_conflict(conn, |conn| {
+        diesel::insert_into(members::table).values(new).execute(conn)
+    })?;
     get(conn, &OrgId::new(new.org_id), &MemberId::new(new.id))
 }
 

@@ -29,6 +29,7 @@ use crate::store::Store;
 use chrono::NaiveDateTime;
 use scimd_scim::ScimError;
 use scimd_scim::filter::resolve::{ResolvedAttr, ResolvedFilter};
+use std::sync::{Arc, Mutex};
 
 /// A SCIM request refused by the protocol's rules, or a failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -119,16 +120,49 @@ pub fn write<T>(
     store: &Store,
     f: impl FnOnce(&mut DbConnection) -> Result<T, ScimStoreError>,
 ) -> Result<T, ScimStoreError> {
-    let mut refused = None;
-    let result = store.write(|conn| match f(conn) {
+    let refused = Mutex::new(None);
+    let result = store.write(|conn| keep_refusal(&refused, f(conn)));
+    conclude(result, &refused)
+}
+
+/// `write` for a unit of work that owns what it uses: on SQLite it joins the writer thread's batches
+/// (`Store::write_owned`), the SCIM API's write path.
+pub fn write_owned<T, F>(store: &Store, f: F) -> Result<T, ScimStoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, ScimStoreError> + Send + 'static,
+{
+    let refused = Arc::new(Mutex::new(None));
+    let slot = refused.clone();
+    let result = store.write_owned(move |conn| keep_refusal(&slot, f(conn)));
+    conclude(result, &refused)
+}
+
+/// Maps a unit of work's result onto the store's: a hold commits (`Ok(Err(retry_after))`); a refusal is kept
+/// aside and fails the transaction.
+fn keep_refusal<T>(
+    refused: &Mutex<Option<ScimError>>,
+    result: Result<T, ScimStoreError>,
+) -> Result<Result<T, u64>, StoreError> {
+    match result {
         Ok(v) => Ok(Ok(v)),
         Err(ScimStoreError::Held { retry_after_secs }) => Ok(Err(retry_after_secs)),
         Err(ScimStoreError::Refused(r)) => {
-            refused = Some(r);
+            *refused.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(r);
             Err(StoreError::Refused("the SCIM request was refused".into()))
         }
         Err(ScimStoreError::Store(s)) => Err(s),
-    });
+    }
+}
+
+fn conclude<T>(
+    result: Result<Result<T, u64>, StoreError>,
+    refused: &Mutex<Option<ScimError>>,
+) -> Result<T, ScimStoreError> {
+    let refused = refused
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
     match (result, refused) {
         (Ok(Ok(v)), _) => Ok(v),
         (Ok(Err(retry_after_secs)), _) => Err(ScimStoreError::Held { retry_after_secs }),

@@ -6,6 +6,7 @@
 //! transaction, until the store reports the other writers queued behind it.
 
 use crate::fixtures;
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use scimd_store::models::members;
 use scimd_store::testing::TestDb;
@@ -190,4 +191,116 @@ fn a_panicking_write_loses_its_batch_but_not_the_writer() {
         .write(|conn| fixtures::member(conn, o, "after@example.com"))
         .unwrap();
     assert!(exists(store, &org, "after@example.com"));
+}
+
+#[test]
+fn owned_writes_sent_while_the_writer_is_busy_form_one_batch() {
+    const SENT: usize = 12;
+    let db = TestDb::sqlite();
+    let store = &db.store;
+    let org = store.write(|conn| Ok(fixtures::org(conn, "Acme"))).unwrap();
+    let before = store.sqlite_commits().unwrap();
+    let results = std::thread::scope(|scope| {
+        let (inside, started) = mpsc::channel();
+        let o = org.clone();
+        let head = scope.spawn(move || {
+            store.write(|conn| {
+                fixtures::member(conn, &o, "head@example.com")?;
+                inside.send(()).unwrap();
+                // The writer thread waits for the gate, and every owned write is sent and not started.
+                while store.writers_queued() < 1 || store.owned_writes_pending() < SENT {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Ok(())
+            })
+        });
+        started.recv().unwrap();
+        let sent: Vec<_> = (0..SENT)
+            .map(|i| {
+                let o = org.clone();
+                scope.spawn(move || {
+                    store.write_owned(move |conn| {
+                        fixtures::member(conn, &o, &format!("owned-{i}@example.com"))?;
+                        if i % 4 == 3 {
+                            return Err(StoreError::Refused("every fourth one changes its mind".into()));
+                        }
+                        Ok(i)
+                    })
+                })
+            })
+            .collect();
+        let mut results = vec![head.join().unwrap().map(|()| usize::MAX)];
+        results.extend(sent.into_iter().map(|h| h.join().unwrap()));
+        results
+    });
+    assert_eq!(
+        store.sqlite_commits().unwrap() - before,
+        1,
+        "the head write and the {SENT} owned writes share one COMMIT"
+    );
+    assert!(results[0].is_ok());
+    for i in 0..SENT {
+        let saved = i % 4 != 3;
+        assert_eq!(results[i + 1].is_ok(), saved, "{i}: {:?}", results[i + 1]);
+        assert_eq!(
+            exists(store, &org, &format!("owned-{i}@example.com")),
+            saved,
+            "{i}"
+        );
+    }
+    assert!(exists(store, &org, "head@example.com"));
+}
+
+#[test]
+fn owned_writes_under_load_are_all_saved_exactly_once() {
+    let db = TestDb::sqlite();
+    let store = &db.store;
+    let org = store.write(|conn| Ok(fixtures::org(conn, "Acme"))).unwrap();
+    let before = store.sqlite_commits().unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let o = org.clone();
+            scope.spawn(move || {
+                for n in 0..100 {
+                    let o = o.clone();
+                    store
+                        .write_owned(move |conn| fixtures::member(conn, &o, &format!("u{t}-{n}@example.com")))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let count = store.read(|conn| members::count_live(conn, &org)).unwrap();
+    assert_eq!(count, 800);
+    let commits = store.sqlite_commits().unwrap() - before;
+    assert!(commits >= 1 && commits <= 800, "{commits} commits");
+}
+
+#[derive(diesel::QueryableByName)]
+struct AutoCheckpoint {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    wal_autocheckpoint: i32,
+}
+
+#[test]
+fn the_wal_is_checkpointed_by_the_stores_thread_not_by_commits() {
+    let db = TestDb::sqlite();
+    let store = &db.store;
+    let auto = store
+        .read(|conn| Ok(diesel::sql_query("PRAGMA wal_autocheckpoint").get_result::<AutoCheckpoint>(conn)?))
+        .unwrap();
+    assert_eq!(auto.wal_autocheckpoint, 0, "no checkpoint inside a COMMIT");
+    let org = store.write(|conn| Ok(fixtures::org(conn, "Acme"))).unwrap();
+    let before = store.checkpointed_frames().unwrap();
+    for n in 0..20 {
+        store
+            .write(|conn| fixtures::member(conn, &org, &format!("u{n}@example.com")))
+            .unwrap();
+    }
+    // The checkpointer runs every 100 ms; wait for it (the test fails by timing out if it never does).
+    while store.checkpointed_frames().unwrap() <= before {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let wal = std::path::PathBuf::from(db.url.trim_start_matches("sqlite://")).with_extension("db-wal");
+    assert!(wal.exists(), "the database is in WAL mode");
 }

@@ -28,9 +28,12 @@ pub async fn group_patch(
     let respond_with_resource = p.is_given();
     let with_members = respond_with_resource && p.shows(&GROUP, "members");
     let if_match = etag::if_match(&req);
-    let (caller, (group, outcome)) = auth::write(&state, &req, move |ctx, conn| {
+    let prepare = move || {
         let patch = PatchRequest::from_slice(&body)?;
         limits::check_operations(patch.operations.len())?;
+        Ok(patch)
+    };
+    let (caller, (group, outcome)) = auth::write_with(&state, &req, prepare, move |ctx, conn, patch| {
         let (rec, outcome) =
             groups::patch(conn, ctx, &id, if_match, &patch, limits::MAX_MEMBERS_PER_REQUEST)?;
         let rec = if with_members {

@@ -22,19 +22,23 @@ pub async fn group_replace(
     let p = Projection::from_request(&req)?;
     let with_members = p.shows(&GROUP, "members");
     let if_match = etag::if_match(&req);
-    let (caller, (group, dialects)) = auth::write(&state, &req, move |ctx, conn| {
-        let v = validate(&limits::parse_json(&body)?, &GROUP)?;
-        let members = v.members.unwrap_or_default();
+    let prepare = move || {
+        let mut v = validate(&limits::parse_json(&body)?, &GROUP)?;
+        let members = v.members.take().unwrap_or_default();
         limits::check_members(members.len())?;
-        let rec = groups::replace(conn, ctx, &id, if_match, &v.doc, &members, &v.dialects)?;
-        let rec = if with_members {
-            groups::load_members(conn, &ctx.org, rec)?
-        } else {
-            rec
-        };
-        Ok((rec, v.dialects))
-    })
-    .await?;
+        Ok((v, members))
+    };
+    let (caller, (group, dialects)) =
+        auth::write_with(&state, &req, prepare, move |ctx, conn, (v, members)| {
+            let rec = groups::replace(conn, ctx, &id, if_match, &v.doc, &members, &v.dialects)?;
+            let rec = if with_members {
+                groups::load_members(conn, &ctx.org, rec)?
+            } else {
+                rec
+            };
+            Ok((rec, v.dialects))
+        })
+        .await?;
     let base = render::base_url(&state, &caller.org);
     let mut res = render::resource(
         StatusCode::OK,

@@ -18,10 +18,12 @@ pub async fn user_create(
 ) -> Result<HttpResponse, ApiError> {
     let body = limits::body(&req, payload).await?;
     let p = Projection::from_request(&req)?;
-    let (caller, (created, dialects)) = auth::write(&state, &req, move |ctx, conn| {
-        let v = validate(&limits::parse_json(&body)?, &USER)?;
-        Ok((users::create(conn, ctx, &v.doc, &v.dialects)?, v.dialects))
-    })
+    let (caller, (created, dialects)) = auth::write_with(
+        &state,
+        &req,
+        move || validate(&limits::parse_json(&body)?, &USER),
+        |ctx, conn, v| Ok((users::create(conn, ctx, &v.doc, &v.dialects)?, v.dialects)),
+    )
     .await?;
     let base = render::base_url(&state, &caller.org);
     let user = &created.user;

@@ -20,9 +20,12 @@ pub async fn user_patch(
     let body = limits::body(&req, payload).await?;
     let p = Projection::from_request(&req)?;
     let if_match = etag::if_match(&req);
-    let (caller, (user, outcome)) = auth::write(&state, &req, move |ctx, conn| {
+    let prepare = move || {
         let patch = PatchRequest::from_slice(&body)?;
         limits::check_operations(patch.operations.len())?;
+        Ok(patch)
+    };
+    let (caller, (user, outcome)) = auth::write_with(&state, &req, prepare, move |ctx, conn, patch| {
         users::patch(conn, ctx, &id, if_match, &patch)
     })
     .await?;

@@ -20,8 +20,8 @@ pub async fn user_replace(
     let body = limits::body(&req, payload).await?;
     let p = Projection::from_request(&req)?;
     let if_match = etag::if_match(&req);
-    let (caller, (user, dialects)) = auth::write(&state, &req, move |ctx, conn| {
-        let v = validate(&limits::parse_json(&body)?, &USER)?;
+    let prepare = move || validate(&limits::parse_json(&body)?, &USER);
+    let (caller, (user, dialects)) = auth::write_with(&state, &req, prepare, move |ctx, conn, v| {
         Ok((
             users::replace(conn, ctx, &id, if_match, &v.doc, &v.dialects)?,
             v.dialects,
