@@ -77,7 +77,9 @@ impl Member {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = members)]
+// `None` is NULL (no column of this table has another default): the INSERT then has one fixed text,
+// which diesel keeps prepared instead of building and looking up its SQL on every call.
+#[diesel(table_name = members, treat_none_as_default_value = false)]
 pub struct NewMember<'a> {
     pub id: &'a str,
     pub org_id: &'a str,
