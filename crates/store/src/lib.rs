@@ -7,7 +7,6 @@
 //! - `scim`: the SCIM API's queries (filter-to-SQL, paging, Users, Groups, the deprovisioning path);
 //! - `ids`, `user_name`, `clock`: the small types everything else uses.
 
-mod checkpoint;
 pub mod clock;
 pub mod connection;
 pub mod error;

@@ -7,7 +7,6 @@
 //! queue on it instead of failing with "database is locked", and across processes `busy_timeout` makes them
 //! wait for each other. Either way a write returns only once it is committed.
 
-use crate::checkpoint::Checkpointer;
 use crate::connection::{self, Backend, ConnectionSettings, DatabaseUrl, DbConnection};
 use crate::error::StoreError;
 use crate::group_commit::{Writer, WriterGate};
@@ -43,8 +42,6 @@ pub struct Store {
     writer_gate: Option<Arc<WriterGate>>,
     /// This store's SQLite writer thread (`write_owned`); `None` on PostgreSQL.
     writer: Option<Writer>,
-    /// This store's WAL checkpointer thread; `None` on PostgreSQL.
-    checkpointer: Option<Checkpointer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -105,16 +102,11 @@ impl Store {
             }
             None => None,
         };
-        let checkpointer = match &writer_gate {
-            Some(_) => Some(Checkpointer::start(pool.clone())?),
-            None => None,
-        };
         Ok(Store {
             pool,
             url,
             writer_gate,
             writer,
-            checkpointer,
         })
     }
 
@@ -202,12 +194,6 @@ impl Store {
     /// PostgreSQL. For tests and diagnostics.
     pub fn owned_writes_pending(&self) -> usize {
         self.writer.as_ref().map_or(0, Writer::pending)
-    }
-
-    /// WAL frames this store's checkpointer has copied into the SQLite file (`None` on PostgreSQL). For tests
-    /// and diagnostics.
-    pub fn checkpointed_frames(&self) -> Option<u64> {
-        self.checkpointer.as_ref().map(Checkpointer::frames)
     }
 
     /// COMMITs this process has issued on this SQLite file (`None` on PostgreSQL): fewer than the writes
