@@ -3,10 +3,17 @@
 //!
 //! Why: with `synchronous=FULL` every COMMIT appends to the WAL and waits for the disk, and SQLite has one
 //! writer at a time; one commit per request held durable creates to about 1,500/s on a disk that takes 9,000
-//! commits/s. Each unit of work still runs on its caller's thread, inside its own SAVEPOINT (a failing one is
-//! rolled back alone, as if it had its own transaction), and its caller hears back only after the COMMIT that
-//! holds it: an acknowledged write is on disk, as before. A unit of work that finds nobody queued behind it
-//! commits at once, so a lone write waits for nobody.
+//! commits/s. Each unit of work runs inside its own SAVEPOINT (a failing one is rolled back alone, as if it
+//! had its own transaction), and its caller hears back only after the COMMIT that holds it: an acknowledged
+//! write is on disk, as before. A unit of work that finds nobody queued behind it commits at once, so a lone
+//! write waits for nobody.
+//!
+//! Two ways in, one gate ([`WriterGate`], shared by every `Store` of the process on the file):
+//! - `Store::write` runs the unit of work on the caller's thread; a caller that finishes while others queue
+//!   leaves the transaction open for the next one and waits for the COMMIT;
+//! - `Store::write_owned` (the SCIM API's writes, which own what they use) sends it to the store's writer
+//!   thread ([`Writer`]), which runs whatever arrived while it was busy back to back, with no hand-over
+//!   between threads per write.
 
 use crate::connection::DbConnection;
 use crate::error::StoreError;
