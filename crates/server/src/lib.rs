@@ -2,7 +2,8 @@
 //!
 //! - `cli`: the subcommands operators script (`serve`, `migrate`, `org ...`) and their `--json` output;
 //! - `config`: settings from flags and environment, each error naming its setting;
-//! - `serve` and `app`: the HTTP server and the routes it composes; `health` holds the probes;
+//! - `serve` and `app`: the HTTP server and the routes it composes; `health` holds the probes, and
+//!   `store_metrics` the store's figures on `/metrics`;
 //! - `bootstrap`: the demo org a newcomer gets on an empty database;
 //! - `telemetry`: logs (human or JSON) and request ids.
 
@@ -15,4 +16,5 @@ pub mod error;
 pub mod health;
 pub mod scim;
 pub mod serve;
+pub mod store_metrics;
 pub mod telemetry;

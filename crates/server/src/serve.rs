@@ -3,6 +3,7 @@
 
 use crate::activity::{self, ActivityRecorder};
 use crate::app::{self, AppState};
+use crate::store_metrics::StoreMetrics;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -46,6 +47,9 @@ pub fn start(listener: TcpListener, workers: Option<usize>, state: AppState) -> 
         .endpoint("/metrics")
         .mask_unmatched_patterns("UNMATCHED")
         .build()
+        .map_err(|e| std::io::Error::other(format!("metrics registry: {e}")))?;
+    StoreMetrics::new(state.store.clone())
+        .and_then(|m| metrics.registry.register(Box::new(m)))
         .map_err(|e| std::io::Error::other(format!("metrics registry: {e}")))?;
     let server = HttpServer::new(move || {
         App::new()

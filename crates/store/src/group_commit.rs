@@ -114,6 +114,8 @@ pub(crate) struct WriterGate {
     /// Callers blocked on `batch`: while there are any, a finished unit of work leaves the transaction open.
     queued: AtomicUsize,
     commits: AtomicU64,
+    /// Units of work run (committed or not): `writes / commits` is the mean batch.
+    writes: AtomicU64,
 }
 
 #[derive(Default)]
@@ -167,6 +169,7 @@ impl WriterGate {
         };
         let intact = transaction_intact(conn);
         batch.jobs += 1;
+        self.writes.fetch_add(1, Ordering::SeqCst);
         if !intact {
             // SQLite rolled the whole transaction back (I/O error, disk full): everything in it is lost.
             let message = "the write transaction was rolled back by the database".to_owned();
@@ -250,6 +253,7 @@ impl WriterGate {
                 }
             }
             batch.jobs += 1;
+            self.writes.fetch_add(1, Ordering::SeqCst);
             let intact = batch.conn.as_mut().is_some_and(|conn| transaction_intact(conn));
             if !intact {
                 let message = "the write transaction was rolled back by the database";
@@ -279,6 +283,11 @@ impl WriterGate {
     /// COMMITs issued so far (for tests and diagnostics): fewer than writes when writes were grouped.
     pub(crate) fn commits(&self) -> u64 {
         self.commits.load(Ordering::SeqCst)
+    }
+
+    /// Units of work run so far.
+    pub(crate) fn writes(&self) -> u64 {
+        self.writes.load(Ordering::SeqCst)
     }
 
     fn lock(&self) -> MutexGuard<'_, Batch> {

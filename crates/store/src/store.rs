@@ -196,6 +196,12 @@ impl Store {
         self.writer.as_ref().map_or(0, Writer::pending)
     }
 
+    /// Units of work this process has run on this SQLite file (`None` on PostgreSQL); with `sqlite_commits`,
+    /// the mean batch of the group commit. For diagnostics (`/metrics`).
+    pub fn sqlite_writes(&self) -> Option<u64> {
+        self.writer_gate.as_ref().map(|gate| gate.writes())
+    }
+
     /// COMMITs this process has issued on this SQLite file (`None` on PostgreSQL): fewer than the writes
     /// when concurrent writes were grouped. For tests and diagnostics.
     pub fn sqlite_commits(&self) -> Option<u64> {

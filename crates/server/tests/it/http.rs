@@ -60,6 +60,22 @@ fn serve_on_an_empty_directory_creates_the_database_and_answers_health() {
             .body
             .contains("scimd_http_requests_duration_seconds_bucket")
     );
+    // The demo org's bootstrap wrote to the SQLite file through the group commit: its figures are served.
+    let figure = |name: &str| -> u64 {
+        metrics
+            .body
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} is not on /metrics:\n{}", metrics.body))
+    };
+    let (writes, commits) = (
+        figure("scimd_sqlite_writes_total"),
+        figure("scimd_sqlite_commits_total"),
+    );
+    assert!(
+        commits >= 1 && writes >= commits,
+        "writes {writes}, commits {commits}"
+    );
 }
 
 #[test]
