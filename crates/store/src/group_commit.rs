@@ -29,6 +29,17 @@ pub(crate) type Pooled = PooledConnection<ConnectionManager<DbConnection>>;
 /// processes wait on `busy_timeout` meanwhile) and how long its first caller waits for the COMMIT.
 const MAX_BATCH: usize = 64;
 
+/// Why a batch was lost, as its units of work are told.
+const LOST_TO_PANIC: &str = "a write in the same batch failed; nothing of the batch was saved";
+const LOST_TO_ROLLBACK: &str = "the write transaction was rolled back by the database";
+
+/// How a unit of work lost its batch: it panicked (the payload, to resume), or SQLite rolled the transaction
+/// back under it (its result, when it got one).
+enum Lost<R> {
+    Panicked(Box<dyn std::any::Any + Send>),
+    RolledBack(Option<R>),
+}
+
 /// What a unit of work that passed its transaction on learns about the COMMIT.
 type Outcome = Arc<OnceLock<Result<(), String>>>;
 
@@ -137,45 +148,20 @@ impl WriterGate {
         f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
         alone: bool,
     ) -> Result<T, StoreError> {
-        self.queued.fetch_add(1, Ordering::SeqCst);
-        let mut batch = self.lock();
-        self.queued.fetch_sub(1, Ordering::SeqCst);
-
-        if batch.conn.is_none() {
-            let mut conn = checkout()?;
-            begin_immediate(&mut conn)?;
-            batch.jobs = 0;
-            batch.conn = Some(conn);
-        }
-        let Some(conn) = batch.conn.as_mut() else {
-            return Err(StoreError::Blocking("the write batch has no connection".into()));
-        };
-        let conn: &mut DbConnection = conn;
-        let result = match std::panic::catch_unwind(AssertUnwindSafe(|| conn.transaction(f))) {
+        let mut batch = self.enter(checkout)?;
+        let result = match self.step(&mut batch, |conn| conn.transaction(f)) {
             Ok(result) => result,
-            Err(panic) => {
-                // The transaction is in an unknown state: give it up, wake whoever waits on it, and let the
-                // panic go on (the gate stays usable: it is not poisoned).
-                self.abort(
-                    &mut batch,
-                    "a write in the same batch failed; nothing of the batch was saved",
-                );
+            // The gate stays usable (it is not poisoned); the panic goes on to this caller.
+            Err(Lost::Panicked(panic)) => {
                 drop(batch);
                 std::panic::resume_unwind(panic);
             }
+            Err(Lost::RolledBack(result)) => {
+                return Err(result
+                    .and_then(Result::err)
+                    .unwrap_or_else(|| StoreError::Blocking(LOST_TO_ROLLBACK.into())));
+            }
         };
-        let Some(conn) = batch.conn.as_mut() else {
-            return Err(StoreError::Blocking("the write batch has no connection".into()));
-        };
-        let intact = transaction_intact(conn);
-        batch.jobs += 1;
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        if !intact {
-            // SQLite rolled the whole transaction back (I/O error, disk full): everything in it is lost.
-            let message = "the write transaction was rolled back by the database".to_owned();
-            self.abort(&mut batch, &message);
-            return Err(result.err().unwrap_or(StoreError::Blocking(message)));
-        }
         let pass_on = !alone && batch.jobs < MAX_BATCH && self.queued.load(Ordering::SeqCst) > 0;
         match result {
             Ok(value) if pass_on => {
@@ -214,55 +200,34 @@ impl WriterGate {
         first: Job,
         mut next: impl FnMut() -> Option<Job>,
     ) {
-        self.queued.fetch_add(1, Ordering::SeqCst);
-        let mut batch = self.lock();
-        self.queued.fetch_sub(1, Ordering::SeqCst);
-        if batch.conn.is_none() {
-            let opened = checkout().and_then(|mut conn| begin_immediate(&mut conn).map(|()| conn));
-            match opened {
-                Ok(conn) => {
-                    batch.jobs = 0;
-                    batch.conn = Some(conn);
-                }
-                Err(err) => {
-                    drop(batch);
-                    // Nothing ran: the job's own savepoint result is irrelevant, its caller gets the error.
-                    first(None)(Err(err.to_string()));
-                    return;
-                }
+        let mut batch = match self.enter(checkout) {
+            Ok(batch) => batch,
+            Err(err) => {
+                // Nothing ran: the job's caller gets the error.
+                first(None)(Err(err.to_string()));
+                return;
             }
-        }
+        };
         let mut delivers: Vec<Deliver> = Vec::new();
         let mut job = Some(first);
         while let Some(run) = job.take() {
-            let Some(conn) = batch.conn.as_mut() else {
-                break;
-            };
-            let conn: &mut DbConnection = conn;
-            match std::panic::catch_unwind(AssertUnwindSafe(|| run(Some(conn)))) {
+            match self.step(&mut batch, |conn| run(Some(conn))) {
                 Ok(deliver) => delivers.push(deliver),
-                Err(_) => {
-                    // The panicking job's caller sees its reply channel close; the rest of the batch is lost.
-                    let message = "a write in the same batch failed; nothing of the batch was saved";
-                    self.abort(&mut batch, message);
+                Err(lost) => {
+                    // A panicking job's caller sees its reply channel close; everyone else is told here.
+                    let message = match lost {
+                        Lost::Panicked(_) => LOST_TO_PANIC,
+                        Lost::RolledBack(deliver) => {
+                            delivers.extend(deliver);
+                            LOST_TO_ROLLBACK
+                        }
+                    };
                     drop(batch);
                     for deliver in delivers {
                         deliver(Err(message.to_owned()));
                     }
                     return;
                 }
-            }
-            batch.jobs += 1;
-            self.writes.fetch_add(1, Ordering::SeqCst);
-            let intact = batch.conn.as_mut().is_some_and(|conn| transaction_intact(conn));
-            if !intact {
-                let message = "the write transaction was rolled back by the database";
-                self.abort(&mut batch, message);
-                drop(batch);
-                for deliver in delivers {
-                    deliver(Err(message.to_owned()));
-                }
-                return;
             }
             if batch.jobs < MAX_BATCH {
                 job = next();
@@ -273,6 +238,47 @@ impl WriterGate {
         for deliver in delivers {
             deliver(outcome.clone());
         }
+    }
+
+    /// Waits for the gate and makes sure a transaction is open.
+    fn enter(
+        &self,
+        checkout: impl FnOnce() -> Result<Pooled, StoreError>,
+    ) -> Result<MutexGuard<'_, Batch>, StoreError> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut batch = self.lock();
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        if batch.conn.is_none() {
+            let mut conn = checkout()?;
+            begin_immediate(&mut conn)?;
+            batch.jobs = 0;
+            batch.conn = Some(conn);
+        }
+        Ok(batch)
+    }
+
+    /// Runs one unit of work in the open transaction. When the batch is lost instead (the unit panicked, or
+    /// SQLite rolled the whole transaction back under it: I/O error, disk full), the batch is already aborted
+    /// and every unit waiting on it told.
+    fn step<R>(&self, batch: &mut Batch, run: impl FnOnce(&mut DbConnection) -> R) -> Result<R, Lost<R>> {
+        let Some(conn) = batch.conn.as_mut() else {
+            return Err(Lost::RolledBack(None));
+        };
+        let conn: &mut DbConnection = conn;
+        let result = match std::panic::catch_unwind(AssertUnwindSafe(|| run(conn))) {
+            Ok(result) => result,
+            Err(panic) => {
+                self.abort(batch, LOST_TO_PANIC);
+                return Err(Lost::Panicked(panic));
+            }
+        };
+        batch.jobs += 1;
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        if !batch.conn.as_mut().is_some_and(|conn| transaction_intact(conn)) {
+            self.abort(batch, LOST_TO_ROLLBACK);
+            return Err(Lost::RolledBack(Some(result)));
+        }
+        Ok(result)
     }
 
     /// Callers waiting for the writer right now (for tests and diagnostics).
@@ -296,10 +302,7 @@ impl WriterGate {
             Err(poisoned) => {
                 // A unit of work panicked inside the transaction: its state is unknown, so the batch is lost.
                 let mut batch = poisoned.into_inner();
-                self.abort(
-                    &mut batch,
-                    "a write in the same batch failed; nothing of the batch was saved",
-                );
+                self.abort(&mut batch, LOST_TO_PANIC);
                 self.batch.clear_poison();
                 batch
             }

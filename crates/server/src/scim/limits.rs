@@ -6,7 +6,9 @@ use crate::scim::error::ApiError;
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web;
-use scimd_scim::ScimError;
+use scimd_scim::resources::{Validated, validate};
+use scimd_scim::schema::GROUP;
+use scimd_scim::{PatchRequest, ScimError};
 
 /// The largest request body accepted (2 MiB: 10,000 members in one PATCH take about 600 KiB).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -63,7 +65,7 @@ pub fn parse_json(body: &[u8]) -> Result<serde_json::Value, ScimError> {
 }
 
 /// 400 `tooMany` when a PATCH has more than [`MAX_PATCH_OPERATIONS`] operations.
-pub fn check_operations(n: usize) -> Result<(), ScimError> {
+fn check_operations(n: usize) -> Result<(), ScimError> {
     if n > MAX_PATCH_OPERATIONS {
         return Err(ScimError::too_many(format!(
             "One PATCH may carry at most {MAX_PATCH_OPERATIONS} operations; this one has {n}."
@@ -73,11 +75,27 @@ pub fn check_operations(n: usize) -> Result<(), ScimError> {
 }
 
 /// 400 `tooMany` when a Group body names more than [`MAX_MEMBERS_PER_REQUEST`] members.
-pub fn check_members(n: usize) -> Result<(), ScimError> {
+fn check_members(n: usize) -> Result<(), ScimError> {
     if n > MAX_MEMBERS_PER_REQUEST {
         return Err(ScimError::too_many(format!(
             "One request may name at most {MAX_MEMBERS_PER_REQUEST} members; this one names {n}. Add the rest with PATCH."
         )));
     }
     Ok(())
+}
+
+/// A PATCH body: parsed, and within [`MAX_PATCH_OPERATIONS`].
+pub fn patch_request(body: &[u8]) -> Result<PatchRequest, ScimError> {
+    let patch = PatchRequest::from_slice(body)?;
+    check_operations(patch.operations.len())?;
+    Ok(patch)
+}
+
+/// A Group body (POST or PUT): validated, with its member ids taken out and within
+/// [`MAX_MEMBERS_PER_REQUEST`].
+pub fn group_body(body: &[u8]) -> Result<(Validated, Vec<String>), ScimError> {
+    let mut v = validate(&parse_json(body)?, &GROUP)?;
+    let members = v.members.take().unwrap_or_default();
+    check_members(members.len())?;
+    Ok((v, members))
 }

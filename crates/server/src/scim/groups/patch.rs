@@ -12,7 +12,6 @@ use crate::scim::render::{self, Projection};
 use crate::scim::{auth, etag, limits};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use scimd_scim::PatchRequest;
 use scimd_scim::schema::GROUP;
 use scimd_store::scim::groups;
 
@@ -28,11 +27,7 @@ pub async fn group_patch(
     let respond_with_resource = p.is_given();
     let with_members = respond_with_resource && p.shows(&GROUP, "members");
     let if_match = etag::if_match(&req);
-    let prepare = move || {
-        let patch = PatchRequest::from_slice(&body)?;
-        limits::check_operations(patch.operations.len())?;
-        Ok(patch)
-    };
+    let prepare = move || limits::patch_request(&body);
     let (caller, (group, outcome)) = auth::write_with(&state, &req, prepare, move |ctx, conn, patch| {
         let (rec, outcome) =
             groups::patch(conn, ctx, &id, if_match, &patch, limits::MAX_MEMBERS_PER_REQUEST)?;

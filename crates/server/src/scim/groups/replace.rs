@@ -7,7 +7,6 @@ use crate::scim::render::{self, Projection};
 use crate::scim::{auth, etag, limits};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use scimd_scim::resources::validate;
 use scimd_scim::schema::GROUP;
 use scimd_store::scim::groups;
 
@@ -22,12 +21,7 @@ pub async fn group_replace(
     let p = Projection::from_request(&req)?;
     let with_members = p.shows(&GROUP, "members");
     let if_match = etag::if_match(&req);
-    let prepare = move || {
-        let mut v = validate(&limits::parse_json(&body)?, &GROUP)?;
-        let members = v.members.take().unwrap_or_default();
-        limits::check_members(members.len())?;
-        Ok((v, members))
-    };
+    let prepare = move || limits::group_body(&body);
     let (caller, (group, dialects)) =
         auth::write_with(&state, &req, prepare, move |ctx, conn, (v, members)| {
             let rec = groups::replace(conn, ctx, &id, if_match, &v.doc, &members, &v.dialects)?;

@@ -7,7 +7,6 @@ use crate::scim::render::{self, Projection};
 use crate::scim::{auth, etag, limits};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use scimd_scim::PatchRequest;
 use scimd_store::scim::users;
 
 pub async fn user_patch(
@@ -20,11 +19,7 @@ pub async fn user_patch(
     let body = limits::body(&req, payload).await?;
     let p = Projection::from_request(&req)?;
     let if_match = etag::if_match(&req);
-    let prepare = move || {
-        let patch = PatchRequest::from_slice(&body)?;
-        limits::check_operations(patch.operations.len())?;
-        Ok(patch)
-    };
+    let prepare = move || limits::patch_request(&body);
     let (caller, (user, outcome)) = auth::write_with(&state, &req, prepare, move |ctx, conn, patch| {
         users::patch(conn, ctx, &id, if_match, &patch)
     })
