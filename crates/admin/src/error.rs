@@ -2,7 +2,6 @@
 //! with the right status for the pages, a small JSON object for `/api/v1` (`ApiError`).
 
 use crate::assets::Assets;
-use crate::session;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -274,12 +273,5 @@ impl ResponseError for ApiError {
             response.insert_header((header::SET_COOKIE, clear_cookie.as_str()));
         }
         response.json(serde_json::json!({ "error": self.0.code(), "message": message }))
-    }
-}
-
-/// The cookie-clearing header for a session that no longer works.
-pub(crate) fn session_ended(secure: bool) -> AdminError {
-    AdminError::SessionEnded {
-        clear_cookie: session::clear_cookie(secure),
     }
 }

@@ -26,12 +26,14 @@
 //! ```
 
 use crate::pages::{activity, audit, groups, login, members, safety_valve, scim, sso};
+use crate::state::AdminState;
 use crate::{api, assets, security_headers};
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-/// Registers the admin routes. The server also registers `AdminState` (see `AdminState::configure`).
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers the admin pages' state and every route: the one call the server makes.
+pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::Data::new(state.clone()));
     cfg.service(
         web::resource("/")
             .wrap(from_fn(security_headers::add))

@@ -7,7 +7,7 @@
 //!   comes from an owner or admin; only then is the form `T` parsed.
 
 use crate::csrf;
-use crate::error::{AdminError, session_ended};
+use crate::error::AdminError;
 use crate::state::AdminState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -168,3 +168,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
         })
     }
 }
+
+/// The cookie-clearing header for a session that no longer works.
+pub(crate) fn session_ended(secure: bool) -> AdminError {
+    AdminError::SessionEnded {
+        clear_cookie: clear_cookie(secure),
+    }
+}
+
+/// A form with no fields but the CSRF token (confirmations, releases).
+#[derive(Deserialize)]
+pub struct EmptyForm {}

@@ -1,6 +1,5 @@
 //! `AdminState`: the services the admin pages call, built once by the server and shared by every worker.
 
-use actix_web::web;
 use scimd_store::{Clock, Store};
 use scimd_tokens::{SessionService, SsoService, TokenService};
 use std::sync::Arc;
@@ -53,11 +52,5 @@ impl AdminState {
         url::Url::parse(&self.public_url)
             .ok()
             .map(|u| u.origin().ascii_serialization())
-    }
-
-    /// Registers this state and the admin routes: the one call the server makes.
-    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
-        cfg.app_data(web::Data::new(self.clone()));
-        crate::routes::configure(cfg);
     }
 }

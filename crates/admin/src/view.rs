@@ -8,6 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use askama::Template;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use scimd_store::models::scim_activity::Outcome;
 use scimd_store::models::{admin_views, organizations, safety_valve};
 
 /// The frame of a signed-in page: who, which org, which tab, and the CSRF token for its forms.
@@ -54,7 +55,7 @@ impl Page {
                 } else {
                     None
                 };
-                Ok((org_row, hold))
+                Ok::<_, scimd_store::StoreError>((org_row, hold))
             })
             .await?;
         Ok(Page {
@@ -183,4 +184,53 @@ pub fn see_other(location: &str) -> HttpResponse {
 /// The "Assets" of every template.
 pub fn assets() -> Assets {
     Assets::get()
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// Milliseconds, with a decimal below 10 ms where it matters.
+pub fn duration_ms(us: i64) -> String {
+    if us < 10_000 {
+        format!("{:.1}", us as f64 / 1000.0)
+    } else {
+        (us / 1000).to_string()
+    }
+}
+
+/// The outcome filter's value: empty for all, else one of `Outcome::as_str`.
+pub fn parse_outcome(raw: Option<&str>) -> Result<Option<Outcome>, AdminError> {
+    match raw.map(str::trim) {
+        None | Some("") | Some("all") => Ok(None),
+        Some(raw) => Outcome::parse(raw).map(Some).ok_or_else(|| {
+            AdminError::BadRequest("outcome must be all, success, client_error or server_error".into())
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_keep_a_decimal_only_when_short() {
+        assert_eq!(duration_ms(0), "0.0");
+        assert_eq!(duration_ms(1_234), "1.2");
+        assert_eq!(duration_ms(9_999), "10.0");
+        assert_eq!(duration_ms(10_000), "10");
+        assert_eq!(duration_ms(1_234_567), "1234");
+    }
+
+    #[test]
+    fn the_outcome_filter_accepts_the_three_outcomes_and_all() {
+        assert_eq!(parse_outcome(None).unwrap(), None);
+        assert_eq!(parse_outcome(Some("all")).unwrap(), None);
+        assert_eq!(
+            parse_outcome(Some("server_error")).unwrap(),
+            Some(Outcome::ServerError)
+        );
+        assert!(parse_outcome(Some("5xx")).is_err());
+    }
 }

@@ -141,7 +141,7 @@ pub async fn record_scim_activity(
     let method = req.method().to_string();
     let path = truncate(&req.uri().to_string(), MAX_PATH_CHARS);
     let clock_now = req
-        .app_data::<actix_web::web::Data<crate::app::AppState>>()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
         .map(|s| s.clock.now_naive());
     let res = next.call(req).await?;
     let note = res

@@ -1,6 +1,6 @@
 //! Probes: `/healthz` says the process serves requests; `/readyz` also checks the database answers.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 

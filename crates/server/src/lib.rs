@@ -2,7 +2,7 @@
 //!
 //! - `cli`: the subcommands operators script (`serve`, `migrate`, `org ...`) and their `--json` output;
 //! - `config`: settings from flags and environment, each error naming its setting;
-//! - `serve` and `app`: the HTTP server and the routes it composes; `health` holds the probes, and
+//! - `serve` and `app`: the HTTP server and the routes it composes (`state`: what every handler reaches); `health` holds the probes, and
 //!   `store_metrics` the store's figures on `/metrics`;
 //! - `bootstrap`: the demo org a newcomer gets on an empty database;
 //! - `telemetry`: logs (human or JSON) and request ids.
@@ -14,7 +14,8 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod health;
-pub mod scim;
+pub mod scim_api;
 pub mod serve;
+pub mod state;
 pub mod store_metrics;
 pub mod telemetry;

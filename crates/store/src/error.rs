@@ -29,8 +29,10 @@ pub enum StoreError {
     Migration(String),
     #[error("stored document is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("the blocking task failed: {0}")]
-    Blocking(String),
+    /// The database cannot take the work now (a writer thread or batch lost, a COMMIT failed, SQLite's
+    /// `busy_timeout` ran out): answer 503, try again later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl From<DieselError> for StoreError {
@@ -43,9 +45,17 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
                 StoreError::MissingReference(info.constraint_name().unwrap_or(info.message()).to_owned())
             }
+            // SQLite's busy_timeout ran out: another process holds the write lock. Retryable, not a bug.
+            DieselError::DatabaseError(_, info) if is_busy(info.message()) => {
+                StoreError::Unavailable(info.message().to_owned())
+            }
             other => StoreError::Database(other),
         }
     }
+}
+
+fn is_busy(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database table is locked")
 }
 
 impl StoreError {
@@ -53,7 +63,7 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,
-            StoreError::Pool(_) | StoreError::Connect(_) | StoreError::Blocking(_)
+            StoreError::Pool(_) | StoreError::Connect(_) | StoreError::Unavailable(_)
         )
     }
 }

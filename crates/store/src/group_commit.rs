@@ -72,7 +72,9 @@ impl Writer {
                     gate.run_jobs(&checkout, first, || queue.try_recv().ok());
                 }
             })
-            .map_err(|err| StoreError::Blocking(format!("cannot start the SQLite writer thread: {err}")))?;
+            .map_err(|err| {
+                StoreError::Unavailable(format!("cannot start the SQLite writer thread: {err}"))
+            })?;
         Ok(Writer {
             jobs,
             pending: Arc::default(),
@@ -85,23 +87,24 @@ impl Writer {
     }
 
     /// Runs `f` in its own savepoint of the writer's current batch and returns once that batch is committed.
-    pub(crate) fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub(crate) fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
-        let (reply, answer) = mpsc::sync_channel::<Result<T, StoreError>>(1);
+        let (reply, answer) = mpsc::sync_channel::<Result<T, E>>(1);
         let pending = self.pending.clone();
         let job: Job = Box::new(move |conn| {
             pending.fetch_sub(1, Ordering::SeqCst);
             let result = match conn {
                 Some(conn) => conn.transaction(f),
-                None => Err(StoreError::Blocking("the write batch could not start".into())),
+                None => Err(StoreError::Unavailable("the write batch could not start".into()).into()),
             };
             Box::new(move |committed| {
                 let answer = match (result, committed) {
                     (Ok(value), Ok(())) => Ok(value),
-                    (Ok(_), Err(message)) => Err(StoreError::Blocking(message)),
+                    (Ok(_), Err(message)) => Err(StoreError::Unavailable(message).into()),
                     (Err(err), _) => Err(err),
                 };
                 // The caller only goes away by panicking; nobody is left to tell.
@@ -111,9 +114,9 @@ impl Writer {
         self.pending.fetch_add(1, Ordering::SeqCst);
         self.jobs
             .send(job)
-            .map_err(|_| StoreError::Blocking("the SQLite writer thread has stopped".into()))?;
+            .map_err(|_| StoreError::Unavailable("the SQLite writer thread has stopped".into()))?;
         answer.recv().map_err(|_| {
-            StoreError::Blocking("the write failed inside its batch; nothing was saved".into())
+            StoreError::Unavailable("the write failed inside its batch; nothing was saved".into())
         })?
     }
 }
@@ -142,12 +145,15 @@ struct Batch {
 impl WriterGate {
     /// Runs `f` in the open transaction (opening one with a connection from `checkout` when none is), and
     /// returns once that transaction is committed. `alone` commits right after `f` (migrations).
-    pub(crate) fn run<T>(
+    pub(crate) fn run<T, E>(
         &self,
         checkout: impl FnOnce() -> Result<Pooled, StoreError>,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
         alone: bool,
-    ) -> Result<T, StoreError> {
+    ) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
         let mut batch = self.enter(checkout)?;
         let result = match self.step(&mut batch, |conn| conn.transaction(f)) {
             Ok(result) => result,
@@ -159,7 +165,7 @@ impl WriterGate {
             Err(Lost::RolledBack(result)) => {
                 return Err(result
                     .and_then(Result::err)
-                    .unwrap_or_else(|| StoreError::Blocking(LOST_TO_ROLLBACK.into())));
+                    .unwrap_or_else(|| StoreError::Unavailable(LOST_TO_ROLLBACK.into()).into()));
             }
         };
         let pass_on = !alone && batch.jobs < MAX_BATCH && self.queued.load(Ordering::SeqCst) > 0;
@@ -176,10 +182,10 @@ impl WriterGate {
                 }
                 match outcome.get() {
                     Some(Ok(())) => Ok(value),
-                    Some(Err(message)) => Err(StoreError::Blocking(message.clone())),
-                    None => Err(StoreError::Blocking(
-                        "the write batch ended without an outcome".into(),
-                    )),
+                    Some(Err(message)) => Err(StoreError::Unavailable(message.clone()).into()),
+                    None => {
+                        Err(StoreError::Unavailable("the write batch ended without an outcome".into()).into())
+                    }
                 }
             }
             // Rolled back to its savepoint: nothing of it is in the transaction, nothing to wait for.
@@ -323,7 +329,9 @@ impl WriterGate {
                     Err(StoreError::from(err))
                 }
             },
-            DbConnection::Postgres(_) => Err(StoreError::Blocking("group commit is for SQLite only".into())),
+            DbConnection::Postgres(_) => {
+                Err(StoreError::Unavailable("group commit is for SQLite only".into()))
+            }
         };
         self.commits.fetch_add(1, Ordering::SeqCst);
         let outcome = result.as_ref().map(|_| ()).map_err(ToString::to_string);
@@ -368,7 +376,7 @@ fn begin_immediate(conn: &mut DbConnection) -> Result<(), StoreError> {
             sqlite,
             "BEGIN IMMEDIATE",
         )?),
-        DbConnection::Postgres(_) => Err(StoreError::Blocking("group commit is for SQLite only".into())),
+        DbConnection::Postgres(_) => Err(StoreError::Unavailable("group commit is for SQLite only".into())),
     }
 }
 

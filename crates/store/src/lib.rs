@@ -4,7 +4,7 @@
 //! - `connection`: the `DbConnection` over both backends and the URL that picks one;
 //! - `schema` and `migrations`: the tables, defined once, with a migrations folder per backend;
 //! - `models`: a file per table, row types and queries side by side;
-//! - `scim`: the SCIM API's queries (filter-to-SQL, paging, Users, Groups, the deprovisioning path);
+//! - `provisioning`: the SCIM API's queries (filter-to-SQL, paging, Users, Groups, the deprovisioning path);
 //! - `ids`, `user_name`, `clock`: the small types everything else uses.
 
 pub mod clock;
@@ -14,8 +14,8 @@ mod group_commit;
 pub mod ids;
 pub mod migrations;
 pub mod models;
+pub mod provisioning;
 pub mod schema;
-pub mod scim;
 pub mod store;
 pub mod user_name;
 
@@ -26,4 +26,4 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use connection::{Backend, DatabaseUrl, DbConnection};
 pub use error::StoreError;
 pub use ids::{GroupId, MemberId, OrgId, SessionId, TokenId};
-pub use store::{Store, StoreOptions};
+pub use store::{Store, StoreOptions, UnitError, blocking};

@@ -151,6 +151,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    org_tallies (org_id, shard) {
+        org_id -> Text,
+        shard -> Integer,
+        users -> BigInt,
+        active_users -> BigInt,
+        groups -> BigInt,
+    }
+}
+
+diesel::table! {
+    safety_valve_minutes (org_id, minute) {
+        org_id -> Text,
+        minute -> Timestamp,
+        deprovisioned -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     sso_connections,
@@ -164,4 +182,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     scim_activity,
     org_settings,
+    org_tallies,
+    safety_valve_minutes,
 );

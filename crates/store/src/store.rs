@@ -1,7 +1,7 @@
 //! `Store`: the connection pool and the two ways to run a unit of work on it, `read` and `write`.
 //!
-//! Every unit of work is one closure that gets a `&mut DbConnection`; the async variants run it on the
-//! blocking pool so that actix workers never wait on the database. `write` is one transaction, or on SQLite
+//! Every unit of work is one closure that gets a `&mut DbConnection` and fails with the caller's own error
+//! type (any [`UnitError`]); the async variants run it on the blocking pool so that actix workers never wait on the database. `write` is one transaction, or on SQLite
 //! one savepoint in a `BEGIN IMMEDIATE` transaction that writes queued at the same moment share
 //! (`group_commit`): the gate is shared by every `Store` of the process that opens the same file, so writers
 //! queue on it instead of failing with "database is locked", and across processes `busy_timeout` makes them
@@ -129,58 +129,60 @@ impl Store {
     }
 
     /// Runs a read-only unit of work on one connection (no transaction: one statement sees one snapshot).
-    pub fn read<T>(
-        &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    pub fn read<T, E: UnitError>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E> {
         let mut conn = self.conn()?;
         f(&mut conn)
     }
 
     /// Runs a read-only unit of work in one transaction, for reads that must agree with each other
     /// (a page and its total count).
-    pub fn read_consistent<T>(
+    pub fn read_consistent<T, E: UnitError>(
         &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
-        conn.transaction(f)
+        conn.transaction(|conn| f(conn).map_err(TxError::Unit))
+            .map_err(TxError::into_unit)
     }
 
-    /// Runs a unit of work as one write transaction: all of it is committed, or none.
-    pub fn write<T>(
-        &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    /// Runs a unit of work as one write transaction: all of it is committed, or none (except an error that
+    /// [`UnitError::commits`]: the transaction is committed and then the error returned).
+    pub fn write<T, E: UnitError>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E> {
         self.write_raw(f, false)
     }
 
-    fn write_raw<T>(
+    fn write_raw<T, E: UnitError>(
         &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
         alone: bool,
-    ) -> Result<T, StoreError> {
-        match &self.writer_gate {
-            Some(gate) => gate.run(|| self.conn(), f, alone),
+    ) -> Result<T, E> {
+        let unit = committing(f);
+        let result = match &self.writer_gate {
+            Some(gate) => gate.run(|| self.conn(), unit, alone),
             None => {
                 let mut pooled = self.conn()?;
                 let conn: &mut DbConnection = &mut pooled;
-                conn.transaction(f)
+                conn.transaction(unit)
             }
-        }
+        };
+        result.map_err(TxError::into_unit).and_then(|committed| committed)
     }
 
     /// `write` for a unit of work that owns what it uses (the hot path of the SCIM API): on SQLite it runs on
     /// this store's writer thread, which runs the units of work that arrive while one runs in the same
     /// transaction without handing the writer from thread to thread. It returns once committed, like `write`.
-    pub fn write_owned<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub fn write_owned<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        E: UnitError + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         match &self.writer {
-            Some(writer) => writer.write(f),
+            Some(writer) => writer
+                .write(committing(f))
+                .map_err(TxError::into_unit)
+                .and_then(|committed| committed),
             None => self.write(f),
         }
     }
@@ -209,30 +211,22 @@ impl Store {
     }
 
     /// `read` on the blocking pool.
-    pub async fn read_async<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub async fn read_async<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        E: UnitError + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let store = self.clone();
         blocking(move || store.read(f)).await
     }
 
-    /// `read_consistent` on the blocking pool.
-    pub async fn read_consistent_async<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let store = self.clone();
-        blocking(move || store.read_consistent(f)).await
-    }
-
     /// `write` on the blocking pool.
-    pub async fn write_async<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub async fn write_async<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        E: UnitError + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let store = self.clone();
         blocking(move || store.write(f)).await
@@ -240,16 +234,73 @@ impl Store {
 
     /// Checks that the database answers (readiness probe).
     pub fn ping(&self) -> Result<(), StoreError> {
-        self.read(|conn| Ok(conn.batch_execute("SELECT 1")?))
+        self.read(|conn| Ok::<_, StoreError>(conn.batch_execute("SELECT 1")?))
     }
 }
 
-async fn blocking<T, F>(f: F) -> Result<T, StoreError>
+/// Runs blocking work (a unit of work, or several) on tokio's blocking pool, so that actix workers never wait
+/// on the database. The one place scimd leaves the async world for the database.
+pub async fn blocking<T, E, F>(f: F) -> Result<T, E>
 where
     T: Send + 'static,
-    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: FnOnce() -> Result<T, E> + Send + 'static,
 {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| StoreError::Blocking(e.to_string()))?
+        .map_err(|e| E::from(StoreError::Unavailable(format!("the blocking task failed: {e}"))))?
+}
+
+/// An error a unit of work can end with: any caller's error type that a store failure converts into.
+///
+/// diesel's own `Connection::transaction` is generic the same way; a unit of work fails with the caller's
+/// domain error directly, and the transaction is rolled back.
+pub trait UnitError: From<StoreError> {
+    /// True for an error that must still commit what the unit of work wrote before it (the safety valve's
+    /// hold records the trip, then answers 503). Almost every error rolls back: the default.
+    fn commits(&self) -> bool {
+        false
+    }
+}
+
+impl UnitError for StoreError {}
+
+/// A unit of work's failure inside diesel's transaction: the caller's own error, or diesel's (BEGIN, COMMIT,
+/// a savepoint), which reaches the caller as a `StoreError`.
+pub(crate) enum TxError<E> {
+    Unit(E),
+    Diesel(diesel::result::Error),
+}
+
+impl<E> From<diesel::result::Error> for TxError<E> {
+    fn from(err: diesel::result::Error) -> Self {
+        TxError::Diesel(err)
+    }
+}
+
+impl<E: From<StoreError>> From<StoreError> for TxError<E> {
+    fn from(err: StoreError) -> Self {
+        TxError::Unit(E::from(err))
+    }
+}
+
+impl<E: From<StoreError>> TxError<E> {
+    fn into_unit(self) -> E {
+        match self {
+            TxError::Unit(err) => err,
+            TxError::Diesel(err) => E::from(StoreError::from(err)),
+        }
+    }
+}
+
+/// The unit of work as a transaction body: an error that [`UnitError::commits`] leaves the transaction as a
+/// success, and comes back out as the inner `Err` once committed.
+fn committing<T, E: UnitError>(
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> impl FnOnce(&mut DbConnection) -> Result<Result<T, E>, TxError<E>> {
+    move |conn| match f(conn) {
+        Ok(value) => Ok(Ok(value)),
+        Err(err) if err.commits() => Ok(Err(err)),
+        Err(err) => Err(TxError::Unit(err)),
+    }
 }

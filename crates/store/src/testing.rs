@@ -88,7 +88,7 @@ impl TestDb {
 
     /// Runs `f` on a plain connection outside the store's transaction helpers.
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> Option<T> {
-        self.store.read(|conn| Ok(f(conn))).ok()
+        self.store.read(|conn| Ok::<_, crate::StoreError>(f(conn))).ok()
     }
 }
 

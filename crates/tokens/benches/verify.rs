@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use scimd_store::models::organizations;
 use scimd_store::testing::TestDb;
 use scimd_store::{Clock, FixedClock};
-use scimd_tokens::scim::format::check_format;
+use scimd_tokens::bearer::format::check_format;
 use scimd_tokens::{AzureInput, ClientSecret, Expiry, PlaintextToken, SsoService, TokenHash, TokenService};
 use std::hint::black_box;
 use std::sync::Arc;

@@ -42,6 +42,9 @@ pub enum TokenError {
     Store(#[from] StoreError),
 }
 
+/// Every `TokenError` rolls its unit of work back.
+impl scimd_store::UnitError for TokenError {}
+
 impl TokenError {
     /// True when the database, not the request, is at fault.
     pub fn is_unavailable(&self) -> bool {

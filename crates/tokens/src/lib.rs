@@ -25,17 +25,17 @@
 //!   fields (`field()`); render `TokenError::SsoRequired` as the "set up SSO first" state of the SCIM section.
 
 pub mod audit;
+pub mod bearer;
 pub mod error;
-pub mod scim;
 pub mod session;
 pub mod sso;
 mod util;
 
-pub use error::TokenError;
-pub use scim::{
+pub use bearer::{
     Expiry, GeneratedToken, Grace, GraceToken, PlaintextToken, ScimConfigSummary, TokenHash, TokenHint,
     TokenService, TokenStatus, TokenSummary, VerifiedToken,
 };
+pub use error::TokenError;
 pub use scimd_store::models::members::Role;
 pub use session::{LoginLink, Session, SessionInfo, SessionService, SigningKey};
 pub use sso::{

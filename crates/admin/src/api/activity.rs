@@ -3,8 +3,8 @@
 
 use crate::api::{cursor, limit};
 use crate::error::ApiError;
-use crate::pages::activity::parse_outcome;
 use crate::session::Authed;
+use crate::view::parse_outcome;
 use actix_web::web::Query;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};

@@ -5,7 +5,7 @@ use crate::assets::Assets;
 use crate::chart;
 use crate::error::AdminError;
 use crate::session::Authed;
-use crate::view::{self, Page, Time};
+use crate::view::{self, Page, Time, duration_ms, parse_outcome};
 use actix_web::HttpResponse;
 use actix_web::web::Query;
 use askama::Template;
@@ -83,25 +83,6 @@ impl ActivityRow {
     }
 }
 
-/// Milliseconds, with a decimal below 10 ms where it matters.
-pub fn duration_ms(us: i64) -> String {
-    if us < 10_000 {
-        format!("{:.1}", us as f64 / 1000.0)
-    } else {
-        (us / 1000).to_string()
-    }
-}
-
-/// The outcome filter's value: empty for all, else one of `Outcome::as_str`.
-pub fn parse_outcome(raw: Option<&str>) -> Result<Option<Outcome>, AdminError> {
-    match raw.map(str::trim) {
-        None | Some("") | Some("all") => Ok(None),
-        Some(raw) => Outcome::parse(raw).map(Some).ok_or_else(|| {
-            AdminError::BadRequest("outcome must be all, success, client_error or server_error".into())
-        }),
-    }
-}
-
 #[derive(Deserialize)]
 pub struct ActivityQuery {
     outcome: Option<String>,
@@ -125,7 +106,7 @@ pub async fn activity_get(session: Authed, query: Query<ActivityQuery>) -> Resul
             let any = !rows.is_empty()
                 || !buckets.is_empty()
                 || !scim_activity::list(conn, &org, None, None, 1)?.is_empty();
-            Ok((rows, buckets, any))
+            Ok::<_, scimd_store::StoreError>((rows, buckets, any))
         })
         .await?;
     let has_older = rows.len() > usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
@@ -160,29 +141,4 @@ pub async fn activity_get(session: Authed, query: Query<ActivityQuery>) -> Resul
         older_url,
         first_url,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_keep_a_decimal_only_when_short() {
-        assert_eq!(duration_ms(0), "0.0");
-        assert_eq!(duration_ms(1_234), "1.2");
-        assert_eq!(duration_ms(9_999), "10.0");
-        assert_eq!(duration_ms(10_000), "10");
-        assert_eq!(duration_ms(1_234_567), "1234");
-    }
-
-    #[test]
-    fn the_outcome_filter_accepts_the_three_outcomes_and_all() {
-        assert_eq!(parse_outcome(None).unwrap(), None);
-        assert_eq!(parse_outcome(Some("all")).unwrap(), None);
-        assert_eq!(
-            parse_outcome(Some("server_error")).unwrap(),
-            Some(Outcome::ServerError)
-        );
-        assert!(parse_outcome(Some("5xx")).is_err());
-    }
 }

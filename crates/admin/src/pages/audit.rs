@@ -2,9 +2,8 @@
 
 use crate::assets::Assets;
 use crate::error::AdminError;
-use crate::pages::members::urlencode;
 use crate::session::Authed;
-use crate::view::{self, Page, Time, actor_labels, label_actor};
+use crate::view::{self, Page, Time, actor_labels, label_actor, urlencode};
 use actix_web::HttpResponse;
 use actix_web::web::Query;
 use askama::Template;
@@ -73,7 +72,7 @@ pub async fn audit_get(session: Authed, query: Query<AuditQuery>) -> Result<Http
         .state
         .store
         .read_async(move |conn| {
-            Ok((
+            Ok::<_, scimd_store::StoreError>((
                 admin_views::audit_page(conn, &org, &filter, PAGE_SIZE)?,
                 admin_views::audit_actions(conn, &org)?,
             ))

@@ -49,7 +49,7 @@ pub async fn groups_get(session: Authed, query: Query<GroupsQuery>) -> Result<Ht
         .state
         .store
         .read_async(move |conn| {
-            Ok((
+            Ok::<_, scimd_store::StoreError>((
                 admin_views::groups_page(conn, &org, keyset, PAGE_SIZE)?,
                 admin_views::count_groups(conn, &org)?,
             ))

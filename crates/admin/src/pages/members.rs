@@ -4,7 +4,7 @@
 use crate::assets::Assets;
 use crate::error::AdminError;
 use crate::session::Authed;
-use crate::view::{self, Page, Time};
+use crate::view::{self, Page, Time, urlencode};
 use actix_web::HttpResponse;
 use actix_web::web::Query;
 use askama::Template;
@@ -101,7 +101,7 @@ pub async fn members_get(session: Authed, query: Query<MembersQuery>) -> Result<
                 None => Some(members::count_live(conn, &org)?),
                 Some(_) => None,
             };
-            Ok((result, total))
+            Ok::<_, scimd_store::StoreError>((result, total))
         })
         .await?;
     let q = if search.is_empty() {
@@ -128,9 +128,4 @@ pub async fn members_get(session: Authed, query: Query<MembersQuery>) -> Result<
         older_url,
         newer_url,
     })
-}
-
-/// Percent-encodes a query value.
-pub fn urlencode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }

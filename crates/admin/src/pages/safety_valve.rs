@@ -4,7 +4,8 @@
 //! its field and the values as typed.
 
 use crate::error::AdminError;
-use crate::pages::sso::{self, EmptyForm};
+use crate::pages::sso;
+use crate::session::EmptyForm;
 use crate::session::{Authed, Posted};
 use crate::view::see_other;
 use actix_web::HttpResponse;

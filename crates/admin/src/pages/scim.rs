@@ -4,7 +4,7 @@
 
 use crate::assets::Assets;
 use crate::error::AdminError;
-use crate::pages::sso::EmptyForm;
+use crate::session::EmptyForm;
 use crate::session::{Authed, Posted};
 use crate::view::{self, Page, Time, actor_labels, label_actor, see_other};
 use actix_web::HttpResponse;

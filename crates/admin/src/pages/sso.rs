@@ -6,6 +6,7 @@ use crate::assets::Assets;
 use crate::error::AdminError;
 use crate::pages::safety_valve::ValveSection;
 use crate::pages::scim::ScimSection;
+use crate::session::EmptyForm;
 use crate::session::{Authed, Posted};
 use crate::view::{self, Page, Time, see_other};
 use actix_web::HttpResponse;
@@ -433,9 +434,6 @@ pub async fn remove_get(session: Authed) -> Result<HttpResponse, AdminError> {
         scim_configured,
     })
 }
-
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 /// `POST /admin/orgs/{org}/sso/remove`: removes the connection (and with it SCIM provisioning).
 pub async fn remove_post(posted: Posted<EmptyForm>) -> Result<HttpResponse, AdminError> {

@@ -22,7 +22,7 @@ fn append(db: &TestDb, ctx: &Ctx, n: usize, action: &str, minutes_ago: i64) {
                     },
                 )?;
             }
-            Ok(())
+            Ok::<_, scimd_store::StoreError>(())
         })
         .unwrap();
 }

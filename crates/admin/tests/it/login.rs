@@ -250,7 +250,7 @@ fn a_deactivated_member_s_very_next_request_fails(db: &TestDb) {
                 diesel::update(members::table.filter(members::user_name.eq(ADMIN)))
                     .set(members::active.eq(false))
                     .execute(conn)?;
-                Ok(())
+                Ok::<_, scimd_store::StoreError>(())
             })
             .unwrap();
         let res = get(&app, Some(&browser), &url(&ctx, "sso")).await;
@@ -273,7 +273,7 @@ fn a_role_change_applies_on_the_next_request(db: &TestDb) {
                 diesel::update(members::table.filter(members::user_name.eq(ADMIN)))
                     .set(members::role.eq("member"))
                     .execute(conn)?;
-                Ok(())
+                Ok::<_, scimd_store::StoreError>(())
             })
             .unwrap();
         let res = post(&app, &browser, &url(&ctx, "scim/token"), &[("expires", "never")]).await;

@@ -26,7 +26,7 @@ fn members_show_status_source_and_last_change(db: &TestDb) {
                 diesel::update(members::table.filter(members::id.eq(gone.as_str())))
                     .set(members::active.eq(false))
                     .execute(conn)?;
-                Ok(())
+                Ok::<_, scimd_store::StoreError>(())
             })
             .unwrap();
         let browser = login(&app, &ctx, MEMBER).await;
@@ -114,7 +114,7 @@ fn bulk_members(db: &TestDb, org: &OrgId, n: usize, prefix: &str) {
             for row in rows {
                 diesel::insert_into(members::table).values(row).execute(conn)?;
             }
-            Ok(())
+            Ok::<_, scimd_store::StoreError>(())
         })
         .unwrap();
 }
@@ -252,7 +252,7 @@ fn groups_show_their_member_counts(db: &TestDb) {
                             })
                             .execute(conn)?;
                     }
-                    Ok(())
+                    Ok::<_, scimd_store::StoreError>(())
                 })
                 .unwrap();
         }
@@ -297,10 +297,12 @@ fn a_deep_page_of_100_000_members_is_correct() {
             .store
             .read(|conn| {
                 use scimd_store::schema::members;
-                Ok(members::table
-                    .filter(members::user_name.eq("x000010@acme.test"))
-                    .select(members::seq)
-                    .first(conn)?)
+                Ok::<_, scimd_store::StoreError>(
+                    members::table
+                        .filter(members::user_name.eq("x000010@acme.test"))
+                        .select(members::seq)
+                        .first(conn)?,
+                )
             })
             .unwrap();
         let deep = get(

@@ -43,7 +43,7 @@ fn trip(db: &TestDb, ctx: &Ctx) {
                     },
                 )?;
             }
-            Ok(())
+            Ok::<_, scimd_store::StoreError>(())
         })
         .unwrap();
     let gone: Vec<&str> = seeded.iter().take(20).map(MemberId::as_str).collect();
@@ -69,12 +69,12 @@ fn trip(db: &TestDb, ctx: &Ctx) {
                     },
                 )?;
             }
-            Ok(())
+            Ok::<_, scimd_store::StoreError>(())
         })
         .unwrap();
     let verdict = db
         .store
-        .write(|conn| safety_valve::check(conn, &ctx.org, "scim:okta", now))
+        .write(|conn| safety_valve::check(conn, &ctx.org, "scim:okta", now - chrono::Duration::days(1), now))
         .unwrap();
     assert!(matches!(verdict, Verdict::Held { .. }), "{verdict:?}");
 }

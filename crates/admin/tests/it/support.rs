@@ -146,7 +146,7 @@ pub async fn app(
 ) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
 {
     let state = ctx.state.clone();
-    test::init_service(App::new().configure(move |cfg| state.configure(cfg))).await
+    test::init_service(App::new().configure(move |cfg| scimd_admin::configure(&state, cfg))).await
 }
 
 /// A signed-in browser: its session cookie.

@@ -1,10 +1,10 @@
 //! `scimd serve`: open (and migrate) the database, bootstrap the demo org on an empty database, print where to
 //! go, and serve until a shutdown signal.
 
-use crate::app::AppState;
 use crate::bootstrap;
 use crate::config::ServeArgs;
 use crate::error::ServerError;
+use crate::state::AppState;
 use scimd_store::{StoreOptions, SystemClock};
 use std::sync::Arc;
 

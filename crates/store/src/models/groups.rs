@@ -1,5 +1,6 @@
 //! `groups` and `group_members`: SCIM Groups, with membership as one row per member.
 
+use super::IN_CHUNK;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::ids::{GroupId, OrgId};
@@ -7,6 +8,7 @@ use crate::schema::{group_members, groups};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = groups)]
@@ -21,6 +23,12 @@ pub struct Group {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+impl Group {
+    pub fn group_id(&self) -> GroupId {
+        GroupId::new(self.id.clone())
+    }
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -107,4 +115,115 @@ pub fn update(
         return Err(StoreError::NotFound);
     }
     get(conn, org, id)
+}
+
+/// Deletes a group of the org (its membership rows first: see [`clear_members`]).
+pub fn delete(conn: &mut DbConnection, org: &OrgId, id: &GroupId) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        groups::table
+            .filter(groups::org_id.eq(org.as_str()))
+            .filter(groups::id.eq(id.as_str())),
+    )
+    .execute(conn)?)
+}
+
+/// The member ids of a group.
+pub fn member_ids(conn: &mut DbConnection, group: &GroupId) -> Result<HashSet<String>, StoreError> {
+    Ok(group_members::table
+        .filter(group_members::group_id.eq(group.as_str()))
+        .select(group_members::member_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Inserts the memberships of `ids` that do not exist yet; returns how many were added.
+pub fn add_members(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    group: &GroupId,
+    ids: &[String],
+    now: NaiveDateTime,
+) -> Result<usize, StoreError> {
+    let mut added = 0;
+    for chunk in ids.chunks(IN_CHUNK) {
+        let existing: HashSet<String> = group_members::table
+            .filter(group_members::group_id.eq(group.as_str()))
+            .filter(group_members::member_id.eq_any(chunk))
+            .select(group_members::member_id)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        let rows: Vec<GroupMember> = chunk
+            .iter()
+            .filter(|id| !existing.contains(*id))
+            .map(|id| GroupMember {
+                group_id: group.as_str().to_owned(),
+                member_id: id.clone(),
+                org_id: org.as_str().to_owned(),
+                created_at: now,
+            })
+            .collect();
+        if !rows.is_empty() {
+            // MultiConnection has no multi-row INSERT; each backend's own connection has.
+            let insert = diesel::insert_into(group_members::table).values(&rows);
+            added += match conn {
+                DbConnection::Sqlite(c) => insert.execute(c)?,
+                DbConnection::Postgres(c) => insert.execute(c)?,
+            };
+        }
+    }
+    Ok(added)
+}
+
+/// Deletes the memberships of `ids`; returns how many there were.
+pub fn remove_members(conn: &mut DbConnection, group: &GroupId, ids: &[String]) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    for chunk in ids.chunks(IN_CHUNK) {
+        removed += diesel::delete(
+            group_members::table
+                .filter(group_members::group_id.eq(group.as_str()))
+                .filter(group_members::member_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    Ok(removed)
+}
+
+/// Deletes every membership of a group; returns how many there were.
+pub fn clear_members(conn: &mut DbConnection, group: &GroupId) -> Result<usize, StoreError> {
+    Ok(
+        diesel::delete(group_members::table.filter(group_members::group_id.eq(group.as_str())))
+            .execute(conn)?,
+    )
+}
+
+/// Takes a member out of every group of the org: the groups' versions move on (their membership changed),
+/// then the rows go. Returns how many groups lost the member.
+pub fn remove_member_everywhere(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    member: &crate::ids::MemberId,
+    now: NaiveDateTime,
+) -> Result<usize, StoreError> {
+    let member_groups = group_members::table
+        .filter(group_members::org_id.eq(org.as_str()))
+        .filter(group_members::member_id.eq(member.as_str()))
+        .select(group_members::group_id);
+    diesel::update(
+        groups::table
+            .filter(groups::org_id.eq(org.as_str()))
+            .filter(groups::id.eq_any(member_groups)),
+    )
+    .set((
+        groups::version.eq(groups::version + 1),
+        groups::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(diesel::delete(
+        group_members::table
+            .filter(group_members::org_id.eq(org.as_str()))
+            .filter(group_members::member_id.eq(member.as_str())),
+    )
+    .execute(conn)?)
 }

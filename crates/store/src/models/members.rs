@@ -223,3 +223,27 @@ pub fn update(
     }
     get(conn, org, id)
 }
+
+/// SCIM DELETE of a member: hidden from SCIM (`deleted_at`), inactive, its version moved on. The userName is
+/// free again (the unique index is partial on `deleted_at IS NULL`).
+pub fn soft_delete(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    id: &MemberId,
+    version: i64,
+    now: NaiveDateTime,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        members::table
+            .filter(members::org_id.eq(org.as_str()))
+            .filter(members::id.eq(id.as_str()))
+            .filter(members::deleted_at.is_null()),
+    )
+    .set((
+        members::deleted_at.eq(Some(now)),
+        members::active.eq(false),
+        members::version.eq(version),
+        members::updated_at.eq(now),
+    ))
+    .execute(conn)?)
+}

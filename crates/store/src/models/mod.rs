@@ -7,9 +7,49 @@ pub mod audit_events;
 pub mod groups;
 pub mod login_links;
 pub mod members;
+pub mod org_tallies;
 pub mod organizations;
 pub mod safety_valve;
 pub mod scim_activity;
 pub mod scim_tokens;
 pub mod server_secrets;
 pub mod sso_connections;
+
+/// Splits id lists for `IN (...)`: far below both backends' bind limits.
+pub(crate) const IN_CHUNK: usize = 500;
+
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::ids::OrgId;
+use diesel::RunQueryDsl;
+use diesel::sql_types::Text;
+
+/// The rows a read-modify-write locks first.
+#[derive(Debug, Clone, Copy)]
+pub enum Locked {
+    Member,
+    Group,
+}
+
+/// Takes the row lock of an org's member or group before a read-modify-write, on PostgreSQL; SQLite's write
+/// transaction already holds the database's write lock. A missing row locks nothing (the read that follows
+/// answers 404).
+pub fn lock_for_update(
+    conn: &mut DbConnection,
+    what: Locked,
+    org: &OrgId,
+    id: &str,
+) -> Result<(), StoreError> {
+    let DbConnection::Postgres(pg) = conn else {
+        return Ok(());
+    };
+    let sql = match what {
+        Locked::Member => "SELECT 1 FROM members WHERE org_id = $1 AND id = $2 FOR UPDATE",
+        Locked::Group => "SELECT 1 FROM groups WHERE org_id = $1 AND id = $2 FOR UPDATE",
+    };
+    diesel::sql_query(sql)
+        .bind::<Text, _>(org.as_str())
+        .bind::<Text, _>(id)
+        .execute(pg)?;
+    Ok(())
+}

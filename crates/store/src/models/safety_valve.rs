@@ -3,16 +3,24 @@
 //! IdP mapping or a mistaken unassignment then costs a few accounts, not the whole company.
 //!
 //! The valve is sticky: once tripped it holds until released, so a runaway IdP cannot keep deprovisioning at
-//! the threshold's rate hour after hour. Counting uses the audit trail (the deprovisioning events of the
-//! window), so every process on the database sees the same count; the org's settings row is locked first so
-//! that concurrent deprovisionings are counted one after the other.
+//! the threshold's rate hour after hour.
+//!
+//! A check costs the same in an org of ten and of a million: the window is a tally per org and minute
+//! (`safety_valve_minutes`, at most 61 rows summed) and the base is the org's active-User tally
+//! (`org_tallies`); nothing counts the org. Every process on the database shares both. A deprovisioning is
+//! counted first, which locks its minute's row until commit on PostgreSQL, so concurrent deprovisionings of
+//! one org are counted one after the other; with the valve off nothing is counted and no row is locked.
+//!
+//! Members the IdP created within the window do not count: a conformance tool or an IdP's "test connection"
+//! that creates and deletes test users must not trip the valve of a new org.
 
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::ids::OrgId;
 use crate::models::audit_events::{self, NewAuditEvent, actions};
-use crate::schema::{audit_events as audit, members, org_settings};
-use chrono::{Duration, NaiveDateTime};
+use crate::models::org_tallies;
+use crate::schema::{org_settings, safety_valve_minutes as minutes};
+use chrono::{Duration, NaiveDateTime, Timelike};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -118,22 +126,55 @@ fn window_start(settings: &OrgSettings, now: NaiveDateTime) -> NaiveDateTime {
     }
 }
 
-fn count_window(conn: &mut DbConnection, org: &OrgId, since: NaiveDateTime) -> Result<i64, StoreError> {
-    Ok(audit::table
-        .filter(audit::org_id.eq(org.as_str()))
-        .filter(audit::action.eq_any(actions::DEPROVISIONING))
-        .filter(audit::occurred_at.ge(since))
-        .count()
-        .get_result(conn)?)
+fn minute_of(t: NaiveDateTime) -> NaiveDateTime {
+    t.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(t)
+}
+
+/// Deprovisionings counted in the sliding hour (a release clears the count, see [`release`]).
+fn count_window(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime) -> Result<i64, StoreError> {
+    let counts: Vec<i64> = minutes::table
+        .filter(minutes::org_id.eq(org.as_str()))
+        .filter(minutes::minute.ge(minute_of(now - WINDOW)))
+        .select(minutes::deprovisioned)
+        .load(conn)?;
+    Ok(counts.into_iter().sum())
+}
+
+/// Adds `n` to the count of the minute of `now` (and forgets minutes that left the window).
+fn bump(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime, n: i64) -> Result<(), StoreError> {
+    let minute = minute_of(now);
+    let row = (
+        minutes::org_id.eq(org.as_str()),
+        minutes::minute.eq(minute),
+        minutes::deprovisioned.eq(n),
+    );
+    let add = minutes::deprovisioned.eq(minutes::deprovisioned + n);
+    // MultiConnection has no upsert; each backend's own connection has.
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(minutes::table)
+            .values(row)
+            .on_conflict((minutes::org_id, minutes::minute))
+            .do_update()
+            .set(add)
+            .execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(minutes::table)
+            .values(row)
+            .on_conflict((minutes::org_id, minutes::minute))
+            .do_update()
+            .set(add)
+            .execute(c)?,
+    };
+    diesel::delete(
+        minutes::table
+            .filter(minutes::org_id.eq(org.as_str()))
+            .filter(minutes::minute.lt(minute_of(now - WINDOW))),
+    )
+    .execute(conn)?;
+    Ok(())
 }
 
 fn active_members(conn: &mut DbConnection, org: &OrgId) -> Result<i64, StoreError> {
-    Ok(members::table
-        .filter(members::org_id.eq(org.as_str()))
-        .filter(members::deleted_at.is_null())
-        .filter(members::active.eq(true))
-        .count()
-        .get_result(conn)?)
+    Ok(org_tallies::totals(conn, org)?.active_users)
 }
 
 /// How many deprovisionings the window allows: the share of the members who were active when it began
@@ -143,16 +184,17 @@ fn threshold(settings: &OrgSettings, active_now: i64, in_window: i64) -> i64 {
     (base * i64::from(settings.safety_valve_percent) / 100).max(i64::from(settings.safety_valve_min))
 }
 
-/// Call inside the deprovisioning transaction, before the change. `Held` records the trip (an audit event,
-/// once per trip); the caller commits and answers 503.
+/// Call inside the deprovisioning transaction of a member created at `member_created_at`, before the change.
+/// `Held` records the trip (an audit event, once per trip); the caller commits and answers 503.
 pub fn check(
     conn: &mut DbConnection,
     org: &OrgId,
     actor: &str,
+    member_created_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Result<Verdict, StoreError> {
-    let current = lock(conn, org, now)?;
-    if !current.safety_valve_enabled {
+    let current = settings(conn, org, now)?;
+    if !current.safety_valve_enabled || member_created_at >= window_start(&current, now) {
         return Ok(Verdict::Allowed);
     }
     let held = Verdict::Held {
@@ -161,11 +203,15 @@ pub fn check(
     if current.is_held() {
         return Ok(held);
     }
-    let in_window = count_window(conn, org, window_start(&current, now))?;
+    bump(conn, org, now, 1)?;
+    let in_window = count_window(conn, org, now)? - 1;
     let limit = threshold(&current, active_members(conn, org)?, in_window);
     if in_window < limit {
         return Ok(Verdict::Allowed);
     }
+    // Held: this deprovisioning does not happen, so it is not counted; the trip is what commits.
+    bump(conn, org, now, -1)?;
+    lock(conn, org, now)?;
     diesel::update(org_settings::table.find(org.as_str()))
         .set((
             org_settings::safety_valve_tripped_at.eq(now),
@@ -183,7 +229,8 @@ pub fn check(
     Ok(held)
 }
 
-/// The admin's release: lets deprovisioning through again, counting afresh from now.
+/// The admin's release: lets deprovisioning through again, counting afresh from now (the window's count is
+/// cleared).
 pub fn release(
     conn: &mut DbConnection,
     org: &OrgId,
@@ -200,6 +247,7 @@ pub fn release(
             org_settings::updated_at.eq(now),
         ))
         .execute(conn)?;
+    diesel::delete(minutes::table.filter(minutes::org_id.eq(org.as_str()))).execute(conn)?;
     record(
         conn,
         org,
@@ -283,7 +331,7 @@ pub fn status(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime) -> Resul
             settings: current,
         });
     }
-    let in_window = count_window(conn, org, window_start(&current, now))?;
+    let in_window = count_window(conn, org, now)?;
     let limit = threshold(&current, active_members(conn, org)?, in_window);
     Ok(ValveStatus {
         held: current.is_held(),

@@ -30,7 +30,7 @@ fn row(org: &OrgId, occurred_at: NaiveDateTime, status: i32) -> NewActivity {
 fn activity_pages_by_outcome_and_charts_by_hour(db: &TestDb) {
     let (org, other) = db
         .store
-        .write(|conn| Ok((fixtures::org(conn, "A"), fixtures::org(conn, "B"))))
+        .write(|conn| Ok::<_, scimd_store::StoreError>((fixtures::org(conn, "A"), fixtures::org(conn, "B"))))
         .unwrap();
     let rows = vec![
         row(&org, at(9, 5), 200),
@@ -81,7 +81,10 @@ fn activity_pages_by_outcome_and_charts_by_hour(db: &TestDb) {
 }
 
 fn activity_older_than_thirty_days_is_purged(db: &TestDb) {
-    let org = db.store.write(|conn| Ok(fixtures::org(conn, "A"))).unwrap();
+    let org = db
+        .store
+        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "A")))
+        .unwrap();
     let now = at(12, 0);
     let rows = vec![
         row(&org, now - Duration::days(31), 200),

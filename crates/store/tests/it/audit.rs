@@ -21,7 +21,7 @@ fn audit_events_cannot_be_changed_or_deleted(db: &TestDb) {
                     details: serde_json::json!({"active": [true, false]}),
                 },
             )?;
-            Ok(org)
+            Ok::<_, scimd_store::StoreError>(org)
         })
         .unwrap();
     for statement in [
@@ -30,7 +30,7 @@ fn audit_events_cannot_be_changed_or_deleted(db: &TestDb) {
     ] {
         let result = db
             .store
-            .write(|conn| Ok(diesel::sql_query(statement).execute(conn)?));
+            .write(|conn| Ok::<_, scimd_store::StoreError>(diesel::sql_query(statement).execute(conn)?));
         let message = result.expect_err(statement).to_string();
         assert!(message.contains("append-only"), "{statement}: {message}");
     }
@@ -65,7 +65,7 @@ fn audit_pages_newest_first_by_cursor_and_action(db: &TestDb) {
                     },
                 )?;
             }
-            Ok(org)
+            Ok::<_, scimd_store::StoreError>(org)
         })
         .unwrap();
     let first = db

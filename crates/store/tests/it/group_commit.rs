@@ -62,7 +62,9 @@ fn batch<T: Send>(
 fn queued_writes_share_one_commit_and_a_failing_one_is_rolled_back_alone() {
     let db = TestDb::sqlite();
     let store = &db.store;
-    let org = store.write(|conn| Ok(fixtures::org(conn, "Acme"))).unwrap();
+    let org = store
+        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
+        .unwrap();
     let before = store.sqlite_commits().unwrap();
     let o = &org;
     let results = batch(
@@ -100,7 +102,9 @@ fn queued_writes_share_one_commit_and_a_failing_one_is_rolled_back_alone() {
 fn a_write_returns_only_after_the_commit_that_holds_it() {
     let db = TestDb::sqlite();
     let store = &db.store;
-    let org = store.write(|conn| Ok(fixtures::org(conn, "Acme"))).unwrap();
+    let org = store
+        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
+        .unwrap();
     let o = &org;
     let seen_after_return = std::thread::scope(|scope| {
         let (inside, started) = mpsc::channel();
@@ -110,7 +114,7 @@ fn a_write_returns_only_after_the_commit_that_holds_it() {
                     fixtures::member(conn, o, "first@example.com")?;
                     inside.send(()).unwrap();
                     wait_for_queue(store, 1);
-                    Ok(())
+                    Ok::<_, scimd_store::StoreError>(())
                 })
                 .unwrap();
             // Another pooled connection (a reader outside the batch) sees it the moment write returns.
@@ -137,7 +141,7 @@ fn a_failed_commit_fails_every_write_of_its_batch() {
                 "CREATE TABLE t_parent (id INTEGER PRIMARY KEY);
                  CREATE TABLE t_child (parent INTEGER REFERENCES t_parent (id) DEFERRABLE INITIALLY DEFERRED);",
             )?;
-            Ok(fixtures::org(conn, "Acme"))
+            Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme"))
         })
         .unwrap();
     let o = &org;
@@ -162,12 +166,14 @@ fn a_failed_commit_fails_every_write_of_its_batch() {
 fn a_panicking_write_loses_its_batch_but_not_the_writer() {
     let db = TestDb::sqlite();
     let store = &db.store;
-    let org = store.write(|conn| Ok(fixtures::org(conn, "Acme"))).unwrap();
+    let org = store
+        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
+        .unwrap();
     let o = &org;
     let head = std::thread::scope(|scope| {
         let (inside, started) = mpsc::channel();
         let head = scope.spawn(move || {
-            store.write(|conn| {
+            store.write(|conn| -> Result<(), StoreError> {
                 fixtures::member(conn, o, "a@example.com")?;
                 inside.send(()).unwrap();
                 wait_for_queue(store, 1);
@@ -200,7 +206,9 @@ fn owned_writes_sent_while_the_writer_is_busy_form_one_batch() {
     const SENT: usize = 12;
     let db = TestDb::sqlite();
     let store = &db.store;
-    let org = store.write(|conn| Ok(fixtures::org(conn, "Acme"))).unwrap();
+    let org = store
+        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
+        .unwrap();
     let before = store.sqlite_commits().unwrap();
     let results = std::thread::scope(|scope| {
         let (inside, started) = mpsc::channel();
@@ -257,7 +265,9 @@ fn owned_writes_sent_while_the_writer_is_busy_form_one_batch() {
 fn owned_writes_under_load_are_all_saved_exactly_once() {
     let db = TestDb::sqlite();
     let store = &db.store;
-    let org = store.write(|conn| Ok(fixtures::org(conn, "Acme"))).unwrap();
+    let org = store
+        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
+        .unwrap();
     let before = store.sqlite_commits().unwrap();
     std::thread::scope(|scope| {
         for t in 0..8 {

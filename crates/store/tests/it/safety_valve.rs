@@ -16,7 +16,7 @@ fn deactivate(
     member: &members::Member,
     now: chrono::NaiveDateTime,
 ) -> Result<Verdict, StoreError> {
-    let verdict = safety_valve::check(conn, org, "idp", now)?;
+    let verdict = safety_valve::check(conn, org, "idp", member.created_at, now)?;
     if verdict == Verdict::Allowed {
         use diesel::prelude::*;
         use scimd_store::schema::members as m;
@@ -45,7 +45,7 @@ fn org_of_100(db: &TestDb) -> (OrgId, Vec<members::Member>) {
             let people = (0..100)
                 .map(|i| fixtures::member(conn, &org, &format!("p{i}@acme.example")))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok((org, people))
+            Ok::<_, scimd_store::StoreError>((org, people))
         })
         .unwrap()
 }

@@ -140,7 +140,7 @@ fn every_table_round_trips_through_its_model(db: &TestDb) {
                 events[0].occurred_at, now,
                 "timestamps round-trip to the microsecond"
             );
-            Ok(())
+            Ok::<_, scimd_store::StoreError>(())
         })
         .unwrap();
 }
@@ -148,7 +148,12 @@ fn every_table_round_trips_through_its_model(db: &TestDb) {
 fn orgs_list_in_creation_order(db: &TestDb) {
     let ids: Vec<OrgId> = db
         .store
-        .write(|conn| Ok(vec![fixtures::org(conn, "First"), fixtures::org(conn, "Second")]))
+        .write(|conn| {
+            Ok::<_, scimd_store::StoreError>(vec![
+                fixtures::org(conn, "First"),
+                fixtures::org(conn, "Second"),
+            ])
+        })
         .unwrap();
     let listed = db.store.read(scimd_store::models::organizations::list).unwrap();
     let listed_ids: Vec<OrgId> = listed.iter().map(|o| o.org_id()).collect();

@@ -6,8 +6,8 @@ use crate::fixtures;
 use scimd_scim::filter::{self, in_memory};
 use scimd_scim::list::SortOrder;
 use scimd_scim::schema::USER;
-use scimd_store::scim::paging::{self, Paging, Position};
-use scimd_store::scim::{self, ListSpec, WriteCtx, users};
+use scimd_store::provisioning::paging::{self, Paging, Position};
+use scimd_store::provisioning::{ListSpec, WriteCtx, users};
 use scimd_store::testing::TestDb;
 use scimd_store::{OrgId, Store};
 use serde_json::{Value, json};
@@ -94,16 +94,17 @@ fn spec<'a>(f: Option<&'a filter::ResolvedFilter>, count: u64, paging: Paging) -
 fn ids(store: &Store, org: &OrgId, f: &str) -> Vec<String> {
     let resolved = filter::resolve(&filter::parse(f).unwrap(), &USER).unwrap();
     let backend = store.backend();
-    let page = scim::read(store, |conn| {
-        users::list(
-            conn,
-            backend,
-            org,
-            &spec(Some(&resolved), 100, Paging::Index { start_index: 1 }),
-            false,
-        )
-    })
-    .unwrap();
+    let page = store
+        .read_consistent(|conn| {
+            users::list(
+                conn,
+                backend,
+                org,
+                &spec(Some(&resolved), 100, Paging::Index { start_index: 1 }),
+                false,
+            )
+        })
+        .unwrap();
     assert_eq!(page.total as usize, page.items.len(), "{f}");
     let mut v: Vec<String> = page.items.into_iter().map(|u| u.row.id).collect();
     v.sort();
@@ -113,16 +114,20 @@ fn ids(store: &Store, org: &OrgId, f: &str) -> Vec<String> {
 fn sql_matches_the_reference_semantics(db: &TestDb) {
     let store = &db.store;
     let (a, b) = store
-        .write(|conn| Ok((fixtures::org(conn, "A"), fixtures::org(conn, "B"))))
+        .write(|conn| Ok::<_, scimd_store::StoreError>((fixtures::org(conn, "A"), fixtures::org(conn, "B"))))
         .unwrap();
     let mut created = Vec::new();
     for doc in docs() {
-        let c = scim::write(store, |conn| users::create(conn, &ctx(&a), &doc, &[])).unwrap();
+        let c = store
+            .write(|conn| users::create(conn, &ctx(&a), &doc, &[]))
+            .unwrap();
         created.push(c.user);
     }
     // Org B holds a copy of everything: none of it may ever show up in A's results.
     for doc in docs() {
-        scim::write(store, |conn| users::create(conn, &ctx(&b), &doc, &[])).unwrap();
+        store
+            .write(|conn| users::create(conn, &ctx(&b), &doc, &[]))
+            .unwrap();
     }
     for f in FILTERS {
         let resolved = filter::resolve(&filter::parse(f).unwrap(), &USER).unwrap();
@@ -159,18 +164,21 @@ fn sql_matches_the_reference_semantics(db: &TestDb) {
 
 fn paging_is_exact_stable_and_cursors_visit_every_row_once(db: &TestDb) {
     let store = &db.store;
-    let org = store.write(|conn| Ok(fixtures::org(conn, "A"))).unwrap();
+    let org = store
+        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "A")))
+        .unwrap();
     for i in 0..25 {
         let doc = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
                          "userName": format!("user{i:02}@example.com"), "displayName": format!("U {}", 24 - i)});
-        scim::write(store, |conn| users::create(conn, &ctx(&org), &doc, &[])).unwrap();
+        store
+            .write(|conn| users::create(conn, &ctx(&org), &doc, &[]))
+            .unwrap();
     }
     let backend = store.backend();
     let page = |paging: Paging, count: u64| {
-        scim::read(store, |conn| {
-            users::list(conn, backend, &org, &spec(None, count, paging), false)
-        })
-        .unwrap()
+        store
+            .read_consistent(|conn| users::list(conn, backend, &org, &spec(None, count, paging), false))
+            .unwrap()
     };
     let p1 = page(Paging::Index { start_index: 1 }, 10);
     let p3 = page(Paging::Index { start_index: 21 }, 10);
@@ -210,22 +218,23 @@ fn paging_is_exact_stable_and_cursors_visit_every_row_once(db: &TestDb) {
     .unwrap();
     assert_eq!(sort.sort_order, SortOrder::Descending);
     let attr = sort.resolve_sort(&USER).unwrap().unwrap();
-    let sorted_page = scim::read(store, |conn| {
-        users::list(
-            conn,
-            backend,
-            &org,
-            &ListSpec {
-                filter: None,
-                sort: Some(&attr),
-                descending: true,
-                paging: Paging::Index { start_index: 1 },
-                count: 3,
-            },
-            false,
-        )
-    })
-    .unwrap();
+    let sorted_page = store
+        .read_consistent(|conn| {
+            users::list(
+                conn,
+                backend,
+                &org,
+                &ListSpec {
+                    filter: None,
+                    sort: Some(&attr),
+                    descending: true,
+                    paging: Paging::Index { start_index: 1 },
+                    count: 3,
+                },
+                false,
+            )
+        })
+        .unwrap();
     let names: Vec<_> = sorted_page
         .items
         .iter()

@@ -8,7 +8,7 @@ use scimd_scim::resources::validate;
 use scimd_scim::schema::{GROUP, USER};
 use scimd_store::models::admin_sessions::{self, AdminSessionRow};
 use scimd_store::models::{audit_events, organizations};
-use scimd_store::scim::{self, IfMatch, ScimStoreError, WriteCtx, groups, users};
+use scimd_store::provisioning::{IfMatch, ScimStoreError, WriteCtx, groups, users};
 use scimd_store::testing::TestDb;
 use scimd_store::{OrgId, SessionId, Store};
 use serde_json::{Value, json};
@@ -87,37 +87,37 @@ fn create_links_the_owner_and_refuses_a_second_scim_user(db: &TestDb) {
     let owner = owner.unwrap();
     // The owner is not in SCIM's view until linked.
     assert!(matches!(
-        scim::read(store, |conn| users::get(conn, &org, &owner.id, true)),
+        store.read_consistent(|conn| users::get(conn, &org, &owner.id, true)),
         Err(ScimStoreError::Refused(e)) if e.status == 404
     ));
-    let c = scim::write(store, |conn| {
-        users::create(conn, &ctx(&org), &user("owner@ACME.example"), &[])
-    })
-    .unwrap();
+    let c = store
+        .write(|conn| users::create(conn, &ctx(&org), &user("owner@ACME.example"), &[]))
+        .unwrap();
     assert!(c.linked);
     assert_eq!(c.user.row.id, owner.id, "linked, not created");
     assert_eq!(c.user.row.role, "owner", "role kept");
     assert!(c.user.row.scim_managed);
     assert_eq!(c.user.row.user_name, "owner@ACME.example");
-    let again = scim::write(store, |conn| {
-        users::create(conn, &ctx(&org), &user("OWNER@acme.example"), &[])
-    });
+    let again = store.write(|conn| users::create(conn, &ctx(&org), &user("OWNER@acme.example"), &[]));
     assert!(
         matches!(again, Err(ScimStoreError::Refused(e)) if e.status == 409 && e.scim_type == Some(scimd_scim::ScimType::Uniqueness))
     );
     // Another org's member of the same name is untouched: nothing crosses orgs.
-    let other = store.write(|conn| Ok(fixtures::org(conn, "Other"))).unwrap();
-    let c2 = scim::write(store, |conn| {
-        users::create(conn, &ctx(&other), &user("owner@acme.example"), &[])
-    })
-    .unwrap();
+    let other = store
+        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Other")))
+        .unwrap();
+    let c2 = store
+        .write(|conn| users::create(conn, &ctx(&other), &user("owner@acme.example"), &[]))
+        .unwrap();
     assert!(!c2.linked);
     assert_eq!(actions(store, &org), vec!["org.created", "member.linked"]);
 }
 
 fn every_deprovisioning_shape_takes_the_one_path(db: &TestDb) {
     let store = &db.store;
-    let org = store.write(|conn| Ok(fixtures::org(conn, "Acme"))).unwrap();
+    let org = store
+        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
+        .unwrap();
     let shapes: Vec<(&str, Value)> = vec![
         (
             "patch with path",
@@ -137,48 +137,44 @@ fn every_deprovisioning_shape_takes_the_one_path(db: &TestDb) {
     ];
     for (i, (what, body)) in shapes.into_iter().enumerate() {
         let name = format!("u{i}@acme.example");
-        let u = scim::write(store, |conn| users::create(conn, &ctx(&org), &user(&name), &[]))
+        let u = store
+            .write(|conn| users::create(conn, &ctx(&org), &user(&name), &[]))
             .unwrap()
             .user;
         let s = session(store, &org, &u.row.id);
-        let (after, _) = scim::write(store, |conn| {
-            users::patch(conn, &ctx(&org), &u.row.id, None, &patch(body.clone()))
-        })
-        .unwrap();
+        let (after, _) = store
+            .write(|conn| users::patch(conn, &ctx(&org), &u.row.id, None, &patch(body.clone())))
+            .unwrap();
         assert!(!after.row.active, "{what}");
         assert_eq!(after.doc["active"], json!(false), "{what}");
         assert!(revoked(store, &s), "{what}: session revoked");
         // Again: 2xx, no second event, no new version.
-        let (again, _) = scim::write(store, |conn| {
-            users::patch(conn, &ctx(&org), &u.row.id, None, &patch(body))
-        })
-        .unwrap();
+        let (again, _) = store
+            .write(|conn| users::patch(conn, &ctx(&org), &u.row.id, None, &patch(body)))
+            .unwrap();
         assert_eq!(again.row.version, after.row.version, "{what}");
     }
     // PUT with active: false, then reactivation by PUT.
-    let u = scim::write(store, |conn| {
-        users::create(conn, &ctx(&org), &user("put@acme.example"), &[])
-    })
-    .unwrap()
-    .user;
+    let u = store
+        .write(|conn| users::create(conn, &ctx(&org), &user("put@acme.example"), &[]))
+        .unwrap()
+        .user;
     let s = session(store, &org, &u.row.id);
     let mut inactive = user("put@acme.example");
     inactive["active"] = json!(false);
     let stale = Some(IfMatch::Version(99));
     assert!(matches!(
-        scim::write(store, |conn| users::replace(conn, &ctx(&org), &u.row.id, stale, &inactive, &[])),
+        store.write(|conn| users::replace(conn, &ctx(&org), &u.row.id, stale, &inactive, &[])),
         Err(ScimStoreError::Refused(e)) if e.status == 412
     ));
     let v = Some(IfMatch::Version(u.row.version as u64));
-    scim::write(store, |conn| {
-        users::replace(conn, &ctx(&org), &u.row.id, v, &inactive, &[])
-    })
-    .unwrap();
+    store
+        .write(|conn| users::replace(conn, &ctx(&org), &u.row.id, v, &inactive, &[]))
+        .unwrap();
     assert!(revoked(store, &s));
-    let back = scim::write(store, |conn| {
-        users::replace(conn, &ctx(&org), &u.row.id, None, &user("put@acme.example"), &[])
-    })
-    .unwrap();
+    let back = store
+        .write(|conn| users::replace(conn, &ctx(&org), &u.row.id, None, &user("put@acme.example"), &[]))
+        .unwrap();
     assert!(back.row.active);
     // DELETE: hidden, sessions revoked, memberships gone, the userName free again.
     let s = session(store, &org, &u.row.id);
@@ -188,24 +184,26 @@ fn every_deprovisioning_shape_takes_the_one_path(db: &TestDb) {
     )
     .unwrap()
     .doc;
-    let g = scim::write(store, |conn| {
-        groups::create(conn, &ctx(&org), &gdoc, std::slice::from_ref(&u.row.id), &[])
-    })
-    .unwrap();
-    scim::write(store, |conn| users::delete(conn, &ctx(&org), &u.row.id, None)).unwrap();
+    let g = store
+        .write(|conn| groups::create(conn, &ctx(&org), &gdoc, std::slice::from_ref(&u.row.id), &[]))
+        .unwrap();
+    store
+        .write(|conn| users::delete(conn, &ctx(&org), &u.row.id, None))
+        .unwrap();
     assert!(revoked(store, &s));
     assert!(
-        matches!(scim::read(store, |conn| users::get(conn, &org, &u.row.id, true)), Err(ScimStoreError::Refused(e)) if e.status == 404)
+        matches!(store.read_consistent(|conn| users::get(conn, &org, &u.row.id, true)), Err(ScimStoreError::Refused(e)) if e.status == 404)
     );
     assert!(
-        matches!(scim::write(store, |conn| users::delete(conn, &ctx(&org), &u.row.id, None)), Err(ScimStoreError::Refused(e)) if e.status == 404)
+        matches!(store.write(|conn| users::delete(conn, &ctx(&org), &u.row.id, None)), Err(ScimStoreError::Refused(e)) if e.status == 404)
     );
-    let g = scim::read(store, |conn| groups::get(conn, &org, &g.row.id, true)).unwrap();
+    let g = store
+        .read_consistent(|conn| groups::get(conn, &org, &g.row.id, true))
+        .unwrap();
     assert_eq!(g.members.unwrap().len(), 0);
-    let fresh = scim::write(store, |conn| {
-        users::create(conn, &ctx(&org), &user("PUT@acme.example"), &[])
-    })
-    .unwrap();
+    let fresh = store
+        .write(|conn| users::create(conn, &ctx(&org), &user("PUT@acme.example"), &[]))
+        .unwrap();
     assert_ne!(fresh.user.row.id, u.row.id);
 
     let a = actions(store, &org);
@@ -230,10 +228,11 @@ fn every_deprovisioning_shape_takes_the_one_path(db: &TestDb) {
 fn group_membership_changes_by_delta_within_the_org(db: &TestDb) {
     let store = &db.store;
     let (org, other) = store
-        .write(|conn| Ok((fixtures::org(conn, "A"), fixtures::org(conn, "B"))))
+        .write(|conn| Ok::<_, scimd_store::StoreError>((fixtures::org(conn, "A"), fixtures::org(conn, "B"))))
         .unwrap();
     let mk = |org: &OrgId, n: &str| {
-        scim::write(store, |conn| users::create(conn, &ctx(org), &user(n), &[]))
+        store
+            .write(|conn| users::create(conn, &ctx(org), &user(n), &[]))
             .unwrap()
             .user
             .row
@@ -251,11 +250,10 @@ fn group_membership_changes_by_delta_within_the_org(db: &TestDb) {
     )
     .unwrap()
     .doc;
-    let g = scim::write(store, |conn| {
-        groups::create(conn, &ctx(&org), &gdoc, std::slice::from_ref(&u1), &[])
-    })
-    .unwrap();
-    let dup = scim::write(store, |conn| groups::create(conn, &ctx(&org), &gdoc, &[], &[]));
+    let g = store
+        .write(|conn| groups::create(conn, &ctx(&org), &gdoc, std::slice::from_ref(&u1), &[]))
+        .unwrap();
+    let dup = store.write(|conn| groups::create(conn, &ctx(&org), &gdoc, &[], &[]));
     assert!(matches!(dup, Err(ScimStoreError::Refused(e)) if e.status == 409));
     let add = |ids: &[&str]| {
         patch(
@@ -264,12 +262,12 @@ fn group_membership_changes_by_delta_within_the_org(db: &TestDb) {
         )
     };
     // One foreign id refuses the whole request: nothing written.
-    let r = scim::write(store, |conn| {
-        groups::patch(conn, &ctx(&org), &g.row.id, None, &add(&[&u2, &foreign]), 1000)
-    });
+    let r =
+        store.write(|conn| groups::patch(conn, &ctx(&org), &g.row.id, None, &add(&[&u2, &foreign]), 1000));
     assert!(matches!(r, Err(ScimStoreError::Refused(e)) if e.status == 400));
     let members = |id: &str| {
-        let mut v: Vec<String> = scim::read(store, |conn| groups::get(conn, &org, id, true))
+        let mut v: Vec<String> = store
+            .read_consistent(|conn| groups::get(conn, &org, id, true))
             .unwrap()
             .members
             .unwrap()
@@ -280,10 +278,9 @@ fn group_membership_changes_by_delta_within_the_org(db: &TestDb) {
         v
     };
     assert_eq!(members(&g.row.id), vec![u1.clone()]);
-    let (_, outcome) = scim::write(store, |conn| {
-        groups::patch(conn, &ctx(&org), &g.row.id, None, &add(&[&u1, &u2, &u3]), 1000)
-    })
-    .unwrap();
+    let (_, outcome) = store
+        .write(|conn| groups::patch(conn, &ctx(&org), &g.row.id, None, &add(&[&u1, &u2, &u3]), 1000))
+        .unwrap();
     assert_eq!(outcome.members.unwrap().added.len(), 3);
     let mut expect = vec![u1.clone(), u2.clone(), u3.clone()];
     expect.sort();
@@ -292,24 +289,23 @@ fn group_membership_changes_by_delta_within_the_org(db: &TestDb) {
         json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "remove", "path": format!("members[value eq \"{u2}\"]")}]}),
     );
-    scim::write(store, |conn| {
-        groups::patch(conn, &ctx(&org), &g.row.id, None, &remove, 1000)
-    })
-    .unwrap();
+    store
+        .write(|conn| groups::patch(conn, &ctx(&org), &g.row.id, None, &remove, 1000))
+        .unwrap();
     assert_eq!(members(&g.row.id).len(), 2);
     // The limit on ids per PATCH.
-    let r = scim::write(store, |conn| {
-        groups::patch(conn, &ctx(&org), &g.row.id, None, &add(&[&u2, &u3]), 1)
-    });
+    let r = store.write(|conn| groups::patch(conn, &ctx(&org), &g.row.id, None, &add(&[&u2, &u3]), 1));
     assert!(
         matches!(r, Err(ScimStoreError::Refused(e)) if e.status == 400 && e.scim_type == Some(scimd_scim::ScimType::TooMany))
     );
     // Another org cannot see the group.
     assert!(
-        matches!(scim::read(store, |conn| groups::get(conn, &other, &g.row.id, false)), Err(ScimStoreError::Refused(e)) if e.status == 404)
+        matches!(store.read_consistent(|conn| groups::get(conn, &other, &g.row.id, false)), Err(ScimStoreError::Refused(e)) if e.status == 404)
     );
     // The user lists its group.
-    let u = scim::read(store, |conn| users::get(conn, &org, &u1, true)).unwrap();
+    let u = store
+        .read_consistent(|conn| users::get(conn, &org, &u1, true))
+        .unwrap();
     assert_eq!(
         u.groups.iter().map(|g| g.display.as_str()).collect::<Vec<_>>(),
         vec!["Eng"]

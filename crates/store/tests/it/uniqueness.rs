@@ -8,7 +8,10 @@ use scimd_store::{OrgId, StoreError};
 use std::sync::Barrier;
 
 fn fifty_concurrent_creates_of_one_name_make_one_row(db: &TestDb) {
-    let org = db.store.write(|conn| Ok(fixtures::org(conn, "Acme"))).unwrap();
+    let org = db
+        .store
+        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
+        .unwrap();
     let spellings = [
         "JSmith@example.com",
         "jsmith@example.com",
@@ -54,13 +57,16 @@ fn the_same_name_in_another_org_is_another_member(db: &TestDb) {
                 (b.as_str(), "ADA@example.com")
             );
             assert!(members::find_by_user_name(conn, &OrgId::generate(), "ada@example.com")?.is_none());
-            Ok(())
+            Ok::<_, scimd_store::StoreError>(())
         })
         .unwrap();
 }
 
 fn a_failed_write_leaves_nothing_behind(db: &TestDb) {
-    let org = db.store.write(|conn| Ok(fixtures::org(conn, "Acme"))).unwrap();
+    let org = db
+        .store
+        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
+        .unwrap();
     let result = db.store.write(|conn| {
         fixtures::member(conn, &org, "first@example.com")?;
         fixtures::member(conn, &org, "FIRST@example.com")

@@ -5,7 +5,6 @@ use crate::audit;
 use crate::error::TokenError;
 use crate::session::jwt::{self, Audience};
 use crate::session::key::SigningKey;
-use crate::util;
 use chrono::{DateTime, Duration, Utc};
 use scimd_store::models::admin_sessions::{self, AdminSessionRow};
 use scimd_store::models::login_links::{self, LoginLinkRow};
@@ -146,7 +145,7 @@ impl SessionService {
         let now_naive = inner.clock.now_naive();
         let expires_at = now + LOGIN_LINK_LIFETIME;
         let link_id = uuid::Uuid::new_v4().to_string();
-        let member = util::read(&inner.store, |conn| {
+        let member = inner.store.read(|conn| {
             if organizations::find(conn, org)?.is_none() {
                 return Err(TokenError::OrgNotFound);
             }
@@ -164,7 +163,7 @@ impl SessionService {
             now,
             expires_at,
         )?;
-        util::write(&inner.store, |conn| {
+        inner.store.write(|conn| -> Result<(), scimd_store::StoreError> {
             login_links::insert(
                 conn,
                 &LoginLinkRow {
@@ -209,7 +208,7 @@ impl SessionService {
         let member_id = MemberId::new(claims.sub);
         let session_id = SessionId::generate();
         let expires_at = now + inner.session_lifetime;
-        let role = util::write(&inner.store, |conn| {
+        let role = inner.store.write(|conn| {
             let Some(link) = login_links::consume(conn, &claims.jti, now_naive)? else {
                 return Err(refuse("login_link_used_or_expired"));
             };
@@ -277,7 +276,7 @@ impl SessionService {
         let session_id = SessionId::new(claims.jti);
         let org = OrgId::new(claims.org);
         let member_id = MemberId::new(claims.sub);
-        util::read(&inner.store, |conn| {
+        inner.store.read(|conn| {
             let Some(row) = admin_sessions::find(conn, &session_id)? else {
                 return Err(refuse("session_unknown"));
             };
@@ -308,7 +307,7 @@ impl SessionService {
     pub fn logout_blocking(&self, session_id: &SessionId) -> Result<bool, TokenError> {
         let inner = &self.inner;
         let now = inner.clock.now_naive();
-        util::write(&inner.store, |conn| {
+        inner.store.write(|conn| {
             let Some(row) = admin_sessions::find(conn, session_id)? else {
                 return Ok(false);
             };
@@ -338,21 +337,21 @@ impl SessionService {
         actor: &str,
     ) -> Result<LoginLink, TokenError> {
         let (this, org, email, actor) = (self.clone(), org.clone(), email.to_owned(), actor.to_owned());
-        util::blocking(move || this.issue_login_link_blocking(&org, &email, &actor)).await
+        scimd_store::blocking(move || this.issue_login_link_blocking(&org, &email, &actor)).await
     }
 
     pub async fn exchange_login_link(&self, token: &str) -> Result<Session, TokenError> {
         let (this, token) = (self.clone(), token.to_owned());
-        util::blocking(move || this.exchange_login_link_blocking(&token)).await
+        scimd_store::blocking(move || this.exchange_login_link_blocking(&token)).await
     }
 
     pub async fn verify_session(&self, cookie_value: &str) -> Result<SessionInfo, TokenError> {
         let (this, cookie_value) = (self.clone(), cookie_value.to_owned());
-        util::blocking(move || this.verify_session_blocking(&cookie_value)).await
+        scimd_store::blocking(move || this.verify_session_blocking(&cookie_value)).await
     }
 
     pub async fn logout(&self, session_id: &SessionId) -> Result<bool, TokenError> {
         let (this, session_id) = (self.clone(), session_id.clone());
-        util::blocking(move || this.logout_blocking(&session_id)).await
+        scimd_store::blocking(move || this.logout_blocking(&session_id)).await
     }
 }

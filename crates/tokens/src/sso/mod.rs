@@ -14,7 +14,7 @@ pub use validate::{CertificateSummary, SsoFieldError, SsoValidationErrors};
 
 use crate::audit;
 use crate::error::TokenError;
-use crate::util::{self, utc};
+use crate::util::utc;
 use chrono::{DateTime, Utc};
 use cipher::SecretCipher;
 use scimd_store::models::scim_tokens;
@@ -159,7 +159,7 @@ impl SsoService {
             "certificate_not_after": settings.certificate.not_after,
         });
         let now_naive = self.clock.now_naive();
-        util::write(&self.store, |conn| {
+        self.store.write(|conn| {
             if !scim_tokens::lock_org(conn, org)? {
                 return Err(TokenError::OrgNotFound);
             }
@@ -208,7 +208,7 @@ impl SsoService {
         let settings = AzureSettings { tenant_id, client_id };
         let settings_json = serde_json::to_string(&settings).map_err(scimd_store::StoreError::from)?;
         let now = self.clock.now_naive();
-        util::write(&self.store, |conn| {
+        self.store.write(|conn| {
             if !scim_tokens::lock_org(conn, org)? {
                 return Err(TokenError::OrgNotFound);
             }
@@ -262,7 +262,7 @@ impl SsoService {
     /// Removes the org's connection and revokes its SCIM tokens. Returns whether there was a connection.
     pub fn remove_blocking(&self, org: &OrgId, actor: &str) -> Result<bool, TokenError> {
         let now = self.clock.now_naive();
-        let removed = util::write(&self.store, |conn| {
+        let removed = self.store.write(|conn| {
             if !scim_tokens::lock_org(conn, org)? {
                 return Err(TokenError::OrgNotFound);
             }
@@ -270,7 +270,7 @@ impl SsoService {
                 return Ok(false);
             };
             sso_connections::delete(conn, org)?;
-            let revoked = crate::scim::service::revoke_all_in(conn, org, actor, now, "sso_removed")?;
+            let revoked = crate::bearer::service::revoke_all_in(conn, org, actor, now, "sso_removed")?;
             let details = json!({"kind": row.kind, "scim_tokens_revoked": revoked});
             audit::record(conn, org, now, actor, audit::SSO_REMOVED, None, details)?;
             Ok(true)
@@ -288,7 +288,7 @@ impl SsoService {
         input: SamlInput,
     ) -> Result<SsoSummary, TokenError> {
         let (this, org, actor) = (self.clone(), org.clone(), actor.to_owned());
-        util::blocking(move || this.set_saml_blocking(&org, &actor, &input)).await
+        scimd_store::blocking(move || this.set_saml_blocking(&org, &actor, &input)).await
     }
 
     pub async fn set_azure(
@@ -298,17 +298,17 @@ impl SsoService {
         input: AzureInput,
     ) -> Result<SsoSummary, TokenError> {
         let (this, org, actor) = (self.clone(), org.clone(), actor.to_owned());
-        util::blocking(move || this.set_azure_blocking(&org, &actor, &input)).await
+        scimd_store::blocking(move || this.set_azure_blocking(&org, &actor, &input)).await
     }
 
     pub async fn get(&self, org: &OrgId) -> Result<Option<SsoSummary>, TokenError> {
         let (this, org) = (self.clone(), org.clone());
-        util::blocking(move || this.get_blocking(&org)).await
+        scimd_store::blocking(move || this.get_blocking(&org)).await
     }
 
     pub async fn remove(&self, org: &OrgId, actor: &str) -> Result<bool, TokenError> {
         let (this, org, actor) = (self.clone(), org.clone(), actor.to_owned());
-        util::blocking(move || this.remove_blocking(&org, &actor)).await
+        scimd_store::blocking(move || this.remove_blocking(&org, &actor)).await
     }
 }
 

@@ -120,7 +120,7 @@ pub fn add_member(store: &Store, clock: &FixedClock, org: &OrgId, email: &str, r
 pub fn deactivate(store: &Store, member: &MemberId) {
     store
         .write(|conn| {
-            Ok(
+            Ok::<_, scimd_store::StoreError>(
                 diesel::update(schema::members::table.filter(schema::members::id.eq(member.as_str())))
                     .set(schema::members::active.eq(false))
                     .execute(conn)?,

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use scimd_tokens::PlaintextToken;
-use scimd_tokens::scim::format::{self, ALPHABET, BODY_LEN, FormatError, PREFIX, TOKEN_LEN, check_format};
+use scimd_tokens::bearer::format::{self, ALPHABET, BODY_LEN, FormatError, PREFIX, TOKEN_LEN, check_format};
 use std::collections::HashSet;
 
 fn fresh() -> String {

@@ -73,7 +73,7 @@ fn postgres_dump(db: &TestDb) -> String {
                     dump.push('\n');
                 }
             }
-            Ok(dump)
+            Ok::<_, scimd_store::StoreError>(dump)
         })
         .unwrap()
 }

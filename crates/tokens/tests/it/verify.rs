@@ -61,7 +61,11 @@ fn a_bad_checksum_or_malformed_token_never_reaches_the_database(db: &TestDb) {
 
     // Take the table away: from now on any token lookup fails with a database error.
     db.store
-        .write(|conn| Ok(conn.batch_execute("ALTER TABLE scim_tokens RENAME TO scim_tokens_away")?))
+        .write(|conn| {
+            Ok::<_, scimd_store::StoreError>(
+                conn.batch_execute("ALTER TABLE scim_tokens RENAME TO scim_tokens_away")?,
+            )
+        })
         .unwrap();
     let lookup =
         w.p.tokens
@@ -94,7 +98,11 @@ fn a_database_failure_is_not_reported_as_a_bad_token(db: &TestDb) {
             .token
             .expose_once();
     db.store
-        .write(|conn| Ok(conn.batch_execute("ALTER TABLE scim_tokens RENAME TO scim_tokens_away")?))
+        .write(|conn| {
+            Ok::<_, scimd_store::StoreError>(
+                conn.batch_execute("ALTER TABLE scim_tokens RENAME TO scim_tokens_away")?,
+            )
+        })
         .unwrap();
     let err =
         w.p.tokens

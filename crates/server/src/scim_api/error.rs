@@ -1,0 +1,119 @@
+//! The ONE place a SCIM failure becomes an HTTP response: an RFC 7644 §3.12 body as `application/scim+json`,
+//! `WWW-Authenticate: Bearer` on 401, `Retry-After` while the deprovisioning safety valve holds, and the
+//! `scimType` handed to the provisioning activity recorder. Internal failures are logged here and answered
+//! without detail (503 when the database is unavailable, so that IdPs retry).
+
+use crate::activity::ActivityNote;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use scimd_scim::ScimError;
+use scimd_store::StoreError;
+use scimd_store::provisioning::ScimStoreError;
+use scimd_tokens::TokenError;
+
+/// What a SCIM handler fails with.
+#[derive(Debug, thiserror::Error)]
+pub enum ScimApiError {
+    /// A protocol answer: 400, 401, 404, 409, 412, 413, ...
+    #[error("{0}")]
+    Scim(ScimError),
+    /// The deprovisioning safety valve holds: 503 with `Retry-After`.
+    #[error("deprovisioning held by the safety valve")]
+    Held { retry_after_secs: u64 },
+    /// The database cannot take the request now: 503, so that IdPs retry.
+    #[error("database unavailable: {0}")]
+    Unavailable(StoreError),
+    /// Anything else that is not the request's fault: 500 without detail.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ScimError> for ScimApiError {
+    fn from(e: ScimError) -> Self {
+        ScimApiError::Scim(e)
+    }
+}
+
+impl From<StoreError> for ScimApiError {
+    fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            ScimApiError::Unavailable(e)
+        } else {
+            ScimApiError::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<ScimStoreError> for ScimApiError {
+    fn from(e: ScimStoreError) -> Self {
+        match e {
+            ScimStoreError::Refused(e) => ScimApiError::Scim(e),
+            ScimStoreError::Held { retry_after_secs } => ScimApiError::Held { retry_after_secs },
+            ScimStoreError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<TokenError> for ScimApiError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Store(s) => s.into(),
+            // Every refused credential looks the same from outside.
+            _ => ScimApiError::Scim(ScimError::unauthorized()),
+        }
+    }
+}
+
+impl ScimApiError {
+    fn scim(&self) -> ScimError {
+        match self {
+            ScimApiError::Scim(e) => e.clone(),
+            ScimApiError::Unavailable(_) => {
+                ScimError::new(503, None, "The service is temporarily unavailable; retry later.")
+            }
+            ScimApiError::Internal(_) => {
+                ScimError::internal("An internal error occurred; it has been logged.")
+            }
+            ScimApiError::Held { .. } => ScimError::new(
+                503,
+                None,
+                "Deprovisioning is paused: this organization's safety valve tripped because many members \
+                 lost access within an hour. An administrator can release it in Organization Settings.",
+            ),
+        }
+    }
+}
+
+impl ResponseError for ScimApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.scim().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        // Logged here, where the response is made: the detail goes to the log, never to the IdP.
+        match self {
+            ScimApiError::Unavailable(err) => {
+                tracing::warn!(error = %err, "SCIM request failed: database unavailable")
+            }
+            ScimApiError::Internal(err) => tracing::error!(error = %err, "SCIM request failed"),
+            ScimApiError::Scim(_) | ScimApiError::Held { .. } => {}
+        }
+        let e = self.scim();
+        let mut res = crate::scim_api::render::scim_json(self.status_code(), &e.to_body());
+        if e.status == 401 {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ScimApiError::Held { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res.extensions_mut().insert(ActivityNote {
+            scim_type: e.scim_type.map(|t| t.as_str().to_owned()),
+            dialects: Vec::new(),
+        });
+        res
+    }
+}

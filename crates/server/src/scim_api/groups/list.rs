@@ -1,0 +1,21 @@
+//! `GET /Groups` and `POST /Groups/.search`.
+
+use crate::scim_api::error::ScimApiError;
+use crate::scim_api::limits;
+use crate::scim_api::list::{self, Kind};
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+pub async fn group_list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimApiError> {
+    let q = list::from_url(&req);
+    list::respond(&state, &req, Kind::Groups, move || q).await
+}
+
+pub async fn group_search(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ScimApiError> {
+    let body = limits::body(&req, payload).await?;
+    list::respond(&state, &req, Kind::Groups, move || list::from_body(&body)).await
+}

@@ -1,0 +1,468 @@
+//! SCIM Users over `members`: list, get, create (or link), replace, patch, delete.
+//!
+//! Uniqueness of `userName` is the database's: a create inserts, and only when the unique index refuses it
+//! does it look the existing member up (in the same transaction) to decide between linking a member SCIM does
+//! not manage yet (the org owner) and 409 `uniqueness`. Every write goes through [`save`], which routes an
+//! `active` change to [`super::lifecycle`], so that every way of deactivating a member is one code path.
+
+use super::audit::{self, MEMBER_CREATED, MEMBER_LINKED, MEMBER_UPDATED};
+use super::filter_sql::{self, Resource, Translator};
+use super::lifecycle::{self, Deprovision};
+use super::member_row::{changes, columns, update_row, with_default_active};
+use super::paging::{self, ListSource, ordered};
+use super::sql::Sql;
+use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match, patch_stored};
+use crate::connection::{Backend, DbConnection, MultiBackend};
+use crate::error::StoreError;
+use crate::ids::{MemberId, OrgId};
+use crate::models::members::{self, Member, NewMember, Role};
+use crate::models::org_tallies::{self, Tally};
+use crate::models::{self, Locked};
+use crate::schema::{group_members, groups, members as m};
+use crate::user_name;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use scimd_scim::filter::CompareOp;
+use scimd_scim::filter::resolve::{ResolvedFilter, TypedValue};
+use scimd_scim::patch::{PatchOutcome, PatchRequest};
+use scimd_scim::schema::USER;
+use scimd_scim::{Dialect, ScimError};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// A group a user belongs to (the User's readOnly `groups`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRef {
+    pub id: String,
+    pub display: String,
+}
+
+/// A User as stored: its row, its parsed document, and its groups (empty when not asked for).
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub row: Member,
+    pub doc: Value,
+    pub groups: Vec<GroupRef>,
+}
+
+/// The org's SCIM view of `members`: tenant predicate first, then live and SCIM-managed.
+fn view(org: &OrgId) -> m::BoxedQuery<'static, MultiBackend> {
+    m::table
+        .filter(m::org_id.eq(org.as_str().to_owned()))
+        .filter(m::scim_managed.eq(true))
+        .filter(m::deleted_at.is_null())
+        .into_boxed()
+}
+
+fn user_record(row: Member, groups: Vec<GroupRef>) -> Result<UserRecord, StoreError> {
+    let doc = serde_json::from_str(&row.document)?;
+    Ok(UserRecord { row, doc, groups })
+}
+
+/// The org's Users as a list: its filter and sort translated to SQL.
+struct UserList<'a> {
+    org: &'a OrgId,
+    filter: Option<Sql>,
+    /// The filter pins its rows by a key (see `filter_sql::pins_by_key`).
+    by_key: bool,
+    /// The filter's total is in the org's tally (no count needed).
+    tallied: Option<Tallied>,
+    sort: Option<Sql>,
+    descending: bool,
+}
+
+impl UserList<'_> {
+    fn filtered(&self) -> m::BoxedQuery<'static, MultiBackend> {
+        match &self.filter {
+            Some(w) => view(self.org).filter(w.clone().expr::<Bool>()),
+            None => view(self.org),
+        }
+    }
+}
+
+impl ListSource for UserList<'_> {
+    type Row = Member;
+
+    fn sorted(&self) -> bool {
+        self.sort.is_some()
+    }
+
+    fn seq(row: &Member) -> i64 {
+        row.seq
+    }
+
+    fn rows(
+        &self,
+        conn: &mut DbConnection,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Member>, StoreError> {
+        let q = match after_seq {
+            Some(after) => self.filtered().filter(m::seq.gt(after)),
+            None => self.filtered(),
+        };
+        Ok(ordered!(q, &self.sort, self.descending, m::seq, self.by_key)
+            .select(Member::as_select())
+            .limit(limit)
+            .load(conn)?)
+    }
+
+    fn seqs(&self, conn: &mut DbConnection, offset: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(
+            ordered!(self.filtered(), &self.sort, self.descending, m::seq, self.by_key)
+                .select(m::seq)
+                .limit(limit)
+                .offset(offset)
+                .load(conn)?,
+        )
+    }
+
+    fn by_seqs(&self, conn: &mut DbConnection, seqs: &[i64]) -> Result<Vec<Member>, StoreError> {
+        Ok(m::table
+            .filter(m::org_id.eq(self.org.as_str()))
+            .filter(m::seq.eq_any(seqs))
+            .select(Member::as_select())
+            .load(conn)?)
+    }
+
+    fn total(&self, conn: &mut DbConnection) -> Result<u64, StoreError> {
+        let n = match self.tallied {
+            Some(answer) => answer.of(org_tallies::totals(conn, self.org)?),
+            None => self.filtered().count().get_result(conn)?,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// The lists whose total the org's tally holds: all Users, and those with `active eq true|false`.
+#[derive(Debug, Clone, Copy)]
+enum Tallied {
+    All,
+    Active(bool),
+}
+
+impl Tallied {
+    fn of_filter(filter: Option<&ResolvedFilter>) -> Option<Tallied> {
+        match filter {
+            None => Some(Tallied::All),
+            Some(ResolvedFilter::Compare {
+                attr,
+                op: CompareOp::Eq,
+                value: TypedValue::Boolean(b),
+            }) if attr.path == "active" => Some(Tallied::Active(*b)),
+            Some(_) => None,
+        }
+    }
+
+    fn of(self, t: Tally) -> i64 {
+        match self {
+            Tallied::All => t.users,
+            Tallied::Active(true) => t.active_users,
+            Tallied::Active(false) => t.users - t.active_users,
+        }
+    }
+}
+
+/// A list or search: the page, its exact total, and where the next page starts.
+pub fn list(
+    conn: &mut DbConnection,
+    backend: Backend,
+    org: &OrgId,
+    spec: &ListSpec<'_>,
+    with_groups: bool,
+) -> Result<Page<UserRecord>, ScimStoreError> {
+    let source = UserList {
+        org,
+        by_key: spec
+            .filter
+            .is_some_and(|f| filter_sql::pins_by_key(Resource::User, f)),
+        tallied: Tallied::of_filter(spec.filter),
+        filter: spec
+            .filter
+            .map(|f| Translator::new(backend, Resource::User).filter(f))
+            .transpose()?,
+        sort: spec
+            .sort
+            .map(|a| filter_sql::sort_key(backend, Resource::User, a))
+            .transpose()?,
+        descending: spec.descending,
+    };
+    let page = paging::page(conn, &source, spec)?;
+    let mut groups = if with_groups {
+        let ids: Vec<String> = page.items.iter().map(|r| r.id.clone()).collect();
+        group_refs(conn, org, &ids)?
+    } else {
+        HashMap::new()
+    };
+    let items = page
+        .items
+        .into_iter()
+        .map(|r| {
+            let g = groups.remove(&r.id).unwrap_or_default();
+            user_record(r, g)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Page {
+        total: page.total,
+        items,
+        next: page.next,
+    })
+}
+
+/// The groups of each of `ids`, in group creation order.
+fn group_refs(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<GroupRef>>, StoreError> {
+    let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
+    let of_org = || {
+        group_members::table
+            .inner_join(groups::table.on(groups::id.eq(group_members::group_id)))
+            .filter(group_members::org_id.eq(org.as_str()))
+            .order(groups::seq.asc())
+            .select((group_members::member_id, groups::id, groups::display_name))
+    };
+    for chunk in ids.chunks(IN_CHUNK) {
+        let rows: Vec<(String, String, String)> = match chunk {
+            // One user (a lookup, a GET): `=` keeps the statement in diesel's prepared-statement cache; an
+            // `IN (...)` list is compiled again on every call.
+            [one] => of_org().filter(group_members::member_id.eq(one)).load(conn)?,
+            many => of_org()
+                .filter(group_members::member_id.eq_any(many))
+                .load(conn)?,
+        };
+        for (member, id, display) in rows {
+            out.entry(member).or_default().push(GroupRef { id, display });
+        }
+    }
+    Ok(out)
+}
+
+fn live_row(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<Member, ScimStoreError> {
+    view(org)
+        .filter(m::id.eq(id.to_owned()))
+        .select(Member::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ScimError::not_found(format!("User {id}")).into())
+}
+
+fn lock(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<(), StoreError> {
+    models::lock_for_update(conn, Locked::Member, org, id)
+}
+
+/// One User of the org, with its groups when asked; 404 for an id the org's SCIM view does not hold.
+pub fn get(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    id: &str,
+    with_groups: bool,
+) -> Result<UserRecord, ScimStoreError> {
+    let row = live_row(conn, org, id)?;
+    if with_groups {
+        self::with_groups(conn, org, row)
+    } else {
+        Ok(user_record(row, Vec::new())?)
+    }
+}
+
+/// The User of `row` with its groups.
+fn with_groups(conn: &mut DbConnection, org: &OrgId, row: Member) -> Result<UserRecord, ScimStoreError> {
+    let groups = group_refs(conn, org, std::slice::from_ref(&row.id))?
+        .remove(&row.id)
+        .unwrap_or_default();
+    Ok(user_record(row, groups)?)
+}
+
+/// Saves `after` over `before`: nothing when nothing changed (no version, no event); an `active` change goes
+/// through [`lifecycle`]; anything else is `member.updated` (or `member.linked`).
+fn save(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    before: &Member,
+    before_doc: &Value,
+    after: &Value,
+    link: bool,
+    dialects: &[Dialect],
+) -> Result<Member, ScimStoreError> {
+    if !link && after == before_doc {
+        return Ok(before.clone());
+    }
+    let text = after.to_string();
+    let cols = columns(after)?;
+    let ch = changes(&cols, &text, before.version + 1, ctx);
+    if link {
+        // The member enters the SCIM view as it was; a change of `active` below is counted as such.
+        org_tallies::add(conn, &ctx.org, Tally::user_added(before.active))?;
+    }
+    let details = audit::with_dialects(
+        json!({ "changed": audit::changed_attributes(before_doc, after) }),
+        dialects,
+    );
+    let row = match (before.active, cols.active) {
+        (true, false) => {
+            lifecycle::deprovision(conn, ctx, before, Deprovision::Deactivate(&ch), details.clone())?
+        }
+        (false, true) => lifecycle::reactivate(conn, ctx, before, &ch, details.clone())?,
+        _ => {
+            let row = update_row(conn, ctx, before, &ch)?;
+            let action = if link { MEMBER_LINKED } else { MEMBER_UPDATED };
+            audit::record(conn, ctx, action, &before.id, details.clone())?;
+            return Ok(row);
+        }
+    };
+    if link {
+        audit::record(conn, ctx, MEMBER_LINKED, &before.id, details)?;
+    }
+    Ok(row)
+}
+
+/// What a create did.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub user: UserRecord,
+    /// An existing member that SCIM did not manage yet was linked instead of a new one created.
+    pub linked: bool,
+}
+
+/// Creates a User from a validated document, or links the org's member with that userName when SCIM does
+/// not manage it yet. A userName SCIM already manages is 409 `uniqueness`.
+pub fn create(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    doc: &Value,
+    dialects: &[Dialect],
+) -> Result<Created, ScimStoreError> {
+    let doc = &with_default_active(doc);
+    let cols = columns(doc)?;
+    let text = doc.to_string();
+    let id = MemberId::generate();
+    let inserted = members::insert(
+        conn,
+        &NewMember {
+            id: id.as_str(),
+            org_id: ctx.org.as_str(),
+            user_name: cols.user_name,
+            user_name_norm: user_name::normalize(cols.user_name),
+            external_id: cols.external_id,
+            role: Role::Member.as_str(),
+            active: cols.active,
+            scim_managed: true,
+            display_name: cols.display_name,
+            given_name: cols.given_name,
+            family_name: cols.family_name,
+            email: cols.email,
+            document: &text,
+            version: 1,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+        },
+    );
+    match inserted {
+        Ok(row) => {
+            let details = audit::with_dialects(
+                json!({ "userName": cols.user_name, "active": cols.active }),
+                dialects,
+            );
+            audit::record(conn, ctx, MEMBER_CREATED, &row.id, details)?;
+            org_tallies::add(conn, &ctx.org, Tally::user_added(cols.active))?;
+            Ok(Created {
+                user: user_record(row, Vec::new())?,
+                linked: false,
+            })
+        }
+        Err(StoreError::Conflict(_)) => {
+            let existing = members::find_by_user_name(conn, &ctx.org, cols.user_name)?;
+            match existing {
+                Some(before) if !before.scim_managed => {
+                    let before_doc: Value = serde_json::from_str(&before.document)?;
+                    let row = save(conn, ctx, &before, &before_doc, doc, true, dialects)?;
+                    Ok(Created {
+                        user: with_groups(conn, &ctx.org, row)?,
+                        linked: true,
+                    })
+                }
+                _ => Err(ScimError::uniqueness(
+                    "A User with this userName already exists in this organization.",
+                )
+                .into()),
+            }
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// PUT: replaces the document (validated) of a User.
+pub fn replace(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    id: &str,
+    if_match: Option<IfMatch>,
+    doc: &Value,
+    dialects: &[Dialect],
+) -> Result<UserRecord, ScimStoreError> {
+    lock(conn, &ctx.org, id)?;
+    let before = live_row(conn, &ctx.org, id)?;
+    check_if_match(if_match, before.version)?;
+    let before_doc: Value = serde_json::from_str(&before.document)?;
+    let row = save(conn, ctx, &before, &before_doc, doc, false, dialects)?;
+    with_groups(conn, &ctx.org, row)
+}
+
+/// PATCH: applies the operations to the stored document, all or nothing.
+pub fn patch(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    id: &str,
+    if_match: Option<IfMatch>,
+    req: &PatchRequest,
+) -> Result<(UserRecord, PatchOutcome), ScimStoreError> {
+    lock(conn, &ctx.org, id)?;
+    let before = live_row(conn, &ctx.org, id)?;
+    check_if_match(if_match, before.version)?;
+    let before_doc: Value = serde_json::from_str(&before.document)?;
+    let (doc, outcome) = patch_stored(&before_doc, &before.id, req, &USER)?;
+    let row = if outcome.changed {
+        save(conn, ctx, &before, &before_doc, &doc, false, &outcome.dialects)?
+    } else {
+        before
+    };
+    Ok((with_groups(conn, &ctx.org, row)?, outcome))
+}
+
+/// DELETE: hides the User from SCIM through the one deprovisioning path.
+pub fn delete(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    id: &str,
+    if_match: Option<IfMatch>,
+) -> Result<(), ScimStoreError> {
+    lock(conn, &ctx.org, id)?;
+    let before = live_row(conn, &ctx.org, id)?;
+    check_if_match(if_match, before.version)?;
+    lifecycle::deprovision(conn, ctx, &before, Deprovision::Delete, json!({}))?;
+    Ok(())
+}
+
+/// The ids among `ids` that are not Users of the org's SCIM view (for group membership checks).
+///
+/// The rows are found by their unique `id`. The tenant predicate is written `org_id || ''` so that no planner
+/// prefers the org's paging index for it: without statistics SQLite otherwise walks all of the org's members
+/// for a long `IN` list (measured: 73 ms for 100 ids in an org of 100,000, 0.3 ms this way).
+pub fn unknown_ids(conn: &mut DbConnection, org: &OrgId, ids: &[String]) -> Result<Vec<String>, StoreError> {
+    let mut unknown = Vec::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let tenant = Sql::text("(members.org_id || '') = ").bind_text(org.as_str());
+        let found: Vec<String> = m::table
+            .filter(tenant.expr::<Bool>())
+            .filter(m::id.eq_any(chunk.to_vec()))
+            .filter(m::scim_managed.eq(true))
+            .filter(m::deleted_at.is_null())
+            .select(m::id)
+            .load(conn)?;
+        let found: std::collections::HashSet<String> = found.into_iter().collect();
+        unknown.extend(chunk.iter().filter(|id| !found.contains(*id)).cloned());
+    }
+    Ok(unknown)
+}

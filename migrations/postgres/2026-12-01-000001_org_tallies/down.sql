@@ -1,0 +1,2 @@
+DROP TABLE safety_valve_minutes;
+DROP TABLE org_tallies;
