@@ -3,80 +3,54 @@
 
 use crate::support::*;
 use actix_web::http::StatusCode;
-use diesel::prelude::*;
-use scimd_store::models::audit_events::{self, NewAuditEvent, actions};
-use scimd_store::models::members::{self, NewMember};
-use scimd_store::models::safety_valve::{self, Verdict};
-use scimd_store::schema::members as members_table;
+use scimd_scim::PatchRequest;
+use scimd_scim::resources::validate;
+use scimd_scim::schema::USER;
+use scimd_store::Clock;
+use scimd_store::models::safety_valve;
+use scimd_store::provisioning::{ScimStoreError, WriteCtx, users};
 use scimd_store::testing::TestDb;
-use scimd_store::{Clock, MemberId, user_name};
 
-/// 100 active members (the owner, admin and member included), then what an IdP unassigning 20 of them within
-/// the hour leaves behind: 20 deactivated members and their 20 `member.deactivated` events. The 21st
-/// deprovisioning then trips the valve: 20 is 20 % of the 100 who were active when the hour began.
+/// What an IdP unassigning 21 members within the hour of a 100-member org does, through the SCIM path: 20
+/// deactivations go through (20 % of the 100 who were active when the hour began) and the 21st trips the
+/// valve. The members were provisioned a day earlier, so they count.
 fn trip(db: &TestDb, ctx: &Ctx) {
     let now = ctx.clock.now_naive();
-    let seeded: Vec<MemberId> = (0..97).map(|_| MemberId::generate()).collect();
-    db.store
-        .write(|conn| {
-            for (i, id) in seeded.iter().enumerate() {
-                let email = format!("user{i}@acme.test");
-                members::insert(
-                    conn,
-                    &NewMember {
-                        id: id.as_str(),
-                        org_id: ctx.org.as_str(),
-                        user_name: &email,
-                        user_name_norm: user_name::normalize(&email),
-                        external_id: None,
-                        role: "member",
-                        active: true,
-                        scim_managed: true,
-                        display_name: None,
-                        given_name: None,
-                        family_name: None,
-                        email: Some(&email),
-                        document: "{}",
-                        version: 1,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
-            }
-            Ok::<_, scimd_store::StoreError>(())
-        })
-        .unwrap();
-    let gone: Vec<&str> = seeded.iter().take(20).map(MemberId::as_str).collect();
-    db.store
-        .write(|conn| {
-            diesel::update(
-                members_table::table
-                    .filter(members_table::org_id.eq(ctx.org.as_str()))
-                    .filter(members_table::id.eq_any(&gone)),
+    let write = |at| WriteCtx {
+        org: ctx.org.clone(),
+        actor: "idp:okta".into(),
+        now: at,
+    };
+    let ids: Vec<String> = (0..100)
+        .map(|i| {
+            let doc = validate(
+                &serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": format!("user{i}@acme.test")}),
+                &USER,
             )
-            .set(members_table::active.eq(false))
-            .execute(conn)?;
-            for (i, id) in gone.iter().enumerate() {
-                audit_events::append(
-                    conn,
-                    &NewAuditEvent {
-                        org_id: &ctx.org,
-                        occurred_at: now - chrono::Duration::minutes(40 - i as i64),
-                        actor: "scim:okta",
-                        action: actions::MEMBER_DEACTIVATED,
-                        target: Some(id),
-                        details: serde_json::json!({}),
-                    },
-                )?;
-            }
-            Ok::<_, scimd_store::StoreError>(())
+            .unwrap()
+            .doc;
+            db.store
+                .write(|conn| users::create(conn, &write(now - chrono::Duration::days(1)), &doc, &[]))
+                .unwrap()
+                .user
+                .row
+                .id
         })
-        .unwrap();
-    let verdict = db
+        .collect();
+    let off = PatchRequest::from_value(serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"active": false}}]
+    }))
+    .unwrap();
+    for id in &ids[..20] {
+        db.store
+            .write(|conn| users::patch(conn, &write(now), id, None, &off))
+            .unwrap();
+    }
+    let held = db
         .store
-        .write(|conn| safety_valve::check(conn, &ctx.org, "scim:okta", now - chrono::Duration::days(1), now))
-        .unwrap();
-    assert!(matches!(verdict, Verdict::Held { .. }), "{verdict:?}");
+        .write(|conn| users::patch(conn, &write(now), &ids[20], None, &off));
+    assert!(matches!(held, Err(ScimStoreError::Held { .. })), "{held:?}");
 }
 
 fn held(db: &TestDb, ctx: &Ctx) -> bool {

@@ -415,8 +415,9 @@ async fn an_admin_sets_up_sso_and_scim_in_a_browser() {
     }
     saved.push(shot(&c, &shots, "12-audit", 1440).await);
 
-    // The IdP at work with a new token: it creates 12 users, then deactivates 11 of them the Okta way. The
-    // 11th trips the deprovisioning safety valve (at least 10 within an hour): 503 with Retry-After.
+    // The IdP at work with a new token: it has 12 users, provisioned yesterday, and deactivates 11 of them the
+    // Okta way. The 11th trips the deprovisioning safety valve (at least 10 within an hour): 503 with
+    // Retry-After. (Users created within the valve's hour would not count: test users come and go.)
     c.goto(&format!("{base}/admin/orgs/{org_id}/sso")).await.unwrap();
     click(&c, "#generate", "#scim-token").await;
     let third = text_of(&c, "#scim-token").await;
@@ -435,6 +436,14 @@ async fn an_admin_sets_up_sso_and_scim_in_a_browser() {
         let created = idp.send("POST", "/Users", Some(&user), &[]);
         assert_eq!(created.status, 201, "{}", created.body);
         ids.push(created.json()["id"].as_str().unwrap().to_owned());
+    }
+    {
+        use diesel::RunQueryDsl;
+        let store = scimd_store::Store::connect(&db, scimd_store::StoreOptions::default()).unwrap();
+        let yesterday = "UPDATE members SET created_at = datetime(created_at, '-1 day')";
+        store
+            .write(|conn| Ok::<_, scimd_store::StoreError>(diesel::sql_query(yesterday).execute(conn)?))
+            .unwrap();
     }
     for id in &ids[..10] {
         let r = idp.send("PATCH", &format!("/Users/{id}"), Some(deactivate), &[]);

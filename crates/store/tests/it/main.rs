@@ -15,4 +15,5 @@ mod safety_valve;
 mod schema;
 mod scim_filter;
 mod scim_lifecycle;
+mod tallies;
 mod uniqueness;
