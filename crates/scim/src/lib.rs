@@ -1,5 +1,6 @@
 //! scimd's SCIM 2.0 protocol crate (RFC 7643, RFC 7644). Pure: no I/O, no HTTP framework, no database.
 //!
+//! - [`dialect`]: the IdP behaviours accepted outside the letter of RFC 7644 (Okta, Entra ID).
 //! - [`error`]: [`ScimError`] and [`ScimType`], rendered as RFC 7644 §3.12 bodies.
 //! - [`schema`]: attribute definitions as data; the User, Enterprise User and Group schemas.
 //! - [`filter`]: the filter grammar, its AST, resolution against a schema, in-memory evaluation.
@@ -10,6 +11,7 @@
 //! - [`list`]: list and search query parameters, `ListResponse`.
 //! - [`discovery`]: `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`.
 
+pub mod dialect;
 pub mod discovery;
 pub mod error;
 pub mod filter;
@@ -22,7 +24,8 @@ pub mod resources;
 pub mod schema;
 pub(crate) mod values;
 
+pub use dialect::Dialect;
 pub use error::{ScimError, ScimType};
 pub use filter::{AttrPath, CompValue, CompareOp, Filter, ResolvedAttr, ResolvedFilter};
-pub use patch::{Dialect, MembersDelta, PatchOutcome, PatchRequest};
-pub use schema::{GROUP, ResourceSchema, USER};
+pub use patch::{MembersDelta, PatchOutcome, PatchRequest};
+pub use schema::{GROUP, ResourceKind, ResourceSchema, USER};

@@ -5,22 +5,10 @@
 //!
 //! Shared by create/replace validation ([`crate::resources`]) and the PATCH engine ([`crate::patch`]).
 
+use crate::dialect::{Dialect, Dialects};
 use crate::error::ScimError;
-use crate::patch::Dialect;
 use crate::schema::{AttrType, AttributeDef, Mutability};
 use serde_json::{Map, Value};
-
-/// Records the dialect rules that fired, each once, in the order they first fired.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Dialects(pub(crate) Vec<Dialect>);
-
-impl Dialects {
-    pub(crate) fn note(&mut self, d: Dialect) {
-        if !self.0.contains(&d) {
-            self.0.push(d);
-        }
-    }
-}
 
 /// Coerces `value` for `def`; `name` is the attribute's path, for messages. `null` stays `null` (the caller
 /// treats it as unassigned). Multi-valued attributes accept a single value and get an array.

@@ -1,13 +1,13 @@
 //! Group membership changes as a delta. A group's members are rows (a group may have 100,000), so PATCH
 //! never sees nor rewrites the member list: each `members` operation is turned into ids added and removed.
 
-use super::Dialect;
 use super::request::OpKind;
+use crate::dialect::{Dialect, Dialects};
 use crate::error::ScimError;
 use crate::filter::{CompValue, CompareOp, Filter};
 use crate::json::field;
 use crate::path::PatchPath;
-use crate::values::{Dialects, describe};
+use crate::values::describe;
 use serde_json::Value;
 use std::collections::HashSet;
 

@@ -5,24 +5,24 @@
 //! - `target`: what a path designates in the schema.
 //! - `ops`: the add / replace / remove rules.
 //! - [`members`]: group membership as a [`MembersDelta`], never a rewritten member list.
-//! - [`dialect`]: the IdP behaviours accepted, reported in [`PatchOutcome::dialects`].
+//! - [`crate::dialect`]: the IdP behaviours accepted, reported in [`PatchOutcome::dialects`].
 
-pub mod dialect;
 pub mod members;
 mod ops;
 pub mod request;
 mod target;
 
-pub use dialect::Dialect;
+/// The dialect rules moved to [`crate::dialect`]; re-exported here so that `patch::Dialect` still names them.
+pub use crate::dialect::Dialect;
 pub use members::MembersDelta;
 pub use request::{OpKind, PATCH_OP_URN, PatchOperation, PatchRequest};
 
+use crate::dialect::Dialects;
 use crate::error::ScimError;
 use crate::filter::AttrPath;
 use crate::json::get_ci;
 use crate::path::{self, PatchPath};
 use crate::schema::{Mutability, ResourceSchema};
-use crate::values::Dialects;
 use serde_json::{Map, Value};
 use target::{Target, current, is_members, resolve_target};
 

@@ -1,16 +1,16 @@
 //! The add / replace / remove rules of RFC 7644 §3.5.2.1–3 applied to one resolved [`Target`] of a
 //! document (a JSON object being edited on a copy).
 
-use super::Dialect;
 use super::request::OpKind;
 use super::target::Target;
+use crate::dialect::{Dialect, Dialects};
 use crate::error::ScimError;
 use crate::filter::CompareOp;
 use crate::filter::in_memory::matches_element;
 use crate::filter::resolve::{ResolvedFilter, TypedValue};
 use crate::json::{get_mut_canonical, key_ci, remove_ci, set_canonical};
 use crate::schema::{AttrLocation, AttributeDef, Mutability, Namespace, SchemaDef};
-use crate::values::{Dialects, coerce, coerce_single, normalise_primary};
+use crate::values::{coerce, coerce_single, normalise_primary};
 use serde_json::{Map, Value};
 
 type Obj = Map<String, Value>;

@@ -11,12 +11,12 @@ pub mod group;
 pub mod meta;
 pub mod user;
 
+use crate::dialect::{Dialect, Dialects};
 use crate::error::ScimError;
 use crate::filter::AttrPath;
 use crate::json::{get_ci, is_urn_key, key_ci, remove_ci};
-use crate::patch::Dialect;
 use crate::schema::{Mutability, Namespace, ResourceSchema};
-use crate::values::{Dialects, coerce, describe};
+use crate::values::{coerce, describe};
 use serde_json::{Map, Value};
 
 /// A validated create or replace body.
