@@ -9,13 +9,17 @@
 //! - [`projection`]: `attributes` / `excludedAttributes` honouring `returned`.
 //! - [`resources`]: validation of create/replace bodies, accessors the store needs, `meta`.
 //! - [`list`]: list and search query parameters, `ListResponse`.
+//! - [`limits`]: every input limit (values per attribute, string and document sizes, projection lists).
+//! - [`work`]: a step counter, so tests can show that work grows linearly with input.
 //! - [`discovery`]: `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`.
 
 pub mod dialect;
 pub mod discovery;
+pub(crate) mod distinct;
 pub mod error;
 pub mod filter;
 pub(crate) mod json;
+pub mod limits;
 pub mod list;
 pub mod patch;
 pub mod path;
@@ -23,6 +27,7 @@ pub mod projection;
 pub mod resources;
 pub mod schema;
 pub(crate) mod values;
+pub mod work;
 
 pub use dialect::Dialect;
 pub use error::{ScimError, ScimType};

@@ -154,7 +154,10 @@ fn member_ids(value: Option<Value>) -> Result<Vec<String>, ScimError> {
     let mut ids = Vec::with_capacity(items.len());
     for item in &items {
         match field(item, "value") {
-            Some(Value::String(id)) if !id.is_empty() => ids.push(id.clone()),
+            Some(Value::String(id)) if !id.is_empty() => {
+                crate::limits::check_member_id(id)?;
+                ids.push(id.clone());
+            }
             _ => {
                 return Err(ScimError::invalid_value(format!(
                     "Each member must be an object with a non-empty string \"value\" (the member's id); got {}.",

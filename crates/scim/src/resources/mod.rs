@@ -131,6 +131,7 @@ pub fn validate(body: &Value, schema: &ResourceSchema) -> Result<Validated, Scim
     }
     check_required(&doc, schema)?;
     finish_document(&mut doc, schema);
+    crate::limits::check_document(&doc, schema)?;
     Ok(Validated {
         doc: Value::Object(doc),
         members,
@@ -154,6 +155,7 @@ fn member_ids(v: &Value) -> Result<Vec<String>, ScimError> {
     for item in items {
         match item.as_object().and_then(|o| get_ci(o, "value")) {
             Some(Value::String(id)) if !id.is_empty() => {
+                crate::limits::check_member_id(id)?;
                 if seen.insert(id.as_str()) {
                     ids.push(id.clone());
                 }
