@@ -108,8 +108,10 @@ fn check_members_count(n: usize, name: &str) -> Result<(), ScimError> {
 /// the longest any attribute allows, no forbidden control character, no array or object over its limit,
 /// at most [`MAX_DOCUMENT_BYTES`] in all. Linear in the value's size.
 pub(crate) fn check_input(v: &Value, name: &str) -> Result<(), ScimError> {
-    check_size(v, name)?;
-    walk(v, name, MAX_BINARY_BYTES, "MAX_BINARY_BYTES")
+    // The walk first: it refuses an over-long list or object before looking inside it, and names the
+    // more specific limit; it is linear in the value, which is part of the request.
+    walk(v, name, MAX_BINARY_BYTES, "MAX_BINARY_BYTES")?;
+    check_size(v, name)
 }
 
 /// A whole resource document, as it is about to be stored: every string, array and object within its

@@ -36,7 +36,8 @@ fn attr_path() -> impl Strategy<Value = AttrPath> {
 
 fn comp_value() -> impl Strategy<Value = CompValue> {
     prop_oneof![
-        any::<String>().prop_map(CompValue::Str),
+        // NUL is refused in operands (PostgreSQL cannot bind it), so it never round-trips.
+        any::<String>().prop_map(|s| CompValue::Str(s.replace('\0', ""))),
         any::<i64>().prop_map(|i| CompValue::Num(i.into())),
         any::<u64>().prop_map(|i| CompValue::Num(i.into())),
         any::<f64>()
