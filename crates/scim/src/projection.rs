@@ -32,6 +32,7 @@ fn entries(schema: &ResourceSchema, names: &[String]) -> Vec<Entry> {
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(|n| {
+            crate::work::add(1);
             if let Some(ext) = schema.extension(n) {
                 return Entry::Extension(ext);
             }
@@ -144,6 +145,7 @@ impl<'s> Selection<'s> {
             Returned::Default | Returned::Request => {}
         }
         let whole = |list: &[Entry]| {
+            crate::work::add_len(list.len());
             list.iter().any(|e| match e {
                 Entry::Attr { ns, name, sub: None } => *ns == loc.namespace && *name == def.name,
                 Entry::Extension(s) => loc.namespace == Namespace::Extension(s),
@@ -178,6 +180,7 @@ impl<'s> Selection<'s> {
 
     fn keep_key(&self, key: &str) -> bool {
         let named = |list: &[Entry]| {
+            crate::work::add_len(list.len());
             list.iter()
                 .any(|e| matches!(e, Entry::Key(k) if k.eq_ignore_ascii_case(key)))
         };

@@ -28,6 +28,16 @@ impl MembersDelta {
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && !self.clear_all
     }
+
+    /// 400 `tooMany` ([`ScimError::too_many_members`]) when the delta adds and removes more than `max`
+    /// member ids in all (the service's limit is [`crate::limits::MAX_MEMBERS_PER_REQUEST`]).
+    pub fn check_limit(&self, max: usize) -> Result<(), ScimError> {
+        let n = self.added.len() + self.removed.len();
+        if n > max {
+            return Err(ScimError::too_many_members(n, max));
+        }
+        Ok(())
+    }
 }
 
 /// Builds a [`MembersDelta`] operation by operation in time linear in the number of ids (a request may

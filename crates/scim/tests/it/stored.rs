@@ -74,3 +74,16 @@ fn remove_active_leaves_a_deactivated_user_deactivated() {
     assert!(patch::apply(&mut d, &req(json!([{"op": "remove", "path": "active"}])), &USER).is_ok());
     assert_eq!(d, before);
 }
+
+#[test]
+fn the_member_limit_is_one_rule() {
+    let ids: Vec<Value> = (0..5).map(|i| json!({"value": format!("m{i}")})).collect();
+    let r = req(
+        json!([{"op": "add", "path": "members", "value": ids}, {"op": "remove", "path": "members[value eq \"x\"]"}]),
+    );
+    let out = patch::apply_to_stored(&mut stored(group()), "g1", &r, ResourceKind::Group).expect("applied");
+    let delta = out.members.expect("a delta");
+    assert_eq!(delta.check_limit(6), Ok(()));
+    let e = delta.check_limit(5).expect_err("over the limit");
+    assert_eq!(e, scimd_scim::ScimError::too_many_members(6, 5));
+}
