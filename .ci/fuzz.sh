@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Bounded fuzzing of the protocol crate (crates/scim/fuzz): the `filter`, `path` and `patch` targets, each for
 # FUZZ_SECONDS (default 60) from a COPY of the checked-in seeds, so that a run never grows the repository's
-# corpus. Exits non-zero on any crash, leak, timeout or build failure; the crashing input is kept under
-# $FUZZ_WORK/artifacts/<target>/.
+# corpus. Exits non-zero on any crash, leak, slow input (over FUZZ_TIMEOUT s, default 10) or build failure;
+# the crashing input is kept under $FUZZ_WORK/artifacts/<target>/.
 #
 # cargo-fuzz needs nightly-only compiler flags; the one (stable) toolchain on the machines accepts them with
 # RUSTC_BOOTSTRAP=1. Usage: `.ci/fuzz.sh [target...]` (default: all three).
@@ -45,7 +45,7 @@ for target in "${TARGETS[@]}"; do
     t=$(now)
     if ! cargo fuzz run -O "$target" "$corpus" -- \
         -max_total_time="$FUZZ_SECONDS" -max_len="${MAX_LEN[$target]:-4096}" \
-        -artifact_prefix="$artifacts/" -print_final_stats=1; then
+        -timeout="${FUZZ_TIMEOUT:-10}" -artifact_prefix="$artifacts/" -print_final_stats=1; then
         echo "FAILED: $target (inputs in $artifacts)"
         status=1
     fi

@@ -87,7 +87,14 @@ pub fn apply(
     }
     crate::resources::finish_document(&mut engine.root, schema);
     crate::resources::user::keep_active(original, &mut engine.root, schema);
-    limits::check_document(&engine.root, schema)?;
+    // A document stored before the limits existed may already be over one; it stays patchable (an IdP
+    // must still be able to deactivate that user), so only a document that was within the limits must
+    // stay within them.
+    if let Err(e) = limits::check_document(&engine.root, schema)
+        && limits::check_document(original, schema).is_ok()
+    {
+        return Err(e);
+    }
     let members = engine.members.map(members::DeltaBuilder::finish);
     let changed = engine.root != *original || members.as_ref().is_some_and(|m| !m.is_empty());
     *doc = Value::Object(engine.root);
@@ -172,6 +179,9 @@ impl Engine<'_> {
         }
         let target = resolve_target(path, self.schema, &self.root)?;
         let touched = target.top_key();
+        // As for the whole document: an attribute already over a limit (stored before the limits) is
+        // not held to it.
+        let was_within = limits::check_touched(&self.root, &touched).is_ok();
         if pathless
             && let Target::Attr {
                 loc,
@@ -190,7 +200,10 @@ impl Engine<'_> {
             }
         }
         ops::apply_target(&mut self.root, kind, target, value, &mut self.dialects)?;
-        limits::check_touched(&self.root, &touched)
+        if was_within {
+            limits::check_touched(&self.root, &touched)?;
+        }
+        Ok(())
     }
 
     /// RFC 7644 §3.5.2.1/3: without `path`, the value is an object naming the attributes to add or replace.

@@ -68,6 +68,41 @@ fn values_per_attribute_on_create_and_patch() {
     assert_eq!(doc, before);
 }
 
+/// A document stored before the limits existed, with more values than the limit allows, can still be
+/// deactivated and trimmed; a document within the limits cannot be taken over them.
+#[test]
+fn a_document_already_over_a_limit_stays_patchable() {
+    let mut doc = bjensen();
+    let emails: Vec<Value> = (0..MAX_VALUES_PER_ATTRIBUTE + 20)
+        .map(|i| json!({"value": format!("{i}@x"), "type": "work"}))
+        .collect();
+    doc["emails"] = Value::Array(emails);
+    let r = patch(
+        &mut doc,
+        ops(json!([{"op": "replace", "value": {"active": false}}])),
+        &USER,
+    );
+    assert!(r.is_ok_and(|o| o.changed), "deactivation works");
+    assert_eq!(doc["active"], json!(false));
+    let r = patch(
+        &mut doc,
+        ops(json!([{"op": "remove", "path": "emails[value eq \"0@x\"]"}])),
+        &USER,
+    );
+    assert!(r.is_ok());
+    assert_eq!(
+        doc["emails"].as_array().map(Vec::len),
+        Some(MAX_VALUES_PER_ATTRIBUTE + 19)
+    );
+    let mut small = bjensen();
+    let r = patch(
+        &mut small,
+        ops(json!([{"op": "replace", "path": "emails", "value": doc["emails"].clone()}])),
+        &USER,
+    );
+    refused(r, ScimType::TooMany, "MAX_VALUES_PER_ATTRIBUTE");
+}
+
 #[test]
 fn duplicates_are_dropped_first_occurrence_wins() {
     let body = user(json!({"emails": [
