@@ -5,7 +5,7 @@
 # the crashing input is kept under $FUZZ_WORK/artifacts/<target>/.
 #
 # cargo-fuzz needs nightly-only compiler flags; the one (stable) toolchain on the machines accepts them with
-# RUSTC_BOOTSTRAP=1. Usage: `.ci/fuzz.sh [target...]` (default: all three).
+# RUSTC_BOOTSTRAP=1. Usage: `.ci/fuzz.sh [target...]` (default: all three); FUZZ_ARGS adds libFuzzer flags.
 set -euo pipefail
 cd "$(dirname "$0")/../crates/scim"
 
@@ -45,7 +45,8 @@ for target in "${TARGETS[@]}"; do
     t=$(now)
     if ! cargo fuzz run -O "$target" "$corpus" -- \
         -max_total_time="$FUZZ_SECONDS" -max_len="${MAX_LEN[$target]:-4096}" \
-        -timeout="${FUZZ_TIMEOUT:-10}" -artifact_prefix="$artifacts/" -print_final_stats=1; then
+        -timeout="${FUZZ_TIMEOUT:-10}" -artifact_prefix="$artifacts/" -print_final_stats=1 \
+        ${FUZZ_ARGS:-}; then
         echo "FAILED: $target (inputs in $artifacts)"
         status=1
     fi

@@ -1,6 +1,6 @@
 //! [`Dialect`]: the IdP behaviours outside the letter of RFC 7644 that the PATCH engine and create/replace
 //! validation accept, reported so that the audit trail and tests can say which rule fired; and
-//! [`Dialects`], the collector both fill. A leaf module: it imports nothing of the crate, so that
+//! `Dialects`, the collector both fill. A leaf module: it imports nothing of the crate, so that
 //! `patch → resources → values → dialect` has no circle.
 
 use std::fmt;

@@ -20,7 +20,7 @@ impl<'a> GroupView<'a> {
 }
 
 /// The kind of a group member: a User or a nested Group. The same two variants as
-/// [`ResourceKind`], kept under this name so that existing callers compile.
+/// [`crate::schema::ResourceKind`], kept under this name so that existing callers compile.
 pub use crate::schema::ResourceKind as MemberKind;
 
 /// One `members` entry: `value`, `$ref` (`{base_url}/Users/{id}`), `type`, and `display` when known.
