@@ -105,7 +105,47 @@ fn hash_value(v: &Value, state: &RandomState, h: &mut impl Hasher) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    /// Small JSON values with many collisions: few keys, few strings, numbers of both kinds.
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (0i64..3).prop_map(|i| json!(i - 1)),
+            prop::sample::select(vec![0.0, -0.0, 1.0, 1.5]).prop_map(|f| json!(f)),
+            prop::sample::select(vec!["a", "b", "A"]).prop_map(|s| json!(s)),
+        ];
+        leaf.prop_recursive(3, 16, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                prop::collection::vec(
+                    (prop::sample::select(vec!["value", "type", "primary"]), inner),
+                    0..3
+                )
+                .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The same result as the quadratic `if !out.contains(&v) { out.push(v) }` it replaces.
+        #[test]
+        fn agrees_with_the_contains_loop(start in prop::collection::vec(value(), 0..6), new in prop::collection::vec(value(), 0..12)) {
+            let mut reference = start.clone();
+            for v in &new {
+                if !reference.contains(v) {
+                    reference.push(v.clone());
+                }
+            }
+            let mut d = Distinct::from_items(start);
+            for v in new {
+                d.push(v);
+            }
+            prop_assert_eq!(d.into_vec(), reference);
+        }
+    }
 
     #[test]
     fn keeps_the_first_of_equal_values_in_order() {

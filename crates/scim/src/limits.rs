@@ -23,6 +23,8 @@ pub const MAX_OBJECT_MEMBERS: usize = 100;
 pub const MAX_STRING_BYTES: usize = 2048;
 /// The longest `userName`, `displayName` or `externalId`, in bytes. The store indexes these columns; a
 /// PostgreSQL btree index row holds at most about 2.7 KB, so a longer value would fail the insert with 500.
+/// The store indexes a normalised form of the names (NFKC, lowercase), which can be longer than the value
+/// (NFKC turns some single characters into up to 18): a store that indexes it must bound that form too.
 pub const MAX_IDENTIFIER_BYTES: usize = 512;
 /// The attributes held to [`MAX_IDENTIFIER_BYTES`] (top-level, core or common).
 pub const IDENTIFIER_ATTRIBUTES: [&str; 3] = ["userName", "displayName", "externalId"];

@@ -209,6 +209,12 @@ impl ListQuery {
         Ok(())
     }
 
+    /// The projection of this query's `attributes` / `excludedAttributes`, compiled once for every
+    /// document of the response.
+    pub fn selection<'s>(&self, schema: &'s ResourceSchema) -> crate::projection::Selection<'s> {
+        crate::projection::Selection::new(schema, &self.attributes, &self.excluded_attributes)
+    }
+
     /// The page size to serve.
     pub fn page_size(&self) -> u64 {
         self.count.unwrap_or(DEFAULT_COUNT)

@@ -131,4 +131,8 @@ fn a_selection_is_compiled_once_and_duplicates_cost_nothing_per_document() {
     assert!(docs.iter().all(|d| *d == b));
     assert_eq!(ten, 10 * steps_rep);
     assert!(sel_rep.shows("emails") && !sel_rep.shows("groups"));
+    // The same selection from a list query's parameters.
+    let q = scimd_scim::list::ListQuery::from_query_pairs([("attributes", "userName,USERNAME,emails.value")]);
+    let q = q.expect("a query");
+    assert_eq!(q.selection(&USER).project(&doc), b);
 }
