@@ -167,6 +167,30 @@ impl ScimError {
     pub fn payload_too_large(detail: impl Into<String>) -> Self {
         Self::new(413, None, detail)
     }
+    /// 405: the endpoint exists but does not take this method; `allowed` lists the methods it takes.
+    pub fn method_not_allowed(method: impl fmt::Display, allowed: &str) -> Self {
+        Self::new(
+            405,
+            None,
+            format!("The method {method} is not allowed here; use {allowed}."),
+        )
+    }
+    /// 415: the body's content type is neither `application/scim+json` nor `application/json`.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            415,
+            None,
+            "Send the body as application/scim+json (or application/json).",
+        )
+    }
+    /// 400 `tooMany`: one request names more group members than the service takes at once. The one rule
+    /// and message for the member limit, whether the members come in a POST/PUT body or a PATCH.
+    pub fn too_many_members(n: usize, max: usize) -> Self {
+        Self::too_many(format!(
+            "One request may add or remove at most {max} group members; this one names {n}. \
+             Send the rest with PATCH, in batches of at most {max}."
+        ))
+    }
     /// 429: the client should retry later.
     pub fn too_many_requests(detail: impl Into<String>) -> Self {
         Self::new(429, None, detail)
@@ -174,6 +198,11 @@ impl ScimError {
     /// 500: an internal failure. The detail must not leak internals; log them instead.
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(500, None, detail)
+    }
+    /// 503: the service is temporarily unable to answer (the database is busy or unreachable); the
+    /// client may retry. The detail must not leak internals.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(503, None, detail)
     }
     /// 501: a feature this service provider does not implement (e.g. `/Bulk`).
     pub fn not_implemented(detail: impl Into<String>) -> Self {
@@ -223,6 +252,16 @@ mod tests {
         assert_eq!(ScimError::payload_too_large("x").status(), 413);
         assert_eq!(ScimError::precondition_failed("x").status(), 412);
         assert_eq!(ScimError::unauthorized().status(), 401);
+        assert_eq!(ScimError::unsupported_media_type().status(), 415);
+        assert_eq!(ScimError::unavailable("x").status(), 503);
+        let e = ScimError::method_not_allowed("DELETE", "GET");
+        assert_eq!(
+            (e.status, e.detail.as_str()),
+            (405, "The method DELETE is not allowed here; use GET.")
+        );
+        let e = ScimError::too_many_members(10_001, 10_000);
+        assert_eq!(e.scim_type, Some(ScimType::TooMany));
+        assert!(e.detail.contains("at most 10000") && e.detail.contains("names 10001"));
         assert_eq!(
             ScimError::expired_cursor("x").scim_type,
             Some(ScimType::ExpiredCursor)

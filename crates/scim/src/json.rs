@@ -7,7 +7,10 @@ use serde_json::{Map, Value};
 pub(crate) fn get_ci<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
     obj.get(key).or_else(|| {
         obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .find(|(k, _)| {
+                crate::work::add(1);
+                k.eq_ignore_ascii_case(key)
+            })
             .map(|(_, v)| v)
     })
 }
@@ -22,7 +25,12 @@ pub(crate) fn key_ci(obj: &Map<String, Value>, key: &str) -> Option<String> {
     if obj.contains_key(key) {
         return Some(key.to_owned());
     }
-    obj.keys().find(|k| k.eq_ignore_ascii_case(key)).cloned()
+    obj.keys()
+        .find(|k| {
+            crate::work::add(1);
+            k.eq_ignore_ascii_case(key)
+        })
+        .cloned()
 }
 
 /// Removes and returns the value under `key` (any spelling).

@@ -97,12 +97,17 @@ pub struct SearchRequest {
     pub cursor: Option<String>,
 }
 
-fn split_list(v: &str) -> Vec<String> {
-    v.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+/// The entries of `attributes` / `excludedAttributes` values, split on commas, within
+/// [`crate::limits::MAX_PROJECTION_ENTRIES`] and [`crate::limits::MAX_PROJECTION_ENTRY_BYTES`].
+fn split_list<'a>(param: &str, values: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>, ScimError> {
+    crate::limits::projection_list(
+        param,
+        values
+            .into_iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty()),
+    )
 }
 
 fn integer(name: &str, v: &str) -> Result<i64, ScimError> {
@@ -138,6 +143,7 @@ impl ListQuery {
     ) -> Result<Self, ScimError> {
         let mut q = Self::default();
         let mut start_index_given = false;
+        let (mut attributes, mut excluded) = (Vec::new(), Vec::new());
         for (k, v) in pairs {
             let (k, v) = (k.as_ref(), v.as_ref());
             match k.to_ascii_lowercase().as_str() {
@@ -149,12 +155,14 @@ impl ListQuery {
                 "count" => q.count = Some(clamp_count(integer("count", v)?)),
                 "sortby" => q.sort_by = Some(sort_by(v)?),
                 "sortorder" => q.sort_order = sort_order(v)?,
-                "attributes" => q.attributes.extend(split_list(v)),
-                "excludedattributes" => q.excluded_attributes.extend(split_list(v)),
+                "attributes" => attributes.push(v.to_owned()),
+                "excludedattributes" => excluded.push(v.to_owned()),
                 "cursor" => q.cursor = Some(v.to_owned()),
                 _ => {}
             }
         }
+        q.attributes = split_list("attributes", attributes.iter().map(String::as_str))?;
+        q.excluded_attributes = split_list("excludedAttributes", excluded.iter().map(String::as_str))?;
         q.check_pagination(start_index_given)?;
         Ok(q)
     }
@@ -181,18 +189,11 @@ impl ListQuery {
                 .map(sort_order)
                 .transpose()?
                 .unwrap_or_default(),
-            attributes: req
-                .attributes
-                .iter()
-                .flatten()
-                .flat_map(|a| split_list(a))
-                .collect(),
-            excluded_attributes: req
-                .excluded_attributes
-                .iter()
-                .flatten()
-                .flat_map(|a| split_list(a))
-                .collect(),
+            attributes: split_list("attributes", req.attributes.iter().flatten().map(String::as_str))?,
+            excluded_attributes: split_list(
+                "excludedAttributes",
+                req.excluded_attributes.iter().flatten().map(String::as_str),
+            )?,
             cursor: req.cursor.clone(),
         };
         q.check_pagination(req.start_index.is_some())?;
@@ -206,6 +207,12 @@ impl ListQuery {
             ));
         }
         Ok(())
+    }
+
+    /// The projection of this query's `attributes` / `excludedAttributes`, compiled once for every
+    /// document of the response.
+    pub fn selection<'s>(&self, schema: &'s ResourceSchema) -> crate::projection::Selection<'s> {
+        crate::projection::Selection::new(schema, &self.attributes, &self.excluded_attributes)
     }
 
     /// The page size to serve.

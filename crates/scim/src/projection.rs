@@ -2,6 +2,9 @@
 //! `excludedAttributes`, honouring each attribute's `returned` (always / never / default / request).
 //! `attributes` wins when both are given. Names are case-insensitive, may be URN-qualified, may name a
 //! sub-attribute (`name.givenName`) or a whole extension; names that match nothing are ignored.
+//!
+//! A [`Selection`] is compiled once per request (each name parsed once, duplicates dropped) and applied to
+//! every document of the response; [`project`] and [`is_requested`] compile one for a single use.
 
 use crate::filter::AttrPath;
 use crate::schema::{AttrLocation, AttributeDef, Namespace, ResourceSchema, Returned, SchemaDef};
@@ -22,12 +25,14 @@ enum Entry {
 }
 
 fn entries(schema: &ResourceSchema, names: &[String]) -> Vec<Entry> {
-    names
+    let mut out: Vec<Entry> = Vec::new();
+    let parsed = names
         .iter()
         .flat_map(|n| n.split(','))
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(|n| {
+            crate::work::add(1);
             if let Some(ext) = schema.extension(n) {
                 return Entry::Extension(ext);
             }
@@ -42,8 +47,39 @@ fn entries(schema: &ResourceSchema, names: &[String]) -> Vec<Entry> {
                 },
                 None => Entry::Key(n.to_owned()),
             }
-        })
-        .collect()
+        });
+    // The lists are short (the caller enforces `MAX_PROJECTION_ENTRIES`), so a linear check is enough;
+    // names differing only in case are the same entry.
+    for e in parsed {
+        if !out.iter().any(|o| o.same(&e)) {
+            out.push(e);
+        }
+    }
+    out
+}
+
+impl Entry {
+    fn same(&self, other: &Entry) -> bool {
+        match (self, other) {
+            (Entry::Key(a), Entry::Key(b)) => a.eq_ignore_ascii_case(b),
+            (
+                Entry::Attr { ns, name, sub },
+                Entry::Attr {
+                    ns: ns2,
+                    name: name2,
+                    sub: sub2,
+                },
+            ) => {
+                ns == ns2
+                    && name == name2
+                    && match (sub, sub2) {
+                        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                        (a, b) => a.is_none() && b.is_none(),
+                    }
+            }
+            (a, b) => a == b,
+        }
+    }
 }
 
 /// What to keep of one attribute.
@@ -57,20 +93,48 @@ enum Keep {
     AllBut(Vec<String>),
 }
 
-struct Selection {
+/// `attributes` / `excludedAttributes` compiled against a resource type: build it once per request and
+/// apply it to every document with [`Selection::project`].
+#[derive(Debug)]
+pub struct Selection<'s> {
+    schema: &'s ResourceSchema,
     attributes: Vec<Entry>,
     excluded: Vec<Entry>,
 }
 
-impl Selection {
-    fn new(schema: &ResourceSchema, attributes: &[String], excluded: &[String]) -> Self {
+impl<'s> Selection<'s> {
+    /// Parses the names once (comma-separated entries allowed), dropping duplicates. `attributes` wins:
+    /// when it is given, `excluded` is ignored.
+    pub fn new(schema: &'s ResourceSchema, attributes: &[String], excluded: &[String]) -> Self {
         let attributes = entries(schema, attributes);
         let excluded = if attributes.is_empty() {
             entries(schema, excluded)
         } else {
             Vec::new()
         };
-        Self { attributes, excluded }
+        Self {
+            schema,
+            attributes,
+            excluded,
+        }
+    }
+
+    /// The number of distinct entries kept (of `attributes`, or else of `excludedAttributes`).
+    pub fn len(&self) -> usize {
+        self.attributes.len() + self.excluded.len()
+    }
+
+    /// Whether the selection keeps the default attributes (no entries).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether a response includes any part of the top-level attribute `name` (such as `members` or
+    /// `groups`), so that the caller can skip loading what would be projected away.
+    pub fn shows(&self, name: &str) -> bool {
+        self.schema
+            .attribute(None, name)
+            .is_some_and(|loc| self.keep(loc) != Keep::None)
     }
 
     fn keep(&self, loc: AttrLocation) -> Keep {
@@ -81,6 +145,7 @@ impl Selection {
             Returned::Default | Returned::Request => {}
         }
         let whole = |list: &[Entry]| {
+            crate::work::add_len(list.len());
             list.iter().any(|e| match e {
                 Entry::Attr { ns, name, sub: None } => *ns == loc.namespace && *name == def.name,
                 Entry::Extension(s) => loc.namespace == Namespace::Extension(s),
@@ -115,6 +180,7 @@ impl Selection {
 
     fn keep_key(&self, key: &str) -> bool {
         let named = |list: &[Entry]| {
+            crate::work::add_len(list.len());
             list.iter()
                 .any(|e| matches!(e, Entry::Key(k) if k.eq_ignore_ascii_case(key)))
         };
@@ -126,12 +192,23 @@ impl Selection {
     }
 }
 
-/// The projection of `doc` (a full resource document of type `schema`) for a response.
+/// The projection of `doc` (a full resource document of type `schema`) for a response. Compiles the
+/// selection for this one document: for a list, build a [`Selection`] once and use [`Selection::project`].
 pub fn project(doc: &Value, schema: &ResourceSchema, attributes: &[String], excluded: &[String]) -> Value {
+    Selection::new(schema, attributes, excluded).project(doc)
+}
+
+impl Selection<'_> {
+    /// The projection of `doc`, a full resource document of the selection's resource type.
+    pub fn project(&self, doc: &Value) -> Value {
+        project_with(doc, self.schema, self)
+    }
+}
+
+fn project_with(doc: &Value, schema: &ResourceSchema, sel: &Selection<'_>) -> Value {
     let Value::Object(obj) = doc else {
         return doc.clone();
     };
-    let sel = Selection::new(schema, attributes, excluded);
     let mut out = Map::new();
     for (key, v) in obj {
         if key.eq_ignore_ascii_case("schemas") {
@@ -221,10 +298,7 @@ fn apply_keep(def: &AttributeDef, keep: Keep, v: &Value) -> Option<Value> {
 /// Whether a response with these parameters includes any part of the top-level attribute `name` (such as
 /// `members` or `groups`), so that the caller can skip loading what would be projected away.
 pub fn is_requested(schema: &ResourceSchema, attributes: &[String], excluded: &[String], name: &str) -> bool {
-    let Some(loc) = schema.attribute(None, name) else {
-        return false;
-    };
-    Selection::new(schema, attributes, excluded).keep(loc) != Keep::None
+    Selection::new(schema, attributes, excluded).shows(name)
 }
 
 #[cfg(test)]
@@ -245,5 +319,24 @@ mod tests {
         assert!(is_requested(&GROUP, &s(&["members.value"]), &[], "members"));
         assert!(is_requested(&USER, &[], &s(&["emails"]), "groups"));
         assert!(!is_requested(&USER, &[], &[], "password"));
+    }
+
+    #[test]
+    fn a_selection_drops_duplicate_entries() {
+        let sel = Selection::new(
+            &USER,
+            &s(&[
+                "userName",
+                "USERNAME,name.givenName",
+                "name.GIVENNAME",
+                "urn:x:y",
+                "URN:X:Y",
+            ]),
+            &[],
+        );
+        assert_eq!(sel.len(), 3);
+        let sel = Selection::new(&USER, &[], &s(&["emails", "emails", "Emails"]));
+        assert_eq!(sel.len(), 1);
+        assert!(!sel.shows("emails"));
     }
 }

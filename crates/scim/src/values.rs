@@ -5,22 +5,12 @@
 //!
 //! Shared by create/replace validation ([`crate::resources`]) and the PATCH engine ([`crate::patch`]).
 
+use crate::dialect::{Dialect, Dialects};
+use crate::distinct::Distinct;
 use crate::error::ScimError;
-use crate::patch::Dialect;
+use crate::limits;
 use crate::schema::{AttrType, AttributeDef, Mutability};
 use serde_json::{Map, Value};
-
-/// Records the dialect rules that fired, each once, in the order they first fired.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Dialects(pub(crate) Vec<Dialect>);
-
-impl Dialects {
-    pub(crate) fn note(&mut self, d: Dialect) {
-        if !self.0.contains(&d) {
-            self.0.push(d);
-        }
-    }
-}
 
 /// Coerces `value` for `def`; `name` is the attribute's path, for messages. `null` stays `null` (the caller
 /// treats it as unassigned). Multi-valued attributes accept a single value and get an array.
@@ -40,16 +30,15 @@ pub(crate) fn coerce(
         Value::Array(items) => items,
         single => vec![single],
     };
-    let mut out = Vec::with_capacity(items.len());
+    limits::check_values(items.len(), name)?;
+    let mut out = Distinct::default();
     for item in items {
         if item.is_null() {
             continue;
         }
-        let v = coerce_single(def, item, name, dialects)?;
-        if !out.contains(&v) {
-            out.push(v);
-        }
+        out.push(coerce_single(def, item, name, dialects)?);
     }
+    let mut out = out.into_vec();
     normalise_primary(&mut out);
     Ok(Value::Array(out))
 }
@@ -61,6 +50,7 @@ pub(crate) fn coerce_single(
     name: &str,
     dialects: &mut Dialects,
 ) -> Result<Value, ScimError> {
+    crate::work::add(1);
     let wrong = |v: &Value| {
         let article = if def.ty == AttrType::Integer { "an" } else { "a" };
         ScimError::invalid_value(format!(
@@ -78,6 +68,8 @@ pub(crate) fn coerce_single(
         AttrType::Complex => match value {
             Value::Object(obj) => Ok(Value::Object(coerce_complex(def, obj, name, dialects)?)),
             Value::String(s) if def.sub("value").is_some() => {
+                let (max, limit) = limits::max_string_bytes(def, name);
+                limits::check_string(&s, name, max, limit)?;
                 dialects.note(Dialect::ComplexAsBareValue);
                 let mut m = Map::new();
                 m.insert("value".to_owned(), Value::String(s));
@@ -94,7 +86,11 @@ pub(crate) fn coerce_single(
             other => Err(wrong(&other)),
         },
         AttrType::String | AttrType::Reference | AttrType::Binary => match value {
-            Value::String(_) => Ok(value),
+            Value::String(ref s) => {
+                let (max, limit) = limits::max_string_bytes(def, name);
+                limits::check_string(s, name, max, limit)?;
+                Ok(value)
+            }
             other => Err(wrong(&other)),
         },
         AttrType::Integer => match value {
@@ -106,7 +102,9 @@ pub(crate) fn coerce_single(
             other => Err(wrong(&other)),
         },
         AttrType::DateTime => match value {
-            Value::String(ref s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => Ok(value),
+            Value::String(ref s) if s.len() <= 64 && chrono::DateTime::parse_from_rfc3339(s).is_ok() => {
+                Ok(value)
+            }
             other => Err(ScimError::invalid_value(format!(
                 "\"{name}\" must be a date and time such as \"2011-05-13T04:42:34Z\", not {}.",
                 describe(&other)
@@ -122,6 +120,13 @@ pub(crate) fn coerce_complex(
     name: &str,
     dialects: &mut Dialects,
 ) -> Result<Map<String, Value>, ScimError> {
+    if obj.len() > limits::MAX_OBJECT_MEMBERS {
+        return Err(ScimError::too_many(format!(
+            "\"{name}\" has {} sub-attributes; the limit (MAX_OBJECT_MEMBERS) is {}.",
+            obj.len(),
+            limits::MAX_OBJECT_MEMBERS
+        )));
+    }
     let mut out = Map::new();
     for (k, v) in obj {
         let Some(sub) = def.sub(&k) else { continue };

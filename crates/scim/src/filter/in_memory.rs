@@ -21,6 +21,7 @@ pub fn matches_element(filter: &ResolvedFilter, element: &Value) -> bool {
 }
 
 fn eval(filter: &ResolvedFilter, ctx: &Value, element: bool) -> bool {
+    crate::work::add(1);
     match filter {
         ResolvedFilter::And(a, b) => eval(a, ctx, element) && eval(b, ctx, element),
         ResolvedFilter::Or(a, b) => eval(a, ctx, element) || eval(b, ctx, element),

@@ -3,6 +3,7 @@
 
 use super::MAX_FILTER_LEN;
 use crate::error::ScimError;
+use crate::work;
 use std::borrow::Cow;
 
 /// A token kind.
@@ -41,6 +42,7 @@ pub(crate) fn lex<'a>(input: &'a str, what: &str) -> Result<Vec<Token<'a>>, Scim
     let mut tokens = Vec::with_capacity(8);
     let mut i = 0;
     while i < bytes.len() {
+        work::add(1);
         let b = bytes[i];
         let tok = match b {
             b' ' | b'\t' | b'\r' | b'\n' => {
@@ -63,6 +65,7 @@ pub(crate) fn lex<'a>(input: &'a str, what: &str) -> Result<Vec<Token<'a>>, Scim
             _ if is_word_byte(b) => {
                 let start = i;
                 while i < bytes.len() && is_word_byte(bytes[i]) {
+                    work::add(1);
                     i += 1;
                 }
                 tokens.push(Token {
@@ -91,6 +94,7 @@ fn lex_string<'a>(input: &'a str, start: usize, what: &str) -> Result<(Cow<'a, s
     let mut i = start + 1;
     let mut escaped = false;
     while i < bytes.len() {
+        work::add(1);
         match bytes[i] {
             b'\\' => {
                 escaped = true;
@@ -107,6 +111,14 @@ fn lex_string<'a>(input: &'a str, start: usize, what: &str) -> Result<(Cow<'a, s
                 } else {
                     Cow::Borrowed(&input[start + 1..i])
                 };
+                work::add_len(text.len());
+                // PostgreSQL cannot bind a text parameter holding U+0000: refuse it here, as a 400.
+                if text.contains('\0') {
+                    return Err(ScimError::invalid_filter(format!(
+                        "The string starting at position {start} of the {what} contains a NUL character \
+                         (U+0000), which no attribute value can hold."
+                    )));
+                }
                 return Ok((text, i + 1));
             }
             _ => i += 1,
@@ -147,6 +159,13 @@ mod tests {
         );
         let err = lex("userName eq \"x", "filter").err().map(|e| e.detail);
         assert!(err.is_some_and(|d| d.contains("no closing quote")));
+        // NUL, raw or escaped, is refused in operands.
+        for text in ["a eq \"x\u{0}y\"", r#"a eq "x\u0000y""#] {
+            let e = lex(text, "filter").err();
+            assert!(e.is_some_and(
+                |e| e.scim_type == Some(crate::ScimType::InvalidFilter) && e.detail.contains("NUL")
+            ));
+        }
         // A backslash as the very last byte must not read past the end.
         assert!(lex("a eq \"\\", "filter").is_err());
     }

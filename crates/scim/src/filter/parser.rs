@@ -33,6 +33,7 @@ impl<'a, 't> Parser<'a, 't> {
     }
 
     pub(crate) fn bump(&mut self) -> Option<&'t Token<'a>> {
+        crate::work::add(1);
         let t = self.tokens.get(self.at);
         if t.is_some() {
             self.at += 1;
@@ -235,6 +236,7 @@ fn balance(
         let mut next = Vec::with_capacity(terms.len().div_ceil(2));
         let mut it = terms.into_iter();
         while let Some(a) = it.next() {
+            crate::work::add(1);
             next.push(match it.next() {
                 Some(b) => join(Box::new(a), Box::new(b)),
                 None => a,

@@ -115,6 +115,7 @@ fn resolve_in(
     schema: &ResourceSchema,
     parent: Option<AttrLocation>,
 ) -> Result<ResolvedFilter, ScimError> {
+    crate::work::add(1);
     Ok(match filter {
         Filter::And(a, b) => ResolvedFilter::And(
             Box::new(resolve_in(a, schema, parent)?),

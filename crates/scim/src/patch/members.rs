@@ -1,13 +1,13 @@
 //! Group membership changes as a delta. A group's members are rows (a group may have 100,000), so PATCH
 //! never sees nor rewrites the member list: each `members` operation is turned into ids added and removed.
 
-use super::Dialect;
 use super::request::OpKind;
+use crate::dialect::{Dialect, Dialects};
 use crate::error::ScimError;
 use crate::filter::{CompValue, CompareOp, Filter};
 use crate::json::field;
 use crate::path::PatchPath;
-use crate::values::{Dialects, describe};
+use crate::values::describe;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -27,6 +27,16 @@ impl MembersDelta {
     /// Whether the delta changes nothing.
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && !self.clear_all
+    }
+
+    /// 400 `tooMany` ([`ScimError::too_many_members`]) when the delta adds and removes more than `max`
+    /// member ids in all (the service's limit is [`crate::limits::MAX_MEMBERS_PER_REQUEST`]).
+    pub fn check_limit(&self, max: usize) -> Result<(), ScimError> {
+        let n = self.added.len() + self.removed.len();
+        if n > max {
+            return Err(ScimError::too_many_members(n, max));
+        }
+        Ok(())
     }
 }
 
@@ -154,7 +164,10 @@ fn member_ids(value: Option<Value>) -> Result<Vec<String>, ScimError> {
     let mut ids = Vec::with_capacity(items.len());
     for item in &items {
         match field(item, "value") {
-            Some(Value::String(id)) if !id.is_empty() => ids.push(id.clone()),
+            Some(Value::String(id)) if !id.is_empty() => {
+                crate::limits::check_member_id(id)?;
+                ids.push(id.clone());
+            }
             _ => {
                 return Err(ScimError::invalid_value(format!(
                     "Each member must be an object with a non-empty string \"value\" (the member's id); got {}.",

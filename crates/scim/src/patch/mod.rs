@@ -5,24 +5,26 @@
 //! - `target`: what a path designates in the schema.
 //! - `ops`: the add / replace / remove rules.
 //! - [`members`]: group membership as a [`MembersDelta`], never a rewritten member list.
-//! - [`dialect`]: the IdP behaviours accepted, reported in [`PatchOutcome::dialects`].
+//! - [`crate::dialect`]: the IdP behaviours accepted, reported in [`PatchOutcome::dialects`].
 
-pub mod dialect;
 pub mod members;
 mod ops;
 pub mod request;
 mod target;
 
-pub use dialect::Dialect;
+/// The dialect rules moved to [`crate::dialect`]; re-exported here so that `patch::Dialect` still names them.
+pub use crate::dialect::Dialect;
 pub use members::MembersDelta;
 pub use request::{OpKind, PATCH_OP_URN, PatchOperation, PatchRequest};
 
+use crate::dialect::Dialects;
 use crate::error::ScimError;
 use crate::filter::AttrPath;
 use crate::json::get_ci;
+use crate::limits;
 use crate::path::{self, PatchPath};
-use crate::schema::{Mutability, ResourceSchema};
-use crate::values::Dialects;
+use crate::schema::{Mutability, ResourceKind, ResourceSchema};
+use crate::work;
 use serde_json::{Map, Value};
 use target::{Target, current, is_members, resolve_target};
 
@@ -55,6 +57,13 @@ pub fn apply(
             "A PATCH body needs at least one operation in \"Operations\".",
         ));
     }
+    let n = req.operations.len();
+    if n > limits::MAX_PATCH_OPERATIONS {
+        return Err(ScimError::too_many(format!(
+            "One PATCH may carry at most {} operations; this one has {n} (MAX_PATCH_OPERATIONS).",
+            limits::MAX_PATCH_OPERATIONS
+        )));
+    }
     let Value::Object(original) = &*doc else {
         return Err(ScimError::internal("The stored resource is not a JSON object."));
     };
@@ -65,6 +74,7 @@ pub fn apply(
         members: None,
     };
     for (i, op) in req.operations.iter().enumerate() {
+        work::add(1);
         engine.operation(op).map_err(|mut e| {
             let path = op
                 .path
@@ -76,6 +86,15 @@ pub fn apply(
         })?;
     }
     crate::resources::finish_document(&mut engine.root, schema);
+    crate::resources::user::keep_active(original, &mut engine.root, schema);
+    // A document stored before the limits existed may already be over one; it stays patchable (an IdP
+    // must still be able to deactivate that user), so only a document that was within the limits must
+    // stay within them.
+    if let Err(e) = limits::check_document(&engine.root, schema)
+        && limits::check_document(original, schema).is_ok()
+    {
+        return Err(e);
+    }
     let members = engine.members.map(members::DeltaBuilder::finish);
     let changed = engine.root != *original || members.as_ref().is_some_and(|m| !m.is_empty());
     *doc = Value::Object(engine.root);
@@ -84,6 +103,34 @@ pub fn apply(
         dialects: engine.dialects.0,
         members,
     })
+}
+
+/// Applies `req` to a stored document of `kind` whose id is `id`, which the store keeps outside the
+/// document. The engine sees `id` while it works, so that a path-less value echoing it (Okta sends `id` when
+/// it renames a group) is recognised as unchanged rather than refused as a readOnly change; `id` is then
+/// taken out again (or put back as it was, if the document had one). All-or-nothing like [`apply`].
+pub fn apply_to_stored(
+    doc: &mut Value,
+    id: &str,
+    req: &PatchRequest,
+    kind: ResourceKind,
+) -> Result<PatchOutcome, ScimError> {
+    let Some(obj) = doc.as_object_mut() else {
+        return Err(ScimError::internal("The stored resource is not a JSON object."));
+    };
+    let previous = obj.insert("id".to_owned(), Value::String(id.to_owned()));
+    let result = apply(doc, req, kind.schema());
+    if let Some(obj) = doc.as_object_mut() {
+        match previous {
+            Some(p) => {
+                obj.insert("id".to_owned(), p);
+            }
+            None => {
+                obj.remove("id");
+            }
+        }
+    }
+    result
 }
 
 fn truncate(s: &str) -> String {
@@ -127,7 +174,14 @@ impl Engine<'_> {
             let delta = self.members.get_or_insert_with(members::DeltaBuilder::default);
             return delta.apply(kind, Some(path), value, &mut self.dialects);
         }
+        if let Some(v) = &value {
+            limits::check_input(v, &path.to_string())?;
+        }
         let target = resolve_target(path, self.schema, &self.root)?;
+        let touched = target.top_key();
+        // As for the whole document: an attribute already over a limit (stored before the limits) is
+        // not held to it.
+        let was_within = limits::check_touched(&self.root, &touched).is_ok();
         if pathless
             && let Target::Attr {
                 loc,
@@ -145,7 +199,11 @@ impl Engine<'_> {
                 return Ok(());
             }
         }
-        ops::apply_target(&mut self.root, kind, target, value, &mut self.dialects)
+        ops::apply_target(&mut self.root, kind, target, value, &mut self.dialects)?;
+        if was_within {
+            limits::check_touched(&self.root, &touched)?;
+        }
+        Ok(())
     }
 
     /// RFC 7644 §3.5.2.1/3: without `path`, the value is an object naming the attributes to add or replace.
@@ -162,6 +220,13 @@ impl Engine<'_> {
             )));
         };
         self.dialects.note(Dialect::PathlessOperation);
+        if obj.len() > limits::MAX_OBJECT_MEMBERS {
+            return Err(ScimError::too_many(format!(
+                "The value names {} attributes; the limit (MAX_OBJECT_MEMBERS) is {}.",
+                obj.len(),
+                limits::MAX_OBJECT_MEMBERS
+            )));
+        }
         for (key, v) in obj {
             if key.eq_ignore_ascii_case("schemas") {
                 continue;
@@ -172,6 +237,14 @@ impl Engine<'_> {
                     ops::apply_target(&mut self.root, kind, target, Some(v), &mut self.dialects)?;
                     continue;
                 };
+                if inner.len() > limits::MAX_OBJECT_MEMBERS {
+                    return Err(ScimError::too_many(format!(
+                        "The value for \"{}\" names {} attributes; the limit (MAX_OBJECT_MEMBERS) is {}.",
+                        ext.id,
+                        inner.len(),
+                        limits::MAX_OBJECT_MEMBERS
+                    )));
+                }
                 for (k, iv) in inner {
                     let mut attr = AttrPath::parse(&k).map_err(|e| {
                         ScimError::invalid_path(format!("In the value for \"{}\": {e}.", ext.id))

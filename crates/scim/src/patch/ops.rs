@@ -1,16 +1,18 @@
 //! The add / replace / remove rules of RFC 7644 §3.5.2.1–3 applied to one resolved [`Target`] of a
 //! document (a JSON object being edited on a copy).
 
-use super::Dialect;
 use super::request::OpKind;
 use super::target::Target;
+use crate::dialect::{Dialect, Dialects};
+use crate::distinct::Distinct;
 use crate::error::ScimError;
 use crate::filter::CompareOp;
 use crate::filter::in_memory::matches_element;
 use crate::filter::resolve::{ResolvedFilter, TypedValue};
 use crate::json::{get_mut_canonical, key_ci, remove_ci, set_canonical};
 use crate::schema::{AttrLocation, AttributeDef, Mutability, Namespace, SchemaDef};
-use crate::values::{Dialects, coerce, coerce_single, normalise_primary};
+use crate::values::{coerce, coerce_single, normalise_primary};
+use crate::work;
 use serde_json::{Map, Value};
 
 type Obj = Map<String, Value>;
@@ -148,11 +150,11 @@ fn plain(
                 if new_items.iter().any(is_primary) {
                     items.iter_mut().for_each(clear_primary);
                 }
+                let mut merged = Distinct::from_items(items);
                 for v in new_items {
-                    if !items.contains(&v) {
-                        items.push(v);
-                    }
+                    merged.push(v);
                 }
+                let mut items = merged.into_vec();
                 normalise_primary(&mut items);
                 set_canonical(c, def.name, Value::Array(items));
             }
@@ -232,13 +234,8 @@ fn filtered(
         Some(other) if !other.is_null() => vec![other],
         _ => Vec::new(),
     };
-    let hits: Vec<usize> = items
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| matches_element(filter, v))
-        .map(|(i, _)| i)
-        .collect();
-    let result = edit_items(&mut items, &hits, kind, sub, new, filter, def, name, dialects);
+    let hit: Vec<bool> = items.iter().map(|v| matches_element(filter, v)).collect();
+    let result = edit_items(&mut items, &hit, kind, sub, new, filter, def, name, dialects);
     set_canonical(c, def.name, Value::Array(items));
     prune(c, def.name);
     result
@@ -248,9 +245,10 @@ fn filtered(
     clippy::too_many_arguments,
     reason = "one place that needs the whole operation"
 )]
+/// `hit[i]` says whether `items[i]` matches the filter (one flag per item, so each test is constant time).
 fn edit_items(
     items: &mut Vec<Value>,
-    hits: &[usize],
+    hit: &[bool],
     kind: OpKind,
     sub: Option<&'static AttributeDef>,
     new: Value,
@@ -263,15 +261,16 @@ fn edit_items(
         OpKind::Remove => {
             match sub {
                 None => {
-                    let mut i = 0;
+                    let mut flags = hit.iter();
                     items.retain(|_| {
-                        i += 1;
-                        !hits.contains(&(i - 1))
+                        work::add(1);
+                        !flags.next().copied().unwrap_or(false)
                     });
                 }
                 Some(s) => {
-                    for &i in hits {
-                        if let Some(o) = items.get_mut(i).and_then(Value::as_object_mut) {
+                    for (item, _) in items.iter_mut().zip(hit).filter(|(_, h)| **h) {
+                        work::add(1);
+                        if let Some(o) = item.as_object_mut() {
                             remove_ci(o, s.name);
                         }
                     }
@@ -279,7 +278,7 @@ fn edit_items(
             }
             return Ok(());
         }
-        OpKind::Add | OpKind::Replace if hits.is_empty() => {
+        OpKind::Add | OpKind::Replace if !hit.contains(&true) => {
             if kind == OpKind::Replace {
                 return Err(no_match(def, filter, name));
             }
@@ -301,8 +300,8 @@ fn edit_items(
             items.push(created);
         }
         OpKind::Add | OpKind::Replace => {
-            for &i in hits {
-                let Some(item) = items.get_mut(i) else { continue };
+            for (item, _) in items.iter_mut().zip(hit).filter(|(_, h)| **h) {
+                work::add(1);
                 match (sub, &new) {
                     (Some(s), v) => {
                         if let Some(o) = item.as_object_mut() {
@@ -317,11 +316,10 @@ fn edit_items(
                     (None, v) => *item = v.clone(),
                 }
             }
-            if hits.iter().any(|&i| items.get(i).is_some_and(is_primary)) {
-                for (i, item) in items.iter_mut().enumerate() {
-                    if !hits.contains(&i) {
-                        clear_primary(item);
-                    }
+            if items.iter().zip(hit).any(|(item, h)| *h && is_primary(item)) {
+                for (item, _) in items.iter_mut().zip(hit).filter(|(_, h)| !**h) {
+                    work::add(1);
+                    clear_primary(item);
                 }
             }
         }

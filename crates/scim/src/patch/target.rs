@@ -30,6 +30,20 @@ pub(crate) enum Target {
     },
 }
 
+impl Target {
+    /// The top-level key of the document the target lives under (the attribute, or its extension's URN).
+    pub(crate) fn top_key(&self) -> String {
+        match self {
+            Self::Attr { loc, .. } => match loc.namespace {
+                Namespace::Extension(s) => s.id.to_owned(),
+                Namespace::Common | Namespace::Core => loc.def.name.to_owned(),
+            },
+            Self::Extension(s) => s.id.to_owned(),
+            Self::Raw { urn, .. } => urn.clone(),
+        }
+    }
+}
+
 fn in_schemas(doc: &Map<String, Value>, urn: &str) -> bool {
     doc.get("schemas").and_then(Value::as_array).is_some_and(|s| {
         s.iter()

@@ -19,21 +19,13 @@ impl<'a> GroupView<'a> {
     }
 }
 
-/// The kind of a group member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemberKind {
-    /// A User.
-    User,
-    /// A nested Group.
-    Group,
-}
+/// The kind of a group member: a User or a nested Group. The same two variants as
+/// [`crate::schema::ResourceKind`], kept under this name so that existing callers compile.
+pub use crate::schema::ResourceKind as MemberKind;
 
 /// One `members` entry: `value`, `$ref` (`{base_url}/Users/{id}`), `type`, and `display` when known.
 pub fn member_entry(base_url: &str, id: &str, kind: MemberKind, display: Option<&str>) -> Value {
-    let (ty, endpoint) = match kind {
-        MemberKind::User => ("User", "Users"),
-        MemberKind::Group => ("Group", "Groups"),
-    };
+    let (ty, endpoint) = (kind.name(), kind.endpoint_segment());
     let mut m = Map::new();
     m.insert("value".into(), Value::String(id.to_owned()));
     m.insert(

@@ -11,12 +11,12 @@ pub mod group;
 pub mod meta;
 pub mod user;
 
+use crate::dialect::{Dialect, Dialects};
 use crate::error::ScimError;
 use crate::filter::AttrPath;
 use crate::json::{get_ci, is_urn_key, key_ci, remove_ci};
-use crate::patch::Dialect;
 use crate::schema::{Mutability, Namespace, ResourceSchema};
-use crate::values::{Dialects, coerce, describe};
+use crate::values::{coerce, describe};
 use serde_json::{Map, Value};
 
 /// A validated create or replace body.
@@ -131,6 +131,7 @@ pub fn validate(body: &Value, schema: &ResourceSchema) -> Result<Validated, Scim
     }
     check_required(&doc, schema)?;
     finish_document(&mut doc, schema);
+    crate::limits::check_document(&doc, schema)?;
     Ok(Validated {
         doc: Value::Object(doc),
         members,
@@ -154,6 +155,7 @@ fn member_ids(v: &Value) -> Result<Vec<String>, ScimError> {
     for item in items {
         match item.as_object().and_then(|o| get_ci(o, "value")) {
             Some(Value::String(id)) if !id.is_empty() => {
+                crate::limits::check_member_id(id)?;
                 if seen.insert(id.as_str()) {
                     ids.push(id.clone());
                 }

@@ -189,6 +189,42 @@ pub static GROUP: ResourceSchema = ResourceSchema {
     members_as_rows: true,
 };
 
+/// The two resource types scimd serves, as a value: the one "User or Group" enum of the workspace (list
+/// endpoints, filter translation, group member entries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    /// `/Users`.
+    User,
+    /// `/Groups`.
+    Group,
+}
+
+impl ResourceKind {
+    /// The resource type's schemas.
+    pub fn schema(self) -> &'static ResourceSchema {
+        match self {
+            Self::User => &USER,
+            Self::Group => &GROUP,
+        }
+    }
+
+    /// The resource type name, also `meta.resourceType` and a member's `type`: `User`, `Group`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::User => "User",
+            Self::Group => "Group",
+        }
+    }
+
+    /// The endpoint segment after the base URL: `Users`, `Groups`.
+    pub const fn endpoint_segment(self) -> &'static str {
+        match self {
+            Self::User => "Users",
+            Self::Group => "Groups",
+        }
+    }
+}
+
 /// The resource types scimd serves.
 pub fn resource_schemas() -> [&'static ResourceSchema; 2] {
     [&USER, &GROUP]
@@ -219,6 +255,20 @@ mod tests {
         assert_eq!(
             GROUP.attribute(None, "ID").map(|l| l.namespace),
             Some(Namespace::Common)
+        );
+    }
+
+    #[test]
+    fn resource_kinds_name_their_schema() {
+        assert_eq!(ResourceKind::User.schema().name, ResourceKind::User.name());
+        assert_eq!(ResourceKind::Group.schema().name, ResourceKind::Group.name());
+        assert_eq!(
+            ResourceKind::Group.schema().endpoint,
+            format!("/{}", ResourceKind::Group.endpoint_segment())
+        );
+        assert_eq!(
+            ResourceKind::User.schema().endpoint,
+            format!("/{}", ResourceKind::User.endpoint_segment())
         );
     }
 

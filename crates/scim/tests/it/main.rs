@@ -6,6 +6,9 @@
 //! - `resources`: create/replace validation.
 //! - `projection`: `attributes` / `excludedAttributes`.
 //! - `discovery`: the discovery documents agree with the schemas.
+//! - `limits`: the input limits, each a 400 naming the limit.
+//! - `stored`: PATCH of a stored document (the Okta `id` echo, `remove active`).
+//! - `work`: counted work grows at most linearly with the input (filters, PATCH).
 //! - `props`: property tests (round trips, a reference model, no panic or stack overflow).
 
 #![expect(
@@ -19,7 +22,10 @@ mod common;
 mod dialects;
 mod discovery;
 mod filter_rfc;
+mod limits;
 mod patch_rfc;
 mod projection;
 mod props;
 mod resources;
+mod stored;
+mod work;

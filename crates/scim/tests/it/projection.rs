@@ -1,9 +1,10 @@
 //! `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5, §3.9) honouring `returned`.
 
 use crate::common::bjensen;
-use scimd_scim::projection::project;
+use scimd_scim::projection::{Selection, project};
 use scimd_scim::resources::group::{MemberKind, member_entry, set_members};
 use scimd_scim::schema::{GROUP, USER};
+use scimd_scim::work;
 use serde_json::json;
 
 fn s(v: &[&str]) -> Vec<String> {
@@ -98,4 +99,40 @@ fn group_members_excluded() {
     assert_eq!(out["displayName"], "Tour Guides");
     let out = project(&doc, &GROUP, &s(&["members.value"]), &[]);
     assert_eq!(out["members"], json!([{"value": "u1"}]));
+}
+
+/// Finding M1: a selection is compiled once per request and reused for every document; duplicate entries
+/// are dropped, so they add no work per document.
+#[test]
+fn a_selection_is_compiled_once_and_duplicates_cost_nothing_per_document() {
+    let doc = bjensen();
+    let one = s(&["userName", "emails.value"]);
+    let mut repeated = Vec::new();
+    for _ in 0..30 {
+        repeated.extend(s(&["USERNAME", "emails.VALUE"]));
+    }
+    let (sel_one, _) = work::measure(|| Selection::new(&USER, &one, &[]));
+    let (sel_rep, compile) = work::measure(|| Selection::new(&USER, &repeated, &[]));
+    assert_eq!(sel_rep.len(), 2);
+    assert!(
+        compile >= 60,
+        "each entry is parsed once when compiling: {compile} steps"
+    );
+    let (a, steps_one) = work::measure(|| sel_one.project(&doc));
+    let (b, steps_rep) = work::measure(|| sel_rep.project(&doc));
+    assert_eq!(a, b);
+    assert_eq!(a, project(&doc, &USER, &one, &[]));
+    assert_eq!(
+        steps_one, steps_rep,
+        "per-document work does not depend on duplicates"
+    );
+    // Projecting ten documents with one selection is ten times one document: no parsing per document.
+    let (docs, ten) = work::measure(|| (0..10).map(|_| sel_rep.project(&doc)).collect::<Vec<_>>());
+    assert!(docs.iter().all(|d| *d == b));
+    assert_eq!(ten, 10 * steps_rep);
+    assert!(sel_rep.shows("emails") && !sel_rep.shows("groups"));
+    // The same selection from a list query's parameters.
+    let q = scimd_scim::list::ListQuery::from_query_pairs([("attributes", "userName,USERNAME,emails.value")]);
+    let q = q.expect("a query");
+    assert_eq!(q.selection(&USER).project(&doc), b);
 }

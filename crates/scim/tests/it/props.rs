@@ -36,7 +36,8 @@ fn attr_path() -> impl Strategy<Value = AttrPath> {
 
 fn comp_value() -> impl Strategy<Value = CompValue> {
     prop_oneof![
-        any::<String>().prop_map(CompValue::Str),
+        // NUL is refused in operands (PostgreSQL cannot bind it), so it never round-trips.
+        any::<String>().prop_map(|s| CompValue::Str(s.replace('\0', ""))),
         any::<i64>().prop_map(|i| CompValue::Num(i.into())),
         any::<u64>().prop_map(|i| CompValue::Num(i.into())),
         any::<f64>()
@@ -119,12 +120,12 @@ proptest! {
     }
 }
 
-/// Found by `cargo fuzz run filter`: a rendering can be longer than its source (a raw NUL renders as
-/// `\u0000`) and chains render with parentheses, so re-parsing a rendering can hit a limit. That is the
+/// Found by `cargo fuzz run filter`: a rendering can be longer than its source (a raw control character
+/// renders as `\u0001`; NUL itself is now refused in operands) and chains render with parentheses, so re-parsing a rendering can hit a limit. That is the
 /// only way a round trip may fail, and the error names the limit.
 #[test]
 fn a_rendering_over_the_limits_fails_only_on_a_named_limit() {
-    let text = format!("userName eq \"{}\"", "\0".repeat(2000));
+    let text = format!("userName eq \"{}\"", "\u{1}".repeat(2000));
     let f = filter::parse(&text).unwrap();
     let e = filter::parse(&f.to_string()).unwrap_err();
     assert!(e.detail.contains("MAX_FILTER_LEN"), "{e}");

@@ -1,5 +1,7 @@
-//! [`Dialect`]: the IdP behaviours outside the letter of RFC 7644 that the PATCH engine (and create/replace
-//! validation) accept, reported so that the audit trail and tests can say which rule fired.
+//! [`Dialect`]: the IdP behaviours outside the letter of RFC 7644 that the PATCH engine and create/replace
+//! validation accept, reported so that the audit trail and tests can say which rule fired; and
+//! `Dialects`, the collector both fill. A leaf module: it imports nothing of the crate, so that
+//! `patch → resources → values → dialect` has no circle.
 
 use std::fmt;
 
@@ -53,5 +55,17 @@ impl Dialect {
 impl fmt::Display for Dialect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
+    }
+}
+
+/// Records the dialect rules that fired, each once, in the order they first fired.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Dialects(pub(crate) Vec<Dialect>);
+
+impl Dialects {
+    pub(crate) fn note(&mut self, d: Dialect) {
+        if !self.0.contains(&d) {
+            self.0.push(d);
+        }
     }
 }
