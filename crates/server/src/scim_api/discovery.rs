@@ -100,10 +100,5 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ScimApiError> {
 
 /// A known path with a method it does not take.
 pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ScimApiError> {
-    Err(ScimError::new(
-        405,
-        None,
-        format!("{} is not allowed on {}.", req.method(), req.path()),
-    )
-    .into())
+    Err(ScimError::method_not_allowed(req.method(), "the methods RFC 7644 defines for this endpoint").into())
 }

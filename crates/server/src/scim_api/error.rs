@@ -70,14 +70,12 @@ impl ScimApiError {
         match self {
             ScimApiError::Scim(e) => e.clone(),
             ScimApiError::Unavailable(_) => {
-                ScimError::new(503, None, "The service is temporarily unavailable; retry later.")
+                ScimError::unavailable("The service is temporarily unavailable; retry later.")
             }
             ScimApiError::Internal(_) => {
                 ScimError::internal("An internal error occurred; it has been logged.")
             }
-            ScimApiError::Held { .. } => ScimError::new(
-                503,
-                None,
+            ScimApiError::Held { .. } => ScimError::unavailable(
                 "Deprovisioning is paused: this organization's safety valve tripped because many members \
                  lost access within an hour. An administrator can release it in Organization Settings.",
             ),

@@ -25,12 +25,7 @@ pub async fn body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes
         let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
         let mime = ct.split(';').next().unwrap_or("").trim();
         if !(mime == "application/json" || mime == "application/scim+json" || mime.is_empty()) {
-            return Err(ScimError::new(
-                415,
-                None,
-                "Send the body as application/scim+json (or application/json).",
-            )
-            .into());
+            return Err(ScimError::unsupported_media_type().into());
         }
     }
     let too_large = || {
@@ -77,10 +72,7 @@ fn check_operations(n: usize) -> Result<(), ScimError> {
 /// 400 `tooMany` when a Group body names more than [`MAX_MEMBERS_PER_REQUEST`] members.
 fn check_members(n: usize) -> Result<(), ScimError> {
     if n > MAX_MEMBERS_PER_REQUEST {
-        return Err(scimd_store::provisioning::groups::too_many_members(
-            n,
-            MAX_MEMBERS_PER_REQUEST,
-        ));
+        return Err(ScimError::too_many_members(n, MAX_MEMBERS_PER_REQUEST));
     }
     Ok(())
 }

@@ -14,26 +14,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use scimd_scim::ScimError;
 use scimd_scim::list::{ListQuery, ListResponse, SearchRequest, SortOrder};
-use scimd_scim::schema::{GROUP, ResourceSchema, USER};
+use scimd_scim::schema::ResourceKind;
 use scimd_store::provisioning::paging::{self, Paging};
 use scimd_store::provisioning::{ListSpec, groups, users};
 use serde_json::Value;
-
-/// Which resource type a list serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Users,
-    Groups,
-}
-
-impl Kind {
-    fn schema(self) -> &'static ResourceSchema {
-        match self {
-            Kind::Users => &USER,
-            Kind::Groups => &GROUP,
-        }
-    }
-}
 
 /// The query of `GET` (URL parameters).
 pub fn from_url(req: &HttpRequest) -> Result<ListQuery, ScimError> {
@@ -48,7 +32,7 @@ pub fn from_body(body: &[u8]) -> Result<ListQuery, ScimError> {
     ListQuery::from_search_request(&req)
 }
 
-fn fingerprint(q: &ListQuery, kind: Kind) -> String {
+fn fingerprint(q: &ListQuery, kind: ResourceKind) -> String {
     let filter = q.filter.as_ref().map(ToString::to_string).unwrap_or_default();
     let sort = q.sort_by.as_ref().map(ToString::to_string).unwrap_or_default();
     let order = if q.sort_order == SortOrder::Descending {
@@ -56,7 +40,7 @@ fn fingerprint(q: &ListQuery, kind: Kind) -> String {
     } else {
         "a"
     };
-    let kind = if kind == Kind::Users { "u" } else { "g" };
+    let kind = if kind == ResourceKind::User { "u" } else { "g" };
     paging::fingerprint(&[kind, &filter, &sort, order])
 }
 
@@ -65,7 +49,7 @@ fn fingerprint(q: &ListQuery, kind: Kind) -> String {
 pub async fn respond(
     state: &AppState,
     req: &HttpRequest,
-    kind: Kind,
+    kind: ResourceKind,
     query: impl FnOnce() -> Result<ListQuery, ScimError> + Send + 'static,
 ) -> Result<HttpResponse, ScimApiError> {
     let backend = state.store.backend();
@@ -83,11 +67,11 @@ pub async fn respond(
             count: q.page_size(),
         };
         let (total, items, next) = match kind {
-            Kind::Users => {
+            ResourceKind::User => {
                 let page = users::list(conn, backend, &caller.org, &spec, p.shows(schema, "groups"))?;
                 (page.total, Rendered::Users(page.items), page.next)
             }
-            Kind::Groups => {
+            ResourceKind::Group => {
                 let page = groups::list(conn, backend, &caller.org, &spec, p.shows(schema, "members"))?;
                 (page.total, Rendered::Groups(page.items), page.next)
             }
@@ -96,10 +80,10 @@ pub async fn respond(
     })
     .await?;
     let base = render::base_url(state, &caller.org);
-    let p = Projection::from(&q);
+    let selection = Projection::from(&q).selection(kind.schema());
     let resources: Vec<Value> = match &items {
-        Rendered::Users(v) => v.iter().map(|u| render::user(&base, u, &p)).collect(),
-        Rendered::Groups(v) => v.iter().map(|g| render::group(&base, g, &p)).collect(),
+        Rendered::Users(v) => v.iter().map(|u| render::user(&base, u, &selection)).collect(),
+        Rendered::Groups(v) => v.iter().map(|g| render::group(&base, g, &selection)).collect(),
     };
     let body = if q.cursor.is_some() {
         let fp = fingerprint(&q, kind);

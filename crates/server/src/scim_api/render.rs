@@ -8,10 +8,11 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
+use scimd_scim::projection::{self, Selection};
 use scimd_scim::resources::group::{MemberKind, member_entry, set_members};
 use scimd_scim::resources::meta::{Meta, set_id_and_meta};
-use scimd_scim::schema::{GROUP, ResourceSchema, USER};
-use scimd_scim::{Dialect, ScimError, projection};
+use scimd_scim::schema::ResourceSchema;
+use scimd_scim::{Dialect, ScimError};
 use scimd_store::OrgId;
 use scimd_store::provisioning::groups::GroupRecord;
 use scimd_store::provisioning::users::UserRecord;
@@ -105,8 +106,10 @@ impl Projection {
         !self.attributes.is_empty() || !self.excluded.is_empty()
     }
 
-    fn apply(&self, doc: &Value, schema: &ResourceSchema) -> Value {
-        projection::project(doc, schema, &self.attributes, &self.excluded)
+    /// The projection compiled for one resource type, once per response: every document of a list is
+    /// projected with the same `Selection`, not by parsing the names again.
+    pub fn selection<'s>(&self, schema: &'s ResourceSchema) -> Selection<'s> {
+        Selection::new(schema, &self.attributes, &self.excluded)
     }
 }
 
@@ -146,7 +149,7 @@ pub fn group_location(base: &str, id: &str) -> String {
 }
 
 /// A User as the response shows it.
-pub fn user(base: &str, rec: &UserRecord, p: &Projection) -> Value {
+pub fn user(base: &str, rec: &UserRecord, selection: &Selection<'_>) -> Value {
     let mut doc = rec.doc.clone();
     let r = &rec.row;
     set_id_and_meta(
@@ -177,11 +180,11 @@ pub fn user(base: &str, rec: &UserRecord, p: &Projection) -> Value {
             .collect();
         o.insert("groups".into(), Value::Array(groups));
     }
-    p.apply(&doc, &USER)
+    selection.project(&doc)
 }
 
 /// A Group as the response shows it (`members` only when they were read).
-pub fn group(base: &str, rec: &GroupRecord, p: &Projection) -> Value {
+pub fn group(base: &str, rec: &GroupRecord, selection: &Selection<'_>) -> Value {
     let mut doc = rec.doc.clone();
     let r = &rec.row;
     set_id_and_meta(
@@ -205,5 +208,5 @@ pub fn group(base: &str, rec: &GroupRecord, p: &Projection) -> Value {
             .collect();
         set_members(&mut doc, entries);
     }
-    p.apply(&doc, &GROUP)
+    selection.project(&doc)
 }

@@ -74,10 +74,15 @@ pub async fn root_search(
     .await?;
     let base = render::base_url(&state, &caller.org);
     let p = Projection::from(&q);
+    let (user_selection, group_selection) = (p.selection(&USER), p.selection(&GROUP));
     let resources = users_page
         .iter()
-        .map(|u| render::user(&base, u, &p))
-        .chain(groups_page.iter().map(|g| render::group(&base, g, &p)))
+        .map(|u| render::user(&base, u, &user_selection))
+        .chain(
+            groups_page
+                .iter()
+                .map(|g| render::group(&base, g, &group_selection)),
+        )
         .collect();
     let body = ListResponse::new(total, q.start_index, resources).to_value();
     Ok(render::scim_json(StatusCode::OK, &body))

@@ -19,23 +19,13 @@ use crate::user_name;
 use scimd_scim::ScimError;
 use scimd_scim::filter::CompareOp;
 use scimd_scim::filter::resolve::{ResolvedAttr, ResolvedFilter, TypedValue};
-use scimd_scim::schema::{AttrType, Namespace};
+use scimd_scim::schema::{AttrType, Namespace, ResourceKind};
 
-/// The resource type whose table is being filtered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resource {
-    /// `members`.
-    User,
-    /// `groups`.
-    Group,
-}
-
-impl Resource {
-    fn document(self) -> &'static str {
-        match self {
-            Resource::User => "members.document",
-            Resource::Group => "groups.document",
-        }
+/// The JSON document column of a resource type's table (`members` for Users, `groups` for Groups).
+fn document(resource: ResourceKind) -> &'static str {
+    match resource {
+        ResourceKind::User => "members.document",
+        ResourceKind::Group => "groups.document",
     }
 }
 
@@ -43,7 +33,7 @@ impl Resource {
 /// `externalId eq`, a Group's `displayName eq`), alone or in an `and`. Such a list orders by `seq + 0`, so that
 /// no planner walks the org's paging index in `seq` order looking for the one row: PostgreSQL does exactly
 /// that on a fresh database, before its first `ANALYZE`, and the lookup then costs the org instead of a row.
-pub(crate) fn pins_by_key(resource: Resource, filter: &ResolvedFilter) -> bool {
+pub(crate) fn pins_by_key(resource: ResourceKind, filter: &ResolvedFilter) -> bool {
     match filter {
         ResolvedFilter::And(a, b) => pins_by_key(resource, a) || pins_by_key(resource, b),
         ResolvedFilter::Compare {
@@ -52,8 +42,8 @@ pub(crate) fn pins_by_key(resource: Resource, filter: &ResolvedFilter) -> bool {
             value: TypedValue::String(_),
         } if attr.sub_attr.is_none() => {
             let keys: &[&str] = match resource {
-                Resource::User => &["userName", "id", "externalId"],
-                Resource::Group => &["displayName", "id", "externalId"],
+                ResourceKind::User => &["userName", "id", "externalId"],
+                ResourceKind::Group => &["displayName", "id", "externalId"],
             };
             keys.contains(&attr.path.as_str())
         }
@@ -128,10 +118,10 @@ const GROUP_COLUMNS: &[(&str, &str, Kind)] = &[
 ];
 
 /// The allowlist: where the values of `attr` live for `resource`, or why it cannot be filtered.
-fn target(resource: Resource, attr: &ResolvedAttr) -> Result<Target, ScimError> {
+fn target(resource: ResourceKind, attr: &ResolvedAttr) -> Result<Target, ScimError> {
     let columns = match resource {
-        Resource::User => USER_COLUMNS,
-        Resource::Group => GROUP_COLUMNS,
+        ResourceKind::User => USER_COLUMNS,
+        ResourceKind::Group => GROUP_COLUMNS,
     };
     if let Some((_, sql, kind)) = columns.iter().find(|(p, _, _)| *p == attr.path) {
         return Ok(Target::Column { sql, kind: *kind });
@@ -148,8 +138,8 @@ fn target(resource: Resource, attr: &ResolvedAttr) -> Result<Target, ScimError> 
         Namespace::Common => match (top, sub) {
             ("meta", Some("resourceType")) => {
                 return Ok(Target::Constant(match resource {
-                    Resource::User => "User",
-                    Resource::Group => "Group",
+                    ResourceKind::User => "User",
+                    ResourceKind::Group => "Group",
                 }));
             }
             ("schemas", None) => {}
@@ -158,7 +148,7 @@ fn target(resource: Resource, attr: &ResolvedAttr) -> Result<Target, ScimError> 
         Namespace::Core => {
             let child = matches!(
                 (resource, top),
-                (Resource::User, "groups") | (Resource::Group, "members")
+                (ResourceKind::User, "groups") | (ResourceKind::Group, "members")
             );
             if child {
                 return match sub {
@@ -210,7 +200,7 @@ fn target(resource: Resource, attr: &ResolvedAttr) -> Result<Target, ScimError> 
 #[derive(Debug, Clone, Copy)]
 pub struct Translator {
     pub backend: Backend,
-    pub resource: Resource,
+    pub resource: ResourceKind,
 }
 
 /// The scope leaves are read in: the resource's row, or one element of a collection inside a value path.
@@ -222,7 +212,7 @@ enum Scope {
 }
 
 impl Translator {
-    pub fn new(backend: Backend, resource: Resource) -> Translator {
+    pub fn new(backend: Backend, resource: ResourceKind) -> Translator {
         Translator { backend, resource }
     }
 
@@ -318,7 +308,7 @@ impl Translator {
                 },
             ) => {
                 let kind = json_kind(ty, case_exact);
-                let sql = self.json_scalar(self.resource.document(), &keys);
+                let sql = self.json_scalar(document(self.resource), &keys);
                 cond(self, Operand { sql, kind })
             }
             (
@@ -375,7 +365,7 @@ impl Translator {
 
     /// The JSON array at `keys` as a PostgreSQL expression (`[]` when absent or not an array).
     fn pg_array(&self, keys: &[&str]) -> Sql {
-        let doc = self.resource.document();
+        let doc = document(self.resource);
         let path = |mut sql: Sql| {
             for k in keys {
                 sql = sql.push(" -> ").bind_text(*k);
@@ -394,7 +384,7 @@ impl Translator {
         match self.backend {
             Backend::Sqlite => Sql::text(&format!(
                 "EXISTS (SELECT 1 FROM json_each({}, ",
-                self.resource.document()
+                document(self.resource)
             ))
             .bind_text(sqlite_path(keys))
             .push(") AS scim_e WHERE ")
@@ -423,11 +413,11 @@ impl Translator {
 
     fn child_exists(&self, cond: Sql) -> Sql {
         let head = match self.resource {
-            Resource::User => {
+            ResourceKind::User => {
                 "EXISTS (SELECT 1 FROM group_members scim_gm JOIN groups scim_g ON scim_g.id = scim_gm.group_id \
                  WHERE scim_gm.member_id = members.id AND scim_gm.org_id = members.org_id AND "
             }
-            Resource::Group => {
+            ResourceKind::Group => {
                 "EXISTS (SELECT 1 FROM group_members scim_gm JOIN members scim_m ON scim_m.id = scim_gm.member_id \
                  WHERE scim_gm.group_id = groups.id AND scim_gm.org_id = groups.org_id AND "
             }
@@ -437,13 +427,13 @@ impl Translator {
 
     fn child_operand(&self, sub: Option<&'static str>) -> Operand {
         let (sql, kind) = match (self.resource, sub) {
-            (Resource::User, Some("display")) => ("scim_g.display_name", Kind::Text { ci: true }),
-            (Resource::User, _) => ("scim_gm.group_id", Kind::Text { ci: false }),
-            (Resource::Group, Some("display")) => (
+            (ResourceKind::User, Some("display")) => ("scim_g.display_name", Kind::Text { ci: true }),
+            (ResourceKind::User, _) => ("scim_gm.group_id", Kind::Text { ci: false }),
+            (ResourceKind::Group, Some("display")) => (
                 "COALESCE(scim_m.display_name, scim_m.user_name)",
                 Kind::Text { ci: true },
             ),
-            (Resource::Group, _) => ("scim_gm.member_id", Kind::Text { ci: false }),
+            (ResourceKind::Group, _) => ("scim_gm.member_id", Kind::Text { ci: false }),
         };
         Operand {
             sql: Sql::text(sql),
@@ -602,9 +592,9 @@ pub(crate) fn glob_pattern(op: CompareOp, s: &str) -> String {
 
 /// An `ORDER BY` key for `sortBy`: the expression and whether it may be NULL. Sorting by a multi-valued
 /// attribute sorts by its primary value (RFC 7644 §3.4.2.3), which scimd keeps for `emails` only.
-pub fn sort_key(backend: Backend, resource: Resource, attr: &ResolvedAttr) -> Result<Sql, ScimError> {
+pub fn sort_key(backend: Backend, resource: ResourceKind, attr: &ResolvedAttr) -> Result<Sql, ScimError> {
     let t = Translator::new(backend, resource);
-    if resource == Resource::User && (attr.path == "emails.value" || attr.path == "emails") {
+    if resource == ResourceKind::User && (attr.path == "emails.value" || attr.path == "emails") {
         return Ok(Sql::text("lower(members.email)"));
     }
     match target(resource, attr) {
@@ -619,7 +609,7 @@ pub fn sort_key(backend: Backend, resource: Resource, attr: &ResolvedAttr) -> Re
             case_exact,
             ..
         }) if ty != AttrType::Complex => {
-            let x = t.json_scalar(resource.document(), &keys);
+            let x = t.json_scalar(document(resource), &keys);
             Ok(if case_exact {
                 x
             } else {
@@ -639,10 +629,10 @@ mod tests {
     use scimd_scim::filter;
     use scimd_scim::schema::{GROUP, USER};
 
-    fn sql(backend: Backend, resource: Resource, f: &str) -> Result<Sql, ScimError> {
+    fn sql(backend: Backend, resource: ResourceKind, f: &str) -> Result<Sql, ScimError> {
         let schema = match resource {
-            Resource::User => &USER,
-            Resource::Group => &GROUP,
+            ResourceKind::User => &USER,
+            ResourceKind::Group => &GROUP,
         };
         let resolved = filter::resolve(&filter::parse(f)?, schema)?;
         Translator::new(backend, resource).filter(&resolved)
@@ -652,7 +642,7 @@ mod tests {
     fn user_name_eq_uses_the_normalised_column_with_one_bind() {
         let s = sql(
             Backend::Sqlite,
-            Resource::User,
+            ResourceKind::User,
             r#"userName eq "Bjensen@Example.com""#,
         )
         .unwrap();
@@ -669,14 +659,14 @@ mod tests {
 
     #[test]
     fn multi_valued_attributes_use_exists_on_both_backends() {
-        let s = sql(Backend::Sqlite, Resource::User, r#"emails[type eq "work"]"#).unwrap();
+        let s = sql(Backend::Sqlite, ResourceKind::User, r#"emails[type eq "work"]"#).unwrap();
         assert!(
             s.render()
                 .starts_with("(EXISTS (SELECT 1 FROM json_each(members.document, ?)"),
             "{}",
             s.render()
         );
-        let s = sql(Backend::Postgres, Resource::User, r#"emails.value co "x""#).unwrap();
+        let s = sql(Backend::Postgres, ResourceKind::User, r#"emails.value co "x""#).unwrap();
         assert!(s.render().contains("jsonb_array_elements"), "{}", s.render());
     }
 
@@ -687,17 +677,17 @@ mod tests {
             r#"password eq "x""#,
             r#"meta.version eq "x""#,
         ] {
-            let e = sql(Backend::Sqlite, Resource::User, f).unwrap_err();
+            let e = sql(Backend::Sqlite, ResourceKind::User, f).unwrap_err();
             assert_eq!(e.scim_type, Some(scimd_scim::ScimType::InvalidFilter), "{f}");
         }
-        assert!(sql(Backend::Sqlite, Resource::Group, r#"members.type eq "User""#).is_err());
+        assert!(sql(Backend::Sqlite, ResourceKind::Group, r#"members.type eq "User""#).is_err());
     }
 
     #[test]
     fn ne_and_not_treat_unknown_as_false() {
-        let s = sql(Backend::Sqlite, Resource::User, r#"externalId ne "x""#).unwrap();
+        let s = sql(Backend::Sqlite, ResourceKind::User, r#"externalId ne "x""#).unwrap();
         assert_eq!(s.render(), "(NOT ((members.external_id = ?) IS TRUE))");
-        let s = sql(Backend::Sqlite, Resource::User, r#"id pr or userName pr"#).unwrap();
+        let s = sql(Backend::Sqlite, ResourceKind::User, r#"id pr or userName pr"#).unwrap();
         assert!(
             s.render().starts_with("((") && s.render().ends_with("))"),
             "{}",

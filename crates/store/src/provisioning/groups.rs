@@ -6,12 +6,10 @@
 //! whole request is refused. Reads skip the member rows unless the response includes `members`.
 
 use super::audit::{self, GROUP_CREATED, GROUP_DELETED, GROUP_UPDATED};
-use super::filter_sql::{self, Resource, Translator};
+use super::filter_sql::{self, Translator};
 use super::paging::{self, ListSource, ordered};
 use super::sql::Sql;
-use super::{
-    IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match, patch_stored, users,
-};
+use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match, users};
 use crate::connection::{Backend, DbConnection, MultiBackend};
 use crate::error::StoreError;
 use crate::ids::{GroupId, OrgId};
@@ -22,9 +20,9 @@ use crate::schema::{group_members, groups as g, members};
 use crate::user_name;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
-use scimd_scim::patch::{MembersDelta, PatchOutcome, PatchRequest};
+use scimd_scim::patch::{self, MembersDelta, PatchOutcome, PatchRequest};
 use scimd_scim::resources::group::GroupView;
-use scimd_scim::schema::GROUP;
+use scimd_scim::schema::ResourceKind;
 use scimd_scim::{Dialect, ScimError};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
@@ -171,14 +169,14 @@ pub fn list(
         org,
         by_key: spec
             .filter
-            .is_some_and(|f| filter_sql::pins_by_key(Resource::Group, f)),
+            .is_some_and(|f| filter_sql::pins_by_key(ResourceKind::Group, f)),
         filter: spec
             .filter
-            .map(|f| Translator::new(backend, Resource::Group).filter(f))
+            .map(|f| Translator::new(backend, ResourceKind::Group).filter(f))
             .transpose()?,
         sort: spec
             .sort
-            .map(|a| filter_sql::sort_key(backend, Resource::Group, a))
+            .map(|a| filter_sql::sort_key(backend, ResourceKind::Group, a))
             .transpose()?,
         descending: spec.descending,
     };
@@ -252,13 +250,7 @@ fn display_name(doc: &Value) -> Result<&str, ScimError> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ScimError::invalid_value("\"displayName\" is required and must not be empty."))
-}
-
-/// The one message for a request that names more member ids than allowed (POST, PUT and PATCH alike).
-pub fn too_many_members(n: usize, max: usize) -> ScimError {
-    ScimError::too_many(format!(
-        "One request may name at most {max} members; this one names {n}. Send the rest in further PATCH requests."
-    ))
+        .and_then(|name| user_name::key_within_limit("displayName", name).map(|_| name))
 }
 
 fn taken() -> ScimError {
@@ -424,12 +416,10 @@ pub fn patch(
     let before = live_row(conn, &ctx.org, id)?;
     check_if_match(if_match, before.version)?;
     let before_doc: Value = serde_json::from_str(&before.document)?;
-    let (doc, outcome) = patch_stored(&before_doc, &before.id, req, &GROUP)?;
+    let mut doc = before_doc.clone();
+    let outcome = patch::apply_to_stored(&mut doc, &before.id, req, ResourceKind::Group)?;
     if let Some(delta) = &outcome.members {
-        let n = delta.added.len() + delta.removed.len();
-        if n > max_members {
-            return Err(too_many_members(n, max_members).into());
-        }
+        delta.check_limit(max_members)?;
         check_members(conn, &ctx.org, &delta.added)?;
     }
     if !outcome.changed {

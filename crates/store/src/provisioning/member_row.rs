@@ -41,6 +41,7 @@ pub(crate) fn columns(doc: &Value) -> Result<UserColumns<'_>, ScimError> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ScimError::invalid_value("\"userName\" is required and must not be empty."))?;
+    user_name::key_within_limit("userName", user_name)?;
     Ok(UserColumns {
         user_name,
         external_id: v.external_id(),

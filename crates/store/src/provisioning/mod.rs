@@ -123,22 +123,3 @@ pub struct ListSpec<'a> {
 }
 
 pub(crate) use crate::models::IN_CHUNK;
-
-/// Applies a PATCH to a stored document: the engine sees the resource's `id`, so that a path-less value
-/// echoing it (Okta does) is recognised as unchanged, and the `id` is kept out of the stored document.
-pub(crate) fn patch_stored(
-    stored: &serde_json::Value,
-    id: &str,
-    req: &scimd_scim::patch::PatchRequest,
-    schema: &scimd_scim::schema::ResourceSchema,
-) -> Result<(serde_json::Value, scimd_scim::patch::PatchOutcome), ScimError> {
-    let mut doc = stored.clone();
-    if let Some(o) = doc.as_object_mut() {
-        o.insert("id".into(), serde_json::Value::String(id.to_owned()));
-    }
-    let outcome = scimd_scim::patch::apply(&mut doc, req, schema)?;
-    if let Some(o) = doc.as_object_mut() {
-        o.remove("id");
-    }
-    Ok((doc, outcome))
-}

@@ -6,12 +6,12 @@
 //! `active` change to [`super::lifecycle`], so that every way of deactivating a member is one code path.
 
 use super::audit::{self, MEMBER_CREATED, MEMBER_LINKED, MEMBER_UPDATED};
-use super::filter_sql::{self, Resource, Translator};
+use super::filter_sql::{self, Translator};
 use super::lifecycle::{self, Deprovision};
 use super::member_row::{changes, columns, update_row, with_default_active};
 use super::paging::{self, ListSource, ordered};
 use super::sql::Sql;
-use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match, patch_stored};
+use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match};
 use crate::connection::{Backend, DbConnection, MultiBackend};
 use crate::error::StoreError;
 use crate::ids::{MemberId, OrgId};
@@ -24,8 +24,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use scimd_scim::filter::CompareOp;
 use scimd_scim::filter::resolve::{ResolvedFilter, TypedValue};
-use scimd_scim::patch::{PatchOutcome, PatchRequest};
-use scimd_scim::schema::USER;
+use scimd_scim::patch::{self, PatchOutcome, PatchRequest};
+use scimd_scim::schema::ResourceKind;
 use scimd_scim::{Dialect, ScimError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -175,15 +175,15 @@ pub fn list(
         org,
         by_key: spec
             .filter
-            .is_some_and(|f| filter_sql::pins_by_key(Resource::User, f)),
+            .is_some_and(|f| filter_sql::pins_by_key(ResourceKind::User, f)),
         tallied: Tallied::of_filter(spec.filter),
         filter: spec
             .filter
-            .map(|f| Translator::new(backend, Resource::User).filter(f))
+            .map(|f| Translator::new(backend, ResourceKind::User).filter(f))
             .transpose()?,
         sort: spec
             .sort
-            .map(|a| filter_sql::sort_key(backend, Resource::User, a))
+            .map(|a| filter_sql::sort_key(backend, ResourceKind::User, a))
             .transpose()?,
         descending: spec.descending,
     };
@@ -422,7 +422,8 @@ pub fn patch(
     let before = live_row(conn, &ctx.org, id)?;
     check_if_match(if_match, before.version)?;
     let before_doc: Value = serde_json::from_str(&before.document)?;
-    let (doc, outcome) = patch_stored(&before_doc, &before.id, req, &USER)?;
+    let mut doc = before_doc.clone();
+    let outcome = patch::apply_to_stored(&mut doc, &before.id, req, ResourceKind::User)?;
     let row = if outcome.changed {
         save(conn, ctx, &before, &before_doc, &doc, false, &outcome.dialects)?
     } else {

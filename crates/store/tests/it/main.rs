@@ -8,6 +8,7 @@
 )]
 mod activity;
 mod audit;
+mod bounds;
 mod concurrency;
 mod fixtures;
 mod group_commit;

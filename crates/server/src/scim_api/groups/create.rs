@@ -33,7 +33,7 @@ pub async fn group_create(
     let location = render::group_location(&base, &group.row.id);
     let mut res = render::resource(
         StatusCode::CREATED,
-        &render::group(&base, &group, &p),
+        &render::group(&base, &group, &p.selection(&GROUP)),
         group.row.version,
         Some(&location),
     );

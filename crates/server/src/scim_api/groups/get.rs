@@ -24,7 +24,7 @@ pub async fn group_get(
     let base = render::base_url(&state, &caller.org);
     Ok(render::resource(
         StatusCode::OK,
-        &render::group(&base, &group, &p),
+        &render::group(&base, &group, &p.selection(&GROUP)),
         group.row.version,
         None,
     ))

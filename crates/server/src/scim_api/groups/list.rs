@@ -2,13 +2,14 @@
 
 use crate::scim_api::error::ScimApiError;
 use crate::scim_api::limits;
-use crate::scim_api::list::{self, Kind};
+use crate::scim_api::list;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
+use scimd_scim::schema::ResourceKind;
 
 pub async fn group_list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimApiError> {
     let q = list::from_url(&req);
-    list::respond(&state, &req, Kind::Groups, move || q).await
+    list::respond(&state, &req, ResourceKind::Group, move || q).await
 }
 
 pub async fn group_search(
@@ -17,5 +18,5 @@ pub async fn group_search(
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimApiError> {
     let body = limits::body(&req, payload).await?;
-    list::respond(&state, &req, Kind::Groups, move || list::from_body(&body)).await
+    list::respond(&state, &req, ResourceKind::Group, move || list::from_body(&body)).await
 }

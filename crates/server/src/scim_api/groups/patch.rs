@@ -43,7 +43,7 @@ pub async fn group_patch(
         let base = render::base_url(&state, &caller.org);
         render::resource(
             StatusCode::OK,
-            &render::group(&base, &group, &p),
+            &render::group(&base, &group, &p.selection(&GROUP)),
             group.row.version,
             None,
         )

@@ -36,7 +36,7 @@ pub async fn group_replace(
     let base = render::base_url(&state, &caller.org);
     let mut res = render::resource(
         StatusCode::OK,
-        &render::group(&base, &group, &p),
+        &render::group(&base, &group, &p.selection(&GROUP)),
         group.row.version,
         None,
     );

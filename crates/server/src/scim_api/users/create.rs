@@ -33,7 +33,7 @@ pub async fn user_create(
     let location = render::user_location(&base, &user.row.id);
     let mut res = render::resource(
         StatusCode::CREATED,
-        &render::user(&base, user, &p),
+        &render::user(&base, user, &p.selection(&USER)),
         user.row.version,
         Some(&location),
     );

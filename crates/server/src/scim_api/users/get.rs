@@ -24,7 +24,7 @@ pub async fn user_get(
     let base = render::base_url(&state, &caller.org);
     Ok(render::resource(
         StatusCode::OK,
-        &render::user(&base, &user, &p),
+        &render::user(&base, &user, &p.selection(&USER)),
         user.row.version,
         None,
     ))

@@ -2,13 +2,14 @@
 
 use crate::scim_api::error::ScimApiError;
 use crate::scim_api::limits;
-use crate::scim_api::list::{self, Kind};
+use crate::scim_api::list;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
+use scimd_scim::schema::ResourceKind;
 
 pub async fn user_list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimApiError> {
     let q = list::from_url(&req);
-    list::respond(&state, &req, Kind::Users, move || q).await
+    list::respond(&state, &req, ResourceKind::User, move || q).await
 }
 
 pub async fn user_search(
@@ -17,5 +18,5 @@ pub async fn user_search(
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimApiError> {
     let body = limits::body(&req, payload).await?;
-    list::respond(&state, &req, Kind::Users, move || list::from_body(&body)).await
+    list::respond(&state, &req, ResourceKind::User, move || list::from_body(&body)).await
 }

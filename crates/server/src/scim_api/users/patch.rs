@@ -7,6 +7,7 @@ use crate::scim_api::{auth, etag, limits};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use scimd_scim::schema::USER;
 use scimd_store::provisioning::users;
 
 pub async fn user_patch(
@@ -27,7 +28,7 @@ pub async fn user_patch(
     let base = render::base_url(&state, &caller.org);
     let mut res = render::resource(
         StatusCode::OK,
-        &render::user(&base, &user, &p),
+        &render::user(&base, &user, &p.selection(&USER)),
         user.row.version,
         None,
     );

@@ -31,7 +31,7 @@ pub async fn user_replace(
     let base = render::base_url(&state, &caller.org);
     let mut res = render::resource(
         StatusCode::OK,
-        &render::user(&base, &user, &p),
+        &render::user(&base, &user, &p.selection(&USER)),
         user.row.version,
         None,
     );
