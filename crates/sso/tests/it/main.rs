@@ -10,6 +10,10 @@
 
 mod support;
 
+mod oidc_flow;
+mod oidc_http;
+mod oidc_id_token;
+mod oidc_jwks;
 mod saml_accept;
 mod saml_attacks;
 mod saml_binding;

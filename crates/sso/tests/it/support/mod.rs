@@ -3,6 +3,8 @@
 //! signed response for the wrapping corpus); `entra` (ID tokens, JWKS, an in-memory fetcher) and
 //! `fake_entra` (an actix-web fake of Entra's token and JWKS endpoints on loopback).
 
+pub mod entra;
+pub mod fake_entra;
 pub mod keys;
 pub mod saml_idp;
 pub mod xsw;
