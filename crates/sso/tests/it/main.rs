@@ -17,6 +17,7 @@ mod oidc_jwks;
 mod saml_accept;
 mod saml_attacks;
 mod saml_binding;
+mod saml_config;
 mod saml_independent;
 mod saml_metadata;
 mod saml_protocol;

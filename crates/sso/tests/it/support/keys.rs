@@ -31,7 +31,11 @@ impl TestKey {
 }
 
 fn make(cn: &str) -> TestKey {
-    let private = RsaPrivateKey::new(&mut rand::rng(), 2048).unwrap();
+    make_sized(cn, 2048)
+}
+
+fn make_sized(cn: &str, bits: usize) -> TestKey {
+    let private = RsaPrivateKey::new(&mut rand::rng(), bits).unwrap();
     let spki = SubjectPublicKeyInfoOwned::from_key(&private.to_public_key()).unwrap();
     let subject = Name::from_str(&format!("CN={cn},O=scimd tests,C=US")).unwrap();
     let profile = profile::cabf::Root::new(false, subject).unwrap();
@@ -60,3 +64,9 @@ key!(idp, "Fake Entra SAML signing (acme)");
 key!(idp_next, "Fake Entra SAML signing (acme next)");
 key!(attacker, "Attacker");
 key!(other_org, "Fake Entra SAML signing (globex)");
+
+/// A 1024-bit key: too weak to pin.
+pub fn weak() -> &'static TestKey {
+    static KEY: OnceLock<TestKey> = OnceLock::new();
+    KEY.get_or_init(|| make_sized("Weak IdP", 1024))
+}
