@@ -10,7 +10,7 @@ use super::names::{
 use super::signature::{CertificateSlot, Verified};
 use super::structure::Layout;
 use super::verify::Expectation;
-use super::xml::{attr, child_elements, children_named, is, optional_child, required_child, text};
+use super::xml::{attr, child_elements, children_named, describe, is, optional_child, required_child, text};
 use super::{SamlError, SpConfig};
 use bergshamra_xml::uppsala::{Document, NodeId};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -250,11 +250,7 @@ fn conditions(
         } else if !(is(doc, child, ASSERTION, "OneTimeUse") || is(doc, child, ASSERTION, "ProxyRestriction"))
         {
             // OneTimeUse is met by the replay table; scimd never proxies, so ProxyRestriction is moot.
-            let name = doc
-                .element(child)
-                .map(|e| e.name.local_name.to_string())
-                .unwrap_or_default();
-            return Err(SamlError::UnknownCondition(name));
+            return Err(SamlError::UnknownCondition(describe(doc, child)));
         }
     }
     if restrictions == 0 {

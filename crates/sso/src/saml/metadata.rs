@@ -10,7 +10,7 @@
 use super::names::{
     BINDING_POST, BINDING_REDIRECT, DSIG, METADATA, NAMEID_EMAIL, NAMEID_PERSISTENT, PROTOCOL,
 };
-use super::xml::{attr, children_named, escape, is, text};
+use super::xml::{attr, bounded, children_named, escape, is, text};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bergshamra_xml::uppsala::{self, Document, NodeId};
@@ -88,7 +88,7 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
         .with_forbid_entities(true)
         .with_max_depth(64)
         .parse(xml)
-        .map_err(|e| MetadataError::XmlInvalid(e.to_string()))?;
+        .map_err(|e| MetadataError::XmlInvalid(bounded(&e.to_string(), 200)))?;
     let root = doc.document_element().ok_or(MetadataError::NotIdpMetadata)?;
     let (entity, idp) = find_idp(&doc, root)?;
     let entity_id = attr(&doc, entity, "entityID")

@@ -243,7 +243,7 @@ fn allowed(doc: &Document<'_>, node: NodeId, list: &[&'static str]) -> Result<&'
         .find(|a| **a == uri)
         .copied()
         .ok_or_else(|| SamlError::DisallowedAlgorithm {
-            uri: uri.chars().take(200).collect(),
+            uri: super::xml::bounded(uri, 200),
         })
 }
 

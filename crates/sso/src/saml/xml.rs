@@ -20,7 +20,7 @@ pub(crate) fn parse(xml: &str) -> Result<Document<'_>, SamlError> {
         .with_forbid_entities(true)
         .with_max_depth(MAX_DEPTH)
         .parse(xml)
-        .map_err(|e| SamlError::XmlInvalid(e.to_string()))?;
+        .map_err(|e| SamlError::XmlInvalid(bounded(&e.to_string(), 200)))?;
     for node in doc.descendants(doc.root()) {
         match doc.node_kind(node) {
             Some(NodeKind::Comment(_)) => return Err(SamlError::ForbiddenNode("comment")),
@@ -109,11 +109,16 @@ pub(crate) fn only_whitespace_text(doc: &Document<'_>, id: NodeId) -> bool {
     })
 }
 
-/// `{namespace}local` of an element, for error messages.
+/// The local name of an element, for error messages (bounded: it comes from the message).
 pub(crate) fn describe(doc: &Document<'_>, id: NodeId) -> String {
     doc.element(id)
-        .map(|e| e.name.local_name.to_string())
+        .map(|e| bounded(&e.name.local_name, 64))
         .unwrap_or_default()
+}
+
+/// At most `max` printable characters of text that came from outside, for error messages and logs.
+pub(crate) fn bounded(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
 /// Escape text or an attribute value for XML we write (metadata, AuthnRequest).
