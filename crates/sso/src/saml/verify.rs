@@ -1,0 +1,33 @@
+//! [`verify_response`]: the ACS pipeline of sso.md §2, fail closed at every step. Each step hands the next
+//! only what it established: the structure check names the nodes, the signature check says what is covered,
+//! and the claims are read from those nodes alone.
+
+use super::{SamlError, SpConfig, VerifiedAssertion, assertion, binding, signature, structure, xml};
+use chrono::{DateTime, Utc};
+
+/// What the ACS expects, from the pending request the browser's `RelayState` and cookie point to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expectation<'a> {
+    /// SP-initiated: the Response and the bearer confirmation must answer this AuthnRequest ID.
+    Solicited(&'a str),
+    /// No pending request: an IdP-initiated response, refused unless the connection allows them; if
+    /// allowed, it must not carry InResponseTo.
+    Unsolicited,
+}
+
+/// Verify an HTTP-POST `SAMLResponse` (the form value, base64) for one org's connection at `now`.
+///
+/// On success the caller still inserts the assertion ID into its replay table (S15), consumes the pending
+/// request, and maps the identity to an active member of this org only (S17).
+pub fn verify_response(
+    config: &SpConfig,
+    saml_response_b64: &str,
+    expect: Expectation<'_>,
+    now: DateTime<Utc>,
+) -> Result<VerifiedAssertion, SamlError> {
+    let text = binding::decode_post(saml_response_b64)?;
+    let doc = xml::parse(&text)?;
+    let layout = structure::check(&doc)?;
+    let verified = signature::verify(&doc, &text, &layout, config)?;
+    assertion::check(&doc, &layout, verified, config, expect, now)
+}
