@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The scale benchmark of BENCHMARKS.md ("Scale"): each ratio of issue #15 measured in one run, with default
+# settings, on SQLite (default) or on the PostgreSQL database DATABASE_URL names (give an empty, fresh one:
+# `createdb -h 127.0.0.1 -U postgres scimd_scale`). Orgs are bulk-loaded with bulk_load.py, not over HTTP.
+# Needs wrk, python3 (and psql for PostgreSQL). Usage: [DATABASE_URL=...] bench/scale/run.sh [DURATION]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+dur=${1:-10s}
+conns=16
+work=target/bench-scale
+rm -rf "$work" && mkdir -p "$work"
+cargo build --release --bin scimd
+scimd=target/release/scimd
+export DATABASE_URL="${DATABASE_URL:-sqlite://$PWD/$work/scimd.db}" RUST_LOG=warn
+"$scimd" migrate >/dev/null
+lua=bench/http
+tool="python3 $lua/tool.py"
+
+# An org with an SSO connection and a SCIM token: prints "ORG TOKEN".
+mkorg() {
+    local org token
+    org=$("$scimd" org create --name "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    SCIMD_AZURE_CLIENT_SECRET=bench-client-secret "$scimd" sso set-azure --org "$org" \
+        --tenant-id 11111111-2222-3333-4444-555555555555 --client-id 11111111-2222-3333-4444-666666666666 >/dev/null
+    token=$("$scimd" token generate --org "$org" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    echo "$org $token"
+}
+ids_of() { # PREFIX N -> a file of bulk-loaded ids
+    python3 -c 'import sys; [print(f"{sys.argv[1]}-{i}") for i in range(1, int(sys.argv[2]) + 1)]' "$1" "$2" >"$work/$1.ids"
+    echo "$work/$1.ids"
+}
+rate() { grep -E "^Requests/sec" | awk '{print $2}'; }
+analyze() {
+    case "$DATABASE_URL" in
+        sqlite://*) python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("ANALYZE"); c.close()' "${DATABASE_URL#sqlite://}" ;;
+        *) psql -q "$DATABASE_URL" -c ANALYZE ;;
+    esac
+}
+
+read -r fresh fresh_token < <(mkorg Fresh)
+read -r on on_token < <(mkorg ValveOn)
+read -r off off_token < <(mkorg ValveOff)
+read -r small small_token < <(mkorg Small)
+read -r big big_token < <(mkorg Million)
+"$scimd" org safety-valve --org "$off" --set off >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+SCIMD_BIND="127.0.0.1:$port" SCIMD_NO_BOOTSTRAP=true "$scimd" serve >"$work/server.log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do grep -q "listening" "$work/server.log" && break; sleep 0.1; done
+grep -q "listening" "$work/server.log" || { cat "$work/server.log"; exit 1; }
+url="http://127.0.0.1:$port"
+
+echo "== 1. a fresh database: creates and lookups over the first 20,000 users, then the same after ANALYZE"
+export BASE="/scim/v2/$fresh" TOKEN="$fresh_token"
+RUN=1 wrk -t2 -c$conns -d"$dur" --latency -s $lua/create.lua "$url" | tee "$work/create-fresh.txt"
+run=2
+while [ "$($tool total "$url$BASE" "$TOKEN")" -lt 20000 ]; do
+    RUN=$run wrk -t2 -c$conns -d5s -s $lua/create.lua "$url" >/dev/null; run=$((run + 1))
+done
+$tool dump "$url$BASE" "$TOKEN" "$work/fresh.names" "$work/fresh.ids"
+NAMES="$work/fresh.names" wrk -t2 -c$conns -d"$dur" --latency -s $lua/lookup.lua "$url" | tee "$work/lookup-fresh.txt"
+analyze
+RUN=900 wrk -t2 -c$conns -d"$dur" --latency -s $lua/create.lua "$url" | tee "$work/create-analyzed.txt"
+NAMES="$work/fresh.names" wrk -t2 -c$conns -d"$dur" --latency -s $lua/lookup.lua "$url" | tee "$work/lookup-analyzed.txt"
+
+echo "== bulk loading: 100,000 users in ValveOn and in ValveOff, 1,000 in Small, 1,000,000 in Million"
+bench/scale/bulk_load.py "$DATABASE_URL" "$on" 100000 on
+bench/scale/bulk_load.py "$DATABASE_URL" "$off" 100000 off
+bench/scale/bulk_load.py "$DATABASE_URL" "$small" 1000 small
+bench/scale/bulk_load.py "$DATABASE_URL" "$big" 1000000 big
+# Statistics as autovacuum would leave them after a bulk load; the ratios below compare orgs, not plans.
+analyze
+
+echo "== 2. PATCH deactivate, valve on (the default) vs valve off, orgs of 100,000 (each user once)"
+# 5 s stays below the valve's 20% (20,000) of the org: the valve counts every request but does not trip.
+BASE="/scim/v2/$off" TOKEN="$off_token" IDS=$(ids_of off 100000) THREADS=2 \
+    wrk -t2 -c$conns -d5s --latency -s $lua/deactivate.lua "$url" | tee "$work/deactivate-off.txt"
+BASE="/scim/v2/$on" TOKEN="$on_token" IDS=$(ids_of on 100000) THREADS=2 \
+    wrk -t2 -c$conns -d5s --latency -s $lua/deactivate.lua "$url" | tee "$work/deactivate-on.txt"
+
+echo "== 3. PATCH deactivate/reactivate, an org of 100,000 vs one of 1,000 (valve off: a small org sustains it)"
+"$scimd" org safety-valve --org "$small" --set off >/dev/null
+BASE="/scim/v2/$small" TOKEN="$small_token" IDS=$(ids_of small 1000) THREADS=2 \
+    wrk -t2 -c$conns -d"$dur" --latency -s bench/scale/toggle.lua "$url" | tee "$work/toggle-1k.txt"
+BASE="/scim/v2/$off" TOKEN="$off_token" IDS="$work/off.ids" THREADS=2 \
+    wrk -t2 -c$conns -d"$dur" --latency -s bench/scale/toggle.lua "$url" | tee "$work/toggle-100k.txt"
+
+echo "== 4. page of 100 at startIndex=1: an org of 1,000,000 vs one of 1,000"
+BASE="/scim/v2/$small" TOKEN="$small_token" START=1 wrk -t2 -c$conns -d"$dur" --latency -s $lua/page.lua "$url" | tee "$work/page-1k.txt"
+BASE="/scim/v2/$big" TOKEN="$big_token" START=1 wrk -t2 -c$conns -d"$dur" --latency -s $lua/page.lua "$url" | tee "$work/page-1m.txt"
+
+ratio() { python3 -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f"{a:.0f}/s vs {b:.0f}/s = {a/b:.2f}x")' "$1" "$2"; }
+echo
+echo "== summary ($DATABASE_URL)" | sed 's#//[^@]*@#//#'
+echo "creates, fresh / analyzed:        $(ratio "$(rate <"$work/create-fresh.txt")" "$(rate <"$work/create-analyzed.txt")")"
+echo "lookups, fresh / analyzed:        $(ratio "$(rate <"$work/lookup-fresh.txt")" "$(rate <"$work/lookup-analyzed.txt")")"
+echo "deactivate, valve on / off:       $(ratio "$(rate <"$work/deactivate-on.txt")" "$(rate <"$work/deactivate-off.txt")")"
+echo "toggle, 100,000 / 1,000 users:    $(ratio "$(rate <"$work/toggle-100k.txt")" "$(rate <"$work/toggle-1k.txt")")"
+echo "page 1, 1,000 / 1,000,000 users:  $(ratio "$(rate <"$work/page-1k.txt")" "$(rate <"$work/page-1m.txt")") (cost ratio of the big org)"
+grep -h "non-2xx" "$work"/*.txt | sort | uniq -c
