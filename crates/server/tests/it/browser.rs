@@ -8,8 +8,7 @@
 
 use crate::harness::{SCIMD, stdout};
 use fantoccini::{Client, ClientBuilder, Locator};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -176,30 +175,17 @@ async fn shot(c: &Client, dir: &Path, name: &str, width: u32) -> PathBuf {
     path
 }
 
-/// One request over a fresh connection with a bearer token; returns the status and body.
+/// One GET with a bearer token, through the tests' one HTTP client; returns the status and body.
 fn scim_get(url: &str, token: &str) -> (u16, String) {
     let rest = url.strip_prefix("http://").unwrap();
     let (authority, path) = rest.split_at(rest.find('/').unwrap());
-    let addr: SocketAddr = authority.parse().unwrap();
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: application/scim+json\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let status = raw
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap();
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let reply = crate::scim_client::Client {
+        addr: authority.parse().unwrap(),
+        base: String::new(),
+        token: Some(token.to_owned()),
+    }
+    .get(path);
+    (reply.status, reply.body)
 }
 
 fn cli(dir: &Path, db: &str, args: &[&str]) -> serde_json::Value {

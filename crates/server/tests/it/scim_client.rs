@@ -265,9 +265,12 @@ pub struct Step {
     pub save: &'static [(&'static str, &'static str)],
 }
 
-/// Runs `steps` in order; returns the saved values.
-pub fn replay(client: &Client, steps: &[Step], label: &str) -> HashMap<String, String> {
+/// Runs `steps` in order; returns the saved values and what each step answered, as
+/// `{"step", "status", "body"}` with the saved values (ids) and every `meta` time and version redacted, for a
+/// snapshot.
+pub fn replay(client: &Client, steps: &[Step], label: &str) -> (HashMap<String, String>, Vec<Value>) {
     let mut vars: HashMap<String, String> = HashMap::new();
+    let mut transcript = Vec::new();
     let fill = |s: &str, vars: &HashMap<String, String>| {
         let mut s = s.to_owned();
         for (k, v) in vars {
@@ -320,6 +323,73 @@ pub fn replay(client: &Client, steps: &[Step], label: &str) -> HashMap<String, S
             let v = v.unwrap();
             vars.insert((*name).to_owned(), v.to_owned());
         }
+        transcript.push(serde_json::json!({
+            "step": step.what,
+            "status": r.status,
+            "body": redacted(json, &vars),
+        }));
     }
-    vars
+    (vars, transcript)
+}
+
+/// `s` with every UUID (ids not saved by name) replaced by `[id]`.
+fn without_uuids(s: &str) -> String {
+    let is_uuid = |w: &[u8]| {
+        w.len() == 36
+            && w.iter().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => *b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            })
+    };
+    let bytes = s.as_bytes();
+    let (mut out, mut i) = (String::new(), 0);
+    while i < bytes.len() {
+        if i + 36 <= bytes.len() && is_uuid(&bytes[i..i + 36]) {
+            out.push_str("[id]");
+            i += 36;
+        } else {
+            let c = s[i..].chars().next().unwrap_or('?');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// A response body with what changes from run to run replaced: saved ids by `[name]` (also inside URLs),
+/// and `meta.created`, `meta.lastModified` and `meta.version` by placeholders.
+fn redacted(mut body: Value, vars: &HashMap<String, String>) -> Value {
+    fn walk(v: &mut Value, vars: &HashMap<String, String>) {
+        match v {
+            Value::String(s) => {
+                for (name, value) in vars {
+                    if s.contains(value.as_str()) {
+                        *s = s.replace(value.as_str(), &format!("[{name}]"));
+                    }
+                }
+                *s = without_uuids(s);
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, vars)),
+            Value::Object(o) => {
+                for (key, value) in o.iter_mut() {
+                    match key.as_str() {
+                        "created" | "lastModified" => *value = Value::String("[time]".into()),
+                        "version" => *value = Value::String("[version]".into()),
+                        "location" | "$ref" => {
+                            if let Value::String(s) = value
+                                && let Some(i) = s.find("/scim/v2/")
+                            {
+                                *s = format!("[base]{}", &s[i..]);
+                            }
+                            walk(value, vars);
+                        }
+                        _ => walk(value, vars),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(&mut body, vars);
+    body
 }
