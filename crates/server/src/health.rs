@@ -14,11 +14,8 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state
-        .store
-        .read_async(|conn| scimd_store::models::organizations::count(conn).map(|_| ()))
-        .await
-    {
+    let store = state.store.clone();
+    match scimd_store::blocking(move || store.ping()).await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
