@@ -7,7 +7,7 @@
 
 use super::audit::{self, GROUP_CREATED, GROUP_DELETED, GROUP_UPDATED};
 use super::filter_sql::{self, Translator};
-use super::paging::{self, ListSource, ordered};
+use super::paging::{self, ListSource, table_reads};
 use super::sql::Sql;
 use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match, users};
 use crate::connection::{Backend, DbConnection, MultiBackend};
@@ -106,47 +106,7 @@ impl GroupList<'_> {
 impl ListSource for GroupList<'_> {
     type Row = Group;
 
-    fn sorted(&self) -> bool {
-        self.sort.is_some()
-    }
-
-    fn seq(row: &Group) -> i64 {
-        row.seq
-    }
-
-    fn rows(
-        &self,
-        conn: &mut DbConnection,
-        after_seq: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<Group>, StoreError> {
-        let q = match after_seq {
-            Some(after) => self.filtered().filter(g::seq.gt(after)),
-            None => self.filtered(),
-        };
-        Ok(ordered!(q, &self.sort, self.descending, g::seq, self.by_key)
-            .select(Group::as_select())
-            .limit(limit)
-            .load(conn)?)
-    }
-
-    fn seqs(&self, conn: &mut DbConnection, offset: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
-        Ok(
-            ordered!(self.filtered(), &self.sort, self.descending, g::seq, self.by_key)
-                .select(g::seq)
-                .limit(limit)
-                .offset(offset)
-                .load(conn)?,
-        )
-    }
-
-    fn by_seqs(&self, conn: &mut DbConnection, seqs: &[i64]) -> Result<Vec<Group>, StoreError> {
-        Ok(g::table
-            .filter(g::org_id.eq(self.org.as_str()))
-            .filter(g::seq.eq_any(seqs))
-            .select(Group::as_select())
-            .load(conn)?)
-    }
+    table_reads!(g, Group);
 
     fn total(&self, conn: &mut DbConnection) -> Result<u64, StoreError> {
         let n = match &self.filter {

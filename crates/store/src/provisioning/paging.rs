@@ -157,6 +157,66 @@ macro_rules! ordered {
 }
 pub(crate) use ordered;
 
+/// The reads of a [`ListSource`] that only differ by table, for a list type with `filtered()`, `sort`,
+/// `descending` and `by_key` over a table with `org_id` and `seq` columns: its rows in the list's order, their
+/// `seq`s from an offset, and the rows of given `seq`s.
+macro_rules! table_reads {
+    ($table:ident, $row:ty) => {
+        fn sorted(&self) -> bool {
+            self.sort.is_some()
+        }
+
+        fn seq(row: &$row) -> i64 {
+            row.seq
+        }
+
+        fn rows(
+            &self,
+            conn: &mut DbConnection,
+            after_seq: Option<i64>,
+            limit: i64,
+        ) -> Result<Vec<$row>, StoreError> {
+            let q = match after_seq {
+                Some(after) => self.filtered().filter($table::seq.gt(after)),
+                None => self.filtered(),
+            };
+            Ok($crate::provisioning::paging::ordered!(
+                q,
+                &self.sort,
+                self.descending,
+                $table::seq,
+                self.by_key
+            )
+            .select(<$row>::as_select())
+            .limit(limit)
+            .load(conn)?)
+        }
+
+        fn seqs(&self, conn: &mut DbConnection, offset: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
+            Ok($crate::provisioning::paging::ordered!(
+                self.filtered(),
+                &self.sort,
+                self.descending,
+                $table::seq,
+                self.by_key
+            )
+            .select($table::seq)
+            .limit(limit)
+            .offset(offset)
+            .load(conn)?)
+        }
+
+        fn by_seqs(&self, conn: &mut DbConnection, seqs: &[i64]) -> Result<Vec<$row>, StoreError> {
+            Ok($table::table
+                .filter($table::org_id.eq(self.org.as_str()))
+                .filter($table::seq.eq_any(seqs))
+                .select(<$row>::as_select())
+                .load(conn)?)
+        }
+    };
+}
+pub(crate) use table_reads;
+
 /// Finishes a page loaded with one row more than `count` (to learn whether more follow): drops that row and
 /// returns the exact total and where the next page starts. `count_all` runs only when the page cannot tell
 /// the total by itself (a first page that holds everything can).

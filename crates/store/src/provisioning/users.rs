@@ -9,7 +9,7 @@ use super::audit::{self, MEMBER_CREATED, MEMBER_LINKED, MEMBER_UPDATED};
 use super::filter_sql::{self, Translator};
 use super::lifecycle::{self, Deprovision};
 use super::member_row::{changes, columns, update_row, with_default_active};
-use super::paging::{self, ListSource, ordered};
+use super::paging::{self, ListSource, table_reads};
 use super::sql::Sql;
 use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match};
 use crate::connection::{Backend, DbConnection, MultiBackend};
@@ -83,47 +83,7 @@ impl UserList<'_> {
 impl ListSource for UserList<'_> {
     type Row = Member;
 
-    fn sorted(&self) -> bool {
-        self.sort.is_some()
-    }
-
-    fn seq(row: &Member) -> i64 {
-        row.seq
-    }
-
-    fn rows(
-        &self,
-        conn: &mut DbConnection,
-        after_seq: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<Member>, StoreError> {
-        let q = match after_seq {
-            Some(after) => self.filtered().filter(m::seq.gt(after)),
-            None => self.filtered(),
-        };
-        Ok(ordered!(q, &self.sort, self.descending, m::seq, self.by_key)
-            .select(Member::as_select())
-            .limit(limit)
-            .load(conn)?)
-    }
-
-    fn seqs(&self, conn: &mut DbConnection, offset: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
-        Ok(
-            ordered!(self.filtered(), &self.sort, self.descending, m::seq, self.by_key)
-                .select(m::seq)
-                .limit(limit)
-                .offset(offset)
-                .load(conn)?,
-        )
-    }
-
-    fn by_seqs(&self, conn: &mut DbConnection, seqs: &[i64]) -> Result<Vec<Member>, StoreError> {
-        Ok(m::table
-            .filter(m::org_id.eq(self.org.as_str()))
-            .filter(m::seq.eq_any(seqs))
-            .select(Member::as_select())
-            .load(conn)?)
-    }
+    table_reads!(m, Member);
 
     fn total(&self, conn: &mut DbConnection) -> Result<u64, StoreError> {
         let n = match self.tallied {
