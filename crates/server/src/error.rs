@@ -1,6 +1,7 @@
 //! `ServerError`: what can stop a command, each message naming the setting or step that failed.
 
 use scimd_store::StoreError;
+use scimd_tokens::TokenError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -22,4 +23,17 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
     #[error("cannot write JSON output: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// The one place a token-service error becomes the CLI's.
+impl From<TokenError> for ServerError {
+    fn from(err: TokenError) -> Self {
+        match err {
+            TokenError::Store(err) => ServerError::Store(err),
+            err @ (TokenError::OrgNotFound | TokenError::MemberNotFound) => {
+                ServerError::NotFound(err.to_string())
+            }
+            other => ServerError::Invalid(other.to_string()),
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! `scimd admin login-link`: a single-use, 10-minute link that signs a member into the admin pages.
 
 use super::output::print_json;
-use super::token::{CLI_ACTOR, PublicUrlArgs, open, token_error};
+use super::token::{CLI_ACTOR, PublicUrlArgs, open};
 use crate::error::ServerError;
 use clap::Subcommand;
 use scimd_store::OrgId;
@@ -37,9 +37,7 @@ pub(super) fn run(database_url: &str, command: AdminCommand) -> Result<(), Serve
         } => {
             let key = signing_key(&store)?;
             let service = SessionService::new(store, clock, key, url.resolve()?);
-            let link = service
-                .issue_login_link_blocking(&OrgId::new(org), &email, CLI_ACTOR)
-                .map_err(token_error)?;
+            let link = service.issue_login_link_blocking(&OrgId::new(org), &email, CLI_ACTOR)?;
             if json {
                 print_json(&json!({
                     "url": link.url,
@@ -63,6 +61,6 @@ pub(crate) fn signing_key(store: &scimd_store::Store) -> Result<SigningKey, Serv
             setting: SESSION_KEY_ENV,
             problem,
         },
-        other => token_error(other),
+        other => ServerError::from(other),
     })
 }

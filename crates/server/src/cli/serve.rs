@@ -28,8 +28,7 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
         );
         println!("  owner: {}", demo.owner_email);
         let key = super::admin::signing_key(&store)?;
-        let link = crate::bootstrap::demo_sso_and_login_link(&store, clock.clone(), &public_url, key, &demo)
-            .map_err(super::token::token_error)?;
+        let link = crate::bootstrap::demo_sso_and_login_link(&store, clock.clone(), &public_url, key, &demo)?;
         println!(
             "  SSO: Azure AD (placeholder tenant); SCIM tokens: scimd token generate --org {}",
             demo.org.id

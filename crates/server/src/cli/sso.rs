@@ -3,7 +3,7 @@
 //! process lists).
 
 use super::output::print_json;
-use super::token::{CLI_ACTOR, open, token_error};
+use super::token::{CLI_ACTOR, open};
 use crate::error::ServerError;
 use clap::Subcommand;
 use scimd_store::OrgId;
@@ -78,9 +78,7 @@ pub(super) fn run(database_url: &str, command: SsoCommand) -> Result<(), ServerE
                 sso_url,
                 certificate_pem,
             };
-            let summary = service
-                .set_saml_blocking(&OrgId::new(org), CLI_ACTOR, &input)
-                .map_err(token_error)?;
+            let summary = service.set_saml_blocking(&OrgId::new(org), CLI_ACTOR, &input)?;
             show(Some(&summary), json)
         }
         SsoCommand::SetAzure {
@@ -94,19 +92,15 @@ pub(super) fn run(database_url: &str, command: SsoCommand) -> Result<(), ServerE
                 client_id,
                 client_secret: Some(client_secret()?),
             };
-            let summary = service
-                .set_azure_blocking(&OrgId::new(org), CLI_ACTOR, &input)
-                .map_err(token_error)?;
+            let summary = service.set_azure_blocking(&OrgId::new(org), CLI_ACTOR, &input)?;
             show(Some(&summary), json)
         }
         SsoCommand::Show { org, json } => {
-            let summary = service.get_blocking(&OrgId::new(org)).map_err(token_error)?;
+            let summary = service.get_blocking(&OrgId::new(org))?;
             show(summary.as_ref(), json)
         }
         SsoCommand::Remove { org, json } => {
-            let removed = service
-                .remove_blocking(&OrgId::new(org), CLI_ACTOR)
-                .map_err(token_error)?;
+            let removed = service.remove_blocking(&OrgId::new(org), CLI_ACTOR)?;
             if json {
                 print_json(&json!({ "removed": removed }))
             } else {

@@ -5,7 +5,7 @@ use super::output::print_json;
 use crate::error::ServerError;
 use clap::{Args, Subcommand};
 use scimd_store::{Clock, OrgId, Store, StoreOptions, SystemClock};
-use scimd_tokens::{Expiry, Grace, TokenError, TokenService};
+use scimd_tokens::{Expiry, Grace, TokenService};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -80,17 +80,6 @@ pub(super) fn open(database_url: &str) -> Result<(Store, Arc<dyn Clock>), Server
     Ok((store, Arc::new(SystemClock)))
 }
 
-/// The one place the CLI turns a `TokenError` into its own.
-pub(super) fn token_error(err: TokenError) -> ServerError {
-    match err {
-        TokenError::Store(err) => ServerError::Store(err),
-        err @ (TokenError::OrgNotFound | TokenError::MemberNotFound) => {
-            ServerError::NotFound(err.to_string())
-        }
-        other => ServerError::Invalid(other.to_string()),
-    }
-}
-
 pub(super) fn run(database_url: &str, command: TokenCommand) -> Result<(), ServerError> {
     let (store, clock) = open(database_url)?;
     match command {
@@ -103,13 +92,12 @@ pub(super) fn run(database_url: &str, command: TokenCommand) -> Result<(), Serve
         } => {
             let service = TokenService::new(store, clock, url.resolve()?);
             let org = OrgId::new(org);
-            let configured = service.scim_status_blocking(&org).map_err(token_error)?.is_some();
+            let configured = service.scim_status_blocking(&org)?.is_some();
             let generated = if configured {
                 service.regenerate_blocking(&org, CLI_ACTOR, grace, expires)
             } else {
                 service.generate_blocking(&org, CLI_ACTOR, expires)
-            }
-            .map_err(token_error)?;
+            }?;
             let hint = generated.hint.to_string();
             let token = generated.token.expose_once();
             if json {
@@ -134,7 +122,7 @@ pub(super) fn run(database_url: &str, command: TokenCommand) -> Result<(), Serve
         }
         TokenCommand::List { org, json } => {
             let service = TokenService::new(store, clock, String::new());
-            let tokens = service.list_blocking(&OrgId::new(org)).map_err(token_error)?;
+            let tokens = service.list_blocking(&OrgId::new(org))?;
             if json {
                 print_json(&tokens)
             } else {
@@ -156,9 +144,7 @@ pub(super) fn run(database_url: &str, command: TokenCommand) -> Result<(), Serve
         }
         TokenCommand::Revoke { org, json } => {
             let service = TokenService::new(store, clock, String::new());
-            let revoked = service
-                .revoke_all_blocking(&OrgId::new(org), CLI_ACTOR)
-                .map_err(token_error)?;
+            let revoked = service.revoke_all_blocking(&OrgId::new(org), CLI_ACTOR)?;
             if json {
                 print_json(&json!({ "revoked": revoked }))
             } else {
