@@ -80,6 +80,18 @@ impl Authed {
         }
     }
 
+    /// `AdminState::blocking` for this session's org: `f` gets the services and the session.
+    pub async fn blocking<T, E, F>(&self, f: F) -> Result<T, AdminError>
+    where
+        T: Send + 'static,
+        E: From<scimd_store::StoreError> + Send + 'static,
+        AdminError: From<E>,
+        F: FnOnce(&AdminState, &SessionInfo) -> Result<T, E> + Send + 'static,
+    {
+        let info = self.info.clone();
+        self.state.blocking(move |state| f(state, &info)).await
+    }
+
     /// How the audit trail names this member.
     pub fn actor(&self) -> String {
         scimd_tokens::audit::member_actor(self.info.member_id.as_str())
@@ -92,10 +104,12 @@ impl Authed {
         let Some(cookie) = read_cookie(req, session_cookie_name(secure)) else {
             return Err(AdminError::NotSignedIn);
         };
-        let info = match state.sessions.verify_session(&cookie).await {
-            Ok(info) => info,
-            Err(TokenError::Unauthorized) => return Err(session_ended(secure)),
-            Err(err) => return Err(err.into()),
+        let checked = cookie.clone();
+        let Some(info) = state
+            .blocking(move |s| refused_as_none(s.sessions.verify_session_blocking(&checked)))
+            .await?
+        else {
+            return Err(session_ended(secure));
         };
         if let Some(org) = req.match_info().get("org")
             && org != info.org_id.as_str()
@@ -107,6 +121,15 @@ impl Authed {
             csrf_token: csrf::token_for_session(&cookie),
             state,
         })
+    }
+}
+
+/// A refused credential as `None`, so that it survives the trip through `blocking` apart from real errors.
+pub(crate) fn refused_as_none<T>(result: Result<T, TokenError>) -> Result<Option<T>, TokenError> {
+    match result {
+        Ok(t) => Ok(Some(t)),
+        Err(TokenError::Unauthorized) => Ok(None),
+        Err(err) => Err(err),
     }
 }
 

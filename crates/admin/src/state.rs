@@ -1,6 +1,8 @@
-//! `AdminState`: the services the admin pages call, built once by the server and shared by every worker.
+//! `AdminState`: the services the admin pages call, built once by the server and shared by every worker, and
+//! `blocking`, the one way a handler reaches them (their methods block on the database).
 
-use scimd_store::{Clock, Store};
+use crate::error::AdminError;
+use scimd_store::{Clock, Store, StoreError};
 use scimd_tokens::{SessionService, SsoService, TokenService};
 use std::sync::Arc;
 
@@ -40,6 +42,19 @@ impl AdminState {
             sso,
             public_url: public_url.trim_end_matches('/').to_owned(),
         }
+    }
+
+    /// Runs `f` (calls of the blocking services) on the blocking pool, off the actix worker: once per
+    /// request step, rather than an async copy of every service method.
+    pub async fn blocking<T, E, F>(&self, f: F) -> Result<T, AdminError>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        AdminError: From<E>,
+        F: FnOnce(&AdminState) -> Result<T, E> + Send + 'static,
+    {
+        let state = self.clone();
+        Ok(scimd_store::blocking(move || f(&state)).await?)
     }
 
     /// Over https the session cookie is `Secure` and carries the `__Host-` prefix.

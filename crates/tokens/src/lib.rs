@@ -9,24 +9,26 @@
 //! Plaintext tokens exist once (`PlaintextToken`); only SHA-256 hashes and hints are stored; no token, cookie
 //! or email address reaches a log line.
 //!
-//! # For the HTTP layers
+//! # Using it
 //!
-//! - SCIM API: call `TokenService::verify(url_org, authorization_header)` before anything else. Map
-//!   `TokenError::Unauthorized` to one fixed 401 (same status, headers incl. `WWW-Authenticate: Bearer`, and
-//!   body for every class) and any other error (`is_unavailable()`) to 503: a database outage must not look
-//!   like a bad token, or IdPs stop provisioning. Never log the header. Tests to write there: the six classes
-//!   (missing, empty, malformed, bad checksum, unknown, revoked/expired) give byte-identical responses; two
-//!   `scimd` processes on one database (both backends): revoke through one, the next request through the
-//!   other is 401; a verified request's end-to-end figure in `BENCHMARKS.md`.
-//! - Admin pages: `SessionService::exchange_login_link` at `/admin/login?token=...` sets the cookie
-//!   (HttpOnly, SameSite=Lax, Secure over https, lifetime `Session::expires_at`); `verify_session` on every
-//!   request; `SessionInfo::can_edit()` gates writes (403 for role `member`). The key is
-//!   `SigningKey::resolve(config, &store)`, the same in every process. Show `SsoFieldError`s next to their
-//!   fields (`field()`); render `TokenError::SsoRequired` as the "set up SSO first" state of the SCIM section.
+//! - **Keys**: `keys::KeySettings::from_env().resolve(&store)` gives the session signing key and the optional
+//!   SSO-secret key (files or environment, else stored in the database); pass `keys.session` to
+//!   `SessionService::new` and `keys.sso_secret` to `SsoService::with_secret_key`.
+//! - **SCIM API**: `TokenService::verify(url_org, authorization_header)` (or `verify_blocking` inside a
+//!   blocking unit of work) before anything else. Every refused credential is `TokenError::Unauthorized`:
+//!   answer each with the same 401 (`WWW-Authenticate: Bearer`); `is_unavailable()` errors are 503, since a
+//!   database outage must not look like a bad token. Never log the header.
+//! - **Admin pages**: `SessionService::preview_login_link_blocking` for the landing page,
+//!   `exchange_login_link_blocking` for its POST (it revokes the browser's previous session),
+//!   `verify_session_blocking` on every request (it enforces the idle timeout and keeps `last_seen_at`), and
+//!   `SessionInfo::can_edit()` before any write. `SessionSettings` sets the lifetime and the idle timeout.
+//! - **Blocking**: every service method except `TokenService::verify` blocks on the database (`*_blocking`).
+//!   Async callers run them through `scimd_store::blocking`, once per request rather than once per call.
 
 pub mod audit;
 pub mod bearer;
 pub mod error;
+pub mod keys;
 pub mod session;
 pub mod sso;
 mod util;
@@ -36,8 +38,11 @@ pub use bearer::{
     TokenService, TokenStatus, TokenSummary, VerifiedToken,
 };
 pub use error::TokenError;
+pub use keys::{KeySettings, Keys, SecretKey};
 pub use scimd_store::models::members::Role;
-pub use session::{LoginLink, Session, SessionInfo, SessionService, SigningKey};
+pub use session::{
+    LoginLink, LoginLinkPreview, Session, SessionInfo, SessionService, SessionSettings, SigningKey,
+};
 pub use sso::{
     AzureInput, ClientSecret, SamlInput, SsoFieldError, SsoService, SsoSummary, SsoValidationErrors,
 };

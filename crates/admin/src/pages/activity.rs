@@ -90,7 +90,9 @@ pub struct ActivityQuery {
 }
 
 /// `GET /admin/orgs/{org}/activity?outcome=&before=`
+/// Editors only, as the JSON API: the activity shows the IdP's filter lookups (emails in URLs).
 pub async fn activity_get(session: Authed, query: Query<ActivityQuery>) -> Result<HttpResponse, AdminError> {
+    session.require_editor()?;
     let outcome = parse_outcome(query.outcome.as_deref())?;
     let page = Page::load(&session, "activity").await?;
     let org = session.info.org_id.clone();

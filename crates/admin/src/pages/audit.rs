@@ -59,7 +59,9 @@ pub struct AuditQuery {
 }
 
 /// `GET /admin/orgs/{org}/audit?action=&before=`
+/// Editors only, as the JSON API: the trail names every session, login link and token hint of the org.
 pub async fn audit_get(session: Authed, query: Query<AuditQuery>) -> Result<HttpResponse, AdminError> {
+    session.require_editor()?;
     let page = Page::load(&session, "audit").await?;
     let action = query.action.trim().to_owned();
     let filter = AuditFilter {

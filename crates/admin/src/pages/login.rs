@@ -1,6 +1,8 @@
 //! Signing in and out: the login link's landing page, its exchange for the session cookie, logout, and the
 //! pages around them. The landing page asks for one click (a POST) before using the link, so that mail
-//! scanners that fetch links do not spend the single-use link.
+//! scanners that fetch links do not spend the single-use link, and it names the organization and the email
+//! the link signs in to: a link someone else sent must not sign a victim into the sender's org unnoticed.
+//! Signing in through a link ends the browser's previous session.
 
 use crate::assets::Assets;
 use crate::csrf;
@@ -11,7 +13,6 @@ use actix_web::http::header;
 use actix_web::web::{Bytes, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use scimd_tokens::TokenError;
 use serde::Deserialize;
 
 /// How long the login form's CSRF cookie lives (as long as a login link).
@@ -29,6 +30,8 @@ struct LoginPage<'a> {
     assets: Assets,
     token: &'a str,
     csrf_token: &'a str,
+    org_name: &'a str,
+    email: &'a str,
 }
 
 #[derive(Template)]
@@ -65,12 +68,21 @@ pub async fn login_get(req: HttpRequest, query: Query<LoginQuery>) -> Result<Htt
     if query.token.is_empty() {
         return Err(AdminError::LoginLinkInvalid);
     }
+    let token = query.token.clone();
+    let Some(preview) = state
+        .blocking(move |s| session::refused_as_none(s.sessions.preview_login_link_blocking(&token)))
+        .await?
+    else {
+        return Err(AdminError::LoginLinkInvalid);
+    };
     let nonce = csrf::random_token();
     let secure = state.secure_cookies();
     let html = LoginPage {
         assets: view::assets(),
         token: &query.token,
         csrf_token: &nonce,
+        org_name: &preview.org_name,
+        email: &preview.email,
     }
     .render()?;
     Ok(HttpResponse::Ok()
@@ -109,10 +121,18 @@ pub async fn login_post(req: HttpRequest, body: Bytes) -> Result<HttpResponse, A
     if !csrf::matches(&expected, &form.csrf_token) {
         return Err(AdminError::Csrf);
     }
-    let session = match state.sessions.exchange_login_link(&form.token).await {
-        Ok(session) => session,
-        Err(TokenError::Unauthorized) => return Err(AdminError::LoginLinkInvalid),
-        Err(err) => return Err(err.into()),
+    let previous = session::read_cookie(&req, session::session_cookie_name(secure));
+    let token = form.token;
+    let Some(session) = state
+        .blocking(move |s| {
+            session::refused_as_none(
+                s.sessions
+                    .exchange_login_link_blocking(&token, previous.as_deref()),
+            )
+        })
+        .await?
+    else {
+        return Err(AdminError::LoginLinkInvalid);
     };
     let max_age = (session.expires_at - state.clock.now()).num_seconds().max(0);
     Ok(HttpResponse::SeeOther()
@@ -157,9 +177,12 @@ pub async fn logout_post(req: HttpRequest, body: Bytes) -> Result<HttpResponse, 
         return Err(AdminError::Csrf);
     }
     // A session that no longer works has nothing to end: clear the cookie all the same.
-    if let Ok(info) = state.sessions.verify_session(&cookie).await {
-        state.sessions.logout(&info.session_id).await?;
-    }
+    state
+        .blocking(move |s| match s.sessions.verify_session_blocking(&cookie) {
+            Ok(info) => s.sessions.logout_blocking(&info.session_id),
+            Err(_) => Ok(false),
+        })
+        .await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin/signed-out"))
         .insert_header((header::SET_COOKIE, session::clear_cookie(secure)))

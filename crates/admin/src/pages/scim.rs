@@ -44,7 +44,9 @@ pub struct PreviousToken {
 impl ScimSection {
     pub async fn load(session: &Authed, sso_ready: bool) -> Result<ScimSection, AdminError> {
         let org = &session.info.org_id;
-        let status = session.state.tokens.scim_status(org).await?;
+        let status = session
+            .blocking(|s, me| s.tokens.scim_status_blocking(&me.org_id))
+            .await?;
         let configured = match status {
             None => None,
             Some(status) => {
@@ -153,10 +155,9 @@ pub async fn generate_post(posted: Posted<GenerateForm>) -> Result<HttpResponse,
     let Posted { session, form } = posted;
     let expires = expiry(&form.expires)?;
     let page = Page::load(&session, "sso").await?;
+    let actor = session.actor();
     let generated = session
-        .state
-        .tokens
-        .generate(&session.info.org_id, &session.actor(), expires)
+        .blocking(move |s, me| s.tokens.generate_blocking(&me.org_id, &actor, expires))
         .await?;
     reveal(page, generated, false)
 }
@@ -175,7 +176,10 @@ struct ConfirmRegeneratePage {
 pub async fn regenerate_get(session: Authed) -> Result<HttpResponse, AdminError> {
     session.require_editor()?;
     let page = Page::load(&session, "sso").await?;
-    let Some(status) = session.state.tokens.scim_status(&session.info.org_id).await? else {
+    let status = session
+        .blocking(|s, me| s.tokens.scim_status_blocking(&me.org_id))
+        .await?;
+    let Some(status) = status else {
         return Ok(see_other(&format!("{}#scim", page.url("sso"))));
     };
     view::ok(&ConfirmRegeneratePage {
@@ -204,10 +208,9 @@ pub async fn regenerate_post(posted: Posted<RegenerateForm>) -> Result<HttpRespo
         .map_err(|_| AdminError::BadRequest("Choose how long the current token keeps working.".into()))?;
     let expires = expiry(&form.expires)?;
     let page = Page::load(&session, "sso").await?;
+    let actor = session.actor();
     let generated = session
-        .state
-        .tokens
-        .regenerate(&session.info.org_id, &session.actor(), grace, expires)
+        .blocking(move |s, me| s.tokens.regenerate_blocking(&me.org_id, &actor, grace, expires))
         .await?;
     reveal(page, generated, true)
 }
@@ -224,7 +227,10 @@ struct ConfirmDeletePage {
 pub async fn delete_get(session: Authed) -> Result<HttpResponse, AdminError> {
     session.require_editor()?;
     let page = Page::load(&session, "sso").await?;
-    let Some(status) = session.state.tokens.scim_status(&session.info.org_id).await? else {
+    let status = session
+        .blocking(|s, me| s.tokens.scim_status_blocking(&me.org_id))
+        .await?;
+    let Some(status) = status else {
         return Ok(see_other(&format!("{}#scim", page.url("sso"))));
     };
     view::ok(&ConfirmDeletePage {
@@ -237,10 +243,9 @@ pub async fn delete_get(session: Authed) -> Result<HttpResponse, AdminError> {
 /// `POST /admin/orgs/{org}/scim/delete`: revokes every token of the org at once.
 pub async fn delete_post(posted: Posted<EmptyForm>) -> Result<HttpResponse, AdminError> {
     let session = posted.session;
+    let actor = session.actor();
     session
-        .state
-        .tokens
-        .revoke_all(&session.info.org_id, &session.actor())
+        .blocking(move |s, me| s.tokens.revoke_all_blocking(&me.org_id, &actor))
         .await?;
     Ok(see_other(&format!(
         "/admin/orgs/{}/sso?notice=scim_deleted#scim",

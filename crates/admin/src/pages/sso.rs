@@ -206,7 +206,7 @@ struct Loaded {
 
 async fn load(session: &Authed) -> Result<Loaded, AdminError> {
     let page = Page::load(session, "sso").await?;
-    let saved = session.state.sso.get(&session.info.org_id).await?;
+    let saved = session.blocking(|s, me| s.sso.get_blocking(&me.org_id)).await?;
     let scim = ScimSection::load(session, saved.is_some()).await?;
     let valve = ValveSection::load(session).await?;
     Ok(Loaded {
@@ -286,11 +286,10 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
         sso_url: form.sso_url.clone(),
         certificate_pem: form.certificate.clone(),
     };
+    let actor = session.actor();
     let result = session
-        .state
-        .sso
-        .set_saml(&session.info.org_id, &session.actor(), input)
-        .await;
+        .blocking(move |s, me| Ok::<_, TokenError>(s.sso.set_saml_blocking(&me.org_id, &actor, &input)))
+        .await?;
     match result {
         Ok(_) => Ok(see_other(&format!(
             "/admin/orgs/{}/sso?notice=sso_saved",
@@ -337,11 +336,10 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
         client_id: form.client_id.clone(),
         client_secret: secret_given.then(|| ClientSecret::new(form.client_secret)),
     };
+    let actor = session.actor();
     let result = session
-        .state
-        .sso
-        .set_azure(&session.info.org_id, &session.actor(), input)
-        .await;
+        .blocking(move |s, me| Ok::<_, TokenError>(s.sso.set_azure_blocking(&me.org_id, &actor, &input)))
+        .await?;
     match result {
         Ok(_) => Ok(see_other(&format!(
             "/admin/orgs/{}/sso?notice=sso_saved",
@@ -419,15 +417,18 @@ struct ConfirmRemovePage {
 pub async fn remove_get(session: Authed) -> Result<HttpResponse, AdminError> {
     session.require_editor()?;
     let page = Page::load(&session, "sso").await?;
-    if session.state.sso.get(&session.info.org_id).await?.is_none() {
+    let (saved, scim) = session
+        .blocking(|s, me| {
+            Ok::<_, TokenError>((
+                s.sso.get_blocking(&me.org_id)?,
+                s.tokens.scim_status_blocking(&me.org_id)?,
+            ))
+        })
+        .await?;
+    if saved.is_none() {
         return Ok(see_other(&page.url("sso")));
     }
-    let scim_configured = session
-        .state
-        .tokens
-        .scim_status(&session.info.org_id)
-        .await?
-        .is_some();
+    let scim_configured = scim.is_some();
     view::ok(&ConfirmRemovePage {
         assets: view::assets(),
         page,
@@ -438,10 +439,9 @@ pub async fn remove_get(session: Authed) -> Result<HttpResponse, AdminError> {
 /// `POST /admin/orgs/{org}/sso/remove`: removes the connection (and with it SCIM provisioning).
 pub async fn remove_post(posted: Posted<EmptyForm>) -> Result<HttpResponse, AdminError> {
     let session = posted.session;
+    let actor = session.actor();
     session
-        .state
-        .sso
-        .remove(&session.info.org_id, &session.actor())
+        .blocking(move |s, me| s.sso.remove_blocking(&me.org_id, &actor))
         .await?;
     Ok(see_other(&format!(
         "/admin/orgs/{}/sso?notice=sso_removed",

@@ -100,7 +100,7 @@ fn the_page_lists_requests_newest_first_under_the_chart_with_the_filter_applied(
         let ctx = ctx(db);
         let app = app(&ctx).await;
         three_requests(db, &ctx.org);
-        let browser = login(&app, &ctx, MEMBER).await;
+        let browser = login(&app, &ctx, ADMIN).await;
         let res = get(&app, Some(&browser), &url(&ctx, "activity")).await;
         assert_eq!(res.status, StatusCode::OK);
         assert!(res.body.contains(&format!(
@@ -348,7 +348,7 @@ fn the_json_api_refuses_anonymous_members_and_other_orgs(db: &TestDb) {
             serde_json::from_str::<serde_json::Value>(&anonymous.body).unwrap()["error"],
             "not_signed_in"
         );
-        // The member role sees the page, but the API is for owners and admins, as the audit API is.
+        // The API, like the page, is for owners and admins.
         let member = login(&app, &ctx, MEMBER).await;
         let res = get(&app, Some(&member), &api).await;
         assert_eq!(res.status, StatusCode::FORBIDDEN);

@@ -32,10 +32,10 @@ fn the_page_lists_newest_first_filters_by_action_and_pages(db: &TestDb) {
         let ctx = ctx(db);
         let app = app(&ctx).await;
         append(db, &ctx, 60, "user.created", 5);
-        let browser = login(&app, &ctx, MEMBER).await;
+        let browser = login(&app, &ctx, ADMIN).await;
         let res = get(&app, Some(&browser), &url(&ctx, "audit")).await;
         assert_eq!(res.status, StatusCode::OK);
-        // The member's own login is the newest event, shown by email.
+        // The admin's own login is the newest event, shown by email.
         let first_row = res
             .body
             .split("<tbody>")
@@ -45,7 +45,7 @@ fn the_page_lists_newest_first_filters_by_action_and_pages(db: &TestDb) {
             .next()
             .unwrap();
         assert!(
-            first_row.contains("admin.login") && first_row.contains(MEMBER),
+            first_row.contains("admin.login") && first_row.contains(ADMIN),
             "{first_row}"
         );
         assert!(

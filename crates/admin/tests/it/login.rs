@@ -146,12 +146,12 @@ fn an_invalid_login_link_and_a_login_without_its_form_cookie_are_refused(db: &Te
         assert_eq!(cross.status, StatusCode::FORBIDDEN);
         // Neither spent the link: it still works.
         login_with_token(&app, &token).await;
+        // The landing page checks the link (it names whom it signs in), so a dead one gets no Continue.
         let garbage = get(&app, None, "/admin/login?token=not-a-jwt").await;
-        assert_eq!(
-            garbage.status,
-            StatusCode::OK,
-            "the landing page does not check the link"
-        );
+        assert_eq!(garbage.status, StatusCode::UNAUTHORIZED);
+        assert!(!garbage.body.contains(r#"id="continue""#));
+        let used = get(&app, None, &format!("/admin/login?token={token}")).await;
+        assert_eq!(used.status, StatusCode::UNAUTHORIZED, "a used link");
     });
 }
 
@@ -321,7 +321,89 @@ fn another_org_in_the_url_is_refused(db: &TestDb) {
     });
 }
 
+/// L8: before Continue, the landing page names the organization and the email the link signs in to.
+fn the_landing_page_names_the_org_and_the_email(db: &TestDb) {
+    run(async {
+        let ctx = ctx(db);
+        let app = app(&ctx).await;
+        let token = login_token(&ctx, ADMIN);
+        let landing = get(&app, None, &format!("/admin/login?token={token}")).await;
+        assert_eq!(landing.status, StatusCode::OK);
+        assert_eq!(text_of(&landing.body, "signin-org"), "Acme");
+        assert_eq!(text_of(&landing.body, "signin-email"), ADMIN);
+        assert!(landing.body.contains(r#"id="continue""#));
+    });
+}
+
+/// L8: signing in through a link ends the session the browser had (a link sent by someone else must not
+/// leave the victim's own session alive behind the swapped one).
+fn a_login_through_a_link_revokes_the_browsers_previous_session(db: &TestDb) {
+    run(async {
+        let ctx = ctx(db);
+        let app = app(&ctx).await;
+        let own = login(&app, &ctx, OWNER).await;
+        let other = crate::support::ctx(db);
+        let token = login_token(&other, OWNER);
+        let landing = get(&app, None, &format!("/admin/login?token={token}")).await;
+        let (name, nonce) = cookie_value(&landing.set_cookies()[0]);
+        let res = read(
+            actix_web::test::call_service(
+                &app,
+                actix_web::test::TestRequest::post()
+                    .uri("/admin/login")
+                    .insert_header(("origin", ORIGIN))
+                    .insert_header((
+                        "cookie",
+                        format!("{name}={nonce}; {}={}", own.cookie_name, own.cookie),
+                    ))
+                    .set_form([("token", token.as_str()), ("csrf_token", nonce.as_str())])
+                    .to_request(),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        assert_eq!(res.location(), format!("/admin/orgs/{}/sso", other.org));
+        let before = get(&app, Some(&own), &url(&ctx, "sso")).await;
+        assert_eq!(
+            before.status,
+            StatusCode::UNAUTHORIZED,
+            "the previous session ended"
+        );
+        assert!(audit_actions(db, &ctx.org).contains(&"admin.logout".to_owned()));
+    });
+}
+
+/// L9: a session without a request for the idle timeout ends inside its lifetime; requests keep it going.
+fn an_idle_session_ends(db: &TestDb) {
+    run(async {
+        let mut ctx = ctx(db);
+        ctx.state.sessions = ctx
+            .state
+            .sessions
+            .clone()
+            .with_settings(scimd_tokens::SessionSettings {
+                lifetime: chrono::Duration::hours(24),
+                idle_timeout: chrono::Duration::hours(2),
+            });
+        let app = app(&ctx).await;
+        let browser = login(&app, &ctx, OWNER).await;
+        for _ in 0..2 {
+            ctx.clock.advance(chrono::Duration::minutes(90));
+            let res = get(&app, Some(&browser), &url(&ctx, "members")).await;
+            assert_eq!(res.status, StatusCode::OK);
+        }
+        ctx.clock.advance(chrono::Duration::hours(2));
+        let res = get(&app, Some(&browser), &url(&ctx, "members")).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+        assert!(res.body.contains("Your session has ended"));
+    });
+}
+
 scimd_store::backend_tests!(
+    the_landing_page_names_the_org_and_the_email,
+    a_login_through_a_link_revokes_the_browsers_previous_session,
+    an_idle_session_ends,
     login_link_sets_the_session_cookie_and_lands_on_sso,
     over_https_the_cookie_is_host_prefixed_and_secure,
     an_invalid_login_link_and_a_login_without_its_form_cookie_are_refused,

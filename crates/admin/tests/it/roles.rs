@@ -15,10 +15,15 @@ fn a_member_sees_the_pages_read_only(db: &TestDb) {
             .generate_blocking(&ctx.org, "test", scimd_tokens::Expiry::Never)
             .unwrap();
         let browser = login(&app, &ctx, MEMBER).await;
-        for page in ["sso", "members", "groups", "audit"] {
+        for page in ["sso", "members", "groups"] {
             let res = get(&app, Some(&browser), &url(&ctx, page)).await;
             assert_eq!(res.status, StatusCode::OK, "{page}");
             assert!(res.body.contains(r#"id="read-only-banner""#), "{page}");
+            assert!(!res.body.contains(&url(&ctx, "audit")), "{page}: no audit tab");
+            assert!(
+                !res.body.contains(&url(&ctx, "activity")),
+                "{page}: no activity tab"
+            );
         }
         let sso = get(&app, Some(&browser), &url(&ctx, "sso")).await;
         assert!(
@@ -103,7 +108,38 @@ fn every_write_by_a_member_is_refused_with_403_and_changes_nothing(db: &TestDb) 
     });
 }
 
+/// L4: the audit trail and the activity log name sessions, login links, token hints and the IdP's lookups
+/// (emails in URLs): editors only, as in the JSON API.
+fn a_member_cannot_open_the_audit_or_activity_pages(db: &TestDb) {
+    run(async {
+        let ctx = ctx(db);
+        let app = app(&ctx).await;
+        let member = login(&app, &ctx, MEMBER).await;
+        for page in [
+            "audit",
+            "activity",
+            "audit?action=admin.login",
+            "activity?outcome=success",
+        ] {
+            let res = get(&app, Some(&member), &url(&ctx, page)).await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{page}");
+            assert!(res.body.contains("Read-only access"), "{page}");
+            assert!(!res.body.contains("session_id"), "{page}");
+        }
+        let admin = login(&app, &ctx, ADMIN).await;
+        for page in ["audit", "activity"] {
+            let res = get(&app, Some(&admin), &url(&ctx, page)).await;
+            assert_eq!(res.status, StatusCode::OK, "{page}");
+            assert!(
+                res.body.contains(&url(&ctx, "audit")),
+                "{page}: the audit tab is shown"
+            );
+        }
+    });
+}
+
 scimd_store::backend_tests!(
     a_member_sees_the_pages_read_only,
+    a_member_cannot_open_the_audit_or_activity_pages,
     every_write_by_a_member_is_refused_with_403_and_changes_nothing,
 );

@@ -221,7 +221,41 @@ fn member_names_from_the_idp_render_as_text(db: &TestDb) {
     });
 }
 
+/// L9: over https every admin response pins https for a year; over plain http nothing is pinned.
+fn hsts_is_sent_when_the_public_url_is_https_and_only_then(db: &TestDb) {
+    run(async {
+        let secure = ctx_with_url(db, "https://scimd.example.com");
+        let app = app(&secure).await;
+        let owner = login(&app, &secure, OWNER).await;
+        let responses = [
+            get(&app, None, "/").await,
+            get(&app, None, "/admin").await,
+            get(&app, None, "/admin/nowhere").await,
+            get(&app, None, "/static/app.css").await,
+            get(&app, Some(&owner), &url(&secure, "sso")).await,
+        ];
+        for res in &responses {
+            assert_eq!(
+                res.header("strict-transport-security"),
+                Some("max-age=31536000; includeSubDomains"),
+                "{}",
+                res.status
+            );
+        }
+        let plain = ctx(db);
+        let plain_app = crate::support::app(&plain).await;
+        let owner = login(&plain_app, &plain, OWNER).await;
+        for res in [
+            get(&plain_app, None, "/admin").await,
+            get(&plain_app, Some(&owner), &url(&plain, "sso")).await,
+        ] {
+            assert_eq!(res.header("strict-transport-security"), None);
+        }
+    });
+}
+
 scimd_store::backend_tests!(
+    hsts_is_sent_when_the_public_url_is_https_and_only_then,
     a_cross_origin_form_post_is_refused_and_changes_nothing,
     a_post_without_the_csrf_token_or_with_another_session_s_is_refused_and_changes_nothing,
     every_response_carries_the_security_headers,

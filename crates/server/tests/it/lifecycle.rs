@@ -22,7 +22,7 @@ fn admin_session(store: &Store, org: &OrgId, email: &str) -> String {
     let link = sessions.issue_login_link_blocking(org, email, "test").unwrap();
     let token = link.url.split("token=").nth(1).unwrap().to_owned();
     sessions
-        .exchange_login_link_blocking(&token)
+        .exchange_login_link_blocking(&token, None)
         .unwrap()
         .cookie_value
 }

@@ -63,3 +63,23 @@ pub fn revoke_all_for_member(
     .set(admin_sessions::revoked_at.eq(at))
     .execute(conn)?)
 }
+
+/// Records that the session was used at `now`, unless a request (of any process) already did so after
+/// `not_before`: a session is written at most once per interval, not on every request. Returns whether the
+/// row changed.
+pub fn touch_last_seen(
+    conn: &mut DbConnection,
+    id: &SessionId,
+    now: NaiveDateTime,
+    not_before: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    Ok(diesel::update(
+        admin_sessions::table
+            .filter(admin_sessions::id.eq(id.as_str()))
+            .filter(admin_sessions::revoked_at.is_null())
+            .filter(admin_sessions::last_seen_at.lt(not_before)),
+    )
+    .set(admin_sessions::last_seen_at.eq(now))
+    .execute(conn)?
+        > 0)
+}

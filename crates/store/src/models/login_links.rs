@@ -48,3 +48,12 @@ pub fn consume(
         .first(conn)
         .optional()?)
 }
+
+/// The link, whether or not it was used (the landing page shows whom it signs in before it is used).
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<LoginLinkRow>, StoreError> {
+    Ok(login_links::table
+        .find(id)
+        .select(LoginLinkRow::as_select())
+        .first(conn)
+        .optional()?)
+}

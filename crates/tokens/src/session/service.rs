@@ -1,5 +1,12 @@
 //! `SessionService`: login links, their exchange for a session, the check made on every admin request, and
 //! logout.
+//!
+//! A session ends at the first of: its absolute lifetime (`SessionSettings::lifetime`), an idle period without
+//! a request (`SessionSettings::idle_timeout`, measured from `last_seen_at`), logout, a new login through a
+//! link in the same browser, or the member's deactivation. `last_seen_at` is written at most once per
+//! `LAST_SEEN_INTERVAL` per session (a conditional UPDATE, so across processes too), not on every request.
+//!
+//! Every operation blocks on the database: async callers run it on the blocking pool.
 
 use crate::audit;
 use crate::error::TokenError;
@@ -19,6 +26,37 @@ use std::sync::Arc;
 pub const LOGIN_LINK_LIFETIME: Duration = Duration::minutes(10);
 /// How long a session lasts unless the member logs out or is deactivated first.
 pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::hours(12);
+/// How long a session survives without a request.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::hours(12);
+/// `last_seen_at` is written at most this often per session: an idle timeout needs minutes, not every request.
+pub const LAST_SEEN_INTERVAL: Duration = Duration::minutes(1);
+
+/// How long sessions last. The default is 12 hours absolute and 12 hours idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionSettings {
+    /// From login; the session cookie lives as long.
+    pub lifetime: Duration,
+    /// Without a request, measured from the session's `last_seen_at` (to the minute, see
+    /// `LAST_SEEN_INTERVAL`).
+    pub idle_timeout: Duration,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            lifetime: DEFAULT_SESSION_LIFETIME,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+}
+
+/// Whom a login link signs in, as its landing page shows before the link is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginLinkPreview {
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub email: String,
+}
 
 /// A login link for one member. `url` carries a single-use credential: hand it to that member only.
 #[derive(Clone)]
@@ -88,7 +126,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     key: SigningKey,
     public_url: String,
-    session_lifetime: Duration,
+    settings: SessionSettings,
 }
 
 impl fmt::Debug for SessionService {
@@ -113,13 +151,13 @@ impl SessionService {
                 clock,
                 key,
                 public_url: public_url.trim_end_matches('/').to_owned(),
-                session_lifetime: DEFAULT_SESSION_LIFETIME,
+                settings: SessionSettings::default(),
             }),
         }
     }
 
-    /// The same service with another session lifetime.
-    pub fn with_session_lifetime(self, lifetime: Duration) -> SessionService {
+    /// The same service with other session lifetimes.
+    pub fn with_settings(self, settings: SessionSettings) -> SessionService {
         let inner = &self.inner;
         SessionService {
             inner: Arc::new(Inner {
@@ -127,9 +165,18 @@ impl SessionService {
                 clock: inner.clock.clone(),
                 key: inner.key.clone(),
                 public_url: inner.public_url.clone(),
-                session_lifetime: lifetime,
+                settings,
             }),
         }
+    }
+
+    /// The same service with another absolute session lifetime (the idle timeout unchanged).
+    pub fn with_session_lifetime(self, lifetime: Duration) -> SessionService {
+        let settings = SessionSettings {
+            lifetime,
+            ..self.inner.settings
+        };
+        self.with_settings(settings)
     }
 
     /// A single-use link, valid for 10 minutes, for the active member of `org` whose userName (their email)
@@ -195,9 +242,49 @@ impl SessionService {
         })
     }
 
+    /// Whom the link signs in (org name and email), without using it; `Unauthorized` for a link that would
+    /// not work (bad signature, used, expired, inactive member), so the page never offers a dead link.
+    pub fn preview_login_link_blocking(&self, token: &str) -> Result<LoginLinkPreview, TokenError> {
+        let inner = &self.inner;
+        let now_naive = inner.clock.now_naive();
+        let Some(claims) = jwt::verify(&inner.key, Audience::LoginLink, token, inner.clock.now()) else {
+            return Err(refuse("login_link_invalid"));
+        };
+        let org = OrgId::new(claims.org);
+        let member_id = MemberId::new(claims.sub);
+        inner.store.read(|conn| {
+            match login_links::find(conn, &claims.jti)? {
+                Some(link)
+                    if link.used_at.is_none()
+                        && link.expires_at > now_naive
+                        && link.org_id == org.as_str()
+                        && link.member_id == member_id.as_str() => {}
+                _ => return Err(refuse("login_link_used_or_expired")),
+            }
+            let Some(org_row) = organizations::find(conn, &org)? else {
+                return Err(refuse("login_link_org_gone"));
+            };
+            let member = match members::find(conn, &org, &member_id)? {
+                Some(member) if member.active => member,
+                _ => return Err(refuse("member_inactive")),
+            };
+            Ok(LoginLinkPreview {
+                org_id: org.clone(),
+                org_name: org_row.name,
+                email: member.email.clone().unwrap_or_else(|| member.user_name.clone()),
+            })
+        })
+    }
+
     /// Exchanges a login link's token for a session. The link works once, within 10 minutes, for a member who
-    /// is still active.
-    pub fn exchange_login_link_blocking(&self, token: &str) -> Result<Session, TokenError> {
+    /// is still active. `replacing` is the browser's current session cookie, if it sent one: that session is
+    /// revoked in the same transaction (a browser holds one session; a link sent by someone else must not
+    /// leave the victim's own session alive behind the new one).
+    pub fn exchange_login_link_blocking(
+        &self,
+        token: &str,
+        replacing: Option<&str>,
+    ) -> Result<Session, TokenError> {
         let inner = &self.inner;
         let now = inner.clock.now();
         let now_naive = inner.clock.now_naive();
@@ -207,7 +294,10 @@ impl SessionService {
         let org = OrgId::new(claims.org);
         let member_id = MemberId::new(claims.sub);
         let session_id = SessionId::generate();
-        let expires_at = now + inner.session_lifetime;
+        let expires_at = now + inner.settings.lifetime;
+        let previous = replacing
+            .and_then(|cookie| jwt::verify(&inner.key, Audience::Session, cookie, now))
+            .map(|claims| SessionId::new(claims.jti));
         let role = inner.store.write(|conn| {
             let Some(link) = login_links::consume(conn, &claims.jti, now_naive)? else {
                 return Err(refuse("login_link_used_or_expired"));
@@ -226,7 +316,7 @@ impl SessionService {
                     org_id: org.as_str().to_owned(),
                     member_id: member_id.as_str().to_owned(),
                     created_at: now_naive,
-                    expires_at: now_naive + inner.session_lifetime,
+                    expires_at: now_naive + inner.settings.lifetime,
                     last_seen_at: now_naive,
                     revoked_at: None,
                 },
@@ -242,6 +332,9 @@ impl SessionService {
                 Some(member_id.as_str()),
                 details,
             )?;
+            if let Some(previous) = &previous {
+                end_session(conn, previous, now_naive, "replaced_by_login")?;
+            }
             Ok(member.role())
         })?;
         let cookie_value = jwt::sign(
@@ -264,8 +357,9 @@ impl SessionService {
         })
     }
 
-    /// Checks a session cookie: signature, expiry, the session row (not revoked, not expired), and that the
-    /// member is still active. Every refusal is `TokenError::Unauthorized`.
+    /// Checks a session cookie: signature, expiry, the session row (not revoked, not expired, not idle), and
+    /// that the member is still active; then keeps `last_seen_at` (at most once per `LAST_SEEN_INTERVAL`).
+    /// Every refusal is `TokenError::Unauthorized`.
     pub fn verify_session_blocking(&self, cookie_value: &str) -> Result<SessionInfo, TokenError> {
         let inner = &self.inner;
         let now = inner.clock.now();
@@ -276,7 +370,7 @@ impl SessionService {
         let session_id = SessionId::new(claims.jti);
         let org = OrgId::new(claims.org);
         let member_id = MemberId::new(claims.sub);
-        inner.store.read(|conn| {
+        let (info, last_seen_at) = inner.store.read(|conn| {
             let Some(row) = admin_sessions::find(conn, &session_id)? else {
                 return Err(refuse("session_unknown"));
             };
@@ -289,69 +383,70 @@ impl SessionService {
             if row.expires_at <= now_naive {
                 return Err(refuse("session_expired"));
             }
+            if row.last_seen_at + inner.settings.idle_timeout <= now_naive {
+                return Err(refuse("session_idle"));
+            }
             let member = match members::find(conn, &org, &member_id)? {
                 Some(member) if member.active => member,
                 _ => return Err(refuse("member_inactive")),
             };
-            Ok(SessionInfo {
+            let info = SessionInfo {
                 session_id: session_id.clone(),
                 org_id: org.clone(),
                 member_id: member_id.clone(),
                 role: member.role(),
                 email: member.email.clone().unwrap_or_else(|| member.user_name.clone()),
-            })
-        })
+            };
+            Ok((info, row.last_seen_at))
+        })?;
+        // The row is in hand: most requests see a recent `last_seen_at` and write nothing.
+        let not_before = now_naive - LAST_SEEN_INTERVAL;
+        if last_seen_at < not_before {
+            let touched = inner
+                .store
+                .write(|conn| admin_sessions::touch_last_seen(conn, &session_id, now_naive, not_before));
+            if let Err(err) = touched {
+                // Losing one update only brings the idle timeout a minute closer; the page still works.
+                tracing::warn!(session_id = %session_id, error = %err, "could not update a session's last_seen_at");
+            }
+        }
+        Ok(info)
     }
 
     /// Ends a session. Returns whether a live session was ended.
     pub fn logout_blocking(&self, session_id: &SessionId) -> Result<bool, TokenError> {
-        let inner = &self.inner;
-        let now = inner.clock.now_naive();
-        inner.store.write(|conn| {
-            let Some(row) = admin_sessions::find(conn, session_id)? else {
-                return Ok(false);
-            };
-            if !admin_sessions::revoke(conn, session_id, now)? {
-                return Ok(false);
-            }
-            let actor = audit::member_actor(&row.member_id);
-            let details = json!({"session_id": session_id.as_str()});
-            let org = OrgId::new(row.org_id);
-            audit::record(
-                conn,
-                &org,
-                now,
-                &actor,
-                audit::ADMIN_LOGOUT,
-                Some(&row.member_id),
-                details,
-            )?;
-            Ok(true)
-        })
+        let now = self.inner.clock.now_naive();
+        self.inner
+            .store
+            .write(|conn| end_session(conn, session_id, now, "logout"))
     }
+}
 
-    pub async fn issue_login_link(
-        &self,
-        org: &OrgId,
-        email: &str,
-        actor: &str,
-    ) -> Result<LoginLink, TokenError> {
-        let (this, org, email, actor) = (self.clone(), org.clone(), email.to_owned(), actor.to_owned());
-        scimd_store::blocking(move || this.issue_login_link_blocking(&org, &email, &actor)).await
+/// Revokes a live session with its `admin.logout` event (in the session's own org). Returns whether a live
+/// session was ended.
+fn end_session(
+    conn: &mut scimd_store::DbConnection,
+    session_id: &SessionId,
+    now: chrono::NaiveDateTime,
+    reason: &str,
+) -> Result<bool, TokenError> {
+    let Some(row) = admin_sessions::find(conn, session_id)? else {
+        return Ok(false);
+    };
+    if !admin_sessions::revoke(conn, session_id, now)? {
+        return Ok(false);
     }
-
-    pub async fn exchange_login_link(&self, token: &str) -> Result<Session, TokenError> {
-        let (this, token) = (self.clone(), token.to_owned());
-        scimd_store::blocking(move || this.exchange_login_link_blocking(&token)).await
-    }
-
-    pub async fn verify_session(&self, cookie_value: &str) -> Result<SessionInfo, TokenError> {
-        let (this, cookie_value) = (self.clone(), cookie_value.to_owned());
-        scimd_store::blocking(move || this.verify_session_blocking(&cookie_value)).await
-    }
-
-    pub async fn logout(&self, session_id: &SessionId) -> Result<bool, TokenError> {
-        let (this, session_id) = (self.clone(), session_id.clone());
-        scimd_store::blocking(move || this.logout_blocking(&session_id)).await
-    }
+    let actor = audit::member_actor(&row.member_id);
+    let details = json!({"session_id": session_id.as_str(), "reason": reason});
+    let org = OrgId::new(row.org_id);
+    audit::record(
+        conn,
+        &org,
+        now,
+        &actor,
+        audit::ADMIN_LOGOUT,
+        Some(&row.member_id),
+        details,
+    )?;
+    Ok(true)
 }

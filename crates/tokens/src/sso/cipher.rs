@@ -1,13 +1,15 @@
 //! Encryption at rest of SSO secrets (the Azure AD client secret).
 //!
-//! XChaCha20-Poly1305 under a 256-bit key generated once from the OS random source and kept in
-//! `server_secrets` (so every process on the database shares it). Each value gets a fresh random 192-bit
+//! XChaCha20-Poly1305 under a 256-bit key: the one configured (`crate::keys`, `SCIMD_SECRET_KEY[_FILE]`),
+//! else one generated once from the OS random source and kept in `server_secrets` (so every process on the
+//! database shares it). Each value gets a fresh random 192-bit
 //! nonce (large enough that random nonces never collide in practice), and the associated data binds the
 //! ciphertext to its org and purpose, so a ciphertext copied to another org's row does not decrypt.
 //!
 //! Stored layout: `version (1 byte) || nonce (24 bytes) || ciphertext and tag`.
 
 use crate::error::TokenError;
+use crate::keys::SecretKey;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::TryRng;
@@ -24,11 +26,22 @@ const NONCE_LEN: usize = 24;
 pub(crate) struct SecretCipher(XChaCha20Poly1305);
 
 impl SecretCipher {
-    /// Loads the key, generating and storing it on first use (the first process to store it wins).
-    pub(crate) fn load_or_create(
+    /// The configured key when there is one (the database is not touched), else the stored one.
+    pub(crate) fn load(
+        configured: Option<&SecretKey>,
         conn: &mut DbConnection,
         now: chrono::NaiveDateTime,
     ) -> Result<Self, TokenError> {
+        match configured {
+            Some(key) => XChaCha20Poly1305::new_from_slice(key.0.as_ref())
+                .map(SecretCipher)
+                .map_err(|_| TokenError::InvalidInput("the SSO secret key has the wrong length".into())),
+            None => SecretCipher::load_or_create(conn, now),
+        }
+    }
+
+    /// Loads the key, generating and storing it on first use (the first process to store it wins).
+    fn load_or_create(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Result<Self, TokenError> {
         let mut candidate = Zeroizing::new([0u8; 32]);
         SysRng
             .try_fill_bytes(candidate.as_mut())

@@ -14,6 +14,7 @@ pub use validate::{CertificateSummary, SsoFieldError, SsoValidationErrors};
 
 use crate::audit;
 use crate::error::TokenError;
+use crate::keys::SecretKey;
 use crate::util::utc;
 use chrono::{DateTime, Utc};
 use cipher::SecretCipher;
@@ -111,6 +112,8 @@ struct AzureSettings {
 pub struct SsoService {
     store: Store,
     clock: Arc<dyn Clock>,
+    /// `None`: the key stored in `server_secrets`.
+    secret_key: Option<SecretKey>,
 }
 
 impl fmt::Debug for SsoService {
@@ -121,7 +124,18 @@ impl fmt::Debug for SsoService {
 
 impl SsoService {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> SsoService {
-        SsoService { store, clock }
+        SsoService {
+            store,
+            clock,
+            secret_key: None,
+        }
+    }
+
+    /// The same service encrypting with a key given from outside the database (`crate::keys::Keys`);
+    /// `None` keeps the stored key. Secrets stored under one key do not decrypt under another: set the key
+    /// before the first Azure AD secret is saved, or save the secrets again.
+    pub fn with_secret_key(self, secret_key: Option<SecretKey>) -> SsoService {
+        SsoService { secret_key, ..self }
     }
 
     /// Sets (or replaces) the org's connection with SAML settings.
@@ -215,7 +229,7 @@ impl SsoService {
             let existing = sso_connections::find(conn, org)?;
             let secret_ciphertext = match (&input.client_secret, &existing) {
                 (Some(secret), _) => {
-                    let cipher = SecretCipher::load_or_create(conn, now)?;
+                    let cipher = SecretCipher::load(self.secret_key.as_ref(), conn, now)?;
                     cipher.encrypt(org, AZURE_SECRET_PURPOSE, secret.as_str().as_bytes())?
                 }
                 (None, Some(row)) if row.kind == KIND_AZURE_AD && row.secret_ciphertext.is_some() => {
@@ -279,36 +293,6 @@ impl SsoService {
             tracing::info!(org = %org, "SSO connection removed");
         }
         Ok(removed)
-    }
-
-    pub async fn set_saml(
-        &self,
-        org: &OrgId,
-        actor: &str,
-        input: SamlInput,
-    ) -> Result<SsoSummary, TokenError> {
-        let (this, org, actor) = (self.clone(), org.clone(), actor.to_owned());
-        scimd_store::blocking(move || this.set_saml_blocking(&org, &actor, &input)).await
-    }
-
-    pub async fn set_azure(
-        &self,
-        org: &OrgId,
-        actor: &str,
-        input: AzureInput,
-    ) -> Result<SsoSummary, TokenError> {
-        let (this, org, actor) = (self.clone(), org.clone(), actor.to_owned());
-        scimd_store::blocking(move || this.set_azure_blocking(&org, &actor, &input)).await
-    }
-
-    pub async fn get(&self, org: &OrgId) -> Result<Option<SsoSummary>, TokenError> {
-        let (this, org) = (self.clone(), org.clone());
-        scimd_store::blocking(move || this.get_blocking(&org)).await
-    }
-
-    pub async fn remove(&self, org: &OrgId, actor: &str) -> Result<bool, TokenError> {
-        let (this, org, actor) = (self.clone(), org.clone(), actor.to_owned());
-        scimd_store::blocking(move || this.remove_blocking(&org, &actor)).await
     }
 }
 

@@ -9,6 +9,7 @@
 )]
 mod fixtures;
 mod format;
+mod keys;
 mod lifecycle;
 mod secrets;
 mod sessions;

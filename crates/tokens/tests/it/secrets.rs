@@ -34,7 +34,10 @@ fn hand_out_secrets(db: &TestDb) -> Vec<String> {
             .issue_login_link_blocking(&w.org, fixtures::OWNER_EMAIL, "cli")
             .unwrap();
     let link_token = link.url.split_once("token=").unwrap().1.to_owned();
-    let session = w.p.sessions.exchange_login_link_blocking(&link_token).unwrap();
+    let session =
+        w.p.sessions
+            .exchange_login_link_blocking(&link_token, None)
+            .unwrap();
     for token in [first, second] {
         // The whole token, and its secret part alone.
         secrets.push(token[6..49].to_owned());

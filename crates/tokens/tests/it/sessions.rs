@@ -3,9 +3,10 @@
 
 use crate::fixtures::{self, Process};
 use chrono::Duration;
+use scimd_store::models::admin_sessions;
 use scimd_store::testing::TestDb;
 use scimd_store::{Clock, OrgId};
-use scimd_tokens::{Role, SessionService, SigningKey, TokenError};
+use scimd_tokens::{Role, SessionService, SessionSettings, SigningKey, TokenError};
 use std::sync::Arc;
 
 fn link_token(url: &str) -> String {
@@ -23,13 +24,13 @@ fn a_login_link_opens_one_session(db: &TestDb) {
     assert_eq!(link.member_id, w.owner);
     assert_eq!(link.expires_at, fixtures::start() + Duration::minutes(10));
     let token = link_token(&link.url);
-    let session = w.p.sessions.exchange_login_link_blocking(&token).unwrap();
+    let session = w.p.sessions.exchange_login_link_blocking(&token, None).unwrap();
     assert_eq!(
         (&session.org_id, &session.member_id, session.role),
         (&w.org, &w.owner, Role::Owner)
     );
     assert_eq!(session.expires_at, fixtures::start() + Duration::hours(12));
-    let again = w.p.sessions.exchange_login_link_blocking(&token);
+    let again = w.p.sessions.exchange_login_link_blocking(&token, None);
     assert!(
         matches!(again, Err(TokenError::Unauthorized)),
         "a link works once"
@@ -58,7 +59,9 @@ fn a_login_link_expires_after_ten_minutes(db: &TestDb) {
             .issue_login_link_blocking(&w.org, fixtures::OWNER_EMAIL, "cli")
             .unwrap();
     w.clock.advance(Duration::minutes(10));
-    let late = w.p.sessions.exchange_login_link_blocking(&link_token(&link.url));
+    let late =
+        w.p.sessions
+            .exchange_login_link_blocking(&link_token(&link.url), None);
     assert!(matches!(late, Err(TokenError::Unauthorized)));
 }
 
@@ -86,7 +89,7 @@ fn links_are_only_for_active_members_of_the_org(db: &TestDb) {
             .unwrap();
     let session =
         w.p.sessions
-            .exchange_login_link_blocking(&link_token(&link.url))
+            .exchange_login_link_blocking(&link_token(&link.url), None)
             .unwrap();
     let info =
         w.p.sessions
@@ -115,7 +118,7 @@ fn deprovisioning_ends_a_session_at_once_on_every_process(db: &TestDb) {
             .unwrap();
     let session =
         w.p.sessions
-            .exchange_login_link_blocking(&link_token(&link.url))
+            .exchange_login_link_blocking(&link_token(&link.url), None)
             .unwrap();
     assert_eq!(
         other
@@ -130,7 +133,7 @@ fn deprovisioning_ends_a_session_at_once_on_every_process(db: &TestDb) {
     assert!(matches!(refused, Err(TokenError::Unauthorized)));
     let late_link =
         w.p.sessions
-            .exchange_login_link_blocking(&link_token(&pending.url));
+            .exchange_login_link_blocking(&link_token(&pending.url), None);
     assert!(
         matches!(late_link, Err(TokenError::Unauthorized)),
         "an unused link dies with the member"
@@ -145,7 +148,7 @@ fn logout_and_expiry_end_a_session(db: &TestDb) {
                 .issue_login_link_blocking(&w.org, fixtures::OWNER_EMAIL, "cli")
                 .unwrap();
         w.p.sessions
-            .exchange_login_link_blocking(&link_token(&link.url))
+            .exchange_login_link_blocking(&link_token(&link.url), None)
             .unwrap()
     };
     let first = open(&w);
@@ -173,11 +176,14 @@ fn forged_and_misused_jwts_are_refused(db: &TestDb) {
     let link_jwt = link_token(&link.url);
     // A login link is not a session cookie.
     assert!(w.p.sessions.verify_session_blocking(&link_jwt).is_err());
-    let session = w.p.sessions.exchange_login_link_blocking(&link_jwt).unwrap();
+    let session =
+        w.p.sessions
+            .exchange_login_link_blocking(&link_jwt, None)
+            .unwrap();
     // A session cookie is not a login link.
     assert!(
         w.p.sessions
-            .exchange_login_link_blocking(&session.cookie_value)
+            .exchange_login_link_blocking(&session.cookie_value, None)
             .is_err()
     );
     // A changed signature, or a key scimd does not hold, is refused.
@@ -210,7 +216,7 @@ fn every_process_shares_the_stored_signing_key(db: &TestDb) {
             .unwrap();
     let session = other
         .sessions
-        .exchange_login_link_blocking(&link_token(&link.url))
+        .exchange_login_link_blocking(&link_token(&link.url), None)
         .unwrap();
     assert!(
         w.p.sessions
@@ -224,7 +230,155 @@ fn every_process_shares_the_stored_signing_key(db: &TestDb) {
     );
 }
 
+fn open_session(w: &fixtures::World, sessions: &SessionService, email: &str) -> scimd_tokens::Session {
+    let link = sessions.issue_login_link_blocking(&w.org, email, "cli").unwrap();
+    sessions
+        .exchange_login_link_blocking(&link_token(&link.url), None)
+        .unwrap()
+}
+
+fn last_seen(db: &TestDb, session: &scimd_tokens::Session) -> chrono::NaiveDateTime {
+    db.store
+        .read(|conn| admin_sessions::find(conn, &session.session_id))
+        .unwrap()
+        .unwrap()
+        .last_seen_at
+}
+
+/// L9: a session ends after an idle period without a request, even inside its lifetime; each request keeps it
+/// alive.
+fn a_session_ends_after_its_idle_timeout(db: &TestDb) {
+    let w = fixtures::world(db);
+    let sessions = w.p.sessions.clone().with_settings(SessionSettings {
+        lifetime: Duration::hours(24),
+        idle_timeout: Duration::hours(2),
+    });
+    let session = open_session(&w, &sessions, fixtures::OWNER_EMAIL);
+    for _ in 0..3 {
+        w.clock.advance(Duration::minutes(110));
+        assert!(sessions.verify_session_blocking(&session.cookie_value).is_ok());
+    }
+    w.clock.advance(Duration::hours(2));
+    assert!(matches!(
+        sessions.verify_session_blocking(&session.cookie_value),
+        Err(TokenError::Unauthorized)
+    ));
+    // The default: 12 hours idle, as long as the lifetime.
+    assert_eq!(SessionSettings::default().idle_timeout, Duration::hours(12));
+}
+
+/// L9: `last_seen_at` follows use, written at most once a minute per session (not on every request).
+fn last_seen_is_kept_and_written_at_most_once_a_minute(db: &TestDb) {
+    let w = fixtures::world(db);
+    let session = open_session(&w, &w.p.sessions, fixtures::OWNER_EMAIL);
+    let opened = last_seen(db, &session);
+    w.clock.advance(Duration::seconds(30));
+    let writes = db.store.sqlite_writes();
+    for _ in 0..5 {
+        w.p.sessions
+            .verify_session_blocking(&session.cookie_value)
+            .unwrap();
+    }
+    assert_eq!(
+        last_seen(db, &session),
+        opened,
+        "within the minute: nothing written"
+    );
+    assert_eq!(db.store.sqlite_writes(), writes);
+    w.clock.advance(Duration::seconds(31));
+    w.p.sessions
+        .verify_session_blocking(&session.cookie_value)
+        .unwrap();
+    w.p.sessions
+        .verify_session_blocking(&session.cookie_value)
+        .unwrap();
+    assert_eq!(last_seen(db, &session), w.clock.now_naive());
+    assert_eq!(
+        db.store.sqlite_writes().map(|n| n - writes.unwrap_or(0)),
+        writes.map(|_| 1),
+        "one write for the two requests"
+    );
+}
+
+/// L8: the landing page can say whom a link signs in, without using it; a used link shows nothing.
+fn a_login_link_preview_names_the_org_and_the_member(db: &TestDb) {
+    let w = fixtures::world(db);
+    let link =
+        w.p.sessions
+            .issue_login_link_blocking(&w.org, fixtures::OWNER_EMAIL, "cli")
+            .unwrap();
+    let token = link_token(&link.url);
+    let preview = w.p.sessions.preview_login_link_blocking(&token).unwrap();
+    assert_eq!(
+        (
+            preview.org_id.clone(),
+            preview.org_name.as_str(),
+            preview.email.as_str()
+        ),
+        (w.org.clone(), "Acme", fixtures::OWNER_EMAIL)
+    );
+    assert_eq!(w.p.sessions.preview_login_link_blocking(&token).unwrap(), preview);
+    w.p.sessions.exchange_login_link_blocking(&token, None).unwrap();
+    assert!(matches!(
+        w.p.sessions.preview_login_link_blocking(&token),
+        Err(TokenError::Unauthorized)
+    ));
+    assert!(matches!(
+        w.p.sessions.preview_login_link_blocking("not-a-jwt"),
+        Err(TokenError::Unauthorized)
+    ));
+}
+
+/// L8: logging in through a link ends the session the browser had, even in another org, with its audit event.
+fn a_login_through_a_link_revokes_the_browsers_previous_session(db: &TestDb) {
+    let w = fixtures::world(db);
+    let (other_org, _) = fixtures::new_org(&db.store, &w.clock, "Evil", "mallory@evil.example");
+    let own = open_session(&w, &w.p.sessions, fixtures::OWNER_EMAIL);
+    let link =
+        w.p.sessions
+            .issue_login_link_blocking(&other_org, "mallory@evil.example", "cli")
+            .unwrap();
+    let swapped =
+        w.p.sessions
+            .exchange_login_link_blocking(&link_token(&link.url), Some(&own.cookie_value))
+            .unwrap();
+    assert_eq!(swapped.org_id, other_org);
+    assert!(matches!(
+        w.p.sessions.verify_session_blocking(&own.cookie_value),
+        Err(TokenError::Unauthorized)
+    ));
+    assert!(
+        w.p.sessions
+            .verify_session_blocking(&swapped.cookie_value)
+            .is_ok()
+    );
+    let ended = fixtures::events(&db.store, &w.org, "admin.logout");
+    assert_eq!(ended.len(), 1);
+    assert!(
+        ended[0].details.contains("replaced_by_login"),
+        "{}",
+        ended[0].details
+    );
+    // A cookie that is not a session of ours changes nothing.
+    let third =
+        w.p.sessions
+            .issue_login_link_blocking(&w.org, fixtures::OWNER_EMAIL, "cli")
+            .unwrap();
+    w.p.sessions
+        .exchange_login_link_blocking(&link_token(&third.url), Some("garbage"))
+        .unwrap();
+    assert!(
+        w.p.sessions
+            .verify_session_blocking(&swapped.cookie_value)
+            .is_ok()
+    );
+}
+
 scimd_store::backend_tests!(
+    a_session_ends_after_its_idle_timeout,
+    last_seen_is_kept_and_written_at_most_once_a_minute,
+    a_login_link_preview_names_the_org_and_the_member,
+    a_login_through_a_link_revokes_the_browsers_previous_session,
     a_login_link_opens_one_session,
     a_login_link_expires_after_ten_minutes,
     links_are_only_for_active_members_of_the_org,

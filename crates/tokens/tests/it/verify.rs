@@ -229,7 +229,35 @@ fn the_async_form_verifies_too(db: &TestDb) {
     assert!(matches!(bad, Err(TokenError::Unauthorized)));
 }
 
+/// L7: the first request to notice an expiry records it; later ones find it recorded in the row they read and
+/// open no write transaction (on SQLite that would take the one writer of the file).
+fn an_expiry_already_recorded_is_not_written_again(db: &TestDb) {
+    let w = fixtures::world_with_sso(db);
+    let token =
+        w.p.tokens
+            .generate_blocking(&w.org, "cli", Expiry::Days90)
+            .unwrap()
+            .token
+            .expose_once();
+    w.clock.advance(chrono::Duration::days(91));
+    let header = bearer(&token);
+    assert!(w.p.tokens.verify_blocking(&w.org, Some(&header)).is_err());
+    assert_eq!(fixtures::events(&db.store, &w.org, "token.expired").len(), 1);
+    let writes = db.store.sqlite_writes();
+    for _ in 0..3 {
+        let err = w.p.tokens.verify_blocking(&w.org, Some(&header)).unwrap_err();
+        assert!(matches!(err, TokenError::Unauthorized));
+    }
+    assert_eq!(
+        db.store.sqlite_writes(),
+        writes,
+        "no write transaction after the first"
+    );
+    assert_eq!(fixtures::events(&db.store, &w.org, "token.expired").len(), 1);
+}
+
 scimd_store::backend_tests!(
+    an_expiry_already_recorded_is_not_written_again,
     six_bad_token_classes_get_identical_errors,
     a_bad_checksum_or_malformed_token_never_reaches_the_database,
     a_database_failure_is_not_reported_as_a_bad_token,

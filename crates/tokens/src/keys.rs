@@ -1,0 +1,195 @@
+//! Where the two server keys come from: the HS256 key that signs admin sessions and login links, and the
+//! XChaCha20-Poly1305 key that encrypts SSO secrets at rest.
+//!
+//! Each comes from a file or the environment, or else (the embedded default, for a demo or a single box) is
+//! generated once and kept in `server_secrets` beside the data. Production should give both from outside the
+//! database: with the keys in `server_secrets`, a read-only leak of the database (a backup, a replica) is
+//! enough to sign sessions and decrypt every Azure AD client secret.
+//!
+//! | setting | value |
+//! |---|---|
+//! | `SCIMD_SESSION_SIGNING_KEY` / `SCIMD_SESSION_SIGNING_KEY_FILE` | at least 32 bytes, used as they are (a file's trailing newline is dropped) |
+//! | `SCIMD_SECRET_KEY` / `SCIMD_SECRET_KEY_FILE` | exactly 32 bytes, written as 64 hex digits or in base64 (standard alphabet, padding optional) |
+//!
+//! Giving both the value and the file of one key is refused. No key reaches a log line or an error message.
+
+use crate::error::TokenError;
+use crate::session::{MIN_KEY_BYTES, SigningKey};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use scimd_store::Store;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+pub const SESSION_SIGNING_KEY_ENV: &str = "SCIMD_SESSION_SIGNING_KEY";
+pub const SESSION_SIGNING_KEY_FILE_ENV: &str = "SCIMD_SESSION_SIGNING_KEY_FILE";
+pub const SECRET_KEY_ENV: &str = "SCIMD_SECRET_KEY";
+pub const SECRET_KEY_FILE_ENV: &str = "SCIMD_SECRET_KEY_FILE";
+
+/// The raw settings, as the server read them (environment, command line). Empty values count as unset.
+#[derive(Default, Clone)]
+pub struct KeySettings {
+    pub session_signing_key: Option<Zeroizing<String>>,
+    pub session_signing_key_file: Option<PathBuf>,
+    pub secret_key: Option<Zeroizing<String>>,
+    pub secret_key_file: Option<PathBuf>,
+}
+
+impl fmt::Debug for KeySettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeySettings")
+            .field(
+                "session_signing_key",
+                &self.session_signing_key.as_ref().map(|_| ".."),
+            )
+            .field("session_signing_key_file", &self.session_signing_key_file)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| ".."))
+            .field("secret_key_file", &self.secret_key_file)
+            .finish()
+    }
+}
+
+/// The SSO-secret encryption key given from outside the database. Never printed, zeroed on drop.
+#[derive(Clone)]
+pub struct SecretKey(pub(crate) Zeroizing<[u8; 32]>);
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(..)")
+    }
+}
+
+/// Compared in constant time (it is a key).
+impl PartialEq for SecretKey {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_ref().ct_eq(other.0.as_ref()).into()
+    }
+}
+
+impl Eq for SecretKey {}
+
+impl SecretKey {
+    /// 64 hex digits, or base64 of 32 bytes; surrounding whitespace is ignored.
+    pub fn parse(text: &str) -> Result<SecretKey, TokenError> {
+        let text = text.trim();
+        let bytes = Zeroizing::new(
+            if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                decode_hex(text)
+            } else {
+                STANDARD
+                    .decode(text)
+                    .or_else(|_| STANDARD_NO_PAD.decode(text))
+                    .ok()
+            },
+        );
+        let key: Option<[u8; 32]> = bytes.as_deref().and_then(|b| b.try_into().ok());
+        key.map(|k| SecretKey(Zeroizing::new(k))).ok_or_else(|| {
+            TokenError::InvalidInput(format!(
+                "{SECRET_KEY_ENV} must be 32 bytes, written as 64 hex digits or in base64"
+            ))
+        })
+    }
+}
+
+/// The keys a process uses. `sso_secret: None` means the stored key (`server_secrets`).
+#[derive(Debug, Clone)]
+pub struct Keys {
+    pub session: SigningKey,
+    pub sso_secret: Option<SecretKey>,
+}
+
+impl KeySettings {
+    /// The four variables of the table above, from the process environment.
+    pub fn from_env() -> KeySettings {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        KeySettings {
+            session_signing_key: var(SESSION_SIGNING_KEY_ENV).map(Zeroizing::new),
+            session_signing_key_file: var(SESSION_SIGNING_KEY_FILE_ENV).map(PathBuf::from),
+            secret_key: var(SECRET_KEY_ENV).map(Zeroizing::new),
+            secret_key_file: var(SECRET_KEY_FILE_ENV).map(PathBuf::from),
+        }
+    }
+
+    /// Whether the session key comes from outside the database.
+    pub fn session_key_configured(&self) -> bool {
+        self.session_signing_key.is_some() || self.session_signing_key_file.is_some()
+    }
+
+    /// Whether the SSO-secret key comes from outside the database.
+    pub fn secret_key_configured(&self) -> bool {
+        self.secret_key.is_some() || self.secret_key_file.is_some()
+    }
+
+    /// The configured keys, else the stored ones (the session key generated and stored by the first process
+    /// that asks). `TokenError::InvalidInput` names the setting at fault, never its value.
+    pub fn resolve(&self, store: &Store) -> Result<Keys, TokenError> {
+        let session = match one_of(
+            self.session_signing_key.as_ref(),
+            self.session_signing_key_file.as_deref(),
+            SESSION_SIGNING_KEY_ENV,
+            SESSION_SIGNING_KEY_FILE_ENV,
+        )? {
+            Some(value) => signing_key(&value)?,
+            None => SigningKey::load_or_create(store)?,
+        };
+        let sso_secret = one_of(
+            self.secret_key.as_ref(),
+            self.secret_key_file.as_deref(),
+            SECRET_KEY_ENV,
+            SECRET_KEY_FILE_ENV,
+        )?
+        .map(|value| SecretKey::parse(&value))
+        .transpose()?;
+        Ok(Keys { session, sso_secret })
+    }
+}
+
+fn signing_key(value: &str) -> Result<SigningKey, TokenError> {
+    if value.len() < MIN_KEY_BYTES {
+        return Err(TokenError::InvalidInput(format!(
+            "{SESSION_SIGNING_KEY_ENV} must be at least {MIN_KEY_BYTES} bytes long"
+        )));
+    }
+    SigningKey::from_config(value)
+}
+
+/// The value given directly or in a file; both at once is a mistake worth refusing.
+fn one_of(
+    value: Option<&Zeroizing<String>>,
+    file: Option<&Path>,
+    value_name: &str,
+    file_name: &str,
+) -> Result<Option<Zeroizing<String>>, TokenError> {
+    match (value, file) {
+        (Some(_), Some(_)) => Err(TokenError::InvalidInput(format!(
+            "set {value_name} or {file_name}, not both"
+        ))),
+        (Some(value), None) => Ok(Some(value.clone())),
+        (None, Some(path)) => {
+            let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+                TokenError::InvalidInput(format!(
+                    "{file_name} ({}) cannot be read: {}",
+                    path.display(),
+                    e.kind()
+                ))
+            })?);
+            Ok(Some(Zeroizing::new(
+                text.trim_end_matches(['\r', '\n']).to_owned(),
+            )))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let digit = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| match pair {
+            [hi, lo] => Some(digit(*hi)? << 4 | digit(*lo)?),
+            _ => None,
+        })
+        .collect()
+}
