@@ -41,16 +41,23 @@ impl Running {
 /// Starts the server on a bound listener (`ServeConfig::listen`); call from within an actix `System` (the
 /// activity writer is spawned on it).
 pub fn start(listener: TcpListener, workers: Option<usize>, state: AppState) -> std::io::Result<Running> {
-    let (recorder, activity_writer) = ActivityRecorder::start(state.store.clone(), state.clock.clone());
-    let recorder = web::Data::new(recorder);
     let metrics = PrometheusMetricsBuilder::new("scimd")
         .endpoint("/metrics")
         .mask_unmatched_patterns("UNMATCHED")
         .build()
         .map_err(|e| std::io::Error::other(format!("metrics registry: {e}")))?;
+    let registry_error = |e: prometheus::Error| std::io::Error::other(format!("metrics registry: {e}"));
     StoreMetrics::new(state.store.clone())
         .and_then(|m| metrics.registry.register(Box::new(m)))
-        .map_err(|e| std::io::Error::other(format!("metrics registry: {e}")))?;
+        .map_err(registry_error)?;
+    let unauthenticated = activity::unauthenticated_counter().map_err(registry_error)?;
+    metrics
+        .registry
+        .register(Box::new(unauthenticated.clone()))
+        .map_err(registry_error)?;
+    let (recorder, activity_writer) =
+        ActivityRecorder::start(state.store.clone(), state.clock.clone(), unauthenticated);
+    let recorder = web::Data::new(recorder);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(recorder.clone())
