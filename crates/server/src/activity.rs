@@ -6,8 +6,9 @@
 //! `FLUSH_EVERY` or `BATCH` rows, in one transaction. When the channel is full (the database cannot keep up)
 //! rows are dropped and counted rather than slowing the IdP down. The same task purges rows past retention.
 //!
-//! A row is the activity of an org's IdP, so it is stored only once the caller is authenticated: a 401 is
-//! counted in `scimd_scim_unauthenticated_total` instead, so that anyone
+//! A row is the activity of an org's IdP, so it is stored under the org the router and the token check saw
+//! (the decoded `{org}` match, not the raw path, which percent-encoding could make differ), and only once the
+//! caller is authenticated: a 401 is counted in `scimd_scim_unauthenticated_total` instead, so that anyone
 //! who knows an org id cannot fill (or forge entries in) that org's activity page.
 
 use actix_web::body::MessageBody;
@@ -163,11 +164,11 @@ pub async fn record_scim_activity(
         recorder.unauthenticated.inc();
         return Ok(res);
     }
+    // The org as routed (percent-decoded by actix's router, as the token check reads it).
     let Some(org_id) = res
         .request()
-        .path()
-        .strip_prefix(SCIM_PREFIX)
-        .and_then(|rest| rest.split('/').next())
+        .match_info()
+        .get("org")
         .filter(|org| !org.is_empty())
         .map(str::to_owned)
     else {

@@ -1,6 +1,6 @@
 //! Provisioning activity: recorded in batches for every authenticated request under an existing org's SCIM
-//! URL; requests refused with 401 are only counted on `/metrics` (M4), and URLs of orgs that do not exist
-//! record nothing.
+//! URL, under the org the router saw (a percent-encoded org id is the same org: M7); requests refused with 401
+//! are only counted on `/metrics` (M4), and URLs of orgs that do not exist record nothing.
 
 use crate::harness::get;
 use crate::scim_client::ScimEnv;
@@ -41,7 +41,11 @@ fn authenticated_requests_are_recorded_and_401s_only_counted(env: &ScimEnv) {
     assert_eq!(rows.len(), 3, "{rows:?}");
     for row in &rows {
         assert_eq!((row.method.as_str(), row.status), ("GET", 200));
-        assert!(row.path.contains("filter=userName"), "path and query are kept: {}", row.path);
+        assert!(
+            row.path.contains("filter=userName"),
+            "path and query are kept: {}",
+            row.path
+        );
     }
     let metrics = get(env.server.addr, "/metrics").body;
     assert!(
@@ -54,17 +58,36 @@ fn authenticated_requests_are_recorded_and_401s_only_counted(env: &ScimEnv) {
         .store
         .read(|conn| scim_activity::list(conn, &unknown, None, None, 10))
         .unwrap();
-    assert!(stray.is_empty(), "nothing recorded for an org that does not exist");
+    assert!(
+        stray.is_empty(),
+        "nothing recorded for an org that does not exist"
+    );
+}
+
+/// M7: `/scim/v2/%36f0e…/Users` is routed, and its token checked, as org `6f0e…`: so is its activity.
+fn a_percent_encoded_org_id_is_recorded_under_the_org(env: &ScimEnv) {
+    let id = env.a.id.as_str();
+    let first = id.as_bytes()[0];
+    let encoded = format!("/scim/v2/%{first:02X}{}", &id[1..]);
+    let reply = env.client_a().with_base(encoded).get("/Users");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let rows = wait_for_rows(&env._db, &env.a.id, 1);
+    assert_eq!(rows.len(), 1, "the read left an activity row");
+    assert_eq!(rows[0].status, 200);
 }
 
 #[test]
 fn activity_on_sqlite() {
     authenticated_requests_are_recorded_and_401s_only_counted(&ScimEnv::sqlite());
+    a_percent_encoded_org_id_is_recorded_under_the_org(&ScimEnv::sqlite());
 }
 
 #[test]
 fn activity_on_postgres() {
     if let Some(env) = ScimEnv::postgres() {
         authenticated_requests_are_recorded_and_401s_only_counted(&env);
+    }
+    if let Some(env) = ScimEnv::postgres() {
+        a_percent_encoded_org_id_is_recorded_under_the_org(&env);
     }
 }
