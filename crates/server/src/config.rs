@@ -39,6 +39,11 @@ pub struct ServeArgs {
     /// Do not create the demo org on an empty database.
     #[arg(long, env = "SCIMD_NO_BOOTSTRAP")]
     pub no_bootstrap: bool,
+
+    /// Create the demo org on an empty SQLite database other than the default ./scimd.db (never on
+    /// PostgreSQL).
+    #[arg(long, env = "SCIMD_DEMO")]
+    pub demo: bool,
 }
 
 /// The checked form of `ServeArgs`.
@@ -50,6 +55,8 @@ pub struct ServeConfig {
     pub workers: Option<usize>,
     pub db_max_connections: u32,
     pub bootstrap: bool,
+    /// `--demo`: bootstrap on a SQLite database that is not the default file.
+    pub demo: bool,
     /// Whether `public_url` was configured (else it follows the address actually bound, e.g. with port 0).
     pub explicit_public_url: bool,
 }
@@ -103,6 +110,7 @@ impl ServeArgs {
             workers: self.workers,
             db_max_connections: self.db_max_connections,
             bootstrap: !self.no_bootstrap,
+            demo: self.demo,
             explicit_public_url: self.public_url.is_some(),
         })
     }
@@ -146,6 +154,7 @@ mod tests {
             workers: None,
             db_max_connections: 4,
             no_bootstrap: false,
+            demo: false,
         }
     }
 

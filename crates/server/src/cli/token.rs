@@ -64,6 +64,7 @@ impl PublicUrlArgs {
             workers: None,
             db_max_connections: 1,
             no_bootstrap: true,
+            demo: false,
         };
         Ok(serve.validate()?.public_url)
     }

@@ -44,6 +44,15 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `scimd` (no subcommand: serve is the default) on a free port and waits for its banner.
     pub fn start(dir: &Path, database_url: Option<&str>) -> ServerProcess {
+        ServerProcess::start_with(dir, database_url, &[])
+    }
+
+    /// As [`ServerProcess::start`], with more environment.
+    pub fn start_with(dir: &Path, database_url: Option<&str>, env: &[(&str, &str)]) -> ServerProcess {
+        ServerProcess::spawn(dir, database_url, env)
+    }
+
+    fn spawn(dir: &Path, database_url: Option<&str>, env: &[(&str, &str)]) -> ServerProcess {
         let mut cmd = Command::new(SCIMD);
         cmd.current_dir(dir)
             .env_remove("DATABASE_URL")
@@ -51,6 +60,9 @@ impl ServerProcess {
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
         if let Some(url) = database_url {
             cmd.env("DATABASE_URL", url);
         }
