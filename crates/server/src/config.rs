@@ -44,6 +44,11 @@ pub struct ServeArgs {
     /// PostgreSQL).
     #[arg(long, env = "SCIMD_DEMO")]
     pub demo: bool,
+
+    /// Log the client address from `Forwarded` / `X-Forwarded-For` (only behind a proxy that sets them);
+    /// otherwise the peer address is logged.
+    #[arg(long, env = "SCIMD_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
 }
 
 /// The checked form of `ServeArgs`.
@@ -57,6 +62,7 @@ pub struct ServeConfig {
     pub bootstrap: bool,
     /// `--demo`: bootstrap on a SQLite database that is not the default file.
     pub demo: bool,
+    pub trust_forwarded_for: bool,
     /// Whether `public_url` was configured (else it follows the address actually bound, e.g. with port 0).
     pub explicit_public_url: bool,
 }
@@ -111,6 +117,7 @@ impl ServeArgs {
             db_max_connections: self.db_max_connections,
             bootstrap: !self.no_bootstrap,
             demo: self.demo,
+            trust_forwarded_for: self.trust_forwarded_for,
             explicit_public_url: self.public_url.is_some(),
         })
     }
@@ -155,6 +162,7 @@ mod tests {
             db_max_connections: 4,
             no_bootstrap: false,
             demo: false,
+            trust_forwarded_for: false,
         }
     }
 

@@ -1,9 +1,11 @@
-//! `scimd serve`: the HTTP server with its middleware (request ids and tracing, Prometheus metrics at
-//! `/metrics` labelled by route pattern, never by raw path), and graceful shutdown on SIGINT/SIGTERM.
+//! `scimd serve`: the HTTP server with its middleware (request ids and tracing, never with a query string;
+//! Prometheus metrics at `/metrics` labelled by route pattern, never by raw path), and graceful shutdown on
+//! SIGINT/SIGTERM.
 
 use crate::activity::{self, ActivityRecorder};
 use crate::app::{self, AppState};
 use crate::store_metrics::StoreMetrics;
+use crate::telemetry::{ClientAddr, QuietRootSpan};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -40,7 +42,12 @@ impl Running {
 
 /// Starts the server on a bound listener (`ServeConfig::listen`); call from within an actix `System` (the
 /// activity writer is spawned on it).
-pub fn start(listener: TcpListener, workers: Option<usize>, state: AppState) -> std::io::Result<Running> {
+pub fn start(
+    listener: TcpListener,
+    workers: Option<usize>,
+    client_addr: ClientAddr,
+    state: AppState,
+) -> std::io::Result<Running> {
     let metrics = PrometheusMetricsBuilder::new("scimd")
         .endpoint("/metrics")
         .mask_unmatched_patterns("UNMATCHED")
@@ -61,10 +68,11 @@ pub fn start(listener: TcpListener, workers: Option<usize>, state: AppState) -> 
     let server = HttpServer::new(move || {
         App::new()
             .app_data(recorder.clone())
+            .app_data(client_addr)
             .wrap(from_fn(activity::record_scim_activity))
             .wrap(metrics.clone())
             .wrap(from_fn(echo_request_id))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<QuietRootSpan>::new())
             .configure(|cfg| app::configure(&state, cfg))
     })
     .shutdown_timeout(SHUTDOWN_GRACE_SECS);

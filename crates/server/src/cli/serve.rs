@@ -48,7 +48,12 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
         admin,
     };
     actix_web::rt::System::new().block_on(async move {
-        let running = crate::serve::start(listener, config.workers, state)?;
+        let client_addr = if config.trust_forwarded_for {
+            crate::telemetry::ClientAddr::Forwarded
+        } else {
+            crate::telemetry::ClientAddr::Peer
+        };
+        let running = crate::serve::start(listener, config.workers, client_addr, state)?;
         println!(
             "scimd listening on http://{} (public URL {})",
             running.addr, public_url

@@ -65,6 +65,7 @@ impl PublicUrlArgs {
             db_max_connections: 1,
             no_bootstrap: true,
             demo: false,
+            trust_forwarded_for: false,
         };
         Ok(serve.validate()?.public_url)
     }
