@@ -15,6 +15,7 @@ mod harness;
 mod http;
 mod lifecycle;
 mod logs;
+mod owner_over_scim;
 mod scim_client;
 mod scim_isolation;
 mod scim_replay;
