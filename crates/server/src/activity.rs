@@ -5,10 +5,17 @@
 //! middleware hands each row to a bounded channel and one task writes them in batches: at most every
 //! `FLUSH_EVERY` or `BATCH` rows, in one transaction. When the channel is full (the database cannot keep up)
 //! rows are dropped and counted rather than slowing the IdP down. The same task purges rows past retention.
+//!
+//! A row is the activity of an org's IdP, so it is stored under the org the router and the token check saw
+//! (the decoded `{org}` match, not the raw path, which percent-encoding could make differ), and only once the
+//! caller is authenticated: a 401 is counted in `scimd_scim_unauthenticated_total` instead, so that anyone
+//! who knows an org id cannot fill (or forge entries in) that org's activity page.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
+use prometheus::{IntCounter, Opts};
 use scimd_store::models::{organizations, scim_activity};
 use scimd_store::{Clock, OrgId, Store};
 use std::collections::BTreeSet;
@@ -38,18 +45,32 @@ pub struct ActivityNote {
 pub struct ActivityRecorder {
     tx: mpsc::Sender<scim_activity::NewActivity>,
     dropped: Arc<AtomicU64>,
+    unauthenticated: IntCounter,
+}
+
+/// The counter of SCIM requests answered 401, for the `/metrics` registry.
+pub fn unauthenticated_counter() -> prometheus::Result<IntCounter> {
+    IntCounter::with_opts(Opts::new(
+        "scimd_scim_unauthenticated_total",
+        "SCIM requests refused with 401 (not stored in any org's activity)",
+    ))
 }
 
 impl ActivityRecorder {
     /// Starts the writer task on the current runtime; it ends after the last sender is gone and the rest
     /// is flushed.
-    pub fn start(store: Store, clock: Arc<dyn Clock>) -> (ActivityRecorder, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        unauthenticated: IntCounter,
+    ) -> (ActivityRecorder, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
         let handle = actix_web::rt::spawn(write_batches(store, clock, rx));
         (
             ActivityRecorder {
                 tx,
                 dropped: Arc::new(AtomicU64::new(0)),
+                unauthenticated,
             },
             handle,
         )
@@ -123,18 +144,13 @@ async fn flush(store: &Store, rows: Vec<scim_activity::NewActivity>) {
     }
 }
 
-/// Middleware: records every request under `/scim/v2/{org}/`.
+/// Middleware: records every authenticated request under `/scim/v2/{org}/`, and counts the 401s.
 pub async fn record_scim_activity(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let recorder = req.app_data::<actix_web::web::Data<ActivityRecorder>>().cloned();
-    let target = req
-        .path()
-        .strip_prefix(SCIM_PREFIX)
-        .and_then(|rest| rest.split('/').next())
-        .map(str::to_owned);
-    let (Some(recorder), Some(org_id)) = (recorder, target.filter(|org| !org.is_empty())) else {
+    let (Some(recorder), true) = (recorder, req.path().starts_with(SCIM_PREFIX)) else {
         return next.call(req).await;
     };
     let started = Instant::now();
@@ -144,6 +160,20 @@ pub async fn record_scim_activity(
         .app_data::<actix_web::web::Data<crate::state::AppState>>()
         .map(|s| s.clock.now_naive());
     let res = next.call(req).await?;
+    if res.status() == StatusCode::UNAUTHORIZED {
+        recorder.unauthenticated.inc();
+        return Ok(res);
+    }
+    // The org as routed (percent-decoded by actix's router, as the token check reads it).
+    let Some(org_id) = res
+        .request()
+        .match_info()
+        .get("org")
+        .filter(|org| !org.is_empty())
+        .map(str::to_owned)
+    else {
+        return Ok(res);
+    };
     let note = res
         .response()
         .extensions()

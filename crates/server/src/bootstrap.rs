@@ -1,10 +1,15 @@
 //! The demo org a newcomer gets when `serve` starts on an empty database, so there is something to look at.
 //!
+//! Only a newcomer's database gets one: the default file `./scimd.db`, or another SQLite file with `--demo`.
+//! Never PostgreSQL, which is production: there the demo org (a placeholder SSO connection, so SCIM tokens
+//! can be generated) and the owner login link printed to stdout (so, into container logs) would be a way in.
+//!
 //! Several processes may start together on one empty PostgreSQL: the marker row in `server_secrets` is
 //! inserted in the same transaction as the org, so exactly one of them creates it.
 
+use crate::config::{DEFAULT_DATABASE_URL, ServeConfig};
 use scimd_store::models::{organizations, server_secrets};
-use scimd_store::{Clock, Store, StoreError};
+use scimd_store::{Backend, Clock, Store, StoreError};
 
 pub const DEMO_ORG_NAME: &str = "Demo Org";
 pub const DEMO_OWNER_EMAIL: &str = "owner@demo.example";
@@ -15,6 +20,13 @@ const MARKER: &str = "bootstrap.demo_org";
 pub struct DemoOrg {
     pub org: organizations::Organization,
     pub owner_email: String,
+}
+
+/// Whether `serve` may bootstrap the demo org on this database (when it is empty): not with `--no-bootstrap`,
+/// never on PostgreSQL, and on SQLite for the default file or with `--demo`.
+pub fn wanted(config: &ServeConfig, database_url: &str, backend: Backend) -> bool {
+    let newcomer = database_url.trim() == DEFAULT_DATABASE_URL || config.demo;
+    config.bootstrap && backend == Backend::Sqlite && newcomer
 }
 
 /// Creates the demo org and its owner when the database has no org at all; `None` otherwise.

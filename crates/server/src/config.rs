@@ -39,6 +39,16 @@ pub struct ServeArgs {
     /// Do not create the demo org on an empty database.
     #[arg(long, env = "SCIMD_NO_BOOTSTRAP")]
     pub no_bootstrap: bool,
+
+    /// Create the demo org on an empty SQLite database other than the default ./scimd.db (never on
+    /// PostgreSQL).
+    #[arg(long, env = "SCIMD_DEMO")]
+    pub demo: bool,
+
+    /// Log the client address from `Forwarded` / `X-Forwarded-For` (only behind a proxy that sets them);
+    /// otherwise the peer address is logged.
+    #[arg(long, env = "SCIMD_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
 }
 
 /// The checked form of `ServeArgs`.
@@ -50,6 +60,9 @@ pub struct ServeConfig {
     pub workers: Option<usize>,
     pub db_max_connections: u32,
     pub bootstrap: bool,
+    /// `--demo`: bootstrap on a SQLite database that is not the default file.
+    pub demo: bool,
+    pub trust_forwarded_for: bool,
     /// Whether `public_url` was configured (else it follows the address actually bound, e.g. with port 0).
     pub explicit_public_url: bool,
 }
@@ -103,6 +116,8 @@ impl ServeArgs {
             workers: self.workers,
             db_max_connections: self.db_max_connections,
             bootstrap: !self.no_bootstrap,
+            demo: self.demo,
+            trust_forwarded_for: self.trust_forwarded_for,
             explicit_public_url: self.public_url.is_some(),
         })
     }
@@ -146,6 +161,8 @@ mod tests {
             workers: None,
             db_max_connections: 4,
             no_bootstrap: false,
+            demo: false,
+            trust_forwarded_for: false,
         }
     }
 

@@ -1,9 +1,11 @@
-//! `scimd serve`: the HTTP server with its middleware (request ids and tracing, Prometheus metrics at
-//! `/metrics` labelled by route pattern, never by raw path), and graceful shutdown on SIGINT/SIGTERM.
+//! `scimd serve`: the HTTP server with its middleware (request ids and tracing, never with a query string;
+//! Prometheus metrics at `/metrics` labelled by route pattern, never by raw path), and graceful shutdown on
+//! SIGINT/SIGTERM.
 
 use crate::activity::{self, ActivityRecorder};
 use crate::app::{self, AppState};
 use crate::store_metrics::StoreMetrics;
+use crate::telemetry::{ClientAddr, QuietRootSpan};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -40,24 +42,37 @@ impl Running {
 
 /// Starts the server on a bound listener (`ServeConfig::listen`); call from within an actix `System` (the
 /// activity writer is spawned on it).
-pub fn start(listener: TcpListener, workers: Option<usize>, state: AppState) -> std::io::Result<Running> {
-    let (recorder, activity_writer) = ActivityRecorder::start(state.store.clone(), state.clock.clone());
-    let recorder = web::Data::new(recorder);
+pub fn start(
+    listener: TcpListener,
+    workers: Option<usize>,
+    client_addr: ClientAddr,
+    state: AppState,
+) -> std::io::Result<Running> {
     let metrics = PrometheusMetricsBuilder::new("scimd")
         .endpoint("/metrics")
         .mask_unmatched_patterns("UNMATCHED")
         .build()
         .map_err(|e| std::io::Error::other(format!("metrics registry: {e}")))?;
+    let registry_error = |e: prometheus::Error| std::io::Error::other(format!("metrics registry: {e}"));
     StoreMetrics::new(state.store.clone())
         .and_then(|m| metrics.registry.register(Box::new(m)))
-        .map_err(|e| std::io::Error::other(format!("metrics registry: {e}")))?;
+        .map_err(registry_error)?;
+    let unauthenticated = activity::unauthenticated_counter().map_err(registry_error)?;
+    metrics
+        .registry
+        .register(Box::new(unauthenticated.clone()))
+        .map_err(registry_error)?;
+    let (recorder, activity_writer) =
+        ActivityRecorder::start(state.store.clone(), state.clock.clone(), unauthenticated);
+    let recorder = web::Data::new(recorder);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(recorder.clone())
+            .app_data(client_addr)
             .wrap(from_fn(activity::record_scim_activity))
             .wrap(metrics.clone())
             .wrap(from_fn(echo_request_id))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<QuietRootSpan>::new())
             .configure(|cfg| app::configure(&state, cfg))
     })
     .shutdown_timeout(SHUTDOWN_GRACE_SECS);

@@ -1,8 +1,15 @@
 //! Logging: tracing-subscriber, human-readable by default or JSON lines, filtered by `RUST_LOG`
-//! (default `info`). Request ids come from `tracing-actix-web` and are echoed in `x-request-id`.
+//! (default `info`). Request ids come from `tracing-actix-web` and are echoed in `x-request-id`; its root span
+//! is [`QuietRootSpan`]: no query string, no forwarded address unless configured.
 
 use crate::config::LogFormat;
+use actix_web::HttpMessage;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use std::io::IsTerminal;
+use tracing::Span;
+use tracing::field::Empty;
+use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber; a second call (tests) keeps the first.
@@ -20,4 +27,55 @@ pub fn init(format: LogFormat) {
             .with_current_span(true)
             .try_init(),
     };
+}
+
+/// Where the logged client address comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAddr {
+    /// The TCP peer: what a client cannot forge.
+    Peer,
+    /// `Forwarded` / `X-Forwarded-For`, for a deployment behind a proxy that sets them
+    /// (`SCIMD_TRUST_FORWARDED_FOR`).
+    Forwarded,
+}
+
+/// The root span of every request, as `tracing-actix-web` makes it but without what must not reach a log: the
+/// target is the path only (a query holds SCIM filters with e-mail addresses, and login-link tokens), escaped
+/// by `Debug` formatting (a percent-decoded segment could hold CR/LF), and the client address is the peer's
+/// unless the deployment says a proxy in front sets `X-Forwarded-For` (app data [`ClientAddr`]).
+pub struct QuietRootSpan;
+
+impl RootSpanBuilder for QuietRootSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let route = request.match_pattern().unwrap_or_else(|| "default".into());
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let forwarded = request
+            .app_data::<ClientAddr>()
+            .is_some_and(|c| *c == ClientAddr::Forwarded);
+        let client_ip = if forwarded {
+            request.connection_info().realip_remote_addr().map(str::to_owned)
+        } else {
+            request.peer_addr().map(|a| a.ip().to_string())
+        };
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = ?route,
+            http.target = ?request.path(),
+            http.client_ip = ?client_ip.unwrap_or_default(),
+            http.status_code = Empty,
+            otel.status_code = Empty,
+            request_id = %request_id,
+            exception.message = Empty,
+            exception.details = Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
 }

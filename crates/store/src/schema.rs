@@ -148,6 +148,7 @@ diesel::table! {
         safety_valve_tripped_at -> Nullable<Timestamp>,
         safety_valve_released_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        scim_may_link_owner -> Bool,
     }
 }
 

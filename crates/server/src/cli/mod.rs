@@ -5,6 +5,7 @@ mod admin;
 mod migrate;
 mod org;
 mod output;
+mod owner_link;
 mod serve;
 mod sso;
 mod token;

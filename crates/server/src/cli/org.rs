@@ -1,4 +1,4 @@
-//! `scimd org create`, `scimd org list` and `scimd org safety-valve`.
+//! `scimd org create`, `scimd org list` and `scimd org safety-valve` (`org owner-link` is in `owner_link.rs`).
 
 use super::output::{print_json, rfc3339};
 use crate::error::ServerError;
@@ -42,6 +42,8 @@ pub enum OrgCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show or change whether SCIM may link the org's owner (off by default).
+    OwnerLink(super::owner_link::OwnerLinkArgs),
 }
 
 #[derive(Debug, Serialize)]
@@ -130,6 +132,7 @@ pub(super) fn run(database_url: &str, command: OrgCommand) -> Result<(), ServerE
             release,
             json,
         ),
+        OrgCommand::OwnerLink(args) => super::owner_link::run(&store, &args),
     }
 }
 

@@ -1,5 +1,5 @@
-//! `scimd serve`: open (and migrate) the database, bootstrap the demo org on an empty database, print where to
-//! go, and serve until a shutdown signal.
+//! `scimd serve`: open (and migrate) the database, bootstrap the demo org on a newcomer's empty database (see
+//! `bootstrap::wanted`), print where to go, and serve until a shutdown signal.
 
 use crate::bootstrap;
 use crate::config::ServeArgs;
@@ -19,7 +19,10 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
         },
     )?;
     let clock: Arc<dyn scimd_store::Clock> = Arc::new(SystemClock);
-    if config.bootstrap
+    if config.demo && store.backend() == scimd_store::Backend::Postgres {
+        tracing::warn!("--demo is ignored on PostgreSQL: no demo org is created there");
+    }
+    if bootstrap::wanted(&config, database_url, store.backend())
         && let Some(demo) = bootstrap::demo_org_if_empty(&store, clock.as_ref())?
     {
         println!(
@@ -44,7 +47,12 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
         admin,
     };
     actix_web::rt::System::new().block_on(async move {
-        let running = crate::serve::start(listener, config.workers, state)?;
+        let client_addr = if config.trust_forwarded_for {
+            crate::telemetry::ClientAddr::Forwarded
+        } else {
+            crate::telemetry::ClientAddr::Peer
+        };
+        let running = crate::serve::start(listener, config.workers, client_addr, state)?;
         println!(
             "scimd listening on http://{} (public URL {})",
             running.addr, public_url

@@ -64,6 +64,8 @@ impl PublicUrlArgs {
             workers: None,
             db_max_connections: 1,
             no_bootstrap: true,
+            demo: false,
+            trust_forwarded_for: false,
         };
         Ok(serve.validate()?.public_url)
     }

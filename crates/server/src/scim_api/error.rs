@@ -48,7 +48,7 @@ impl From<StoreError> for ScimApiError {
 impl From<ScimStoreError> for ScimApiError {
     fn from(e: ScimStoreError) -> Self {
         match e {
-            ScimStoreError::Refused(e) => ScimApiError::Scim(e),
+            ScimStoreError::Refused(e) | ScimStoreError::RefusedAudited(e) => ScimApiError::Scim(e),
             ScimStoreError::Held { retry_after_secs } => ScimApiError::Held { retry_after_secs },
             ScimStoreError::Store(e) => e.into(),
         }

@@ -1,7 +1,9 @@
-//! Provisioning activity is recorded for every request under an existing org's SCIM URL, in batches, and not
-//! for URLs of orgs that do not exist.
+//! Provisioning activity: recorded in batches for every authenticated request under an existing org's SCIM
+//! URL, under the org the router saw (a percent-encoded org id is the same org: M7); requests refused with 401
+//! are only counted on `/metrics` (M4), and URLs of orgs that do not exist record nothing.
 
-use crate::harness::{ServerProcess, get, scimd};
+use crate::harness::get;
+use crate::scim_client::ScimEnv;
 use scimd_store::OrgId;
 use scimd_store::models::scim_activity;
 use scimd_store::testing::TestDb;
@@ -21,31 +23,38 @@ fn wait_for_rows(db: &TestDb, org: &OrgId, at_least: usize) -> Vec<scim_activity
     }
 }
 
-fn requests_under_an_org_are_recorded(db: &TestDb) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = scimd(
-        dir.path(),
-        Some(&db.url),
-        &["org", "create", "--name", "Acme", "--json"],
-    );
-    let org: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let org = OrgId::new(org["id"].as_str().unwrap());
-    let server = ServerProcess::start(dir.path(), Some(&db.url));
+fn authenticated_requests_are_recorded_and_401s_only_counted(env: &ScimEnv) {
+    let a = env.client_a();
+    let anonymous = a.with_token(None);
+    for _ in 0..5 {
+        assert_eq!(anonymous.get("/Users").status, 401);
+    }
+    let lookup = "/Users?filter=userName eq \"ada@acme.example\"";
+    let statuses: Vec<u16> = (0..3).map(|_| a.get(lookup).status).collect();
+    assert_eq!(statuses, vec![200, 200, 200]);
+    a.with_base("/scim/v2/00000000-0000-0000-0000-000000000000".into())
+        .get("/Users");
+    get(env.server.addr, "/healthz");
 
-    let lookup = format!("/scim/v2/{org}/Users?filter=userName%20eq%20%22ada%40acme.example%22");
-    let statuses: Vec<u16> = (0..3).map(|_| get(server.addr, &lookup).status).collect();
-    get(server.addr, "/scim/v2/00000000-0000-0000-0000-000000000000/Users");
-    get(server.addr, "/healthz");
-
-    let rows = wait_for_rows(db, &org, 3);
+    // The channel is first in, first out: once the last lookup's row is stored, so would the 401s be.
+    let rows = wait_for_rows(&env._db, &env.a.id, 3);
     assert_eq!(rows.len(), 3, "{rows:?}");
     for row in &rows {
-        assert_eq!(row.method, "GET");
-        assert_eq!(row.path, lookup, "path and query are kept");
-        assert!(statuses.contains(&(row.status as u16)));
+        assert_eq!((row.method.as_str(), row.status), ("GET", 200));
+        assert!(
+            row.path.contains("filter=userName"),
+            "path and query are kept: {}",
+            row.path
+        );
     }
+    let metrics = get(env.server.addr, "/metrics").body;
+    assert!(
+        metrics.contains("scimd_scim_unauthenticated_total 6"),
+        "five anonymous requests and one with another org's URL: {metrics}"
+    );
     let unknown = OrgId::new("00000000-0000-0000-0000-000000000000");
-    let stray = db
+    let stray = env
+        ._db
         .store
         .read(|conn| scim_activity::list(conn, &unknown, None, None, 10))
         .unwrap();
@@ -55,14 +64,30 @@ fn requests_under_an_org_are_recorded(db: &TestDb) {
     );
 }
 
+/// M7: `/scim/v2/%36f0e…/Users` is routed, and its token checked, as org `6f0e…`: so is its activity.
+fn a_percent_encoded_org_id_is_recorded_under_the_org(env: &ScimEnv) {
+    let id = env.a.id.as_str();
+    let first = id.as_bytes()[0];
+    let encoded = format!("/scim/v2/%{first:02X}{}", &id[1..]);
+    let reply = env.client_a().with_base(encoded).get("/Users");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let rows = wait_for_rows(&env._db, &env.a.id, 1);
+    assert_eq!(rows.len(), 1, "the read left an activity row");
+    assert_eq!(rows[0].status, 200);
+}
+
 #[test]
 fn activity_on_sqlite() {
-    requests_under_an_org_are_recorded(&TestDb::sqlite());
+    authenticated_requests_are_recorded_and_401s_only_counted(&ScimEnv::sqlite());
+    a_percent_encoded_org_id_is_recorded_under_the_org(&ScimEnv::sqlite());
 }
 
 #[test]
 fn activity_on_postgres() {
-    if let Some(db) = TestDb::postgres() {
-        requests_under_an_org_are_recorded(&db);
+    if let Some(env) = ScimEnv::postgres() {
+        authenticated_requests_are_recorded_and_401s_only_counted(&env);
+    }
+    if let Some(env) = ScimEnv::postgres() {
+        a_percent_encoded_org_id_is_recorded_under_the_org(&env);
     }
 }

@@ -38,18 +38,51 @@ pub struct ServerProcess {
     pub child: Child,
     pub addr: SocketAddr,
     pub banner: Vec<String>,
+    /// Where its stderr (the log) goes, when started with [`ServerProcess::start_logging_to`].
+    pub log: Option<std::path::PathBuf>,
 }
 
 impl ServerProcess {
     /// Starts `scimd` (no subcommand: serve is the default) on a free port and waits for its banner.
     pub fn start(dir: &Path, database_url: Option<&str>) -> ServerProcess {
+        ServerProcess::start_with(dir, database_url, &[])
+    }
+
+    /// As [`ServerProcess::start`], with more environment.
+    pub fn start_with(dir: &Path, database_url: Option<&str>, env: &[(&str, &str)]) -> ServerProcess {
+        ServerProcess::spawn(dir, database_url, env, None)
+    }
+
+    /// As [`ServerProcess::start`], with more environment, and the log written to `log` (read it with
+    /// [`ServerProcess::log_text`]) instead of the test's stderr.
+    pub fn start_logging_to(
+        dir: &Path,
+        database_url: Option<&str>,
+        env: &[(&str, &str)],
+        log: &Path,
+    ) -> ServerProcess {
+        ServerProcess::spawn(dir, database_url, env, Some(log))
+    }
+
+    fn spawn(
+        dir: &Path,
+        database_url: Option<&str>,
+        env: &[(&str, &str)],
+        log: Option<&Path>,
+    ) -> ServerProcess {
         let mut cmd = Command::new(SCIMD);
         cmd.current_dir(dir)
             .env_remove("DATABASE_URL")
             .env("SCIMD_BIND", "127.0.0.1:0")
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stdout(Stdio::piped());
+        match log {
+            Some(path) => cmd.stderr(std::fs::File::create(path).expect("create the log file")),
+            None => cmd.stderr(Stdio::inherit()),
+        };
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
         if let Some(url) = database_url {
             cmd.env("DATABASE_URL", url);
         }
@@ -68,7 +101,17 @@ impl ServerProcess {
         }
         assert!(addr.is_some(), "scimd never said where it listens: {banner:?}");
         let addr = addr.unwrap();
-        ServerProcess { child, addr, banner }
+        ServerProcess {
+            child,
+            addr,
+            banner,
+            log: log.map(Path::to_path_buf),
+        }
+    }
+
+    /// Everything logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self.log.as_ref().expect("started with a log file")).unwrap_or_default()
     }
 }
 

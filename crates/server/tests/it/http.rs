@@ -1,5 +1,6 @@
 //! The server as a newcomer meets it: `scimd` with no arguments on an empty directory creates `./scimd.db`,
-//! bootstraps the demo org, and serves the probes and metrics.
+//! bootstraps the demo org, and serves the probes and metrics. Any other database gets no demo org unless
+//! `--demo` says so, and PostgreSQL never does (L11).
 
 use crate::harness::{ServerProcess, get};
 use scimd_store::testing::TestDb;
@@ -100,22 +101,53 @@ fn unknown_paths_do_not_grow_the_metric_labels() {
     assert!(metrics.contains(r#"endpoint="UNMATCHED""#), "{metrics}");
 }
 
+fn bootstrapped(server: &ServerProcess) -> bool {
+    server.banner.iter().any(|l| l.contains("Bootstrapped"))
+}
+
 #[test]
-fn two_processes_on_one_empty_postgres_bootstrap_one_demo_org() {
+fn only_the_default_file_or_demo_gets_a_demo_org() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = format!("sqlite://{}", dir.path().join("prod.db").display());
+    let plain = ServerProcess::start(dir.path(), Some(&other));
+    assert!(!bootstrapped(&plain), "{:?}", plain.banner);
+    assert!(
+        !plain.banner.iter().any(|l| l.contains("login link")),
+        "{:?}",
+        plain.banner
+    );
+    drop(plain);
+    let demo = ServerProcess::start_with(dir.path(), Some(&other), &[("SCIMD_DEMO", "true")]);
+    assert!(
+        bootstrapped(&demo),
+        "--demo bootstraps an empty file: {:?}",
+        demo.banner
+    );
+    drop(demo);
+
+    let fresh = tempfile::tempdir().unwrap();
+    let opted_out = ServerProcess::start_with(fresh.path(), None, &[("SCIMD_NO_BOOTSTRAP", "true")]);
+    assert!(!bootstrapped(&opted_out), "{:?}", opted_out.banner);
+}
+
+/// Not even with `--demo`, and not when two processes start together on it.
+#[test]
+fn an_empty_postgres_gets_no_demo_org() {
     let Some(db) = TestDb::postgres() else { return };
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| ServerProcess::start(dir.path(), Some(&db.url)));
-        let b = s.spawn(|| ServerProcess::start(dir.path(), Some(&db.url)));
+        let b = s.spawn(|| ServerProcess::start_with(dir.path(), Some(&db.url), &[("SCIMD_DEMO", "true")]));
         (a.join().unwrap(), b.join().unwrap())
     });
-    let bootstrapped = [&a, &b]
-        .iter()
-        .filter(|p| p.banner.iter().any(|l| l.contains("Bootstrapped")))
-        .count();
-    assert!(bootstrapped <= 1, "both processes bootstrapped");
+    assert!(
+        !bootstrapped(&a) && !bootstrapped(&b),
+        "{:?} {:?}",
+        a.banner,
+        b.banner
+    );
     let orgs = db.store.read(scimd_store::models::organizations::list).unwrap();
-    assert_eq!(orgs.len(), 1);
+    assert!(orgs.is_empty(), "{orgs:?}");
     assert_eq!(get(a.addr, "/readyz").status, 200);
     assert_eq!(get(b.addr, "/readyz").status, 200);
 }

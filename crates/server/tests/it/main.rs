@@ -14,6 +14,8 @@ mod deploy;
 mod harness;
 mod http;
 mod lifecycle;
+mod logs;
+mod owner_over_scim;
 mod scim_client;
 mod scim_isolation;
 mod scim_replay;

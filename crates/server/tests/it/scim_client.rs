@@ -29,7 +29,7 @@ pub struct ScimEnv {
     pub b: Org,
 }
 
-fn org_with_token(db: &TestDb, name: &str, owner: Option<&str>) -> Org {
+pub fn org_with_token(db: &TestDb, name: &str, owner: Option<&str>) -> Org {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (org, _) = db
         .store

@@ -145,6 +145,30 @@ pub fn count_live(conn: &mut DbConnection, org: &OrgId) -> Result<i64, StoreErro
         .get_result(conn)?)
 }
 
+/// The org's live, active owners other than `except`. On PostgreSQL the org's row is locked first (`FOR NO KEY
+/// UPDATE`, which does not block inserts that reference the org), so that two concurrent deprovisionings of
+/// the last two owners count one after the other and the second finds no other owner left. Locking the other
+/// owners' rows instead would deadlock: each caller already holds its own member's row. SQLite's writer is
+/// alone anyway.
+pub fn other_active_owners(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    except: &MemberId,
+) -> Result<i64, StoreError> {
+    let owners = members::table
+        .filter(members::org_id.eq(org.as_str()))
+        .filter(members::role.eq(Role::Owner.as_str()))
+        .filter(members::active.eq(true))
+        .filter(members::deleted_at.is_null())
+        .filter(members::id.ne(except.as_str()));
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::sql_query("SELECT 1 FROM organizations WHERE id = $1 FOR NO KEY UPDATE")
+            .bind::<diesel::sql_types::Text, _>(org.as_str())
+            .execute(pg)?;
+    }
+    Ok(owners.count().get_result(conn)?)
+}
+
 /// Adds an org's owner: an active member with the owner role, not managed by SCIM.
 pub fn insert_owner(
     conn: &mut DbConnection,

@@ -9,6 +9,7 @@ pub mod login_links;
 pub mod members;
 pub mod org_tallies;
 pub mod organizations;
+pub mod owner_link;
 pub mod safety_valve;
 pub mod scim_activity;
 pub mod scim_tokens;

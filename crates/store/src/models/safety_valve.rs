@@ -97,7 +97,11 @@ pub fn settings(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime) -> Res
 
 /// Makes sure the row exists and locks it for the rest of the transaction (on PostgreSQL; SQLite writers are
 /// already serialised).
-fn lock(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime) -> Result<OrgSettings, StoreError> {
+pub(crate) fn lock(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    now: NaiveDateTime,
+) -> Result<OrgSettings, StoreError> {
     let touched = diesel::update(org_settings::table.find(org.as_str()))
         .set(org_settings::updated_at.eq(org_settings::updated_at))
         .execute(conn)?;

@@ -13,6 +13,8 @@ pub const MEMBER_UPDATED: &str = "member.updated";
 pub const MEMBER_DEACTIVATED: &str = "member.deactivated";
 pub const MEMBER_REACTIVATED: &str = "member.reactivated";
 pub const MEMBER_DELETED: &str = "member.deleted";
+/// SCIM tried to deactivate or delete the org's last active owner, and was refused.
+pub const MEMBER_DEPROVISION_REFUSED: &str = "member.deprovision_refused";
 pub const GROUP_CREATED: &str = "group.created";
 pub const GROUP_UPDATED: &str = "group.updated";
 pub const GROUP_DELETED: &str = "group.deleted";

@@ -8,17 +8,22 @@
 //! (deactivation) or removes them (DELETE), and writes one audit event saying who did what to whom.
 //! Callers reach it only on a transition: deactivating an inactive member writes nothing. The deprovisioning
 //! safety valve (`models::safety_valve`) is consulted first, before anything is written: when it holds, the
-//! request is refused with 503 and nothing changes but the recorded trip.
+//! request is refused with 503 and nothing changes but the recorded trip. Before the valve, the org's last
+//! active owner is kept: SCIM deprovisioning it is 409, and only the refusal event is written (an org without
+//! an owner can only be recovered with the CLI).
 
-use super::audit::{self, MEMBER_DEACTIVATED, MEMBER_DELETED, MEMBER_REACTIVATED};
+use super::audit::{
+    self, MEMBER_DEACTIVATED, MEMBER_DELETED, MEMBER_DEPROVISION_REFUSED, MEMBER_REACTIVATED,
+};
 use super::member_row::update_row;
 use super::{ScimStoreError, WriteCtx};
 use crate::connection::DbConnection;
-use crate::models::members::{self, Member, MemberChanges};
+use crate::models::members::{self, Member, MemberChanges, Role};
 use crate::models::org_tallies::{self, Tally};
 use crate::models::safety_valve::{self, Verdict};
 use crate::models::{admin_sessions, groups};
-use serde_json::Value;
+use scimd_scim::ScimError;
+use serde_json::{Value, json};
 
 /// How a member leaves.
 #[derive(Debug)]
@@ -37,6 +42,7 @@ pub fn deprovision(
     how: Deprovision<'_>,
     mut details: Value,
 ) -> Result<Member, ScimStoreError> {
+    keep_last_owner(conn, ctx, member, &how)?;
     if let Verdict::Held { retry_after_secs } =
         safety_valve::check(conn, &ctx.org, &ctx.actor, member.created_at, ctx.now)?
     {
@@ -71,6 +77,37 @@ pub fn deprovision(
     }
     audit::record(conn, ctx, action, &member.id, details)?;
     Ok(row)
+}
+
+/// Refuses (409, audited) to deprovision the org's last live active owner: the owner role is not SCIM's to
+/// take away, and SCIM can reach an owner only once linked (see `models::owner_link`).
+fn keep_last_owner(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    member: &Member,
+    how: &Deprovision<'_>,
+) -> Result<(), ScimStoreError> {
+    if Role::parse(&member.role) != Role::Owner || !member.active {
+        return Ok(());
+    }
+    if members::other_active_owners(conn, &ctx.org, &member.member_id())? > 0 {
+        return Ok(());
+    }
+    let attempted = match how {
+        Deprovision::Deactivate(_) => "deactivate",
+        Deprovision::Delete => "delete",
+    };
+    audit::record(
+        conn,
+        ctx,
+        MEMBER_DEPROVISION_REFUSED,
+        &member.id,
+        json!({ "attempted": attempted, "reason": "last_active_owner" }),
+    )?;
+    Err(ScimStoreError::RefusedAudited(ScimError::conflict(
+        "This User is the organization's last active owner: SCIM cannot deactivate or delete it. \
+         The organization needs another active owner first.",
+    )))
 }
 
 /// Reactivates `member` (`changes.active` is true): access is restored (sign-in checks `active`), audited.

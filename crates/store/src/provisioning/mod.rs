@@ -9,10 +9,11 @@
 //!   `active=false`, DELETE) and reactivation; [`audit`]: the compact diffs written with every change.
 //!
 //! The SCIM view of an org is its members that are SCIM-managed and not deleted: an org owner created by
-//! `scimd org create` is invisible to the IdP until a SCIM create with the same userName links it.
+//! `scimd org create` is invisible to the IdP, and a SCIM create with the same userName links it only when
+//! the org allows it (`models::owner_link`; otherwise 409). SCIM never deprovisions the last active owner.
 //!
-//! Errors: [`ScimStoreError`] is either a protocol answer ([`ScimError`]: 404, 409, 412, 400), the safety
-//! valve's hold, or a store failure. It is a [`UnitError`]: the functions here run inside the caller's
+//! Errors: [`ScimStoreError`] is either a protocol answer ([`ScimError`]: 404, 409, 412, 400; audited or not),
+//! the safety valve's hold, or a store failure. It is a [`UnitError`]: the functions here run inside the caller's
 //! `Store::write` / `read_consistent`, and a refusal rolls the transaction back while a hold commits.
 
 pub mod audit;
@@ -36,6 +37,10 @@ use scimd_scim::filter::resolve::{ResolvedAttr, ResolvedFilter};
 pub enum ScimStoreError {
     #[error("{0}")]
     Refused(ScimError),
+    /// A refusal whose attempt is itself audited (SCIM deprovisioning the org's last active owner): [`write`]
+    /// commits the refusal event, which is all the unit wrote, and the caller answers with the SCIM error.
+    #[error("{0}")]
+    RefusedAudited(ScimError),
     /// The deprovisioning safety valve holds: answer 503 with `Retry-After`. Raised before anything else
     /// is written, and [`write`] commits it, because tripping the valve is itself recorded.
     #[error("deprovisioning is held by the safety valve")]
@@ -44,11 +49,14 @@ pub enum ScimStoreError {
     Store(#[from] StoreError),
 }
 
-/// A refusal rolls the unit of work back like a failure does; a safety-valve hold is committed (it records
-/// the trip) and then reported.
+/// A refusal rolls the unit of work back like a failure does; a safety-valve hold and an audited refusal are
+/// committed (they record the trip or the attempt) and then reported.
 impl UnitError for ScimStoreError {
     fn commits(&self) -> bool {
-        matches!(self, ScimStoreError::Held { .. })
+        matches!(
+            self,
+            ScimStoreError::Held { .. } | ScimStoreError::RefusedAudited(_)
+        )
     }
 }
 

@@ -1,8 +1,9 @@
 //! SCIM Users over `members`: list, get, create (or link), replace, patch, delete.
 //!
 //! Uniqueness of `userName` is the database's: a create inserts, and only when the unique index refuses it
-//! does it look the existing member up (in the same transaction) to decide between linking a member SCIM does
-//! not manage yet (the org owner) and 409 `uniqueness`. Every write goes through [`save`], which routes an
+//! does it look the existing member up (in the same transaction, its row locked) to decide between linking a
+//! member SCIM does not manage yet and 409 `uniqueness`. The org's owner is linked only when the org allows it
+//! (`models::owner_link`): linking hands the owner's row to whoever holds the SCIM token. Every write goes through [`save`], which routes an
 //! `active` change to [`super::lifecycle`], so that every way of deactivating a member is one code path.
 
 use super::audit::{self, MEMBER_CREATED, MEMBER_LINKED, MEMBER_UPDATED};
@@ -17,7 +18,7 @@ use crate::error::StoreError;
 use crate::ids::{MemberId, OrgId};
 use crate::models::members::{self, Member, NewMember, Role};
 use crate::models::org_tallies::{self, Tally};
-use crate::models::{self, Locked};
+use crate::models::{self, Locked, owner_link};
 use crate::schema::{group_members, groups, members as m};
 use crate::user_name;
 use diesel::prelude::*;
@@ -252,28 +253,36 @@ fn save(
     let text = after.to_string();
     let cols = columns(after)?;
     let ch = changes(&cols, &text, before.version + 1, ctx);
-    if link {
-        // The member enters the SCIM view as it was; a change of `active` below is counted as such.
-        org_tallies::add(conn, &ctx.org, Tally::user_added(before.active))?;
-    }
     let details = audit::with_dialects(
         json!({ "changed": audit::changed_attributes(before_doc, after) }),
         dialects,
     );
-    let row = match (before.active, cols.active) {
+    let (row, transition) = match (before.active, cols.active) {
         (true, false) => {
-            lifecycle::deprovision(conn, ctx, before, Deprovision::Deactivate(&ch), details.clone())?
+            let how = Deprovision::Deactivate(&ch);
+            (
+                lifecycle::deprovision(conn, ctx, before, how, details.clone())?,
+                true,
+            )
         }
-        (false, true) => lifecycle::reactivate(conn, ctx, before, &ch, details.clone())?,
+        (false, true) => (
+            lifecycle::reactivate(conn, ctx, before, &ch, details.clone())?,
+            true,
+        ),
         _ => {
             let row = update_row(conn, ctx, before, &ch)?;
             let action = if link { MEMBER_LINKED } else { MEMBER_UPDATED };
             audit::record(conn, ctx, action, &before.id, details.clone())?;
-            return Ok(row);
+            (row, false)
         }
     };
     if link {
-        audit::record(conn, ctx, MEMBER_LINKED, &before.id, details)?;
+        // The member enters the SCIM view as it was (the transition's own tally change adds to it). Counted only
+        // after the transition: a refusal that commits (the valve's hold, the last owner) must not count it.
+        org_tallies::add(conn, &ctx.org, Tally::user_added(before.active))?;
+        if transition {
+            audit::record(conn, ctx, MEMBER_LINKED, &before.id, details)?;
+        }
     }
     Ok(row)
 }
@@ -287,7 +296,8 @@ pub struct Created {
 }
 
 /// Creates a User from a validated document, or links the org's member with that userName when SCIM does
-/// not manage it yet. A userName SCIM already manages is 409 `uniqueness`.
+/// not manage it yet (the org's owner only when the org allows it, `models::owner_link`). A userName SCIM
+/// already manages, or an owner the org keeps from SCIM, is 409 `uniqueness`.
 pub fn create(
     conn: &mut DbConnection,
     ctx: &WriteCtx,
@@ -333,9 +343,20 @@ pub fn create(
             })
         }
         Err(StoreError::Conflict(_)) => {
-            let existing = members::find_by_user_name(conn, &ctx.org, cols.user_name)?;
-            match existing {
-                Some(before) if !before.scim_managed => {
+            let taken = || {
+                ScimStoreError::from(ScimError::uniqueness(
+                    "A User with this userName already exists in this organization.",
+                ))
+            };
+            let Some(found) = members::find_by_user_name(conn, &ctx.org, cols.user_name)? else {
+                return Err(taken());
+            };
+            // Lock, then read again: of two concurrent creates with this userName only the first links, the
+            // second then sees a SCIM-managed row (L3).
+            lock(conn, &ctx.org, &found.id)?;
+            let before = members::find(conn, &ctx.org, &found.member_id())?;
+            match before {
+                Some(before) if !before.scim_managed && may_link(conn, &ctx.org, &before)? => {
                     let before_doc: Value = serde_json::from_str(&before.document)?;
                     let row = save(conn, ctx, &before, &before_doc, doc, true, dialects)?;
                     Ok(Created {
@@ -343,14 +364,20 @@ pub fn create(
                         linked: true,
                     })
                 }
-                _ => Err(ScimError::uniqueness(
-                    "A User with this userName already exists in this organization.",
-                )
-                .into()),
+                _ => Err(taken()),
             }
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// Whether SCIM may take over `member`, which it does not manage yet: any member but an owner, and an owner
+/// only when the org allows it.
+fn may_link(conn: &mut DbConnection, org: &OrgId, member: &Member) -> Result<bool, StoreError> {
+    if Role::parse(&member.role) != Role::Owner {
+        return Ok(true);
+    }
+    owner_link::allowed(conn, org)
 }
 
 /// PUT: replaces the document (validated) of a User.

@@ -85,6 +85,12 @@ fn create_links_the_owner_and_refuses_a_second_scim_user(db: &TestDb) {
         .unwrap();
     let org = org.org_id();
     let owner = owner.unwrap();
+    // Linking the owner is the org's choice (off by default: see owner_protection.rs).
+    store
+        .write(|conn| {
+            scimd_store::models::owner_link::set_allowed(conn, &org, "owner", true, fixtures::now())
+        })
+        .unwrap();
     // The owner is not in SCIM's view until linked.
     assert!(matches!(
         store.read_consistent(|conn| users::get(conn, &org, &owner.id, true)),
@@ -110,7 +116,10 @@ fn create_links_the_owner_and_refuses_a_second_scim_user(db: &TestDb) {
         .write(|conn| users::create(conn, &ctx(&other), &user("owner@acme.example"), &[]))
         .unwrap();
     assert!(!c2.linked);
-    assert_eq!(actions(store, &org), vec!["org.created", "member.linked"]);
+    assert_eq!(
+        actions(store, &org),
+        vec!["org.created", "org.owner_link_configured", "member.linked"]
+    );
 }
 
 fn every_deprovisioning_shape_takes_the_one_path(db: &TestDb) {

@@ -52,7 +52,7 @@ impl Refusal {
 }
 
 fn refuse(url_org: &OrgId, class: Refusal) -> TokenError {
-    tracing::debug!(org = %url_org, class = class.as_str(), "SCIM bearer token refused");
+    tracing::debug!(org = ?url_org.as_str(), class = class.as_str(), "SCIM bearer token refused");
     TokenError::Unauthorized
 }
 

@@ -1,0 +1,80 @@
+//! M5 over HTTP with the real binary: the org's owner is not SCIM's to take until an admin allows it
+//! (`scimd org owner-link`), and SCIM can never deactivate or delete the last active owner.
+
+use crate::harness::{scimd, stdout};
+use crate::scim_client::ScimEnv;
+use scimd_store::models::{audit_events, members};
+
+const OWNER: &str = "owner@a.example";
+
+fn create_owner_body(active: bool) -> String {
+    format!(
+        r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"{OWNER}","active":{active}}}"#
+    )
+}
+
+fn the_owner_is_protected(env: &ScimEnv) {
+    let db = &env._db;
+    let a = env.client_a();
+    let owner_before = db
+        .store
+        .read(|conn| members::find_by_user_name(conn, &env.a.id, OWNER))
+        .unwrap()
+        .unwrap();
+
+    let refused = a.send("POST", "/Users", Some(&create_owner_body(false)), &[]);
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert_eq!(refused.json()["scimType"], "uniqueness");
+    let owner_after = db
+        .store
+        .read(|conn| members::find_by_user_name(conn, &env.a.id, OWNER))
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner_after, owner_before, "row, role and active unchanged");
+
+    let dir = tempfile::tempdir().unwrap();
+    let org = env.a.id.to_string();
+    let set = scimd(
+        dir.path(),
+        Some(&db.url),
+        &["org", "owner-link", "--org", &org, "--set", "on", "--json"],
+    );
+    assert!(set.status.success(), "{set:?}");
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&set)).unwrap();
+    assert_eq!(shown["allowed"], true);
+
+    let linked = a.send("POST", "/Users", Some(&create_owner_body(true)), &[]);
+    assert_eq!(linked.status, 201, "{}", linked.body);
+    let id = linked.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(id, owner_before.id);
+
+    let deleted = a.send("DELETE", &format!("/Users/{id}"), None, &[]);
+    assert_eq!(deleted.status, 409, "{}", deleted.body);
+    let body = deleted.json();
+    assert!(
+        body["detail"].as_str().unwrap().contains("last active owner"),
+        "{body}"
+    );
+    assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    assert_eq!(a.get(&format!("/Users/{id}")).status, 200, "still there");
+    let refusals = db
+        .store
+        .read(|conn| audit_events::list(conn, &env.a.id, None, None, 100))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "member.deprovision_refused")
+        .count();
+    assert_eq!(refusals, 1, "the refusal is audited");
+}
+
+#[test]
+fn owner_on_sqlite() {
+    the_owner_is_protected(&ScimEnv::sqlite());
+}
+
+#[test]
+fn owner_on_postgres() {
+    if let Some(env) = ScimEnv::postgres() {
+        the_owner_is_protected(&env);
+    }
+}

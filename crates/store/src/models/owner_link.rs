@@ -1,0 +1,55 @@
+//! Whether SCIM may link the org's owner: an org setting (`org_settings.scim_may_link_owner`), off by default.
+//!
+//! The owner that `scimd org create` makes is not SCIM-managed. A SCIM create with the owner's userName would
+//! otherwise hand the owner's row to whoever holds the org's SCIM token (they could then rename or deactivate
+//! it). Only an admin's explicit choice allows it; other members SCIM does not manage yet keep linking.
+
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::ids::OrgId;
+use crate::models::audit_events::{self, NewAuditEvent};
+use crate::models::safety_valve;
+use crate::schema::org_settings;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// The audit action of a change of the setting.
+pub const OWNER_LINK_CONFIGURED: &str = "org.owner_link_configured";
+
+/// Whether a SCIM create may link the org's owner (false when the org saved no settings).
+pub fn allowed(conn: &mut DbConnection, org: &OrgId) -> Result<bool, StoreError> {
+    Ok(org_settings::table
+        .find(org.as_str())
+        .select(org_settings::scim_may_link_owner)
+        .first(conn)
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Allows or forbids SCIM to link the org's owner, audited as `actor`. Run it in a write unit of work.
+pub fn set_allowed(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    actor: &str,
+    allowed: bool,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    safety_valve::lock(conn, org, now)?;
+    diesel::update(org_settings::table.find(org.as_str()))
+        .set((
+            org_settings::scim_may_link_owner.eq(allowed),
+            org_settings::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    audit_events::append(
+        conn,
+        &NewAuditEvent {
+            org_id: org,
+            occurred_at: now,
+            actor,
+            action: OWNER_LINK_CONFIGURED,
+            target: None,
+            details: serde_json::json!({ "allowed": allowed }),
+        },
+    )
+}
