@@ -14,6 +14,7 @@ mod deploy;
 mod harness;
 mod http;
 mod lifecycle;
+mod org_limits;
 mod scim_client;
 mod scim_isolation;
 mod scim_replay;

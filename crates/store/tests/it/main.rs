@@ -12,6 +12,7 @@ mod bounds;
 mod concurrency;
 mod fixtures;
 mod group_commit;
+mod org_limits;
 mod safety_valve;
 mod schema;
 mod scim_filter;
