@@ -63,6 +63,10 @@ impl PublicUrlArgs {
             public_url: self.public_url.clone(),
             workers: None,
             db_max_connections: 1,
+            org_rate: crate::scim_api::org_limiter::DEFAULT_RATE,
+            org_burst: crate::scim_api::org_limiter::DEFAULT_BURST,
+            org_in_flight: crate::scim_api::org_limiter::DEFAULT_IN_FLIGHT,
+            statement_timeout_ms: 5_000,
             no_bootstrap: true,
         };
         Ok(serve.validate()?.public_url)
