@@ -2,8 +2,11 @@
 //! cannot check (a URL's shape, say) is checked here and the error names the setting the same way.
 
 use crate::error::ServerError;
+use crate::scim_api::org_limiter::{self, Limits};
 use clap::{Args, ValueEnum};
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
 
 pub const DEFAULT_DATABASE_URL: &str = "./scimd.db";
 
@@ -36,6 +39,23 @@ pub struct ServeArgs {
     #[arg(long, env = "SCIMD_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
 
+    /// Sustained SCIM requests per second per org, unless the org's own limit says otherwise
+    /// (`scimd org limits`). Each process enforces it on its own.
+    #[arg(long, env = "SCIMD_ORG_RATE", default_value_t = org_limiter::DEFAULT_RATE, value_parser = clap::value_parser!(u32).range(1..))]
+    pub org_rate: u32,
+
+    /// SCIM requests per org allowed at once above the sustained rate (the token bucket's size).
+    #[arg(long, env = "SCIMD_ORG_BURST", default_value_t = org_limiter::DEFAULT_BURST, value_parser = clap::value_parser!(u32).range(1..))]
+    pub org_burst: u32,
+
+    /// SCIM requests of one org served at once; more are 429.
+    #[arg(long, env = "SCIMD_ORG_IN_FLIGHT", default_value_t = org_limiter::DEFAULT_IN_FLIGHT, value_parser = clap::value_parser!(u32).range(1..))]
+    pub org_in_flight: u32,
+
+    /// PostgreSQL `statement_timeout` of every connection, in milliseconds; a statement cancelled at it is 503.
+    #[arg(long, env = "SCIMD_STATEMENT_TIMEOUT_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub statement_timeout_ms: u64,
+
     /// Do not create the demo org on an empty database.
     #[arg(long, env = "SCIMD_NO_BOOTSTRAP")]
     pub no_bootstrap: bool,
@@ -59,6 +79,9 @@ pub struct ServeConfig {
     pub public_url: String,
     pub workers: Option<usize>,
     pub db_max_connections: u32,
+    /// The process-wide defaults of every org's SCIM limits.
+    pub org_limits: Limits,
+    pub statement_timeout: Duration,
     pub bootstrap: bool,
     /// `--demo`: bootstrap on a SQLite database that is not the default file.
     pub demo: bool,
@@ -115,12 +138,25 @@ impl ServeArgs {
             public_url,
             workers: self.workers,
             db_max_connections: self.db_max_connections,
+            org_limits: Limits {
+                rate: nonzero(self.org_rate, "SCIMD_ORG_RATE (--org-rate)")?,
+                burst: nonzero(self.org_burst, "SCIMD_ORG_BURST (--org-burst)")?,
+                in_flight: nonzero(self.org_in_flight, "SCIMD_ORG_IN_FLIGHT (--org-in-flight)")?,
+            },
+            statement_timeout: Duration::from_millis(self.statement_timeout_ms),
             bootstrap: !self.no_bootstrap,
             demo: self.demo,
             trust_forwarded_for: self.trust_forwarded_for,
             explicit_public_url: self.public_url.is_some(),
         })
     }
+}
+
+fn nonzero(v: u32, setting: &'static str) -> Result<NonZeroU32, ServerError> {
+    NonZeroU32::new(v).ok_or_else(|| ServerError::Config {
+        setting,
+        problem: "must be at least 1".into(),
+    })
 }
 
 fn check_public_url(raw: &str) -> Result<String, ServerError> {
@@ -160,6 +196,10 @@ mod tests {
             public_url: public_url.map(Into::into),
             workers: None,
             db_max_connections: 4,
+            org_rate: org_limiter::DEFAULT_RATE,
+            org_burst: org_limiter::DEFAULT_BURST,
+            org_in_flight: org_limiter::DEFAULT_IN_FLIGHT,
+            statement_timeout_ms: 5_000,
             no_bootstrap: false,
             demo: false,
             trust_forwarded_for: false,

@@ -15,4 +15,6 @@ pub struct AppState {
     pub admin: scimd_admin::AdminState,
     /// Verifies the SCIM API's bearer tokens.
     pub tokens: scimd_tokens::TokenService,
+    /// Each org's request rate and requests in flight on the SCIM API.
+    pub limits: crate::scim_api::org_limiter::OrgLimiter,
 }

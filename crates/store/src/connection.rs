@@ -6,6 +6,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::CustomizeConnection;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// A connection to either backend. Queries are written once against this type.
 #[derive(diesel::MultiConnection)]
@@ -131,19 +132,33 @@ pub(crate) fn insert_may_conflict<T>(
 pub(crate) const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
      PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;";
 
+/// The default bound on one PostgreSQL statement (`statement_timeout`).
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Settings applied to every pooled connection. On PostgreSQL `statement_timeout` bounds every statement, so
+/// that one org's expensive filter is cancelled (503, retry later) instead of holding a pooled connection
+/// for as long as it likes. SQLite has no such setting, and diesel's `SqliteConnection` gives safe code no
+/// way to install a progress handler or call `sqlite3_interrupt` (the workspace forbids `unsafe`): there the
+/// work of a statement is bounded by the shapes of the queries the SCIM API can send (the filter's node and
+/// length limits, the page size) and the per-org concurrency cap.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ConnectionSettings;
+pub(crate) struct ConnectionSettings {
+    pub statement_timeout: Duration,
+}
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettings {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        apply_settings(conn).map_err(diesel::r2d2::Error::QueryError)
+        apply_settings(conn, self.statement_timeout).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
-pub(crate) fn apply_settings(conn: &mut DbConnection) -> QueryResult<()> {
+pub(crate) fn apply_settings(conn: &mut DbConnection, statement_timeout: Duration) -> QueryResult<()> {
     match conn {
         DbConnection::Sqlite(c) => c.batch_execute(SQLITE_CONNECTION_PRAGMAS),
-        DbConnection::Postgres(c) => c.batch_execute("SET TIME ZONE 'UTC'"),
+        DbConnection::Postgres(c) => c.batch_execute(&format!(
+            "SET TIME ZONE 'UTC'; SET statement_timeout = {}",
+            statement_timeout.as_millis()
+        )),
     }
 }
 

@@ -30,7 +30,7 @@ pub enum StoreError {
     #[error("stored document is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
     /// The database cannot take the work now (a writer thread or batch lost, a COMMIT failed, SQLite's
-    /// `busy_timeout` ran out): answer 503, try again later.
+    /// `busy_timeout` ran out, PostgreSQL's `statement_timeout` cancelled a statement): answer 503, try again later.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
 }
@@ -45,13 +45,20 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
                 StoreError::MissingReference(info.constraint_name().unwrap_or(info.message()).to_owned())
             }
-            // SQLite's busy_timeout ran out: another process holds the write lock. Retryable, not a bug.
-            DieselError::DatabaseError(_, info) if is_busy(info.message()) => {
+            // SQLite's busy_timeout ran out (another process holds the write lock), or PostgreSQL cancelled a
+            // statement at `statement_timeout`: retryable, not a bug.
+            DieselError::DatabaseError(_, info)
+                if is_busy(info.message()) || is_timed_out(info.message()) =>
+            {
                 StoreError::Unavailable(info.message().to_owned())
             }
             other => StoreError::Database(other),
         }
     }
+}
+
+fn is_timed_out(message: &str) -> bool {
+    message.contains("canceling statement due to statement timeout")
 }
 
 fn is_busy(message: &str) -> bool {

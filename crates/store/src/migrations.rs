@@ -13,6 +13,8 @@ pub(crate) fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, StoreE
     let applied = match conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
         DbConnection::Postgres(c) => {
+            // A migration (or waiting for another process's) may take longer than the pool's statement_timeout.
+            diesel::sql_query("SET LOCAL statement_timeout = 0").execute(c)?;
             // Several processes may start together: one migrates, the others wait and then find nothing to do.
             diesel::sql_query("SELECT pg_advisory_xact_lock(7304351986)").execute(c)?;
             c.run_pending_migrations(POSTGRES_MIGRATIONS)

@@ -163,6 +163,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    org_limits (org_id) {
+        org_id -> Text,
+        rate -> Nullable<Integer>,
+        burst -> Nullable<Integer>,
+        in_flight -> Nullable<Integer>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     safety_valve_minutes (org_id, minute) {
         org_id -> Text,
         minute -> Timestamp,
@@ -183,6 +193,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     scim_activity,
     org_settings,
+    org_limits,
     org_tallies,
     safety_valve_minutes,
 );

@@ -24,6 +24,8 @@ type DbPool = Pool<ConnectionManager<DbConnection>>;
 pub struct StoreOptions {
     pub max_connections: u32,
     pub connection_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` on every connection (a cancelled statement is `Unavailable`).
+    pub statement_timeout: Duration,
 }
 
 impl Default for StoreOptions {
@@ -31,6 +33,7 @@ impl Default for StoreOptions {
         Self {
             max_connections: 16,
             connection_timeout: Duration::from_secs(10),
+            statement_timeout: connection::DEFAULT_STATEMENT_TIMEOUT,
         }
     }
 }
@@ -75,7 +78,7 @@ impl Store {
     pub fn connect(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
         let url = DatabaseUrl::parse(url)?;
         let mut first = connection::establish(&url)?;
-        connection::apply_settings(&mut first)?;
+        connection::apply_settings(&mut first, options.statement_timeout)?;
         let writer_gate = match (&url, &mut first) {
             (DatabaseUrl::Sqlite(path), DbConnection::Sqlite(conn)) => {
                 // WAL is a property of the file: set once here, kept by every later connection.
@@ -93,7 +96,9 @@ impl Store {
             .max_size(options.max_connections)
             .min_idle(Some(1))
             .connection_timeout(options.connection_timeout)
-            .connection_customizer(Box::new(ConnectionSettings))
+            .connection_customizer(Box::new(ConnectionSettings {
+                statement_timeout: options.statement_timeout,
+            }))
             .build(manager)?;
         let writer = match &writer_gate {
             Some(gate) => {

@@ -1,9 +1,11 @@
-//! `scimd org create`, `scimd org list` and `scimd org safety-valve` (`org owner-link` is in `owner_link.rs`).
+//! `scimd org create`, `scimd org list`, `scimd org safety-valve` and `scimd org limits` (`org owner-link` is in
+//! `owner_link.rs`).
 
 use super::output::{print_json, rfc3339};
 use crate::error::ServerError;
+use crate::scim_api::org_limiter::Limits;
 use clap::Subcommand;
-use scimd_store::models::{organizations, safety_valve};
+use scimd_store::models::{org_limits, organizations, safety_valve};
 use scimd_store::{Clock, OrgId, Store, StoreError, StoreOptions, SystemClock};
 use serde::Serialize;
 
@@ -44,6 +46,25 @@ pub enum OrgCommand {
     },
     /// Show or change whether SCIM may link the org's owner (off by default).
     OwnerLink(super::owner_link::OwnerLinkArgs),
+    /// Show or change the org's SCIM API limits; a running server applies a change within 10 seconds.
+    Limits {
+        #[arg(long)]
+        org: String,
+        /// Sustained requests per second.
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+        rate: Option<i32>,
+        /// Requests allowed at once above the sustained rate (the token bucket's size).
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+        burst: Option<i32>,
+        /// Requests of the org served at once.
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+        in_flight: Option<i32>,
+        /// Forget the org's own limits: the server's defaults apply again.
+        #[arg(long, conflicts_with_all = ["rate", "burst", "in_flight"])]
+        reset: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -133,7 +154,90 @@ pub(super) fn run(database_url: &str, command: OrgCommand) -> Result<(), ServerE
             json,
         ),
         OrgCommand::OwnerLink(args) => super::owner_link::run(&store, &args),
+        OrgCommand::Limits {
+            org,
+            rate,
+            burst,
+            in_flight,
+            reset,
+            json,
+        } => limits(
+            &store,
+            &OrgId::new(org),
+            org_limits::LimitsChange {
+                rate,
+                burst,
+                in_flight,
+            },
+            reset,
+            json,
+        ),
     }
+}
+
+#[derive(Debug, Serialize)]
+struct LimitsOutput {
+    rate: i32,
+    burst: i32,
+    in_flight: i32,
+    /// The limits the org has set itself; the others are the server's defaults.
+    own: Vec<&'static str>,
+}
+
+fn limits(
+    store: &Store,
+    org: &OrgId,
+    change: org_limits::LimitsChange,
+    reset: bool,
+    json: bool,
+) -> Result<(), ServerError> {
+    let now = SystemClock.now_naive();
+    let stored = store.write(|conn| {
+        organizations::get(conn, org)?;
+        if reset {
+            org_limits::reset(conn, org)?;
+        } else if change != org_limits::LimitsChange::default() {
+            org_limits::set(conn, org, change, now)?;
+        }
+        org_limits::get(conn, org)
+    });
+    let stored = match stored {
+        Err(StoreError::NotFound) => return Err(ServerError::NotFound(format!("--org {org}: no such org"))),
+        other => other?,
+    };
+    // The compiled defaults: a server started with SCIMD_ORG_RATE and the like uses its own.
+    let effective = Limits::default().over(stored.as_ref());
+    let own = stored
+        .iter()
+        .flat_map(|r| {
+            [
+                r.rate.map(|_| "rate"),
+                r.burst.map(|_| "burst"),
+                r.in_flight.map(|_| "in_flight"),
+            ]
+        })
+        .flatten()
+        .collect();
+    let out = LimitsOutput {
+        rate: i32::try_from(effective.rate.get()).unwrap_or(i32::MAX),
+        burst: i32::try_from(effective.burst.get()).unwrap_or(i32::MAX),
+        in_flight: i32::try_from(effective.in_flight.get()).unwrap_or(i32::MAX),
+        own,
+    };
+    if json {
+        return print_json(&out);
+    }
+    let mark = |name: &str| if out.own.contains(&name) { "" } else { " (default)" };
+    println!(
+        "rate {}/s{}, burst {}{}, in flight {}{}",
+        out.rate,
+        mark("rate"),
+        out.burst,
+        mark("burst"),
+        out.in_flight,
+        mark("in_flight")
+    );
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]

@@ -4,6 +4,7 @@
 use crate::bootstrap;
 use crate::config::ServeArgs;
 use crate::error::ServerError;
+use crate::scim_api::org_limiter::OrgLimiter;
 use crate::state::AppState;
 use scimd_store::{StoreOptions, SystemClock};
 use std::sync::Arc;
@@ -15,6 +16,7 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
         database_url,
         StoreOptions {
             max_connections: config.db_max_connections,
+            statement_timeout: config.statement_timeout,
             ..StoreOptions::default()
         },
     )?;
@@ -45,6 +47,7 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
         clock,
         public_url: public_url.clone(),
         admin,
+        limits: OrgLimiter::new(store.clone(), config.org_limits),
     };
     actix_web::rt::System::new().block_on(async move {
         let client_addr = if config.trust_forwarded_for {

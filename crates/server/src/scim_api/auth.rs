@@ -3,13 +3,21 @@
 //! The org comes from the token: the URL's org must be the token's, and every query is scoped to it. Unknown,
 //! malformed, revoked, expired and wrong-org tokens all get the same 401 (see `error.rs`).
 //!
+//! After the token, the org's limits (`org_limiter`): over them the request is 429 before any other database
+//! work, and an admitted request holds one of the org's in-flight slots until its database work is done.
+//!
 //! [`read`] and [`write`] verify the token and run the database work in ONE trip to the blocking pool: a
 //! lookup is then one hop off the async workers, not two (the token check is itself a database read).
+//! Requests with a body ([`read_body`], [`write_with_body`]) take two: the body is read only after the token
+//! is accepted and the org admitted, so that nobody without a token can make the server buffer 2 MiB.
 
 use crate::scim_api::error::ScimApiError;
+use crate::scim_api::limits;
+use crate::scim_api::org_limiter::Admission;
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::web;
 use scimd_scim::ScimError;
 use scimd_store::provisioning::{ScimStoreError, WriteCtx};
 use scimd_store::{DbConnection, OrgId};
@@ -46,17 +54,33 @@ fn credentials(req: &HttpRequest) -> Credentials {
     }
 }
 
-/// Verifies the caller only (discovery documents, `/Me`).
-pub async fn verify(state: &AppState, req: &HttpRequest) -> Result<Caller, ScimApiError> {
-    let c = credentials(req);
+/// Verifies the token and admits the request under the org's limits; on the blocking pool.
+fn admit_blocking(state: &AppState, c: &Credentials) -> Result<(Caller, Admission), ScimApiError> {
     let v = state
         .tokens
-        .verify(&c.url_org, c.authorization.as_deref())
-        .await?;
-    Ok(Caller {
-        org: v.org_id,
-        hint: v.hint,
-    })
+        .verify_blocking(&c.url_org, c.authorization.as_deref())?;
+    let admission = state.limits.admit(&v.org_id)?;
+    Ok((
+        Caller {
+            org: v.org_id,
+            hint: v.hint,
+        },
+        admission,
+    ))
+}
+
+/// Verifies the caller and admits the request (discovery documents, `/Me`, and the first trip of a request
+/// with a body).
+pub async fn admit(state: &AppState, req: &HttpRequest) -> Result<(Caller, Admission), ScimApiError> {
+    let c = credentials(req);
+    let state = state.clone();
+    scimd_store::blocking(move || admit_blocking(&state, &c)).await
+}
+
+/// Verifies the caller only (discovery documents, `/Me`); they count against the org's rate like any
+/// request.
+pub async fn verify(state: &AppState, req: &HttpRequest) -> Result<Caller, ScimApiError> {
+    Ok(admit(state, req).await?.0)
 }
 
 /// Verifies the caller, then runs `f` as one read transaction of the caller's org.
@@ -66,14 +90,33 @@ where
     F: FnOnce(&Caller, &mut DbConnection) -> Result<T, ScimStoreError> + Send + 'static,
 {
     let c = credentials(req);
-    let (tokens, store) = (state.tokens.clone(), state.store.clone());
+    let state = state.clone();
     scimd_store::blocking(move || {
-        let v = tokens.verify_blocking(&c.url_org, c.authorization.as_deref())?;
-        let caller = Caller {
-            org: v.org_id,
-            hint: v.hint,
-        };
-        let t = store.read_consistent(|conn| f(&caller, conn))?;
+        let (caller, _admission) = admit_blocking(&state, &c)?;
+        let t = state.store.read_consistent(|conn| f(&caller, conn))?;
+        Ok((caller, t))
+    })
+    .await
+}
+
+/// Verifies the caller and admits the request, then reads the body (see [`limits::body`]), then runs `f`
+/// with it as one read transaction of the caller's org (`.search`).
+pub async fn read_body<T, F>(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    f: F,
+) -> Result<(Caller, T), ScimApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Caller, &mut DbConnection, web::Bytes) -> Result<T, ScimStoreError> + Send + 'static,
+{
+    let (caller, admission) = admit(state, req).await?;
+    let body = limits::body(req, payload).await?;
+    let store = state.store.clone();
+    scimd_store::blocking(move || {
+        let _admission = admission;
+        let t = store.read_consistent(|conn| f(&caller, conn, body))?;
         Ok((caller, t))
     })
     .await
@@ -104,21 +147,57 @@ where
     F: FnOnce(&WriteCtx, &mut DbConnection, P) -> Result<T, ScimStoreError> + Send + 'static,
 {
     let c = credentials(req);
-    let (tokens, store, clock) = (state.tokens.clone(), state.store.clone(), state.clock.clone());
+    let state = state.clone();
     scimd_store::blocking(move || {
-        let v = tokens.verify_blocking(&c.url_org, c.authorization.as_deref())?;
-        let caller = Caller {
-            org: v.org_id,
-            hint: v.hint,
-        };
+        let (caller, admission) = admit_blocking(&state, &c)?;
         let prepared = prepare()?;
-        let ctx = WriteCtx {
-            org: caller.org.clone(),
-            actor: caller.actor(),
-            now: clock.now_naive(),
-        };
-        let t = store.write_owned(move |conn| f(&ctx, conn, prepared))?;
-        Ok((caller, t))
+        run_write(&state, caller, admission, prepared, f)
     })
     .await
+}
+
+/// [`write_with`] for a request with a body: the token is verified and the request admitted, then the body
+/// is read (see [`limits::body`]), then `prepare` parses it and `f` writes.
+pub async fn write_with_body<P: Send + 'static, T, Prep, F>(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    prepare: Prep,
+    f: F,
+) -> Result<(Caller, T), ScimApiError>
+where
+    T: Send + 'static,
+    Prep: FnOnce(web::Bytes) -> Result<P, ScimError> + Send + 'static,
+    F: FnOnce(&WriteCtx, &mut DbConnection, P) -> Result<T, ScimStoreError> + Send + 'static,
+{
+    let (caller, admission) = admit(state, req).await?;
+    let body = limits::body(req, payload).await?;
+    let state = state.clone();
+    scimd_store::blocking(move || {
+        let prepared = prepare(body)?;
+        run_write(&state, caller, admission, prepared, f)
+    })
+    .await
+}
+
+/// The write of an admitted request; its in-flight slot is given back when the write is done.
+fn run_write<P: Send + 'static, T, F>(
+    state: &AppState,
+    caller: Caller,
+    admission: Admission,
+    prepared: P,
+    f: F,
+) -> Result<(Caller, T), ScimApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&WriteCtx, &mut DbConnection, P) -> Result<T, ScimStoreError> + Send + 'static,
+{
+    let _admission = admission;
+    let ctx = WriteCtx {
+        org: caller.org.clone(),
+        actor: caller.actor(),
+        now: state.clock.now_naive(),
+    };
+    let t = state.store.write_owned(move |conn| f(&ctx, conn, prepared))?;
+    Ok((caller, t))
 }

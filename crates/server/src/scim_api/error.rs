@@ -1,9 +1,11 @@
 //! The ONE place a SCIM failure becomes an HTTP response: an RFC 7644 §3.12 body as `application/scim+json`,
-//! `WWW-Authenticate: Bearer` on 401, `Retry-After` while the deprovisioning safety valve holds, and the
+//! `WWW-Authenticate: Bearer` on 401, `Retry-After` on 429 (an org's limits), on 503 while the deprovisioning
+//! safety valve holds and while the database is unavailable, and the
 //! `scimType` handed to the provisioning activity recorder. Internal failures are logged here and answered
 //! without detail (503 when the database is unavailable, so that IdPs retry).
 
 use crate::activity::ActivityNote;
+use crate::scim_api::org_limiter::{AdmitError, Refusal};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -21,6 +23,9 @@ pub enum ScimApiError {
     /// The deprovisioning safety valve holds: 503 with `Retry-After`.
     #[error("deprovisioning held by the safety valve")]
     Held { retry_after_secs: u64 },
+    /// Over the org's request rate or requests in flight: 429 with `Retry-After`.
+    #[error("over the org's limit")]
+    Limited(Refusal),
     /// The database cannot take the request now: 503, so that IdPs retry.
     #[error("database unavailable: {0}")]
     Unavailable(StoreError),
@@ -55,6 +60,15 @@ impl From<ScimStoreError> for ScimApiError {
     }
 }
 
+impl From<AdmitError> for ScimApiError {
+    fn from(e: AdmitError) -> Self {
+        match e {
+            AdmitError::Refused(r) => ScimApiError::Limited(r),
+            AdmitError::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<TokenError> for ScimApiError {
     fn from(e: TokenError) -> Self {
         match e {
@@ -75,6 +89,14 @@ impl ScimApiError {
             ScimApiError::Internal(_) => {
                 ScimError::internal("An internal error occurred; it has been logged.")
             }
+            ScimApiError::Limited(Refusal::Rate { .. }) => ScimError::too_many_requests(
+                "This organization is sending requests faster than its rate limit; retry after the \
+                 Retry-After seconds.",
+            ),
+            ScimApiError::Limited(Refusal::InFlight { in_flight }) => ScimError::too_many_requests(format!(
+                "This organization already has {in_flight} requests in progress, its limit; retry after \
+                 the Retry-After seconds."
+            )),
             ScimApiError::Held { .. } => ScimError::unavailable(
                 "Deprovisioning is paused: this organization's safety valve tripped because many members \
                  lost access within an hour. An administrator can release it in Organization Settings.",
@@ -82,6 +104,23 @@ impl ScimApiError {
         }
     }
 }
+
+impl ScimApiError {
+    /// What `Retry-After` says, where the answer has one.
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ScimApiError::Held { retry_after_secs } => Some(*retry_after_secs),
+            ScimApiError::Limited(Refusal::Rate { retry_after_secs }) => Some(*retry_after_secs),
+            // A slot frees when one of the org's requests ends, typically well within a second.
+            ScimApiError::Limited(Refusal::InFlight { .. }) => Some(1),
+            ScimApiError::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            ScimApiError::Scim(_) | ScimApiError::Internal(_) => None,
+        }
+    }
+}
+
+/// `Retry-After` of a 503 for an unavailable database (a busy SQLite file, a cancelled statement).
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
 impl ResponseError for ScimApiError {
     fn status_code(&self) -> StatusCode {
@@ -95,6 +134,7 @@ impl ResponseError for ScimApiError {
                 tracing::warn!(error = %err, "SCIM request failed: database unavailable")
             }
             ScimApiError::Internal(err) => tracing::error!(error = %err, "SCIM request failed"),
+            ScimApiError::Limited(r) => tracing::debug!(refusal = ?r, "SCIM request over the org's limit"),
             ScimApiError::Scim(_) | ScimApiError::Held { .. } => {}
         }
         let e = self.scim();
@@ -103,8 +143,8 @@ impl ResponseError for ScimApiError {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let ScimApiError::Held { retry_after_secs } = self
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        if let Some(secs) = self.retry_after_secs()
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
         }

@@ -9,17 +9,22 @@ use actix_web::web;
 use scimd_scim::resources::{Validated, validate};
 use scimd_scim::schema::GROUP;
 use scimd_scim::{PatchRequest, ScimError};
+use std::time::Duration;
 
 /// The largest request body accepted (2 MiB: 10,000 members in one PATCH take about 600 KiB).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// How long a client may take to send its body once the request is admitted (a slow sender holds one of its
+/// org's in-flight slots meanwhile, not a database connection).
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most operations in one PATCH.
 pub const MAX_PATCH_OPERATIONS: usize = 1_000;
 /// The most member ids one PATCH (or a Group's POST/PUT) may add or remove.
 pub const MAX_MEMBERS_PER_REQUEST: usize = 10_000;
 
 /// Reads a body sent as `application/scim+json` or `application/json` (or without a content type), at most
-/// [`MAX_BODY_BYTES`]. It is parsed with [`parse_json`] after the caller is verified, so that a bad token
-/// is 401 whatever the body.
+/// [`MAX_BODY_BYTES`] within [`BODY_READ_TIMEOUT`] (else 400 `invalidSyntax`). Called only after the caller
+/// is verified and admitted (`auth`), so that a bad token is 401 whatever the body and nobody without a
+/// token makes the server buffer one.
 pub async fn body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ScimApiError> {
     if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
         let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
@@ -41,14 +46,22 @@ pub async fn body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(too_large().into());
     }
-    let body = match payload.to_bytes_limited(MAX_BODY_BYTES).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(e)) => {
+    let read = tokio::time::timeout(BODY_READ_TIMEOUT, payload.to_bytes_limited(MAX_BODY_BYTES));
+    let body = match read.await {
+        Ok(Ok(Ok(body))) => body,
+        Ok(Ok(Err(e))) => {
             return Err(
                 ScimError::invalid_syntax(format!("The request body could not be read: {e}.")).into(),
             );
         }
-        Err(_) => return Err(too_large().into()),
+        Ok(Err(_)) => return Err(too_large().into()),
+        Err(_) => {
+            return Err(ScimError::invalid_syntax(format!(
+                "The request body was not received within {} seconds.",
+                BODY_READ_TIMEOUT.as_secs()
+            ))
+            .into());
+        }
     };
     Ok(body)
 }

@@ -6,17 +6,18 @@
 //! `startIndex` below 1 is 1, `totalResults` is exact, and the order is total (the sort key, then insertion
 //! order) so that pages are stable.
 
-use crate::scim_api::auth;
+use crate::scim_api::auth::{self, Caller};
 use crate::scim_api::error::ScimApiError;
 use crate::scim_api::render::{self, Projection};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use scimd_scim::ScimError;
 use scimd_scim::list::{ListQuery, ListResponse, SearchRequest, SortOrder};
 use scimd_scim::schema::ResourceKind;
 use scimd_store::provisioning::paging::{self, Paging};
-use scimd_store::provisioning::{ListSpec, groups, users};
+use scimd_store::provisioning::{ListSpec, ScimStoreError, groups, users};
+use scimd_store::{Backend, DbConnection};
 use serde_json::Value;
 
 /// The query of `GET` (URL parameters).
@@ -44,41 +45,39 @@ fn fingerprint(q: &ListQuery, kind: ResourceKind) -> String {
     paging::fingerprint(&[kind, &filter, &sort, order])
 }
 
-/// Answers a list or search of one resource type. `query` is parsed after the caller is verified (a bad
+/// Where a list's query comes from.
+pub enum Query {
+    /// `GET`: the URL's parameters (parsed already; an error is answered after the token check).
+    Url(Result<ListQuery, ScimError>),
+    /// `POST .search`: a SearchRequest body, read once the token is accepted.
+    Body(web::Payload),
+}
+
+type Page = (ListQuery, u64, Rendered, Option<paging::Position>);
+
+/// Answers a list or search of one resource type. The query is parsed after the caller is verified (a bad
 /// token is 401 whatever the query).
 pub async fn respond(
     state: &AppState,
     req: &HttpRequest,
     kind: ResourceKind,
-    query: impl FnOnce() -> Result<ListQuery, ScimError> + Send + 'static,
+    query: Query,
 ) -> Result<HttpResponse, ScimApiError> {
     let backend = state.store.backend();
-    let (caller, (q, total, items, next)) = auth::read(state, req, move |caller, conn| {
-        let q = query()?;
-        let schema = kind.schema();
-        let filter = q.resolve_filter(schema)?;
-        let sort = q.resolve_sort(schema)?;
-        let p = Projection::from(&q);
-        let spec = ListSpec {
-            filter: filter.as_ref(),
-            sort: sort.as_ref(),
-            descending: q.sort_order == SortOrder::Descending,
-            paging: Paging::from_request(q.start_index, q.cursor.as_deref(), fingerprint(&q, kind))?,
-            count: q.page_size(),
-        };
-        let (total, items, next) = match kind {
-            ResourceKind::User => {
-                let page = users::list(conn, backend, &caller.org, &spec, p.shows(schema, "groups"))?;
-                (page.total, Rendered::Users(page.items), page.next)
-            }
-            ResourceKind::Group => {
-                let page = groups::list(conn, backend, &caller.org, &spec, p.shows(schema, "members"))?;
-                (page.total, Rendered::Groups(page.items), page.next)
-            }
-        };
-        Ok((q, total, items, next))
-    })
-    .await?;
+    let (caller, (q, total, items, next)) = match query {
+        Query::Url(q) => {
+            auth::read(state, req, move |caller, conn| {
+                page(conn, backend, caller, kind, q?)
+            })
+            .await?
+        }
+        Query::Body(payload) => {
+            auth::read_body(state, req, payload, move |caller, conn, body| {
+                page(conn, backend, caller, kind, from_body(&body)?)
+            })
+            .await?
+        }
+    };
     let base = render::base_url(state, &caller.org);
     let selection = Projection::from(&q).selection(kind.schema());
     let resources: Vec<Value> = match &items {
@@ -94,7 +93,39 @@ pub async fn respond(
     Ok(render::scim_json(StatusCode::OK, &body.to_value()))
 }
 
-enum Rendered {
+/// One page of the org's Users or Groups.
+fn page(
+    conn: &mut DbConnection,
+    backend: Backend,
+    caller: &Caller,
+    kind: ResourceKind,
+    q: ListQuery,
+) -> Result<Page, ScimStoreError> {
+    let schema = kind.schema();
+    let filter = q.resolve_filter(schema)?;
+    let sort = q.resolve_sort(schema)?;
+    let p = Projection::from(&q);
+    let spec = ListSpec {
+        filter: filter.as_ref(),
+        sort: sort.as_ref(),
+        descending: q.sort_order == SortOrder::Descending,
+        paging: Paging::from_request(q.start_index, q.cursor.as_deref(), fingerprint(&q, kind))?,
+        count: q.page_size(),
+    };
+    let (total, items, next) = match kind {
+        ResourceKind::User => {
+            let page = users::list(conn, backend, &caller.org, &spec, p.shows(schema, "groups"))?;
+            (page.total, Rendered::Users(page.items), page.next)
+        }
+        ResourceKind::Group => {
+            let page = groups::list(conn, backend, &caller.org, &spec, p.shows(schema, "members"))?;
+            (page.total, Rendered::Groups(page.items), page.next)
+        }
+    };
+    Ok((q, total, items, next))
+}
+
+pub enum Rendered {
     Users(Vec<users::UserRecord>),
     Groups(Vec<groups::GroupRecord>),
 }

@@ -3,10 +3,10 @@
 //! fits neither is `invalidFilter`. `sortBy` and cursors need one resource type: use `/Users/.search` or
 //! `/Groups/.search`.
 
+use crate::scim_api::auth;
 use crate::scim_api::error::ScimApiError;
 use crate::scim_api::list;
 use crate::scim_api::render::{self, Projection};
-use crate::scim_api::{auth, limits};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -21,57 +21,57 @@ pub async fn root_search(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimApiError> {
-    let body = limits::body(&req, payload).await?;
     let backend = state.store.backend();
-    let (caller, (q, total, users_page, groups_page)) = auth::read(&state, &req, move |caller, conn| {
-        let q = list::from_body(&body)?;
-        if q.sort_by.is_some() || q.cursor.is_some() {
-            return Err(ScimError::invalid_value(
-                "sortBy and cursor need one resource type: search /Users/.search or /Groups/.search.",
-            )
-            .into());
-        }
-        let (fu, fg) = (q.resolve_filter(&USER), q.resolve_filter(&GROUP));
-        if let (Err(e), Err(_)) = (&fu, &fg) {
-            return Err(e.clone().into());
-        }
-        let p = Projection::from(&q);
-        let offset = q.start_index - 1;
-        let count = q.page_size();
-        let mut total = 0;
-        let mut users_page = Vec::new();
-        if let Ok(f) = &fu {
-            let spec = ListSpec {
-                filter: f.as_ref(),
-                sort: None,
-                descending: false,
-                paging: Paging::Index {
-                    start_index: q.start_index,
-                },
-                count,
-            };
-            let page = users::list(conn, backend, &caller.org, &spec, p.shows(&USER, "groups"))?;
-            total += page.total;
-            users_page = page.items;
-        }
-        let mut groups_page = Vec::new();
-        if let Ok(f) = &fg {
-            let spec = ListSpec {
-                filter: f.as_ref(),
-                sort: None,
-                descending: false,
-                paging: Paging::Index {
-                    start_index: offset.saturating_sub(total) + 1,
-                },
-                count: count - users_page.len() as u64,
-            };
-            let page = groups::list(conn, backend, &caller.org, &spec, p.shows(&GROUP, "members"))?;
-            total += page.total;
-            groups_page = page.items;
-        }
-        Ok((q, total, users_page, groups_page))
-    })
-    .await?;
+    let (caller, (q, total, users_page, groups_page)) =
+        auth::read_body(&state, &req, payload, move |caller, conn, body| {
+            let q = list::from_body(&body)?;
+            if q.sort_by.is_some() || q.cursor.is_some() {
+                return Err(ScimError::invalid_value(
+                    "sortBy and cursor need one resource type: search /Users/.search or /Groups/.search.",
+                )
+                .into());
+            }
+            let (fu, fg) = (q.resolve_filter(&USER), q.resolve_filter(&GROUP));
+            if let (Err(e), Err(_)) = (&fu, &fg) {
+                return Err(e.clone().into());
+            }
+            let p = Projection::from(&q);
+            let offset = q.start_index - 1;
+            let count = q.page_size();
+            let mut total = 0;
+            let mut users_page = Vec::new();
+            if let Ok(f) = &fu {
+                let spec = ListSpec {
+                    filter: f.as_ref(),
+                    sort: None,
+                    descending: false,
+                    paging: Paging::Index {
+                        start_index: q.start_index,
+                    },
+                    count,
+                };
+                let page = users::list(conn, backend, &caller.org, &spec, p.shows(&USER, "groups"))?;
+                total += page.total;
+                users_page = page.items;
+            }
+            let mut groups_page = Vec::new();
+            if let Ok(f) = &fg {
+                let spec = ListSpec {
+                    filter: f.as_ref(),
+                    sort: None,
+                    descending: false,
+                    paging: Paging::Index {
+                        start_index: offset.saturating_sub(total) + 1,
+                    },
+                    count: count - users_page.len() as u64,
+                };
+                let page = groups::list(conn, backend, &caller.org, &spec, p.shows(&GROUP, "members"))?;
+                total += page.total;
+                groups_page = page.items;
+            }
+            Ok((q, total, users_page, groups_page))
+        })
+        .await?;
     let base = render::base_url(&state, &caller.org);
     let p = Projection::from(&q);
     let (user_selection, group_selection) = (p.selection(&USER), p.selection(&GROUP));

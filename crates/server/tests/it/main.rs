@@ -16,6 +16,7 @@ mod http;
 mod lifecycle;
 mod logs;
 mod owner_over_scim;
+mod org_limits;
 mod scim_client;
 mod scim_isolation;
 mod scim_replay;

@@ -7,6 +7,7 @@ pub mod audit_events;
 pub mod groups;
 pub mod login_links;
 pub mod members;
+pub mod org_limits;
 pub mod org_tallies;
 pub mod organizations;
 pub mod owner_link;

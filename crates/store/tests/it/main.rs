@@ -13,6 +13,7 @@ mod concurrency;
 mod fixtures;
 mod group_commit;
 mod owner_protection;
+mod org_limits;
 mod safety_valve;
 mod schema;
 mod scim_filter;

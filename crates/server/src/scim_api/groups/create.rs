@@ -14,12 +14,11 @@ pub async fn group_create(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimApiError> {
-    let body = limits::body(&req, payload).await?;
     let p = Projection::from_request(&req)?;
     let with_members = p.shows(&GROUP, "members");
-    let prepare = move || limits::group_body(&body);
+    let prepare = move |body: web::Bytes| limits::group_body(&body);
     let (caller, (group, dialects)) =
-        auth::write_with(&state, &req, prepare, move |ctx, conn, (v, members)| {
+        auth::write_with_body(&state, &req, payload, prepare, move |ctx, conn, (v, members)| {
             let rec = groups::create(conn, ctx, &v.doc, &members, &v.dialects)?;
             let rec = if with_members {
                 groups::load_members(conn, &ctx.org, rec)?

@@ -22,23 +22,23 @@ pub async fn group_patch(
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimApiError> {
     let (_, id) = path.into_inner();
-    let body = limits::body(&req, payload).await?;
     let p = Projection::from_request(&req)?;
     let respond_with_resource = p.is_given();
     let with_members = respond_with_resource && p.shows(&GROUP, "members");
     let if_match = etag::if_match(&req);
-    let prepare = move || limits::patch_request(&body);
-    let (caller, (group, outcome)) = auth::write_with(&state, &req, prepare, move |ctx, conn, patch| {
-        let (rec, outcome) =
-            groups::patch(conn, ctx, &id, if_match, &patch, limits::MAX_MEMBERS_PER_REQUEST)?;
-        let rec = if with_members {
-            groups::load_members(conn, &ctx.org, rec)?
-        } else {
-            rec
-        };
-        Ok((rec, outcome))
-    })
-    .await?;
+    let prepare = move |body: web::Bytes| limits::patch_request(&body);
+    let (caller, (group, outcome)) =
+        auth::write_with_body(&state, &req, payload, prepare, move |ctx, conn, patch| {
+            let (rec, outcome) =
+                groups::patch(conn, ctx, &id, if_match, &patch, limits::MAX_MEMBERS_PER_REQUEST)?;
+            let rec = if with_members {
+                groups::load_members(conn, &ctx.org, rec)?
+            } else {
+                rec
+            };
+            Ok((rec, outcome))
+        })
+        .await?;
     let mut res = if respond_with_resource {
         let base = render::base_url(&state, &caller.org);
         render::resource(

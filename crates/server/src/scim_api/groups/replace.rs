@@ -17,13 +17,12 @@ pub async fn group_replace(
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimApiError> {
     let (_, id) = path.into_inner();
-    let body = limits::body(&req, payload).await?;
     let p = Projection::from_request(&req)?;
     let with_members = p.shows(&GROUP, "members");
     let if_match = etag::if_match(&req);
-    let prepare = move || limits::group_body(&body);
+    let prepare = move |body: web::Bytes| limits::group_body(&body);
     let (caller, (group, dialects)) =
-        auth::write_with(&state, &req, prepare, move |ctx, conn, (v, members)| {
+        auth::write_with_body(&state, &req, payload, prepare, move |ctx, conn, (v, members)| {
             let rec = groups::replace(conn, ctx, &id, if_match, &v.doc, &members, &v.dialects)?;
             let rec = if with_members {
                 groups::load_members(conn, &ctx.org, rec)?

@@ -16,12 +16,12 @@ pub async fn user_create(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimApiError> {
-    let body = limits::body(&req, payload).await?;
     let p = Projection::from_request(&req)?;
-    let (caller, (created, dialects)) = auth::write_with(
+    let (caller, (created, dialects)) = auth::write_with_body(
         &state,
         &req,
-        move || validate(&limits::parse_json(&body)?, &USER),
+        payload,
+        move |body: web::Bytes| validate(&limits::parse_json(&body)?, &USER),
         |ctx, conn, v| Ok((users::create(conn, ctx, &v.doc, &v.dialects)?, v.dialects)),
     )
     .await?;

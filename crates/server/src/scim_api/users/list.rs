@@ -1,7 +1,6 @@
 //! `GET /Users` and `POST /Users/.search`.
 
 use crate::scim_api::error::ScimApiError;
-use crate::scim_api::limits;
 use crate::scim_api::list;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -9,7 +8,7 @@ use scimd_scim::schema::ResourceKind;
 
 pub async fn user_list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimApiError> {
     let q = list::from_url(&req);
-    list::respond(&state, &req, ResourceKind::User, move || q).await
+    list::respond(&state, &req, ResourceKind::User, list::Query::Url(q)).await
 }
 
 pub async fn user_search(
@@ -17,6 +16,5 @@ pub async fn user_search(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimApiError> {
-    let body = limits::body(&req, payload).await?;
-    list::respond(&state, &req, ResourceKind::User, move || list::from_body(&body)).await
+    list::respond(&state, &req, ResourceKind::User, list::Query::Body(payload)).await
 }

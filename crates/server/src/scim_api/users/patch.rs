@@ -17,14 +17,14 @@ pub async fn user_patch(
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimApiError> {
     let (_, id) = path.into_inner();
-    let body = limits::body(&req, payload).await?;
     let p = Projection::from_request(&req)?;
     let if_match = etag::if_match(&req);
-    let prepare = move || limits::patch_request(&body);
-    let (caller, (user, outcome)) = auth::write_with(&state, &req, prepare, move |ctx, conn, patch| {
-        users::patch(conn, ctx, &id, if_match, &patch)
-    })
-    .await?;
+    let prepare = move |body: web::Bytes| limits::patch_request(&body);
+    let (caller, (user, outcome)) =
+        auth::write_with_body(&state, &req, payload, prepare, move |ctx, conn, patch| {
+            users::patch(conn, ctx, &id, if_match, &patch)
+        })
+        .await?;
     let base = render::base_url(&state, &caller.org);
     let mut res = render::resource(
         StatusCode::OK,

@@ -17,17 +17,17 @@ pub async fn user_replace(
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimApiError> {
     let (_, id) = path.into_inner();
-    let body = limits::body(&req, payload).await?;
     let p = Projection::from_request(&req)?;
     let if_match = etag::if_match(&req);
-    let prepare = move || validate(&limits::parse_json(&body)?, &USER);
-    let (caller, (user, dialects)) = auth::write_with(&state, &req, prepare, move |ctx, conn, v| {
-        Ok((
-            users::replace(conn, ctx, &id, if_match, &v.doc, &v.dialects)?,
-            v.dialects,
-        ))
-    })
-    .await?;
+    let prepare = move |body: web::Bytes| validate(&limits::parse_json(&body)?, &USER);
+    let (caller, (user, dialects)) =
+        auth::write_with_body(&state, &req, payload, prepare, move |ctx, conn, v| {
+            Ok((
+                users::replace(conn, ctx, &id, if_match, &v.doc, &v.dialects)?,
+                v.dialects,
+            ))
+        })
+        .await?;
     let base = render::base_url(&state, &caller.org);
     let mut res = render::resource(
         StatusCode::OK,

@@ -1,0 +1,28 @@
+-- Org A's flood: GET with A's token as fast as wrk can; counts the statuses it gets.
+local token = os.getenv("TOKEN")
+local counts = {}
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  wrk.headers["Authorization"] = "Bearer " .. token
+  statuses = {}
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local total = {}
+  for _, t in ipairs(threads) do
+    local s = t:get("statuses")
+    for k, v in pairs(s) do total[k] = (total[k] or 0) + v end
+  end
+  for k, v in pairs(total) do
+    io.write(string.format("A responses %d: %d\n", k, v))
+  end
+end

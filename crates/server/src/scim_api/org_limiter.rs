@@ -1,0 +1,211 @@
+//! Per-org rate and concurrency limits of the SCIM API: a token bucket per org (governor's GCRA) and a cap
+//! on the org's requests in flight (a semaphore), so that one org's IdP, or a leaked token, cannot take the
+//! database connections every org shares.
+//!
+//! [`OrgLimiter::admit`] runs after the bearer token is verified (the org is real, so the key set is bounded
+//! by the orgs that exist and unauthenticated traffic spends no org's budget) and before any other database
+//! work of the request. The [`Admission`] it returns holds an in-flight slot until dropped.
+//!
+//! An org's settings are its `org_limits` row over the process defaults, cached for [`SETTINGS_TTL`]: a
+//! `scimd org limits` change applies within seconds, without a restart. Each process enforces the limits
+//! on its own (see the README's "Limits"), like its own connection pool.
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use scimd_store::models::org_limits::{self, OrgLimits};
+use scimd_store::{OrgId, Store, StoreError};
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
+
+/// How long an org's settings are used before they are read again.
+pub const SETTINGS_TTL: Duration = Duration::from_secs(10);
+/// Sustained requests per second per org.
+pub const DEFAULT_RATE: u32 = 50;
+/// Requests an org may send at once above the sustained rate.
+pub const DEFAULT_BURST: u32 = 200;
+/// Requests of one org served at once.
+pub const DEFAULT_IN_FLIGHT: u32 = 8;
+
+/// One org's effective limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub rate: NonZeroU32,
+    pub burst: NonZeroU32,
+    pub in_flight: NonZeroU32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rate: NonZeroU32::MIN.saturating_add(DEFAULT_RATE - 1),
+            burst: NonZeroU32::MIN.saturating_add(DEFAULT_BURST - 1),
+            in_flight: NonZeroU32::MIN.saturating_add(DEFAULT_IN_FLIGHT - 1),
+        }
+    }
+}
+
+impl Limits {
+    /// The stored overrides over these defaults; a stored value below 1 (the table refuses it) keeps the
+    /// default.
+    pub fn over(self, row: Option<&OrgLimits>) -> Limits {
+        let pick = |stored: Option<i32>, default: NonZeroU32| {
+            stored
+                .and_then(|v| u32::try_from(v).ok())
+                .and_then(NonZeroU32::new)
+                .unwrap_or(default)
+        };
+        match row {
+            None => self,
+            Some(r) => Limits {
+                rate: pick(r.rate, self.rate),
+                burst: pick(r.burst, self.burst),
+                in_flight: pick(r.in_flight, self.in_flight),
+            },
+        }
+    }
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The org's bucket is empty; a request succeeds again after `retry_after_secs`.
+    Rate { retry_after_secs: u64 },
+    /// The org already has `in_flight` requests being served.
+    InFlight { in_flight: u32 },
+}
+
+/// What `admit` fails with.
+#[derive(Debug, thiserror::Error)]
+pub enum AdmitError {
+    #[error("over the org's limit: {0:?}")]
+    Refused(Refusal),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An admitted request: holds one of the org's in-flight slots until dropped.
+#[derive(Debug)]
+pub struct Admission {
+    _slot: OwnedSemaphorePermit,
+}
+
+/// One org's bucket and slots, with the settings they were built from.
+struct Gate {
+    limits: Limits,
+    read_at: Instant,
+    bucket: Arc<DefaultDirectRateLimiter>,
+    slots: Arc<Semaphore>,
+}
+
+impl Gate {
+    fn new(limits: Limits, read_at: Instant) -> Gate {
+        Gate {
+            limits,
+            read_at,
+            bucket: Arc::new(RateLimiter::direct(
+                Quota::per_second(limits.rate).allow_burst(limits.burst),
+            )),
+            slots: Arc::new(Semaphore::new(limits.in_flight.get() as usize)),
+        }
+    }
+}
+
+/// The limiter of one process; cheap to clone (every clone shares the buckets).
+#[derive(Clone)]
+pub struct OrgLimiter {
+    store: Store,
+    defaults: Limits,
+    gates: Arc<Mutex<HashMap<OrgId, Arc<Gate>>>>,
+    clock: DefaultClock,
+}
+
+impl std::fmt::Debug for OrgLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrgLimiter")
+            .field("defaults", &self.defaults)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OrgLimiter {
+    pub fn new(store: Store, defaults: Limits) -> OrgLimiter {
+        OrgLimiter {
+            store,
+            defaults,
+            gates: Arc::default(),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Admits one request of `org`, or says why not. Blocking (it may read the org's settings): call it on
+    /// the blocking pool, as the token check is.
+    pub fn admit(&self, org: &OrgId) -> Result<Admission, AdmitError> {
+        let gate = self.gate(org)?;
+        // The slot first: a request refused for concurrency does not also spend a token.
+        let slot = match gate.slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(TryAcquireError::NoPermits | TryAcquireError::Closed) => {
+                return Err(AdmitError::Refused(Refusal::InFlight {
+                    in_flight: gate.limits.in_flight.get(),
+                }));
+            }
+        };
+        if let Err(not_until) = gate.bucket.check() {
+            let wait = not_until.wait_time_from(self.clock.now());
+            // Whole seconds (RFC 9110), rounded up, never 0: an IdP that retries at once would be refused again.
+            let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Err(AdmitError::Refused(Refusal::Rate {
+                retry_after_secs: retry_after_secs.max(1),
+            }));
+        }
+        Ok(Admission { _slot: slot })
+    }
+
+    /// The org's gate, its settings read again once they are older than [`SETTINGS_TTL`]. A gate whose
+    /// settings did not change is kept (its bucket's state with it); a changed one starts afresh, and
+    /// requests admitted by the old one finish on its slots.
+    fn gate(&self, org: &OrgId) -> Result<Arc<Gate>, StoreError> {
+        let now = Instant::now();
+        let cached = self.lock().get(org).cloned();
+        if let Some(gate) = &cached
+            && now.saturating_duration_since(gate.read_at) < SETTINGS_TTL
+        {
+            return Ok(gate.clone());
+        }
+        // Read outside the lock: other orgs' requests never wait on this org's database read.
+        let row = self.store.read(|conn| org_limits::get(conn, org))?;
+        let limits = self.defaults.over(row.as_ref());
+        let gate = Arc::new(match cached {
+            Some(old) if old.limits == limits => Gate {
+                limits,
+                read_at: now,
+                bucket: old.bucket.clone(),
+                slots: old.slots.clone(),
+            },
+            _ => Gate::new(limits, now),
+        });
+        let mut gates = self.lock();
+        // Another request of the org may have refreshed it meanwhile: keep one gate per org.
+        let kept = match gates.get(org) {
+            Some(current)
+                if current.limits == limits
+                    && Instant::now().saturating_duration_since(current.read_at) < SETTINGS_TTL =>
+            {
+                current.clone()
+            }
+            _ => {
+                gates.insert(org.clone(), gate.clone());
+                gate
+            }
+        };
+        Ok(kept)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OrgId, Arc<Gate>>> {
+        // The map holds no invariant a panicking holder could break half-way.
+        self.gates.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
