@@ -15,6 +15,23 @@ pub fn normalize(raw: &str) -> String {
     lowered.nfkc().collect()
 }
 
+/// The longest normalised key the store indexes, in bytes: NFKC can turn one character into many, so a value
+/// within the protocol's length limit can still normalise past PostgreSQL's btree row limit (about 2.7 KB)
+/// and fail with 500 instead of 400. Refused before it reaches an index.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// The normalised key of `value`, or 400 `invalidValue` naming `attribute` when it is longer than
+/// [`MAX_KEY_BYTES`].
+pub fn key_within_limit(attribute: &str, value: &str) -> Result<String, scimd_scim::ScimError> {
+    let key = normalize(value);
+    if key.len() > MAX_KEY_BYTES {
+        return Err(scimd_scim::ScimError::invalid_value(format!(
+            "\"{attribute}\" is too long once normalised: at most {MAX_KEY_BYTES} bytes (user_name::MAX_KEY_BYTES)."
+        )));
+    }
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize;
@@ -32,21 +49,4 @@ mod tests {
         assert_ne!(normalize("jsmith"), normalize("jsmith2"));
         assert_ne!(normalize("straße"), normalize("strasse"));
     }
-}
-
-/// The longest normalised key the store indexes, in bytes: NFKC can turn one character into many, so a value
-/// within the protocol's length limit can still normalise past PostgreSQL's btree row limit (about 2.7 KB)
-/// and fail with 500 instead of 400. Refused before it reaches an index.
-pub const MAX_KEY_BYTES: usize = 1024;
-
-/// The normalised key of `value`, or 400 `invalidValue` naming `attribute` when it is longer than
-/// [`MAX_KEY_BYTES`].
-pub fn key_within_limit(attribute: &str, value: &str) -> Result<String, scimd_scim::ScimError> {
-    let key = normalize(value);
-    if key.len() > MAX_KEY_BYTES {
-        return Err(scimd_scim::ScimError::invalid_value(format!(
-            "\"{attribute}\" is too long once normalised: at most {MAX_KEY_BYTES} bytes (user_name::MAX_KEY_BYTES)."
-        )));
-    }
-    Ok(key)
 }

@@ -48,7 +48,7 @@ fn fingerprint(q: &ListQuery, kind: ResourceKind) -> String {
 /// Where a list's query comes from.
 pub enum Query {
     /// `GET`: the URL's parameters (parsed already; an error is answered after the token check).
-    Url(Result<ListQuery, ScimError>),
+    Url(Box<Result<ListQuery, ScimError>>),
     /// `POST .search`: a SearchRequest body, read once the token is accepted.
     Body(web::Payload),
 }
@@ -67,7 +67,7 @@ pub async fn respond(
     let (caller, (q, total, items, next)) = match query {
         Query::Url(q) => {
             auth::read(state, req, move |caller, conn| {
-                page(conn, backend, caller, kind, q?)
+                page(conn, backend, caller, kind, (*q)?)
             })
             .await?
         }

@@ -4,6 +4,7 @@
 #![expect(
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::panic,
     reason = "tests fail loudly on the first surprise"
 )]
 
@@ -15,8 +16,8 @@ mod harness;
 mod http;
 mod lifecycle;
 mod logs;
-mod owner_over_scim;
 mod org_limits;
+mod owner_over_scim;
 mod scim_client;
 mod scim_isolation;
 mod scim_replay;

@@ -4,6 +4,7 @@
 #![expect(
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::panic,
     reason = "tests fail loudly on the first surprise"
 )]
 mod activity;
@@ -12,8 +13,8 @@ mod bounds;
 mod concurrency;
 mod fixtures;
 mod group_commit;
-mod owner_protection;
 mod org_limits;
+mod owner_protection;
 mod safety_valve;
 mod schema;
 mod scim_filter;

@@ -88,7 +88,7 @@ fn randomised_concurrent_writes_keep_the_tallies_and_the_valve_exact(db: &TestDb
                                 .unwrap();
                             users_left.push(created.user.row.id);
                         }
-                        op @ (1 | 2 | 3) if !users_left.is_empty() => {
+                        op @ 1..=3 if !users_left.is_empty() => {
                             let id = users_left[dice.roll(users_left.len() as u64) as usize].clone();
                             let o = org.clone();
                             let result = match op {

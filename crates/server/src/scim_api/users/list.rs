@@ -8,7 +8,7 @@ use scimd_scim::schema::ResourceKind;
 
 pub async fn user_list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimApiError> {
     let q = list::from_url(&req);
-    list::respond(&state, &req, ResourceKind::User, list::Query::Url(q)).await
+    list::respond(&state, &req, ResourceKind::User, list::Query::Url(Box::new(q))).await
 }
 
 pub async fn user_search(
