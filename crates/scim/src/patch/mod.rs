@@ -86,7 +86,6 @@ pub fn apply(
         })?;
     }
     crate::resources::finish_document(&mut engine.root, schema);
-    crate::resources::user::keep_active(original, &mut engine.root, schema);
     // A document stored before the limits existed may already be over one; it stays patchable (an IdP
     // must still be able to deactivate that user), so only a document that was within the limits must
     // stay within them.

@@ -4,25 +4,6 @@ use crate::json::{field, get_ci, key_ci};
 use crate::schema::ResourceSchema;
 use serde_json::{Map, Value};
 
-/// After a PATCH of a stored User: when the edit left `active` unassigned (`remove active`, or `active`
-/// replaced with `null`), the previous value stays. A User without `active` reads as active
-/// ([`UserView::active`]), so the removal would otherwise reactivate a deactivated member: a fail-open
-/// default (review finding L10). Keeping the value is chosen over refusing the removal because RFC 7643
-/// leaves the unassigned meaning to the service provider, and a 400 would only make the IdP retry a
-/// request that can never succeed; to deactivate or reactivate, an IdP sets `active`.
-pub(crate) fn keep_active(
-    before: &Map<String, Value>,
-    after: &mut Map<String, Value>,
-    schema: &ResourceSchema,
-) {
-    if schema.core.attribute("active").is_none() || key_ci(after, "active").is_some() {
-        return;
-    }
-    if let Some(previous) = get_ci(before, "active") {
-        after.insert("active".to_owned(), previous.clone());
-    }
-}
-
 /// A read-only view of a User document.
 #[derive(Debug, Clone, Copy)]
 pub struct UserView<'a>(pub &'a Value);

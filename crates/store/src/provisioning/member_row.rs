@@ -34,7 +34,10 @@ pub(crate) fn with_default_active(doc: &Value) -> Value {
     doc
 }
 
-pub(crate) fn columns(doc: &Value) -> Result<UserColumns<'_>, ScimError> {
+/// The columns of a User document. `unassigned_active` is the access state when the document has no `active`
+/// (a PATCH removed it, or a PUT left it out): the member's previous state, so that unassigning `active`
+/// never reactivates a deactivated member (fail closed) nor deactivates an active one.
+pub(crate) fn columns(doc: &Value, unassigned_active: bool) -> Result<UserColumns<'_>, ScimError> {
     let v = UserView(doc);
     let user_name = v
         .user_name()
@@ -45,7 +48,11 @@ pub(crate) fn columns(doc: &Value) -> Result<UserColumns<'_>, ScimError> {
     Ok(UserColumns {
         user_name,
         external_id: v.external_id(),
-        active: v.active(),
+        active: if doc.get("active").is_some() {
+            v.active()
+        } else {
+            unassigned_active
+        },
         display_name: v.display_name(),
         given_name: v.given_name(),
         family_name: v.family_name(),

@@ -251,7 +251,7 @@ fn save(
         return Ok(before.clone());
     }
     let text = after.to_string();
-    let cols = columns(after)?;
+    let cols = columns(after, before.active)?;
     let ch = changes(&cols, &text, before.version + 1, ctx);
     let details = audit::with_dialects(
         json!({ "changed": audit::changed_attributes(before_doc, after) }),
@@ -305,7 +305,7 @@ pub fn create(
     dialects: &[Dialect],
 ) -> Result<Created, ScimStoreError> {
     let doc = &with_default_active(doc);
-    let cols = columns(doc)?;
+    let cols = columns(doc, true)?;
     let text = doc.to_string();
     let id = MemberId::generate();
     let inserted = members::insert(

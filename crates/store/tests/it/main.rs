@@ -15,6 +15,7 @@ mod fixtures;
 mod group_commit;
 mod org_limits;
 mod owner_protection;
+mod remove_active;
 mod safety_valve;
 mod schema;
 mod scim_filter;
