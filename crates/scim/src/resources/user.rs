@@ -1,8 +1,7 @@
 //! Read accessors on a User document: the columns the store keeps beside the JSON document.
 
-use crate::json::{field, get_ci, key_ci};
-use crate::schema::ResourceSchema;
-use serde_json::{Map, Value};
+use crate::json::field;
+use serde_json::Value;
 
 /// A read-only view of a User document.
 #[derive(Debug, Clone, Copy)]
