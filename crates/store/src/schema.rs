@@ -173,9 +173,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    safety_valve_minutes (org_id, minute) {
+    safety_valve_minutes (org_id, minute, shard) {
         org_id -> Text,
         minute -> Timestamp,
+        shard -> Integer,
         deprovisioned -> BigInt,
     }
 }

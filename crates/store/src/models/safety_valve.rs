@@ -8,8 +8,8 @@
 //! A check costs the same in an org of ten and of a million: the window is a tally per org and minute
 //! (`safety_valve_minutes`, at most 61 rows summed) and the base is the org's active-User tally
 //! (`org_tallies`); nothing counts the org. Every process on the database shares both. A deprovisioning is
-//! counted first, which locks its minute's row until commit on PostgreSQL, so concurrent deprovisionings of
-//! one org are counted one after the other; with the valve off nothing is counted and no row is locked.
+//! counted first, in its connection's shard of the minute (see [`bump`]), so concurrent deprovisionings of one
+//! org do not wait for each other; with the valve off nothing is counted and no row is locked.
 //!
 //! Members the IdP created within the window do not count: a conformance tool or an IdP's "test connection"
 //! that creates and deletes test users must not trip the valve of a new org.
@@ -22,6 +22,7 @@ use crate::models::org_tallies;
 use crate::schema::{org_settings, safety_valve_minutes as minutes};
 use chrono::{Duration, NaiveDateTime, Timelike};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
 
 pub const DEFAULT_PERCENT: i32 = 20;
@@ -144,36 +145,38 @@ fn count_window(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime) -> Res
     Ok(counts.into_iter().sum())
 }
 
-/// Adds `n` to the count of the minute of `now` (and forgets minutes that left the window).
+/// Adds `n` to the count of the minute of `now` (and forgets this shard's minutes that left the window).
+///
+/// On PostgreSQL the row is the connection's shard of the minute (`pg_backend_pid() % 16`, as the tallies),
+/// so concurrent deprovisionings of one org do not queue on one row lock until commit. A check then sees the
+/// committed counts of the other shards: concurrent checks may each allow one more than the threshold, at most
+/// as many as the org has requests in flight.
 fn bump(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime, n: i64) -> Result<(), StoreError> {
-    let minute = minute_of(now);
-    let row = (
-        minutes::org_id.eq(org.as_str()),
-        minutes::minute.eq(minute),
-        minutes::deprovisioned.eq(n),
-    );
-    let add = minutes::deprovisioned.eq(minutes::deprovisioned + n);
-    // MultiConnection has no upsert; each backend's own connection has.
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(minutes::table)
-            .values(row)
-            .on_conflict((minutes::org_id, minutes::minute))
-            .do_update()
-            .set(add)
-            .execute(c)?,
-        DbConnection::Postgres(c) => diesel::insert_into(minutes::table)
-            .values(row)
-            .on_conflict((minutes::org_id, minutes::minute))
-            .do_update()
-            .set(add)
-            .execute(c)?,
+    let (upsert, forget) = match conn {
+        DbConnection::Sqlite(_) => (
+            "INSERT INTO safety_valve_minutes (org_id, minute, shard, deprovisioned) VALUES (?, ?, 0, ?) \
+             ON CONFLICT (org_id, minute, shard) DO UPDATE \
+             SET deprovisioned = deprovisioned + excluded.deprovisioned",
+            "DELETE FROM safety_valve_minutes WHERE org_id = ? AND shard = 0 AND minute < ?",
+        ),
+        DbConnection::Postgres(_) => (
+            "INSERT INTO safety_valve_minutes (org_id, minute, shard, deprovisioned) \
+             VALUES ($1, $2, pg_backend_pid() % 16, $3) \
+             ON CONFLICT (org_id, minute, shard) DO UPDATE \
+             SET deprovisioned = safety_valve_minutes.deprovisioned + excluded.deprovisioned",
+            "DELETE FROM safety_valve_minutes \
+             WHERE org_id = $1 AND shard = pg_backend_pid() % 16 AND minute < $2",
+        ),
     };
-    diesel::delete(
-        minutes::table
-            .filter(minutes::org_id.eq(org.as_str()))
-            .filter(minutes::minute.lt(minute_of(now - WINDOW))),
-    )
-    .execute(conn)?;
+    diesel::sql_query(upsert)
+        .bind::<Text, _>(org.as_str())
+        .bind::<Timestamp, _>(minute_of(now))
+        .bind::<BigInt, _>(n)
+        .execute(conn)?;
+    diesel::sql_query(forget)
+        .bind::<Text, _>(org.as_str())
+        .bind::<Timestamp, _>(minute_of(now - WINDOW))
+        .execute(conn)?;
     Ok(())
 }
 

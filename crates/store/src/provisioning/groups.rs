@@ -8,7 +8,7 @@
 use super::audit::{self, GROUP_CREATED, GROUP_DELETED, GROUP_UPDATED};
 use super::filter_sql::{self, Translator};
 use super::paging::{self, ListSource, table_reads};
-use super::sql::Sql;
+use super::sql::{Raw, Sql};
 use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match, users};
 use crate::connection::{Backend, DbConnection, MultiBackend};
 use crate::error::StoreError;
@@ -19,7 +19,7 @@ use crate::models::{self, Locked};
 use crate::schema::{group_members, groups as g, members};
 use crate::user_name;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::{BigInt, Bool};
 use scimd_scim::patch::{self, MembersDelta, PatchOutcome, PatchRequest};
 use scimd_scim::resources::group::GroupView;
 use scimd_scim::schema::ResourceKind;
@@ -100,6 +100,11 @@ impl GroupList<'_> {
             Some(w) => view(self.org).filter(w.clone().expr::<Bool>()),
             None => view(self.org),
         }
+    }
+
+    /// The lists' order: `seq`, as the index `groups_org_seq` holds it.
+    fn page_key(&self) -> Raw<BigInt> {
+        Sql::text("groups.seq").expr()
     }
 }
 

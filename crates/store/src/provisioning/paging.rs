@@ -133,10 +133,11 @@ pub(crate) fn i64_of(n: u64) -> i64 {
 }
 
 /// Orders a boxed query of a table with a `seq` column: by the `sortBy` key with unassigned values last in
-/// either direction, then by `seq` (a total order); by `seq` alone without a key, written `seq + 0` when the
-/// filter pins its rows by a key (`by_key`), so that the paging index is no candidate for the order.
+/// either direction, then by `seq` (a total order). Without a key it orders by the list's page key (`seq` as
+/// the paging index orders it, see `page_key`), or by `seq + ?` when the filter pins its rows by a key
+/// (`by_key`), an order no index gives, so that the planner looks the rows up by that key.
 macro_rules! ordered {
-    ($query:expr, $sort:expr, $descending:expr, $seq:expr, $by_key:expr) => {{
+    ($query:expr, $sort:expr, $descending:expr, $seq:expr, $page_key:expr, $by_key:expr) => {{
         use diesel::sql_types::{Bool, Text};
         match $sort {
             Some(key) => {
@@ -151,15 +152,15 @@ macro_rules! ordered {
                 q.then_order_by($seq.asc())
             }
             None if $by_key => $query.order_by(($seq + 0_i64).asc()),
-            None => $query.order_by($seq.asc()),
+            None => $query.order_by($page_key.asc()),
         }
     }};
 }
 pub(crate) use ordered;
 
-/// The reads of a [`ListSource`] that only differ by table, for a list type with `filtered()`, `sort`,
-/// `descending` and `by_key` over a table with `org_id` and `seq` columns: its rows in the list's order, their
-/// `seq`s from an offset, and the rows of given `seq`s.
+/// The reads of a [`ListSource`] that only differ by table, for a list type with `filtered()`, `page_key()`,
+/// `sort`, `descending` and `by_key` over a table with `org_id` and `seq` columns: its rows in the list's
+/// order, their `seq`s from an offset, and the rows of given `seq`s.
 macro_rules! table_reads {
     ($table:ident, $row:ty) => {
         fn sorted(&self) -> bool {
@@ -177,7 +178,7 @@ macro_rules! table_reads {
             limit: i64,
         ) -> Result<Vec<$row>, StoreError> {
             let q = match after_seq {
-                Some(after) => self.filtered().filter($table::seq.gt(after)),
+                Some(after) => self.filtered().filter(self.page_key().gt(after)),
                 None => self.filtered(),
             };
             Ok($crate::provisioning::paging::ordered!(
@@ -185,6 +186,7 @@ macro_rules! table_reads {
                 &self.sort,
                 self.descending,
                 $table::seq,
+                self.page_key(),
                 self.by_key
             )
             .select(<$row>::as_select())
@@ -198,6 +200,7 @@ macro_rules! table_reads {
                 &self.sort,
                 self.descending,
                 $table::seq,
+                self.page_key(),
                 self.by_key
             )
             .select($table::seq)

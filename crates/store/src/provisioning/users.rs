@@ -11,7 +11,7 @@ use super::filter_sql::{self, Translator};
 use super::lifecycle::{self, Deprovision};
 use super::member_row::{changes, columns, update_row, with_default_active};
 use super::paging::{self, ListSource, table_reads};
-use super::sql::Sql;
+use super::sql::{Raw, Sql};
 use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match};
 use crate::connection::{Backend, DbConnection, MultiBackend};
 use crate::error::StoreError;
@@ -22,7 +22,7 @@ use crate::models::{self, Locked, owner_link};
 use crate::schema::{group_members, groups, members as m};
 use crate::user_name;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::{BigInt, Bool};
 use scimd_scim::filter::CompareOp;
 use scimd_scim::filter::resolve::{ResolvedFilter, TypedValue};
 use scimd_scim::patch::{self, PatchOutcome, PatchRequest};
@@ -46,11 +46,13 @@ pub struct UserRecord {
     pub groups: Vec<GroupRef>,
 }
 
-/// The org's SCIM view of `members`: tenant predicate first, then live and SCIM-managed.
+/// The org's SCIM view of `members`: tenant predicate first, then live and SCIM-managed. `scim_managed` is
+/// written as the bare column, the very term of the paging index's predicate, so that every plan (generic
+/// ones included) can prove that index applies; a bound `= true` would not match it.
 fn view(org: &OrgId) -> m::BoxedQuery<'static, MultiBackend> {
     m::table
         .filter(m::org_id.eq(org.as_str().to_owned()))
-        .filter(m::scim_managed.eq(true))
+        .filter(diesel::dsl::sql::<Bool>("members.scim_managed"))
         .filter(m::deleted_at.is_null())
         .into_boxed()
 }
@@ -62,6 +64,7 @@ fn user_record(row: Member, groups: Vec<GroupRef>) -> Result<UserRecord, StoreEr
 
 /// The org's Users as a list: its filter and sort translated to SQL.
 struct UserList<'a> {
+    backend: Backend,
     org: &'a OrgId,
     filter: Option<Sql>,
     /// The filter pins its rows by a key (see `filter_sql::pins_by_key`).
@@ -78,6 +81,18 @@ impl UserList<'_> {
             Some(w) => view(self.org).filter(w.clone().expr::<Bool>()),
             None => view(self.org),
         }
+    }
+
+    /// The lists' order, as the paging index `members_scim_page` holds it: on PostgreSQL `seq + 0`, an order
+    /// that index alone gives, so that page 1 of a big org never walks the primary key through other orgs'
+    /// rows (written literally: a bound `0` would not match the index's expression). SQLite's index is on
+    /// `seq`, which SQLite plans right without statistics.
+    fn page_key(&self) -> Raw<BigInt> {
+        Sql::text(match self.backend {
+            Backend::Sqlite => "members.seq",
+            Backend::Postgres => "(members.seq + 0)",
+        })
+        .expr()
     }
 }
 
@@ -133,6 +148,7 @@ pub fn list(
     with_groups: bool,
 ) -> Result<Page<UserRecord>, ScimStoreError> {
     let source = UserList {
+        backend,
         org,
         by_key: spec
             .filter

@@ -1,0 +1,20 @@
+-- Plans that do not depend on statistics (issue #15), the same shapes as on PostgreSQL.
+--
+-- The SCIM view's paging index: `scim_managed` moves from the columns into the predicate (the view writes it
+-- as a bare column, which this predicate matches). With `seq` the rowid the index still covers the lists'
+-- `ORDER BY seq LIMIT/OFFSET`.
+DROP INDEX members_scim_page;
+CREATE INDEX members_scim_page ON members (org_id, seq) WHERE deleted_at IS NULL AND scim_managed;
+
+-- The safety valve's minutes get the shard column PostgreSQL uses (SQLite has one writer: always shard 0).
+CREATE TABLE safety_valve_minutes_sharded (
+    org_id        TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    minute        TIMESTAMP NOT NULL,
+    shard         INTEGER NOT NULL,
+    deprovisioned BIGINT NOT NULL,
+    PRIMARY KEY (org_id, minute, shard)
+);
+INSERT INTO safety_valve_minutes_sharded (org_id, minute, shard, deprovisioned)
+SELECT org_id, minute, 0, deprovisioned FROM safety_valve_minutes;
+DROP TABLE safety_valve_minutes;
+ALTER TABLE safety_valve_minutes_sharded RENAME TO safety_valve_minutes;
