@@ -64,11 +64,12 @@ pub fn demo_sso_and_login_link(
     store: &Store,
     clock: std::sync::Arc<dyn Clock>,
     public_url: &str,
-    key: scimd_tokens::SigningKey,
+    keys: &scimd_tokens::Keys,
     demo: &DemoOrg,
 ) -> Result<scimd_tokens::LoginLink, scimd_tokens::TokenError> {
     let org = demo.org.org_id();
-    let sso = scimd_tokens::SsoService::new(store.clone(), clock.clone());
+    let sso =
+        scimd_tokens::SsoService::new(store.clone(), clock.clone()).with_secret_key(keys.sso_secret.clone());
     sso.set_azure_blocking(
         &org,
         "bootstrap",
@@ -78,6 +79,7 @@ pub fn demo_sso_and_login_link(
             client_secret: Some(scimd_tokens::ClientSecret::new(uuid::Uuid::new_v4().to_string())),
         },
     )?;
-    let sessions = scimd_tokens::SessionService::new(store.clone(), clock, key, public_url.to_owned());
+    let sessions =
+        scimd_tokens::SessionService::new(store.clone(), clock, keys.session.clone(), public_url.to_owned());
     sessions.issue_login_link_blocking(&org, &demo.owner_email, "bootstrap")
 }

@@ -8,6 +8,10 @@ pub enum ServerError {
     /// A setting has a value we cannot use.
     #[error("{setting}: {problem}")]
     Config { setting: &'static str, problem: String },
+    /// A server key (`SCIMD_SESSION_SIGNING_KEY[_FILE]`, `SCIMD_SECRET_KEY[_FILE]`) cannot be used; the
+    /// message names the setting, never the key.
+    #[error("{0}")]
+    Keys(String),
     /// The database named by DATABASE_URL could not be opened or migrated.
     #[error("DATABASE_URL: {0}")]
     Database(StoreError),

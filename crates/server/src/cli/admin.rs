@@ -5,11 +5,8 @@ use super::token::{CLI_ACTOR, PublicUrlArgs, open};
 use crate::error::ServerError;
 use clap::Subcommand;
 use scimd_store::OrgId;
-use scimd_tokens::{SessionService, SigningKey};
+use scimd_tokens::{KeySettings, Keys, SessionService};
 use serde_json::json;
-
-/// The admin session signing key, when configured (otherwise one is generated once and kept in the database).
-pub const SESSION_KEY_ENV: &str = "SCIMD_SESSION_SIGNING_KEY";
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -35,8 +32,8 @@ pub(super) fn run(database_url: &str, command: AdminCommand) -> Result<(), Serve
             url,
             json,
         } => {
-            let key = signing_key(&store)?;
-            let service = SessionService::new(store, clock, key, url.resolve()?);
+            let keys = keys(&store)?;
+            let service = SessionService::new(store, clock, keys.session, url.resolve()?);
             let link = service.issue_login_link_blocking(&OrgId::new(org), &email, CLI_ACTOR)?;
             if json {
                 print_json(&json!({
@@ -53,14 +50,11 @@ pub(super) fn run(database_url: &str, command: AdminCommand) -> Result<(), Serve
     }
 }
 
-/// The key every process signs admin sessions with: configured, or generated once and stored.
-pub(crate) fn signing_key(store: &scimd_store::Store) -> Result<SigningKey, ServerError> {
-    let configured = std::env::var(SESSION_KEY_ENV).ok().filter(|v| !v.is_empty());
-    SigningKey::resolve(configured.as_deref(), store).map_err(|e| match e {
-        scimd_tokens::TokenError::InvalidInput(problem) => ServerError::Config {
-            setting: SESSION_KEY_ENV,
-            problem,
-        },
+/// The keys every process uses (`scimd_tokens::keys`): from `SCIMD_SESSION_SIGNING_KEY[_FILE]` and
+/// `SCIMD_SECRET_KEY[_FILE]`, else the ones kept in the database.
+pub(crate) fn keys(store: &scimd_store::Store) -> Result<Keys, ServerError> {
+    KeySettings::from_env().resolve(store).map_err(|e| match e {
+        scimd_tokens::TokenError::InvalidInput(problem) => ServerError::Keys(problem),
         other => ServerError::from(other),
     })
 }

@@ -21,6 +21,7 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
         },
     )?;
     let clock: Arc<dyn scimd_store::Clock> = Arc::new(SystemClock);
+    let keys = super::admin::keys(&store)?;
     if config.demo && store.backend() == scimd_store::Backend::Postgres {
         tracing::warn!("--demo is ignored on PostgreSQL: no demo org is created there");
     }
@@ -32,15 +33,21 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
             demo.org.name, demo.org.id
         );
         println!("  owner: {}", demo.owner_email);
-        let key = super::admin::signing_key(&store)?;
-        let link = crate::bootstrap::demo_sso_and_login_link(&store, clock.clone(), &public_url, key, &demo)?;
+        let link =
+            crate::bootstrap::demo_sso_and_login_link(&store, clock.clone(), &public_url, &keys, &demo)?;
         println!(
             "  SSO: Azure AD (placeholder tenant); SCIM tokens: scimd token generate --org {}",
             demo.org.id
         );
         println!("  admin login link (single use, 10 minutes): {}", link.url);
     }
-    let admin = admin_state(&store, clock.clone(), &public_url)?;
+    let admin = admin_state(&store, clock.clone(), &public_url, keys).with_limit_defaults(
+        scimd_admin::LimitDefaults {
+            rate: config.org_limits.rate.get(),
+            burst: config.org_limits.burst.get(),
+            in_flight: config.org_limits.in_flight.get(),
+        },
+    );
     let state = AppState {
         store: store.clone(),
         tokens: scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.clone()),
@@ -72,14 +79,14 @@ fn admin_state(
     store: &scimd_store::Store,
     clock: Arc<dyn scimd_store::Clock>,
     public_url: &str,
-) -> Result<scimd_admin::AdminState, ServerError> {
-    let key = super::admin::signing_key(store)?;
-    Ok(scimd_admin::AdminState::new(
+    keys: scimd_tokens::Keys,
+) -> scimd_admin::AdminState {
+    scimd_admin::AdminState::new(
         store.clone(),
         clock.clone(),
         scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.to_owned()),
-        scimd_tokens::SessionService::new(store.clone(), clock.clone(), key, public_url.to_owned()),
-        scimd_tokens::SsoService::new(store.clone(), clock),
+        scimd_tokens::SessionService::new(store.clone(), clock.clone(), keys.session, public_url.to_owned()),
+        scimd_tokens::SsoService::new(store.clone(), clock).with_secret_key(keys.sso_secret),
         public_url,
-    ))
+    )
 }

@@ -62,7 +62,8 @@ pub enum SsoCommand {
 
 pub(super) fn run(database_url: &str, command: SsoCommand) -> Result<(), ServerError> {
     let (store, clock) = open(database_url)?;
-    let service = SsoService::new(store, clock);
+    let sso_secret = super::admin::keys(&store)?.sso_secret;
+    let service = SsoService::new(store, clock).with_secret_key(sso_secret);
     match command {
         SsoCommand::SetSaml {
             org,
