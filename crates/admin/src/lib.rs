@@ -25,5 +25,6 @@ mod state;
 mod view;
 
 pub use error::AdminError;
+pub use pages::limits::LimitDefaults;
 pub use routes::configure;
 pub use state::AdminState;

@@ -21,11 +21,12 @@
 //! GET  /admin/orgs/{org}/audit                filter action=, paging before=
 //! POST /admin/orgs/{org}/safety-valve         the deprovisioning safety valve's settings
 //! POST /admin/orgs/{org}/safety-valve/release releases a hold on deprovisioning
+//! POST /admin/orgs/{org}/limits                the SCIM API's limits and the owner-link setting
 //! GET  /api/v1/orgs/{org}/audit               JSON: action, since, until, cursor, limit
 //! GET  /api/v1/orgs/{org}/activity            JSON: outcome, cursor, limit
 //! ```
 
-use crate::pages::{activity, audit, groups, login, members, safety_valve, scim, sso};
+use crate::pages::{activity, audit, groups, limits, login, members, safety_valve, scim, sso};
 use crate::state::AdminState;
 use crate::{api, assets, security_headers};
 use actix_web::middleware::from_fn;
@@ -73,6 +74,7 @@ pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
                     .route("/scim/delete", web::post().to(scim::delete_post))
                     .route("/members", web::get().to(members::members_get))
                     .route("/groups", web::get().to(groups::groups_get))
+                    .route("/limits", web::post().to(limits::limits_post))
                     .route("/safety-valve", web::post().to(safety_valve::settings_post))
                     .route(
                         "/safety-valve/release",

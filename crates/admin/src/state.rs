@@ -2,6 +2,7 @@
 //! `blocking`, the one way a handler reaches them (their methods block on the database).
 
 use crate::error::AdminError;
+use crate::pages::limits::LimitDefaults;
 use scimd_store::{Clock, Store, StoreError};
 use scimd_tokens::{SessionService, SsoService, TokenService};
 use std::sync::Arc;
@@ -15,6 +16,8 @@ pub struct AdminState {
     pub sso: SsoService,
     /// Where browsers reach this server, without a trailing slash.
     pub public_url: String,
+    /// The SCIM API's limits for orgs that set none of their own (shown on the limits card).
+    pub limit_defaults: LimitDefaults,
 }
 
 impl std::fmt::Debug for AdminState {
@@ -41,7 +44,14 @@ impl AdminState {
             sessions,
             sso,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            limit_defaults: LimitDefaults::default(),
         }
+    }
+
+    /// The same state, showing the server's own default limits (`SCIMD_ORG_RATE` and the like).
+    pub fn with_limit_defaults(mut self, defaults: LimitDefaults) -> AdminState {
+        self.limit_defaults = defaults;
+        self
     }
 
     /// Runs `f` (calls of the blocking services) on the blocking pool, off the actix worker: once per

@@ -100,6 +100,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "valve_released" => "Hold released. Your IdP's deactivations and deletions go through again.",
         "valve_not_held" => "Deprovisioning was not on hold: nothing to release.",
         "valve_saved" => "Safety valve settings saved.",
+        "limits_saved" => "Limits saved. The SCIM API applies them within seconds.",
         _ => return None,
     })
 }

@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod audit;
 pub mod groups;
+pub mod limits;
 pub mod login;
 pub mod members;
 pub mod safety_valve;

@@ -4,6 +4,7 @@
 
 use crate::assets::Assets;
 use crate::error::AdminError;
+use crate::pages::limits::LimitsSection;
 use crate::pages::safety_valve::ValveSection;
 use crate::pages::scim::ScimSection;
 use crate::session::EmptyForm;
@@ -31,6 +32,7 @@ pub struct SsoPage {
     pub form: Option<SsoForm>,
     pub scim: ScimSection,
     pub valve: ValveSection,
+    pub limits: LimitsSection,
 }
 
 #[derive(Debug, Clone)]
@@ -202,6 +204,7 @@ struct Loaded {
     saved: Option<SsoSummary>,
     scim: ScimSection,
     valve: ValveSection,
+    limits: LimitsSection,
 }
 
 async fn load(session: &Authed) -> Result<Loaded, AdminError> {
@@ -209,11 +212,13 @@ async fn load(session: &Authed) -> Result<Loaded, AdminError> {
     let saved = session.blocking(|s, me| s.sso.get_blocking(&me.org_id)).await?;
     let scim = ScimSection::load(session, saved.is_some()).await?;
     let valve = ValveSection::load(session).await?;
+    let limits = LimitsSection::load(session).await?;
     Ok(Loaded {
         page,
         saved,
         scim,
         valve,
+        limits,
     })
 }
 
@@ -225,6 +230,7 @@ fn as_shown(session: &Authed, loaded: Loaded, kind: Option<&str>, edit: bool) ->
         saved,
         scim,
         valve,
+        limits,
     } = loaded;
     let editing = edit || saved.is_none();
     let form = (editing && session.can_edit()).then(|| {
@@ -240,6 +246,7 @@ fn as_shown(session: &Authed, loaded: Loaded, kind: Option<&str>, edit: bool) ->
         form,
         scim,
         valve,
+        limits,
     }
 }
 
@@ -255,13 +262,25 @@ pub async fn sso_get(session: Authed, query: Query<SsoQuery>) -> Result<HttpResp
     ))
 }
 
+/// The page with a refused limits form (422): `typed` puts what was typed and the errors in the card.
+pub(crate) async fn refused_limits(
+    session: &Authed,
+    typed: impl FnOnce(&mut LimitsSection),
+) -> Result<HttpResponse, AdminError> {
+    refused_card(session, |loaded| typed(&mut loaded.limits)).await
+}
+
 /// The page with a refused safety valve form (422): `typed` puts what was typed and the errors in the card.
 pub(crate) async fn refused_valve(
     session: &Authed,
     typed: impl FnOnce(&mut ValveSection),
 ) -> Result<HttpResponse, AdminError> {
+    refused_card(session, |loaded| typed(&mut loaded.valve)).await
+}
+
+async fn refused_card(session: &Authed, typed: impl FnOnce(&mut Loaded)) -> Result<HttpResponse, AdminError> {
     let mut loaded = load(session).await?;
-    typed(&mut loaded.valve);
+    typed(&mut loaded);
     view::render(
         StatusCode::UNPROCESSABLE_ENTITY,
         &as_shown(session, loaded, None, false),
@@ -301,6 +320,7 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
                 saved,
                 scim,
                 valve,
+                limits,
             } = load(&session).await?;
             let form = SsoForm {
                 kind: KIND_SAML,
@@ -311,7 +331,7 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
                 errors: FieldErrors::from_validation(&errors),
                 ..SsoForm::default()
             };
-            refused(page, form, scim, valve)
+            refused(page, form, scim, valve, limits)
         }
         Err(err) => Err(err.into()),
     }
@@ -351,6 +371,7 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
                 saved,
                 scim,
                 valve,
+                limits,
             } = load(&session).await?;
             let secret_stored = matches!(
                 saved.as_ref().map(|s| &s.settings),
@@ -380,7 +401,7 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
                 errors,
                 ..SsoForm::default()
             };
-            refused(page, form, scim, valve)
+            refused(page, form, scim, valve, limits)
         }
         Err(err) => Err(err.into()),
     }
@@ -391,6 +412,7 @@ fn refused(
     form: SsoForm,
     scim: ScimSection,
     valve: ValveSection,
+    limits: LimitsSection,
 ) -> Result<HttpResponse, AdminError> {
     view::render(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -401,6 +423,7 @@ fn refused(
             form: Some(form),
             scim,
             valve,
+            limits,
         },
     )
 }

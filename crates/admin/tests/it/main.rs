@@ -10,6 +10,7 @@
 
 mod activity;
 mod audit;
+mod limits;
 mod login;
 mod members;
 mod roles;

@@ -5,6 +5,7 @@
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::ids::OrgId;
+use crate::models::audit_events::{self, NewAuditEvent};
 use crate::schema::org_limits as t;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -85,4 +86,48 @@ pub fn set(
 /// Removes the org's overrides: every limit is the default again. True when there were any.
 pub fn reset(conn: &mut DbConnection, org: &OrgId) -> Result<bool, StoreError> {
     Ok(diesel::delete(t::table.find(org.as_str())).execute(conn)? > 0)
+}
+
+/// The audit action of [`replace`].
+pub const LIMITS_CONFIGURED: &str = "org.limits_configured";
+
+/// Sets the org's limits to exactly `limits` (`None`: the default), audited as `actor` when that changes
+/// anything; as the admin page saves its form. Run it in a write unit of work. True when something changed.
+pub fn replace(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    actor: &str,
+    limits: LimitsChange,
+    now: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let before = get(conn, org)?
+        .map(|b| LimitsChange {
+            rate: b.rate,
+            burst: b.burst,
+            in_flight: b.in_flight,
+        })
+        .unwrap_or_default();
+    if before == limits {
+        return Ok(false);
+    }
+    reset(conn, org)?;
+    if limits != LimitsChange::default() {
+        set(conn, org, limits, now)?;
+    }
+    audit_events::append(
+        conn,
+        &NewAuditEvent {
+            org_id: org,
+            occurred_at: now,
+            actor,
+            action: LIMITS_CONFIGURED,
+            target: None,
+            details: serde_json::json!({
+                "rate": limits.rate,
+                "burst": limits.burst,
+                "in_flight": limits.in_flight,
+            }),
+        },
+    )?;
+    Ok(true)
 }

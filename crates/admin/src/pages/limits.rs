@@ -1,0 +1,182 @@
+//! The SCIM API's per-org limits and the owner-link setting on the SSO page: the card (the sustained rate,
+//! the burst and the requests in flight, each the server's default unless the org set its own; whether SCIM
+//! may link the org's owner) and its form. A blank limit means the server's default. A refused form comes
+//! back with 422, each error next to its field and the values as typed. A change is audited and the SCIM API
+//! applies it within seconds (its limits are cached briefly).
+
+use crate::error::AdminError;
+use crate::pages::sso;
+use crate::session::{Authed, Posted};
+use crate::view::see_other;
+use actix_web::HttpResponse;
+use scimd_store::StoreError;
+use scimd_store::models::org_limits::{self, LimitsChange};
+use scimd_store::models::owner_link;
+use serde::Deserialize;
+
+/// The largest limit the form accepts: far above any IdP's rate, small enough to stay a plain number.
+pub const MAX_LIMIT: i32 = 1_000_000;
+
+/// The limits a server applies to an org that set none of its own (the server's settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitDefaults {
+    pub rate: u32,
+    pub burst: u32,
+    pub in_flight: u32,
+}
+
+impl Default for LimitDefaults {
+    /// The SCIM API's compiled defaults (`SCIMD_ORG_RATE`, `SCIMD_ORG_BURST`, `SCIMD_ORG_IN_FLIGHT` unset).
+    fn default() -> Self {
+        LimitDefaults {
+            rate: 50,
+            burst: 200,
+            in_flight: 8,
+        }
+    }
+}
+
+/// One limit as the card shows it.
+#[derive(Debug, Clone)]
+pub struct LimitField {
+    /// The org's own value, if it set one.
+    pub own: Option<i32>,
+    /// What applies: the org's own value or the default.
+    pub effective: u32,
+    pub default: u32,
+    /// The form's value: as saved (blank for the default), or as typed after a refusal.
+    pub value: String,
+    pub error: Option<String>,
+}
+
+impl LimitField {
+    fn new(own: Option<i32>, default: u32) -> LimitField {
+        LimitField {
+            own,
+            effective: own.and_then(|v| u32::try_from(v).ok()).unwrap_or(default),
+            default,
+            value: own.map(|v| v.to_string()).unwrap_or_default(),
+            error: None,
+        }
+    }
+}
+
+/// The card's contents.
+#[derive(Debug, Clone)]
+pub struct LimitsSection {
+    pub rate: LimitField,
+    pub burst: LimitField,
+    pub in_flight: LimitField,
+    /// As saved, and the form's checkbox (as typed after a refusal).
+    pub saved_owner_link: bool,
+    pub owner_link: bool,
+    pub error_count: usize,
+}
+
+impl LimitsSection {
+    /// The three limits with their form names and labels, in the form's order.
+    pub fn fields(&self) -> [(&'static str, &'static str, &LimitField); 3] {
+        [
+            ("rate", "Sustained rate (requests a second)", &self.rate),
+            ("burst", "Burst (requests)", &self.burst),
+            ("in_flight", "Requests at once", &self.in_flight),
+        ]
+    }
+
+    pub async fn load(session: &Authed) -> Result<LimitsSection, AdminError> {
+        let org = session.info.org_id.clone();
+        let defaults = session.state.limit_defaults;
+        let (own, owner_link) = session
+            .state
+            .store
+            .read_async(move |conn| {
+                Ok::<_, StoreError>((org_limits::get(conn, &org)?, owner_link::allowed(conn, &org)?))
+            })
+            .await?;
+        let own = own.as_ref();
+        Ok(LimitsSection {
+            rate: LimitField::new(own.and_then(|o| o.rate), defaults.rate),
+            burst: LimitField::new(own.and_then(|o| o.burst), defaults.burst),
+            in_flight: LimitField::new(own.and_then(|o| o.in_flight), defaults.in_flight),
+            saved_owner_link: owner_link,
+            owner_link,
+            error_count: 0,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LimitsForm {
+    #[serde(default)]
+    rate: String,
+    #[serde(default)]
+    burst: String,
+    #[serde(default)]
+    in_flight: String,
+    /// A checkbox: present ("on") when checked, absent otherwise.
+    owner_link: Option<String>,
+}
+
+/// A blank field is the default (`None`); otherwise a whole number from 1 to [`MAX_LIMIT`].
+fn parse_limit(text: &str) -> Result<Option<i32>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<i32>()
+        .ok()
+        .filter(|v| (1..=MAX_LIMIT).contains(v))
+        .map(Some)
+        .ok_or_else(|| format!("A whole number from 1 to {MAX_LIMIT}, or blank for the default."))
+}
+
+/// `POST /admin/orgs/{org}/limits`: saves the three limits (blank: the default) and the owner-link setting.
+pub async fn limits_post(posted: Posted<LimitsForm>) -> Result<HttpResponse, AdminError> {
+    let Posted { session, form } = posted;
+    let owner_link = form.owner_link.is_some();
+    let (rate, burst, in_flight) = (
+        parse_limit(&form.rate),
+        parse_limit(&form.burst),
+        parse_limit(&form.in_flight),
+    );
+    let change = match (&rate, &burst, &in_flight) {
+        (Ok(rate), Ok(burst), Ok(in_flight)) => LimitsChange {
+            rate: *rate,
+            burst: *burst,
+            in_flight: *in_flight,
+        },
+        _ => {
+            return sso::refused_limits(&session, |card| {
+                for (field, typed, parsed) in [
+                    (&mut card.rate, form.rate, rate),
+                    (&mut card.burst, form.burst, burst),
+                    (&mut card.in_flight, form.in_flight, in_flight),
+                ] {
+                    field.value = typed;
+                    field.error = parsed.err();
+                    card.error_count += usize::from(field.error.is_some());
+                }
+                card.owner_link = owner_link;
+            })
+            .await;
+        }
+    };
+    let org = session.info.org_id.clone();
+    let actor = session.actor();
+    let now = session.state.clock.now_naive();
+    session
+        .state
+        .store
+        .write_async(move |conn| {
+            org_limits::replace(conn, &org, &actor, change, now)?;
+            if owner_link::allowed(conn, &org)? != owner_link {
+                owner_link::set_allowed(conn, &org, &actor, owner_link, now)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await?;
+    Ok(see_other(&format!(
+        "/admin/orgs/{}/sso?notice=limits_saved#limits",
+        session.info.org_id
+    )))
+}
