@@ -209,3 +209,85 @@ impl OrgLimiter {
         self.gates.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scimd_store::testing::TestDb;
+
+    fn limits(rate: u32, burst: u32, in_flight: u32) -> Limits {
+        let n = |v| NonZeroU32::new(v).unwrap();
+        Limits {
+            rate: n(rate),
+            burst: n(burst),
+            in_flight: n(in_flight),
+        }
+    }
+
+    #[test]
+    fn an_org_at_its_in_flight_cap_is_refused_until_a_request_ends_and_others_are_not() {
+        let db = TestDb::sqlite();
+        let limiter = OrgLimiter::new(db.store.clone(), limits(1000, 1000, 2));
+        let (a, b) = (OrgId::new("org-a"), OrgId::new("org-b"));
+        let first = limiter.admit(&a).unwrap();
+        let _second = limiter.admit(&a).unwrap();
+        for _ in 0..5 {
+            assert!(matches!(
+                limiter.admit(&a),
+                Err(AdmitError::Refused(Refusal::InFlight { in_flight: 2 }))
+            ));
+        }
+        let _b = limiter.admit(&b).unwrap();
+        let _b2 = limiter.admit(&b).unwrap();
+        drop(first);
+        assert!(limiter.admit(&a).is_ok(), "a slot came back when a request ended");
+    }
+
+    #[test]
+    fn a_refusal_for_concurrency_spends_no_token_and_an_empty_bucket_says_when_to_retry() {
+        let db = TestDb::sqlite();
+        // A bucket of 2 that refills one a second, one request at a time.
+        let limiter = OrgLimiter::new(db.store.clone(), limits(1, 2, 1));
+        let a = OrgId::new("org-a");
+        let held = limiter.admit(&a).unwrap();
+        for _ in 0..10 {
+            assert!(matches!(
+                limiter.admit(&a),
+                Err(AdmitError::Refused(Refusal::InFlight { .. }))
+            ));
+        }
+        drop(held);
+        // The ten refusals left the second token in the bucket.
+        drop(limiter.admit(&a).unwrap());
+        match limiter.admit(&a) {
+            Err(AdmitError::Refused(Refusal::Rate { retry_after_secs })) => assert!(retry_after_secs >= 1),
+            other => panic!("expected a rate refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_orgs_own_limits_override_the_defaults() {
+        let db = TestDb::sqlite();
+        let now = chrono::Utc::now().naive_utc();
+        let (org, _) = db
+            .store
+            .write(|c| scimd_store::models::organizations::create_with_owner(c, "A", None, now))
+            .unwrap();
+        let a = org.org_id();
+        let change = org_limits::LimitsChange {
+            in_flight: Some(1),
+            ..Default::default()
+        };
+        db.store.write(|c| org_limits::set(c, &a, change, now)).unwrap();
+        let limiter = OrgLimiter::new(db.store.clone(), limits(1000, 1000, 8));
+        let _held = limiter.admit(&a).unwrap();
+        assert!(matches!(
+            limiter.admit(&a),
+            Err(AdmitError::Refused(Refusal::InFlight { in_flight: 1 }))
+        ));
+        assert!(
+            limiter.admit(&OrgId::new("org-b")).is_ok(),
+            "another org keeps the defaults"
+        );
+    }
+}

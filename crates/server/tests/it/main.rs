@@ -9,11 +9,13 @@
 )]
 
 mod activity;
+mod body_reads;
 mod browser;
 mod cli;
 mod deploy;
 mod harness;
 mod http;
+mod keys;
 mod lifecycle;
 mod logs;
 mod org_limits;
