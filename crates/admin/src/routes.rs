@@ -26,7 +26,7 @@
 //! GET  /api/v1/orgs/{org}/activity            JSON: outcome, cursor, limit
 //! ```
 
-use crate::pages::{activity, audit, groups, limits, login, members, safety_valve, scim, sso};
+use crate::pages::{activity, audit, groups, limits, login, members, safety_valve, scim, settings, sso};
 use crate::state::AdminState;
 use crate::{api, assets, security_headers};
 use actix_web::middleware::from_fn;
@@ -62,7 +62,7 @@ pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
             .route("/signed-out", web::get().to(login::signed_out_get))
             .service(
                 web::scope("/orgs/{org}")
-                    .route("/sso", web::get().to(sso::sso_get))
+                    .route("/sso", web::get().to(settings::settings_get))
                     .route("/sso/saml", web::post().to(sso::saml_post))
                     .route("/sso/azure", web::post().to(sso::azure_post))
                     .route("/sso/remove", web::get().to(sso::remove_get))

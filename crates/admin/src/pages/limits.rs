@@ -5,7 +5,7 @@
 //! applies it within seconds (its limits are cached briefly).
 
 use crate::error::AdminError;
-use crate::pages::sso;
+use crate::pages::settings;
 use crate::session::{Authed, Posted};
 use crate::view::see_other;
 use actix_web::HttpResponse;
@@ -146,7 +146,8 @@ pub async fn limits_post(posted: Posted<LimitsForm>) -> Result<HttpResponse, Adm
             in_flight: *in_flight,
         },
         _ => {
-            return sso::refused_limits(&session, |card| {
+            return settings::refused(&session, |cards| {
+                let card = &mut cards.limits;
                 for (field, typed, parsed) in [
                     (&mut card.rate, form.rate, rate),
                     (&mut card.burst, form.burst, burst),

@@ -8,4 +8,5 @@ pub mod login;
 pub mod members;
 pub mod safety_valve;
 pub mod scim;
+pub mod settings;
 pub mod sso;

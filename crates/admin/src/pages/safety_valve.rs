@@ -4,7 +4,7 @@
 //! its field and the values as typed.
 
 use crate::error::AdminError;
-use crate::pages::sso;
+use crate::pages::settings;
 use crate::session::EmptyForm;
 use crate::session::{Authed, Posted};
 use crate::view::see_other;
@@ -119,7 +119,8 @@ pub async fn settings_post(posted: Posted<ValveForm>) -> Result<HttpResponse, Ad
     let (percent, min) = match validate(&form) {
         Ok(values) => values,
         Err(errors) => {
-            return sso::refused_valve(&session, |valve| {
+            return settings::refused(&session, |cards| {
+                let valve = &mut cards.valve;
                 valve.enabled = enabled;
                 valve.percent = form.percent;
                 valve.min = form.min;

@@ -1,39 +1,21 @@
-//! Organization Settings > SSO: the SSO connection (SAML or Azure AD: set, edit, remove) and, below it, SCIM
-//! provisioning (see `scim.rs` for its actions). A refused form comes back with 422, each error next to its
+//! The SSO connection card of Organization Settings > SSO (`settings.rs` is the page): its summary, its form
+//! (SAML or Azure AD: set, edit) and its removal. A refused form comes back with 422, each error next to its
 //! field and every field as typed, except the client secret, which is never rendered back.
 
 use crate::assets::Assets;
 use crate::error::AdminError;
-use crate::pages::limits::LimitsSection;
-use crate::pages::safety_valve::ValveSection;
-use crate::pages::scim::ScimSection;
+use crate::pages::settings;
 use crate::session::EmptyForm;
 use crate::session::{Authed, Posted};
 use crate::view::{self, Page, Time, see_other};
 use actix_web::HttpResponse;
-use actix_web::http::StatusCode;
-use actix_web::web::Query;
 use askama::Template;
-use scimd_tokens::sso::SsoSettingsSummary;
+use scimd_tokens::sso::{SsoFieldError, SsoSettingsSummary};
 use scimd_tokens::{AzureInput, ClientSecret, SamlInput, SsoSummary, SsoValidationErrors, TokenError};
 use serde::Deserialize;
 
 pub const KIND_SAML: &str = "saml";
 pub const KIND_AZURE: &str = "azure_ad";
-
-#[derive(Template)]
-#[template(path = "pages/sso.html")]
-pub struct SsoPage {
-    pub assets: Assets,
-    pub page: Page,
-    /// The saved connection, shown as a summary (unless it is being edited).
-    pub connection: Option<ConnectionView>,
-    /// The form, when there is no connection yet, when editing, or after a refused submission.
-    pub form: Option<SsoForm>,
-    pub scim: ScimSection,
-    pub valve: ValveSection,
-    pub limits: LimitsSection,
-}
 
 #[derive(Debug, Clone)]
 pub struct ConnectionView {
@@ -83,39 +65,32 @@ pub struct FieldErrors {
     pub count: usize,
 }
 
+const CLIENT_SECRET_LABEL: &str = "The client secret";
+
 impl FieldErrors {
     fn from_validation(errors: &SsoValidationErrors) -> FieldErrors {
-        let get = |field: &str| {
-            errors
-                .for_field(field)
-                .map(|e| format!("{} {}", field_label(field), e.message()))
-        };
-        FieldErrors {
-            entity_id: get("entity_id"),
-            sso_url: get("sso_url"),
-            certificate: get("certificate"),
-            tenant_id: get("tenant_id"),
-            client_id: get("client_id"),
-            client_secret: get("client_secret"),
+        let mut out = FieldErrors {
             count: errors.0.len(),
+            ..FieldErrors::default()
+        };
+        for error in &errors.0 {
+            let (slot, label) = match error {
+                SsoFieldError::EntityId(_) => (&mut out.entity_id, "The IdP entity ID"),
+                SsoFieldError::SsoUrl(_) => (&mut out.sso_url, "The SSO URL"),
+                SsoFieldError::Certificate(_) => (&mut out.certificate, "The signing certificate"),
+                SsoFieldError::TenantId(_) => (&mut out.tenant_id, "The tenant ID"),
+                SsoFieldError::ClientId(_) => (&mut out.client_id, "The client ID"),
+                SsoFieldError::ClientSecret(_) => (&mut out.client_secret, CLIENT_SECRET_LABEL),
+            };
+            // The first refusal of a field is the one shown.
+            slot.get_or_insert_with(|| format!("{label} {}", error.message()));
         }
-    }
-}
-
-fn field_label(field: &str) -> &'static str {
-    match field {
-        "entity_id" => "The IdP entity ID",
-        "sso_url" => "The SSO URL",
-        "certificate" => "The signing certificate",
-        "tenant_id" => "The tenant ID",
-        "client_id" => "The client ID",
-        "client_secret" => "The client secret",
-        _ => "This field",
+        out
     }
 }
 
 impl ConnectionView {
-    fn new(summary: &SsoSummary, now: chrono::DateTime<chrono::Utc>) -> ConnectionView {
+    pub(crate) fn new(summary: &SsoSummary, now: chrono::DateTime<chrono::Utc>) -> ConnectionView {
         match &summary.settings {
             SsoSettingsSummary::Saml {
                 entity_id,
@@ -152,7 +127,7 @@ impl ConnectionView {
 
 impl SsoForm {
     /// A form for `kind`, filled with the saved connection when it is of that kind.
-    fn prefilled(kind: &'static str, saved: Option<&SsoSummary>) -> SsoForm {
+    pub(crate) fn prefilled(kind: &'static str, saved: Option<&SsoSummary>) -> SsoForm {
         let mut form = SsoForm {
             kind,
             editing: saved.is_some(),
@@ -180,7 +155,7 @@ impl SsoForm {
     }
 }
 
-fn kind_param(raw: Option<&str>, saved: Option<&SsoSummary>) -> &'static str {
+pub(crate) fn kind_param(raw: Option<&str>, saved: Option<&SsoSummary>) -> &'static str {
     match raw {
         Some(KIND_AZURE) => KIND_AZURE,
         Some(KIND_SAML) => KIND_SAML,
@@ -189,102 +164,6 @@ fn kind_param(raw: Option<&str>, saved: Option<&SsoSummary>) -> &'static str {
             _ => KIND_SAML,
         },
     }
-}
-
-#[derive(Deserialize)]
-pub struct SsoQuery {
-    kind: Option<String>,
-    edit: Option<String>,
-    notice: Option<String>,
-}
-
-/// Everything the page needs besides the SSO form.
-struct Loaded {
-    page: Page,
-    saved: Option<SsoSummary>,
-    scim: ScimSection,
-    valve: ValveSection,
-    limits: LimitsSection,
-}
-
-async fn load(session: &Authed) -> Result<Loaded, AdminError> {
-    let page = Page::load(session, "sso").await?;
-    let saved = session.blocking(|s, me| s.sso.get_blocking(&me.org_id)).await?;
-    let scim = ScimSection::load(session, saved.is_some()).await?;
-    let valve = ValveSection::load(session).await?;
-    let limits = LimitsSection::load(session).await?;
-    Ok(Loaded {
-        page,
-        saved,
-        scim,
-        valve,
-        limits,
-    })
-}
-
-/// The page as a GET shows it: the saved connection's summary, or its form when there is none yet (or when
-/// `edit` asks for it).
-fn as_shown(session: &Authed, loaded: Loaded, kind: Option<&str>, edit: bool) -> SsoPage {
-    let Loaded {
-        page,
-        saved,
-        scim,
-        valve,
-        limits,
-    } = loaded;
-    let editing = edit || saved.is_none();
-    let form = (editing && session.can_edit()).then(|| {
-        let kind = kind_param(kind, saved.as_ref());
-        SsoForm::prefilled(kind, saved.as_ref())
-    });
-    let now = session.state.clock.now();
-    let connection = saved.as_ref().map(|s| ConnectionView::new(s, now));
-    SsoPage {
-        assets: view::assets(),
-        page,
-        connection: if form.is_some() { None } else { connection },
-        form,
-        scim,
-        valve,
-        limits,
-    }
-}
-
-/// `GET /admin/orgs/{org}/sso`
-pub async fn sso_get(session: Authed, query: Query<SsoQuery>) -> Result<HttpResponse, AdminError> {
-    let mut loaded = load(&session).await?;
-    loaded.page = loaded.page.with_notice(query.notice.as_deref());
-    view::ok(&as_shown(
-        &session,
-        loaded,
-        query.kind.as_deref(),
-        query.edit.is_some(),
-    ))
-}
-
-/// The page with a refused limits form (422): `typed` puts what was typed and the errors in the card.
-pub(crate) async fn refused_limits(
-    session: &Authed,
-    typed: impl FnOnce(&mut LimitsSection),
-) -> Result<HttpResponse, AdminError> {
-    refused_card(session, |loaded| typed(&mut loaded.limits)).await
-}
-
-/// The page with a refused safety valve form (422): `typed` puts what was typed and the errors in the card.
-pub(crate) async fn refused_valve(
-    session: &Authed,
-    typed: impl FnOnce(&mut ValveSection),
-) -> Result<HttpResponse, AdminError> {
-    refused_card(session, |loaded| typed(&mut loaded.valve)).await
-}
-
-async fn refused_card(session: &Authed, typed: impl FnOnce(&mut Loaded)) -> Result<HttpResponse, AdminError> {
-    let mut loaded = load(session).await?;
-    typed(&mut loaded);
-    view::render(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &as_shown(session, loaded, None, false),
-    )
 }
 
 #[derive(Deserialize)]
@@ -309,32 +188,16 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
     let result = session
         .blocking(move |s, me| Ok::<_, TokenError>(s.sso.set_saml_blocking(&me.org_id, &actor, &input)))
         .await?;
-    match result {
-        Ok(_) => Ok(see_other(&format!(
-            "/admin/orgs/{}/sso?notice=sso_saved",
-            session.info.org_id
-        ))),
-        Err(TokenError::InvalidSso(errors)) => {
-            let Loaded {
-                page,
-                saved,
-                scim,
-                valve,
-                limits,
-            } = load(&session).await?;
-            let form = SsoForm {
-                kind: KIND_SAML,
-                editing: saved.is_some(),
-                entity_id: form.entity_id,
-                sso_url: form.sso_url,
-                certificate: form.certificate,
-                errors: FieldErrors::from_validation(&errors),
-                ..SsoForm::default()
-            };
-            refused(page, form, scim, valve, limits)
-        }
-        Err(err) => Err(err.into()),
-    }
+    saved_or_refused(&session, result, |saved, errors| SsoForm {
+        kind: KIND_SAML,
+        editing: saved.is_some(),
+        entity_id: form.entity_id,
+        sso_url: form.sso_url,
+        certificate: form.certificate,
+        errors: FieldErrors::from_validation(errors),
+        ..SsoForm::default()
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -360,72 +223,57 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
     let result = session
         .blocking(move |s, me| Ok::<_, TokenError>(s.sso.set_azure_blocking(&me.org_id, &actor, &input)))
         .await?;
+    saved_or_refused(&session, result, |saved, errors| {
+        let secret_stored = matches!(
+            saved.map(|s| &s.settings),
+            Some(SsoSettingsSummary::AzureAd {
+                client_secret_set: true,
+                ..
+            })
+        );
+        let mut errors = FieldErrors::from_validation(errors);
+        if errors.client_secret.is_none() {
+            if secret_given {
+                // The secret is never echoed back into the page, so a refused form must ask for it again.
+                errors.client_secret = Some("Enter the client secret again: it is never shown back.".into());
+            } else if !secret_stored {
+                // The service checks a missing secret only once the other fields pass; say it now.
+                errors.client_secret = Some(format!("{CLIENT_SECRET_LABEL} is required"));
+                errors.count += 1;
+            }
+        }
+        SsoForm {
+            kind: KIND_AZURE,
+            editing: saved.is_some(),
+            tenant_id: form.tenant_id,
+            client_id: form.client_id,
+            secret_stored,
+            errors,
+            ..SsoForm::default()
+        }
+    })
+    .await
+}
+
+/// A saved connection redirects to the page; a refused one shows the page again (422) with the form `form`
+/// builds from the saved connection and the refusal.
+async fn saved_or_refused<T>(
+    session: &Authed,
+    result: Result<T, TokenError>,
+    form: impl FnOnce(Option<&SsoSummary>, &SsoValidationErrors) -> SsoForm,
+) -> Result<HttpResponse, AdminError> {
     match result {
         Ok(_) => Ok(see_other(&format!(
             "/admin/orgs/{}/sso?notice=sso_saved",
             session.info.org_id
         ))),
         Err(TokenError::InvalidSso(errors)) => {
-            let Loaded {
-                page,
-                saved,
-                scim,
-                valve,
-                limits,
-            } = load(&session).await?;
-            let secret_stored = matches!(
-                saved.as_ref().map(|s| &s.settings),
-                Some(SsoSettingsSummary::AzureAd {
-                    client_secret_set: true,
-                    ..
-                })
-            );
-            let mut errors = FieldErrors::from_validation(&errors);
-            if errors.client_secret.is_none() {
-                if secret_given {
-                    // The secret is never echoed back into the page, so a refused form must ask for it again.
-                    errors.client_secret =
-                        Some("Enter the client secret again: it is never shown back.".into());
-                } else if !secret_stored {
-                    // The service checks a missing secret only once the other fields pass; say it now.
-                    errors.client_secret = Some(format!("{} is required", field_label("client_secret")));
-                    errors.count += 1;
-                }
-            }
-            let form = SsoForm {
-                kind: KIND_AZURE,
-                editing: saved.is_some(),
-                tenant_id: form.tenant_id,
-                client_id: form.client_id,
-                secret_stored,
-                errors,
-                ..SsoForm::default()
-            };
-            refused(page, form, scim, valve, limits)
+            let cards = settings::load(session).await?;
+            let form = form(cards.saved.as_ref(), &errors);
+            settings::refused_sso_form(cards, form)
         }
         Err(err) => Err(err.into()),
     }
-}
-
-fn refused(
-    page: Page,
-    form: SsoForm,
-    scim: ScimSection,
-    valve: ValveSection,
-    limits: LimitsSection,
-) -> Result<HttpResponse, AdminError> {
-    view::render(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &SsoPage {
-            assets: view::assets(),
-            page,
-            connection: None,
-            form: Some(form),
-            scim,
-            valve,
-            limits,
-        },
-    )
 }
 
 #[derive(Template)]

@@ -1,0 +1,125 @@
+//! Organization Settings > SSO, the page: its four cards (the SSO connection, `sso.rs`; SCIM provisioning,
+//! `scim.rs`; the safety valve, `safety_valve.rs`; the limits, `limits.rs`) loaded together. A card's refused
+//! form shows the whole page again through here, with 422 and what was typed in that card.
+
+use crate::assets::Assets;
+use crate::error::AdminError;
+use crate::pages::limits::LimitsSection;
+use crate::pages::safety_valve::ValveSection;
+use crate::pages::scim::ScimSection;
+use crate::pages::sso::{ConnectionView, SsoForm, kind_param};
+use crate::session::Authed;
+use crate::view::{self, Page};
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::web::Query;
+use askama::Template;
+use scimd_tokens::SsoSummary;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "pages/sso.html")]
+pub struct SsoPage {
+    pub assets: Assets,
+    pub page: Page,
+    /// The saved connection, shown as a summary (unless it is being edited).
+    pub connection: Option<ConnectionView>,
+    /// The form, when there is no connection yet, when editing, or after a refused submission.
+    pub form: Option<SsoForm>,
+    pub scim: ScimSection,
+    pub valve: ValveSection,
+    pub limits: LimitsSection,
+}
+
+/// Everything the page shows besides the SSO form.
+pub(crate) struct Cards {
+    pub page: Page,
+    pub saved: Option<SsoSummary>,
+    pub scim: ScimSection,
+    pub valve: ValveSection,
+    pub limits: LimitsSection,
+}
+
+pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
+    let page = Page::load(session, "sso").await?;
+    let saved = session.blocking(|s, me| s.sso.get_blocking(&me.org_id)).await?;
+    let scim = ScimSection::load(session, saved.is_some()).await?;
+    let valve = ValveSection::load(session).await?;
+    let limits = LimitsSection::load(session).await?;
+    Ok(Cards {
+        page,
+        saved,
+        scim,
+        valve,
+        limits,
+    })
+}
+
+impl Cards {
+    fn with_form(self, connection: Option<ConnectionView>, form: Option<SsoForm>) -> SsoPage {
+        SsoPage {
+            assets: view::assets(),
+            page: self.page,
+            connection,
+            form,
+            scim: self.scim,
+            valve: self.valve,
+            limits: self.limits,
+        }
+    }
+}
+
+/// The page as a GET shows it: the saved connection's summary, or its form when there is none yet (or when
+/// `edit` asks for it).
+fn as_shown(session: &Authed, cards: Cards, kind: Option<&str>, edit: bool) -> SsoPage {
+    let editing = edit || cards.saved.is_none();
+    let form = (editing && session.can_edit()).then(|| {
+        let kind = kind_param(kind, cards.saved.as_ref());
+        SsoForm::prefilled(kind, cards.saved.as_ref())
+    });
+    let connection = match (&form, &cards.saved) {
+        (None, Some(saved)) => Some(ConnectionView::new(saved, session.state.clock.now())),
+        _ => None,
+    };
+    cards.with_form(connection, form)
+}
+
+#[derive(Deserialize)]
+pub struct SsoQuery {
+    kind: Option<String>,
+    edit: Option<String>,
+    notice: Option<String>,
+}
+
+/// `GET /admin/orgs/{org}/sso`
+pub async fn settings_get(session: Authed, query: Query<SsoQuery>) -> Result<HttpResponse, AdminError> {
+    let mut cards = load(&session).await?;
+    cards.page = cards.page.with_notice(query.notice.as_deref());
+    view::ok(&as_shown(
+        &session,
+        cards,
+        query.kind.as_deref(),
+        query.edit.is_some(),
+    ))
+}
+
+/// The page with a refused card form (422): `typed` puts what was typed and the errors in its card.
+pub(crate) async fn refused(
+    session: &Authed,
+    typed: impl FnOnce(&mut Cards),
+) -> Result<HttpResponse, AdminError> {
+    let mut cards = load(session).await?;
+    typed(&mut cards);
+    view::render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &as_shown(session, cards, None, false),
+    )
+}
+
+/// The page with a refused SSO form (422), shown instead of the connection's summary.
+pub(crate) fn refused_sso_form(cards: Cards, form: SsoForm) -> Result<HttpResponse, AdminError> {
+    view::render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &cards.with_form(None, Some(form)),
+    )
+}
