@@ -1,3 +1,11 @@
+DROP INDEX members_org_user_name;
+CREATE UNIQUE INDEX members_org_user_name ON members (org_id, user_name_norm) WHERE deleted_at IS NULL;
+DROP INDEX members_org_external_id;
+CREATE INDEX members_org_external_id ON members (org_id, external_id);
+DROP INDEX groups_org_display_name;
+CREATE UNIQUE INDEX groups_org_display_name ON groups (org_id, display_name_norm);
+DROP INDEX groups_org_external_id;
+CREATE INDEX groups_org_external_id ON groups (org_id, external_id);
 DELETE FROM safety_valve_minutes WHERE shard <> 0;
 ALTER TABLE safety_valve_minutes DROP CONSTRAINT safety_valve_minutes_pkey;
 ALTER TABLE safety_valve_minutes DROP COLUMN shard;

@@ -18,3 +18,16 @@ INSERT INTO safety_valve_minutes_sharded (org_id, minute, shard, deprovisioned)
 SELECT org_id, minute, 0, deprovisioned FROM safety_valve_minutes;
 DROP TABLE safety_valve_minutes;
 ALTER TABLE safety_valve_minutes_sharded RENAME TO safety_valve_minutes;
+
+-- Lookups by a unique key lead with the key: a lookup writes its tenant predicate as `(org_id || '') = ?`,
+-- which no index serves, so the key's own index is the planner's only choice. Without statistics (a fresh
+-- database) PostgreSQL otherwise rates every partial index on `deleted_at IS NULL` as a few rows and may
+-- pick any of the org's indexes, walking all of the org's rows for one. Uniqueness is unchanged.
+DROP INDEX members_org_user_name;
+CREATE UNIQUE INDEX members_org_user_name ON members (user_name_norm, org_id) WHERE deleted_at IS NULL;
+DROP INDEX members_org_external_id;
+CREATE INDEX members_org_external_id ON members (external_id, org_id);
+DROP INDEX groups_org_display_name;
+CREATE UNIQUE INDEX groups_org_display_name ON groups (display_name_norm, org_id);
+DROP INDEX groups_org_external_id;
+CREATE INDEX groups_org_external_id ON groups (external_id, org_id);

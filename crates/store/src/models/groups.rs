@@ -68,7 +68,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewGroup<'_>) -> Result<Group, Stor
 
 pub fn get(conn: &mut DbConnection, org: &OrgId, id: &GroupId) -> Result<Group, StoreError> {
     Ok(groups::table
-        .filter(groups::org_id.eq(org.as_str()))
+        .filter(super::tenant_of_key("groups", org))
         .filter(groups::id.eq(id.as_str()))
         .select(Group::as_select())
         .first(conn)?)
@@ -105,7 +105,7 @@ pub fn update(
     let n = conn.transaction(|conn| {
         diesel::update(
             groups::table
-                .filter(groups::org_id.eq(org.as_str()))
+                .filter(super::tenant_of_key("groups", org))
                 .filter(groups::id.eq(id.as_str())),
         )
         .set(changes)
@@ -121,7 +121,7 @@ pub fn update(
 pub fn delete(conn: &mut DbConnection, org: &OrgId, id: &GroupId) -> Result<usize, StoreError> {
     Ok(diesel::delete(
         groups::table
-            .filter(groups::org_id.eq(org.as_str()))
+            .filter(super::tenant_of_key("groups", org))
             .filter(groups::id.eq(id.as_str())),
     )
     .execute(conn)?)

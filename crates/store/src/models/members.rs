@@ -114,7 +114,7 @@ pub fn get(conn: &mut DbConnection, org: &OrgId, id: &MemberId) -> Result<Member
 
 pub fn find(conn: &mut DbConnection, org: &OrgId, id: &MemberId) -> Result<Option<Member>, StoreError> {
     Ok(members::table
-        .filter(members::org_id.eq(org.as_str()))
+        .filter(super::tenant_of_key("members", org))
         .filter(members::id.eq(id.as_str()))
         .filter(members::deleted_at.is_null())
         .select(Member::as_select())
@@ -129,7 +129,7 @@ pub fn find_by_user_name(
     user_name: &str,
 ) -> Result<Option<Member>, StoreError> {
     Ok(members::table
-        .filter(members::org_id.eq(org.as_str()))
+        .filter(super::tenant_of_key("members", org))
         .filter(members::user_name_norm.eq(crate::user_name::normalize(user_name)))
         .filter(members::deleted_at.is_null())
         .select(Member::as_select())
@@ -235,7 +235,7 @@ pub fn update(
     let n = conn.transaction(|conn| {
         diesel::update(
             members::table
-                .filter(members::org_id.eq(org.as_str()))
+                .filter(super::tenant_of_key("members", org))
                 .filter(members::id.eq(id.as_str()))
                 .filter(members::deleted_at.is_null()),
         )
@@ -259,7 +259,7 @@ pub fn soft_delete(
 ) -> Result<usize, StoreError> {
     Ok(diesel::update(
         members::table
-            .filter(members::org_id.eq(org.as_str()))
+            .filter(super::tenant_of_key("members", org))
             .filter(members::id.eq(id.as_str()))
             .filter(members::deleted_at.is_null()),
     )

@@ -23,8 +23,20 @@ pub(crate) const IN_CHUNK: usize = 500;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::ids::OrgId;
+use crate::provisioning::sql::{Raw, Sql};
 use diesel::RunQueryDsl;
-use diesel::sql_types::Text;
+use diesel::sql_types::{Bool, Text};
+
+/// The tenant predicate of a lookup by a row's own unique key (an `id`, a userName, a displayName, an
+/// externalId) in `table`: `(table.org_id || '') = org`. It holds for exactly the rows `org_id = org` holds
+/// for, but no index serves it, so the planner finds the row through its key's index whatever the statistics
+/// say (migration `plans_without_statistics`): on a fresh PostgreSQL database it might otherwise walk one of
+/// the org's indexes for the one row. Lists and scans of an org keep the plain `org_id = org`.
+pub(crate) fn tenant_of_key(table: &str, org: &OrgId) -> Raw<Bool> {
+    Sql::text(&format!("({table}.org_id || '') = "))
+        .bind_text(org.as_str())
+        .expr()
+}
 
 /// The rows a read-modify-write locks first.
 #[derive(Debug, Clone, Copy)]
@@ -46,8 +58,9 @@ pub fn lock_for_update(
         return Ok(());
     };
     let sql = match what {
-        Locked::Member => "SELECT 1 FROM members WHERE org_id = $1 AND id = $2 FOR UPDATE",
-        Locked::Group => "SELECT 1 FROM groups WHERE org_id = $1 AND id = $2 FOR UPDATE",
+        // The tenant predicate as in `tenant_of_key`: the row is found by its id.
+        Locked::Member => "SELECT 1 FROM members WHERE (org_id || '') = $1 AND id = $2 FOR UPDATE",
+        Locked::Group => "SELECT 1 FROM groups WHERE (org_id || '') = $1 AND id = $2 FOR UPDATE",
     };
     diesel::sql_query(sql)
         .bind::<Text, _>(org.as_str())

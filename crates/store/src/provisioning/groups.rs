@@ -43,10 +43,14 @@ pub struct GroupRecord {
     pub members: Option<Vec<MemberRef>>,
 }
 
-fn view(org: &OrgId) -> g::BoxedQuery<'static, MultiBackend> {
-    g::table
-        .filter(g::org_id.eq(org.as_str().to_owned()))
-        .into_boxed()
+/// `by_key`: the rows are looked up by a unique key, and the tenant predicate is `models::tenant_of_key`'s.
+fn view(org: &OrgId, by_key: bool) -> g::BoxedQuery<'static, MultiBackend> {
+    let q = g::table.into_boxed();
+    if by_key {
+        q.filter(models::tenant_of_key("groups", org))
+    } else {
+        q.filter(g::org_id.eq(org.as_str().to_owned()))
+    }
 }
 
 fn group_record(row: Group, members: Option<Vec<MemberRef>>) -> Result<GroupRecord, StoreError> {
@@ -97,8 +101,8 @@ struct GroupList<'a> {
 impl GroupList<'_> {
     fn filtered(&self) -> g::BoxedQuery<'static, MultiBackend> {
         match &self.filter {
-            Some(w) => view(self.org).filter(w.clone().expr::<Bool>()),
-            None => view(self.org),
+            Some(w) => view(self.org, self.by_key).filter(w.clone().expr::<Bool>()),
+            None => view(self.org, self.by_key),
         }
     }
 
@@ -168,7 +172,7 @@ pub fn list(
 }
 
 fn live_row(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<Group, ScimStoreError> {
-    view(org)
+    view(org, true)
         .filter(g::id.eq(id.to_owned()))
         .select(Group::as_select())
         .first(conn)
