@@ -151,12 +151,7 @@ fn the_azure_secret_is_encrypted_and_never_read_back(db: &TestDb) {
 
 fn removing_sso_revokes_scim_tokens(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let token =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap()
-            .token
-            .expose_once();
+    let token = w.token("cli", Expiry::Never);
     assert!(w.p.sso.remove_blocking(&w.org, "owner@acme").unwrap());
     assert!(!w.p.sso.remove_blocking(&w.org, "owner@acme").unwrap());
     assert_eq!(w.p.sso.get_blocking(&w.org).unwrap(), None);
