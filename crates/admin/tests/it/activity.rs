@@ -228,16 +228,7 @@ fn the_page_pages_by_cursor_keeping_the_filter(db: &TestDb) {
         let page1 = rows(&all.body);
         assert_eq!(page1.len(), 50);
         assert!(page1[0].contains("/Users/u59"), "newest first: {}", page1[0]);
-        let older = all
-            .body
-            .split("href=\"")
-            .find(|s| s.contains("before="))
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .replace("&#38;", "&")
-            .replace("&amp;", "&");
+        let older = unescape_amp(href_with(&all.body, "before="));
         let page2 = get(&app, Some(&browser), &older).await;
         let page2_rows = rows(&page2.body);
         assert_eq!(page2_rows.len(), 10);
@@ -327,12 +318,13 @@ fn the_json_api_lists_filters_and_pages_for_owners_and_admins(db: &TestDb) {
         }
         assert_eq!(seen, vec![503, 400, 200]);
 
-        for bad in ["?outcome=4xx", "?limit=0", "?limit=201", "?cursor=abc"] {
-            let res = get(&app, Some(&admin), &format!("{api}{bad}")).await;
-            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}");
-            let err: serde_json::Value = serde_json::from_str(&res.body).unwrap();
-            assert_eq!(err["error"], "bad_request");
-        }
+        assert_bad_requests(
+            &app,
+            &admin,
+            &api,
+            &["?outcome=4xx", "?limit=0", "?limit=201", "?cursor=abc"],
+        )
+        .await;
     });
 }
 

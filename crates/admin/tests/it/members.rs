@@ -126,11 +126,7 @@ fn uuid_like(prefix: &str, i: usize) -> String {
 /// Follows "Older" links from the first page; returns every email seen, in order.
 async fn walk<S, B>(app: &S, browser: &Browser, first: &str) -> (Vec<String>, usize)
 where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
+    S: TestApp<B>,
     B: actix_web::body::MessageBody,
 {
     let mut seen = Vec::new();
@@ -152,13 +148,7 @@ where
             .next()
             .filter(|_| res.body.contains("id=\"older\""))
             .and_then(|before| before.rsplit("href=\"").next())
-            .map(|h| {
-                h.split('"')
-                    .next()
-                    .unwrap()
-                    .replace("&#38;", "&")
-                    .replace("&amp;", "&")
-            });
+            .map(|h| unescape_amp(h.split('"').next().unwrap()));
     }
     (seen, pages)
 }
@@ -181,25 +171,9 @@ fn keyset_paging_visits_every_member_once_and_goes_back(db: &TestDb) {
         // Page 2, then "Newer" back to page 1.
         let first = get(&app, Some(&browser), &url(&ctx, "members")).await;
         assert!(!first.body.contains(r#"id="newer""#));
-        let page2_uri = first
-            .body
-            .split("href=\"")
-            .find(|s| s.contains("after="))
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
+        let page2_uri = href_with(&first.body, "after=").to_owned();
         let page2 = get(&app, Some(&browser), &page2_uri).await;
-        let back_uri = page2
-            .body
-            .split("href=\"")
-            .find(|s| s.contains("before="))
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
+        let back_uri = href_with(&page2.body, "before=").to_owned();
         let back = get(&app, Some(&browser), &back_uri).await;
         let emails = |body: &str| -> Vec<String> {
             body.split("<span class=\"person-email\">")

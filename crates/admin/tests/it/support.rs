@@ -149,6 +149,17 @@ pub async fn app(
     test::init_service(App::new().configure(move |cfg| scimd_admin::configure(&state, cfg))).await
 }
 
+/// What the helpers below drive: the test service (`app`), whatever its body type.
+pub trait TestApp<B>:
+    Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>
+{
+}
+
+impl<S, B> TestApp<B> for S where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>
+{
+}
+
 /// A signed-in browser: its session cookie.
 #[derive(Clone)]
 pub struct Browser {
@@ -185,7 +196,7 @@ pub fn login_token(ctx: &Ctx, email: &str) -> String {
 /// Signs `email` in through the login link's landing page and its POST.
 pub async fn login<S, B>(app: &S, ctx: &Ctx, email: &str) -> Browser
 where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S: TestApp<B>,
     B: MessageBody,
 {
     let token = login_token(ctx, email);
@@ -201,17 +212,12 @@ where
     .await;
     assert_eq!(landing.status, StatusCode::OK);
     let (login_cookie, nonce) = cookie_value(&landing.set_cookies()[0]);
-    let res = read(
-        test::call_service(
-            app,
-            test::TestRequest::post()
-                .uri("/admin/login")
-                .insert_header(("origin", ctx.state.public_origin().unwrap()))
-                .insert_header(("cookie", format!("{login_cookie}={nonce}")))
-                .set_form([("token", token.as_str()), ("csrf_token", nonce.as_str())])
-                .to_request(),
-        )
-        .await,
+    let res = post_login(
+        app,
+        &ctx.state.public_origin().unwrap(),
+        &format!("{login_cookie}={nonce}"),
+        &token,
+        &nonce,
     )
     .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
@@ -231,9 +237,24 @@ where
     }
 }
 
+/// The login page's POST: `token` with the `csrf_token` the landing page's cookie holds, as the browser sends
+/// them (`cookie` is the whole `Cookie` header).
+pub async fn post_login<S, B>(app: &S, origin: &str, cookie: &str, token: &str, csrf: &str) -> Resp
+where
+    S: TestApp<B>,
+    B: MessageBody,
+{
+    let req = test::TestRequest::post()
+        .uri("/admin/login")
+        .insert_header(("origin", origin))
+        .insert_header(("cookie", cookie))
+        .set_form([("token", token), ("csrf_token", csrf)]);
+    read(test::call_service(app, req.to_request()).await).await
+}
+
 pub async fn get<S, B>(app: &S, browser: Option<&Browser>, uri: &str) -> Resp
 where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S: TestApp<B>,
     B: MessageBody,
 {
     let mut req = test::TestRequest::get().uri(uri);
@@ -246,7 +267,7 @@ where
 /// A form POST from our own origin with the session's CSRF token added.
 pub async fn post<S, B>(app: &S, browser: &Browser, uri: &str, form: &[(&str, &str)]) -> Resp
 where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S: TestApp<B>,
     B: MessageBody,
 {
     let csrf = browser.csrf();
@@ -264,7 +285,7 @@ pub async fn post_raw<S, B>(
     origin: Option<&str>,
 ) -> Resp
 where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S: TestApp<B>,
     B: MessageBody,
 {
     let mut req = test::TestRequest::post().uri(uri).set_form(form);
@@ -275,6 +296,42 @@ where
         req = req.insert_header(("origin", origin));
     }
     read(test::call_service(app, req.to_request()).await).await
+}
+
+/// The SSO connection card's two forms.
+pub enum SsoForm {
+    /// Entity ID, SSO URL and signing certificate.
+    Saml,
+    /// Tenant ID, client ID and client secret.
+    Azure,
+}
+
+/// POSTs one of the SSO card's forms with its three fields as typed, in the form's order.
+pub async fn post_sso<S, B>(app: &S, browser: &Browser, ctx: &Ctx, form: SsoForm, values: [&str; 3]) -> Resp
+where
+    S: TestApp<B>,
+    B: MessageBody,
+{
+    let (path, names) = match form {
+        SsoForm::Saml => ("sso/saml", ["entity_id", "sso_url", "certificate"]),
+        SsoForm::Azure => ("sso/azure", ["tenant_id", "client_id", "client_secret"]),
+    };
+    let fields: Vec<(&str, &str)> = names.into_iter().zip(values).collect();
+    post(app, browser, &url(ctx, path), &fields).await
+}
+
+/// Each of `queries` appended to the JSON API's `api` is refused with 400 `bad_request`.
+pub async fn assert_bad_requests<S, B>(app: &S, browser: &Browser, api: &str, queries: &[&str])
+where
+    S: TestApp<B>,
+    B: MessageBody,
+{
+    for bad in queries {
+        let res = get(app, Some(browser), &format!("{api}{bad}")).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}");
+        let err: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+        assert_eq!(err["error"], "bad_request");
+    }
 }
 
 pub fn url(ctx: &Ctx, rest: &str) -> String {
@@ -348,6 +405,21 @@ pub fn text_of(body: &str, id: &str) -> String {
         }
     }
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first `href` after which the page contains `needle` (a pager link), as written in the HTML.
+pub fn href_with<'a>(body: &'a str, needle: &str) -> &'a str {
+    body.split("href=\"")
+        .find(|s| s.contains(needle))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+}
+
+/// A link's URI with the `&` the template escaped decoded, to follow it.
+pub fn unescape_amp(href: &str) -> String {
+    href.replace("&#38;", "&").replace("&amp;", "&")
 }
 
 /// The rows of the page's table, without the page frame (the top bar shows the signed-in email).
