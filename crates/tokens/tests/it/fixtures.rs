@@ -9,7 +9,8 @@ use scimd_store::schema;
 use scimd_store::testing::TestDb;
 use scimd_store::{Clock, FixedClock, MemberId, OrgId, Store};
 use scimd_tokens::{
-    AzureInput, ClientSecret, Expiry, Grace, SessionService, SigningKey, SsoService, TokenService,
+    AzureInput, ClientSecret, Expiry, GeneratedToken, Grace, SessionService, SigningKey, SsoService,
+    TokenError, TokenService,
 };
 use std::sync::Arc;
 
@@ -67,14 +68,14 @@ pub fn world_with_sso(db: &TestDb) -> World {
 }
 
 impl World {
+    /// Generates the org's SCIM token.
+    pub fn generate(&self, actor: &str, expiry: Expiry) -> Result<GeneratedToken, TokenError> {
+        self.p.tokens.generate_blocking(&self.org, actor, expiry)
+    }
+
     /// The plaintext of a fresh SCIM token of the org.
     pub fn token(&self, actor: &str, expiry: Expiry) -> String {
-        self.p
-            .tokens
-            .generate_blocking(&self.org, actor, expiry)
-            .unwrap()
-            .token
-            .expose_once()
+        self.generate(actor, expiry).unwrap().token.expose_once()
     }
 
     /// The plaintext of the token that replaces the current one (which stays valid for `grace`).

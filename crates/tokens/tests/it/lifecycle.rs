@@ -9,10 +9,7 @@ use scimd_tokens::{Expiry, Grace, TokenError, TokenStatus};
 
 fn generate_needs_an_sso_connection_and_an_org(db: &TestDb) {
     let w = fixtures::world(db);
-    let err =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap_err();
+    let err = w.generate("cli", Expiry::Never).unwrap_err();
     assert!(matches!(err, TokenError::SsoRequired), "{err:?}");
     assert!(err.to_string().starts_with("set up SSO first"), "{err}");
     let missing =
@@ -24,10 +21,7 @@ fn generate_needs_an_sso_connection_and_an_org(db: &TestDb) {
 
 fn generate_returns_the_endpoint_and_the_token_once(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let generated =
-        w.p.tokens
-            .generate_blocking(&w.org, "admin@acme", Expiry::OneYear)
-            .unwrap();
+    let generated = w.generate("admin@acme", Expiry::OneYear).unwrap();
     assert_eq!(generated.endpoint_url, w.endpoint());
     assert_eq!(generated.created_at, fixtures::start());
     assert_eq!(
@@ -40,7 +34,7 @@ fn generate_returns_the_endpoint_and_the_token_once(db: &TestDb) {
     let verified = w.p.tokens.verify_blocking(&w.org, Some(&bearer(&token))).unwrap();
     assert_eq!(verified.hint, hint.as_str());
 
-    let again = w.p.tokens.generate_blocking(&w.org, "admin@acme", Expiry::Never);
+    let again = w.generate("admin@acme", Expiry::Never);
     assert!(matches!(again, Err(TokenError::AlreadyConfigured)), "{again:?}");
 
     let status = w.p.tokens.scim_status_blocking(&w.org).unwrap().unwrap();
@@ -148,18 +142,14 @@ fn an_expired_token_is_refused_and_its_expiry_audited_once(db: &TestDb) {
     assert_eq!(list[0].status, TokenStatus::Expired);
     assert_eq!(w.p.tokens.scim_status_blocking(&w.org).unwrap(), None);
     // With nothing active, the admin generates a fresh token.
-    assert!(w.p.tokens.generate_blocking(&w.org, "cli", Expiry::Never).is_ok());
+    assert!(w.generate("cli", Expiry::Never).is_ok());
 }
 
 fn an_expiry_nobody_used_is_audited_by_the_next_change(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    w.p.tokens
-        .generate_blocking(&w.org, "cli", Expiry::Days90)
-        .unwrap();
+    w.generate("cli", Expiry::Days90).unwrap();
     w.clock.advance(Duration::days(100));
-    w.p.tokens
-        .generate_blocking(&w.org, "cli", Expiry::Never)
-        .unwrap();
+    w.generate("cli", Expiry::Never).unwrap();
     assert_eq!(fixtures::events(&db.store, &w.org, "token.expired").len(), 1);
 }
 

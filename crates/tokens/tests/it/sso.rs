@@ -157,7 +157,7 @@ fn removing_sso_revokes_scim_tokens(db: &TestDb) {
     assert_eq!(w.p.sso.get_blocking(&w.org).unwrap(), None);
     assert!(w.p.tokens.verify_blocking(&w.org, Some(&bearer(&token))).is_err());
     assert!(matches!(
-        w.p.tokens.generate_blocking(&w.org, "cli", Expiry::Never),
+        w.generate("cli", Expiry::Never),
         Err(TokenError::SsoRequired)
     ));
     let removed = &fixtures::events(&db.store, &w.org, "sso.removed")[0];

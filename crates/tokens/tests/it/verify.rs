@@ -8,17 +8,9 @@ use scimd_tokens::{Expiry, Grace, PlaintextToken, TokenError};
 
 fn six_bad_token_classes_get_identical_errors(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let revoked =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap();
-    let revoked = revoked.token.expose_once();
+    let revoked = w.token("cli", Expiry::Never);
     w.p.tokens.revoke_all_blocking(&w.org, "cli").unwrap();
-    let expired =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Days90)
-            .unwrap();
-    let expired = expired.token.expose_once();
+    let expired = w.token("cli", Expiry::Days90);
     w.clock.advance(chrono::Duration::days(90));
 
     let valid_shape_unknown = PlaintextToken::generate().unwrap().expose_once();
@@ -96,10 +88,7 @@ fn a_database_failure_is_not_reported_as_a_bad_token(db: &TestDb) {
 fn a_token_works_only_at_its_own_orgs_endpoint(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
     let (other, _) = fixtures::new_org(&db.store, &w.clock, "Globex", "owner@globex.example");
-    let token =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap();
+    let token = w.generate("cli", Expiry::Never).unwrap();
     assert_eq!(token.endpoint_url, w.endpoint());
     let header = bearer(&token.token.expose_once());
     let ok = w.p.tokens.verify_blocking(&w.org, Some(&header)).unwrap();
