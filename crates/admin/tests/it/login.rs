@@ -2,7 +2,6 @@
 
 use crate::support::*;
 use actix_web::http::StatusCode;
-use diesel::prelude::*;
 use scimd_store::testing::TestDb;
 
 fn login_link_sets_the_session_cookie_and_lands_on_sso(db: &TestDb) {
@@ -199,15 +198,7 @@ fn a_deactivated_member_s_very_next_request_fails(db: &TestDb) {
             get(&app, Some(&browser), &url(&ctx, "sso")).await.status,
             StatusCode::OK
         );
-        db.store
-            .write(|conn| {
-                use scimd_store::schema::members;
-                diesel::update(members::table.filter(members::user_name.eq(ADMIN)))
-                    .set(members::active.eq(false))
-                    .execute(conn)?;
-                Ok::<_, scimd_store::StoreError>(())
-            })
-            .unwrap();
+        deactivate(db, ADMIN);
         let res = get(&app, Some(&browser), &url(&ctx, "sso")).await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
         assert!(res.body.contains("Your session has ended"));
@@ -222,15 +213,7 @@ fn a_role_change_applies_on_the_next_request(db: &TestDb) {
         let app = app(&ctx).await;
         set_azure(&ctx);
         let browser = login(&app, &ctx, ADMIN).await;
-        db.store
-            .write(|conn| {
-                use scimd_store::schema::members;
-                diesel::update(members::table.filter(members::user_name.eq(ADMIN)))
-                    .set(members::role.eq("member"))
-                    .execute(conn)?;
-                Ok::<_, scimd_store::StoreError>(())
-            })
-            .unwrap();
+        set_role(db, ADMIN, "member");
         let res = post(&app, &browser, &url(&ctx, "scim/token"), &[("expires", "never")]).await;
         assert_eq!(res.status, StatusCode::FORBIDDEN);
         assert!(ctx.state.tokens.scim_status_blocking(&ctx.org).unwrap().is_none());

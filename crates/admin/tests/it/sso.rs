@@ -30,12 +30,7 @@ fn without_a_connection_the_form_shows_and_scim_is_disabled(db: &TestDb) {
         );
         assert!(!res.body.contains(r#"id="generate-form""#));
         // The Azure AD form is one link away, and works without JavaScript.
-        let azure = get(
-            &app,
-            Some(&browser),
-            &format!("{}?kind=azure_ad", url(&ctx, "sso")),
-        )
-        .await;
+        let azure = get(&app, Some(&browser), &url(&ctx, "sso?kind=azure_ad")).await;
         assert!(azure.body.contains(r#"id="azure-form""#));
         for field in ["tenant_id", "client_id", "client_secret"] {
             assert!(
@@ -201,7 +196,7 @@ fn an_azure_connection_stores_the_secret_encrypted_and_never_renders_it(db: &Tes
         assert!(page.body.contains("Saved, encrypted"));
         assert!(!page.body.contains(secret));
         // The edit form does not render it back either.
-        let edit = get(&app, Some(&browser), &format!("{}?edit=1", url(&ctx, "sso"))).await;
+        let edit = get(&app, Some(&browser), &url(&ctx, "sso?edit=1")).await;
         assert!(
             edit.body
                 .contains(r#"id="client_secret" name="client_secret" type="password" value="""#)

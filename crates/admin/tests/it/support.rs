@@ -6,6 +6,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{App, test};
 use chrono::Utc;
+use diesel::prelude::*;
 use scimd_admin::AdminState;
 use scimd_store::models::members::{self, NewMember};
 use scimd_store::models::organizations;
@@ -106,6 +107,43 @@ pub fn add_member(
     id
 }
 
+/// Adds an active member provisioned by SCIM, with a display name.
+pub fn add_scim_member(db: &TestDb, org: &OrgId, email: &str, display_name: &str) -> MemberId {
+    add_member(db, org, email, "member", Some(display_name), true)
+}
+
+/// A change made to a member row behind the admin pages' back (by the IdP, or by another admin).
+enum MemberChange<'a> {
+    Deactivate,
+    Role(&'a str),
+}
+
+fn change_member(db: &TestDb, user_name: &str, change: MemberChange<'_>) {
+    use scimd_store::schema::members;
+    let row = members::table.filter(members::user_name.eq(user_name));
+    db.store
+        .write(|conn| {
+            match change {
+                MemberChange::Deactivate => {
+                    diesel::update(row).set(members::active.eq(false)).execute(conn)?
+                }
+                MemberChange::Role(role) => diesel::update(row).set(members::role.eq(role)).execute(conn)?,
+            };
+            Ok::<_, scimd_store::StoreError>(())
+        })
+        .unwrap();
+}
+
+/// Deactivates the member whose userName is `user_name`, as deprovisioning does.
+pub fn deactivate(db: &TestDb, user_name: &str) {
+    change_member(db, user_name, MemberChange::Deactivate);
+}
+
+/// Gives the member whose userName is `user_name` another role.
+pub fn set_role(db: &TestDb, user_name: &str, role: &str) {
+    change_member(db, user_name, MemberChange::Role(role));
+}
+
 pub struct Resp {
     pub status: StatusCode,
     pub headers: actix_web::http::header::HeaderMap,
@@ -122,6 +160,11 @@ impl Resp {
             .get_all("set-cookie")
             .filter_map(|v| v.to_str().ok().map(str::to_owned))
             .collect()
+    }
+
+    /// The body as JSON (the API's answers).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap()
     }
 
     pub fn location(&self) -> &str {
@@ -320,17 +363,35 @@ where
     post(app, browser, &url(ctx, path), &fields).await
 }
 
-/// Each of `queries` appended to the JSON API's `api` is refused with 400 `bad_request`.
-pub async fn assert_bad_requests<S, B>(app: &S, browser: &Browser, api: &str, queries: &[&str])
+/// The JSON list API at `api` refuses `bad_filter`, and the limits and cursor no list API takes, with 400
+/// `bad_request`.
+pub async fn assert_bad_requests<S, B>(app: &S, browser: &Browser, api: &str, bad_filter: &str)
 where
     S: TestApp<B>,
     B: MessageBody,
 {
-    for bad in queries {
+    for bad in [bad_filter, "?limit=0", "?limit=201", "?cursor=abc"] {
         let res = get(app, Some(browser), &format!("{api}{bad}")).await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}");
-        let err: serde_json::Value = serde_json::from_str(&res.body).unwrap();
-        assert_eq!(err["error"], "bad_request");
+        assert_eq!(res.json()["error"], "bad_request");
+    }
+}
+
+/// Every item of the list `items` on the JSON API's pages from `first` on, following `next_cursor`.
+pub async fn walk_api<S, B>(app: &S, browser: &Browser, first: &str, items: &str) -> Vec<serde_json::Value>
+where
+    S: TestApp<B>,
+    B: MessageBody,
+{
+    let mut all = Vec::new();
+    let mut uri = first.to_owned();
+    loop {
+        let page = get(app, Some(browser), &uri).await.json();
+        all.extend(page[items].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => uri = format!("{first}&cursor={c}"),
+            None => return all,
+        }
     }
 }
 
@@ -420,6 +481,13 @@ pub fn href_with<'a>(body: &'a str, needle: &str) -> &'a str {
 /// A link's URI with the `&` the template escaped decoded, to follow it.
 pub fn unescape_amp(href: &str) -> String {
     href.replace("&#38;", "&").replace("&amp;", "&")
+}
+
+/// The page from the first `text` up to the end of its table row.
+pub fn row_from<'a>(body: &'a str, text: &str) -> &'a str {
+    let start = body.find(text).unwrap();
+    let end = body[start..].find("</tr>").unwrap();
+    &body[start..start + end]
 }
 
 /// The rows of the page's table, without the page frame (the top bar shows the signed-in email).
