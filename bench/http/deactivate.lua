@@ -1,8 +1,14 @@
--- PATCH /Users/{id} with Okta's path-less deactivation, each thread walking its own share of IDS (one id
--- per line), so that every request deactivates an active user.
+-- PATCH /Users/{id} with Okta's path-less form, each thread walking its own share of IDS (one id per line).
+-- By default every request deactivates an active user. With TOGGLE=1 (bench/scale) a thread deactivates on odd
+-- passes over its share and reactivates on even ones, so a small org sustains the load: every request is a write.
 local ids = {}
 local i = 0
 local id = 0
+local toggle = os.getenv("TOGGLE") == "1"
+
+local function patch(active)
+  return '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":' .. active .. '}}]}'
+end
 
 function setup(thread)
   id = id + 1
@@ -19,12 +25,15 @@ function init(args)
   wrk.method = "PATCH"
   wrk.headers["Content-Type"] = "application/scim+json"
   wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
-  wrk.body = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}'
+  if not toggle then wrk.body = patch("false") end
 end
 
 function request()
   i = i + 1
-  return wrk.format(nil, os.getenv("BASE") .. "/Users/" .. ids[((i - 1) % #ids) + 1])
+  local path = os.getenv("BASE") .. "/Users/" .. ids[((i - 1) % #ids) + 1]
+  if not toggle then return wrk.format(nil, path) end
+  local pass = math.floor((i - 1) / #ids)
+  return wrk.format(nil, path, nil, patch((pass % 2 == 1) and "true" or "false"))
 end
 
 function done(summary, latency, requests)

@@ -8,30 +8,18 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 conns=${1:-16}
 dur=${2:-15s}
-work=target/bench-http
-rm -rf "$work" && mkdir -p "$work"
-cargo build --release --bin scimd
-scimd=target/release/scimd
+. bench/lib.sh
+fresh_work target/bench-http
 export DATABASE_URL="${DATABASE_URL:-sqlite://$PWD/$work/scimd.db}" RUST_LOG=warn
 "$scimd" migrate >/dev/null
 
-org=$("$scimd" org create --name Bench --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-SCIMD_AZURE_CLIENT_SECRET=bench-client-secret "$scimd" sso set-azure --org "$org" \
-    --tenant-id 11111111-2222-3333-4444-555555555555 --client-id 11111111-2222-3333-4444-666666666666 >/dev/null
-export TOKEN=$("$scimd" token generate --org "$org" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-# The benchmark measures what the server does for one org at full load; at the default per-org limit (50/s)
-# it would measure the limit. An operator raises a big tenant's limit the same way (README, Limits).
-"$scimd" org limits --org "$org" --rate 1000000 --burst 1000000 --in-flight 64 >/dev/null
+new_org Bench bench-client-secret
+export TOKEN=$(new_token "$org")
+unlimit "$org"
 # The safety valve stays on (the default): the users below are created by this run, within the valve's hour,
 # so their deactivation does not count towards it (the scale benchmark measures the counted path).
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-SCIMD_BIND="127.0.0.1:$port" SCIMD_NO_BOOTSTRAP=true "$scimd" serve >"$work/server.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do grep -q "listening" "$work/server.log" && break; sleep 0.1; done
-grep -q "listening" "$work/server.log" || { cat "$work/server.log"; exit 1; }
-url="http://127.0.0.1:$port"
+serve
 export BASE="/scim/v2/$org"
 lua=bench/http
 

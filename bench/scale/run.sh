@@ -7,10 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 dur=${1:-10s}
 conns=16
-work=target/bench-scale
-rm -rf "$work" && mkdir -p "$work"
-cargo build --release --bin scimd
-scimd=target/release/scimd
+. bench/lib.sh
+fresh_work target/bench-scale
 export DATABASE_URL="${DATABASE_URL:-sqlite://$PWD/$work/scimd.db}" RUST_LOG=warn
 "$scimd" migrate >/dev/null
 lua=bench/http
@@ -19,13 +17,9 @@ tool="python3 $lua/tool.py"
 # An org with an SSO connection and a SCIM token: prints "ORG TOKEN".
 mkorg() {
     local org token
-    org=$("$scimd" org create --name "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-    SCIMD_AZURE_CLIENT_SECRET=bench-client-secret "$scimd" sso set-azure --org "$org" \
-        --tenant-id 11111111-2222-3333-4444-555555555555 --client-id 11111111-2222-3333-4444-666666666666 >/dev/null
-    token=$("$scimd" token generate --org "$org" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-    # The benchmark measures what the server does for one org at full load; at the default per-org limit
-    # (50/s) it would measure the limit. An operator raises a big tenant's limit the same way (README, Limits).
-    "$scimd" org limits --org "$org" --rate 1000000 --burst 1000000 --in-flight 64 >/dev/null
+    new_org "$1" bench-client-secret
+    token=$(new_token "$org")
+    unlimit "$org"
     echo "$org $token"
 }
 ids_of() { # PREFIX N -> a file of bulk-loaded ids
@@ -46,13 +40,7 @@ read -r off off_token < <(mkorg ValveOff)
 read -r small small_token < <(mkorg Small)
 read -r big big_token < <(mkorg Million)
 "$scimd" org safety-valve --org "$off" --set off >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-SCIMD_BIND="127.0.0.1:$port" SCIMD_NO_BOOTSTRAP=true "$scimd" serve >"$work/server.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do grep -q "listening" "$work/server.log" && break; sleep 0.1; done
-grep -q "listening" "$work/server.log" || { cat "$work/server.log"; exit 1; }
-url="http://127.0.0.1:$port"
+serve
 
 echo "== 1. a fresh database: creates and lookups over the first 20,000 users, then the same after ANALYZE"
 export BASE="/scim/v2/$fresh" TOKEN="$fresh_token"
@@ -84,10 +72,10 @@ BASE="/scim/v2/$on" TOKEN="$on_token" IDS=$(ids_of on 100000) THREADS=2 \
 
 echo "== 3. PATCH deactivate/reactivate, an org of 100,000 vs one of 1,000 (valve off: a small org sustains it)"
 "$scimd" org safety-valve --org "$small" --set off >/dev/null
-BASE="/scim/v2/$small" TOKEN="$small_token" IDS=$(ids_of small 1000) THREADS=2 \
-    wrk -t2 -c$conns -d"$dur" --latency -s bench/scale/toggle.lua "$url" | tee "$work/toggle-1k.txt"
-BASE="/scim/v2/$off" TOKEN="$off_token" IDS="$work/off.ids" THREADS=2 \
-    wrk -t2 -c$conns -d"$dur" --latency -s bench/scale/toggle.lua "$url" | tee "$work/toggle-100k.txt"
+BASE="/scim/v2/$small" TOKEN="$small_token" IDS=$(ids_of small 1000) THREADS=2 TOGGLE=1 \
+    wrk -t2 -c$conns -d"$dur" --latency -s $lua/deactivate.lua "$url" | tee "$work/toggle-1k.txt"
+BASE="/scim/v2/$off" TOKEN="$off_token" IDS="$work/off.ids" THREADS=2 TOGGLE=1 \
+    wrk -t2 -c$conns -d"$dur" --latency -s $lua/deactivate.lua "$url" | tee "$work/toggle-100k.txt"
 
 echo "== 4. page of 100 at startIndex=1: an org of 1,000,000 vs one of 1,000"
 BASE="/scim/v2/$small" TOKEN="$small_token" START=1 wrk -t2 -c$conns -d"$dur" --latency -s $lua/page.lua "$url" | tee "$work/page-1k.txt"

@@ -156,12 +156,7 @@ fn the_page_lists_requests_newest_first_under_the_chart_with_the_filter_applied(
         );
 
         // The filter: only the refused request; the choice stays selected.
-        let refused = get(
-            &app,
-            Some(&browser),
-            &format!("{}?outcome=client_error", url(&ctx, "activity")),
-        )
-        .await;
+        let refused = get(&app, Some(&browser), &url(&ctx, "activity?outcome=client_error")).await;
         assert_eq!(refused.status, StatusCode::OK);
         assert!(refused.body.contains(r#"<option value="client_error" selected>"#));
         let only = rows(&refused.body);
@@ -177,7 +172,7 @@ fn the_page_lists_requests_newest_first_under_the_chart_with_the_filter_applied(
         let none = get(
             &app,
             Some(&browser),
-            &format!("{}?outcome=success&before=1", url(&ctx, "activity")),
+            &url(&ctx, "activity?outcome=success&before=1"),
         )
         .await;
         assert_eq!(none.status, StatusCode::OK);
@@ -185,12 +180,7 @@ fn the_page_lists_requests_newest_first_under_the_chart_with_the_filter_applied(
         assert!(none.body.contains("No request with this outcome"));
         assert!(!none.body.contains(r#"id="activity-empty""#));
 
-        let bad = get(
-            &app,
-            Some(&browser),
-            &format!("{}?outcome=5xx", url(&ctx, "activity")),
-        )
-        .await;
+        let bad = get(&app, Some(&browser), &url(&ctx, "activity?outcome=5xx")).await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     });
 }
@@ -214,12 +204,7 @@ fn the_page_pages_by_cursor_keeping_the_filter(db: &TestDb) {
             .collect();
         record(db, &ctx.org, &rows_in);
         let browser = login(&app, &ctx, ADMIN).await;
-        let first = get(
-            &app,
-            Some(&browser),
-            &format!("{}?outcome=server_error", url(&ctx, "activity")),
-        )
-        .await;
+        let first = get(&app, Some(&browser), &url(&ctx, "activity?outcome=server_error")).await;
         let page1 = rows(&first.body);
         assert_eq!(page1.len(), 30, "30 failures, one page");
         assert!(!first.body.contains(r#"id="older""#));
@@ -228,16 +213,7 @@ fn the_page_pages_by_cursor_keeping_the_filter(db: &TestDb) {
         let page1 = rows(&all.body);
         assert_eq!(page1.len(), 50);
         assert!(page1[0].contains("/Users/u59"), "newest first: {}", page1[0]);
-        let older = all
-            .body
-            .split("href=\"")
-            .find(|s| s.contains("before="))
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .replace("&#38;", "&")
-            .replace("&amp;", "&");
+        let older = unescape_amp(href_with(&all.body, "before="));
         let page2 = get(&app, Some(&browser), &older).await;
         let page2_rows = rows(&page2.body);
         assert_eq!(page2_rows.len(), 10);
@@ -270,18 +246,24 @@ fn without_requests_the_page_says_so_and_links_to_scim_setup(db: &TestDb) {
     });
 }
 
+/// An org with `three_requests` in its activity log, and the address of its activity in the JSON API.
+fn org_with_three_requests(db: &TestDb) -> (Ctx, String) {
+    let ctx = ctx(db);
+    three_requests(db, &ctx.org);
+    let api = format!("/api/v1/orgs/{}/activity", ctx.org);
+    (ctx, api)
+}
+
 fn the_json_api_lists_filters_and_pages_for_owners_and_admins(db: &TestDb) {
     run(async {
-        let ctx = ctx(db);
+        let (ctx, api) = org_with_three_requests(db);
         let app = app(&ctx).await;
-        three_requests(db, &ctx.org);
-        let api = format!("/api/v1/orgs/{}/activity", ctx.org);
         let admin = login(&app, &ctx, ADMIN).await;
 
         let all = get(&app, Some(&admin), &api).await;
         assert_eq!(all.status, StatusCode::OK);
         assert_eq!(all.header("content-type"), Some("application/json"));
-        let json: serde_json::Value = serde_json::from_str(&all.body).unwrap();
+        let json = all.json();
         let requests = json["requests"].as_array().unwrap();
         assert_eq!(requests.len(), 3);
         assert_eq!(requests[0]["status"], 503, "newest first");
@@ -297,74 +279,43 @@ fn the_json_api_lists_filters_and_pages_for_owners_and_admins(db: &TestDb) {
         assert!(requests[0]["occurred_at"].as_str().unwrap().ends_with('Z'));
         assert!(json["next_cursor"].is_null());
 
-        let refused: serde_json::Value = serde_json::from_str(
-            &get(&app, Some(&admin), &format!("{api}?outcome=client_error"))
-                .await
-                .body,
-        )
-        .unwrap();
+        let refused = get(&app, Some(&admin), &format!("{api}?outcome=client_error"))
+            .await
+            .json();
         let refused = refused["requests"].as_array().unwrap();
         assert_eq!(refused.len(), 1);
         assert_eq!(refused[0]["method"], "PATCH");
 
         // Paging by cursor: each request once, newest first.
-        let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let uri = match &cursor {
-                Some(c) => format!("{api}?limit=2&cursor={c}"),
-                None => format!("{api}?limit=2"),
-            };
-            let page: serde_json::Value =
-                serde_json::from_str(&get(&app, Some(&admin), &uri).await.body).unwrap();
-            for r in page["requests"].as_array().unwrap() {
-                seen.push(r["status"].as_i64().unwrap());
-            }
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
-        }
+        let seen: Vec<i64> = walk_api(&app, &admin, &format!("{api}?limit=2"), "requests")
+            .await
+            .iter()
+            .map(|r| r["status"].as_i64().unwrap())
+            .collect();
         assert_eq!(seen, vec![503, 400, 200]);
 
-        for bad in ["?outcome=4xx", "?limit=0", "?limit=201", "?cursor=abc"] {
-            let res = get(&app, Some(&admin), &format!("{api}{bad}")).await;
-            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}");
-            let err: serde_json::Value = serde_json::from_str(&res.body).unwrap();
-            assert_eq!(err["error"], "bad_request");
-        }
+        assert_bad_requests(&app, &admin, &api, "?outcome=4xx").await;
     });
 }
 
 fn the_json_api_refuses_anonymous_members_and_other_orgs(db: &TestDb) {
     run(async {
-        let ctx = ctx(db);
+        let (ctx, api) = org_with_three_requests(db);
         let app = app(&ctx).await;
-        three_requests(db, &ctx.org);
-        let api = format!("/api/v1/orgs/{}/activity", ctx.org);
         let anonymous = get(&app, None, &api).await;
         assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&anonymous.body).unwrap()["error"],
-            "not_signed_in"
-        );
+        assert_eq!(anonymous.json()["error"], "not_signed_in");
         // The API, like the page, is for owners and admins.
         let member = login(&app, &ctx, MEMBER).await;
         let res = get(&app, Some(&member), &api).await;
         assert_eq!(res.status, StatusCode::FORBIDDEN);
-        assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&res.body).unwrap()["error"],
-            "forbidden"
-        );
+        assert_eq!(res.json()["error"], "forbidden");
         // The owner of another org cannot read this one's.
         let other = crate::support::ctx(db);
         let other_owner = login(&app, &other, OWNER).await;
         let res = get(&app, Some(&other_owner), &api).await;
         assert_eq!(res.status, StatusCode::FORBIDDEN);
-        assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&res.body).unwrap()["error"],
-            "wrong_org"
-        );
+        assert_eq!(res.json()["error"], "wrong_org");
         assert!(!res.body.contains("okta-1"));
         assert_eq!(
             get(&app, Some(&other_owner), &url(&ctx, "activity")).await.status,

@@ -55,12 +55,7 @@ fn the_page_lists_newest_first_filters_by_action_and_pages(db: &TestDb) {
         assert!(res.body.contains("&#60;b&#62;target&#60;/b&#62;") || res.body.contains("&lt;b&gt;target"));
         assert!(res.body.contains(r#"id="older""#));
 
-        let filtered = get(
-            &app,
-            Some(&browser),
-            &format!("{}?action=admin.login", url(&ctx, "audit")),
-        )
-        .await;
+        let filtered = get(&app, Some(&browser), &url(&ctx, "audit?action=admin.login")).await;
         assert!(filtered.body.contains(r#"<option value="admin.login" selected>"#));
         assert!(
             !filtered
@@ -69,22 +64,8 @@ fn the_page_lists_newest_first_filters_by_action_and_pages(db: &TestDb) {
         );
         assert!(!filtered.body.contains(r#"id="older""#));
 
-        let filtered = get(
-            &app,
-            Some(&browser),
-            &format!("{}?action=user.created", url(&ctx, "audit")),
-        )
-        .await;
-        let older = filtered
-            .body
-            .split("href=\"")
-            .find(|s| s.contains("before="))
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .replace("&#38;", "&")
-            .replace("&amp;", "&");
+        let filtered = get(&app, Some(&browser), &url(&ctx, "audit?action=user.created")).await;
+        let older = unescape_amp(href_with(&filtered.body, "before="));
         assert!(older.contains("action=user.created"));
         let page2 = get(&app, Some(&browser), &older).await;
         assert_eq!(
@@ -110,7 +91,7 @@ fn the_json_api_filters_by_action_and_time_and_pages_by_cursor(db: &TestDb) {
         let all = get(&app, Some(&browser), &api).await;
         assert_eq!(all.status, StatusCode::OK);
         assert_eq!(all.header("content-type"), Some("application/json"));
-        let json: serde_json::Value = serde_json::from_str(&all.body).unwrap();
+        let json = all.json();
         let events = json["events"].as_array().unwrap();
         assert_eq!(events[0]["action"], "admin.login", "newest first");
         assert!(events[0]["occurred_at"].as_str().unwrap().ends_with('Z'));
@@ -118,34 +99,19 @@ fn the_json_api_filters_by_action_and_time_and_pages_by_cursor(db: &TestDb) {
 
         // Paging by cursor: every user.created once.
         let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let uri = match &cursor {
-                Some(c) => format!("{api}?action=user.created&limit=3&cursor={c}"),
-                None => format!("{api}?action=user.created&limit=3"),
-            };
-            let page: serde_json::Value =
-                serde_json::from_str(&get(&app, Some(&browser), &uri).await.body).unwrap();
-            for e in page["events"].as_array().unwrap() {
-                assert_eq!(e["action"], "user.created");
-                seen.push(e["details"]["i"].as_i64().unwrap());
-            }
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
+        let first = format!("{api}?action=user.created&limit=3");
+        for e in walk_api(&app, &browser, &first, "events").await {
+            assert_eq!(e["action"], "user.created");
+            seen.push(e["details"]["i"].as_i64().unwrap());
         }
         assert_eq!(seen, vec![6, 5, 4, 3, 2, 1, 0]);
 
         // Time: only the old group events are before an hour ago; only the new ones after.
         let hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let before: serde_json::Value = serde_json::from_str(
-            &get(&app, Some(&browser), &format!("{api}?until={hour_ago}"))
-                .await
-                .body,
-        )
-        .unwrap();
+        let before = get(&app, Some(&browser), &format!("{api}?until={hour_ago}"))
+            .await
+            .json();
         let actions: Vec<&str> = before["events"]
             .as_array()
             .unwrap()
@@ -159,24 +125,16 @@ fn the_json_api_filters_by_action_and_time_and_pages_by_cursor(db: &TestDb) {
                     .all(|a| *a == "group.updated" || *a == "org.created"),
             "{actions:?}"
         );
-        let since: serde_json::Value = serde_json::from_str(
-            &get(
-                &app,
-                Some(&browser),
-                &format!("{api}?since={hour_ago}&action=group.updated"),
-            )
-            .await
-            .body,
+        let since = get(
+            &app,
+            Some(&browser),
+            &format!("{api}?since={hour_ago}&action=group.updated"),
         )
-        .unwrap();
+        .await
+        .json();
         assert!(since["events"].as_array().unwrap().is_empty());
 
-        for bad in ["?since=yesterday", "?limit=0", "?limit=201", "?cursor=abc"] {
-            let res = get(&app, Some(&browser), &format!("{api}{bad}")).await;
-            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}");
-            let err: serde_json::Value = serde_json::from_str(&res.body).unwrap();
-            assert_eq!(err["error"], "bad_request");
-        }
+        assert_bad_requests(&app, &browser, &api, "?since=yesterday").await;
     });
 }
 
@@ -187,15 +145,12 @@ fn the_json_api_is_for_owners_and_admins_of_that_org(db: &TestDb) {
         let api = format!("/api/v1/orgs/{}/audit", ctx.org);
         let anonymous = get(&app, None, &api).await;
         assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-        let err: serde_json::Value = serde_json::from_str(&anonymous.body).unwrap();
+        let err = anonymous.json();
         assert_eq!(err["error"], "not_signed_in");
         let member = login(&app, &ctx, MEMBER).await;
         let res = get(&app, Some(&member), &api).await;
         assert_eq!(res.status, StatusCode::FORBIDDEN);
-        assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&res.body).unwrap()["error"],
-            "forbidden"
-        );
+        assert_eq!(res.json()["error"], "forbidden");
         let owner = login(&app, &ctx, OWNER).await;
         let other = format!("/api/v1/orgs/{}/audit", scimd_store::OrgId::generate());
         assert_eq!(

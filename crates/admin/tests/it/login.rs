@@ -2,7 +2,6 @@
 
 use crate::support::*;
 use actix_web::http::StatusCode;
-use diesel::prelude::*;
 use scimd_store::testing::TestDb;
 
 fn login_link_sets_the_session_cookie_and_lands_on_sso(db: &TestDb) {
@@ -19,19 +18,7 @@ fn login_link_sets_the_session_cookie_and_lands_on_sso(db: &TestDb) {
         assert!(login_cookie.contains("HttpOnly") && login_cookie.contains("SameSite=Strict"));
 
         let (name, nonce) = cookie_value(login_cookie);
-        let res = read(
-            actix_web::test::call_service(
-                &app,
-                actix_web::test::TestRequest::post()
-                    .uri("/admin/login")
-                    .insert_header(("origin", ORIGIN))
-                    .insert_header(("cookie", format!("{name}={nonce}")))
-                    .set_form([("token", token.as_str()), ("csrf_token", nonce.as_str())])
-                    .to_request(),
-            )
-            .await,
-        )
-        .await;
+        let res = post_login(&app, ORIGIN, &format!("{name}={nonce}"), &token, &nonce).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER);
         assert_eq!(res.location(), url(&ctx, "sso"));
         let session = res
@@ -59,19 +46,7 @@ fn login_link_sets_the_session_cookie_and_lands_on_sso(db: &TestDb) {
             StatusCode::FORBIDDEN,
             "no login cookie: CSRF refusal"
         );
-        let again = read(
-            actix_web::test::call_service(
-                &app,
-                actix_web::test::TestRequest::post()
-                    .uri("/admin/login")
-                    .insert_header(("origin", ORIGIN))
-                    .insert_header(("cookie", format!("{name}={nonce}")))
-                    .set_form([("token", token.as_str()), ("csrf_token", nonce.as_str())])
-                    .to_request(),
-            )
-            .await,
-        )
-        .await;
+        let again = post_login(&app, ORIGIN, &format!("{name}={nonce}"), &token, &nonce).await;
         assert_eq!(again.status, StatusCode::UNAUTHORIZED);
         assert!(again.body.contains("This sign-in link no longer works"));
     });
@@ -85,17 +60,12 @@ fn over_https_the_cookie_is_host_prefixed_and_secure(db: &TestDb) {
         let landing = get(&app, None, &format!("/admin/login?token={token}")).await;
         let (name, nonce) = cookie_value(&landing.set_cookies()[0]);
         assert_eq!(name, "__Host-scimd_login");
-        let res = read(
-            actix_web::test::call_service(
-                &app,
-                actix_web::test::TestRequest::post()
-                    .uri("/admin/login")
-                    .insert_header(("origin", "https://scimd.example.com"))
-                    .insert_header(("cookie", format!("{name}={nonce}")))
-                    .set_form([("token", token.as_str()), ("csrf_token", nonce.as_str())])
-                    .to_request(),
-            )
-            .await,
+        let res = post_login(
+            &app,
+            "https://scimd.example.com",
+            &format!("{name}={nonce}"),
+            &token,
+            &nonce,
         )
         .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER);
@@ -157,28 +127,12 @@ fn an_invalid_login_link_and_a_login_without_its_form_cookie_are_refused(db: &Te
 
 async fn login_with_token<S, B>(app: &S, token: &str)
 where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
+    S: TestApp<B>,
     B: actix_web::body::MessageBody,
 {
     let landing = get(app, None, &format!("/admin/login?token={token}")).await;
     let (name, nonce) = cookie_value(&landing.set_cookies()[0]);
-    let res = read(
-        actix_web::test::call_service(
-            app,
-            actix_web::test::TestRequest::post()
-                .uri("/admin/login")
-                .insert_header(("origin", ORIGIN))
-                .insert_header(("cookie", format!("{name}={nonce}")))
-                .set_form([("token", token), ("csrf_token", nonce.as_str())])
-                .to_request(),
-        )
-        .await,
-    )
-    .await;
+    let res = post_login(app, ORIGIN, &format!("{name}={nonce}"), token, &nonce).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
 }
 
@@ -244,15 +198,7 @@ fn a_deactivated_member_s_very_next_request_fails(db: &TestDb) {
             get(&app, Some(&browser), &url(&ctx, "sso")).await.status,
             StatusCode::OK
         );
-        db.store
-            .write(|conn| {
-                use scimd_store::schema::members;
-                diesel::update(members::table.filter(members::user_name.eq(ADMIN)))
-                    .set(members::active.eq(false))
-                    .execute(conn)?;
-                Ok::<_, scimd_store::StoreError>(())
-            })
-            .unwrap();
+        deactivate(db, ADMIN);
         let res = get(&app, Some(&browser), &url(&ctx, "sso")).await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
         assert!(res.body.contains("Your session has ended"));
@@ -267,15 +213,7 @@ fn a_role_change_applies_on_the_next_request(db: &TestDb) {
         let app = app(&ctx).await;
         set_azure(&ctx);
         let browser = login(&app, &ctx, ADMIN).await;
-        db.store
-            .write(|conn| {
-                use scimd_store::schema::members;
-                diesel::update(members::table.filter(members::user_name.eq(ADMIN)))
-                    .set(members::role.eq("member"))
-                    .execute(conn)?;
-                Ok::<_, scimd_store::StoreError>(())
-            })
-            .unwrap();
+        set_role(db, ADMIN, "member");
         let res = post(&app, &browser, &url(&ctx, "scim/token"), &[("expires", "never")]).await;
         assert_eq!(res.status, StatusCode::FORBIDDEN);
         assert!(ctx.state.tokens.scim_status_blocking(&ctx.org).unwrap().is_none());
@@ -346,22 +284,8 @@ fn a_login_through_a_link_revokes_the_browsers_previous_session(db: &TestDb) {
         let token = login_token(&other, OWNER);
         let landing = get(&app, None, &format!("/admin/login?token={token}")).await;
         let (name, nonce) = cookie_value(&landing.set_cookies()[0]);
-        let res = read(
-            actix_web::test::call_service(
-                &app,
-                actix_web::test::TestRequest::post()
-                    .uri("/admin/login")
-                    .insert_header(("origin", ORIGIN))
-                    .insert_header((
-                        "cookie",
-                        format!("{name}={nonce}; {}={}", own.cookie_name, own.cookie),
-                    ))
-                    .set_form([("token", token.as_str()), ("csrf_token", nonce.as_str())])
-                    .to_request(),
-            )
-            .await,
-        )
-        .await;
+        let cookie = format!("{name}={nonce}; {}={}", own.cookie_name, own.cookie);
+        let res = post_login(&app, ORIGIN, &cookie, &token, &nonce).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
         assert_eq!(res.location(), format!("/admin/orgs/{}/sso", other.org));
         let before = get(&app, Some(&own), &url(&ctx, "sso")).await;

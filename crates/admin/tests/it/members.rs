@@ -12,32 +12,13 @@ fn members_show_status_source_and_last_change(db: &TestDb) {
     run(async {
         let ctx = ctx(db);
         let app = app(&ctx).await;
-        let gone = add_member(
-            db,
-            &ctx.org,
-            "gone@acme.test",
-            "member",
-            Some("Gone Person"),
-            true,
-        );
-        db.store
-            .write(|conn| {
-                use scimd_store::schema::members;
-                diesel::update(members::table.filter(members::id.eq(gone.as_str())))
-                    .set(members::active.eq(false))
-                    .execute(conn)?;
-                Ok::<_, scimd_store::StoreError>(())
-            })
-            .unwrap();
+        add_scim_member(db, &ctx.org, "gone@acme.test", "Gone Person");
+        deactivate(db, "gone@acme.test");
         let browser = login(&app, &ctx, MEMBER).await;
         let res = get(&app, Some(&browser), &url(&ctx, "members")).await;
         assert_eq!(res.status, StatusCode::OK);
         assert_eq!(text_of(&res.body, "member-total"), "4 members");
-        let row = |email: &str| {
-            let start = res.body.find(email).unwrap();
-            let end = res.body[start..].find("</tr>").unwrap();
-            res.body[start..start + end].to_owned()
-        };
+        let row = |email: &str| row_from(&res.body, email);
         assert!(row("gone@acme.test").contains("Deactivated") && row("gone@acme.test").contains(">SCIM<"));
         assert!(row("owner@acme.test").contains("Active") && row("owner@acme.test").contains(">Manual<"));
         assert!(res.body.contains("Max Member"));
@@ -53,14 +34,7 @@ fn search_matches_names_and_emails_in_any_case_and_wildcards_literally(db: &Test
     run(async {
         let ctx = ctx(db);
         let app = app(&ctx).await;
-        add_member(
-            db,
-            &ctx.org,
-            "jane.doe@acme.test",
-            "member",
-            Some("Jane Doe"),
-            true,
-        );
+        add_scim_member(db, &ctx.org, "jane.doe@acme.test", "Jane Doe");
         add_member(db, &ctx.org, "percent%sign@acme.test", "member", None, true);
         let browser = login(&app, &ctx, OWNER).await;
         let search = |q: &str| format!("{}?q={q}", url(&ctx, "members"));
@@ -126,11 +100,7 @@ fn uuid_like(prefix: &str, i: usize) -> String {
 /// Follows "Older" links from the first page; returns every email seen, in order.
 async fn walk<S, B>(app: &S, browser: &Browser, first: &str) -> (Vec<String>, usize)
 where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
+    S: TestApp<B>,
     B: actix_web::body::MessageBody,
 {
     let mut seen = Vec::new();
@@ -152,13 +122,7 @@ where
             .next()
             .filter(|_| res.body.contains("id=\"older\""))
             .and_then(|before| before.rsplit("href=\"").next())
-            .map(|h| {
-                h.split('"')
-                    .next()
-                    .unwrap()
-                    .replace("&#38;", "&")
-                    .replace("&amp;", "&")
-            });
+            .map(|h| unescape_amp(h.split('"').next().unwrap()));
     }
     (seen, pages)
 }
@@ -181,25 +145,9 @@ fn keyset_paging_visits_every_member_once_and_goes_back(db: &TestDb) {
         // Page 2, then "Newer" back to page 1.
         let first = get(&app, Some(&browser), &url(&ctx, "members")).await;
         assert!(!first.body.contains(r#"id="newer""#));
-        let page2_uri = first
-            .body
-            .split("href=\"")
-            .find(|s| s.contains("after="))
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
+        let page2_uri = href_with(&first.body, "after=").to_owned();
         let page2 = get(&app, Some(&browser), &page2_uri).await;
-        let back_uri = page2
-            .body
-            .split("href=\"")
-            .find(|s| s.contains("before="))
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
+        let back_uri = href_with(&page2.body, "before=").to_owned();
         let back = get(&app, Some(&browser), &back_uri).await;
         let emails = |body: &str| -> Vec<String> {
             body.split("<span class=\"person-email\">")
@@ -210,7 +158,7 @@ fn keyset_paging_visits_every_member_once_and_goes_back(db: &TestDb) {
         assert_eq!(emails(&back.body), emails(&first.body));
 
         // Search results page too.
-        let (found, _) = walk(&app, &browser, &format!("{}?q=m0000", url(&ctx, "members"))).await;
+        let (found, _) = walk(&app, &browser, &url(&ctx, "members?q=m0000")).await;
         assert_eq!(found.len(), 100, "m000000..m000099");
     });
 }
@@ -260,11 +208,7 @@ fn groups_show_their_member_counts(db: &TestDb) {
         let res = get(&app, Some(&browser), &url(&ctx, "groups")).await;
         assert_eq!(res.status, StatusCode::OK);
         assert_eq!(text_of(&res.body, "group-total"), "2 groups");
-        let row = |name: &str| {
-            let start = res.body.find(name).unwrap();
-            let end = res.body[start..].find("</tr>").unwrap();
-            res.body[start..start + end].to_owned()
-        };
+        let row = |name: &str| row_from(&res.body, name);
         assert!(
             row("Engineering &#60;script&#62;").contains(r#"<span class="member-count">3</span>"#)
                 || row("Engineering &lt;script&gt;").contains(r#"<span class="member-count">3</span>"#)

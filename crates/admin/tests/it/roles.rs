@@ -43,7 +43,7 @@ fn a_member_sees_the_pages_read_only(db: &TestDb) {
                 "{control} is hidden for a member"
             );
         }
-        let edit = get(&app, Some(&browser), &format!("{}?edit=1", url(&ctx, "sso"))).await;
+        let edit = get(&app, Some(&browser), &url(&ctx, "sso?edit=1")).await;
         assert!(!edit.body.contains(r#"id="azure-form""#));
         // Owners and admins get no banner.
         let owner = login(&app, &ctx, OWNER).await;

@@ -30,12 +30,7 @@ fn without_a_connection_the_form_shows_and_scim_is_disabled(db: &TestDb) {
         );
         assert!(!res.body.contains(r#"id="generate-form""#));
         // The Azure AD form is one link away, and works without JavaScript.
-        let azure = get(
-            &app,
-            Some(&browser),
-            &format!("{}?kind=azure_ad", url(&ctx, "sso")),
-        )
-        .await;
+        let azure = get(&app, Some(&browser), &url(&ctx, "sso?kind=azure_ad")).await;
         assert!(azure.body.contains(r#"id="azure-form""#));
         for field in ["tenant_id", "client_id", "client_secret"] {
             assert!(
@@ -51,14 +46,15 @@ fn a_valid_saml_connection_is_shown_by_subject_fingerprint_and_expiry(db: &TestD
         let ctx = ctx(db);
         let app = app(&ctx).await;
         let browser = login(&app, &ctx, ADMIN).await;
-        let res = post(
+        let res = post_sso(
             &app,
             &browser,
-            &url(&ctx, "sso/saml"),
-            &[
-                ("entity_id", "https://idp.acme.test/metadata"),
-                ("sso_url", "https://idp.acme.test/sso/saml"),
-                ("certificate", CERT_PEM),
+            &ctx,
+            SsoForm::Saml,
+            [
+                "https://idp.acme.test/metadata",
+                "https://idp.acme.test/sso/saml",
+                CERT_PEM,
             ],
         )
         .await;
@@ -90,15 +86,12 @@ fn every_saml_field_error_is_shown_next_to_its_field_and_the_form_keeps_what_was
         let app = app(&ctx).await;
         let browser = login(&app, &ctx, OWNER).await;
         let typed_entity = "has a space <b>";
-        let res = post(
+        let res = post_sso(
             &app,
             &browser,
-            &url(&ctx, "sso/saml"),
-            &[
-                ("entity_id", typed_entity),
-                ("sso_url", "http://idp.acme.test/sso"),
-                ("certificate", "not a certificate"),
-            ],
+            &ctx,
+            SsoForm::Saml,
+            [typed_entity, "http://idp.acme.test/sso", "not a certificate"],
         )
         .await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -127,15 +120,12 @@ fn every_saml_field_error_is_shown_next_to_its_field_and_the_form_keeps_what_was
         );
 
         // One field at a time: an empty entity ID alone, an expired certificate alone.
-        let res = post(
+        let res = post_sso(
             &app,
             &browser,
-            &url(&ctx, "sso/saml"),
-            &[
-                ("entity_id", ""),
-                ("sso_url", "https://idp.acme.test/sso"),
-                ("certificate", CERT_PEM),
-            ],
+            &ctx,
+            SsoForm::Saml,
+            ["", "https://idp.acme.test/sso", CERT_PEM],
         )
         .await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -151,15 +141,12 @@ fn every_saml_field_error_is_shown_next_to_its_field_and_the_form_keeps_what_was
         );
         // The session would have expired by then: sign in again at the new time.
         let browser = login(&app, &ctx, OWNER).await;
-        let res = post(
+        let res = post_sso(
             &app,
             &browser,
-            &url(&ctx, "sso/saml"),
-            &[
-                ("entity_id", "https://idp.acme.test"),
-                ("sso_url", "https://idp.acme.test/sso"),
-                ("certificate", CERT_PEM),
-            ],
+            &ctx,
+            SsoForm::Saml,
+            ["https://idp.acme.test", "https://idp.acme.test/sso", CERT_PEM],
         )
         .await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -176,15 +163,12 @@ fn a_certificate_subject_from_the_idp_renders_as_text(db: &TestDb) {
         let ctx = ctx(db);
         let app = app(&ctx).await;
         let browser = login(&app, &ctx, OWNER).await;
-        let res = post(
+        let res = post_sso(
             &app,
             &browser,
-            &url(&ctx, "sso/saml"),
-            &[
-                ("entity_id", "https://evil.test"),
-                ("sso_url", "https://evil.test/sso"),
-                ("certificate", XSS_CERT_PEM),
-            ],
+            &ctx,
+            SsoForm::Saml,
+            ["https://evil.test", "https://evil.test/sso", XSS_CERT_PEM],
         )
         .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
@@ -204,17 +188,7 @@ fn an_azure_connection_stores_the_secret_encrypted_and_never_renders_it(db: &Tes
         let app = app(&ctx).await;
         let browser = login(&app, &ctx, OWNER).await;
         let secret = "Zq8~s3cr3t.value_never.shown";
-        let res = post(
-            &app,
-            &browser,
-            &url(&ctx, "sso/azure"),
-            &[
-                ("tenant_id", TENANT),
-                ("client_id", CLIENT),
-                ("client_secret", secret),
-            ],
-        )
-        .await;
+        let res = post_sso(&app, &browser, &ctx, SsoForm::Azure, [TENANT, CLIENT, secret]).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
         let page = get(&app, Some(&browser), &url(&ctx, "sso")).await;
         assert_eq!(text_of(&page.body, "sso-kind"), "Microsoft Entra ID (Azure AD)");
@@ -222,7 +196,7 @@ fn an_azure_connection_stores_the_secret_encrypted_and_never_renders_it(db: &Tes
         assert!(page.body.contains("Saved, encrypted"));
         assert!(!page.body.contains(secret));
         // The edit form does not render it back either.
-        let edit = get(&app, Some(&browser), &format!("{}?edit=1", url(&ctx, "sso"))).await;
+        let edit = get(&app, Some(&browser), &url(&ctx, "sso?edit=1")).await;
         assert!(
             edit.body
                 .contains(r#"id="client_secret" name="client_secret" type="password" value="""#)
@@ -241,17 +215,7 @@ fn an_azure_connection_stores_the_secret_encrypted_and_never_renders_it(db: &Tes
 
         // Saving with the secret left blank keeps it.
         let other_client = "0f0e0d0c-0b0a-4909-8807-060504030201";
-        let res = post(
-            &app,
-            &browser,
-            &url(&ctx, "sso/azure"),
-            &[
-                ("tenant_id", TENANT),
-                ("client_id", other_client),
-                ("client_secret", ""),
-            ],
-        )
-        .await;
+        let res = post_sso(&app, &browser, &ctx, SsoForm::Azure, [TENANT, other_client, ""]).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
         let page = get(&app, Some(&browser), &url(&ctx, "sso")).await;
         assert!(page.body.contains(other_client));
@@ -264,13 +228,7 @@ fn every_azure_field_error_is_shown_next_to_its_field(db: &TestDb) {
         let ctx = ctx(db);
         let app = app(&ctx).await;
         let browser = login(&app, &ctx, OWNER).await;
-        let res = post(
-            &app,
-            &browser,
-            &url(&ctx, "sso/azure"),
-            &[("tenant_id", "contoso"), ("client_id", ""), ("client_secret", "")],
-        )
-        .await;
+        let res = post_sso(&app, &browser, &ctx, SsoForm::Azure, ["contoso", "", ""]).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.body.contains("3 fields need your attention"));
         assert!(res.body.contains(r#"id="tenant_id-error""#) && res.body.contains("must be a UUID"));
@@ -285,17 +243,7 @@ fn every_azure_field_error_is_shown_next_to_its_field(db: &TestDb) {
 
         // A typed secret is never echoed, even into a refused form: the field asks for it again.
         let typed = "typed-secret-do-not-echo";
-        let res = post(
-            &app,
-            &browser,
-            &url(&ctx, "sso/azure"),
-            &[
-                ("tenant_id", TENANT),
-                ("client_id", "nope"),
-                ("client_secret", typed),
-            ],
-        )
-        .await;
+        let res = post_sso(&app, &browser, &ctx, SsoForm::Azure, [TENANT, "nope", typed]).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(!res.body.contains(typed));
         assert!(res.body.contains("Enter the client secret again"));
@@ -303,17 +251,7 @@ fn every_azure_field_error_is_shown_next_to_its_field(db: &TestDb) {
         assert!(!res.body.contains(r#"id="tenant_id-error""#));
 
         // A secret with a control character.
-        let res = post(
-            &app,
-            &browser,
-            &url(&ctx, "sso/azure"),
-            &[
-                ("tenant_id", TENANT),
-                ("client_id", CLIENT),
-                ("client_secret", "a\u{7}b"),
-            ],
-        )
-        .await;
+        let res = post_sso(&app, &browser, &ctx, SsoForm::Azure, [TENANT, CLIENT, "a\u{7}b"]).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.body.contains("must not contain control characters"));
         assert!(ctx.state.sso.get_blocking(&ctx.org).unwrap().is_none());

@@ -6,6 +6,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{App, test};
 use chrono::Utc;
+use diesel::prelude::*;
 use scimd_admin::AdminState;
 use scimd_store::models::members::{self, NewMember};
 use scimd_store::models::organizations;
@@ -106,6 +107,43 @@ pub fn add_member(
     id
 }
 
+/// Adds an active member provisioned by SCIM, with a display name.
+pub fn add_scim_member(db: &TestDb, org: &OrgId, email: &str, display_name: &str) -> MemberId {
+    add_member(db, org, email, "member", Some(display_name), true)
+}
+
+/// A change made to a member row behind the admin pages' back (by the IdP, or by another admin).
+enum MemberChange<'a> {
+    Deactivate,
+    Role(&'a str),
+}
+
+fn change_member(db: &TestDb, user_name: &str, change: MemberChange<'_>) {
+    use scimd_store::schema::members;
+    let row = members::table.filter(members::user_name.eq(user_name));
+    db.store
+        .write(|conn| {
+            match change {
+                MemberChange::Deactivate => {
+                    diesel::update(row).set(members::active.eq(false)).execute(conn)?
+                }
+                MemberChange::Role(role) => diesel::update(row).set(members::role.eq(role)).execute(conn)?,
+            };
+            Ok::<_, scimd_store::StoreError>(())
+        })
+        .unwrap();
+}
+
+/// Deactivates the member whose userName is `user_name`, as deprovisioning does.
+pub fn deactivate(db: &TestDb, user_name: &str) {
+    change_member(db, user_name, MemberChange::Deactivate);
+}
+
+/// Gives the member whose userName is `user_name` another role.
+pub fn set_role(db: &TestDb, user_name: &str, role: &str) {
+    change_member(db, user_name, MemberChange::Role(role));
+}
+
 pub struct Resp {
     pub status: StatusCode,
     pub headers: actix_web::http::header::HeaderMap,
@@ -122,6 +160,11 @@ impl Resp {
             .get_all("set-cookie")
             .filter_map(|v| v.to_str().ok().map(str::to_owned))
             .collect()
+    }
+
+    /// The body as JSON (the API's answers).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap()
     }
 
     pub fn location(&self) -> &str {
@@ -147,6 +190,17 @@ pub async fn app(
 {
     let state = ctx.state.clone();
     test::init_service(App::new().configure(move |cfg| scimd_admin::configure(&state, cfg))).await
+}
+
+/// What the helpers below drive: the test service (`app`), whatever its body type.
+pub trait TestApp<B>:
+    Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>
+{
+}
+
+impl<S, B> TestApp<B> for S where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>
+{
 }
 
 /// A signed-in browser: its session cookie.
@@ -185,7 +239,7 @@ pub fn login_token(ctx: &Ctx, email: &str) -> String {
 /// Signs `email` in through the login link's landing page and its POST.
 pub async fn login<S, B>(app: &S, ctx: &Ctx, email: &str) -> Browser
 where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S: TestApp<B>,
     B: MessageBody,
 {
     let token = login_token(ctx, email);
@@ -201,17 +255,12 @@ where
     .await;
     assert_eq!(landing.status, StatusCode::OK);
     let (login_cookie, nonce) = cookie_value(&landing.set_cookies()[0]);
-    let res = read(
-        test::call_service(
-            app,
-            test::TestRequest::post()
-                .uri("/admin/login")
-                .insert_header(("origin", ctx.state.public_origin().unwrap()))
-                .insert_header(("cookie", format!("{login_cookie}={nonce}")))
-                .set_form([("token", token.as_str()), ("csrf_token", nonce.as_str())])
-                .to_request(),
-        )
-        .await,
+    let res = post_login(
+        app,
+        &ctx.state.public_origin().unwrap(),
+        &format!("{login_cookie}={nonce}"),
+        &token,
+        &nonce,
     )
     .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
@@ -231,9 +280,24 @@ where
     }
 }
 
+/// The login page's POST: `token` with the `csrf_token` the landing page's cookie holds, as the browser sends
+/// them (`cookie` is the whole `Cookie` header).
+pub async fn post_login<S, B>(app: &S, origin: &str, cookie: &str, token: &str, csrf: &str) -> Resp
+where
+    S: TestApp<B>,
+    B: MessageBody,
+{
+    let req = test::TestRequest::post()
+        .uri("/admin/login")
+        .insert_header(("origin", origin))
+        .insert_header(("cookie", cookie))
+        .set_form([("token", token), ("csrf_token", csrf)]);
+    read(test::call_service(app, req.to_request()).await).await
+}
+
 pub async fn get<S, B>(app: &S, browser: Option<&Browser>, uri: &str) -> Resp
 where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S: TestApp<B>,
     B: MessageBody,
 {
     let mut req = test::TestRequest::get().uri(uri);
@@ -246,7 +310,7 @@ where
 /// A form POST from our own origin with the session's CSRF token added.
 pub async fn post<S, B>(app: &S, browser: &Browser, uri: &str, form: &[(&str, &str)]) -> Resp
 where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S: TestApp<B>,
     B: MessageBody,
 {
     let csrf = browser.csrf();
@@ -264,7 +328,7 @@ pub async fn post_raw<S, B>(
     origin: Option<&str>,
 ) -> Resp
 where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S: TestApp<B>,
     B: MessageBody,
 {
     let mut req = test::TestRequest::post().uri(uri).set_form(form);
@@ -275,6 +339,60 @@ where
         req = req.insert_header(("origin", origin));
     }
     read(test::call_service(app, req.to_request()).await).await
+}
+
+/// The SSO connection card's two forms.
+pub enum SsoForm {
+    /// Entity ID, SSO URL and signing certificate.
+    Saml,
+    /// Tenant ID, client ID and client secret.
+    Azure,
+}
+
+/// POSTs one of the SSO card's forms with its three fields as typed, in the form's order.
+pub async fn post_sso<S, B>(app: &S, browser: &Browser, ctx: &Ctx, form: SsoForm, values: [&str; 3]) -> Resp
+where
+    S: TestApp<B>,
+    B: MessageBody,
+{
+    let (path, names) = match form {
+        SsoForm::Saml => ("sso/saml", ["entity_id", "sso_url", "certificate"]),
+        SsoForm::Azure => ("sso/azure", ["tenant_id", "client_id", "client_secret"]),
+    };
+    let fields: Vec<(&str, &str)> = names.into_iter().zip(values).collect();
+    post(app, browser, &url(ctx, path), &fields).await
+}
+
+/// The JSON list API at `api` refuses `bad_filter`, and the limits and cursor no list API takes, with 400
+/// `bad_request`.
+pub async fn assert_bad_requests<S, B>(app: &S, browser: &Browser, api: &str, bad_filter: &str)
+where
+    S: TestApp<B>,
+    B: MessageBody,
+{
+    for bad in [bad_filter, "?limit=0", "?limit=201", "?cursor=abc"] {
+        let res = get(app, Some(browser), &format!("{api}{bad}")).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(res.json()["error"], "bad_request");
+    }
+}
+
+/// Every item of the list `items` on the JSON API's pages from `first` on, following `next_cursor`.
+pub async fn walk_api<S, B>(app: &S, browser: &Browser, first: &str, items: &str) -> Vec<serde_json::Value>
+where
+    S: TestApp<B>,
+    B: MessageBody,
+{
+    let mut all = Vec::new();
+    let mut uri = first.to_owned();
+    loop {
+        let page = get(app, Some(browser), &uri).await.json();
+        all.extend(page[items].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => uri = format!("{first}&cursor={c}"),
+            None => return all,
+        }
+    }
 }
 
 pub fn url(ctx: &Ctx, rest: &str) -> String {
@@ -348,6 +466,28 @@ pub fn text_of(body: &str, id: &str) -> String {
         }
     }
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first `href` after which the page contains `needle` (a pager link), as written in the HTML.
+pub fn href_with<'a>(body: &'a str, needle: &str) -> &'a str {
+    body.split("href=\"")
+        .find(|s| s.contains(needle))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+}
+
+/// A link's URI with the `&` the template escaped decoded, to follow it.
+pub fn unescape_amp(href: &str) -> String {
+    href.replace("&#38;", "&").replace("&amp;", "&")
+}
+
+/// The page from the first `text` up to the end of its table row.
+pub fn row_from<'a>(body: &'a str, text: &str) -> &'a str {
+    let start = body.find(text).unwrap();
+    let end = body[start..].find("</tr>").unwrap();
+    &body[start..start + end]
 }
 
 /// The rows of the page's table, without the page frame (the top bar shows the signed-in email).

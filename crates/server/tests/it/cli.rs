@@ -1,8 +1,7 @@
 //! The binary as operators run it: migrate, org create/list with `--json`, and configuration errors that name
 //! the setting.
 
-use crate::harness::{scimd, stderr, stdout};
-use scimd_store::testing::TestDb;
+use crate::harness::{CREATE_ACME, scimd, stderr, stdout, url_backend_tests};
 
 #[test]
 fn migrate_twice_is_harmless() {
@@ -44,19 +43,7 @@ fn bad_serve_settings_name_the_setting() {
 
 fn org_create_and_list_speak_json(database_url: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let created = scimd(
-        dir.path(),
-        Some(database_url),
-        &[
-            "org",
-            "create",
-            "--name",
-            "Acme",
-            "--owner-email",
-            "it@acme.example",
-            "--json",
-        ],
-    );
+    let created = scimd(dir.path(), Some(database_url), CREATE_ACME);
     assert!(created.status.success(), "{}", stderr(&created));
     let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
@@ -138,27 +125,6 @@ fn safety_valve_is_shown_and_set(database_url: &str) {
     );
 }
 
-#[test]
-fn safety_valve_cli_on_sqlite() {
-    safety_valve_is_shown_and_set(&TestDb::sqlite().url);
-}
+url_backend_tests!(safety_valve_is_shown_and_set: safety_valve_cli_on_sqlite, safety_valve_cli_on_postgres);
 
-#[test]
-fn safety_valve_cli_on_postgres() {
-    if let Some(db) = TestDb::postgres() {
-        safety_valve_is_shown_and_set(&db.url);
-    }
-}
-
-#[test]
-fn org_commands_on_sqlite() {
-    let db = TestDb::sqlite();
-    org_create_and_list_speak_json(&db.url);
-}
-
-#[test]
-fn org_commands_on_postgres() {
-    if let Some(db) = TestDb::postgres() {
-        org_create_and_list_speak_json(&db.url);
-    }
-}
+url_backend_tests!(org_create_and_list_speak_json: org_commands_on_sqlite, org_commands_on_postgres);

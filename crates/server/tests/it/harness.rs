@@ -7,6 +7,37 @@ use std::process::{Child, Command, Output, Stdio};
 
 pub const SCIMD: &str = env!("CARGO_BIN_EXE_scimd");
 
+/// `scimd org create` of Acme, owned by it@acme.example, answering in JSON.
+pub const CREATE_ACME: &[&str] = &[
+    "org",
+    "create",
+    "--name",
+    "Acme",
+    "--owner-email",
+    "it@acme.example",
+    "--json",
+];
+
+/// Two `#[test]`s of `body(database_url)`: `sqlite` on a fresh SQLite file and `postgres` on a fresh PostgreSQL
+/// schema (skipped without `SCIMD_TEST_POSTGRES_URL`), for tests of the binary where the database matters.
+macro_rules! url_backend_tests {
+    ($body:ident: $sqlite:ident, $postgres:ident) => {
+        #[test]
+        fn $sqlite() {
+            let db = scimd_store::testing::TestDb::sqlite();
+            $body(&db.url);
+        }
+
+        #[test]
+        fn $postgres() {
+            if let Some(db) = scimd_store::testing::TestDb::postgres() {
+                $body(&db.url);
+            }
+        }
+    };
+}
+pub(crate) use url_backend_tests;
+
 /// Runs `scimd ARGS` with the given database and working directory, no other scimd settings inherited.
 pub fn scimd(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
     let mut cmd = Command::new(SCIMD);

@@ -2,7 +2,7 @@
 //! README's production section tells operators to give them: every command uses them, and a key that cannot
 //! be used stops the command with the setting's name and never the key.
 
-use crate::harness::{SCIMD, ServerProcess, get, stderr, stdout};
+use crate::harness::{CREATE_ACME, SCIMD, ServerProcess, get, stderr, stdout};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -44,19 +44,7 @@ fn keys_from_files_sign_and_encrypt_for_every_command() {
         ("SCIMD_SESSION_SIGNING_KEY_FILE", session.as_str()),
         ("SCIMD_SECRET_KEY_FILE", secret.as_str()),
     ];
-    let org = run(
-        dir.path(),
-        &keys,
-        &[
-            "org",
-            "create",
-            "--name",
-            "Acme",
-            "--owner-email",
-            "it@acme.example",
-            "--json",
-        ],
-    );
+    let org = run(dir.path(), &keys, CREATE_ACME);
     assert!(org.status.success(), "{}", stderr(&org));
     let org: serde_json::Value = serde_json::from_str(&stdout(&org)).unwrap();
     let org = org["id"].as_str().unwrap();

@@ -1,8 +1,7 @@
 //! `scimd sso`, `scimd token` and `scimd admin login-link` as operators script them: the `--json` fields are a
 //! contract, the client secret comes from standard input, and no listing ever shows a token.
 
-use crate::harness::{SCIMD, scimd, stderr, stdout};
-use scimd_store::testing::TestDb;
+use crate::harness::{CREATE_ACME, SCIMD, scimd, stderr, stdout, url_backend_tests};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -39,15 +38,7 @@ fn set_azure_from_stdin(dir: &std::path::Path, database_url: &str, org: &str) ->
 fn tokens_sso_and_login_links_speak_json(database_url: &str) {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| scimd(dir.path(), Some(database_url), args);
-    let org = json(&run(&[
-        "org",
-        "create",
-        "--name",
-        "Acme",
-        "--owner-email",
-        "it@acme.example",
-        "--json",
-    ]));
+    let org = json(&run(CREATE_ACME));
     let org = org["id"].as_str().unwrap().to_owned();
 
     let early = run(&["token", "generate", "--org", &org]);
@@ -156,15 +147,4 @@ fn tokens_sso_and_login_links_speak_json(database_url: &str) {
     assert!(!nobody.status.success());
 }
 
-#[test]
-fn token_commands_on_sqlite() {
-    let db = TestDb::sqlite();
-    tokens_sso_and_login_links_speak_json(&db.url);
-}
-
-#[test]
-fn token_commands_on_postgres() {
-    if let Some(db) = TestDb::postgres() {
-        tokens_sso_and_login_links_speak_json(&db.url);
-    }
-}
+url_backend_tests!(tokens_sso_and_login_links_speak_json: token_commands_on_sqlite, token_commands_on_postgres);

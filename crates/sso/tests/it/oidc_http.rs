@@ -31,15 +31,10 @@ async fn code_flow_end_to_end_against_the_fake_entra() {
     let code = read_callback(&format!("code=code-1&state={}", q["state"]), &start.state).unwrap();
 
     let client = HttpClient::new(DEFAULT_TIMEOUT).unwrap();
-    let tokens = http::exchange_code(
-        &client,
-        &config,
-        &code,
-        &start.pkce_verifier,
-        &ClientSecret::from_stored(CLIENT_SECRET),
-    )
-    .await
-    .unwrap();
+    let secret = ClientSecret::from_stored(CLIENT_SECRET);
+    let tokens = http::exchange_code(&client, &config, &code, &start.pkce_verifier, &secret)
+        .await
+        .unwrap();
     assert!(!format!("{tokens:?}").contains(&tokens.id_token));
     let mut cache = JwksCache::new(config.jwks_uri());
     let now = chrono::DateTime::from_timestamp(crate::support::entra::now().timestamp() + 60, 0).unwrap();
@@ -53,14 +48,7 @@ async fn code_flow_end_to_end_against_the_fake_entra() {
     );
     assert_eq!(fake.state.jwks_requests.load(Ordering::SeqCst), 1);
     // The code is single use at the fake, as at Entra.
-    let again = http::exchange_code(
-        &client,
-        &config,
-        &code,
-        &start.pkce_verifier,
-        &ClientSecret::from_stored(CLIENT_SECRET),
-    )
-    .await;
+    let again = http::exchange_code(&client, &config, &code, &start.pkce_verifier, &secret).await;
     assert_eq!(again.unwrap_err().reason_code(), "oidc_token_endpoint_error");
 }
 

@@ -25,6 +25,19 @@ fn code_of(mutate: impl FnOnce(&mut Value)) -> &'static str {
     check(&sign(&c, keys::idp(), "k1")).unwrap_err().reason_code()
 }
 
+/// The reason a token without the claim `name` is refused.
+fn code_without(name: &str) -> &'static str {
+    code_of(|c| {
+        c.as_object_mut().unwrap().remove(name);
+    })
+}
+
+/// A token whose claim `name` is `wrong`, and one without it, are both refused with `code`.
+fn assert_wrong_or_missing_is_refused(name: &str, wrong: Value, code: &str) {
+    assert_eq!(code_of(|c| c[name] = wrong), code);
+    assert_eq!(code_without(name), code);
+}
+
 #[test]
 fn a_correct_token_yields_tenant_and_object_id() {
     let got = check(&sign(&claims(NONCE), keys::idp(), "k1")).unwrap();
@@ -81,30 +94,16 @@ fn a_wrong_audience_is_refused() {
 #[test]
 fn a_wrong_tenant_is_refused() {
     // Another tenant's token with this tenant's issuer string (a misconfigured multi-tenant app).
-    assert_eq!(
-        code_of(|c| c["tid"] = json!("11111111-1111-1111-1111-111111111111")),
-        "oidc_wrong_tenant"
-    );
-    assert_eq!(
-        code_of(|c| {
-            c.as_object_mut().unwrap().remove("tid");
-        }),
-        "oidc_wrong_tenant"
+    assert_wrong_or_missing_is_refused(
+        "tid",
+        json!("11111111-1111-1111-1111-111111111111"),
+        "oidc_wrong_tenant",
     );
 }
 
 #[test]
 fn a_wrong_or_missing_nonce_is_refused() {
-    assert_eq!(
-        code_of(|c| c["nonce"] = json!("another-nonce")),
-        "oidc_nonce_mismatch"
-    );
-    assert_eq!(
-        code_of(|c| {
-            c.as_object_mut().unwrap().remove("nonce");
-        }),
-        "oidc_nonce_mismatch"
-    );
+    assert_wrong_or_missing_is_refused("nonce", json!("another-nonce"), "oidc_nonce_mismatch");
 }
 
 #[test]
@@ -114,12 +113,7 @@ fn a_v1_token_is_refused() {
 
 #[test]
 fn a_token_without_oid_is_refused() {
-    assert_eq!(
-        code_of(|c| {
-            c.as_object_mut().unwrap().remove("oid");
-        }),
-        "oidc_missing_oid"
-    );
+    assert_eq!(code_without("oid"), "oidc_missing_oid");
 }
 
 #[test]

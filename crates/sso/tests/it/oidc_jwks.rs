@@ -10,9 +10,21 @@ fn cache() -> JwksCache {
     JwksCache::new(config().jwks_uri())
 }
 
+/// An endpoint serving the IdP's signing key as `k1`.
+fn serving_k1() -> MemoryJwks {
+    MemoryJwks::serving(jwks_json(&[(keys::idp(), "k1")]))
+}
+
+/// A cache that has fetched `source`'s keys once, for `k1`.
+async fn warm(source: &MemoryJwks) -> JwksCache {
+    let mut cache = cache();
+    cache.keys_for(source, "k1", now()).await.unwrap();
+    cache
+}
+
 #[actix_web::test]
 async fn one_fetch_serves_many_lookups() {
-    let source = MemoryJwks::serving(jwks_json(&[(keys::idp(), "k1")]));
+    let source = serving_k1();
     let mut cache = cache();
     for _ in 0..3 {
         assert!(cache.keys_for(&source, "k1", now()).await.unwrap().contains("k1"));
@@ -22,9 +34,8 @@ async fn one_fetch_serves_many_lookups() {
 
 #[actix_web::test]
 async fn an_unknown_kid_refetches_once_and_finds_a_rotated_key() {
-    let source = MemoryJwks::serving(jwks_json(&[(keys::idp(), "k1")]));
-    let mut cache = cache();
-    cache.keys_for(&source, "k1", now()).await.unwrap();
+    let source = serving_k1();
+    let mut cache = warm(&source).await;
     // Entra rolls its keys; a token with the new kid arrives later.
     *source.body.borrow_mut() = Some(jwks_json(&[(keys::idp(), "k1"), (keys::idp_next(), "k2")]));
     let later = now() + TimeDelta::minutes(10);
@@ -38,7 +49,7 @@ async fn an_unknown_kid_refetches_once_and_finds_a_rotated_key() {
 
 #[actix_web::test]
 async fn unknown_kids_refetch_at_most_once_per_interval() {
-    let source = MemoryJwks::serving(jwks_json(&[(keys::idp(), "k1")]));
+    let source = serving_k1();
     let mut cache = cache();
     assert_eq!(
         cache.keys_for(&source, "nope-1", now()).await.unwrap_err(),
@@ -65,9 +76,8 @@ async fn unknown_kids_refetch_at_most_once_per_interval() {
 
 #[actix_web::test]
 async fn cached_keys_survive_an_outage_and_age_out_to_a_refetch() {
-    let source = MemoryJwks::serving(jwks_json(&[(keys::idp(), "k1")]));
-    let mut cache = cache();
-    cache.keys_for(&source, "k1", now()).await.unwrap();
+    let source = serving_k1();
+    let mut cache = warm(&source).await;
     *source.body.borrow_mut() = None;
     let next_day = now() + TimeDelta::hours(25);
     assert!(

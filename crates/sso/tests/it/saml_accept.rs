@@ -2,21 +2,26 @@
 
 use crate::support::keys;
 use crate::support::saml_idp::{
-    self, Mode, OBJECT_ID, REQUEST_ID, Signer, Spec, TENANT, b64, config, now, signed,
+    self, Mode, OBJECT_ID, REQUEST_ID, Signer, Spec, TENANT, b64, config, now, signed, verify_solicited,
 };
 use chrono::TimeDelta;
 use scimd_sso::saml::{CertificateSlot, Expectation, SpConfig, verify_response};
 
+/// The org's connection during a certificate rollover: the current certificate and the next one pinned.
+fn rollover_config() -> SpConfig {
+    SpConfig::new(
+        saml_idp::PUBLIC_URL,
+        saml_idp::ORG,
+        saml_idp::IDP_ENTITY_ID,
+        &[&keys::idp().cert_pem, &keys::idp_next().cert_pem],
+    )
+    .unwrap()
+}
+
 #[test]
 fn an_assertion_signed_response_yields_the_identity_claims() {
     let spec = Spec::entra();
-    let got = verify_response(
-        &config(),
-        &b64(&signed(&spec, Mode::Assertion)),
-        Expectation::Solicited(REQUEST_ID),
-        now(),
-    )
-    .unwrap();
+    let got = verify_solicited(&config(), &signed(&spec, Mode::Assertion)).unwrap();
     assert_eq!(got.assertion_id, spec.assertion_id);
     assert_eq!(got.name_id, spec.name_id);
     assert_eq!(
@@ -39,12 +44,7 @@ fn an_assertion_signed_response_yields_the_identity_claims() {
 
 #[test]
 fn a_response_signed_at_the_response_level_is_accepted() {
-    let got = verify_response(
-        &config(),
-        &b64(&signed(&Spec::entra(), Mode::Response)),
-        Expectation::Solicited(REQUEST_ID),
-        now(),
-    );
+    let got = verify_solicited(&config(), &signed(&Spec::entra(), Mode::Response));
     assert_eq!(got.unwrap().object_id.as_deref(), Some(OBJECT_ID));
 }
 
@@ -56,48 +56,31 @@ fn a_response_signed_at_both_levels_is_accepted() {
         2,
         "both levels carry a signature"
     );
-    let got = verify_response(&config(), &b64(&xml), Expectation::Solicited(REQUEST_ID), now());
+    let got = verify_solicited(&config(), &xml);
     assert_eq!(got.unwrap().object_id.as_deref(), Some(OBJECT_ID));
 }
 
 #[test]
 fn the_rollover_certificate_verifies_and_is_reported() {
-    let config = SpConfig::new(
-        saml_idp::PUBLIC_URL,
-        saml_idp::ORG,
-        saml_idp::IDP_ENTITY_ID,
-        &[&keys::idp().cert_pem, &keys::idp_next().cert_pem],
-    )
-    .unwrap();
+    let config = rollover_config();
     let xml = saml_idp::signed_xml(&Spec::entra(), Mode::Assertion, &Signer::with(keys::idp_next()));
-    let got = verify_response(&config, &b64(&xml), Expectation::Solicited(REQUEST_ID), now()).unwrap();
+    let got = verify_solicited(&config, &xml).unwrap();
     assert_eq!(got.certificate, CertificateSlot::Secondary);
     // The current certificate keeps working during the rollover.
-    let got = verify_response(
-        &config,
-        &b64(&signed(&Spec::entra(), Mode::Assertion)),
-        Expectation::Solicited(REQUEST_ID),
-        now(),
-    );
+    let got = verify_solicited(&config, &signed(&Spec::entra(), Mode::Assertion));
     assert_eq!(got.unwrap().certificate, CertificateSlot::Primary);
 }
 
 #[test]
 fn without_key_info_every_pinned_certificate_is_tried() {
-    let config = SpConfig::new(
-        saml_idp::PUBLIC_URL,
-        saml_idp::ORG,
-        saml_idp::IDP_ENTITY_ID,
-        &[&keys::idp().cert_pem, &keys::idp_next().cert_pem],
-    )
-    .unwrap();
+    let config = rollover_config();
     let signer = Signer {
         embed: None,
         ..Signer::with(keys::idp_next())
     };
     let xml = saml_idp::signed_xml(&Spec::entra(), Mode::Assertion, &signer);
     assert!(!xml.contains("<KeyInfo>"));
-    let got = verify_response(&config, &b64(&xml), Expectation::Solicited(REQUEST_ID), now()).unwrap();
+    let got = verify_solicited(&config, &xml).unwrap();
     assert_eq!(got.certificate, CertificateSlot::Secondary);
 }
 
@@ -121,12 +104,7 @@ fn the_response_issuer_may_be_absent_but_the_assertion_issuer_decides() {
         response_issuer: None,
         ..Spec::entra()
     };
-    let got = verify_response(
-        &config(),
-        &b64(&signed(&spec, Mode::Assertion)),
-        Expectation::Solicited(REQUEST_ID),
-        now(),
-    );
+    let got = verify_solicited(&config(), &signed(&spec, Mode::Assertion));
     assert!(got.is_ok(), "{got:?}");
 }
 
@@ -144,13 +122,7 @@ fn base64_wrapped_over_lines_is_accepted() {
 
 #[test]
 fn the_debug_output_hides_the_personal_claims() {
-    let got = verify_response(
-        &config(),
-        &b64(&signed(&Spec::entra(), Mode::Assertion)),
-        Expectation::Solicited(REQUEST_ID),
-        now(),
-    )
-    .unwrap();
+    let got = verify_solicited(&config(), &signed(&Spec::entra(), Mode::Assertion)).unwrap();
     let debug = format!("{got:?}");
     assert!(!debug.contains("ada@acme.example"), "{debug}");
     assert!(!debug.contains(&Spec::entra().name_id), "{debug}");

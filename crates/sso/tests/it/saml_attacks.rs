@@ -3,12 +3,14 @@
 //! fake IdP signed correctly, so a refusal cannot come from a broken fixture.
 
 use crate::support::keys;
-use crate::support::saml_idp::{self, Mode, REQUEST_ID, Signer, Spec, b64, config, now, signed, signed_xml};
+use crate::support::saml_idp::{
+    self, Mode, REQUEST_ID, Signer, Spec, config, now, signed, signed_xml, verify_solicited,
+};
 use crate::support::xsw::{self, assertion, assertion_range, evil_assertion, insert, swap, without};
 use scimd_sso::saml::{Expectation, SamlError, verify_response};
 
 fn verdict(xml: &str) -> Result<(), SamlError> {
-    verify_response(&config(), &b64(xml), Expectation::Solicited(REQUEST_ID), now()).map(|_| ())
+    verify_solicited(&config(), xml).map(|_| ())
 }
 
 #[track_caller]

@@ -4,7 +4,7 @@
 
 use crate::support::saml_idp::{PUBLIC_URL, REQUEST_ID, b64};
 use chrono::{TimeZone, Utc};
-use scimd_sso::saml::{Expectation, SpConfig, verify_response};
+use scimd_sso::saml::{Expectation, SamlError, SpConfig, VerifiedAssertion, verify_response};
 
 const CERT: &str = include_str!("../fixtures/xmlsec1/cert.pem");
 const ASSERTION_SIGNED: &str = include_str!("../fixtures/xmlsec1/assertion-signed.xml");
@@ -19,15 +19,14 @@ fn at() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 1, 12, 1, 0).unwrap()
 }
 
+/// Verifies `xml` as the answer to our request, with `config`, at the fixtures' time.
+fn verify(config: &SpConfig, xml: &str) -> Result<VerifiedAssertion, SamlError> {
+    verify_response(config, &b64(xml), Expectation::Solicited(REQUEST_ID), at())
+}
+
 #[test]
 fn an_xmlsec1_signed_assertion_is_accepted() {
-    let got = verify_response(
-        &config(),
-        &b64(ASSERTION_SIGNED),
-        Expectation::Solicited(REQUEST_ID),
-        at(),
-    )
-    .unwrap();
+    let got = verify(&config(), ASSERTION_SIGNED).unwrap();
     assert_eq!(got.assertion_id, "_xmlsec1-assertion");
     assert_eq!(got.name_id, "xmlsec1-persistent-id");
     assert_eq!(got.object_id.as_deref(), Some("0b7c4f3e-xmlsec1-oid"));
@@ -36,13 +35,7 @@ fn an_xmlsec1_signed_assertion_is_accepted() {
 
 #[test]
 fn an_xmlsec1_signed_response_is_accepted() {
-    let got = verify_response(
-        &config(),
-        &b64(RESPONSE_SIGNED),
-        Expectation::Solicited(REQUEST_ID),
-        at(),
-    )
-    .unwrap();
+    let got = verify(&config(), RESPONSE_SIGNED).unwrap();
     assert_eq!(got.assertion_id, "_xmlsec1-assertion");
 }
 
@@ -54,23 +47,11 @@ fn the_xmlsec1_fixtures_are_really_checked() {
     ] {
         let tampered = fixture.replacen("grace@acme.example", "grace@acme.examplf", 1);
         assert_ne!(tampered, fixture);
-        let e = verify_response(
-            &config(),
-            &b64(&tampered),
-            Expectation::Solicited(REQUEST_ID),
-            at(),
-        )
-        .unwrap_err();
+        let e = verify(&config(), &tampered).unwrap_err();
         assert_eq!(e.reason_code(), code);
     }
     // And with the fake IdP's pinned certificate instead of the fixture's, nothing verifies.
     let other = crate::support::saml_idp::config();
-    let e = verify_response(
-        &other,
-        &b64(ASSERTION_SIGNED),
-        Expectation::Solicited(REQUEST_ID),
-        at(),
-    )
-    .unwrap_err();
+    let e = verify(&other, ASSERTION_SIGNED).unwrap_err();
     assert_eq!(e.reason_code(), "saml_untrusted_certificate");
 }

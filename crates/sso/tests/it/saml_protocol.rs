@@ -2,7 +2,7 @@
 //! Status, InResponseTo, times with skew, AuthnStatement. Each bent value is refused with its own code.
 
 use crate::support::keys;
-use crate::support::saml_idp::{Mode, REQUEST_ID, Spec, b64, config, now, signed};
+use crate::support::saml_idp::{Mode, REQUEST_ID, Spec, b64, config, now, signed, verify_solicited};
 use chrono::{DateTime, TimeDelta, Utc};
 use scimd_sso::saml::{Expectation, SpConfig, verify_response};
 
@@ -31,8 +31,7 @@ fn a_signed_response_must_carry_a_destination() {
         destination: None,
         ..Spec::entra()
     };
-    let message = b64(&signed(&spec, Mode::Response));
-    let e = verify_response(&config(), &message, Expectation::Solicited(REQUEST_ID), now()).unwrap_err();
+    let e = verify_solicited(&config(), &signed(&spec, Mode::Response)).unwrap_err();
     assert_eq!(e.reason_code(), "saml_missing_destination");
     // When only the Assertion is signed, the (unsigned) Response may omit it.
     assert_eq!(code(&spec), Ok(()));
@@ -66,20 +65,13 @@ fn an_assertion_for_another_org_is_refused_by_that_orgs_connection() {
         &[&keys::idp().cert_pem],
     )
     .unwrap();
-    let message = b64(&signed(&Spec::entra(), Mode::Assertion));
-    let e = verify_response(&globex, &message, Expectation::Solicited(REQUEST_ID), now()).unwrap_err();
+    let e = verify_solicited(&globex, &signed(&Spec::entra(), Mode::Assertion)).unwrap_err();
     assert_eq!(e.reason_code(), "saml_wrong_destination");
     let spec = Spec {
         destination: None,
         ..Spec::entra()
     };
-    let e = verify_response(
-        &globex,
-        &b64(&signed(&spec, Mode::Assertion)),
-        Expectation::Solicited(REQUEST_ID),
-        now(),
-    )
-    .unwrap_err();
+    let e = verify_solicited(&globex, &signed(&spec, Mode::Assertion)).unwrap_err();
     assert_eq!(e.reason_code(), "saml_wrong_recipient");
 }
 
@@ -124,13 +116,7 @@ fn a_status_other_than_success_is_refused_with_the_status() {
         status: "urn:oasis:names:tc:SAML:2.0:status:Requester".into(),
         ..Spec::entra()
     };
-    let e = verify_response(
-        &config(),
-        &b64(&signed(&spec, Mode::Assertion)),
-        Expectation::Solicited(REQUEST_ID),
-        now(),
-    )
-    .unwrap_err();
+    let e = verify_solicited(&config(), &signed(&spec, Mode::Assertion)).unwrap_err();
     assert_eq!(e.reason_code(), "saml_status_not_success");
     assert!(e.to_string().contains("status:Requester"), "{e}");
 }
@@ -243,13 +229,7 @@ fn a_smaller_configured_skew_is_honoured() {
         not_before: now() + TimeDelta::seconds(1),
         ..Spec::entra()
     };
-    let e = verify_response(
-        &tight,
-        &b64(&signed(&spec, Mode::Assertion)),
-        Expectation::Solicited(REQUEST_ID),
-        now(),
-    )
-    .unwrap_err();
+    let e = verify_solicited(&tight, &signed(&spec, Mode::Assertion)).unwrap_err();
     assert_eq!(e.reason_code(), "saml_not_yet_valid");
     assert!(config().with_clock_skew(TimeDelta::minutes(6)).is_err());
 }
@@ -266,7 +246,7 @@ fn an_assertion_without_an_authn_statement_is_refused() {
         &crate::support::saml_idp::signature_template(&Spec::entra().assertion_id, &signer),
     );
     let xml = crate::support::saml_idp::fill(&xml, &signer);
-    let e = verify_response(&config(), &b64(&xml), Expectation::Solicited(REQUEST_ID), now()).unwrap_err();
+    let e = verify_solicited(&config(), &xml).unwrap_err();
     assert_eq!(e.reason_code(), "saml_missing_authn_statement");
 }
 

@@ -81,10 +81,7 @@ fn activity_pages_by_outcome_and_charts_by_hour(db: &TestDb) {
 }
 
 fn activity_older_than_thirty_days_is_purged(db: &TestDb) {
-    let org = db
-        .store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "A")))
-        .unwrap();
+    let org = fixtures::new_org(&db.store, "A");
     let now = at(12, 0);
     let rows = vec![
         row(&org, now - Duration::days(31), 200),

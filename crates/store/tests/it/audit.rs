@@ -5,6 +5,23 @@ use diesel::RunQueryDsl;
 use scimd_store::models::audit_events::{self, NewAuditEvent};
 use scimd_store::testing::TestDb;
 
+/// An event the IdP caused now.
+fn event<'a>(
+    org: &'a scimd_store::OrgId,
+    action: &'a str,
+    target: Option<&'a str>,
+    details: serde_json::Value,
+) -> NewAuditEvent<'a> {
+    NewAuditEvent {
+        org_id: org,
+        occurred_at: fixtures::now(),
+        actor: "idp",
+        action,
+        target,
+        details,
+    }
+}
+
 fn audit_events_cannot_be_changed_or_deleted(db: &TestDb) {
     let org = db
         .store
@@ -12,14 +29,12 @@ fn audit_events_cannot_be_changed_or_deleted(db: &TestDb) {
             let org = fixtures::org(conn, "Acme");
             audit_events::append(
                 conn,
-                &NewAuditEvent {
-                    org_id: &org,
-                    occurred_at: fixtures::now(),
-                    actor: "idp",
-                    action: "member.deactivated",
-                    target: Some("m-1"),
-                    details: serde_json::json!({"active": [true, false]}),
-                },
+                &event(
+                    &org,
+                    "member.deactivated",
+                    Some("m-1"),
+                    serde_json::json!({"active": [true, false]}),
+                ),
             )?;
             Ok::<_, scimd_store::StoreError>(org)
         })
@@ -53,17 +68,7 @@ fn audit_pages_newest_first_by_cursor_and_action(db: &TestDb) {
                 } else {
                     "token.generated"
                 };
-                audit_events::append(
-                    conn,
-                    &NewAuditEvent {
-                        org_id: &org,
-                        occurred_at: fixtures::now(),
-                        actor: "idp",
-                        action,
-                        target: None,
-                        details: serde_json::json!({"i": i}),
-                    },
-                )?;
+                audit_events::append(conn, &event(&org, action, None, serde_json::json!({"i": i})))?;
             }
             Ok::<_, scimd_store::StoreError>(org)
         })

@@ -5,9 +5,9 @@
 use crate::fixtures;
 use scimd_scim::resources::validate;
 use scimd_scim::schema::{GROUP, USER};
+use scimd_store::OrgId;
 use scimd_store::provisioning::{ScimStoreError, WriteCtx, groups, users};
 use scimd_store::testing::TestDb;
-use scimd_store::{OrgId, StoreError};
 use serde_json::json;
 
 fn ctx(org: &OrgId) -> WriteCtx {
@@ -26,10 +26,7 @@ fn a_nul_byte_is_refused_before_the_database(db: &TestDb) {
     .unwrap_err();
     assert_eq!(refused.status, 400);
     // And the org's JSON filters still work afterwards (nothing with a NUL was stored).
-    let org = db
-        .store
-        .write(|conn| Ok::<_, StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(&db.store, "Acme");
     let doc = validate(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a@b.c", "title": "ab"}), &USER)
         .unwrap()
         .doc;
@@ -39,10 +36,7 @@ fn a_nul_byte_is_refused_before_the_database(db: &TestDb) {
 }
 
 fn a_name_too_long_once_normalised_is_400_not_500(db: &TestDb) {
-    let org = db
-        .store
-        .write(|conn| Ok::<_, StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(&db.store, "Acme");
     // U+FDFA is one character of 3 bytes that NFKC turns into 18 characters (33 bytes): 100 of them pass the
     // protocol's length limit and normalise to 3.3 KB, over PostgreSQL's index row limit.
     let long: String = "\u{FDFA}".repeat(100);

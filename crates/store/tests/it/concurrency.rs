@@ -9,10 +9,7 @@ const WRITERS: usize = 16;
 const TRANSACTIONS_EACH: usize = 500;
 
 fn sixteen_writers_five_hundred_transactions_each(db: &TestDb) {
-    let org = db
-        .store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(&db.store, "Acme");
     let failures: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..WRITERS)
             .map(|w| {
@@ -49,10 +46,7 @@ fn sixteen_writers_five_hundred_transactions_each(db: &TestDb) {
 
 fn two_stores_on_one_file_do_not_lock_each_other_out(db: &TestDb) {
     let other = db.reopen();
-    let org = db
-        .store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(&db.store, "Acme");
     std::thread::scope(|scope| {
         for (i, store) in [db.store.clone(), other].into_iter().enumerate() {
             let org = org.clone();

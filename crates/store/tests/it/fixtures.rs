@@ -1,8 +1,12 @@
 //! Small builders shared by the tests.
 
 use chrono::NaiveDateTime;
+use scimd_store::models::admin_sessions::{self, AdminSessionRow};
+use scimd_store::models::audit_events;
 use scimd_store::models::{members, organizations};
-use scimd_store::{Clock, DbConnection, MemberId, OrgId, StoreError, SystemClock, user_name};
+use scimd_store::{
+    Clock, DbConnection, MemberId, OrgId, SessionId, Store, StoreError, SystemClock, user_name,
+};
 
 pub fn now() -> NaiveDateTime {
     SystemClock.now_naive()
@@ -20,6 +24,11 @@ pub fn org(conn: &mut DbConnection, name: &str) -> OrgId {
     )
     .unwrap();
     id
+}
+
+/// An org named `name`, in a write of its own.
+pub fn new_org(store: &Store, name: &str) -> OrgId {
+    store.write(|conn| Ok::<_, StoreError>(org(conn, name))).unwrap()
 }
 
 pub fn member(conn: &mut DbConnection, org: &OrgId, user_name: &str) -> Result<members::Member, StoreError> {
@@ -45,4 +54,39 @@ pub fn member(conn: &mut DbConnection, org: &OrgId, user_name: &str) -> Result<m
             updated_at: now(),
         },
     )
+}
+
+/// An admin session of `member`, open for an hour.
+pub fn session(store: &Store, org: &OrgId, member: &str) -> SessionId {
+    let id = SessionId::generate();
+    let now = now();
+    store
+        .write(|conn| {
+            admin_sessions::insert(
+                conn,
+                &AdminSessionRow {
+                    id: id.as_str().into(),
+                    org_id: org.as_str().into(),
+                    member_id: member.into(),
+                    created_at: now,
+                    expires_at: now + chrono::Duration::hours(1),
+                    last_seen_at: now,
+                    revoked_at: None,
+                },
+            )
+        })
+        .unwrap();
+    id
+}
+
+/// The org's audit actions, oldest first.
+pub fn actions(store: &Store, org: &OrgId) -> Vec<String> {
+    let mut v: Vec<String> = store
+        .read(|conn| audit_events::list(conn, org, None, None, 1000))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    v.reverse();
+    v
 }

@@ -25,6 +25,29 @@ fn exists(store: &Store, org: &OrgId, name: &str) -> bool {
         .is_some()
 }
 
+/// Inside a write: adds the member `name`, says so on `inside`, then holds the writer until one more writer
+/// is queued behind it.
+fn add_then_hold(
+    conn: &mut scimd_store::DbConnection,
+    store: &Store,
+    org: &OrgId,
+    name: &str,
+    inside: &mpsc::Sender<()>,
+) -> Result<(), StoreError> {
+    fixtures::member(conn, org, name)?;
+    inside.send(()).unwrap();
+    wait_for_queue(store, 1);
+    Ok(())
+}
+
+/// The writer is usable again: a write after it is saved.
+fn assert_the_writer_works(store: &Store, org: &OrgId) {
+    store
+        .write(|conn| fixtures::member(conn, org, "after@example.com"))
+        .unwrap();
+    assert!(exists(store, org, "after@example.com"));
+}
+
 /// A unit of work of these tests.
 type Work<'a, T> = Box<dyn FnOnce(&mut scimd_store::DbConnection) -> Result<T, StoreError> + Send + 'a>;
 
@@ -62,9 +85,7 @@ fn batch<T: Send>(
 fn queued_writes_share_one_commit_and_a_failing_one_is_rolled_back_alone() {
     let db = TestDb::sqlite();
     let store = &db.store;
-    let org = store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(store, "Acme");
     let before = store.sqlite_commits().unwrap();
     let o = &org;
     let results = batch(
@@ -102,20 +123,13 @@ fn queued_writes_share_one_commit_and_a_failing_one_is_rolled_back_alone() {
 fn a_write_returns_only_after_the_commit_that_holds_it() {
     let db = TestDb::sqlite();
     let store = &db.store;
-    let org = store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(store, "Acme");
     let o = &org;
     let seen_after_return = std::thread::scope(|scope| {
         let (inside, started) = mpsc::channel();
         let head = scope.spawn(move || {
             store
-                .write(|conn| {
-                    fixtures::member(conn, o, "first@example.com")?;
-                    inside.send(()).unwrap();
-                    wait_for_queue(store, 1);
-                    Ok::<_, scimd_store::StoreError>(())
-                })
+                .write(|conn| add_then_hold(conn, store, o, "first@example.com", &inside))
                 .unwrap();
             // Another pooled connection (a reader outside the batch) sees it the moment write returns.
             exists(store, o, "first@example.com")
@@ -156,30 +170,19 @@ fn a_failed_commit_fails_every_write_of_its_batch() {
     assert!(results.iter().all(Result::is_err), "{results:?}");
     assert!(!exists(store, &org, "a@example.com"));
     // The writer is usable again.
-    store
-        .write(|conn| fixtures::member(conn, o, "after@example.com"))
-        .unwrap();
-    assert!(exists(store, &org, "after@example.com"));
+    assert_the_writer_works(store, &org);
 }
 
 #[test]
 fn a_panicking_write_loses_its_batch_but_not_the_writer() {
     let db = TestDb::sqlite();
     let store = &db.store;
-    let org = store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(store, "Acme");
     let o = &org;
     let head = std::thread::scope(|scope| {
         let (inside, started) = mpsc::channel();
-        let head = scope.spawn(move || {
-            store.write(|conn| -> Result<(), StoreError> {
-                fixtures::member(conn, o, "a@example.com")?;
-                inside.send(()).unwrap();
-                wait_for_queue(store, 1);
-                Ok(())
-            })
-        });
+        let head =
+            scope.spawn(move || store.write(|conn| add_then_hold(conn, store, o, "a@example.com", &inside)));
         started.recv().unwrap();
         let panicked = scope
             .spawn(move || {
@@ -195,10 +198,7 @@ fn a_panicking_write_loses_its_batch_but_not_the_writer() {
     assert!(head.is_err(), "the write that shared the lost batch is told so");
     assert!(!exists(store, &org, "a@example.com"));
     assert!(!exists(store, &org, "b@example.com"));
-    store
-        .write(|conn| fixtures::member(conn, o, "after@example.com"))
-        .unwrap();
-    assert!(exists(store, &org, "after@example.com"));
+    assert_the_writer_works(store, &org);
 }
 
 #[test]
@@ -206,9 +206,7 @@ fn owned_writes_sent_while_the_writer_is_busy_form_one_batch() {
     const SENT: usize = 12;
     let db = TestDb::sqlite();
     let store = &db.store;
-    let org = store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(store, "Acme");
     let before = store.sqlite_commits().unwrap();
     let results = std::thread::scope(|scope| {
         let (inside, started) = mpsc::channel();
@@ -265,9 +263,7 @@ fn owned_writes_sent_while_the_writer_is_busy_form_one_batch() {
 fn owned_writes_under_load_are_all_saved_exactly_once() {
     let db = TestDb::sqlite();
     let store = &db.store;
-    let org = store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(store, "Acme");
     let before = store.sqlite_commits().unwrap();
     std::thread::scope(|scope| {
         for t in 0..8 {

@@ -7,6 +7,12 @@ use scimd_store::testing::TestDb;
 use scimd_store::{Backend, Store, StoreError, StoreOptions};
 use std::time::Duration;
 
+fn set_limits(db: &TestDb, org: &scimd_store::OrgId, change: LimitsChange) {
+    db.store
+        .write(|c| org_limits::set(c, org, change, fixtures::now()))
+        .unwrap();
+}
+
 fn limits_are_set_merged_and_reset(db: &TestDb) {
     let org = db.with_conn(|c| fixtures::org(c, "A")).unwrap();
     let none = db.store.read(|c| org_limits::get(c, &org)).unwrap();
@@ -15,16 +21,12 @@ fn limits_are_set_merged_and_reset(db: &TestDb) {
         rate: Some(5),
         ..LimitsChange::default()
     };
-    db.store
-        .write(|c| org_limits::set(c, &org, first, fixtures::now()))
-        .unwrap();
+    set_limits(db, &org, first);
     let second = LimitsChange {
         in_flight: Some(2),
         ..LimitsChange::default()
     };
-    db.store
-        .write(|c| org_limits::set(c, &org, second, fixtures::now()))
-        .unwrap();
+    set_limits(db, &org, second);
     let got = db.store.read(|c| org_limits::get(c, &org)).unwrap().unwrap();
     assert_eq!((got.rate, got.burst, got.in_flight), (Some(5), None, Some(2)));
     let zero = LimitsChange {

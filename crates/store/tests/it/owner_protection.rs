@@ -6,13 +6,12 @@ use crate::fixtures;
 use scimd_scim::resources::validate;
 use scimd_scim::schema::USER;
 use scimd_scim::{PatchRequest, ScimType};
-use scimd_store::models::admin_sessions::{self, AdminSessionRow};
 use scimd_store::models::members::{self, Member, NewMember};
 use scimd_store::models::org_tallies::{self, Tally};
-use scimd_store::models::{audit_events, organizations, owner_link};
+use scimd_store::models::{admin_sessions, audit_events, organizations, owner_link};
 use scimd_store::provisioning::{ScimStoreError, WriteCtx, users};
 use scimd_store::testing::TestDb;
-use scimd_store::{MemberId, OrgId, SessionId, Store, StoreError};
+use scimd_store::{MemberId, OrgId, Store, StoreError};
 use serde_json::{Value, json};
 
 fn ctx(org: &OrgId) -> WriteCtx {
@@ -40,17 +39,6 @@ fn deactivate() -> PatchRequest {
     .unwrap()
 }
 
-fn actions(store: &Store, org: &OrgId) -> Vec<String> {
-    let mut v: Vec<String> = store
-        .read(|conn| audit_events::list(conn, org, None, None, 1000))
-        .unwrap()
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
-    v.reverse();
-    v
-}
-
 fn org_with_owner(store: &Store, email: &str) -> (OrgId, Member) {
     let (org, owner) = store
         .write(|conn| organizations::create_with_owner(conn, "Acme", Some(email), fixtures::now()))
@@ -74,28 +62,6 @@ fn tally(store: &Store, org: &OrgId) -> Tally {
     store.read(|conn| org_tallies::totals(conn, org)).unwrap()
 }
 
-fn session(store: &Store, org: &OrgId, member: &str) -> SessionId {
-    let id = SessionId::generate();
-    let now = fixtures::now();
-    store
-        .write(|conn| {
-            admin_sessions::insert(
-                conn,
-                &AdminSessionRow {
-                    id: id.as_str().into(),
-                    org_id: org.as_str().into(),
-                    member_id: member.into(),
-                    created_at: now,
-                    expires_at: now + chrono::Duration::hours(1),
-                    last_seen_at: now,
-                    revoked_at: None,
-                },
-            )
-        })
-        .unwrap();
-    id
-}
-
 fn is_uniqueness(r: &Result<users::Created, ScimStoreError>) -> bool {
     matches!(r, Err(ScimStoreError::Refused(e)) if e.status == 409 && e.scim_type == Some(ScimType::Uniqueness))
 }
@@ -107,7 +73,7 @@ fn is_last_owner_refusal<T>(r: &Result<T, ScimStoreError>) -> bool {
 fn the_owner_is_not_linked_unless_the_org_allows_it(db: &TestDb) {
     let store = &db.store;
     let (org, owner) = org_with_owner(store, "owner@acme.example");
-    let sid = session(store, &org, &owner.id);
+    let sid = fixtures::session(store, &org, &owner.id);
     assert!(
         !store.read(|conn| owner_link::allowed(conn, &org)).unwrap(),
         "off by default"
@@ -126,7 +92,7 @@ fn the_owner_is_not_linked_unless_the_org_allows_it(db: &TestDb) {
         .unwrap();
     assert!(s.revoked_at.is_none(), "the owner's session survives");
     assert_eq!(tally(store, &org), Tally::default());
-    assert_eq!(actions(store, &org), vec!["org.created"]);
+    assert_eq!(fixtures::actions(store, &org), vec!["org.created"]);
 
     // An admin allows it: the same create links the owner (its role kept).
     allow_owner_link(store, &org, true);
@@ -140,7 +106,7 @@ fn the_owner_is_not_linked_unless_the_org_allows_it(db: &TestDb) {
         (owner.id.as_str(), "owner")
     );
     assert_eq!(
-        actions(store, &org),
+        fixtures::actions(store, &org),
         vec!["org.created", "org.owner_link_configured", "member.linked"]
     );
 }
@@ -184,7 +150,7 @@ fn the_last_active_owner_is_never_deprovisioned(db: &TestDb) {
     let store = &db.store;
     let (org, owner) = org_with_owner(store, "owner@acme.example");
     allow_owner_link(store, &org, true);
-    let sid = session(store, &org, &owner.id);
+    let sid = fixtures::session(store, &org, &owner.id);
 
     // A link that would deactivate the last owner: refused, only the refusal is written.
     let r = store.write(|conn| users::create(conn, &ctx(&org), &user("owner@acme.example", false), &[]));
@@ -308,7 +274,7 @@ fn two_concurrent_links_of_one_owner_link_once() {
         .count();
     let refused = results.iter().filter(|r| is_uniqueness(r)).count();
     assert_eq!((linked, refused), (1, 1), "{results:?}");
-    let events = actions(store, &org)
+    let events = fixtures::actions(store, &org)
         .iter()
         .filter(|a| *a == "member.linked")
         .count();

@@ -6,10 +6,10 @@ use crate::fixtures;
 use scimd_scim::PatchRequest;
 use scimd_scim::resources::validate;
 use scimd_scim::schema::USER;
+use scimd_store::MemberId;
 use scimd_store::models::members;
 use scimd_store::provisioning::{WriteCtx, users};
 use scimd_store::testing::TestDb;
-use scimd_store::{MemberId, StoreError};
 use serde_json::json;
 
 fn ops(ops: serde_json::Value) -> PatchRequest {
@@ -20,10 +20,7 @@ fn ops(ops: serde_json::Value) -> PatchRequest {
 }
 
 fn removing_active_keeps_the_access_state(db: &TestDb) {
-    let org = db
-        .store
-        .write(|conn| Ok::<_, StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(&db.store, "Acme");
     let ctx = WriteCtx {
         org: org.clone(),
         actor: "idp:test".into(),

@@ -68,10 +68,7 @@ fn deactivate(db: &TestDb, org: &OrgId, id: &str, at: NaiveDateTime) -> bool {
 }
 
 fn org_of_100(db: &TestDb) -> (OrgId, Vec<String>, NaiveDateTime) {
-    let org = db
-        .store
-        .write(|conn| Ok::<_, StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(&db.store, "Acme");
     let created = fixtures::now();
     let people = provision(db, &org, 100, created);
     // Deprovisioning starts two hours later: none of them was created within the valve's window.
@@ -177,10 +174,7 @@ fn minute_rows(db: &TestDb, org: &OrgId) -> Vec<(NaiveDateTime, i64)> {
 /// What a conformance tool or an IdP's "test connection" does: create users and delete them at once. They
 /// were created within the window, so they do not count, however many there are.
 fn members_created_within_the_window_do_not_count(db: &TestDb) {
-    let org = db
-        .store
-        .write(|conn| Ok::<_, StoreError>(fixtures::org(conn, "Fresh")))
-        .unwrap();
+    let org = fixtures::new_org(&db.store, "Fresh");
     let now = fixtures::now();
     let ids = provision(db, &org, 40, now);
     for (i, id) in ids.iter().enumerate() {

@@ -164,9 +164,7 @@ fn sql_matches_the_reference_semantics(db: &TestDb) {
 
 fn paging_is_exact_stable_and_cursors_visit_every_row_once(db: &TestDb) {
     let store = &db.store;
-    let org = store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "A")))
-        .unwrap();
+    let org = fixtures::new_org(store, "A");
     for i in 0..25 {
         let doc = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
                          "userName": format!("user{i:02}@example.com"), "displayName": format!("U {}", 24 - i)});

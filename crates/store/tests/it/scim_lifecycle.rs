@@ -6,8 +6,7 @@ use crate::fixtures;
 use scimd_scim::PatchRequest;
 use scimd_scim::resources::validate;
 use scimd_scim::schema::{GROUP, USER};
-use scimd_store::models::admin_sessions::{self, AdminSessionRow};
-use scimd_store::models::{audit_events, organizations};
+use scimd_store::models::{admin_sessions, audit_events, organizations};
 use scimd_store::provisioning::{IfMatch, ScimStoreError, WriteCtx, groups, users};
 use scimd_store::testing::TestDb;
 use scimd_store::{OrgId, SessionId, Store};
@@ -30,41 +29,17 @@ fn user(name: &str) -> Value {
     .doc
 }
 
+fn group(name: &str) -> Value {
+    validate(
+        &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name}),
+        &GROUP,
+    )
+    .unwrap()
+    .doc
+}
+
 fn patch(body: Value) -> PatchRequest {
     PatchRequest::from_value(body).unwrap()
-}
-
-fn actions(store: &Store, org: &OrgId) -> Vec<String> {
-    let mut v: Vec<String> = store
-        .read(|conn| audit_events::list(conn, org, None, None, 1000))
-        .unwrap()
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
-    v.reverse();
-    v
-}
-
-fn session(store: &Store, org: &OrgId, member: &str) -> SessionId {
-    let id = SessionId::generate();
-    let now = fixtures::now();
-    store
-        .write(|conn| {
-            admin_sessions::insert(
-                conn,
-                &AdminSessionRow {
-                    id: id.as_str().into(),
-                    org_id: org.as_str().into(),
-                    member_id: member.into(),
-                    created_at: now,
-                    expires_at: now + chrono::Duration::hours(1),
-                    last_seen_at: now,
-                    revoked_at: None,
-                },
-            )
-        })
-        .unwrap();
-    id
 }
 
 fn revoked(store: &Store, id: &SessionId) -> bool {
@@ -109,24 +84,20 @@ fn create_links_the_owner_and_refuses_a_second_scim_user(db: &TestDb) {
         matches!(again, Err(ScimStoreError::Refused(e)) if e.status == 409 && e.scim_type == Some(scimd_scim::ScimType::Uniqueness))
     );
     // Another org's member of the same name is untouched: nothing crosses orgs.
-    let other = store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Other")))
-        .unwrap();
+    let other = fixtures::new_org(store, "Other");
     let c2 = store
         .write(|conn| users::create(conn, &ctx(&other), &user("owner@acme.example"), &[]))
         .unwrap();
     assert!(!c2.linked);
     assert_eq!(
-        actions(store, &org),
+        fixtures::actions(store, &org),
         vec!["org.created", "org.owner_link_configured", "member.linked"]
     );
 }
 
 fn every_deprovisioning_shape_takes_the_one_path(db: &TestDb) {
     let store = &db.store;
-    let org = store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(store, "Acme");
     let shapes: Vec<(&str, Value)> = vec![
         (
             "patch with path",
@@ -150,7 +121,7 @@ fn every_deprovisioning_shape_takes_the_one_path(db: &TestDb) {
             .write(|conn| users::create(conn, &ctx(&org), &user(&name), &[]))
             .unwrap()
             .user;
-        let s = session(store, &org, &u.row.id);
+        let s = fixtures::session(store, &org, &u.row.id);
         let (after, _) = store
             .write(|conn| users::patch(conn, &ctx(&org), &u.row.id, None, &patch(body.clone())))
             .unwrap();
@@ -168,7 +139,7 @@ fn every_deprovisioning_shape_takes_the_one_path(db: &TestDb) {
         .write(|conn| users::create(conn, &ctx(&org), &user("put@acme.example"), &[]))
         .unwrap()
         .user;
-    let s = session(store, &org, &u.row.id);
+    let s = fixtures::session(store, &org, &u.row.id);
     let mut inactive = user("put@acme.example");
     inactive["active"] = json!(false);
     let stale = Some(IfMatch::Version(99));
@@ -186,13 +157,8 @@ fn every_deprovisioning_shape_takes_the_one_path(db: &TestDb) {
         .unwrap();
     assert!(back.row.active);
     // DELETE: hidden, sessions revoked, memberships gone, the userName free again.
-    let s = session(store, &org, &u.row.id);
-    let gdoc = validate(
-        &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "G"}),
-        &GROUP,
-    )
-    .unwrap()
-    .doc;
+    let s = fixtures::session(store, &org, &u.row.id);
+    let gdoc = group("G");
     let g = store
         .write(|conn| groups::create(conn, &ctx(&org), &gdoc, std::slice::from_ref(&u.row.id), &[]))
         .unwrap();
@@ -215,7 +181,7 @@ fn every_deprovisioning_shape_takes_the_one_path(db: &TestDb) {
         .unwrap();
     assert_ne!(fresh.user.row.id, u.row.id);
 
-    let a = actions(store, &org);
+    let a = fixtures::actions(store, &org);
     let count = |x: &str| a.iter().filter(|y| *y == x).count();
     assert_eq!(count("member.deactivated"), 4, "{a:?}");
     assert_eq!(count("member.reactivated"), 1, "{a:?}");
@@ -253,12 +219,7 @@ fn group_membership_changes_by_delta_within_the_org(db: &TestDb) {
         mk(&org, "3@a.example"),
     );
     let foreign = mk(&other, "x@b.example");
-    let gdoc = validate(
-        &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Eng"}),
-        &GROUP,
-    )
-    .unwrap()
-    .doc;
+    let gdoc = group("Eng");
     let g = store
         .write(|conn| groups::create(conn, &ctx(&org), &gdoc, std::slice::from_ref(&u1), &[]))
         .unwrap();

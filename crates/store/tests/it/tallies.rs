@@ -51,10 +51,7 @@ fn ctx(org: &OrgId, now: NaiveDateTime) -> WriteCtx {
 }
 
 fn randomised_concurrent_writes_keep_the_tallies_and_the_valve_exact(db: &TestDb) {
-    let org = db
-        .store
-        .write(|conn| Ok::<_, StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(&db.store, "Acme");
     let created = fixtures::now();
     let later = created + Duration::hours(2);
     // Counting, never holding: the share is 100% and the minimum far above what the run does.

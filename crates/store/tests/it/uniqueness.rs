@@ -8,10 +8,7 @@ use scimd_store::{OrgId, StoreError};
 use std::sync::Barrier;
 
 fn fifty_concurrent_creates_of_one_name_make_one_row(db: &TestDb) {
-    let org = db
-        .store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(&db.store, "Acme");
     let spellings = [
         "JSmith@example.com",
         "jsmith@example.com",
@@ -63,10 +60,7 @@ fn the_same_name_in_another_org_is_another_member(db: &TestDb) {
 }
 
 fn a_failed_write_leaves_nothing_behind(db: &TestDb) {
-    let org = db
-        .store
-        .write(|conn| Ok::<_, scimd_store::StoreError>(fixtures::org(conn, "Acme")))
-        .unwrap();
+    let org = fixtures::new_org(&db.store, "Acme");
     let result = db.store.write(|conn| {
         fixtures::member(conn, &org, "first@example.com")?;
         fixtures::member(conn, &org, "FIRST@example.com")

@@ -1,13 +1,17 @@
 //! A world per test: an org with its owner, the three services on one `FixedClock`, and small helpers.
 
 use chrono::{DateTime, TimeZone, Utc};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use scimd_store::models::audit_events::{self, AuditEvent};
 use scimd_store::models::{members, organizations};
 use scimd_store::schema;
 use scimd_store::testing::TestDb;
 use scimd_store::{Clock, FixedClock, MemberId, OrgId, Store};
-use scimd_tokens::{AzureInput, ClientSecret, SessionService, SigningKey, SsoService, TokenService};
+use scimd_tokens::{
+    AzureInput, ClientSecret, Expiry, GeneratedToken, Grace, SessionService, SigningKey, SsoService,
+    TokenError, TokenService,
+};
 use std::sync::Arc;
 
 pub const PUBLIC_URL: &str = "https://scimd.test";
@@ -61,6 +65,41 @@ pub fn world_with_sso(db: &TestDb) -> World {
     let w = world(db);
     set_azure(&w.p.sso, &w.org);
     w
+}
+
+impl World {
+    /// Generates the org's SCIM token.
+    pub fn generate(&self, actor: &str, expiry: Expiry) -> Result<GeneratedToken, TokenError> {
+        self.p.tokens.generate_blocking(&self.org, actor, expiry)
+    }
+
+    /// The plaintext of a fresh SCIM token of the org.
+    pub fn token(&self, actor: &str, expiry: Expiry) -> String {
+        self.generate(actor, expiry).unwrap().token.expose_once()
+    }
+
+    /// The plaintext of the token that replaces the current one (which stays valid for `grace`).
+    pub fn rotate(&self, actor: &str, grace: Grace, expiry: Expiry) -> String {
+        self.p
+            .tokens
+            .regenerate_blocking(&self.org, actor, grace, expiry)
+            .unwrap()
+            .token
+            .expose_once()
+    }
+
+    /// The org's SCIM endpoint.
+    pub fn endpoint(&self) -> String {
+        format!("https://scimd.test/scim/v2/{}", self.org)
+    }
+
+    /// Whether `token` opens the org's SCIM endpoint.
+    pub fn works(&self, token: &str) -> bool {
+        self.p
+            .tokens
+            .verify_blocking(&self.org, Some(&bearer(token)))
+            .is_ok()
+    }
 }
 
 pub fn new_org(store: &Store, clock: &FixedClock, name: &str, owner_email: &str) -> (OrgId, MemberId) {
@@ -124,6 +163,17 @@ pub fn deactivate(store: &Store, member: &MemberId) {
                 diesel::update(schema::members::table.filter(schema::members::id.eq(member.as_str())))
                     .set(schema::members::active.eq(false))
                     .execute(conn)?,
+            )
+        })
+        .unwrap();
+}
+
+/// Takes the token table away: from then on any token lookup fails with a database error.
+pub fn take_scim_tokens_away(store: &Store) {
+    store
+        .write(|conn| {
+            Ok::<_, scimd_store::StoreError>(
+                conn.batch_execute("ALTER TABLE scim_tokens RENAME TO scim_tokens_away")?,
             )
         })
         .unwrap();

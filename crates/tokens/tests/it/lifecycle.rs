@@ -9,10 +9,7 @@ use scimd_tokens::{Expiry, Grace, TokenError, TokenStatus};
 
 fn generate_needs_an_sso_connection_and_an_org(db: &TestDb) {
     let w = fixtures::world(db);
-    let err =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap_err();
+    let err = w.generate("cli", Expiry::Never).unwrap_err();
     assert!(matches!(err, TokenError::SsoRequired), "{err:?}");
     assert!(err.to_string().starts_with("set up SSO first"), "{err}");
     let missing =
@@ -24,14 +21,8 @@ fn generate_needs_an_sso_connection_and_an_org(db: &TestDb) {
 
 fn generate_returns_the_endpoint_and_the_token_once(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let generated =
-        w.p.tokens
-            .generate_blocking(&w.org, "admin@acme", Expiry::OneYear)
-            .unwrap();
-    assert_eq!(
-        generated.endpoint_url,
-        format!("https://scimd.test/scim/v2/{}", w.org)
-    );
+    let generated = w.generate("admin@acme", Expiry::OneYear).unwrap();
+    assert_eq!(generated.endpoint_url, w.endpoint());
     assert_eq!(generated.created_at, fixtures::start());
     assert_eq!(
         generated.expires_at,
@@ -43,7 +34,7 @@ fn generate_returns_the_endpoint_and_the_token_once(db: &TestDb) {
     let verified = w.p.tokens.verify_blocking(&w.org, Some(&bearer(&token))).unwrap();
     assert_eq!(verified.hint, hint.as_str());
 
-    let again = w.p.tokens.generate_blocking(&w.org, "admin@acme", Expiry::Never);
+    let again = w.generate("admin@acme", Expiry::Never);
     assert!(matches!(again, Err(TokenError::AlreadyConfigured)), "{again:?}");
 
     let status = w.p.tokens.scim_status_blocking(&w.org).unwrap().unwrap();
@@ -71,12 +62,7 @@ fn each_grace_keeps_the_old_token_exactly_as_long_as_chosen(db: &TestDb) {
     for grace in Grace::ALL {
         w.clock.set(fixtures::start());
         w.p.tokens.revoke_all_blocking(&w.org, "cli").unwrap();
-        let old =
-            w.p.tokens
-                .generate_blocking(&w.org, "cli", Expiry::Never)
-                .unwrap()
-                .token
-                .expose_once();
+        let old = w.token("cli", Expiry::Never);
         let new =
             w.p.tokens
                 .regenerate_blocking(&w.org, "cli", grace, Expiry::Never)
@@ -86,7 +72,7 @@ fn each_grace_keeps_the_old_token_exactly_as_long_as_chosen(db: &TestDb) {
             Some(fixtures::start() + grace.duration())
         );
         let new = new.token.expose_once();
-        let works = |token: &str| w.p.tokens.verify_blocking(&w.org, Some(&bearer(token))).is_ok();
+        let works = |token: &str| w.works(token);
         assert!(works(&new), "{grace}");
         if grace == Grace::None {
             assert!(!works(&old), "grace none: the old token stops at once");
@@ -113,25 +99,12 @@ fn each_grace_keeps_the_old_token_exactly_as_long_as_chosen(db: &TestDb) {
 
 fn there_are_never_more_than_two_live_tokens(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let a =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap()
-            .token
-            .expose_once();
+    let a = w.token("cli", Expiry::Never);
     w.clock.advance(Duration::minutes(1));
-    let b =
-        w.p.tokens
-            .regenerate_blocking(&w.org, "cli", Grace::OneDay, Expiry::Never)
-            .unwrap();
-    let b = b.token.expose_once();
+    let b = w.rotate("cli", Grace::OneDay, Expiry::Never);
     w.clock.advance(Duration::minutes(1));
-    let c =
-        w.p.tokens
-            .regenerate_blocking(&w.org, "cli", Grace::OneDay, Expiry::Never)
-            .unwrap();
-    let c = c.token.expose_once();
-    let works = |token: &str| w.p.tokens.verify_blocking(&w.org, Some(&bearer(token))).is_ok();
+    let c = w.rotate("cli", Grace::OneDay, Expiry::Never);
+    let works = |token: &str| w.works(token);
     assert_eq!((works(&a), works(&b), works(&c)), (false, true, true));
     let statuses: Vec<TokenStatus> =
         w.p.tokens
@@ -152,12 +125,7 @@ fn there_are_never_more_than_two_live_tokens(db: &TestDb) {
 
 fn an_expired_token_is_refused_and_its_expiry_audited_once(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let token =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Days90)
-            .unwrap()
-            .token
-            .expose_once();
+    let token = w.token("cli", Expiry::Days90);
     let header = bearer(&token);
     w.clock.advance(Duration::days(90) - Duration::seconds(1));
     assert!(w.p.tokens.verify_blocking(&w.org, Some(&header)).is_ok());
@@ -174,34 +142,21 @@ fn an_expired_token_is_refused_and_its_expiry_audited_once(db: &TestDb) {
     assert_eq!(list[0].status, TokenStatus::Expired);
     assert_eq!(w.p.tokens.scim_status_blocking(&w.org).unwrap(), None);
     // With nothing active, the admin generates a fresh token.
-    assert!(w.p.tokens.generate_blocking(&w.org, "cli", Expiry::Never).is_ok());
+    assert!(w.generate("cli", Expiry::Never).is_ok());
 }
 
 fn an_expiry_nobody_used_is_audited_by_the_next_change(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    w.p.tokens
-        .generate_blocking(&w.org, "cli", Expiry::Days90)
-        .unwrap();
+    w.generate("cli", Expiry::Days90).unwrap();
     w.clock.advance(Duration::days(100));
-    w.p.tokens
-        .generate_blocking(&w.org, "cli", Expiry::Never)
-        .unwrap();
+    w.generate("cli", Expiry::Never).unwrap();
     assert_eq!(fixtures::events(&db.store, &w.org, "token.expired").len(), 1);
 }
 
 fn revoke_all_stops_every_token_including_one_in_grace(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let old =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap()
-            .token
-            .expose_once();
-    let new =
-        w.p.tokens
-            .regenerate_blocking(&w.org, "cli", Grace::OneDay, Expiry::Never)
-            .unwrap();
-    let new = new.token.expose_once();
+    let old = w.token("cli", Expiry::Never);
+    let new = w.rotate("cli", Grace::OneDay, Expiry::Never);
     assert_eq!(w.p.tokens.revoke_all_blocking(&w.org, "admin@acme").unwrap(), 2);
     for token in [&old, &new] {
         assert!(w.p.tokens.verify_blocking(&w.org, Some(&bearer(token))).is_err());
@@ -220,12 +175,7 @@ fn revoke_all_stops_every_token_including_one_in_grace(db: &TestDb) {
 fn last_used_is_written_at_most_once_a_minute(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
     let other = fixtures::Process::on(&db.reopen(), &w.clock);
-    let token =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap()
-            .token
-            .expose_once();
+    let token = w.token("cli", Expiry::Never);
     let header = bearer(&token);
     let last_used = || {
         w.p.tokens

@@ -15,17 +15,8 @@ use std::sync::{Arc, Mutex};
 fn hand_out_secrets(db: &TestDb) -> Vec<String> {
     let w = fixtures::world_with_sso(db);
     let mut secrets = vec![fixtures::AZURE_SECRET.to_owned()];
-    let first =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::OneYear)
-            .unwrap()
-            .token
-            .expose_once();
-    let second =
-        w.p.tokens
-            .regenerate_blocking(&w.org, "cli", Grace::OneDay, Expiry::Never)
-            .unwrap();
-    let second = second.token.expose_once();
+    let first = w.token("cli", Expiry::OneYear);
+    let second = w.rotate("cli", Grace::OneDay, Expiry::Never);
     for token in [&first, &second] {
         w.p.tokens.verify_blocking(&w.org, Some(&bearer(token))).unwrap();
     }
@@ -138,12 +129,7 @@ fn no_log_line_holds_a_secret(db: &TestDb) {
         let mut secrets = hand_out_secrets(db);
         // Refusals are logged too (at debug, with their class).
         let w = fixtures::world_with_sso(db);
-        let token =
-            w.p.tokens
-                .generate_blocking(&w.org, "cli", Expiry::Never)
-                .unwrap()
-                .token
-                .expose_once();
+        let token = w.token("cli", Expiry::Never);
         w.p.tokens.revoke_all_blocking(&w.org, "cli").unwrap();
         let mut bad = token.clone();
         bad.replace_range(20..21, if &token[20..21] == "A" { "B" } else { "A" });

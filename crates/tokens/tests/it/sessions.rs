@@ -6,7 +6,7 @@ use chrono::Duration;
 use scimd_store::models::admin_sessions;
 use scimd_store::testing::TestDb;
 use scimd_store::{Clock, OrgId};
-use scimd_tokens::{Role, SessionService, SessionSettings, SigningKey, TokenError};
+use scimd_tokens::{LoginLink, Role, Session, SessionService, SessionSettings, SigningKey, TokenError};
 use std::sync::Arc;
 
 fn link_token(url: &str) -> String {
@@ -15,12 +15,23 @@ fn link_token(url: &str) -> String {
     token.to_owned()
 }
 
+/// A login link for the member `email` of the world's org, issued through the CLI.
+fn issue_link(w: &fixtures::World, email: &str) -> LoginLink {
+    w.p.sessions
+        .issue_login_link_blocking(&w.org, email, "cli")
+        .unwrap()
+}
+
+/// The session `link` opens on `sessions` (in a browser without one).
+fn exchange(sessions: &SessionService, link: &LoginLink) -> Session {
+    sessions
+        .exchange_login_link_blocking(&link_token(&link.url), None)
+        .unwrap()
+}
+
 fn a_login_link_opens_one_session(db: &TestDb) {
     let w = fixtures::world(db);
-    let link =
-        w.p.sessions
-            .issue_login_link_blocking(&w.org, "Owner@ACME.example", "cli")
-            .unwrap();
+    let link = issue_link(&w, "Owner@ACME.example");
     assert_eq!(link.member_id, w.owner);
     assert_eq!(link.expires_at, fixtures::start() + Duration::minutes(10));
     let token = link_token(&link.url);
@@ -54,10 +65,7 @@ fn a_login_link_opens_one_session(db: &TestDb) {
 
 fn a_login_link_expires_after_ten_minutes(db: &TestDb) {
     let w = fixtures::world(db);
-    let link =
-        w.p.sessions
-            .issue_login_link_blocking(&w.org, fixtures::OWNER_EMAIL, "cli")
-            .unwrap();
+    let link = issue_link(&w, fixtures::OWNER_EMAIL);
     w.clock.advance(Duration::minutes(10));
     let late =
         w.p.sessions
@@ -83,14 +91,8 @@ fn links_are_only_for_active_members_of_the_org(db: &TestDb) {
     assert!(matches!(elsewhere, Err(TokenError::MemberNotFound)));
 
     // A plain member logs in and sees the pages read-only.
-    let link =
-        w.p.sessions
-            .issue_login_link_blocking(&w.org, "viewer@acme.example", "cli")
-            .unwrap();
-    let session =
-        w.p.sessions
-            .exchange_login_link_blocking(&link_token(&link.url), None)
-            .unwrap();
+    let link = issue_link(&w, "viewer@acme.example");
+    let session = exchange(&w.p.sessions, &link);
     let info =
         w.p.sessions
             .verify_session_blocking(&session.cookie_value)
@@ -108,18 +110,9 @@ fn deprovisioning_ends_a_session_at_once_on_every_process(db: &TestDb) {
     let w = fixtures::world(db);
     let admin = fixtures::add_member(&db.store, &w.clock, &w.org, "admin@acme.example", "admin");
     let other = Process::on(&db.reopen(), &w.clock);
-    let link =
-        w.p.sessions
-            .issue_login_link_blocking(&w.org, "admin@acme.example", "cli")
-            .unwrap();
-    let pending =
-        w.p.sessions
-            .issue_login_link_blocking(&w.org, "admin@acme.example", "cli")
-            .unwrap();
-    let session =
-        w.p.sessions
-            .exchange_login_link_blocking(&link_token(&link.url), None)
-            .unwrap();
+    let link = issue_link(&w, "admin@acme.example");
+    let pending = issue_link(&w, "admin@acme.example");
+    let session = exchange(&w.p.sessions, &link);
     assert_eq!(
         other
             .sessions
@@ -142,15 +135,7 @@ fn deprovisioning_ends_a_session_at_once_on_every_process(db: &TestDb) {
 
 fn logout_and_expiry_end_a_session(db: &TestDb) {
     let w = fixtures::world(db);
-    let open = |w: &fixtures::World| {
-        let link =
-            w.p.sessions
-                .issue_login_link_blocking(&w.org, fixtures::OWNER_EMAIL, "cli")
-                .unwrap();
-        w.p.sessions
-            .exchange_login_link_blocking(&link_token(&link.url), None)
-            .unwrap()
-    };
+    let open = |w: &fixtures::World| open_session(w, &w.p.sessions, fixtures::OWNER_EMAIL);
     let first = open(&w);
     assert!(w.p.sessions.logout_blocking(&first.session_id).unwrap());
     assert!(!w.p.sessions.logout_blocking(&first.session_id).unwrap());
@@ -169,10 +154,7 @@ fn logout_and_expiry_end_a_session(db: &TestDb) {
 
 fn forged_and_misused_jwts_are_refused(db: &TestDb) {
     let w = fixtures::world(db);
-    let link =
-        w.p.sessions
-            .issue_login_link_blocking(&w.org, fixtures::OWNER_EMAIL, "cli")
-            .unwrap();
+    let link = issue_link(&w, fixtures::OWNER_EMAIL);
     let link_jwt = link_token(&link.url);
     // A login link is not a session cookie.
     assert!(w.p.sessions.verify_session_blocking(&link_jwt).is_err());
@@ -210,10 +192,7 @@ fn forged_and_misused_jwts_are_refused(db: &TestDb) {
 fn every_process_shares_the_stored_signing_key(db: &TestDb) {
     let w = fixtures::world(db);
     let other = Process::on(&db.reopen(), &w.clock);
-    let link =
-        w.p.sessions
-            .issue_login_link_blocking(&w.org, fixtures::OWNER_EMAIL, "cli")
-            .unwrap();
+    let link = issue_link(&w, fixtures::OWNER_EMAIL);
     let session = other
         .sessions
         .exchange_login_link_blocking(&link_token(&link.url), None)
@@ -230,11 +209,9 @@ fn every_process_shares_the_stored_signing_key(db: &TestDb) {
     );
 }
 
-fn open_session(w: &fixtures::World, sessions: &SessionService, email: &str) -> scimd_tokens::Session {
+fn open_session(w: &fixtures::World, sessions: &SessionService, email: &str) -> Session {
     let link = sessions.issue_login_link_blocking(&w.org, email, "cli").unwrap();
-    sessions
-        .exchange_login_link_blocking(&link_token(&link.url), None)
-        .unwrap()
+    exchange(sessions, &link)
 }
 
 fn last_seen(db: &TestDb, session: &scimd_tokens::Session) -> chrono::NaiveDateTime {
@@ -303,10 +280,7 @@ fn last_seen_is_kept_and_written_at_most_once_a_minute(db: &TestDb) {
 /// L8: the landing page can say whom a link signs in, without using it; a used link shows nothing.
 fn a_login_link_preview_names_the_org_and_the_member(db: &TestDb) {
     let w = fixtures::world(db);
-    let link =
-        w.p.sessions
-            .issue_login_link_blocking(&w.org, fixtures::OWNER_EMAIL, "cli")
-            .unwrap();
+    let link = issue_link(&w, fixtures::OWNER_EMAIL);
     let token = link_token(&link.url);
     let preview = w.p.sessions.preview_login_link_blocking(&token).unwrap();
     assert_eq!(
@@ -360,10 +334,7 @@ fn a_login_through_a_link_revokes_the_browsers_previous_session(db: &TestDb) {
         ended[0].details
     );
     // A cookie that is not a session of ours changes nothing.
-    let third =
-        w.p.sessions
-            .issue_login_link_blocking(&w.org, fixtures::OWNER_EMAIL, "cli")
-            .unwrap();
+    let third = issue_link(&w, fixtures::OWNER_EMAIL);
     w.p.sessions
         .exchange_login_link_blocking(&link_token(&third.url), Some("garbage"))
         .unwrap();

@@ -151,18 +151,13 @@ fn the_azure_secret_is_encrypted_and_never_read_back(db: &TestDb) {
 
 fn removing_sso_revokes_scim_tokens(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let token =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap()
-            .token
-            .expose_once();
+    let token = w.token("cli", Expiry::Never);
     assert!(w.p.sso.remove_blocking(&w.org, "owner@acme").unwrap());
     assert!(!w.p.sso.remove_blocking(&w.org, "owner@acme").unwrap());
     assert_eq!(w.p.sso.get_blocking(&w.org).unwrap(), None);
     assert!(w.p.tokens.verify_blocking(&w.org, Some(&bearer(&token))).is_err());
     assert!(matches!(
-        w.p.tokens.generate_blocking(&w.org, "cli", Expiry::Never),
+        w.generate("cli", Expiry::Never),
         Err(TokenError::SsoRequired)
     ));
     let removed = &fixtures::events(&db.store, &w.org, "sso.removed")[0];

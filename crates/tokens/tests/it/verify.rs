@@ -2,24 +2,15 @@
 //! only at its own org's endpoint; revocation through one process is seen by the next request of another.
 
 use crate::fixtures::{self, Process, bearer};
-use diesel::connection::SimpleConnection;
 use scimd_store::testing::TestDb;
 use scimd_store::{OrgId, StoreError};
 use scimd_tokens::{Expiry, Grace, PlaintextToken, TokenError};
 
 fn six_bad_token_classes_get_identical_errors(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let revoked =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap();
-    let revoked = revoked.token.expose_once();
+    let revoked = w.token("cli", Expiry::Never);
     w.p.tokens.revoke_all_blocking(&w.org, "cli").unwrap();
-    let expired =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Days90)
-            .unwrap();
-    let expired = expired.token.expose_once();
+    let expired = w.token("cli", Expiry::Days90);
     w.clock.advance(chrono::Duration::days(90));
 
     let valid_shape_unknown = PlaintextToken::generate().unwrap().expose_once();
@@ -59,14 +50,7 @@ fn a_bad_checksum_or_malformed_token_never_reaches_the_database(db: &TestDb) {
     let mut bad_checksum = valid_shape_unknown.clone();
     bad_checksum.replace_range(10..11, if &bad_checksum[10..11] == "x" { "y" } else { "x" });
 
-    // Take the table away: from now on any token lookup fails with a database error.
-    db.store
-        .write(|conn| {
-            Ok::<_, scimd_store::StoreError>(
-                conn.batch_execute("ALTER TABLE scim_tokens RENAME TO scim_tokens_away")?,
-            )
-        })
-        .unwrap();
+    fixtures::take_scim_tokens_away(&db.store);
     let lookup =
         w.p.tokens
             .verify_blocking(&w.org, Some(&bearer(&valid_shape_unknown)));
@@ -91,19 +75,8 @@ fn a_bad_checksum_or_malformed_token_never_reaches_the_database(db: &TestDb) {
 
 fn a_database_failure_is_not_reported_as_a_bad_token(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let token =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap()
-            .token
-            .expose_once();
-    db.store
-        .write(|conn| {
-            Ok::<_, scimd_store::StoreError>(
-                conn.batch_execute("ALTER TABLE scim_tokens RENAME TO scim_tokens_away")?,
-            )
-        })
-        .unwrap();
+    let token = w.token("cli", Expiry::Never);
+    fixtures::take_scim_tokens_away(&db.store);
     let err =
         w.p.tokens
             .verify_blocking(&w.org, Some(&bearer(&token)))
@@ -115,14 +88,8 @@ fn a_database_failure_is_not_reported_as_a_bad_token(db: &TestDb) {
 fn a_token_works_only_at_its_own_orgs_endpoint(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
     let (other, _) = fixtures::new_org(&db.store, &w.clock, "Globex", "owner@globex.example");
-    let token =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap();
-    assert_eq!(
-        token.endpoint_url,
-        format!("https://scimd.test/scim/v2/{}", w.org)
-    );
+    let token = w.generate("cli", Expiry::Never).unwrap();
+    assert_eq!(token.endpoint_url, w.endpoint());
     let header = bearer(&token.token.expose_once());
     let ok = w.p.tokens.verify_blocking(&w.org, Some(&header)).unwrap();
     assert_eq!((ok.org_id, ok.token_id), (w.org.clone(), token.token_id));
@@ -136,12 +103,7 @@ fn a_token_works_only_at_its_own_orgs_endpoint(db: &TestDb) {
 
 fn the_bearer_scheme_is_case_insensitive(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let token =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap()
-            .token
-            .expose_once();
+    let token = w.token("cli", Expiry::Never);
     for header in [
         format!("bearer {token}"),
         format!("BEARER  {token}"),
@@ -163,12 +125,7 @@ fn revocation_through_one_process_is_seen_by_the_next_request_of_another(db: &Te
     let w = fixtures::world_with_sso(db);
     let other_store = db.reopen();
     let b = Process::on(&other_store, &w.clock);
-    let token =
-        w.p.tokens
-            .generate_blocking(&w.org, "admin", Expiry::Never)
-            .unwrap()
-            .token
-            .expose_once();
+    let token = w.token("admin", Expiry::Never);
     let header = bearer(&token);
     // Warm every path on the second process first: nothing it remembers may outlive the revocation.
     for _ in 0..3 {
@@ -182,12 +139,7 @@ fn revocation_through_one_process_is_seen_by_the_next_request_of_another(db: &Te
 fn grace_after_regenerate_holds_on_another_process_until_it_ends(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
     let b = Process::on(&db.reopen(), &w.clock);
-    let old =
-        w.p.tokens
-            .generate_blocking(&w.org, "admin", Expiry::Never)
-            .unwrap()
-            .token
-            .expose_once();
+    let old = w.token("admin", Expiry::Never);
     let new =
         w.p.tokens
             .regenerate_blocking(&w.org, "admin", Grace::OneHour, Expiry::Never)
@@ -210,12 +162,7 @@ fn grace_after_regenerate_holds_on_another_process_until_it_ends(db: &TestDb) {
 
 fn the_async_form_verifies_too(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let token =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Never)
-            .unwrap()
-            .token
-            .expose_once();
+    let token = w.token("cli", Expiry::Never);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -233,12 +180,7 @@ fn the_async_form_verifies_too(db: &TestDb) {
 /// open no write transaction (on SQLite that would take the one writer of the file).
 fn an_expiry_already_recorded_is_not_written_again(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
-    let token =
-        w.p.tokens
-            .generate_blocking(&w.org, "cli", Expiry::Days90)
-            .unwrap()
-            .token
-            .expose_once();
+    let token = w.token("cli", Expiry::Days90);
     w.clock.advance(chrono::Duration::days(91));
     let header = bearer(&token);
     assert!(w.p.tokens.verify_blocking(&w.org, Some(&header)).is_err());

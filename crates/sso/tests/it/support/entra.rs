@@ -5,7 +5,6 @@
 use super::keys::TestKey;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, TimeZone, Utc};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
@@ -13,15 +12,14 @@ use scimd_sso::oidc::{DEFAULT_AUTHORITY, EntraConfig, JwksFetcher, OidcError};
 use serde_json::{Value, json};
 use std::cell::{Cell, RefCell};
 
-pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+/// One Entra tenant and one instant for both fake IdPs.
+pub use super::saml_idp::{TENANT, now};
+
 pub const CLIENT_ID: &str = "0e3c2a1b-9f8d-4c7b-a6e5-d4c3b2a1f0e9";
 pub const REDIRECT_URI: &str = "https://scimd.example.com/sso/oidc/acme/callback";
-pub const OID: &str = "5b1e7f0a-2f3c-4d7e-9a1b-0c2d3e4f5a6b";
+/// The user: the one the fake SAML IdP asserts.
+pub const OID: &str = super::saml_idp::OBJECT_ID;
 pub const NONCE: &str = "n-0S6_WzA2Mj";
-
-pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap()
-}
 
 pub fn config() -> EntraConfig {
     EntraConfig::new(DEFAULT_AUTHORITY, TENANT, CLIENT_ID, REDIRECT_URI).unwrap()

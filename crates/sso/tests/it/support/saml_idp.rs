@@ -8,7 +8,7 @@ use base64::Engine as _;
 use bergshamra_dsig::DsigContext;
 use bergshamra_keys::KeysManager;
 use chrono::{DateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
-use scimd_sso::saml::SpConfig;
+use scimd_sso::saml::{Expectation, SamlError, SpConfig, VerifiedAssertion, verify_response};
 
 pub const PUBLIC_URL: &str = "https://scimd.example.com";
 pub const ORG: &str = "acme";
@@ -301,6 +301,11 @@ pub fn signed_xml(spec: &Spec, mode: Mode, signer: &Signer<'_>) -> String {
 /// An Entra-shaped response signed by the org's IdP key in `mode`.
 pub fn signed(spec: &Spec, mode: Mode) -> String {
     signed_xml(spec, mode, &Signer::default())
+}
+
+/// Verifies `xml` with `config` as the answer to our request (REQUEST_ID), now.
+pub fn verify_solicited(config: &SpConfig, xml: &str) -> Result<VerifiedAssertion, SamlError> {
+    verify_response(config, &b64(xml), Expectation::Solicited(REQUEST_ID), now())
 }
 
 pub fn b64(xml: &str) -> String {
