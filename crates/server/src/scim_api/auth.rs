@@ -3,8 +3,10 @@
 //! The org comes from the token: the URL's org must be the token's, and every query is scoped to it. Unknown,
 //! malformed, revoked, expired and wrong-org tokens all get the same 401 (see `error.rs`).
 //!
-//! After the token, the org's limits (`org_limiter`): over them the request is 429 before any other database
-//! work, and an admitted request holds one of the org's in-flight slots until its database work is done.
+//! Before the token, a credential-check slot of the URL's org (a few per org, waited for briefly): a flood at
+//! one org's URL cannot take the database connections everyone's token checks need. After the token, the
+//! org's limits (`org_limiter`): over them the request is 429 before any other database work, and an
+//! admitted request holds one of the org's in-flight slots until its database work is done.
 //!
 //! [`read`] and [`write`] verify the token and run the database work in ONE trip to the blocking pool: a
 //! lookup is then one hop off the async workers, not two (the token check is itself a database read).
@@ -13,7 +15,7 @@
 
 use crate::scim_api::error::ScimApiError;
 use crate::scim_api::limits;
-use crate::scim_api::org_limiter::Admission;
+use crate::scim_api::org_limiter::{Admission, CheckPass};
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use actix_web::http::header;
@@ -54,11 +56,25 @@ fn credentials(req: &HttpRequest) -> Credentials {
     }
 }
 
-/// Verifies the token and admits the request under the org's limits; on the blocking pool.
-fn admit_blocking(state: &AppState, c: &Credentials) -> Result<(Caller, Admission), ScimApiError> {
+/// Waits (briefly) for one of the credential-check slots of the URL's org (`OrgLimiter::check_pass`), off the
+/// blocking pool: a flood at one org's URL, with a valid token or none, then queues here instead of taking
+/// the database connections every org's token checks need.
+async fn check_pass(state: &AppState, c: &Credentials) -> Result<CheckPass, ScimApiError> {
+    Ok(state.limits.check_pass(&c.url_org).await?)
+}
+
+/// Verifies the token and admits the request under the org's limits; on the blocking pool. The check's pass
+/// is given back once the request is admitted (or refused).
+fn admit_blocking(
+    state: &AppState,
+    c: &Credentials,
+    pass: CheckPass,
+) -> Result<(Caller, Admission), ScimApiError> {
     let v = state
         .tokens
-        .verify_blocking(&c.url_org, c.authorization.as_deref())?;
+        .verify_blocking(&c.url_org, c.authorization.as_deref());
+    drop(pass);
+    let v = v?;
     let admission = state.limits.admit(&v.org_id)?;
     Ok((
         Caller {
@@ -73,8 +89,9 @@ fn admit_blocking(state: &AppState, c: &Credentials) -> Result<(Caller, Admissio
 /// with a body).
 pub async fn admit(state: &AppState, req: &HttpRequest) -> Result<(Caller, Admission), ScimApiError> {
     let c = credentials(req);
+    let pass = check_pass(state, &c).await?;
     let state = state.clone();
-    scimd_store::blocking(move || admit_blocking(&state, &c)).await
+    scimd_store::blocking(move || admit_blocking(&state, &c, pass)).await
 }
 
 /// Verifies the caller only (discovery documents, `/Me`); they count against the org's rate like any
@@ -90,9 +107,10 @@ where
     F: FnOnce(&Caller, &mut DbConnection) -> Result<T, ScimStoreError> + Send + 'static,
 {
     let c = credentials(req);
+    let pass = check_pass(state, &c).await?;
     let state = state.clone();
     scimd_store::blocking(move || {
-        let (caller, _admission) = admit_blocking(&state, &c)?;
+        let (caller, _admission) = admit_blocking(&state, &c, pass)?;
         let t = state.store.read_consistent(|conn| f(&caller, conn))?;
         Ok((caller, t))
     })
@@ -147,9 +165,10 @@ where
     F: FnOnce(&WriteCtx, &mut DbConnection, P) -> Result<T, ScimStoreError> + Send + 'static,
 {
     let c = credentials(req);
+    let pass = check_pass(state, &c).await?;
     let state = state.clone();
     scimd_store::blocking(move || {
-        let (caller, admission) = admit_blocking(&state, &c)?;
+        let (caller, admission) = admit_blocking(&state, &c, pass)?;
         let prepared = prepare()?;
         run_write(&state, caller, admission, prepared, f)
     })

@@ -92,6 +92,19 @@ pub struct Admission {
     _slot: OwnedSemaphorePermit,
 }
 
+/// The credential-check slots: stripes chosen by a keyed hash of the URL's org id (the key is per process, so
+/// nobody can aim at another org's stripe), each with the default in-flight limit's permits. Bounded memory
+/// whatever org ids a flood makes up; two orgs share a stripe with a chance of 1 in [`CHECK_STRIPES`].
+pub const CHECK_STRIPES: usize = 1024;
+/// How long a request waits for a credential-check slot before it is refused with 429.
+pub const CHECK_WAIT: Duration = Duration::from_secs(2);
+
+/// A credential-check slot, held while the request's token is verified.
+#[derive(Debug)]
+pub struct CheckPass {
+    _slot: OwnedSemaphorePermit,
+}
+
 /// One org's bucket and slots, with the settings they were built from.
 struct Gate {
     limits: Limits,
@@ -120,6 +133,8 @@ pub struct OrgLimiter {
     defaults: Limits,
     gates: Arc<Mutex<HashMap<OrgId, Arc<Gate>>>>,
     clock: DefaultClock,
+    checks: Arc<[Arc<Semaphore>]>,
+    check_key: std::hash::RandomState,
 }
 
 impl std::fmt::Debug for OrgLimiter {
@@ -132,12 +147,37 @@ impl std::fmt::Debug for OrgLimiter {
 
 impl OrgLimiter {
     pub fn new(store: Store, defaults: Limits) -> OrgLimiter {
+        let permits = defaults.in_flight.get() as usize;
         OrgLimiter {
             store,
             defaults,
             gates: Arc::default(),
             clock: DefaultClock::default(),
+            checks: (0..CHECK_STRIPES)
+                .map(|_| Arc::new(Semaphore::new(permits)))
+                .collect(),
+            check_key: std::hash::RandomState::new(),
         }
+    }
+
+    /// Waits up to [`CHECK_WAIT`] for a credential-check slot of the URL's org; then 429 (`InFlight`).
+    pub async fn check_pass(&self, url_org: &OrgId) -> Result<CheckPass, AdmitError> {
+        let stripe = self.stripe(url_org);
+        let refused = || {
+            AdmitError::Refused(Refusal::InFlight {
+                in_flight: self.defaults.in_flight.get(),
+            })
+        };
+        let semaphore = self.checks.get(stripe).ok_or_else(refused)?.clone();
+        match tokio::time::timeout(CHECK_WAIT, semaphore.acquire_owned()).await {
+            Ok(Ok(slot)) => Ok(CheckPass { _slot: slot }),
+            _ => Err(refused()),
+        }
+    }
+
+    fn stripe(&self, org: &OrgId) -> usize {
+        use std::hash::BuildHasher;
+        (self.check_key.hash_one(org.as_str()) as usize) % CHECK_STRIPES
     }
 
     /// Admits one request of `org`, or says why not. Blocking (it may read the org's settings): call it on
@@ -263,6 +303,37 @@ mod tests {
             Err(AdmitError::Refused(Refusal::Rate { retry_after_secs })) => assert!(retry_after_secs >= 1),
             other => panic!("expected a rate refusal, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_flood_at_one_orgs_url_waits_for_its_own_credential_checks_only() {
+        let db = TestDb::sqlite();
+        let limiter = OrgLimiter::new(db.store.clone(), limits(1000, 1000, 2));
+        let a = OrgId::new("org-a");
+        // Another org on another stripe (two orgs share one with a chance of 1 in 1,024).
+        let b = (0..)
+            .map(|i| OrgId::new(format!("org-b{i}")))
+            .find(|b| limiter.stripe(b) != limiter.stripe(&a))
+            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let _first = limiter.check_pass(&a).await.unwrap();
+            let second = limiter.check_pass(&a).await.unwrap();
+            assert!(
+                limiter.check_pass(&b).await.is_ok(),
+                "B's checks do not wait for A's"
+            );
+            // A's third waits for a slot, and is refused when none comes back in time.
+            assert!(matches!(
+                limiter.check_pass(&a).await,
+                Err(AdmitError::Refused(Refusal::InFlight { .. }))
+            ));
+            drop(second);
+            assert!(limiter.check_pass(&a).await.is_ok(), "a slot given back is taken");
+        });
     }
 
     #[test]
