@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod health;
 pub mod scim_api;
+pub mod sequencer;
 pub mod serve;
 pub mod state;
 pub mod store_metrics;

@@ -65,6 +65,7 @@ pub fn start(
     let (recorder, activity_writer) =
         ActivityRecorder::start(state.store.clone(), state.clock.clone(), unauthenticated);
     let recorder = web::Data::new(recorder);
+    crate::sequencer::spawn(state.store.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(recorder.clone())

@@ -113,6 +113,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        org_id -> Nullable<Text>,
+        key_hash -> Binary,
+        hint -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        org_id -> Text,
+        #[sql_name = "type"]
+        event_type -> Text,
+        occurred_at -> Timestamp,
+        data -> Text,
+        position -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     audit_events (seq) {
         seq -> BigInt,
         id -> Text,
@@ -182,6 +207,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
     organizations,
     sso_connections,
     scim_tokens,
@@ -192,6 +218,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_links,
     server_secrets,
     audit_events,
+    events,
     scim_activity,
     org_settings,
     org_limits,

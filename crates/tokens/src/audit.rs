@@ -1,7 +1,10 @@
 //! The audit actions this crate records, and the one helper that writes them. Details never hold a secret:
-//! a token appears only as its hint, a member only as its id.
+//! a token appears only as its hint, a member only as its id. The actions that change who can provision or
+//! sign in (an SSO connection set or removed, a SCIM token generated, revoked or expired) also append their
+//! feed event (`scimd_store::models::events`) in the same transaction.
 
 use scimd_store::models::audit_events::{self, NewAuditEvent};
+use scimd_store::models::events::{self, types};
 use scimd_store::{DbConnection, OrgId, StoreError};
 
 pub const TOKEN_GENERATED: &str = "token.generated";
@@ -23,6 +26,17 @@ pub fn member_actor(member_id: &str) -> String {
     format!("member:{member_id}")
 }
 
+/// The feed event of an audit action, if it has one.
+fn event_type(action: &str) -> Option<&'static str> {
+    Some(match action {
+        TOKEN_GENERATED | TOKEN_REGENERATED => types::SCIM_TOKEN_GENERATED,
+        TOKEN_REVOKED | TOKEN_EXPIRED => types::SCIM_TOKEN_REVOKED,
+        SSO_SAML_SET | SSO_AZURE_SET => types::SSO_CONNECTION_SET,
+        SSO_REMOVED => types::SSO_CONNECTION_REMOVED,
+        _ => return None,
+    })
+}
+
 pub(crate) fn record(
     conn: &mut DbConnection,
     org: &OrgId,
@@ -32,6 +46,14 @@ pub(crate) fn record(
     target: Option<&str>,
     details: serde_json::Value,
 ) -> Result<(), StoreError> {
+    if let Some(event_type) = event_type(action) {
+        // The audit details name what changed without a secret; the feed adds which action it was.
+        let mut data = details.clone();
+        if let Some(o) = data.as_object_mut() {
+            o.insert("action".into(), serde_json::Value::from(action));
+        }
+        events::append(conn, org, event_type, at, &data)?;
+    }
     audit_events::append(
         conn,
         &NewAuditEvent {

@@ -4,7 +4,9 @@
 //!   secret types, and `TokenService` (generate, regenerate with grace, revoke, verify, list);
 //! - `session`: admin login links and sessions (HS256 JWTs naming rows), `SessionService`, `SigningKey`;
 //! - `sso`: the org's SSO connection (SAML or Azure AD), validated field by field, secrets encrypted at rest;
-//! - `audit`: the audit actions recorded here; `error`: `TokenError`, the crate's one error type.
+//! - `api_keys`: the platform API's keys (`scimd_ak_`), `ApiKeyService` (create, list, revoke, verify);
+//! - `audit`: the audit actions recorded here (and the feed events some of them append); `error`:
+//!   `TokenError`, the crate's one error type.
 //!
 //! Plaintext tokens exist once (`PlaintextToken`); only SHA-256 hashes and hints are stored; no token, cookie
 //! or email address reaches a log line.
@@ -25,6 +27,7 @@
 //! - **Blocking**: every service method except `TokenService::verify` blocks on the database (`*_blocking`).
 //!   Async callers run them through `scimd_store::blocking`, once per request rather than once per call.
 
+pub mod api_keys;
 pub mod audit;
 pub mod bearer;
 pub mod error;
@@ -33,6 +36,7 @@ pub mod session;
 pub mod sso;
 mod util;
 
+pub use api_keys::{ApiKeyAuth, ApiKeyService, CreatedKey};
 pub use bearer::{
     Expiry, GeneratedToken, Grace, GraceToken, PlaintextToken, ScimConfigSummary, TokenHash, TokenHint,
     TokenService, TokenStatus, TokenSummary, VerifiedToken,

@@ -2,6 +2,7 @@
 //! contract (see DESIGN.md). Every command reads `DATABASE_URL` (default `./scimd.db`).
 
 mod admin;
+mod api_key;
 mod migrate;
 mod org;
 mod output;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Admin access: login links.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// The platform API's keys.
+    #[command(subcommand)]
+    ApiKey(api_key::ApiKeyCommand),
 }
 
 /// Parses the command line and runs it; errors are printed as one line naming what to fix.
@@ -82,6 +86,7 @@ fn run(cli: Cli) -> Result<(), ServerError> {
         Some(Command::Sso(command)) => sso::run(&cli.database_url, command),
         Some(Command::Token(command)) => token::run(&cli.database_url, command),
         Some(Command::Admin(command)) => admin::run(&cli.database_url, command),
+        Some(Command::ApiKey(command)) => api_key::run(&cli.database_url, command),
     }
 }
 

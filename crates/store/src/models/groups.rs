@@ -137,15 +137,15 @@ pub fn member_ids(conn: &mut DbConnection, group: &GroupId) -> Result<HashSet<St
         .collect())
 }
 
-/// Inserts the memberships of `ids` that do not exist yet; returns how many were added.
+/// Inserts the memberships of `ids` that do not exist yet; returns the ids added.
 pub fn add_members(
     conn: &mut DbConnection,
     org: &OrgId,
     group: &GroupId,
     ids: &[String],
     now: NaiveDateTime,
-) -> Result<usize, StoreError> {
-    let mut added = 0;
+) -> Result<Vec<String>, StoreError> {
+    let mut added = Vec::new();
     for chunk in ids.chunks(IN_CHUNK) {
         let existing: HashSet<String> = group_members::table
             .filter(group_members::group_id.eq(group.as_str()))
@@ -167,35 +167,51 @@ pub fn add_members(
         if !rows.is_empty() {
             // MultiConnection has no multi-row INSERT; each backend's own connection has.
             let insert = diesel::insert_into(group_members::table).values(&rows);
-            added += match conn {
+            match conn {
                 DbConnection::Sqlite(c) => insert.execute(c)?,
                 DbConnection::Postgres(c) => insert.execute(c)?,
             };
+            added.extend(rows.into_iter().map(|r| r.member_id));
         }
     }
     Ok(added)
 }
 
-/// Deletes the memberships of `ids`; returns how many there were.
-pub fn remove_members(conn: &mut DbConnection, group: &GroupId, ids: &[String]) -> Result<usize, StoreError> {
-    let mut removed = 0;
+/// Deletes the memberships of `ids`; returns the ids that were members.
+pub fn remove_members(
+    conn: &mut DbConnection,
+    group: &GroupId,
+    ids: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let mut removed = Vec::new();
     for chunk in ids.chunks(IN_CHUNK) {
-        removed += diesel::delete(
+        let members: Vec<String> = group_members::table
+            .filter(group_members::group_id.eq(group.as_str()))
+            .filter(group_members::member_id.eq_any(chunk))
+            .select(group_members::member_id)
+            .load(conn)?;
+        if members.is_empty() {
+            continue;
+        }
+        diesel::delete(
             group_members::table
                 .filter(group_members::group_id.eq(group.as_str()))
-                .filter(group_members::member_id.eq_any(chunk)),
+                .filter(group_members::member_id.eq_any(&members)),
         )
         .execute(conn)?;
+        removed.extend(members);
     }
     Ok(removed)
 }
 
-/// Deletes every membership of a group; returns how many there were.
-pub fn clear_members(conn: &mut DbConnection, group: &GroupId) -> Result<usize, StoreError> {
-    Ok(
-        diesel::delete(group_members::table.filter(group_members::group_id.eq(group.as_str())))
-            .execute(conn)?,
-    )
+/// Deletes every membership of the group; returns the ids that were members.
+pub fn clear_members(conn: &mut DbConnection, group: &GroupId) -> Result<Vec<String>, StoreError> {
+    let members: Vec<String> = group_members::table
+        .filter(group_members::group_id.eq(group.as_str()))
+        .select(group_members::member_id)
+        .load(conn)?;
+    diesel::delete(group_members::table.filter(group_members::group_id.eq(group.as_str()))).execute(conn)?;
+    Ok(members)
 }
 
 /// Takes a member out of every group of the org: the groups' versions move on (their membership changed),

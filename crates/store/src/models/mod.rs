@@ -3,7 +3,9 @@
 
 pub mod admin_sessions;
 pub mod admin_views;
+pub mod api_keys;
 pub mod audit_events;
+pub mod events;
 pub mod groups;
 pub mod login_links;
 pub mod members;

@@ -18,7 +18,7 @@ use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::ids::OrgId;
 use crate::models::audit_events::{self, NewAuditEvent, actions};
-use crate::models::org_tallies;
+use crate::models::{events, org_tallies};
 use crate::schema::{org_settings, safety_valve_minutes as minutes};
 use chrono::{Duration, NaiveDateTime, Timelike};
 use diesel::prelude::*;
@@ -233,6 +233,8 @@ pub fn check(
         serde_json::json!({ "deprovisioned_in_window": in_window, "threshold": limit }),
         now,
     )?;
+    let data = serde_json::json!({ "deprovisioned_in_window": in_window, "threshold": limit });
+    events::append(conn, org, events::types::SAFETY_VALVE_TRIPPED, now, &data)?;
     Ok(held)
 }
 
@@ -262,6 +264,13 @@ pub fn release(
         actions::SAFETY_VALVE_RELEASED,
         serde_json::json!({}),
         now,
+    )?;
+    events::append(
+        conn,
+        org,
+        events::types::SAFETY_VALVE_RELEASED,
+        now,
+        &serde_json::json!({}),
     )?;
     Ok(true)
 }

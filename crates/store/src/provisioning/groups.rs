@@ -6,6 +6,7 @@
 //! whole request is refused. Reads skip the member rows unless the response includes `members`.
 
 use super::audit::{self, GROUP_CREATED, GROUP_DELETED, GROUP_UPDATED};
+use super::feed;
 use super::filter_sql::{self, Translator};
 use super::paging::{self, ListSource, table_reads};
 use super::sql::{Raw, Sql};
@@ -13,6 +14,7 @@ use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_i
 use crate::connection::{Backend, DbConnection, MultiBackend};
 use crate::error::StoreError;
 use crate::ids::{GroupId, OrgId};
+use crate::models::events::types;
 use crate::models::groups::{self, Group, GroupChanges, NewGroup};
 use crate::models::org_tallies::{self, Tally};
 use crate::models::{self, Locked};
@@ -243,27 +245,44 @@ fn check_members(conn: &mut DbConnection, org: &OrgId, ids: &[String]) -> Result
 }
 
 /// Applies a membership delta; returns (added, removed).
+/// Applies a membership delta to the rows; returns the member ids actually added and removed.
 fn apply_delta(
     conn: &mut DbConnection,
     ctx: &WriteCtx,
     group: &GroupId,
     delta: &MembersDelta,
-) -> Result<(usize, usize), StoreError> {
+) -> Result<(Vec<String>, Vec<String>), StoreError> {
     let mut removed = if delta.clear_all {
         groups::clear_members(conn, group)?
     } else {
-        0
+        Vec::new()
     };
-    removed += groups::remove_members(conn, group, &delta.removed)?;
+    removed.extend(groups::remove_members(conn, group, &delta.removed)?);
     let added = groups::add_members(conn, &ctx.org, group, &delta.added, ctx.now)?;
     Ok((added, removed))
 }
 
-fn details(changed: Vec<String>, added: usize, removed: usize, dialects: &[Dialect]) -> Value {
+fn details(changed: &[String], added: usize, removed: usize, dialects: &[Dialect]) -> Value {
     audit::with_dialects(
         json!({ "changed": changed, "members_added": added, "members_removed": removed }),
         dialects,
     )
+}
+
+/// The feed events of an update: `group.updated` when the document changed, `group.membership_changed`
+/// when members did.
+fn update_events(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    row: &Group,
+    changed: &[String],
+    added: &[String],
+    removed: &[String],
+) -> Result<(), StoreError> {
+    if !changed.is_empty() {
+        feed::group(conn, ctx, types::GROUP_UPDATED, row)?;
+    }
+    feed::membership(conn, ctx, row, added, removed)
 }
 
 /// Creates a Group from a validated document and its member ids.
@@ -297,11 +316,13 @@ pub fn create(
         other => other?,
     };
     let added = groups::add_members(conn, &ctx.org, &row.group_id(), member_ids, ctx.now)?;
-    let mut d = details(Vec::new(), added, 0, dialects);
+    let mut d = details(&[], added.len(), 0, dialects);
     if let Some(o) = d.as_object_mut() {
         o.insert("displayName".into(), Value::from(name));
     }
     audit::record(conn, ctx, GROUP_CREATED, &row.id, d)?;
+    feed::group(conn, ctx, types::GROUP_CREATED, &row)?;
+    feed::membership(conn, ctx, &row, &added, &[])?;
     org_tallies::add(conn, &ctx.org, Tally::groups(1))?;
     Ok(group_record(row, None)?)
 }
@@ -365,8 +386,9 @@ pub fn replace(
         ctx,
         GROUP_UPDATED,
         &before.id,
-        details(changed, added, removed, dialects),
+        details(&changed, added.len(), removed.len(), dialects),
     )?;
+    update_events(conn, ctx, &row, &changed, &added, &removed)?;
     Ok(group_record(row, None)?)
 }
 
@@ -397,7 +419,7 @@ pub fn patch(
     let row = write_row(conn, ctx, &before, &doc)?;
     let (added, removed) = match &outcome.members {
         Some(delta) => apply_delta(conn, ctx, &before.group_id(), delta)?,
-        None => (0, 0),
+        None => (Vec::new(), Vec::new()),
     };
     let changed = audit::changed_attributes(&before_doc, &doc);
     audit::record(
@@ -405,8 +427,9 @@ pub fn patch(
         ctx,
         GROUP_UPDATED,
         &before.id,
-        details(changed, added, removed, &outcome.dialects),
+        details(&changed, added.len(), removed.len(), &outcome.dialects),
     )?;
+    update_events(conn, ctx, &row, &changed, &added, &removed)?;
     Ok((group_record(row, None)?, outcome))
 }
 
@@ -437,7 +460,8 @@ pub fn delete(
         ctx,
         GROUP_DELETED,
         &before.id,
-        json!({ "displayName": before.display_name, "members_removed": removed }),
+        json!({ "displayName": before.display_name, "members_removed": removed.len() }),
     )?;
+    feed::group(conn, ctx, types::GROUP_DELETED, &before)?;
     Ok(())
 }

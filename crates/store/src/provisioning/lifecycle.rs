@@ -15,9 +15,11 @@
 use super::audit::{
     self, MEMBER_DEACTIVATED, MEMBER_DELETED, MEMBER_DEPROVISION_REFUSED, MEMBER_REACTIVATED,
 };
+use super::feed;
 use super::member_row::update_row;
 use super::{ScimStoreError, WriteCtx};
 use crate::connection::DbConnection;
+use crate::models::events::types;
 use crate::models::members::{self, Member, MemberChanges, Role};
 use crate::models::org_tallies::{self, Tally};
 use crate::models::safety_valve::{self, Verdict};
@@ -76,6 +78,12 @@ pub fn deprovision(
         }
     }
     audit::record(conn, ctx, action, &member.id, details)?;
+    let event = if action == MEMBER_DELETED {
+        types::USER_DELETED
+    } else {
+        types::USER_DEACTIVATED
+    };
+    feed::user(conn, ctx, event, &row)?;
     Ok(row)
 }
 
@@ -121,5 +129,6 @@ pub fn reactivate(
     let row = update_row(conn, ctx, member, changes)?;
     org_tallies::add(conn, &ctx.org, Tally::activity_changed(member.active, true))?;
     audit::record(conn, ctx, MEMBER_REACTIVATED, &member.id, details)?;
+    feed::user(conn, ctx, types::USER_REACTIVATED, &row)?;
     Ok(row)
 }

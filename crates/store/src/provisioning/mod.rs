@@ -6,7 +6,8 @@
 //! - [`paging`]: index paging and RFC 9865 cursors;
 //! - [`users`] and [`groups`]: list, get, create, replace, patch, delete, each a function over the connection
 //!   run inside the caller's unit of work; [`lifecycle`]: the one deprovisioning path (PATCH or PUT
-//!   `active=false`, DELETE) and reactivation; [`audit`]: the compact diffs written with every change.
+//!   `active=false`, DELETE) and reactivation; [`audit`]: the compact diffs written with every change; [`feed`]:
+//!   the platform's event of every change, in the same transaction.
 //!
 //! The SCIM view of an org is its members that are SCIM-managed and not deleted: an org owner created by
 //! `scimd org create` is invisible to the IdP, and a SCIM create with the same userName links it only when
@@ -17,6 +18,7 @@
 //! `Store::write` / `read_consistent`, and a refusal rolls the transaction back while a hold commits.
 
 pub mod audit;
+pub mod feed;
 pub mod filter_sql;
 pub mod groups;
 pub mod lifecycle;

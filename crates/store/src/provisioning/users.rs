@@ -7,6 +7,7 @@
 //! `active` change to [`super::lifecycle`], so that every way of deactivating a member is one code path.
 
 use super::audit::{self, MEMBER_CREATED, MEMBER_LINKED, MEMBER_UPDATED};
+use super::feed;
 use super::filter_sql::{self, Translator};
 use super::lifecycle::{self, Deprovision};
 use super::member_row::{changes, columns, update_row, with_default_active};
@@ -16,6 +17,7 @@ use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_i
 use crate::connection::{Backend, DbConnection, MultiBackend};
 use crate::error::StoreError;
 use crate::ids::{MemberId, OrgId};
+use crate::models::events::types;
 use crate::models::members::{self, Member, NewMember, Role};
 use crate::models::org_tallies::{self, Tally};
 use crate::models::{self, Locked, owner_link};
@@ -293,6 +295,13 @@ fn save(
             let row = update_row(conn, ctx, before, &ch)?;
             let action = if link { MEMBER_LINKED } else { MEMBER_UPDATED };
             audit::record(conn, ctx, action, &before.id, details.clone())?;
+            // A linked member enters the directory the platform follows: for it, a User is created.
+            let event = if link {
+                types::USER_CREATED
+            } else {
+                types::USER_UPDATED
+            };
+            feed::user(conn, ctx, event, &row)?;
             (row, false)
         }
     };
@@ -356,6 +365,7 @@ pub fn create(
                 dialects,
             );
             audit::record(conn, ctx, MEMBER_CREATED, &row.id, details)?;
+            feed::user(conn, ctx, types::USER_CREATED, &row)?;
             org_tallies::add(conn, &ctx.org, Tally::user_added(cols.active))?;
             Ok(Created {
                 user: user_record(row, Vec::new())?,

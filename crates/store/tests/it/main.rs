@@ -11,6 +11,7 @@ mod activity;
 mod audit;
 mod bounds;
 mod concurrency;
+mod events;
 mod fixtures;
 mod group_commit;
 mod org_limits;

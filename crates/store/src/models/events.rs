@@ -1,0 +1,151 @@
+//! `events`: the platform's feed of changes to an org's directory (issue #13). Each change appends its event
+//! in its own transaction ([`append`]): no change without its event, no event without its change.
+//!
+//! The feed's order is `position`. On SQLite it is the row's `seq` (one writer: rows commit in `seq` order).
+//! On PostgreSQL a transaction that took `seq` 7 can commit after the one that took 8, so a reader of
+//! `seq > cursor` could skip 7 for good; instead [`sequence`] gives positions to committed rows only, one
+//! batch at a time under an advisory lock, continuing from the largest position: positions are gapless, only
+//! grow, and become visible all at once. A reader of [`after`] a cursor therefore sees every event exactly
+//! once. Two changes of one resource are in commit order (the second writes its event after the first
+//! committed: it waited for the row's lock); changes of different resources that commit within one batch are
+//! in the order they were written.
+
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::ids::OrgId;
+use crate::schema::events;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use serde::Serialize;
+
+/// The event types, as the feed names them.
+pub mod types {
+    pub const USER_CREATED: &str = "user.created";
+    pub const USER_UPDATED: &str = "user.updated";
+    pub const USER_DEACTIVATED: &str = "user.deactivated";
+    pub const USER_REACTIVATED: &str = "user.reactivated";
+    pub const USER_DELETED: &str = "user.deleted";
+    pub const GROUP_CREATED: &str = "group.created";
+    pub const GROUP_UPDATED: &str = "group.updated";
+    pub const GROUP_DELETED: &str = "group.deleted";
+    pub const GROUP_MEMBERSHIP_CHANGED: &str = "group.membership_changed";
+    pub const SSO_CONNECTION_SET: &str = "sso.connection_set";
+    pub const SSO_CONNECTION_REMOVED: &str = "sso.connection_removed";
+    pub const SCIM_TOKEN_GENERATED: &str = "scim_token.generated";
+    pub const SCIM_TOKEN_REVOKED: &str = "scim_token.revoked";
+    pub const SAFETY_VALVE_TRIPPED: &str = "safety_valve.tripped";
+    pub const SAFETY_VALVE_RELEASED: &str = "safety_valve.released";
+}
+
+/// The most member ids one `group.membership_changed` event lists; a larger change is several events.
+pub const MEMBERSHIP_CHUNK: usize = 1_000;
+
+/// The most rows one [`sequence`] call positions.
+pub const SEQUENCE_BATCH: usize = 1_000;
+
+/// The advisory lock class that makes one sequencer at a time of all processes on the database; the second
+/// key is the schema's, so that deployments in separate schemas of one database do not wait for each other.
+const SEQUENCER_LOCK_CLASS: i32 = 0x5c1d_e7e7;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = events)]
+pub struct Event {
+    #[serde(skip)]
+    pub seq: i64,
+    pub id: String,
+    pub org_id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub occurred_at: NaiveDateTime,
+    /// JSON text.
+    #[serde(skip)]
+    pub data: String,
+    /// The feed cursor of the event (None until sequenced, on PostgreSQL).
+    pub position: Option<i64>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
+struct EventInsert<'a> {
+    id: String,
+    org_id: &'a str,
+    event_type: &'a str,
+    occurred_at: NaiveDateTime,
+    data: String,
+}
+
+/// Appends an event of `org`; call it inside the transaction of the change it stands for.
+pub fn append(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    event_type: &str,
+    occurred_at: NaiveDateTime,
+    data: &serde_json::Value,
+) -> Result<(), StoreError> {
+    let row = EventInsert {
+        id: uuid::Uuid::new_v4().to_string(),
+        org_id: org.as_str(),
+        event_type,
+        occurred_at,
+        data: serde_json::to_string(data)?,
+    };
+    diesel::insert_into(events::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+/// Gives feed positions to committed events that have none (PostgreSQL; SQLite's are their `seq`), at most
+/// [`SEQUENCE_BATCH`] per call; returns how many, or `None` while another sequencer holds the lock (it is
+/// doing the work). Run it in a write unit of work of its own.
+pub fn sequence(conn: &mut DbConnection) -> Result<Option<usize>, StoreError> {
+    let DbConnection::Postgres(pg) = conn else {
+        return Ok(Some(0));
+    };
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    let lock: Locked =
+        diesel::sql_query("SELECT pg_try_advisory_xact_lock($1, hashtext(current_schema())) AS locked")
+            .bind::<diesel::sql_types::Integer, _>(SEQUENCER_LOCK_CLASS)
+            .get_result(pg)?;
+    if !lock.locked {
+        return Ok(None);
+    }
+    // This statement's snapshot is taken after the lock: it sees the last sequencer's committed positions
+    // and only committed events. Positions continue from the largest, in `seq` order.
+    let n = diesel::sql_query(
+        "WITH batch AS (SELECT seq FROM events WHERE position IS NULL ORDER BY seq LIMIT $1), \
+         numbered AS (SELECT seq, (SELECT COALESCE(MAX(position), 0) FROM events) \
+             + row_number() OVER (ORDER BY seq) AS position FROM batch) \
+         UPDATE events SET position = numbered.position FROM numbered WHERE events.seq = numbered.seq",
+    )
+    .bind::<BigInt, _>(i64::try_from(SEQUENCE_BATCH).unwrap_or(i64::MAX))
+    .execute(pg)?;
+    Ok(Some(n))
+}
+
+/// Up to `limit` events after `cursor` (a position; 0 for the start) in feed order, of one org when given.
+pub fn after(
+    conn: &mut DbConnection,
+    cursor: i64,
+    limit: i64,
+    org: Option<&OrgId>,
+) -> Result<Vec<Event>, StoreError> {
+    let mut q = events::table
+        .filter(events::position.gt(cursor))
+        .select(Event::as_select())
+        .order(events::position.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(org) = org {
+        q = q.filter(events::org_id.eq(org.as_str()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// The event's data, parsed.
+pub fn data(event: &Event) -> Result<serde_json::Value, StoreError> {
+    Ok(serde_json::from_str(&event.data)?)
+}

@@ -1,0 +1,114 @@
+//! The feed events of SCIM writes (`models::events`): each write appends its event beside its audit event,
+//! in the same transaction. A User's or Group's event carries the resource as it is after the change, in its
+//! SCIM representation (a Group without its members), and its version; a membership change lists the member
+//! ids actually added and removed, [`MEMBERSHIP_CHUNK`] at most per event.
+
+use super::WriteCtx;
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::models::events::{self, MEMBERSHIP_CHUNK, types};
+use crate::models::groups::Group;
+use crate::models::members::Member;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use scimd_scim::resources::meta::{Meta, set_id_and_meta};
+use serde_json::{Value, json};
+
+fn representation(
+    ctx: &WriteCtx,
+    resource_type: &str,
+    id: &str,
+    document: &str,
+    created: NaiveDateTime,
+    modified: NaiveDateTime,
+    version: i64,
+) -> Result<Value, StoreError> {
+    let mut doc: Value = serde_json::from_str(document)?;
+    let plural = if resource_type == "User" {
+        "Users"
+    } else {
+        "Groups"
+    };
+    let utc = |t: NaiveDateTime| DateTime::<Utc>::from_naive_utc_and_offset(t, Utc);
+    set_id_and_meta(
+        &mut doc,
+        id,
+        &Meta {
+            resource_type: resource_type.to_owned(),
+            created: utc(created),
+            last_modified: utc(modified),
+            location: format!("/scim/v2/{}/{plural}/{id}", ctx.org),
+            version: u64::try_from(version).unwrap_or(0),
+        },
+    );
+    Ok(doc)
+}
+
+/// `user.*`: `row` is the member as the change left it.
+pub fn user(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    event_type: &str,
+    row: &Member,
+) -> Result<(), StoreError> {
+    let user = representation(
+        ctx,
+        "User",
+        &row.id,
+        &row.document,
+        row.created_at,
+        row.updated_at,
+        row.version,
+    )?;
+    let data = json!({ "id": row.id, "version": row.version, "user": user });
+    events::append(conn, &ctx.org, event_type, ctx.now, &data)
+}
+
+/// `group.created`, `group.updated`, `group.deleted`: `row` is the group as the change left it (as it was,
+/// for a deletion).
+pub fn group(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    event_type: &str,
+    row: &Group,
+) -> Result<(), StoreError> {
+    let group = representation(
+        ctx,
+        "Group",
+        &row.id,
+        &row.document,
+        row.created_at,
+        row.updated_at,
+        row.version,
+    )?;
+    let data = json!({ "id": row.id, "version": row.version, "group": group });
+    events::append(conn, &ctx.org, event_type, ctx.now, &data)
+}
+
+/// `group.membership_changed` for the member ids the write added to and removed from `row`, in chunks; none
+/// when nothing changed.
+pub fn membership(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    row: &Group,
+    added: &[String],
+    removed: &[String],
+) -> Result<(), StoreError> {
+    let chunks = added.len().max(removed.len()).div_ceil(MEMBERSHIP_CHUNK);
+    for i in 0..chunks {
+        let part = |ids: &[String]| -> Vec<String> {
+            ids.iter()
+                .skip(i * MEMBERSHIP_CHUNK)
+                .take(MEMBERSHIP_CHUNK)
+                .cloned()
+                .collect()
+        };
+        let data = json!({
+            "id": row.id,
+            "version": row.version,
+            "added": part(added),
+            "removed": part(removed),
+        });
+        events::append(conn, &ctx.org, types::GROUP_MEMBERSHIP_CHANGED, ctx.now, &data)?;
+    }
+    Ok(())
+}
