@@ -9,4 +9,5 @@ pub fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {
     crate::health::configure(cfg);
     scimd_admin::configure(&state.admin, cfg);
     crate::scim_api::routes::configure(cfg);
+    crate::platform_api::configure(cfg);
 }

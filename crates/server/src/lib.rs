@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod platform_api;
 pub mod scim_api;
 pub mod sequencer;
 pub mod serve;

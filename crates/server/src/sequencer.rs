@@ -15,6 +15,8 @@ pub fn spawn(store: Store) {
         return;
     }
     actix_web::rt::spawn(async move {
+        // Failures in a row: the first is logged, then one a minute while they go on.
+        let mut failing: u32 = 0;
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -30,8 +32,14 @@ pub fn spawn(store: Store) {
                 }
             })
             .await;
-            if let Err(e) = step {
-                tracing::warn!(error = %e, "the event feed's sequencer failed; it retries at its next tick");
+            match step {
+                Ok(()) => failing = 0,
+                Err(e) => {
+                    if failing.is_multiple_of(600) {
+                        tracing::warn!(error = %e, failing, "the event feed's sequencer failed; it retries every tick");
+                    }
+                    failing = failing.saturating_add(1);
+                }
             }
         }
     });

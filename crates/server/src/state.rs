@@ -17,4 +17,6 @@ pub struct AppState {
     pub tokens: scimd_tokens::TokenService,
     /// Each org's request rate and requests in flight on the SCIM API.
     pub limits: crate::scim_api::org_limiter::OrgLimiter,
+    /// Verifies the platform API's keys.
+    pub api_keys: scimd_tokens::ApiKeyService,
 }

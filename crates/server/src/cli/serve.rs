@@ -51,10 +51,11 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
     let state = AppState {
         store: store.clone(),
         tokens: scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.clone()),
-        clock,
+        clock: clock.clone(),
         public_url: public_url.clone(),
         admin,
         limits: OrgLimiter::new(store.clone(), config.org_limits),
+        api_keys: scimd_tokens::ApiKeyService::new(store.clone(), clock.clone()),
     };
     actix_web::rt::System::new().block_on(async move {
         let client_addr = if config.trust_forwarded_for {

@@ -13,6 +13,7 @@ mod body_reads;
 mod browser;
 mod cli;
 mod deploy;
+mod events_feed;
 mod harness;
 mod http;
 mod keys;

@@ -36,6 +36,25 @@ pub mod types {
     pub const SCIM_TOKEN_REVOKED: &str = "scim_token.revoked";
     pub const SAFETY_VALVE_TRIPPED: &str = "safety_valve.tripped";
     pub const SAFETY_VALVE_RELEASED: &str = "safety_valve.released";
+
+    /// Every type, as the feed's `types` filter accepts them.
+    pub const ALL: [&str; 15] = [
+        USER_CREATED,
+        USER_UPDATED,
+        USER_DEACTIVATED,
+        USER_REACTIVATED,
+        USER_DELETED,
+        GROUP_CREATED,
+        GROUP_UPDATED,
+        GROUP_DELETED,
+        GROUP_MEMBERSHIP_CHANGED,
+        SSO_CONNECTION_SET,
+        SSO_CONNECTION_REMOVED,
+        SCIM_TOKEN_GENERATED,
+        SCIM_TOKEN_REVOKED,
+        SAFETY_VALVE_TRIPPED,
+        SAFETY_VALVE_RELEASED,
+    ];
 }
 
 /// The most member ids one `group.membership_changed` event lists; a larger change is several events.
@@ -106,10 +125,11 @@ pub fn sequence(conn: &mut DbConnection) -> Result<Option<usize>, StoreError> {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         locked: bool,
     }
-    let lock: Locked =
-        diesel::sql_query("SELECT pg_try_advisory_xact_lock($1, hashtext(current_schema())) AS locked")
-            .bind::<diesel::sql_types::Integer, _>(SEQUENCER_LOCK_CLASS)
-            .get_result(pg)?;
+    let lock: Locked = diesel::sql_query(
+        "SELECT pg_try_advisory_xact_lock($1, hashtext(COALESCE(current_schema(), ''))) AS locked",
+    )
+    .bind::<diesel::sql_types::Integer, _>(SEQUENCER_LOCK_CLASS)
+    .get_result(pg)?;
     if !lock.locked {
         return Ok(None);
     }
@@ -126,12 +146,14 @@ pub fn sequence(conn: &mut DbConnection) -> Result<Option<usize>, StoreError> {
     Ok(Some(n))
 }
 
-/// Up to `limit` events after `cursor` (a position; 0 for the start) in feed order, of one org when given.
+/// Up to `limit` events after `cursor` (a position; 0 for the start) in feed order, of one org when given,
+/// of the given types when any.
 pub fn after(
     conn: &mut DbConnection,
     cursor: i64,
     limit: i64,
     org: Option<&OrgId>,
+    event_types: &[String],
 ) -> Result<Vec<Event>, StoreError> {
     let mut q = events::table
         .filter(events::position.gt(cursor))
@@ -142,7 +164,18 @@ pub fn after(
     if let Some(org) = org {
         q = q.filter(events::org_id.eq(org.as_str()));
     }
+    if !event_types.is_empty() {
+        q = q.filter(events::event_type.eq_any(event_types.to_vec()));
+    }
     Ok(q.load(conn)?)
+}
+
+/// The newest position (0 when there is none yet): `after=latest`.
+pub fn latest(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    let newest: Option<i64> = events::table
+        .select(diesel::dsl::max(events::position))
+        .first(conn)?;
+    Ok(newest.unwrap_or(0))
 }
 
 /// The event's data, parsed.

@@ -46,7 +46,9 @@ fn patch(ops: Value) -> PatchRequest {
 /// feed of `org` (all orgs: `None`) in order.
 fn feed(store: &Store, org: Option<&OrgId>) -> Vec<Event> {
     while store.write(events::sequence).unwrap() != Some(0) {}
-    store.read(|conn| events::after(conn, 0, 1_000_000, org)).unwrap()
+    store
+        .read(|conn| events::after(conn, 0, 1_000_000, org, &[]))
+        .unwrap()
 }
 
 fn types_of(events: &[Event]) -> Vec<&str> {
@@ -247,7 +249,9 @@ fn a_reader_following_the_cursor_sees_every_event_once_in_order(db: &TestDb) {
                 let finished = done.load(std::sync::atomic::Ordering::SeqCst);
                 // A busy sequencer (another's) positions the rest; wait for this one's turn.
                 while store.write(events::sequence).unwrap().is_none() {}
-                let page = store.read(|conn| events::after(conn, cursor, 50, None)).unwrap();
+                let page = store
+                    .read(|conn| events::after(conn, cursor, 50, None, &[]))
+                    .unwrap();
                 if let Some(last) = page.last() {
                     cursor = last.position.unwrap();
                 }

@@ -1,0 +1,92 @@
+//! The ONE place a platform API failure becomes an HTTP response: `{"error": CODE, "message": TEXT}` as
+//! JSON, `WWW-Authenticate: Bearer` on 401. Internal failures are logged here and answered without detail
+//! (503 when the database is unavailable, so that consumers retry).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use scimd_store::StoreError;
+use scimd_tokens::TokenError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformApiError {
+    /// A parameter the API cannot use: 400, naming it.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No key, or not a live API key: 401, one answer for every case.
+    #[error("an API key is required")]
+    Unauthorized,
+    /// The key is bound to another org: 403.
+    #[error("this API key cannot see that organization")]
+    Forbidden,
+    /// The database cannot answer now: 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for PlatformApiError {
+    fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            PlatformApiError::Unavailable(e)
+        } else {
+            PlatformApiError::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<TokenError> for PlatformApiError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Unauthorized => PlatformApiError::Unauthorized,
+            TokenError::Store(e) => e.into(),
+            other => PlatformApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl PlatformApiError {
+    fn code(&self) -> &'static str {
+        match self {
+            PlatformApiError::BadRequest(_) => "bad_request",
+            PlatformApiError::Unauthorized => "unauthorized",
+            PlatformApiError::Forbidden => "forbidden",
+            PlatformApiError::Unavailable(_) => "unavailable",
+            PlatformApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl ResponseError for PlatformApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PlatformApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PlatformApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            PlatformApiError::Forbidden => StatusCode::FORBIDDEN,
+            PlatformApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            PlatformApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let message = match self {
+            PlatformApiError::Unavailable(e) => {
+                tracing::warn!(error = %e, "platform API: database unavailable");
+                "The database is unavailable; retry shortly.".to_owned()
+            }
+            PlatformApiError::Internal(e) => {
+                tracing::error!(error = %e, "platform API: internal error");
+                "Internal error.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut res = HttpResponse::build(self.status_code())
+            .json(serde_json::json!({ "error": self.code(), "message": message }));
+        if matches!(self, PlatformApiError::Unauthorized) {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
