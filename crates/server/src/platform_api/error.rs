@@ -1,7 +1,8 @@
 //! The ONE place a platform API failure becomes an HTTP response: `{"error": CODE, "message": TEXT}` as
-//! JSON, `WWW-Authenticate: Bearer` on 401. Internal failures are logged here and answered without detail
+//! JSON, `WWW-Authenticate: Bearer` on 401, `Retry-After` on 429. Internal failures are logged here and answered without detail
 //! (503 when the database is unavailable, so that consumers retry).
 
+use crate::scim_api::org_limiter::{AdmitError, Refusal};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -19,6 +20,9 @@ pub enum PlatformApiError {
     /// The key is bound to another org: 403.
     #[error("this API key cannot see that organization")]
     Forbidden,
+    /// Over the key's request rate or requests in flight: 429 with `Retry-After`.
+    #[error("over this API key's limit; retry after {retry_after_secs} s")]
+    Limited { retry_after_secs: u64 },
     /// The database cannot answer now: 503.
     #[error("database unavailable: {0}")]
     Unavailable(StoreError),
@@ -32,6 +36,20 @@ impl From<StoreError> for PlatformApiError {
             PlatformApiError::Unavailable(e)
         } else {
             PlatformApiError::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<AdmitError> for PlatformApiError {
+    fn from(e: AdmitError) -> Self {
+        match e {
+            AdmitError::Refused(Refusal::Rate { retry_after_secs }) => {
+                PlatformApiError::Limited { retry_after_secs }
+            }
+            AdmitError::Refused(Refusal::InFlight { .. }) => {
+                PlatformApiError::Limited { retry_after_secs: 1 }
+            }
+            AdmitError::Store(e) => e.into(),
         }
     }
 }
@@ -52,6 +70,7 @@ impl PlatformApiError {
             PlatformApiError::BadRequest(_) => "bad_request",
             PlatformApiError::Unauthorized => "unauthorized",
             PlatformApiError::Forbidden => "forbidden",
+            PlatformApiError::Limited { .. } => "rate_limited",
             PlatformApiError::Unavailable(_) => "unavailable",
             PlatformApiError::Internal(_) => "internal",
         }
@@ -64,6 +83,7 @@ impl ResponseError for PlatformApiError {
             PlatformApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PlatformApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             PlatformApiError::Forbidden => StatusCode::FORBIDDEN,
+            PlatformApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             PlatformApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             PlatformApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -83,9 +103,16 @@ impl ResponseError for PlatformApiError {
         };
         let mut res = HttpResponse::build(self.status_code())
             .json(serde_json::json!({ "error": self.code(), "message": message }));
-        if matches!(self, PlatformApiError::Unauthorized) {
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        match self {
+            PlatformApiError::Unauthorized => {
+                res.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            PlatformApiError::Limited { retry_after_secs } => {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
         }
         res
     }

@@ -130,7 +130,15 @@ pub async fn list(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let keys = state.api_keys.clone();
-    let key = scimd_store::blocking(move || keys.verify_blocking(authorization.as_deref())).await?;
+    let limits = state.limits.clone();
+    // Each key has its own bucket and in-flight slots (the SCIM API's default limits), held for the whole
+    // request, long poll included.
+    let (key, _admission) = scimd_store::blocking(move || {
+        let key = keys.verify_blocking(authorization.as_deref())?;
+        let admission = limits.admit(&OrgId::new(format!("api-key:{}", key.id)))?;
+        Ok::<_, PlatformApiError>((key, admission))
+    })
+    .await?;
     let params = Params::parse(&query, &key)?;
     let deadline = Instant::now() + params.wait;
     let mut cursor = params.start;

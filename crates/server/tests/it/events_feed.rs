@@ -152,15 +152,15 @@ fn api_keys_are_managed_by_the_cli(env: &ScimEnv) {
     ]);
     assert!(created.status.success(), "{}", crate::harness::stderr(&created));
     let created: Value = serde_json::from_slice(&created.stdout).unwrap();
-    let key = created["key"].as_str().unwrap().to_owned();
-    assert!(key.starts_with("scimd_ak_"), "{created}");
+    let cli_key = created["key"].as_str().unwrap().to_owned();
+    assert!(cli_key.starts_with("scimd_ak_"), "{created}");
     assert_eq!(created["org_id"], env.a.id.as_str());
     assert_eq!(created["name"], "Platform");
     let listed = run(&["api-key", "list", "--json"]);
     let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
     assert!(listed.contains(created["id"].as_str().unwrap()), "{listed}");
-    assert!(!listed.contains(&key), "a list never shows a key: {listed}");
-    assert_eq!(platform(env, Some(&key)).get("/api/v1/events").status, 200);
+    assert!(!listed.contains(&cli_key), "a list never shows a key: {listed}");
+    assert_eq!(platform(env, Some(&cli_key)).get("/api/v1/events").status, 200);
     let unknown_org = run(&["api-key", "create", "--name", "X", "--org", "no-such-org"]);
     assert!(!unknown_org.status.success());
 
@@ -172,9 +172,27 @@ fn api_keys_are_managed_by_the_cli(env: &ScimEnv) {
         "--json",
     ]);
     assert!(revoked.status.success(), "{}", crate::harness::stderr(&revoked));
-    assert_eq!(platform(env, Some(&key)).get("/api/v1/events").status, 401);
+    assert_eq!(platform(env, Some(&cli_key)).get("/api/v1/events").status, 401);
     let again = run(&["api-key", "revoke", "--id", created["id"].as_str().unwrap()]);
     assert!(!again.status.success(), "a revoked key cannot be revoked twice");
+
+    // Each key has the SCIM API's default limits (burst 200, then 50 a second): a burst far above is 429.
+    let busy = key(env, None);
+    let client = platform(env, Some(&busy));
+    let limited: Vec<_> = (0..300)
+        .map(|_| client.get("/api/v1/events?limit=1"))
+        .filter(|r| r.status == 429)
+        .collect();
+    assert!(
+        !limited.is_empty(),
+        "300 requests at once stayed under a burst of 200"
+    );
+    assert!(
+        limited[0]
+            .header("Retry-After")
+            .is_some_and(|s| s.parse::<u64>().unwrap() >= 1)
+    );
+    assert_eq!(limited[0].json()["error"], "rate_limited");
 }
 
 #[test]
