@@ -56,6 +56,10 @@ pub struct ServeArgs {
     #[arg(long, env = "SCIMD_STATEMENT_TIMEOUT_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub statement_timeout_ms: u64,
 
+    /// Days the event feed keeps events; a cursor older than that is 410.
+    #[arg(long, env = "SCIMD_EVENT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..))]
+    pub event_retention_days: u32,
+
     /// Do not create the demo org on an empty database.
     #[arg(long, env = "SCIMD_NO_BOOTSTRAP")]
     pub no_bootstrap: bool,
@@ -82,6 +86,8 @@ pub struct ServeConfig {
     /// The process-wide defaults of every org's SCIM limits.
     pub org_limits: Limits,
     pub statement_timeout: Duration,
+    /// How long the event feed keeps events.
+    pub event_retention: chrono::Duration,
     pub bootstrap: bool,
     /// `--demo`: bootstrap on a SQLite database that is not the default file.
     pub demo: bool,
@@ -144,6 +150,7 @@ impl ServeArgs {
                 in_flight: nonzero(self.org_in_flight, "SCIMD_ORG_IN_FLIGHT (--org-in-flight)")?,
             },
             statement_timeout: Duration::from_millis(self.statement_timeout_ms),
+            event_retention: chrono::Duration::days(i64::from(self.event_retention_days)),
             bootstrap: !self.no_bootstrap,
             demo: self.demo,
             trust_forwarded_for: self.trust_forwarded_for,
@@ -200,6 +207,7 @@ mod tests {
             org_burst: org_limiter::DEFAULT_BURST,
             org_in_flight: org_limiter::DEFAULT_IN_FLIGHT,
             statement_timeout_ms: 5_000,
+            event_retention_days: 90,
             no_bootstrap: false,
             demo: false,
             trust_forwarded_for: false,

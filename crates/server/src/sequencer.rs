@@ -1,16 +1,36 @@
-//! The event feed's sequencer on PostgreSQL (`scimd_store::models::events::sequence`): every process runs
-//! one, a tick apart; the advisory lock lets one of them work at a time and the others skip their tick. On
-//! SQLite an event's position is its row's `seq`, and nothing runs.
+//! The event feed's background work: the sequencer on PostgreSQL (`scimd_store::models::events::sequence`):
+//! every process runs one, a tick apart, and the advisory lock lets one of them work at a time (on SQLite an
+//! event's position is its row's `seq`, and nothing needs doing); and, on both backends, the retention purge
+//! at start and then hourly.
 
 use scimd_store::models::events;
-use scimd_store::{Backend, Store};
+use scimd_store::{Backend, Clock, Store};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often committed events get their feed positions: the most a consumer waits for one beyond its commit.
 pub const TICK: Duration = Duration::from_millis(100);
 
-/// Spawns the sequencer on the current actix/tokio runtime (PostgreSQL only).
-pub fn spawn(store: Store) {
+/// How often old events are purged.
+pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Spawns the feed's background work on the current actix/tokio runtime.
+pub fn spawn(store: Store, clock: Arc<dyn Clock>, retention: chrono::Duration) {
+    let purging = store.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = tokio::time::interval(PURGE_EVERY);
+        loop {
+            every.tick().await;
+            let (store, before) = (purging.clone(), clock.now_naive() - retention);
+            match scimd_store::blocking(move || store.write(|conn| events::purge(conn, before))).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "event feed: events past their retention deleted"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "event feed: the retention purge failed; it runs again in an hour")
+                }
+            }
+        }
+    });
     if store.backend() != Backend::Postgres {
         return;
     }

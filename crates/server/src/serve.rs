@@ -46,6 +46,7 @@ pub fn start(
     listener: TcpListener,
     workers: Option<usize>,
     client_addr: ClientAddr,
+    event_retention: chrono::Duration,
     state: AppState,
 ) -> std::io::Result<Running> {
     let metrics = PrometheusMetricsBuilder::new("scimd")
@@ -65,7 +66,7 @@ pub fn start(
     let (recorder, activity_writer) =
         ActivityRecorder::start(state.store.clone(), state.clock.clone(), unauthenticated);
     let recorder = web::Data::new(recorder);
-    crate::sequencer::spawn(state.store.clone());
+    crate::sequencer::spawn(state.store.clone(), state.clock.clone(), event_retention);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(recorder.clone())

@@ -63,7 +63,13 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
         } else {
             crate::telemetry::ClientAddr::Peer
         };
-        let running = crate::serve::start(listener, config.workers, client_addr, state)?;
+        let running = crate::serve::start(
+            listener,
+            config.workers,
+            client_addr,
+            config.event_retention,
+            state,
+        )?;
         println!(
             "scimd listening on http://{} (public URL {})",
             running.addr, public_url

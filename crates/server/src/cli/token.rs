@@ -67,6 +67,7 @@ impl PublicUrlArgs {
             org_burst: crate::scim_api::org_limiter::DEFAULT_BURST,
             org_in_flight: crate::scim_api::org_limiter::DEFAULT_IN_FLIGHT,
             statement_timeout_ms: 5_000,
+            event_retention_days: 90,
             no_bootstrap: true,
             demo: false,
             trust_forwarded_for: false,

@@ -23,6 +23,9 @@ pub enum PlatformApiError {
     /// Over the key's request rate or requests in flight: 429 with `Retry-After`.
     #[error("over this API key's limit; retry after {retry_after_secs} s")]
     Limited { retry_after_secs: u64 },
+    /// The cursor points before the oldest retained event (some in between were purged): 410.
+    #[error("{0}")]
+    Gone(String),
     /// The database cannot answer now: 503.
     #[error("database unavailable: {0}")]
     Unavailable(StoreError),
@@ -39,6 +42,9 @@ impl From<StoreError> for PlatformApiError {
         }
     }
 }
+
+/// Reads of the feed run as units of work that answer in this API's errors (a refusal rolls back).
+impl scimd_store::UnitError for PlatformApiError {}
 
 impl From<AdmitError> for PlatformApiError {
     fn from(e: AdmitError) -> Self {
@@ -71,6 +77,7 @@ impl PlatformApiError {
             PlatformApiError::Unauthorized => "unauthorized",
             PlatformApiError::Forbidden => "forbidden",
             PlatformApiError::Limited { .. } => "rate_limited",
+            PlatformApiError::Gone(_) => "cursor_expired",
             PlatformApiError::Unavailable(_) => "unavailable",
             PlatformApiError::Internal(_) => "internal",
         }
@@ -84,6 +91,7 @@ impl ResponseError for PlatformApiError {
             PlatformApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             PlatformApiError::Forbidden => StatusCode::FORBIDDEN,
             PlatformApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            PlatformApiError::Gone(_) => StatusCode::GONE,
             PlatformApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             PlatformApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -151,10 +151,17 @@ pub async fn list(
                     Start::At(n) => n,
                     Start::Latest => events::latest(conn)?,
                 };
-                Ok::<_, scimd_store::StoreError>((
-                    at,
-                    events::after(conn, at, limit, org.as_ref(), &event_types)?,
-                ))
+                // Positions are gapless: a cursor below the oldest retained event but one lost events.
+                if let Some(oldest) = events::oldest(conn)?
+                    && at > 0
+                    && at < oldest - 1
+                {
+                    return Err(PlatformApiError::Gone(format!(
+                        "after: the events after cursor {at} are past the feed's retention; \
+                         start again from after=latest (or from the oldest event: no after)"
+                    )));
+                }
+                Ok((at, events::after(conn, at, limit, org.as_ref(), &event_types)?))
             })
         })
         .await?;

@@ -134,6 +134,18 @@ fn the_feed_serves_each_key_its_orgs_events_in_order(env: &ScimEnv) {
     assert_eq!(page.len(), 1, "{polled}");
     assert_eq!(page[0]["type"], "user.deactivated");
     assert_eq!(page[0]["data"]["user"]["active"], false);
+
+    // Retention: once the events after a cursor are purged, that cursor is 410; the start still works.
+    let store = &env._db.store;
+    let cutoff = chrono::Utc::now().naive_utc() + chrono::Duration::days(1);
+    let purged = store
+        .write(|conn| scimd_store::models::events::purge(conn, cutoff))
+        .unwrap();
+    assert!(purged > 1, "{purged}");
+    let gone = platform(env, Some(&all)).get("/api/v1/events?after=1");
+    assert_eq!(gone.status, 410, "{}", gone.body);
+    assert_eq!(gone.json()["error"], "cursor_expired");
+    assert_eq!(platform(env, Some(&all)).get("/api/v1/events").status, 200);
 }
 
 /// `scimd api-key create|list|revoke`: the key is printed once, listed by its hint only, and refused on the

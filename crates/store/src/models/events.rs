@@ -178,6 +178,26 @@ pub fn latest(conn: &mut DbConnection) -> Result<i64, StoreError> {
     Ok(newest.unwrap_or(0))
 }
 
+/// The oldest retained position, if there is any event.
+pub fn oldest(conn: &mut DbConnection) -> Result<Option<i64>, StoreError> {
+    Ok(events::table
+        .select(diesel::dsl::min(events::position))
+        .first(conn)?)
+}
+
+/// Retention: deletes the positioned events that occurred before `before`, keeping the newest event (the
+/// sequencer continues from the largest position, so the feed's positions never restart); returns how many.
+pub fn purge(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, StoreError> {
+    let newest = latest(conn)?;
+    Ok(diesel::delete(
+        events::table
+            .filter(events::occurred_at.lt(before))
+            .filter(events::position.is_not_null())
+            .filter(events::position.lt(newest)),
+    )
+    .execute(conn)?)
+}
+
 /// The event's data, parsed.
 pub fn data(event: &Event) -> Result<serde_json::Value, StoreError> {
     Ok(serde_json::from_str(&event.data)?)

@@ -233,6 +233,48 @@ fn a_refused_write_appends_no_event(db: &TestDb) {
     );
 }
 
+/// Retention deletes old events but never the newest one, so positions continue after a purge instead of
+/// starting again (a consumer's cursor must never point at a reused position).
+fn the_retention_purge_keeps_the_newest_event_and_positions_never_restart(db: &TestDb) {
+    let store = &db.store;
+    let org = fixtures::new_org(store, "Acme");
+    let long_ago = fixtures::now() - Duration::days(200);
+    for i in 0..3 {
+        store
+            .write(|conn| {
+                events::append(
+                    conn,
+                    &org,
+                    "user.updated",
+                    long_ago + Duration::seconds(i),
+                    &json!({"i": i}),
+                )
+            })
+            .unwrap();
+    }
+    assert_eq!(feed(store, None).len(), 3);
+    let cutoff = fixtures::now() - Duration::days(90);
+    assert_eq!(
+        store.write(|conn| events::purge(conn, cutoff)).unwrap(),
+        2,
+        "the newest stays"
+    );
+    let left = feed(store, None);
+    assert_eq!(left.len(), 1);
+    assert_eq!(events::data(&left[0]).unwrap()["i"], 2);
+    assert_eq!(store.read(events::oldest).unwrap(), left[0].position);
+    store
+        .write(|conn| events::append(conn, &org, "user.updated", fixtures::now(), &json!({"i": 3})))
+        .unwrap();
+    let after = feed(store, None);
+    assert_eq!(after.len(), 2);
+    assert!(
+        after[1].position > left[0].position,
+        "positions continue after a purge"
+    );
+    assert_eq!(after[1].position, left[0].position.map(|p| p + 1));
+}
+
 const WRITERS: usize = 8;
 const WRITES_EACH: usize = 40;
 
@@ -311,4 +353,5 @@ scimd_store::backend_tests!(
     every_scim_write_appends_exactly_its_events,
     a_refused_write_appends_no_event,
     a_reader_following_the_cursor_sees_every_event_once_in_order,
+    the_retention_purge_keeps_the_newest_event_and_positions_never_restart,
 );
