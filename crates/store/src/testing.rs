@@ -11,6 +11,48 @@ use diesel::connection::SimpleConnection;
 
 pub const POSTGRES_ENV: &str = "SCIMD_TEST_POSTGRES_URL";
 
+/// A live, active member of `org` whose userName and email are `email`, as other crates' tests set one up
+/// (the admin pages' and the token service's): with `role`, SCIM-managed or not, created at `now`.
+pub struct TestMember<'a> {
+    pub org: &'a crate::OrgId,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub display_name: Option<&'a str>,
+    pub scim_managed: bool,
+    pub now: chrono::NaiveDateTime,
+}
+
+impl TestMember<'_> {
+    /// Inserts the member in a write of its own.
+    pub fn insert(&self, store: &Store) -> Result<crate::MemberId, crate::StoreError> {
+        let id = crate::MemberId::generate();
+        store.write(|conn| {
+            crate::models::members::insert(
+                conn,
+                &crate::models::members::NewMember {
+                    id: id.as_str(),
+                    org_id: self.org.as_str(),
+                    user_name: self.email,
+                    user_name_norm: crate::user_name::normalize(self.email),
+                    external_id: None,
+                    role: self.role,
+                    active: true,
+                    scim_managed: self.scim_managed,
+                    display_name: self.display_name,
+                    given_name: None,
+                    family_name: None,
+                    email: Some(self.email),
+                    document: "{}",
+                    version: 1,
+                    created_at: self.now,
+                    updated_at: self.now,
+                },
+            )
+        })?;
+        Ok(id)
+    }
+}
+
 /// A migrated store on an isolated database, cleaned up on drop.
 pub struct TestDb {
     pub store: Store,

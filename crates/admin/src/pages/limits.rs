@@ -7,7 +7,6 @@
 use crate::error::AdminError;
 use crate::pages::settings;
 use crate::session::{Authed, Posted};
-use crate::view::see_other;
 use actix_web::HttpResponse;
 use scimd_store::StoreError;
 use scimd_store::models::org_limits::{self, LimitsChange};
@@ -162,22 +161,17 @@ pub async fn limits_post(posted: Posted<LimitsForm>) -> Result<HttpResponse, Adm
             .await;
         }
     };
-    let org = session.info.org_id.clone();
-    let actor = session.actor();
-    let now = session.state.clock.now_naive();
-    session
-        .state
-        .store
-        .write_async(move |conn| {
-            org_limits::replace(conn, &org, &actor, change, now)?;
-            if owner_link::allowed(conn, &org)? != owner_link {
-                owner_link::set_allowed(conn, &org, &actor, owner_link, now)?;
+    settings::save_card(
+        &session,
+        "limits_saved",
+        "limits",
+        move |conn, org, actor, now| {
+            org_limits::replace(conn, org, actor, change, now)?;
+            if owner_link::allowed(conn, org)? != owner_link {
+                owner_link::set_allowed(conn, org, actor, owner_link, now)?;
             }
-            Ok::<_, StoreError>(())
-        })
-        .await?;
-    Ok(see_other(&format!(
-        "/admin/orgs/{}/sso?notice=limits_saved#limits",
-        session.info.org_id
-    )))
+            Ok(())
+        },
+    )
+    .await
 }

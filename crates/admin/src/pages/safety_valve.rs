@@ -9,7 +9,6 @@ use crate::session::EmptyForm;
 use crate::session::{Authed, Posted};
 use crate::view::see_other;
 use actix_web::HttpResponse;
-use scimd_store::StoreError;
 use scimd_store::models::safety_valve::{self, ValveStatus};
 use serde::Deserialize;
 
@@ -129,22 +128,13 @@ pub async fn settings_post(posted: Posted<ValveForm>) -> Result<HttpResponse, Ad
             .await;
         }
     };
-    let org = session.info.org_id.clone();
-    let actor = session.actor();
-    let now = session.state.clock.now_naive();
-    session
-        .state
-        .store
-        .write_async(move |conn| safety_valve::configure(conn, &org, &actor, enabled, percent, min, now))
-        .await
-        .map_err(|err| match err {
-            StoreError::Refused(message) => AdminError::BadRequest(message),
-            other => other.into(),
-        })?;
-    Ok(see_other(&format!(
-        "/admin/orgs/{}/sso?notice=valve_saved#safety-valve",
-        session.info.org_id
-    )))
+    settings::save_card(
+        &session,
+        "valve_saved",
+        "safety-valve",
+        move |conn, org, actor, now| safety_valve::configure(conn, org, actor, enabled, percent, min, now),
+    )
+    .await
 }
 
 /// `POST /admin/orgs/{org}/safety-valve/release`: lets deprovisioning through again (audited).

@@ -172,20 +172,30 @@ struct ConfirmRegeneratePage {
     expiry_choices: [(&'static str, &'static str); 3],
 }
 
-/// `GET /admin/orgs/{org}/scim/regenerate`: the grace period choice.
-pub async fn regenerate_get(session: Authed) -> Result<HttpResponse, AdminError> {
+/// The page and the current token's hint for a confirmation about the org's SCIM token (editors only), or
+/// the way back to the card when SCIM is not configured (nothing to confirm).
+async fn confirming(session: &Authed) -> Result<Result<(Page, String), HttpResponse>, AdminError> {
     session.require_editor()?;
-    let page = Page::load(&session, "sso").await?;
+    let page = Page::load(session, "sso").await?;
     let status = session
         .blocking(|s, me| s.tokens.scim_status_blocking(&me.org_id))
         .await?;
-    let Some(status) = status else {
-        return Ok(see_other(&format!("{}#scim", page.url("sso"))));
+    Ok(match status {
+        Some(status) => Ok((page, status.hint)),
+        None => Err(see_other(&format!("{}#scim", page.url("sso")))),
+    })
+}
+
+/// `GET /admin/orgs/{org}/scim/regenerate`: the grace period choice.
+pub async fn regenerate_get(session: Authed) -> Result<HttpResponse, AdminError> {
+    let (page, hint) = match confirming(&session).await? {
+        Ok(found) => found,
+        Err(back) => return Ok(back),
     };
     view::ok(&ConfirmRegeneratePage {
         assets: view::assets(),
         page,
-        hint: status.hint,
+        hint,
         grace_choices: GRACE_CHOICES,
         expiry_choices: EXPIRY_CHOICES,
     })
@@ -225,18 +235,14 @@ struct ConfirmDeletePage {
 
 /// `GET /admin/orgs/{org}/scim/delete`: the confirmation.
 pub async fn delete_get(session: Authed) -> Result<HttpResponse, AdminError> {
-    session.require_editor()?;
-    let page = Page::load(&session, "sso").await?;
-    let status = session
-        .blocking(|s, me| s.tokens.scim_status_blocking(&me.org_id))
-        .await?;
-    let Some(status) = status else {
-        return Ok(see_other(&format!("{}#scim", page.url("sso"))));
+    let (page, hint) = match confirming(&session).await? {
+        Ok(found) => found,
+        Err(back) => return Ok(back),
     };
     view::ok(&ConfirmDeletePage {
         assets: view::assets(),
         page,
-        hint: status.hint,
+        hint,
     })
 }
 

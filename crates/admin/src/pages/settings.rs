@@ -1,6 +1,10 @@
 //! Organization Settings > SSO, the page: its four cards (the SSO connection, `sso.rs`; SCIM provisioning,
 //! `scim.rs`; the safety valve, `safety_valve.rs`; the limits, `limits.rs`) loaded together. A card's refused
 //! form shows the whole page again through here, with 422 and what was typed in that card.
+//!
+//! The one import loop the admin pages keep, on purpose: this page uses each card's view type, and each card's
+//! POST handler comes back here to re-render the page (`refused`) or to save and return to it (`save_card`).
+//! Splitting the cards' handlers from their view types would only move the loop.
 
 use crate::assets::Assets;
 use crate::error::AdminError;
@@ -9,11 +13,13 @@ use crate::pages::safety_valve::ValveSection;
 use crate::pages::scim::ScimSection;
 use crate::pages::sso::{ConnectionView, SsoForm, kind_param};
 use crate::session::Authed;
-use crate::view::{self, Page};
+use crate::view::{self, Page, see_other};
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::Query;
 use askama::Template;
+use chrono::NaiveDateTime;
+use scimd_store::{DbConnection, OrgId, StoreError};
 use scimd_tokens::SsoSummary;
 use serde::Deserialize;
 
@@ -114,6 +120,35 @@ pub(crate) async fn refused(
         StatusCode::UNPROCESSABLE_ENTITY,
         &as_shown(session, cards, None, false),
     )
+}
+
+/// Saves a card's form: `f` runs as one write with the org, the actor and the time, then the browser goes back
+/// to the card (`#anchor`) with `notice`. A refusal of the store (a value it will not take) is 400.
+pub(crate) async fn save_card<F>(
+    session: &Authed,
+    notice: &str,
+    anchor: &str,
+    f: F,
+) -> Result<HttpResponse, AdminError>
+where
+    F: FnOnce(&mut DbConnection, &OrgId, &str, NaiveDateTime) -> Result<(), StoreError> + Send + 'static,
+{
+    let org = session.info.org_id.clone();
+    let actor = session.actor();
+    let now = session.state.clock.now_naive();
+    session
+        .state
+        .store
+        .write_async(move |conn| f(conn, &org, &actor, now))
+        .await
+        .map_err(|err| match err {
+            StoreError::Refused(message) => AdminError::BadRequest(message),
+            other => other.into(),
+        })?;
+    Ok(see_other(&format!(
+        "/admin/orgs/{}/sso?notice={notice}#{anchor}",
+        session.info.org_id
+    )))
 }
 
 /// The page with a refused SSO form (422), shown instead of the connection's summary.

@@ -8,10 +8,9 @@ use actix_web::{App, test};
 use chrono::Utc;
 use diesel::prelude::*;
 use scimd_admin::AdminState;
-use scimd_store::models::members::{self, NewMember};
 use scimd_store::models::organizations;
 use scimd_store::testing::TestDb;
-use scimd_store::{FixedClock, MemberId, OrgId, user_name};
+use scimd_store::{FixedClock, MemberId, OrgId};
 use scimd_tokens::{SessionService, SigningKey, SsoService, TokenService};
 use std::sync::Arc;
 
@@ -77,34 +76,16 @@ pub fn add_member(
     display_name: Option<&str>,
     scim_managed: bool,
 ) -> MemberId {
-    let id = MemberId::generate();
-    let now = Utc::now().naive_utc();
-    db.store
-        .write(|conn| {
-            members::insert(
-                conn,
-                &NewMember {
-                    id: id.as_str(),
-                    org_id: org.as_str(),
-                    user_name: email,
-                    user_name_norm: user_name::normalize(email),
-                    external_id: None,
-                    role,
-                    active: true,
-                    scim_managed,
-                    display_name,
-                    given_name: None,
-                    family_name: None,
-                    email: Some(email),
-                    document: "{}",
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )
-        })
-        .unwrap();
-    id
+    scimd_store::testing::TestMember {
+        org,
+        email,
+        role,
+        display_name,
+        scim_managed,
+        now: Utc::now().naive_utc(),
+    }
+    .insert(&db.store)
+    .unwrap()
 }
 
 /// Adds an active member provisioned by SCIM, with a display name.

@@ -6,7 +6,7 @@ use crate::error::ServerError;
 use crate::scim_api::org_limiter::Limits;
 use clap::Subcommand;
 use scimd_store::models::{org_limits, organizations, safety_valve};
-use scimd_store::{Clock, OrgId, Store, StoreError, StoreOptions, SystemClock};
+use scimd_store::{Clock, OrgId, Store, StoreError, SystemClock};
 use serde::Serialize;
 
 #[derive(Debug, Subcommand)]
@@ -77,13 +77,7 @@ struct OrgOutput {
 }
 
 pub(super) fn run(database_url: &str, command: OrgCommand) -> Result<(), ServerError> {
-    let store = super::open_store(
-        database_url,
-        StoreOptions {
-            max_connections: 2,
-            ..StoreOptions::default()
-        },
-    )?;
+    let (store, _) = super::token::open(database_url)?;
     match command {
         OrgCommand::Create {
             name,

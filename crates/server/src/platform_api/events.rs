@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1_000;
 pub const MAX_WAIT_SECS: u64 = 30;
-/// How often a long poll looks again (the sequencer positions events every 100 ms).
+/// How often a long poll looks again.
 const POLL: Duration = Duration::from_millis(100);
 
 /// The raw query: every field is parsed here, so that a bad value is this API's 400, naming it.
@@ -146,6 +146,7 @@ pub async fn list(
         let store = state.store.clone();
         let (org, event_types, limit) = (params.org.clone(), params.types.clone(), params.limit);
         let (at, page) = scimd_store::blocking(move || {
+            crate::sequencer::catch_up(&store)?;
             store.read(|conn| {
                 let at = match cursor {
                     Start::At(n) => n,

@@ -111,6 +111,9 @@ struct Gate {
     read_at: Instant,
     bucket: Arc<DefaultDirectRateLimiter>,
     slots: Arc<Semaphore>,
+    /// Until when the bucket is known to be empty (set by a rate refusal): requests at the org's URL before
+    /// then are refused without their token being checked, since the bucket would refuse them anyway.
+    empty_until: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Gate {
@@ -122,8 +125,14 @@ impl Gate {
                 Quota::per_second(limits.rate).allow_burst(limits.burst),
             )),
             slots: Arc::new(Semaphore::new(limits.in_flight.get() as usize)),
+            empty_until: Arc::default(),
         }
     }
+}
+
+/// Whole seconds (RFC 9110), rounded up, never 0: an IdP that retries at once would be refused again.
+fn retry_after(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// The limiter of one process; cheap to clone (every clone shares the buckets).
@@ -161,7 +170,21 @@ impl OrgLimiter {
     }
 
     /// Waits up to [`CHECK_WAIT`] for a credential-check slot of the URL's org; then 429 (`InFlight`).
+    /// An org whose bucket is known to be empty is refused here, before its token is checked (an org
+    /// nobody was admitted for yet has no gate, and this creates none).
     pub async fn check_pass(&self, url_org: &OrgId) -> Result<CheckPass, AdmitError> {
+        let empty_until = self
+            .lock()
+            .get(url_org)
+            .and_then(|gate| *gate.empty_until.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(until) = empty_until {
+            let now = Instant::now();
+            if now < until {
+                return Err(AdmitError::Refused(Refusal::Rate {
+                    retry_after_secs: retry_after(until - now),
+                }));
+            }
+        }
         let stripe = self.stripe(url_org);
         let refused = || {
             AdmitError::Refused(Refusal::InFlight {
@@ -195,10 +218,9 @@ impl OrgLimiter {
         };
         if let Err(not_until) = gate.bucket.check() {
             let wait = not_until.wait_time_from(self.clock.now());
-            // Whole seconds (RFC 9110), rounded up, never 0: an IdP that retries at once would be refused again.
-            let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            *gate.empty_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + wait);
             return Err(AdmitError::Refused(Refusal::Rate {
-                retry_after_secs: retry_after_secs.max(1),
+                retry_after_secs: retry_after(wait),
             }));
         }
         Ok(Admission { _slot: slot })
@@ -224,6 +246,7 @@ impl OrgLimiter {
                 read_at: now,
                 bucket: old.bucket.clone(),
                 slots: old.slots.clone(),
+                empty_until: old.empty_until.clone(),
             },
             _ => Gate::new(limits, now),
         });
@@ -333,6 +356,38 @@ mod tests {
             ));
             drop(second);
             assert!(limiter.check_pass(&a).await.is_ok(), "a slot given back is taken");
+        });
+    }
+
+    #[test]
+    fn an_org_whose_bucket_is_empty_is_refused_before_its_token_is_checked() {
+        let db = TestDb::sqlite();
+        // One token a second, a burst of one.
+        let limiter = OrgLimiter::new(db.store.clone(), limits(1, 1, 8));
+        let a = OrgId::new("org-a");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            // Nobody was admitted for A yet: no gate, so the pass is given (and no gate is made).
+            drop(limiter.check_pass(&a).await.unwrap());
+            drop(limiter.admit(&a).unwrap());
+            assert!(matches!(
+                limiter.admit(&a),
+                Err(AdmitError::Refused(Refusal::Rate { .. }))
+            ));
+            // The bucket is now known to be empty: the next request is refused before any token check.
+            match limiter.check_pass(&a).await {
+                Err(AdmitError::Refused(Refusal::Rate { retry_after_secs })) => {
+                    assert_eq!(retry_after_secs, 1)
+                }
+                other => panic!("expected a rate refusal before the check, got {other:?}"),
+            }
+            assert!(
+                limiter.check_pass(&OrgId::new("org-b")).await.is_ok(),
+                "another org is not refused"
+            );
         });
     }
 

@@ -2,7 +2,7 @@
 //! events the SCIM writes appended, in order, and nothing else; SCIM tokens do not work there and API keys do
 //! not work on SCIM; a long poll returns the deprovisioning it waited for.
 
-use crate::scim_client::{Client, ScimEnv};
+use crate::scim_client::{Client, ScimEnv, scim_env_tests};
 use scimd_store::SystemClock;
 use scimd_tokens::ApiKeyService;
 use serde_json::{Value, json};
@@ -207,28 +207,10 @@ fn api_keys_are_managed_by_the_cli(env: &ScimEnv) {
     assert_eq!(limited[0].json()["error"], "rate_limited");
 }
 
-#[test]
-fn sqlite_api_keys_are_managed_by_the_cli() {
-    api_keys_are_managed_by_the_cli(&ScimEnv::sqlite());
-}
+scim_env_tests!(api_keys_are_managed_by_the_cli: sqlite_api_keys_are_managed_by_the_cli, postgres_api_keys_are_managed_by_the_cli);
 
-#[test]
-fn postgres_api_keys_are_managed_by_the_cli() {
-    match ScimEnv::postgres() {
-        Some(env) => api_keys_are_managed_by_the_cli(&env),
-        None => eprintln!("skipped: SCIMD_TEST_POSTGRES_URL is not set"),
-    }
-}
-
-#[test]
-fn sqlite_the_feed_serves_each_key_its_orgs_events_in_order() {
-    the_feed_serves_each_key_its_orgs_events_in_order(&ScimEnv::sqlite());
-}
-
-#[test]
-fn postgres_the_feed_serves_each_key_its_orgs_events_in_order() {
-    match ScimEnv::postgres() {
-        Some(env) => the_feed_serves_each_key_its_orgs_events_in_order(&env),
-        None => eprintln!("skipped: SCIMD_TEST_POSTGRES_URL is not set"),
-    }
-}
+scim_env_tests!(
+    the_feed_serves_each_key_its_orgs_events_in_order:
+        sqlite_the_feed_serves_each_key_its_orgs_events_in_order,
+        postgres_the_feed_serves_each_key_its_orgs_events_in_order
+);

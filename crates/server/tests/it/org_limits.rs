@@ -2,7 +2,7 @@
 //! SCIM error body, while org B at the same time gets none; unauthenticated requests at A's URL spend none
 //! of A's budget. Counts and statuses only, no timings.
 
-use crate::scim_client::ScimEnv;
+use crate::scim_client::{ScimEnv, scim_env_tests};
 use scimd_store::models::org_limits::{self, LimitsChange};
 use scimd_store::{Clock, SystemClock};
 
@@ -59,18 +59,4 @@ fn a_flood_is_refused_and_b_is_not(env: &ScimEnv) {
     assert_eq!(b_limited, 0);
 }
 
-fn flood(env: ScimEnv) {
-    a_flood_is_refused_and_b_is_not(&env);
-}
-
-#[test]
-fn sqlite_a_flood_is_refused_and_b_is_not() {
-    flood(ScimEnv::sqlite());
-}
-
-#[test]
-fn postgres_a_flood_is_refused_and_b_is_not() {
-    if let Some(env) = ScimEnv::postgres() {
-        flood(env);
-    }
-}
+scim_env_tests!(a_flood_is_refused_and_b_is_not: sqlite_a_flood_is_refused_and_b_is_not, postgres_a_flood_is_refused_and_b_is_not);

@@ -14,6 +14,25 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Two `#[test]`s of `body(&ScimEnv)`: `sqlite` and `postgres` (skipped without `SCIMD_TEST_POSTGRES_URL`).
+macro_rules! scim_env_tests {
+    ($body:ident: $sqlite:ident, $postgres:ident) => {
+        #[test]
+        fn $sqlite() {
+            $body(&$crate::scim_client::ScimEnv::sqlite());
+        }
+
+        #[test]
+        fn $postgres() {
+            match $crate::scim_client::ScimEnv::postgres() {
+                Some(env) => $body(&env),
+                None => eprintln!("skipped: SCIMD_TEST_POSTGRES_URL is not set"),
+            }
+        }
+    };
+}
+pub(crate) use scim_env_tests;
+
 pub struct Org {
     pub id: OrgId,
     pub token: String,

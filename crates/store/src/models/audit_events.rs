@@ -75,6 +75,28 @@ pub fn append(conn: &mut DbConnection, event: &NewAuditEvent<'_>) -> Result<(), 
     Ok(())
 }
 
+/// Appends an event about the org itself (no target) as `actor`; call it inside the change's transaction.
+pub fn append_for_org(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    actor: &str,
+    action: &str,
+    details: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    append(
+        conn,
+        &NewAuditEvent {
+            org_id: org,
+            occurred_at: now,
+            actor,
+            action,
+            target: None,
+            details,
+        },
+    )
+}
+
 /// A page of the org's events, newest first, optionally of one action and strictly older than `before_seq`
 /// (the cursor).
 pub fn list(

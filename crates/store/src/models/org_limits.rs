@@ -5,7 +5,7 @@
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::ids::OrgId;
-use crate::models::audit_events::{self, NewAuditEvent};
+use crate::models::audit_events;
 use crate::schema::org_limits as t;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -114,20 +114,11 @@ pub fn replace(
     if limits != LimitsChange::default() {
         set(conn, org, limits, now)?;
     }
-    audit_events::append(
-        conn,
-        &NewAuditEvent {
-            org_id: org,
-            occurred_at: now,
-            actor,
-            action: LIMITS_CONFIGURED,
-            target: None,
-            details: serde_json::json!({
-                "rate": limits.rate,
-                "burst": limits.burst,
-                "in_flight": limits.in_flight,
-            }),
-        },
-    )?;
+    let details = serde_json::json!({
+        "rate": limits.rate,
+        "burst": limits.burst,
+        "in_flight": limits.in_flight,
+    });
+    audit_events::append_for_org(conn, org, actor, LIMITS_CONFIGURED, details, now)?;
     Ok(true)
 }

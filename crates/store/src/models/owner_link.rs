@@ -7,7 +7,7 @@
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::ids::OrgId;
-use crate::models::audit_events::{self, NewAuditEvent};
+use crate::models::audit_events;
 use crate::models::safety_valve;
 use crate::schema::org_settings;
 use chrono::NaiveDateTime;
@@ -41,15 +41,6 @@ pub fn set_allowed(
             org_settings::updated_at.eq(now),
         ))
         .execute(conn)?;
-    audit_events::append(
-        conn,
-        &NewAuditEvent {
-            org_id: org,
-            occurred_at: now,
-            actor,
-            action: OWNER_LINK_CONFIGURED,
-            target: None,
-            details: serde_json::json!({ "allowed": allowed }),
-        },
-    )
+    let details = serde_json::json!({ "allowed": allowed });
+    audit_events::append_for_org(conn, org, actor, OWNER_LINK_CONFIGURED, details, now)
 }

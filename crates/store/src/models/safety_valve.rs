@@ -17,7 +17,7 @@
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::ids::OrgId;
-use crate::models::audit_events::{self, NewAuditEvent, actions};
+use crate::models::audit_events::{self, actions};
 use crate::models::{events, org_tallies};
 use crate::schema::{org_settings, safety_valve_minutes as minutes};
 use chrono::{Duration, NaiveDateTime, Timelike};
@@ -225,16 +225,16 @@ pub fn check(
             org_settings::updated_at.eq(now),
         ))
         .execute(conn)?;
+    let counts = serde_json::json!({ "deprovisioned_in_window": in_window, "threshold": limit });
     record(
         conn,
         org,
         actor,
         actions::SAFETY_VALVE_TRIPPED,
-        serde_json::json!({ "deprovisioned_in_window": in_window, "threshold": limit }),
+        counts.clone(),
         now,
     )?;
-    let data = serde_json::json!({ "deprovisioned_in_window": in_window, "threshold": limit });
-    events::append(conn, org, events::types::SAFETY_VALVE_TRIPPED, now, &data)?;
+    events::append(conn, org, events::types::SAFETY_VALVE_TRIPPED, now, &counts)?;
     Ok(held)
 }
 
@@ -318,17 +318,7 @@ fn record(
     details: serde_json::Value,
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
-    audit_events::append(
-        conn,
-        &NewAuditEvent {
-            org_id: org,
-            occurred_at: now,
-            actor,
-            action,
-            target: None,
-            details,
-        },
-    )
+    audit_events::append_for_org(conn, org, actor, action, details, now)
 }
 
 /// For the banner and the settings form. While the valve holds, the counts are those that tripped it (the

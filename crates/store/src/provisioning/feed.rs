@@ -13,21 +13,19 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use scimd_scim::resources::meta::{Meta, set_id_and_meta};
 use serde_json::{Value, json};
 
-fn representation(
+/// A User's or Group's event: `{"id", "version", KEY: the SCIM representation}`.
+#[allow(clippy::too_many_arguments)]
+fn resource(
+    conn: &mut DbConnection,
     ctx: &WriteCtx,
-    resource_type: &str,
+    event_type: &str,
+    (resource_type, plural, key): (&str, &str, &str),
     id: &str,
     document: &str,
-    created: NaiveDateTime,
-    modified: NaiveDateTime,
+    (created, modified): (NaiveDateTime, NaiveDateTime),
     version: i64,
-) -> Result<Value, StoreError> {
+) -> Result<(), StoreError> {
     let mut doc: Value = serde_json::from_str(document)?;
-    let plural = if resource_type == "User" {
-        "Users"
-    } else {
-        "Groups"
-    };
     let utc = |t: NaiveDateTime| DateTime::<Utc>::from_naive_utc_and_offset(t, Utc);
     set_id_and_meta(
         &mut doc,
@@ -40,7 +38,8 @@ fn representation(
             version: u64::try_from(version).unwrap_or(0),
         },
     );
-    Ok(doc)
+    let data = json!({ "id": id, "version": version, key: doc });
+    events::append(conn, &ctx.org, event_type, ctx.now, &data)
 }
 
 /// `user.*`: `row` is the member as the change left it.
@@ -50,17 +49,17 @@ pub fn user(
     event_type: &str,
     row: &Member,
 ) -> Result<(), StoreError> {
-    let user = representation(
+    let times = (row.created_at, row.updated_at);
+    resource(
+        conn,
         ctx,
-        "User",
+        event_type,
+        ("User", "Users", "user"),
         &row.id,
         &row.document,
-        row.created_at,
-        row.updated_at,
+        times,
         row.version,
-    )?;
-    let data = json!({ "id": row.id, "version": row.version, "user": user });
-    events::append(conn, &ctx.org, event_type, ctx.now, &data)
+    )
 }
 
 /// `group.created`, `group.updated`, `group.deleted`: `row` is the group as the change left it (as it was,
@@ -71,17 +70,17 @@ pub fn group(
     event_type: &str,
     row: &Group,
 ) -> Result<(), StoreError> {
-    let group = representation(
+    let times = (row.created_at, row.updated_at);
+    resource(
+        conn,
         ctx,
-        "Group",
+        event_type,
+        ("Group", "Groups", "group"),
         &row.id,
         &row.document,
-        row.created_at,
-        row.updated_at,
+        times,
         row.version,
-    )?;
-    let data = json!({ "id": row.id, "version": row.version, "group": group });
-    events::append(conn, &ctx.org, event_type, ctx.now, &data)
+    )
 }
 
 /// `group.membership_changed` for the member ids the write added to and removed from `row`, in chunks; none

@@ -8,7 +8,7 @@ use crate::safety_valve::provision;
 use chrono::Duration;
 use scimd_scim::PatchRequest;
 use scimd_scim::resources::validate;
-use scimd_scim::schema::{GROUP, USER};
+use scimd_scim::schema::GROUP;
 use scimd_store::models::events::{self, Event};
 use scimd_store::models::safety_valve;
 use scimd_store::provisioning::{IfMatch, ScimStoreError, WriteCtx, groups, users};
@@ -25,13 +25,15 @@ fn ctx(org: &OrgId) -> WriteCtx {
     }
 }
 
-fn user(name: &str) -> Value {
-    validate(
-        &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name}),
-        &USER,
-    )
-    .unwrap()
-    .doc
+use fixtures::scim_user as user;
+
+/// Creates a User through SCIM in a write of its own; returns its row.
+fn create(store: &Store, c: &WriteCtx, name: &str) -> scimd_store::models::members::Member {
+    store
+        .write(|conn| users::create(conn, c, &user(name), &[]))
+        .unwrap()
+        .user
+        .row
 }
 
 fn patch(ops: Value) -> PatchRequest {
@@ -60,16 +62,8 @@ fn every_scim_write_appends_exactly_its_events(db: &TestDb) {
     let org = fixtures::new_org(store, "Acme");
     let other = fixtures::new_org(store, "Other");
     let c = ctx(&org);
-    let a = store
-        .write(|conn| users::create(conn, &c, &user("a@acme.example"), &[]))
-        .unwrap()
-        .user
-        .row;
-    let b = store
-        .write(|conn| users::create(conn, &c, &user("b@acme.example"), &[]))
-        .unwrap()
-        .user
-        .row;
+    let a = create(store, &c, "a@acme.example");
+    let b = create(store, &c, "b@acme.example");
     store
         .write(|conn| users::create(conn, &ctx(&other), &user("a@acme.example"), &[]))
         .unwrap();
@@ -160,11 +154,7 @@ fn a_refused_write_appends_no_event(db: &TestDb) {
     let store = &db.store;
     let org = fixtures::new_org(store, "Acme");
     let c = ctx(&org);
-    let a = store
-        .write(|conn| users::create(conn, &c, &user("a@acme.example"), &[]))
-        .unwrap()
-        .user
-        .row;
+    let a = create(store, &c, "a@acme.example");
     let before = feed(store, Some(&org)).len();
     assert_eq!(before, 1);
     // 409: the userName is taken.

@@ -8,6 +8,16 @@ use scimd_store::{
     Clock, DbConnection, MemberId, OrgId, SessionId, Store, StoreError, SystemClock, user_name,
 };
 
+/// A validated SCIM User document with this userName, active.
+pub fn scim_user(name: &str) -> serde_json::Value {
+    scimd_scim::resources::validate(
+        &serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name, "active": true}),
+        &scimd_scim::schema::USER,
+    )
+    .unwrap()
+    .doc
+}
+
 pub fn now() -> NaiveDateTime {
     SystemClock.now_naive()
 }

@@ -5,7 +5,7 @@
 use crate::fixtures;
 use scimd_scim::PatchRequest;
 use scimd_scim::resources::validate;
-use scimd_scim::schema::{GROUP, USER};
+use scimd_scim::schema::GROUP;
 use scimd_store::models::{admin_sessions, audit_events, organizations};
 use scimd_store::provisioning::{IfMatch, ScimStoreError, WriteCtx, groups, users};
 use scimd_store::testing::TestDb;
@@ -20,14 +20,7 @@ fn ctx(org: &OrgId) -> WriteCtx {
     }
 }
 
-fn user(name: &str) -> Value {
-    validate(
-        &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name, "active": true}),
-        &USER,
-    )
-    .unwrap()
-    .doc
-}
+use fixtures::scim_user as user;
 
 fn group(name: &str) -> Value {
     validate(

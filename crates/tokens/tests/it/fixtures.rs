@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use scimd_store::models::audit_events::{self, AuditEvent};
-use scimd_store::models::{members, organizations};
+use scimd_store::models::organizations;
 use scimd_store::schema;
 use scimd_store::testing::TestDb;
 use scimd_store::{Clock, FixedClock, MemberId, OrgId, Store};
@@ -125,34 +125,16 @@ pub fn set_azure(sso: &SsoService, org: &OrgId) {
 
 /// Adds an active member with the given role.
 pub fn add_member(store: &Store, clock: &FixedClock, org: &OrgId, email: &str, role: &str) -> MemberId {
-    let id = MemberId::generate();
-    let now = clock.now_naive();
-    store
-        .write(|conn| {
-            members::insert(
-                conn,
-                &members::NewMember {
-                    id: id.as_str(),
-                    org_id: org.as_str(),
-                    user_name: email,
-                    user_name_norm: scimd_store::user_name::normalize(email),
-                    external_id: None,
-                    role,
-                    active: true,
-                    scim_managed: true,
-                    display_name: None,
-                    given_name: None,
-                    family_name: None,
-                    email: Some(email),
-                    document: "{}",
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )
-        })
-        .unwrap();
-    id
+    scimd_store::testing::TestMember {
+        org,
+        email,
+        role,
+        display_name: None,
+        scim_managed: true,
+        now: clock.now_naive(),
+    }
+    .insert(store)
+    .unwrap()
 }
 
 /// What deprovisioning does to the member row (the SCIM API owns the real path).
