@@ -226,7 +226,7 @@ pub fn check(
         ))
         .execute(conn)?;
     let counts = serde_json::json!({ "deprovisioned_in_window": in_window, "threshold": limit });
-    record(
+    audit_events::append_for_org(
         conn,
         org,
         actor,
@@ -257,7 +257,7 @@ pub fn release(
         ))
         .execute(conn)?;
     diesel::delete(minutes::table.filter(minutes::org_id.eq(org.as_str()))).execute(conn)?;
-    record(
+    audit_events::append_for_org(
         conn,
         org,
         actor,
@@ -299,7 +299,7 @@ pub fn configure(
             org_settings::updated_at.eq(now),
         ))
         .execute(conn)?;
-    record(
+    audit_events::append_for_org(
         conn,
         org,
         actor,
@@ -308,17 +308,6 @@ pub fn configure(
         now,
     )?;
     Ok(())
-}
-
-fn record(
-    conn: &mut DbConnection,
-    org: &OrgId,
-    actor: &str,
-    action: &str,
-    details: serde_json::Value,
-    now: NaiveDateTime,
-) -> Result<(), StoreError> {
-    audit_events::append_for_org(conn, org, actor, action, details, now)
 }
 
 /// For the banner and the settings form. While the valve holds, the counts are those that tripped it (the

@@ -13,18 +13,44 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use scimd_scim::resources::meta::{Meta, set_id_and_meta};
 use serde_json::{Value, json};
 
-/// A User's or Group's event: `{"id", "version", KEY: the SCIM representation}`.
-#[allow(clippy::too_many_arguments)]
-fn resource(
+/// A User's or Group's row as its event shows it: the SCIM resource type, its plural (the location's path)
+/// and the key of the representation in the event's data.
+pub trait Resource {
+    const KIND: (&'static str, &'static str, &'static str);
+    /// (id, document, created, last modified, version)
+    fn parts(&self) -> (&str, &str, NaiveDateTime, NaiveDateTime, i64);
+}
+
+/// Both rows have the same columns for it.
+macro_rules! resource {
+    ($row:ty, $kind:expr) => {
+        impl Resource for $row {
+            const KIND: (&'static str, &'static str, &'static str) = $kind;
+            fn parts(&self) -> (&str, &str, NaiveDateTime, NaiveDateTime, i64) {
+                (
+                    &self.id,
+                    &self.document,
+                    self.created_at,
+                    self.updated_at,
+                    self.version,
+                )
+            }
+        }
+    };
+}
+resource!(Member, ("User", "Users", "user"));
+resource!(Group, ("Group", "Groups", "group"));
+
+/// `user.*`, `group.created|updated|deleted`: `row` as the change left it (as it was, for a group's deletion),
+/// as `{"id", "version", "user"|"group": the SCIM representation}`.
+pub fn changed<R: Resource>(
     conn: &mut DbConnection,
     ctx: &WriteCtx,
     event_type: &str,
-    (resource_type, plural, key): (&str, &str, &str),
-    id: &str,
-    document: &str,
-    (created, modified): (NaiveDateTime, NaiveDateTime),
-    version: i64,
+    row: &R,
 ) -> Result<(), StoreError> {
+    let (resource_type, plural, key) = R::KIND;
+    let (id, document, created, modified, version) = row.parts();
     let mut doc: Value = serde_json::from_str(document)?;
     let utc = |t: NaiveDateTime| DateTime::<Utc>::from_naive_utc_and_offset(t, Utc);
     set_id_and_meta(
@@ -40,47 +66,6 @@ fn resource(
     );
     let data = json!({ "id": id, "version": version, key: doc });
     events::append(conn, &ctx.org, event_type, ctx.now, &data)
-}
-
-/// `user.*`: `row` is the member as the change left it.
-pub fn user(
-    conn: &mut DbConnection,
-    ctx: &WriteCtx,
-    event_type: &str,
-    row: &Member,
-) -> Result<(), StoreError> {
-    let times = (row.created_at, row.updated_at);
-    resource(
-        conn,
-        ctx,
-        event_type,
-        ("User", "Users", "user"),
-        &row.id,
-        &row.document,
-        times,
-        row.version,
-    )
-}
-
-/// `group.created`, `group.updated`, `group.deleted`: `row` is the group as the change left it (as it was,
-/// for a deletion).
-pub fn group(
-    conn: &mut DbConnection,
-    ctx: &WriteCtx,
-    event_type: &str,
-    row: &Group,
-) -> Result<(), StoreError> {
-    let times = (row.created_at, row.updated_at);
-    resource(
-        conn,
-        ctx,
-        event_type,
-        ("Group", "Groups", "group"),
-        &row.id,
-        &row.document,
-        times,
-        row.version,
-    )
 }
 
 /// `group.membership_changed` for the member ids the write added to and removed from `row`, in chunks; none

@@ -83,7 +83,7 @@ pub fn deprovision(
     } else {
         types::USER_DEACTIVATED
     };
-    feed::user(conn, ctx, event, &row)?;
+    feed::changed(conn, ctx, event, &row)?;
     Ok(row)
 }
 
@@ -129,6 +129,6 @@ pub fn reactivate(
     let row = update_row(conn, ctx, member, changes)?;
     org_tallies::add(conn, &ctx.org, Tally::activity_changed(member.active, true))?;
     audit::record(conn, ctx, MEMBER_REACTIVATED, &member.id, details)?;
-    feed::user(conn, ctx, types::USER_REACTIVATED, &row)?;
+    feed::changed(conn, ctx, types::USER_REACTIVATED, &row)?;
     Ok(row)
 }

@@ -301,7 +301,7 @@ fn save(
             } else {
                 types::USER_UPDATED
             };
-            feed::user(conn, ctx, event, &row)?;
+            feed::changed(conn, ctx, event, &row)?;
             (row, false)
         }
     };
@@ -365,7 +365,7 @@ pub fn create(
                 dialects,
             );
             audit::record(conn, ctx, MEMBER_CREATED, &row.id, details)?;
-            feed::user(conn, ctx, types::USER_CREATED, &row)?;
+            feed::changed(conn, ctx, types::USER_CREATED, &row)?;
             org_tallies::add(conn, &ctx.org, Tally::user_added(cols.active))?;
             Ok(Created {
                 user: user_record(row, Vec::new())?,

@@ -22,7 +22,7 @@ use crate::util::utc;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use scimd_store::models::scim_tokens::{self, NewScimToken, ScimTokenRow};
 use scimd_store::models::sso_connections;
-use scimd_store::{Clock, DbConnection, OrgId, Store, TokenId};
+use scimd_store::{Clock, DbConnection, OrgId, Store, StoreError, TokenId};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -130,18 +130,7 @@ impl TokenService {
                 (None, None) => None,
                 (Some(grace), Some(current)) => {
                     for older in live.iter().filter(|t| t.id != current.id) {
-                        if scim_tokens::revoke_at(conn, &older.id, now)? {
-                            let details = json!({"hint": older.hint, "reason": "superseded"});
-                            audit::record(
-                                conn,
-                                org,
-                                now,
-                                actor,
-                                audit::TOKEN_REVOKED,
-                                Some(&older.id),
-                                details,
-                            )?;
-                        }
+                        revoke_one(conn, org, actor, now, (&older.id, &older.hint), "superseded")?;
                     }
                     let until = now + grace.duration();
                     scim_tokens::revoke_at(conn, &current.id, until)?;
@@ -278,19 +267,26 @@ pub(crate) fn revoke_all_in(
     let live = scim_tokens::live(conn, org, now)?;
     let mut revoked = 0;
     for row in &live {
-        if scim_tokens::revoke_at(conn, &row.id, now)? {
+        if revoke_one(conn, org, actor, now, (&row.id, &row.hint), reason)? {
             revoked += 1;
-            let details = json!({"hint": row.hint, "reason": reason});
-            audit::record(
-                conn,
-                org,
-                now,
-                actor,
-                audit::TOKEN_REVOKED,
-                Some(&row.id),
-                details,
-            )?;
         }
     }
     Ok(revoked)
+}
+
+/// Revokes one live token now, audited with its hint and `reason`; false when it was no longer live.
+fn revoke_one(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    actor: &str,
+    now: NaiveDateTime,
+    (id, hint): (&str, &str),
+    reason: &str,
+) -> Result<bool, StoreError> {
+    if !scim_tokens::revoke_at(conn, id, now)? {
+        return Ok(false);
+    }
+    let details = json!({"hint": hint, "reason": reason});
+    audit::record(conn, org, now, actor, audit::TOKEN_REVOKED, Some(id), details)?;
+    Ok(true)
 }
