@@ -33,7 +33,19 @@ pub fn spawn(store: Store, clock: Arc<dyn Clock>, retention: chrono::Duration) {
         loop {
             every.tick().await;
             let (store, before) = (store.clone(), clock.now_naive() - retention);
-            match scimd_store::blocking(move || store.write(|conn| events::purge(conn, before))).await {
+            // A batch per write, so that the purge never holds the writer (SQLite) for long.
+            let purged = scimd_store::blocking(move || {
+                let mut total = 0;
+                loop {
+                    let n = store.write(|conn| events::purge(conn, before))?;
+                    total += n;
+                    if i64::try_from(n).unwrap_or(0) < events::PURGE_BATCH {
+                        return Ok::<_, StoreError>(total);
+                    }
+                }
+            })
+            .await;
+            match purged {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(purged = n, "event feed: events past their retention deleted"),
                 Err(e) => {

@@ -185,17 +185,32 @@ pub fn oldest(conn: &mut DbConnection) -> Result<Option<i64>, StoreError> {
         .first(conn)?)
 }
 
-/// Retention: deletes the positioned events that occurred before `before`, keeping the newest event (the
-/// sequencer continues from the largest position, so the feed's positions never restart); returns how many.
+/// The most events one [`purge`] call looks at and deletes: the purge's write transaction stays short (on
+/// SQLite it holds the one writer).
+pub const PURGE_BATCH: i64 = 1_000;
+
+/// Retention: of the oldest [`PURGE_BATCH`] positioned events, deletes those that occurred before `before`,
+/// never the newest event (the sequencer continues from the largest position, so the feed's positions never
+/// restart); returns how many. Call it again while it deletes a full batch.
 pub fn purge(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, StoreError> {
     let newest = latest(conn)?;
-    Ok(diesel::delete(
-        events::table
-            .filter(events::occurred_at.lt(before))
-            .filter(events::position.is_not_null())
-            .filter(events::position.lt(newest)),
-    )
-    .execute(conn)?)
+    // The oldest positions first, read through the position index: a call costs a batch, not the table.
+    let oldest: Vec<(i64, NaiveDateTime)> = events::table
+        .filter(events::position.lt(newest))
+        .order(events::position.asc())
+        .select((events::seq, events::occurred_at))
+        .limit(PURGE_BATCH)
+        .load(conn)?;
+    let expired: Vec<i64> = oldest
+        .into_iter()
+        .filter(|(_, at)| *at < before)
+        .map(|(seq, _)| seq)
+        .collect();
+    let mut deleted = 0;
+    for chunk in expired.chunks(super::IN_CHUNK) {
+        deleted += diesel::delete(events::table.filter(events::seq.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(deleted)
 }
 
 /// The event's data, parsed.

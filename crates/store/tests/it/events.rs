@@ -265,6 +265,36 @@ fn the_retention_purge_keeps_the_newest_event_and_positions_never_restart(db: &T
     assert_eq!(after[1].position, left[0].position.map(|p| p + 1));
 }
 
+/// A purge deletes a batch per call (one short write each), oldest first.
+fn the_retention_purge_works_in_batches(db: &TestDb) {
+    let store = &db.store;
+    let org = fixtures::new_org(store, "Acme");
+    let long_ago = fixtures::now() - Duration::days(200);
+    let batch = usize::try_from(events::PURGE_BATCH).unwrap();
+    store
+        .write(|conn| {
+            for i in 0..batch + 5 {
+                events::append(conn, &org, "user.updated", long_ago, &json!({ "i": i }))?;
+            }
+            events::append(
+                conn,
+                &org,
+                "user.updated",
+                fixtures::now(),
+                &json!({ "i": "new" }),
+            )
+        })
+        .unwrap();
+    assert_eq!(feed(store, None).len(), batch + 6);
+    let cutoff = fixtures::now() - Duration::days(90);
+    assert_eq!(store.write(|conn| events::purge(conn, cutoff)).unwrap(), batch);
+    assert_eq!(store.write(|conn| events::purge(conn, cutoff)).unwrap(), 5);
+    assert_eq!(store.write(|conn| events::purge(conn, cutoff)).unwrap(), 0);
+    let left = feed(store, None);
+    assert_eq!(left.len(), 1);
+    assert_eq!(events::data(&left[0]).unwrap()["i"], "new");
+}
+
 const WRITERS: usize = 8;
 const WRITES_EACH: usize = 40;
 
@@ -344,4 +374,5 @@ scimd_store::backend_tests!(
     a_refused_write_appends_no_event,
     a_reader_following_the_cursor_sees_every_event_once_in_order,
     the_retention_purge_keeps_the_newest_event_and_positions_never_restart,
+    the_retention_purge_works_in_batches,
 );
