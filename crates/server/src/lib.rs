@@ -4,6 +4,8 @@
 //! - `config`: settings from flags and environment, each error naming its setting;
 //! - `serve` and `app`: the HTTP server and the routes it composes (`state`: what every handler reaches); `health` holds the probes, and
 //!   `store_metrics` the store's figures on `/metrics`;
+//! - `scim_api`: the SCIM 2.0 API (with `org_limiter`, the per-org limits); `platform_api`: the platform's
+//!   event feed (`/api/v1/events`) with API keys; `sequencer`: the feed's upkeep (positions, retention);
 //! - `bootstrap`: the demo org a newcomer gets on an empty database;
 //! - `telemetry`: logs (human or JSON) and request ids.
 
