@@ -6,7 +6,7 @@
 use crate::bearer::format::{self, PlaintextToken, TokenHash};
 use crate::error::TokenError;
 use scimd_store::models::{api_keys, organizations};
-use scimd_store::{Clock, OrgId, Store, StoreError};
+use scimd_store::{Clock, OrgId, Store};
 use serde::Serialize;
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -65,7 +65,7 @@ impl ApiKeyService {
     /// A new key named `name`, bound to `org` when given (which must exist).
     pub fn create_blocking(&self, name: &str, org: Option<&OrgId>) -> Result<CreatedKey, TokenError> {
         let name = name.trim();
-        if name.is_empty() || name.len() > 200 {
+        if name.is_empty() || name.chars().count() > 200 {
             return Err(TokenError::InvalidInput(
                 "the name must be 1 to 200 characters".into(),
             ));
@@ -121,8 +121,7 @@ impl ApiKeyService {
         let hash = TokenHash::of(presented);
         let row = self
             .store
-            .read(|conn| api_keys::find_live_by_hash(conn, hash.as_bytes()))
-            .map_err(|e: StoreError| TokenError::Store(e))?
+            .read(|conn| api_keys::find_live_by_hash(conn, hash.as_bytes()))?
             .ok_or(TokenError::Unauthorized)?;
         Ok(ApiKeyAuth {
             id: row.id,
