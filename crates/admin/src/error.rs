@@ -72,6 +72,21 @@ impl From<TokenError> for AdminError {
     }
 }
 
+impl From<scimd_webhooks::WebhookError> for AdminError {
+    fn from(err: scimd_webhooks::WebhookError) -> Self {
+        use scimd_webhooks::WebhookError as W;
+        match err {
+            W::NotFound => AdminError::NotFound,
+            W::InvalidUrl(_) | W::PrivateAddress | W::InvalidInput(_) => {
+                AdminError::BadRequest(err.to_string())
+            }
+            W::Store(err) => err.into(),
+            W::Token(err) => err.into(),
+            other => AdminError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<askama::Error> for AdminError {
     fn from(err: askama::Error) -> Self {
         AdminError::Internal(format!("template: {err}"))

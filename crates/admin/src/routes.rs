@@ -22,11 +22,17 @@
 //! POST /admin/orgs/{org}/safety-valve         the deprovisioning safety valve's settings
 //! POST /admin/orgs/{org}/safety-valve/release releases a hold on deprovisioning
 //! POST /admin/orgs/{org}/limits                the SCIM API's limits and the owner-link setting
+//! GET  /admin/orgs/{org}/webhooks              the org's webhook endpoints and recent deliveries (editors)
+//! POST /admin/orgs/{org}/webhooks              adds an endpoint; answers with its secret, shown once
+//! POST /admin/orgs/{org}/webhooks/{id}/test    sends a `webhook.test` event to the endpoint now
+//! POST /admin/orgs/{org}/webhooks/{id}/delete  deletes the endpoint
 //! GET  /api/v1/orgs/{org}/audit               JSON: action, since, until, cursor, limit
 //! GET  /api/v1/orgs/{org}/activity            JSON: outcome, cursor, limit
 //! ```
 
-use crate::pages::{activity, audit, groups, limits, login, members, safety_valve, scim, settings, sso};
+use crate::pages::{
+    activity, audit, groups, limits, login, members, safety_valve, scim, settings, sso, webhooks,
+};
 use crate::state::AdminState;
 use crate::{api, assets, security_headers};
 use actix_web::middleware::from_fn;
@@ -81,7 +87,11 @@ pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
                         web::post().to(safety_valve::release_post),
                     )
                     .route("/activity", web::get().to(activity::activity_get))
-                    .route("/audit", web::get().to(audit::audit_get)),
+                    .route("/audit", web::get().to(audit::audit_get))
+                    .route("/webhooks", web::get().to(webhooks::webhooks_get))
+                    .route("/webhooks", web::post().to(webhooks::create_post))
+                    .route("/webhooks/{id}/test", web::post().to(webhooks::test_post))
+                    .route("/webhooks/{id}/delete", web::post().to(webhooks::delete_post)),
             )
             .default_service(web::to(login::not_found)),
     );

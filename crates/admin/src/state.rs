@@ -18,6 +18,8 @@ pub struct AdminState {
     pub public_url: String,
     /// The SCIM API's limits for orgs that set none of their own (shown on the limits card).
     pub limit_defaults: LimitDefaults,
+    /// The org's webhook endpoints (the webhooks page).
+    pub webhooks: scimd_webhooks::WebhookService,
 }
 
 impl std::fmt::Debug for AdminState {
@@ -38,6 +40,12 @@ impl AdminState {
         public_url: &str,
     ) -> AdminState {
         AdminState {
+            webhooks: scimd_webhooks::WebhookService::new(
+                store.clone(),
+                clock.clone(),
+                None,
+                scimd_webhooks::AddressPolicy::default(),
+            ),
             store,
             clock,
             tokens,
@@ -51,6 +59,12 @@ impl AdminState {
     /// The same state, showing the server's own default limits (`SCIMD_ORG_RATE` and the like).
     pub fn with_limit_defaults(mut self, defaults: LimitDefaults) -> AdminState {
         self.limit_defaults = defaults;
+        self
+    }
+
+    /// The same state, with the server's webhook service (its secret key and address policy).
+    pub fn with_webhooks(mut self, webhooks: scimd_webhooks::WebhookService) -> AdminState {
+        self.webhooks = webhooks;
         self
     }
 

@@ -41,3 +41,16 @@ impl From<TokenError> for ServerError {
         }
     }
 }
+
+/// The one place a webhook-service error becomes the CLI's.
+impl From<scimd_webhooks::WebhookError> for ServerError {
+    fn from(err: scimd_webhooks::WebhookError) -> Self {
+        use scimd_webhooks::WebhookError as W;
+        match err {
+            W::Store(err) => ServerError::Store(err),
+            W::Token(err) => err.into(),
+            err @ W::NotFound => ServerError::NotFound(format!("--id: {err}")),
+            other => ServerError::Invalid(other.to_string()),
+        }
+    }
+}

@@ -1,30 +1,17 @@
 //! The event feed's upkeep. On PostgreSQL, committed events get their feed positions when the feed is read
-//! ([`catch_up`], `scimd_store::models::events::sequence`): a reader positions what has committed, under an
+//! (`scimd_store::models::events::catch_up`): a reader positions what has committed, under an
 //! advisory lock that lets one process at a time do it, then reads. Positioning is a second write of each
 //! event, so a deployment nobody reads the feed of does not pay for it. On SQLite an event's position is its
-//! row's `seq` and nothing needs doing. On both backends, the retention purge runs at start and then hourly.
+//! row's `seq` and nothing needs doing. On both backends, the retention purge (events, and the webhooks' delivery log) runs at start and then
+//! hourly.
 
-use scimd_store::models::events;
-use scimd_store::{Backend, Clock, Store, StoreError};
+use scimd_store::models::{events, webhooks};
+use scimd_store::{Clock, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How often old events are purged.
 pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
-
-/// Positions every committed event that has no position yet (PostgreSQL; blocking). While another process
-/// holds the sequencer's lock it returns at once: that one is doing it, and the reader reads what is done.
-pub fn catch_up(store: &Store) -> Result<(), StoreError> {
-    if store.backend() != Backend::Postgres {
-        return Ok(());
-    }
-    loop {
-        match store.write(events::sequence)? {
-            Some(n) if n >= events::SEQUENCE_BATCH => continue,
-            _ => return Ok(()),
-        }
-    }
-}
 
 /// Spawns the retention purge on the current actix/tokio runtime.
 pub fn spawn(store: Store, clock: Arc<dyn Clock>, retention: chrono::Duration) {
@@ -37,7 +24,11 @@ pub fn spawn(store: Store, clock: Arc<dyn Clock>, retention: chrono::Duration) {
             let purged = scimd_store::blocking(move || {
                 let mut total = 0;
                 loop {
-                    let n = store.write(|conn| events::purge(conn, before))?;
+                    let n = store.write(|conn| {
+                        Ok::<_, StoreError>(
+                            events::purge(conn, before)? + webhooks::purge_deliveries(conn, before)?,
+                        )
+                    })?;
                     total += n;
                     if i64::try_from(n).unwrap_or(0) < events::PURGE_BATCH {
                         return Ok::<_, StoreError>(total);

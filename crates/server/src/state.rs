@@ -19,4 +19,6 @@ pub struct AppState {
     pub limits: crate::scim_api::org_limiter::OrgLimiter,
     /// Verifies the platform API's keys.
     pub api_keys: scimd_tokens::ApiKeyService,
+    /// The webhook endpoints; the server runs their delivery worker.
+    pub webhooks: scimd_webhooks::WebhookService,
 }

@@ -206,6 +206,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        org_id -> Nullable<Text>,
+        url -> Text,
+        types -> Text,
+        secret_sealed -> Binary,
+        created_at -> Timestamp,
+        cursor -> BigInt,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        failing_since -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        leased_until -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (seq) {
+        seq -> BigInt,
+        endpoint_id -> Text,
+        org_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        position -> Nullable<BigInt>,
+        attempt -> Integer,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        latency_ms -> BigInt,
+        delivered -> Bool,
+        attempted_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     organizations,
@@ -224,4 +261,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     org_limits,
     org_tallies,
     safety_valve_minutes,
+    webhook_endpoints,
+    webhook_deliveries,
 );

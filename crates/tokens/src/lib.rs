@@ -4,6 +4,8 @@
 //!   secret types, and `TokenService` (generate, regenerate with grace, revoke, verify, list);
 //! - `session`: admin login links and sessions (HS256 JWTs naming rows), `SessionService`, `SigningKey`;
 //! - `sso`: the org's SSO connection (SAML or Azure AD), validated field by field, secrets encrypted at rest;
+//! - `cipher`: encryption at rest of the secrets that must be read back (Azure AD client secret, webhook
+//!   signing secrets);
 //! - `api_keys`: the platform API's keys (`scimd_ak_`), `ApiKeyService` (create, list, revoke, verify);
 //! - `audit`: the audit actions recorded here (and the feed events some of them append); `error`:
 //!   `TokenError`, the crate's one error type.
@@ -30,6 +32,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod bearer;
+pub mod cipher;
 pub mod error;
 pub mod keys;
 pub mod session;

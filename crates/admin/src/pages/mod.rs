@@ -10,3 +10,4 @@ pub mod safety_valve;
 pub mod scim;
 pub mod settings;
 pub mod sso;
+pub mod webhooks;

@@ -10,6 +10,7 @@ mod owner_link;
 mod serve;
 mod sso;
 mod token;
+mod webhook;
 
 use crate::config::{DEFAULT_DATABASE_URL, LogFormat, ServeArgs};
 use crate::error::ServerError;
@@ -37,6 +38,10 @@ pub struct Cli {
     #[command(flatten)]
     pub serve: ServeArgs,
 
+    /// Allow webhooks to loopback, link-local and private addresses (tests, a receiver on the same host).
+    #[arg(long, env = "SCIMD_WEBHOOK_ALLOW_PRIVATE", global = true)]
+    pub webhook_allow_private: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -62,6 +67,9 @@ pub enum Command {
     /// The platform API's keys.
     #[command(subcommand)]
     ApiKey(api_key::ApiKeyCommand),
+    /// Webhooks: endpoints the event feed is pushed to, and their deliveries.
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
 }
 
 /// Parses the command line and runs it; errors are printed as one line naming what to fix.
@@ -78,15 +86,19 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), ServerError> {
+    let policy = scimd_webhooks::AddressPolicy {
+        allow_private: cli.webhook_allow_private,
+    };
     match cli.command {
-        None => serve::run(&cli.database_url, &cli.serve),
-        Some(Command::Serve(args)) => serve::run(&cli.database_url, &args),
+        None => serve::run(&cli.database_url, &cli.serve, policy),
+        Some(Command::Serve(args)) => serve::run(&cli.database_url, &args, policy),
         Some(Command::Migrate) => migrate::run(&cli.database_url),
         Some(Command::Org(command)) => org::run(&cli.database_url, command),
         Some(Command::Sso(command)) => sso::run(&cli.database_url, command),
         Some(Command::Token(command)) => token::run(&cli.database_url, command),
         Some(Command::Admin(command)) => admin::run(&cli.database_url, command),
         Some(Command::ApiKey(command)) => api_key::run(&cli.database_url, command),
+        Some(Command::Webhook(command)) => webhook::run(&cli.database_url, policy, command),
     }
 }
 

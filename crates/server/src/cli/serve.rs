@@ -9,7 +9,11 @@ use crate::state::AppState;
 use scimd_store::{StoreOptions, SystemClock};
 use std::sync::Arc;
 
-pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerError> {
+pub(super) fn run(
+    database_url: &str,
+    args: &ServeArgs,
+    webhook_policy: scimd_webhooks::AddressPolicy,
+) -> Result<(), ServerError> {
     let config = args.validate()?;
     let (listener, public_url) = config.listen()?;
     let store = super::open_store(
@@ -41,13 +45,19 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
         );
         println!("  admin login link (single use, 10 minutes): {}", link.url);
     }
-    let admin = admin_state(&store, clock.clone(), &public_url, keys).with_limit_defaults(
-        scimd_admin::LimitDefaults {
+    let webhooks = scimd_webhooks::WebhookService::new(
+        store.clone(),
+        clock.clone(),
+        keys.sso_secret.clone(),
+        webhook_policy,
+    );
+    let admin = admin_state(&store, clock.clone(), &public_url, keys)
+        .with_limit_defaults(scimd_admin::LimitDefaults {
             rate: config.org_limits.rate.get(),
             burst: config.org_limits.burst.get(),
             in_flight: config.org_limits.in_flight.get(),
-        },
-    );
+        })
+        .with_webhooks(webhooks.clone());
     let state = AppState {
         store: store.clone(),
         tokens: scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.clone()),
@@ -56,6 +66,7 @@ pub(super) fn run(database_url: &str, args: &ServeArgs) -> Result<(), ServerErro
         admin,
         limits: OrgLimiter::new(store.clone(), config.org_limits),
         api_keys: scimd_tokens::ApiKeyService::new(store.clone(), clock.clone()),
+        webhooks,
     };
     actix_web::rt::System::new().block_on(async move {
         let client_addr = if config.trust_forwarded_for {

@@ -20,6 +20,9 @@ pub enum PlatformApiError {
     /// The key is bound to another org: 403.
     #[error("this API key cannot see that organization")]
     Forbidden,
+    /// No such org, user or group: 404.
+    #[error("no such {0}")]
+    NotFound(&'static str),
     /// Over the key's request rate or requests in flight: 429 with `Retry-After`.
     #[error("over this API key's limit; retry after {retry_after_secs} s")]
     Limited { retry_after_secs: u64 },
@@ -76,6 +79,7 @@ impl PlatformApiError {
             PlatformApiError::BadRequest(_) => "bad_request",
             PlatformApiError::Unauthorized => "unauthorized",
             PlatformApiError::Forbidden => "forbidden",
+            PlatformApiError::NotFound(_) => "not_found",
             PlatformApiError::Limited { .. } => "rate_limited",
             PlatformApiError::Gone(_) => "cursor_expired",
             PlatformApiError::Unavailable(_) => "unavailable",
@@ -90,6 +94,7 @@ impl ResponseError for PlatformApiError {
             PlatformApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PlatformApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             PlatformApiError::Forbidden => StatusCode::FORBIDDEN,
+            PlatformApiError::NotFound(_) => StatusCode::NOT_FOUND,
             PlatformApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             PlatformApiError::Gone(_) => StatusCode::GONE,
             PlatformApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -7,12 +7,11 @@ use crate::platform_api::error::PlatformApiError;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::SecondsFormat;
 use scimd_store::OrgId;
-use scimd_store::models::events::{self, Event, types};
+use scimd_store::models::events::{self, types};
 use scimd_tokens::ApiKeyAuth;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 pub const DEFAULT_LIMIT: i64 = 100;
@@ -108,37 +107,13 @@ impl Params {
     }
 }
 
-fn render(e: &Event) -> Result<Value, PlatformApiError> {
-    Ok(json!({
-        "id": e.id,
-        "type": e.event_type,
-        "org_id": e.org_id,
-        "occurred_at": e.occurred_at.and_utc().to_rfc3339_opts(SecondsFormat::Millis, true),
-        "cursor": e.position.unwrap_or(0).to_string(),
-        "data": events::data(e)?,
-    }))
-}
-
 pub async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<FeedQuery>,
 ) -> Result<HttpResponse, PlatformApiError> {
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let keys = state.api_keys.clone();
-    let limits = state.limits.clone();
-    // Each key has its own bucket and in-flight slots (the SCIM API's default limits), held for the whole
-    // request, long poll included.
-    let (key, _admission) = scimd_store::blocking(move || {
-        let key = keys.verify_blocking(authorization.as_deref())?;
-        let admission = limits.admit(&OrgId::new(format!("api-key:{}", key.id)))?;
-        Ok::<_, PlatformApiError>((key, admission))
-    })
-    .await?;
+    // Held for the whole request, long poll included.
+    let (key, _admission) = crate::platform_api::auth::admit(&state, &req).await?;
     let params = Params::parse(&query, &key)?;
     let deadline = Instant::now() + params.wait;
     let mut cursor = params.start;
@@ -146,7 +121,7 @@ pub async fn list(
         let store = state.store.clone();
         let (org, event_types, limit) = (params.org.clone(), params.types.clone(), params.limit);
         let (at, page) = scimd_store::blocking(move || {
-            crate::sequencer::catch_up(&store)?;
+            events::catch_up(&store)?;
             store.read(|conn| {
                 let at = match cursor {
                     Start::At(n) => n,
@@ -169,7 +144,7 @@ pub async fn list(
         cursor = Start::At(at);
         if !page.is_empty() || Instant::now() >= deadline {
             let next = page.last().and_then(|e| e.position).unwrap_or(at);
-            let events = page.iter().map(render).collect::<Result<Vec<_>, _>>()?;
+            let events = page.iter().map(events::to_json).collect::<Result<Vec<_>, _>>()?;
             return Ok(HttpResponse::Ok()
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .json(json!({ "events": events, "next_cursor": next.to_string() })));

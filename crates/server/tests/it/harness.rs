@@ -40,6 +40,11 @@ pub(crate) use url_backend_tests;
 
 /// Runs `scimd ARGS` with the given database and working directory, no other scimd settings inherited.
 pub fn scimd(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
+    scimd_with(dir, database_url, args, &[])
+}
+
+/// As [`scimd`], with the given scimd settings.
+pub fn scimd_with(dir: &Path, database_url: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(SCIMD);
     cmd.args(args)
         .current_dir(dir)
@@ -52,6 +57,9 @@ pub fn scimd(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
     }
     if let Some(url) = database_url {
         cmd.env("DATABASE_URL", url);
+    }
+    for (key, value) in env {
+        cmd.env(key, value);
     }
     cmd.output().expect("run scimd")
 }

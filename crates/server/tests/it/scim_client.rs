@@ -88,7 +88,12 @@ impl ScimEnv {
         let a = org_with_token(&db, "A", Some("owner@a.example"));
         let b = org_with_token(&db, "B", None);
         let dir = tempfile::tempdir().unwrap();
-        let server = ServerProcess::start(dir.path(), Some(&db.url));
+        // The tests' webhook receivers listen on loopback.
+        let server = ServerProcess::start_with(
+            dir.path(),
+            Some(&db.url),
+            &[("SCIMD_WEBHOOK_ALLOW_PRIVATE", "true")],
+        );
         ScimEnv {
             _db: db,
             server,

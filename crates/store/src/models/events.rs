@@ -146,6 +146,21 @@ pub fn sequence(conn: &mut DbConnection) -> Result<Option<usize>, StoreError> {
     Ok(Some(n))
 }
 
+/// Positions every committed event that has no position yet (PostgreSQL; blocking), a batch per write;
+/// readers of the feed (the platform API, the webhook worker, the directory's `as_of_cursor`) call it before
+/// they read. While another process holds the sequencer's lock it returns at once: that one is doing it.
+pub fn catch_up(store: &crate::Store) -> Result<(), StoreError> {
+    if store.backend() != crate::Backend::Postgres {
+        return Ok(());
+    }
+    loop {
+        match store.write(sequence)? {
+            Some(n) if n >= SEQUENCE_BATCH => continue,
+            _ => return Ok(()),
+        }
+    }
+}
+
 /// Up to `limit` events after `cursor` (a position; 0 for the start) in feed order, of one org when given,
 /// of the given types when any.
 pub fn after(
@@ -216,4 +231,22 @@ pub fn purge(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, St
 /// The event's data, parsed.
 pub fn data(event: &Event) -> Result<serde_json::Value, StoreError> {
     Ok(serde_json::from_str(&event.data)?)
+}
+
+/// The event as the feed and webhooks show it: `{"id", "type", "org_id", "occurred_at", "cursor", "data"}`,
+/// times in RFC 3339 (UTC, milliseconds), the cursor as a string.
+pub fn to_json(event: &Event) -> Result<serde_json::Value, StoreError> {
+    Ok(serde_json::json!({
+        "id": event.id,
+        "type": event.event_type,
+        "org_id": event.org_id,
+        "occurred_at": rfc3339(event.occurred_at),
+        "cursor": event.position.unwrap_or(0).to_string(),
+        "data": data(event)?,
+    }))
+}
+
+/// A time as the platform API writes it: RFC 3339 in UTC, to the millisecond.
+pub fn rfc3339(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

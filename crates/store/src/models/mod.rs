@@ -5,6 +5,7 @@ pub mod admin_sessions;
 pub mod admin_views;
 pub mod api_keys;
 pub mod audit_events;
+pub mod directory;
 pub mod events;
 pub mod groups;
 pub mod login_links;
@@ -18,6 +19,7 @@ pub mod scim_activity;
 pub mod scim_tokens;
 pub mod server_secrets;
 pub mod sso_connections;
+pub mod webhooks;
 
 /// Splits id lists for `IN (...)`: far below both backends' bind limits.
 pub(crate) const IN_CHUNK: usize = 500;

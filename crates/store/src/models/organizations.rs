@@ -59,6 +59,17 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Organization>, StoreError> {
         .load(conn)?)
 }
 
+/// Up to `limit` orgs whose id sorts after `after_id` ("" for the first page), in id order: the platform
+/// API's `/api/v1/orgs`.
+pub fn page(conn: &mut DbConnection, after_id: &str, limit: i64) -> Result<Vec<Organization>, StoreError> {
+    Ok(organizations::table
+        .filter(organizations::id.gt(after_id.to_owned()))
+        .order(organizations::id.asc())
+        .limit(limit)
+        .select(Organization::as_select())
+        .load(conn)?)
+}
+
 pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
     Ok(organizations::table.count().get_result(conn)?)
 }

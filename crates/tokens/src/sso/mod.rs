@@ -7,17 +7,16 @@
 //! Removing the connection also revokes the org's SCIM tokens (SCIM provisioning needs SSO; a live token for a
 //! feature the admin pages show as disabled would be a credential nobody sees).
 
-mod cipher;
 mod validate;
 
 pub use validate::{CertificateSummary, SsoFieldError, SsoValidationErrors};
 
 use crate::audit;
+use crate::cipher::SecretCipher;
 use crate::error::TokenError;
 use crate::keys::SecretKey;
 use crate::util::utc;
 use chrono::{DateTime, Utc};
-use cipher::SecretCipher;
 use scimd_store::models::scim_tokens;
 use scimd_store::models::sso_connections::{self, SsoConnectionRow};
 use scimd_store::{Clock, OrgId, Store};

@@ -1,4 +1,5 @@
-//! Encryption at rest of SSO secrets (the Azure AD client secret).
+//! Encryption at rest of the secrets scimd must read back: the Azure AD client secret, and the webhook
+//! signing secrets (an HMAC key cannot be kept as a hash).
 //!
 //! XChaCha20-Poly1305 under a 256-bit key: the one configured (`crate::keys`, `SCIMD_SECRET_KEY[_FILE]`),
 //! else one generated once from the OS random source and kept in `server_secrets` (so every process on the
@@ -23,11 +24,11 @@ pub(crate) const KEY_NAME: &str = "sso_secret_key_v1";
 const VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
 
-pub(crate) struct SecretCipher(XChaCha20Poly1305);
+pub struct SecretCipher(XChaCha20Poly1305);
 
 impl SecretCipher {
-    /// The configured key when there is one (the database is not touched), else the stored one.
-    pub(crate) fn load(
+    /// The configured key (`Keys::sso_secret`) when there is one (the database is not touched), else the stored one.
+    pub fn load(
         configured: Option<&SecretKey>,
         conn: &mut DbConnection,
         now: chrono::NaiveDateTime,
@@ -57,12 +58,7 @@ impl SecretCipher {
             .map_err(|_| TokenError::Corrupt(format!("server secret {KEY_NAME} has the wrong length")))
     }
 
-    pub(crate) fn encrypt(
-        &self,
-        org: &OrgId,
-        purpose: &str,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, TokenError> {
+    pub fn encrypt(&self, org: &OrgId, purpose: &str, plaintext: &[u8]) -> Result<Vec<u8>, TokenError> {
         let mut nonce = [0u8; NONCE_LEN];
         SysRng
             .try_fill_bytes(&mut nonce)
@@ -85,11 +81,7 @@ impl SecretCipher {
         Ok(out)
     }
 
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "used by SSO sign-in, which is not built yet")
-    )]
-    pub(crate) fn decrypt(
+    pub fn decrypt(
         &self,
         org: &OrgId,
         purpose: &str,

@@ -1,0 +1,312 @@
+//! The delivery worker, one per process: every [`WorkerSettings::poll`] it positions the feed's committed
+//! events (`events::catch_up`), leases the endpoints that are due and behind (`webhooks::claim`), and for
+//! each, concurrently, sends the events after its cursor in feed order, one at a time, stopping at the first
+//! failure. The round's attempts and the endpoint's new cursor are written together when the round ends, so
+//! a crash mid-round resends that round's events (at least once; the event id is the receiver's dedupe key).
+//!
+//! A failed event is retried with exponential back-off (5 s doubling, at most an hour) and jitter, while the
+//! later events of the endpoint wait; an endpoint failing for `DISABLE_AFTER_DAYS` (5) is disabled and
+//! shown so on the admin page, until a replay re-enables it.
+
+use crate::client::{Attempt, DEFAULT_TIMEOUT, Sender};
+use crate::error::WebhookError;
+use crate::service::WebhookService;
+use crate::signature::SigningSecret;
+use chrono::{NaiveDateTime, TimeDelta};
+use rand::TryRng;
+use rand::rngs::SysRng;
+use scimd_store::models::events::{self, Event};
+use scimd_store::models::webhooks::{self, Endpoint, NewDelivery, Outcome};
+use serde_json::json;
+use std::rc::Rc;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// How often the worker looks for work when there was none.
+    pub poll: Duration,
+    /// The most events one endpoint's round sends.
+    pub batch: i64,
+    /// The most endpoints one process serves at once.
+    pub parallel: i64,
+    /// How long a lease lasts. A round starts no send after half of it, so it ends (one timeout later)
+    /// within it; and an endpoint whose process died is taken over when it runs out.
+    pub lease: Duration,
+    /// Each attempt's timeout.
+    pub timeout: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            poll: Duration::from_millis(200),
+            batch: 100,
+            parallel: 8,
+            lease: Duration::from_secs(60),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// The first retry's delay; each further one doubles, up to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::from_secs(5);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+/// The delay before attempt `failures + 1` of an event that failed `failures` times: exponential, capped,
+/// with "equal jitter" (between half and all of it), so that endpoints failing together do not retry in step.
+pub fn backoff(failures: i32, jitter: f64) -> Duration {
+    let exp = u32::try_from(failures.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    let full = FIRST_BACKOFF
+        .saturating_mul(2u32.saturating_pow(exp))
+        .min(MAX_BACKOFF);
+    full.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+}
+
+fn jitter() -> f64 {
+    let mut b = [0u8; 8];
+    match SysRng.try_fill_bytes(&mut b) {
+        Ok(()) => (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64,
+        Err(_) => 1.0,
+    }
+}
+
+/// The body of a delivery: `{"type", "timestamp", "data": <the event as the feed shows it>}`.
+pub fn body(event: &Event) -> Result<Vec<u8>, WebhookError> {
+    Ok(serde_json::to_vec(&json!({
+        "type": event.event_type,
+        "timestamp": events::rfc3339(event.occurred_at),
+        "data": events::to_json(event)?,
+    }))?)
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    service: WebhookService,
+    settings: WorkerSettings,
+    /// This process's name on the leases it holds.
+    owner: String,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+fn td(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+impl Worker {
+    pub fn new(service: WebhookService, settings: WorkerSettings) -> Worker {
+        Worker {
+            service,
+            settings,
+            owner: format!("scimd-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+        }
+    }
+
+    /// Runs the worker on the current actix runtime until the process ends.
+    pub fn spawn(self) {
+        actix_rt::spawn(async move {
+            let sender = match Sender::new(self.service.policy(), self.settings.timeout) {
+                Ok(s) => Rc::new(s),
+                Err(e) => {
+                    tracing::error!(error = %e, "webhooks: the delivery client cannot start; no webhooks are sent");
+                    return;
+                }
+            };
+            loop {
+                let busy = match self.round(&sender).await {
+                    Ok(n) => n > 0,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "webhooks: a delivery round failed; trying again");
+                        false
+                    }
+                };
+                if !busy {
+                    actix_rt::time::sleep(self.settings.poll).await;
+                }
+            }
+        });
+    }
+
+    /// One round: leases the due endpoints and serves them concurrently; returns how many attempts it made.
+    /// A deployment without endpoints pays one read per poll; the writes (positions, the claim) happen only
+    /// when an endpoint is due and behind.
+    pub async fn round(&self, sender: &Rc<Sender>) -> Result<usize, WebhookError> {
+        let (store, clock) = (self.service.store().clone(), self.service.clock().clone());
+        let (owner, lease, parallel) = (self.owner.clone(), self.settings.lease, self.settings.parallel);
+        let (latest, claimed) = scimd_store::blocking(move || {
+            let now = clock.now_naive();
+            if !store.read(|conn| webhooks::any_due(conn, now))? {
+                return Ok((0, Vec::new()));
+            }
+            events::catch_up(&store)?;
+            let latest = store.read(events::latest)?;
+            let claimed =
+                store.write(|conn| webhooks::claim(conn, &owner, now, now + td(lease), latest, parallel))?;
+            Ok::<_, WebhookError>((latest, claimed))
+        })
+        .await?;
+        let rounds: Vec<_> = claimed
+            .into_iter()
+            .map(|endpoint| {
+                let (worker, sender) = (self.clone(), sender.clone());
+                actix_rt::spawn(async move {
+                    let id = endpoint.id.clone();
+                    match worker.serve(&sender, endpoint, latest).await {
+                        Ok(attempts) => attempts,
+                        Err(e) => {
+                            tracing::warn!(endpoint = %id, error = %e, "webhooks: an endpoint's round failed");
+                            0
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut attempts = 0;
+        for r in rounds {
+            attempts += r.await.unwrap_or(0);
+        }
+        Ok(attempts)
+    }
+
+    /// Sends one leased endpoint the events after its cursor (positions up to `latest` are all known);
+    /// returns how many attempts it made.
+    async fn serve(&self, sender: &Sender, endpoint: Endpoint, latest: i64) -> Result<usize, WebhookError> {
+        let (service, ep, batch) = (self.service.clone(), endpoint.clone(), self.settings.batch);
+        let (page, secret) = scimd_store::blocking(move || {
+            service.store().read(|conn| {
+                let page = events::after(conn, ep.cursor, batch, ep.org().as_ref(), &ep.type_list())?;
+                let secret = service.signing_secret(conn, &ep)?;
+                Ok::<_, WebhookError>((page, secret))
+            })
+        })
+        .await?;
+        let mut cursor = endpoint.cursor;
+        let mut attempts = Vec::with_capacity(page.len());
+        let mut failure = None;
+        let started = std::time::Instant::now();
+        let mut cut_short = false;
+        for (i, event) in page.iter().enumerate() {
+            let Some(position) = event.position else { break };
+            if started.elapsed() > self.settings.lease / 2 {
+                cut_short = true;
+                break;
+            }
+            let attempt_no = if i == 0 { endpoint.attempts + 1 } else { 1 };
+            let attempt = self.send(sender, &endpoint, &secret, event).await?;
+            let now = self.service.clock().now_naive();
+            attempts.push(delivery(&endpoint, event, attempt_no, &attempt, now));
+            if attempt.delivered() {
+                cursor = position;
+            } else {
+                failure = Some(attempt_no);
+                break;
+            }
+        }
+        let now = self.service.clock().now_naive();
+        let outcome = match failure {
+            Some(failures) => Outcome::Failed {
+                cursor,
+                failures,
+                retry_at: now + td(backoff(failures, jitter())),
+                // A round that delivered something before failing starts a new failing streak.
+                failing_since: match (endpoint.failing_since, cursor == endpoint.cursor) {
+                    (Some(since), true) => since,
+                    _ => now,
+                },
+            },
+            // A short page holds every event up to `latest` this endpoint wants: it is caught up to there.
+            None if !cut_short && i64::try_from(page.len()).unwrap_or(i64::MAX) < batch => Outcome::Delivered {
+                cursor: cursor.max(latest),
+            },
+            None => Outcome::Delivered { cursor },
+        };
+        if let Outcome::Failed { failures, .. } = &outcome {
+            tracing::info!(endpoint = %endpoint.id, failures, "webhooks: a delivery failed; it will be retried");
+        }
+        let (service, owner, id) = (self.service.clone(), self.owner.clone(), endpoint.id.clone());
+        let made = attempts.len();
+        scimd_store::blocking(move || {
+            service
+                .store()
+                .write(|conn| webhooks::finish(conn, &id, &owner, &attempts, &outcome, now))
+                .map_err(WebhookError::from)
+        })
+        .await?;
+        Ok(made)
+    }
+
+    async fn send(
+        &self,
+        sender: &Sender,
+        endpoint: &Endpoint,
+        secret: &SigningSecret,
+        event: &Event,
+    ) -> Result<Attempt, WebhookError> {
+        let body = body(event)?;
+        let timestamp = self.service.clock().now_naive().and_utc().timestamp();
+        let signature = secret.sign(&event.id, timestamp, &body)?;
+        let headers = [
+            ("webhook-id", event.id.clone()),
+            ("webhook-timestamp", timestamp.to_string()),
+            ("webhook-signature", signature),
+        ];
+        Ok(sender.post(&endpoint.url, &headers, body).await)
+    }
+}
+
+fn delivery(
+    endpoint: &Endpoint,
+    event: &Event,
+    attempt: i32,
+    a: &Attempt,
+    now: NaiveDateTime,
+) -> NewDelivery {
+    NewDelivery {
+        endpoint_id: endpoint.id.clone(),
+        org_id: event.org_id.clone(),
+        event_id: event.id.clone(),
+        event_type: event.event_type.clone(),
+        position: event.position,
+        attempt,
+        status_code: a.status.map(i32::from),
+        error: a.error.clone(),
+        latency_ms: a.latency_ms,
+        delivered: a.delivered(),
+        attempted_at: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_from_five_seconds_to_an_hour_with_jitter() {
+        assert_eq!(backoff(1, 1.0), Duration::from_secs(5));
+        assert_eq!(backoff(2, 1.0), Duration::from_secs(10));
+        assert_eq!(backoff(4, 1.0), Duration::from_secs(40));
+        assert_eq!(backoff(30, 1.0), MAX_BACKOFF);
+        assert_eq!(backoff(1, 0.0), Duration::from_millis(2500));
+        assert!(backoff(3, jitter()) >= Duration::from_secs(10));
+        assert!(backoff(3, jitter()) <= Duration::from_secs(20));
+    }
+
+    #[test]
+    fn retries_go_on_for_more_than_three_days_before_the_endpoint_is_disabled() {
+        // The longest the schedule waits is an hour: five days of failures are over a hundred attempts.
+        let mut waited = Duration::ZERO;
+        let mut failures = 0;
+        while waited < Duration::from_secs(3 * 24 * 3600) {
+            failures += 1;
+            waited += backoff(failures, 1.0);
+        }
+        assert!(failures > 60, "{failures}");
+        const { assert!(webhooks::DISABLE_AFTER_DAYS > 3) };
+    }
+}
