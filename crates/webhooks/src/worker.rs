@@ -221,9 +221,11 @@ impl Worker {
                 },
             },
             // A short page holds every event up to `latest` this endpoint wants: it is caught up to there.
-            None if !cut_short && i64::try_from(page.len()).unwrap_or(i64::MAX) < batch => Outcome::Delivered {
-                cursor: cursor.max(latest),
-            },
+            None if !cut_short && i64::try_from(page.len()).unwrap_or(i64::MAX) < batch => {
+                Outcome::Delivered {
+                    cursor: cursor.max(latest),
+                }
+            }
             None => Outcome::Delivered { cursor },
         };
         if let Outcome::Failed { failures, .. } = &outcome {

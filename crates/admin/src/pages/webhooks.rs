@@ -176,8 +176,11 @@ pub async fn create_post(posted: Posted<CreateForm>) -> Result<HttpResponse, Adm
     let created = session
         .state
         .blocking(move |s| {
-            let types = WebhookService::parse_types(&types)?;
-            Ok::<_, WebhookError>(s.webhooks.create_blocking(&url, Some(&org), &types, &actor))
+            // The service's refusals come back as the inner error: the form shows them.
+            Ok::<_, WebhookError>(
+                WebhookService::parse_types(&types)
+                    .and_then(|types| s.webhooks.create_blocking(&url, Some(&org), &types, &actor)),
+            )
         })
         .await?;
     match created {

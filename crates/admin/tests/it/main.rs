@@ -19,3 +19,4 @@ mod scim;
 mod security;
 mod sso;
 mod support;
+mod webhooks;

@@ -127,7 +127,10 @@ fn the_directory_lists_what_each_key_may_see(env: &ScimEnv) {
 
     // Filters.
     let inactive = ok(&client, &format!("/api/v1/orgs/{a}/users?active=false"));
-    assert_eq!(ids(inactive["users"].as_array().unwrap()), std::slice::from_ref(&cid));
+    assert_eq!(
+        ids(inactive["users"].as_array().unwrap()),
+        std::slice::from_ref(&cid)
+    );
     let by_name = ok(
         &client,
         &format!("/api/v1/orgs/{a}/users?user_name=ann%40A.EXAMPLE"),
@@ -138,7 +141,10 @@ fn the_directory_lists_what_each_key_may_see(env: &ScimEnv) {
         "case-insensitive"
     );
     let by_external = ok(&client, &format!("/api/v1/orgs/{a}/users?external_id=okta-ann"));
-    assert_eq!(ids(by_external["users"].as_array().unwrap()), std::slice::from_ref(&ann));
+    assert_eq!(
+        ids(by_external["users"].as_array().unwrap()),
+        std::slice::from_ref(&ann)
+    );
     let (in_group, _) = all_pages(
         &client,
         &format!("/api/v1/orgs/{a}/users?group={group}&limit=1"),
