@@ -204,11 +204,146 @@ fn run(env: &ScimEnv, label: &str) {
         let org = a.base.trim_start_matches("/scim/v2/");
         serde_json::from_str(&text.replace(org, "[org]")).unwrap()
     };
-    let (_, okta) = replay(&a, OKTA, &format!("okta on {label}"));
+    let start = feed(env, 0).last().map_or(0, |e| e.position.unwrap_or(0));
+    let (okta_ids, okta) = replay(&a, OKTA, &format!("okta on {label}"));
     insta::assert_json_snapshot!("okta", org_free(okta));
-    let (_, entra) = replay(&a, ENTRA, &format!("entra on {label}"));
+    let okta_events = feed(env, start);
+    let (user, group) = (&okta_ids["user"], &okta_ids["group"]);
+    assert_eq!(
+        shapes(&okta_events),
+        [
+            (
+                "user.created",
+                user.clone(),
+                "test.user@okta.local / active".to_owned()
+            ),
+            (
+                "user.updated",
+                user.clone(),
+                "test.user@okta.local / active".to_owned()
+            ),
+            (
+                "user.deactivated",
+                user.clone(),
+                "test.user@okta.local / inactive".to_owned()
+            ),
+            (
+                "user.reactivated",
+                user.clone(),
+                "test.user@okta.local / active".to_owned()
+            ),
+            ("group.created", group.clone(), "Test SCIMv2".to_owned()),
+            ("group.updated", group.clone(), "Test SCIMv2 renamed".to_owned()),
+            (
+                "group.membership_changed",
+                group.clone(),
+                format!("+[{user}] -[]")
+            ),
+            (
+                "group.membership_changed",
+                group.clone(),
+                format!("+[] -[{user}]")
+            ),
+            ("group.deleted", group.clone(), "Test SCIMv2 renamed".to_owned()),
+        ],
+        "the Okta sequence's events, in order; the refused create (409) and the repeated deactivation (no change) have none"
+    );
+    let start = okta_events.last().and_then(|e| e.position).unwrap_or(start);
+    let (entra_ids, entra) = replay(&a, ENTRA, &format!("entra on {label}"));
     insta::assert_json_snapshot!("entra", org_free(entra));
+    let (user, u2, u3, group) = (
+        &entra_ids["user"],
+        &entra_ids["u2"],
+        &entra_ids["u3"],
+        &entra_ids["group"],
+    );
+    let entra_events = feed(env, start);
+    let shaped = shapes(&entra_events);
+    let entra_user = "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1@contoso.com";
+    let sorted = |ids: &[&String]| {
+        let mut ids: Vec<&str> = ids.iter().map(|s| s.as_str()).collect();
+        ids.sort_unstable();
+        ids.join(", ")
+    };
+    let expected = [
+        ("user.created", user.clone(), format!("{entra_user} / active")),
+        ("user.updated", user.clone(), format!("{entra_user} / active")),
+        ("user.updated", user.clone(), format!("{entra_user} / active")),
+        (
+            "user.deactivated",
+            user.clone(),
+            format!("{entra_user} / inactive"),
+        ),
+        ("user.created", u2.clone(), "u2@contoso.com / active".to_owned()),
+        ("user.created", u3.clone(), "u3@contoso.com / active".to_owned()),
+        ("group.created", group.clone(), "displayName".to_owned()),
+        (
+            "group.membership_changed",
+            group.clone(),
+            format!("+[{}] -[]", sorted(&[user, u2])),
+        ),
+        // u2 was a member already: only u3 is added.
+        ("group.membership_changed", group.clone(), format!("+[{u3}] -[]")),
+        (
+            "group.membership_changed",
+            group.clone(),
+            format!("+[] -[{}]", sorted(&[user, u3])),
+        ),
+        ("user.deleted", user.clone(), format!("{entra_user} / inactive")),
+        (
+            "user.created",
+            shaped[11].1.clone(),
+            format!("{entra_user} / active"),
+        ),
+    ];
+    assert_eq!(shaped, expected, "the Entra sequence's events, in order");
+    assert_ne!(shaped[11].1, *user, "the freed userName is a new user");
     assert!(PATCH_OP.ends_with("PatchOp"));
+}
+
+/// Org A's events after `position`, in feed order.
+fn feed(env: &ScimEnv, position: i64) -> Vec<scimd_store::models::events::Event> {
+    use scimd_store::models::events;
+    events::catch_up(&env._db.store).unwrap();
+    env._db
+        .store
+        .read(|conn| events::after(conn, position, 1_000, Some(&env.a.id), &[]))
+        .unwrap()
+}
+
+/// Each event as (type, resource id, what it says of the resource).
+fn shapes(events: &[scimd_store::models::events::Event]) -> Vec<(&str, String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            let data = scimd_store::models::events::data(e).unwrap();
+            let id = data["id"].as_str().unwrap().to_owned();
+            let said = if let Some(user) = data.get("user") {
+                let active = if user["active"] == false {
+                    "inactive"
+                } else {
+                    "active"
+                };
+                format!("{} / {active}", user["userName"].as_str().unwrap())
+            } else if let Some(group) = data.get("group") {
+                group["displayName"].as_str().unwrap().to_owned()
+            } else {
+                // Sorted: the order of ids within one event is not part of its meaning.
+                let list = |k: &str| {
+                    let mut ids: Vec<&str> = data[k]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_str().unwrap())
+                        .collect();
+                    ids.sort_unstable();
+                    ids.join(", ")
+                };
+                format!("+[{}] -[{}]", list("added"), list("removed"))
+            };
+            (e.event_type.as_str(), id, said)
+        })
+        .collect()
 }
 
 #[test]
