@@ -4,11 +4,16 @@
 # stops the script when a CLI call fails.
 
 # fresh_work DIR: an empty work directory in $work and a release build of scimd in $scimd.
+# With SCIMD_BIN set, that build is used instead (a benchmark of a committed build, run from another tree).
 fresh_work() {
     work=$1
     rm -rf "$work" && mkdir -p "$work"
-    cargo build --release --bin scimd
-    scimd=target/release/scimd
+    if [ -n "${SCIMD_BIN:-}" ]; then
+        scimd=$SCIMD_BIN
+    else
+        cargo build --release --bin scimd
+        scimd=target/release/scimd
+    fi
 }
 
 # json_field NAME: the field NAME of the JSON object on stdin.

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The cost of the event feed and of webhooks (issue #13), in one run, each arm on a fresh database:
+#   none     a build of the commit before events ($SCIMD_BASE_BIN): SCIM creates, then path-less deactivations;
+#   events   this tree's build, the same load (every write appends its event);
+#   webhook  this tree's build with one webhook endpoint of the org, to a loopback receiver (receiver.py):
+#            the same load while the worker delivers; then how long the backlog takes to drain.
+# Then, on the webhook arm's database: the feed read from the start, 1,000 events a page (events/s), and the
+# deliveries/s the receiver saw. Default settings everywhere (the org's SCIM rate limit is raised, as in
+# bench/http: one org at full load). Needs wrk and python3 (psql for PostgreSQL).
+# Usage: SCIMD_BASE_BIN=PATH [SCIMD_BIN=PATH] [PG=postgres://postgres@127.0.0.1:5432] bench/events/run.sh [CONNECTIONS] [DURATION]
+#   PG set: every arm on a fresh PostgreSQL database (scimd_events_ARM, dropped and created); else SQLite files.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+conns=${1:-16}
+dur=${2:-10s}
+: "${SCIMD_BASE_BIN:?the build of the commit before events (see BENCHMARKS.md)}"
+. bench/lib.sh
+fresh_work target/bench-events
+base_bin=$SCIMD_BASE_BIN
+scimd_head=$scimd
+lua=bench/http
+export RUST_LOG=warn
+
+database() { # ARM -> a fresh database URL
+    if [ -n "${PG:-}" ]; then
+        psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS scimd_events_$1" -c "CREATE DATABASE scimd_events_$1" >/dev/null
+        echo "$PG/scimd_events_$1"
+    else
+        echo "sqlite://$PWD/$work/$1.db"
+    fi
+}
+rate() { grep -E "^Requests/sec" "$1" | awk '{print $2}'; }
+p99() { grep -E "^ +99%" "$1" | awk '{print $2}'; }
+errors() { grep -E "^non-2xx or socket errors" "$1" | awk '{print $NF}'; }
+
+# arm NAME BINARY [webhook]: the load on a fresh database; figures in $work/NAME-*.txt.
+arm() {
+    local name=$1 bin=$2 hook=${3:-}
+    export DATABASE_URL
+    DATABASE_URL=$(database "$name")
+    scimd=$bin
+    "$scimd" migrate >/dev/null
+    new_org "Bench-$name" bench-client-secret
+    export TOKEN
+    TOKEN=$(new_token "$org")
+    unlimit "$org"
+    if [ -n "$hook" ]; then
+        rport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        python3 bench/events/receiver.py "$rport" & receiver=$!
+        sleep 0.5
+        SCIMD_WEBHOOK_ALLOW_PRIVATE=true "$scimd" webhook create --url "http://127.0.0.1:$rport/hook" --org "$org" >/dev/null
+        export SCIMD_WEBHOOK_ALLOW_PRIVATE=true
+    fi
+    serve
+    export BASE="/scim/v2/$org"
+    RUN=1 wrk -t2 -c"$conns" -d"$dur" --latency -s $lua/create.lua "$url" >"$work/$name-create.txt"
+    python3 $lua/tool.py dump "$url$BASE" "$TOKEN" "$work/$name.names" "$work/$name.ids"
+    IDS="$work/$name.ids" THREADS=2 wrk -t2 -c"$conns" -d"$dur" --latency -s $lua/deactivate.lua "$url" >"$work/$name-deactivate.txt"
+    if [ -n "$hook" ]; then
+        key=$("$scimd" api-key create --name bench --json | json_field key)
+        python3 bench/events/feed.py read "$url" "$key" >"$work/feed.txt"
+        local events behind
+        events=$(awk '{print $1}' "$work/feed.txt")
+        # The endpoint was created before the load: it gets every event but the org's two setup events.
+        behind=$(python3 bench/events/feed.py stats "http://127.0.0.1:$rport")
+        echo "$behind" >"$work/at-end-of-load.json"
+        python3 bench/events/feed.py wait "http://127.0.0.1:$rport" $((events - 2)) 600 >"$work/delivered.txt"
+        python3 bench/events/feed.py stats "http://127.0.0.1:$rport" >"$work/drained.json"
+        echo $((events - 2)) >"$work/expected.txt"
+        kill "$receiver" 2>/dev/null || true
+        unset SCIMD_WEBHOOK_ALLOW_PRIVATE
+    fi
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+}
+
+arm none "$base_bin"
+arm events "$scimd_head"
+arm webhook "$scimd_head" webhook
+
+echo "backend: ${PG:+PostgreSQL}${PG:-SQLite}, $conns connections, $dur per figure"
+printf '%-9s %-26s %-26s %s\n' arm "creates/s (p99)" "deactivations/s (p99)" "non-2xx"
+for a in none events webhook; do
+    printf '%-9s %-26s %-26s %s\n' "$a" "$(rate "$work/$a-create.txt") ($(p99 "$work/$a-create.txt"))" \
+        "$(rate "$work/$a-deactivate.txt") ($(p99 "$work/$a-deactivate.txt"))" \
+        "$(errors "$work/$a-create.txt")+$(errors "$work/$a-deactivate.txt")"
+done
+python3 - "$work" <<'PY'
+import json, sys
+w = sys.argv[1]
+rate = lambda a, f: float(next(l.split()[1] for l in open(f"{w}/{a}-{f}.txt") if l.startswith("Requests/sec")))
+for f in ("create", "deactivate"):
+    print(f"{f}: events {rate('events', f) / rate('none', f):.2f}x none, events+webhook {rate('webhook', f) / rate('none', f):.2f}x none")
+n, secs, per = open(f"{w}/feed.txt").read().split()
+print(f"feed read from the start: {n} events in {secs} s = {per} events/s")
+end, drained = json.load(open(f"{w}/at-end-of-load.json")), json.load(open(f"{w}/drained.json"))
+expected = int(open(f"{w}/expected.txt").read())
+span = drained["last"] - drained["first"]
+print(f"webhook: {end['count']} of {expected} delivered when the load stopped; all {drained['count']} after "
+      f"{span:.1f} s from the first delivery = {drained['count'] / span:.0f} deliveries/s")
+PY
