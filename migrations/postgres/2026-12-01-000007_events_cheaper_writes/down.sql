@@ -1,1 +1,1 @@
-SELECT 1;
+ALTER TABLE events ADD CONSTRAINT events_id_key UNIQUE (id);
