@@ -10,8 +10,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 
-/// A receiver on loopback that answers one request with 200 and hands over (headers, body).
-fn one_shot_receiver() -> (String, std::thread::JoinHandle<(Vec<String>, Vec<u8>)>) {
+/// One request as the receiver got it: its header lines and its body.
+type Request = (Vec<String>, Vec<u8>);
+
+/// A receiver on loopback that answers one request with 200 and hands it over.
+fn one_shot_receiver() -> (String, std::thread::JoinHandle<Request>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let handle = std::thread::spawn(move || {
