@@ -25,6 +25,7 @@
 //! GET  /admin/orgs/{org}/webhooks              the org's webhook endpoints and recent deliveries (editors)
 //! POST /admin/orgs/{org}/webhooks              adds an endpoint; answers with its secret, shown once
 //! POST /admin/orgs/{org}/webhooks/{id}/test    sends a `webhook.test` event to the endpoint now
+//! POST /admin/orgs/{org}/webhooks/{id}/replay  sends the events after a cursor again (re-enables)
 //! POST /admin/orgs/{org}/webhooks/{id}/delete  deletes the endpoint
 //! GET  /api/v1/orgs/{org}/audit               JSON: action, since, until, cursor, limit
 //! GET  /api/v1/orgs/{org}/activity            JSON: outcome, cursor, limit
@@ -91,6 +92,7 @@ pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
                     .route("/webhooks", web::get().to(webhooks::webhooks_get))
                     .route("/webhooks", web::post().to(webhooks::create_post))
                     .route("/webhooks/{id}/test", web::post().to(webhooks::test_post))
+                    .route("/webhooks/{id}/replay", web::post().to(webhooks::replay_post))
                     .route("/webhooks/{id}/delete", web::post().to(webhooks::delete_post)),
             )
             .default_service(web::to(login::not_found)),

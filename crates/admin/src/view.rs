@@ -102,6 +102,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "valve_saved" => "Safety valve settings saved.",
         "limits_saved" => "Limits saved. The SCIM API applies them within seconds.",
         "webhook_deleted" => "Webhook endpoint deleted. Nothing more is sent to it.",
+        "webhook_replayed" => "Replay scheduled: the endpoint gets those events again, in order.",
         "webhook_test_sent" => "Test event delivered: the endpoint answered 2xx.",
         "webhook_test_failed" => "Test event not delivered. See the attempt in Recent deliveries.",
         _ => return None,

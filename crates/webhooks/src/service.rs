@@ -190,19 +190,38 @@ impl WebhookService {
         })
     }
 
-    /// Sends the endpoint every retained event after `cursor` again, in order, and re-enables it.
-    pub fn replay_blocking(&self, id: &str, cursor: i64) -> Result<(), WebhookError> {
+    /// Sends the endpoint (of `org`, when given) every retained event after `cursor` again, in order, and
+    /// re-enables it; audited in its org.
+    pub fn replay_blocking(
+        &self,
+        id: &str,
+        org: Option<&OrgId>,
+        cursor: i64,
+        actor: &str,
+    ) -> Result<(), WebhookError> {
         if cursor < 0 {
             return Err(WebhookError::InvalidInput(
                 "the cursor is a feed cursor (0 or more)".into(),
             ));
         }
+        let endpoint = self.get_blocking(id, org)?;
         let now = self.clock.now_naive();
-        if self.store.write(|conn| webhooks::replay(conn, id, cursor, now))? {
+        self.store.write(|conn| {
+            if !webhooks::replay(conn, id, cursor, now)? {
+                return Err(WebhookError::NotFound);
+            }
+            if let Some(org) = endpoint.org() {
+                audit_events::append_for_org(
+                    conn,
+                    &org,
+                    actor,
+                    "webhook.replayed",
+                    json!({ "endpoint_id": id, "after": cursor.to_string() }),
+                    now,
+                )?;
+            }
             Ok(())
-        } else {
-            Err(WebhookError::NotFound)
-        }
+        })
     }
 
     /// The newest attempts at an endpoint, newest first.

@@ -223,6 +223,42 @@ pub async fn test_post(
     Ok(see_other(&format!("/admin/orgs/{org}/webhooks?notice={notice}")))
 }
 
+#[derive(Deserialize)]
+pub struct ReplayForm {
+    #[serde(default)]
+    after: String,
+}
+
+/// `POST /admin/orgs/{org}/webhooks/{id}/replay`: sends the endpoint every retained event after the cursor
+/// again, in order, and re-enables it (a disabled endpoint comes back this way).
+pub async fn replay_post(
+    posted: Posted<ReplayForm>,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse, AdminError> {
+    let Posted { session, form } = posted;
+    let (_, id) = path.into_inner();
+    let after: i64 = form
+        .after
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| AdminError::BadRequest("the cursor is a whole number, 0 or more".into()))?;
+    let org = session.info.org_id.clone();
+    let actor = session.actor();
+    let org_for_replay = org.clone();
+    session
+        .state
+        .blocking(move |s| {
+            s.webhooks
+                .replay_blocking(&id, Some(&org_for_replay), after, &actor)
+        })
+        .await?;
+    Ok(see_other(&format!(
+        "/admin/orgs/{org}/webhooks?notice=webhook_replayed"
+    )))
+}
+
 /// `POST /admin/orgs/{org}/webhooks/{id}/delete`
 pub async fn delete_post(
     posted: Posted<EmptyForm>,

@@ -139,6 +139,26 @@ fn an_admin_adds_an_endpoint_tests_it_and_deletes_it(db: &TestDb) {
         assert!(page.body.contains("webhook.test"));
         assert!(page.body.contains(" ms</td>"));
 
+        // Replay from a cursor: the endpoint goes back there (and is enabled), audited; a bad cursor is 400.
+        let replayed = post(
+            &app,
+            &admin,
+            &url(&ctx, &format!("webhooks/{id}/replay")),
+            &[("after", "0")],
+        )
+        .await;
+        assert_eq!(replayed.status, StatusCode::SEE_OTHER, "{}", replayed.body);
+        let row = ctx.state.webhooks.get_blocking(&id, Some(&ctx.org)).unwrap();
+        assert_eq!((row.cursor, row.disabled_at), (0, None));
+        let bad = post(
+            &app,
+            &admin,
+            &url(&ctx, &format!("webhooks/{id}/replay")),
+            &[("after", "-1")],
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
         let deleted = post(&app, &admin, &url(&ctx, &format!("webhooks/{id}/delete")), &[]).await;
         assert_eq!(deleted.status, StatusCode::SEE_OTHER);
         assert!(
@@ -151,6 +171,7 @@ fn an_admin_adds_an_endpoint_tests_it_and_deletes_it(db: &TestDb) {
         let actions = audit_actions(db, &ctx.org);
         assert!(actions.contains(&"webhook.created".to_owned()), "{actions:?}");
         assert!(actions.contains(&"webhook.deleted".to_owned()), "{actions:?}");
+        assert!(actions.contains(&"webhook.replayed".to_owned()), "{actions:?}");
     });
 }
 

@@ -177,7 +177,7 @@ pub(super) fn run(
             Ok(())
         }
         WebhookCommand::Replay { id, after, json } => {
-            hooks.replay_blocking(&id, after)?;
+            hooks.replay_blocking(&id, None, after, CLI_ACTOR)?;
             if json {
                 return print_json(&json!({ "id": id, "after": after.to_string() }));
             }

@@ -10,12 +10,11 @@
 
 use crate::platform_api::auth::{admit, org_of};
 use crate::platform_api::error::PlatformApiError;
-use crate::platform_api::time;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use scimd_store::models::directory::{self, GroupFilter, UserFilter};
-use scimd_store::models::events;
+use scimd_store::models::events::{self, rfc3339};
 use scimd_store::models::groups::Group;
 use scimd_store::models::members::Member;
 use scimd_store::models::organizations;
@@ -122,8 +121,8 @@ pub fn user_json(m: &Member) -> Value {
         "email": m.email,
         "role": m.role,
         "scim_managed": m.scim_managed,
-        "created_at": time(m.created_at),
-        "updated_at": time(m.updated_at),
+        "created_at": rfc3339(m.created_at),
+        "updated_at": rfc3339(m.updated_at),
         "version": m.version,
     })
 }
@@ -135,8 +134,8 @@ pub fn group_json(g: &Group) -> Value {
         "org_id": g.org_id,
         "display_name": g.display_name,
         "external_id": g.external_id,
-        "created_at": time(g.created_at),
-        "updated_at": time(g.updated_at),
+        "created_at": rfc3339(g.created_at),
+        "updated_at": rfc3339(g.updated_at),
         "version": g.version,
     })
 }
@@ -196,7 +195,7 @@ pub async fn orgs(
     .await?;
     let orgs: Vec<Value> = page
         .iter()
-        .map(|o| json!({ "id": o.id, "name": o.name, "created_at": time(o.created_at) }))
+        .map(|o| json!({ "id": o.id, "name": o.name, "created_at": rfc3339(o.created_at) }))
         .collect();
     Ok(ok(
         json!({ "orgs": orgs, "next_cursor": next(&page, limit, |o| o.id.clone()) }),

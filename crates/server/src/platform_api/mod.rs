@@ -13,7 +13,6 @@ pub mod error;
 pub mod events;
 
 use actix_web::web;
-use chrono::NaiveDateTime;
 
 /// Registered before the admin pages: their scope `/api/v1/orgs/{org}` (the admin session's `audit` and
 /// `activity`) would otherwise answer 404 for these paths.
@@ -28,9 +27,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/api/v1/orgs/{org}/groups/{id}/members",
             web::get().to(directory::group_members),
         );
-}
-
-/// Times as this API writes them: RFC 3339 in UTC, to the millisecond.
-pub(crate) fn time(t: NaiveDateTime) -> String {
-    scimd_store::models::events::rfc3339(t)
 }

@@ -3,7 +3,8 @@
 //!   events wait), replayed on request, and managed by `scimd webhook`;
 //! - a server killed (SIGKILL) while deliveries are pending delivers every one of them after a restart;
 //! - two scimd processes on one database and 16 writers: a consumer following the feed throughout receives
-//!   every event exactly once, in the order of the rows at the end.
+//!   every event exactly once, in the order of the rows at the end, and the two processes' workers send a
+//!   shared webhook endpoint each event once, in that order.
 
 use crate::harness::{ServerProcess, scimd_with, stderr};
 use crate::scim_client::{Client, ScimEnv, org_with_token, scim_env_tests};
@@ -251,9 +252,19 @@ fn a_killed_server_delivers_every_pending_event_after_restart(db: &TestDb) {
 fn two_processes_and_sixteen_writers_never_skip_or_repeat_an_event(db: &TestDb) {
     let (a, b) = (org_with_token(db, "A", None), org_with_token(db, "B", None));
     let dir = tempfile::tempdir().unwrap();
+    // One webhook endpoint for every org: both processes' workers share it.
+    let receiver = Receiver::start();
+    let endpoint = WebhookService::new(
+        db.store.clone(),
+        Arc::new(SystemClock),
+        None,
+        AddressPolicy { allow_private: true },
+    )
+    .create_blocking(&receiver.url(), None, &[], "test")
+    .unwrap();
     let servers = [
-        ServerProcess::start(dir.path(), Some(&db.url)),
-        ServerProcess::start(dir.path(), Some(&db.url)),
+        ServerProcess::start_with(dir.path(), Some(&db.url), &[ALLOW_PRIVATE]),
+        ServerProcess::start_with(dir.path(), Some(&db.url), &[ALLOW_PRIVATE]),
     ];
     let addrs = [servers[0].addr, servers[1].addr];
     let key = ApiKeyService::new(db.store.clone(), Arc::new(SystemClock))
@@ -339,6 +350,23 @@ fn two_processes_and_sixteen_writers_never_skip_or_repeat_an_event(db: &TestDb) 
         got, rows,
         "the consumer's feed is the rows in commit order, each once"
     );
+
+    // The two processes' workers shared the endpoint: every event after its creation, each sent once, in
+    // feed order.
+    let wanted: Vec<String> = db
+        .store
+        .read(|conn| events::after(conn, endpoint.endpoint.cursor, 100_000, None, &[]))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(wanted.len(), 16 * 20);
+    let delivered = receiver.wait_for("every event of both orgs", |r| {
+        first_successes(r).len() >= wanted.len()
+    });
+    assert_eq!(delivered.len(), wanted.len(), "an event was sent twice");
+    assert_eq!(first_successes(&delivered), wanted, "feed order");
+    assert_signed(&delivered, &endpoint.secret);
 }
 
 fn sqlite_or_postgres(body: fn(&TestDb), postgres: bool) {

@@ -23,3 +23,4 @@ mod scim_filter;
 mod scim_lifecycle;
 mod tallies;
 mod uniqueness;
+mod webhooks;
