@@ -5,9 +5,9 @@
 
 use crate::fixtures;
 use chrono::Duration;
+use scimd_store::OrgId;
 use scimd_store::models::webhooks::{self, DISABLE_AFTER_DAYS, Endpoint, NewDelivery, Outcome};
 use scimd_store::testing::TestDb;
-use scimd_store::{OrgId, StoreError};
 
 /// An endpoint of `org`, due at `now`.
 fn endpoint(org: &OrgId, id: &str, cursor: i64, now: chrono::NaiveDateTime) -> Endpoint {
@@ -187,11 +187,7 @@ fn failures_back_off_then_disable_the_endpoint_until_a_replay(db: &TestDb) {
             .write(|conn| webhooks::replay(conn, "nope", 0, later))
             .unwrap()
     );
-    assert!(
-        db.store
-            .write(|conn| Ok::<_, StoreError>(webhooks::delete(conn, "e")?))
-            .unwrap()
-    );
+    assert!(db.store.write(|conn| webhooks::delete(conn, "e")).unwrap());
     assert!(
         db.store
             .read(|conn| webhooks::deliveries(conn, "e", 10))
