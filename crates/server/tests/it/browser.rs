@@ -401,6 +401,24 @@ async fn an_admin_sets_up_sso_and_scim_in_a_browser() {
     }
     saved.push(shot(&c, &shots, "12-audit", 1440).await);
 
+    // Webhooks: an endpoint added through the form, its signing secret shown once, then the page.
+    c.goto(&format!("{base}/admin/orgs/{org_id}/webhooks"))
+        .await
+        .unwrap();
+    fill(&c, "#webhook_url", "https://hooks.example.com/scimd").await;
+    fill(&c, "#webhook_types", "user.deactivated,user.deleted").await;
+    click(&c, "#webhook-form button[type=submit]", "#webhook-secret").await;
+    assert!(text_of(&c, "#webhook-secret").await.starts_with("whsec_"));
+    saved.push(shot(&c, &shots, "12b-webhook-secret", 1440).await);
+    click(&c, "#done", "#endpoints-table").await;
+    assert!(
+        text_of(&c, "#endpoints-table")
+            .await
+            .contains("hooks.example.com")
+    );
+    saved.push(shot(&c, &shots, "12c-webhooks", 1440).await);
+    saved.push(shot(&c, &shots, "12c-webhooks-375", 375).await);
+
     // The IdP at work with a new token: it has 12 users, provisioned yesterday, and deactivates 11 of them the
     // Okta way. The 11th trips the deprovisioning safety valve (at least 10 within an hour): 503 with
     // Retry-After. (Users created within the valve's hour would not count: test users come and go.)
