@@ -137,7 +137,11 @@ pub fn member_ids(conn: &mut DbConnection, group: &GroupId) -> Result<HashSet<St
         .collect())
 }
 
-/// Inserts the memberships of `ids` that do not exist yet; returns the ids added.
+/// Inserts the memberships of `ids` that do not exist yet; returns the ids added, in `ids` order.
+///
+/// `ON CONFLICT DO NOTHING RETURNING` decides on the primary key itself, so there is no query plan to get
+/// wrong: a check of the existing memberships first (`group_id = ? AND member_id IN (...)`) walked the whole
+/// group on a fresh PostgreSQL database without statistics (or scanned the table), O(group) per PATCH.
 pub fn add_members(
     conn: &mut DbConnection,
     org: &OrgId,
@@ -147,16 +151,8 @@ pub fn add_members(
 ) -> Result<Vec<String>, StoreError> {
     let mut added = Vec::new();
     for chunk in ids.chunks(IN_CHUNK) {
-        let existing: HashSet<String> = group_members::table
-            .filter(group_members::group_id.eq(group.as_str()))
-            .filter(group_members::member_id.eq_any(chunk))
-            .select(group_members::member_id)
-            .load::<String>(conn)?
-            .into_iter()
-            .collect();
         let rows: Vec<GroupMember> = chunk
             .iter()
-            .filter(|id| !existing.contains(*id))
             .map(|id| GroupMember {
                 group_id: group.as_str().to_owned(),
                 member_id: id.clone(),
@@ -164,42 +160,61 @@ pub fn add_members(
                 created_at: now,
             })
             .collect();
-        if !rows.is_empty() {
-            // MultiConnection has no multi-row INSERT; each backend's own connection has.
-            let insert = diesel::insert_into(group_members::table).values(&rows);
-            match conn {
-                DbConnection::Sqlite(c) => insert.execute(c)?,
-                DbConnection::Postgres(c) => insert.execute(c)?,
-            };
-            added.extend(rows.into_iter().map(|r| r.member_id));
-        }
+        // MultiConnection has no multi-row INSERT; each backend's own connection has.
+        let inserted: Vec<String> = match conn {
+            DbConnection::Postgres(c) => diesel::insert_into(group_members::table)
+                .values(&rows)
+                .on_conflict_do_nothing()
+                .returning(group_members::member_id)
+                .get_results(c)?,
+            // diesel runs a multi-row RETURNING on SQLite row by row, and a skipped row is an error there; the
+            // check by primary key first is the plan SQLite takes whatever it knows.
+            DbConnection::Sqlite(c) => {
+                let existing: HashSet<String> = group_members::table
+                    .filter(group_members::group_id.eq(group.as_str()))
+                    .filter(group_members::member_id.eq_any(chunk))
+                    .select(group_members::member_id)
+                    .load::<String>(c)?
+                    .into_iter()
+                    .collect();
+                let mut fresh = HashSet::new();
+                let new_rows: Vec<&GroupMember> = rows
+                    .iter()
+                    .filter(|r| !existing.contains(&r.member_id) && fresh.insert(r.member_id.as_str()))
+                    .collect();
+                if !new_rows.is_empty() {
+                    diesel::insert_into(group_members::table)
+                        .values(new_rows)
+                        .execute(c)?;
+                }
+                fresh.into_iter().map(str::to_owned).collect()
+            }
+        };
+        let mut inserted: HashSet<String> = inserted.into_iter().collect();
+        added.extend(chunk.iter().filter(|id| inserted.remove(*id)).cloned());
     }
     Ok(added)
 }
 
-/// Deletes the memberships of `ids`; returns the ids that were members.
+/// Deletes the memberships of `ids`; returns the ids that were members. One delete by the full primary key
+/// per id: the one plan whatever the statistics (see [`add_members`]), and cost by the ids, not the group.
 pub fn remove_members(
     conn: &mut DbConnection,
     group: &GroupId,
     ids: &[String],
 ) -> Result<Vec<String>, StoreError> {
     let mut removed = Vec::new();
-    for chunk in ids.chunks(IN_CHUNK) {
-        let members: Vec<String> = group_members::table
-            .filter(group_members::group_id.eq(group.as_str()))
-            .filter(group_members::member_id.eq_any(chunk))
-            .select(group_members::member_id)
-            .load(conn)?;
-        if members.is_empty() {
-            continue;
-        }
-        diesel::delete(
+    let mut seen = HashSet::new();
+    for id in ids.iter().filter(|id| seen.insert(id.as_str())) {
+        let deleted = diesel::delete(
             group_members::table
                 .filter(group_members::group_id.eq(group.as_str()))
-                .filter(group_members::member_id.eq_any(&members)),
+                .filter(group_members::member_id.eq(id.as_str())),
         )
         .execute(conn)?;
-        removed.extend(members);
+        if deleted > 0 {
+            removed.push(id.clone());
+        }
     }
     Ok(removed)
 }

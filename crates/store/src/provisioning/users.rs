@@ -471,14 +471,19 @@ pub fn delete(
 pub fn unknown_ids(conn: &mut DbConnection, org: &OrgId, ids: &[String]) -> Result<Vec<String>, StoreError> {
     let mut unknown = Vec::new();
     for chunk in ids.chunks(IN_CHUNK) {
-        let found: Vec<String> = m::table
+        // Only the key is in the WHERE clause, and the flags are checked here: with `scim_managed` and
+        // `deleted_at IS NULL` in it, a fresh PostgreSQL database (no statistics) walked the org's paging index,
+        // whose predicate they match, instead of the `id` index: O(org) per group PATCH.
+        let rows: Vec<(String, bool, bool)> = m::table
             .filter(models::tenant_of_key("members", org))
             .filter(m::id.eq_any(chunk.to_vec()))
-            .filter(m::scim_managed.eq(true))
-            .filter(m::deleted_at.is_null())
-            .select(m::id)
+            .select((m::id, m::scim_managed, m::deleted_at.is_null()))
             .load(conn)?;
-        let found: std::collections::HashSet<String> = found.into_iter().collect();
+        let found: std::collections::HashSet<String> = rows
+            .into_iter()
+            .filter(|(_, scim_managed, live)| *scim_managed && *live)
+            .map(|(id, _, _)| id)
+            .collect();
         unknown.extend(chunk.iter().filter(|id| !found.contains(*id)).cloned());
     }
     Ok(unknown)
