@@ -1,6 +1,8 @@
 // scimd admin pages: small enhancements over pages that work without JavaScript.
 // - Copy buttons: any button with data-copy="ELEMENT_ID" copies that element's text (hidden until this runs).
 // - Dialog pages: Escape follows the dialog's cancel link; Tab stays inside the dialog.
+// - File pickers: an input with data-file-into="TEXTAREA_ID" (hidden until this runs) reads the chosen file
+//   into that textarea, so that pasting stays the way that works without JavaScript.
 (function () {
   "use strict";
 
@@ -76,8 +78,25 @@
     });
   }
 
+  function setupFilePickers() {
+    var inputs = document.querySelectorAll("input[type=file][data-file-into]");
+    Array.prototype.forEach.call(inputs, function (input) {
+      var target = document.getElementById(input.getAttribute("data-file-into"));
+      if (!target || !window.FileReader) { return; }
+      input.hidden = false;
+      input.addEventListener("change", function () {
+        var file = input.files && input.files[0];
+        if (!file) { return; }
+        var reader = new FileReader();
+        reader.onload = function () { target.value = String(reader.result); };
+        reader.readAsText(file);
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setupCopyButtons();
     setupDialog();
+    setupFilePickers();
   });
 })();

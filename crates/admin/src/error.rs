@@ -35,6 +35,12 @@ pub enum AdminError {
     Csrf,
     #[error("not found")]
     NotFound,
+    /// The org has no SSO connection to sign in through.
+    #[error("no SSO connection")]
+    NoSso,
+    /// An SSO sign-in was refused (the reason code is in the audit trail, not on the page).
+    #[error("SSO sign-in refused: {0:?}")]
+    SignInRefused(scimd_signin::Refusal),
     #[error("bad request: {0}")]
     BadRequest(String),
     /// A request that conflicts with the current state (for example generating a second token).
@@ -83,6 +89,22 @@ impl From<scimd_webhooks::WebhookError> for AdminError {
             W::Store(err) => err.into(),
             W::Token(err) => err.into(),
             other => AdminError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<scimd_signin::SignInError> for AdminError {
+    fn from(err: scimd_signin::SignInError) -> Self {
+        use scimd_signin::SignInError as S;
+        match err {
+            S::NoConnection | S::Unsupported => AdminError::NoSso,
+            S::Refused { refusal, .. } => AdminError::SignInRefused(refusal),
+            S::BadReturnTo => AdminError::BadRequest(err.to_string()),
+            S::Token(err) => err.into(),
+            S::Store(err) => err.into(),
+            err if err.is_unavailable() => AdminError::Unavailable,
+            // A connection that cannot be used is the admin's to fix; the browser hears "try later".
+            err => AdminError::Internal(err.to_string()),
         }
     }
 }
@@ -146,6 +168,35 @@ impl AdminError {
                  again.",
             ),
             AdminError::NotFound => plain("Page not found", "There is nothing at this address."),
+            AdminError::NoSso => Explanation {
+                title: "No single sign-on here",
+                message: "This organization has no SSO connection to sign in through. Use the sign-in link \
+                          an owner sent you, or ask them to set up SSO."
+                    .into(),
+                action: Some(("About signing in", "/admin")),
+            },
+            AdminError::SignInRefused(scimd_signin::Refusal::NotProvisioned) => Explanation {
+                title: "You do not have access yet",
+                message: "Your identity provider signed you in, but it has not given you access to this \
+                          organization here. Ask your IT administrator to assign you to this application in \
+                          your identity provider (Okta, Microsoft Entra ID), then sign in again."
+                    .into(),
+                action: Some(("About signing in", "/admin")),
+            },
+            AdminError::SignInRefused(scimd_signin::Refusal::Deactivated) => Explanation {
+                title: "Your access has been removed",
+                message: "Your account in this organization is deactivated. If you should have access, ask \
+                          your IT administrator."
+                    .into(),
+                action: Some(("About signing in", "/admin")),
+            },
+            AdminError::SignInRefused(scimd_signin::Refusal::Failed) => Explanation {
+                title: "Sign-in did not complete",
+                message: "The sign-in could not be verified, or it was already used or took too long. Start \
+                          again from your organization's sign-in page."
+                    .into(),
+                action: Some(("About signing in", "/admin")),
+            },
             AdminError::BadRequest(message) => Explanation {
                 title: "Request not understood",
                 message: message.clone(),
@@ -178,6 +229,8 @@ impl AdminError {
             AdminError::CrossOrigin => "cross_origin",
             AdminError::Csrf => "csrf",
             AdminError::NotFound => "not_found",
+            AdminError::NoSso => "no_sso",
+            AdminError::SignInRefused(_) => "sign_in_refused",
             AdminError::BadRequest(_) => "bad_request",
             AdminError::Conflict(_) => "conflict",
             AdminError::Unavailable => "unavailable",
@@ -213,7 +266,8 @@ impl ResponseError for AdminError {
             AdminError::WrongOrg | AdminError::ReadOnly | AdminError::CrossOrigin | AdminError::Csrf => {
                 StatusCode::FORBIDDEN
             }
-            AdminError::NotFound => StatusCode::NOT_FOUND,
+            AdminError::NotFound | AdminError::NoSso => StatusCode::NOT_FOUND,
+            AdminError::SignInRefused(_) => StatusCode::FORBIDDEN,
             AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AdminError::Conflict(_) => StatusCode::CONFLICT,
             AdminError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

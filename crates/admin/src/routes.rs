@@ -8,8 +8,13 @@
 //! POST /admin/login                           exchanges the link, sets the session cookie
 //! POST /admin/logout                          ends the session
 //! GET  /admin/signed-out
+//! GET  /admin/sso[?email=|org=]               "Sign in with SSO": finds the org, moves on to its start
+//! GET  /sso/{org}/start[?return_to=]          303 to the org's IdP (SAML AuthnRequest), binding cookie
+//! POST /sso/saml/{org}/acs                    the IdP's SAMLResponse -> session cookie, or the refusal page
+//! GET  /sso/saml/{org}/metadata               the org's SP metadata
 //! GET  /admin/orgs/{org}/sso                  Organization Settings > SSO (+ SCIM Provisioning)
 //! POST /admin/orgs/{org}/sso/saml             set SAML
+//! POST /admin/orgs/{org}/sso/saml/metadata    reads pasted IdP metadata into the SAML form (not saved)
 //! POST /admin/orgs/{org}/sso/azure            set Azure AD
 //! GET  /admin/orgs/{org}/sso/remove           confirm; POST removes
 //! POST /admin/orgs/{org}/scim/token           Generate SCIM Token -> the one-time reveal
@@ -32,7 +37,7 @@
 //! ```
 
 use crate::pages::{
-    activity, audit, groups, limits, login, members, safety_valve, scim, settings, sso, webhooks,
+    activity, audit, groups, limits, login, members, safety_valve, scim, settings, sso, sso_signin, webhooks,
 };
 use crate::state::AdminState;
 use crate::{api, assets, security_headers};
@@ -59,6 +64,15 @@ pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
             .route("/activity", web::get().to(api::activity::activity_api_get)),
     )
     .service(
+        web::scope("/sso")
+            .wrap(from_fn(security_headers::add))
+            .app_data(web::PayloadConfig::new(sso_signin::ACS_BODY_LIMIT))
+            .route("/{org}/start", web::get().to(sso_signin::start_get))
+            .route("/saml/{org}/acs", web::post().to(sso_signin::acs_post))
+            .route("/saml/{org}/metadata", web::get().to(sso_signin::metadata_get))
+            .default_service(web::to(login::not_found)),
+    )
+    .service(
         web::scope("/admin")
             .wrap(from_fn(security_headers::add))
             .route("", web::get().to(login::admin_get))
@@ -67,10 +81,12 @@ pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
             .route("/login", web::post().to(login::login_post))
             .route("/logout", web::post().to(login::logout_post))
             .route("/signed-out", web::get().to(login::signed_out_get))
+            .route("/sso", web::get().to(sso_signin::chooser_get))
             .service(
                 web::scope("/orgs/{org}")
                     .route("/sso", web::get().to(settings::settings_get))
                     .route("/sso/saml", web::post().to(sso::saml_post))
+                    .route("/sso/saml/metadata", web::post().to(sso::saml_metadata_post))
                     .route("/sso/azure", web::post().to(sso::azure_post))
                     .route("/sso/remove", web::get().to(sso::remove_get))
                     .route("/sso/remove", web::post().to(sso::remove_post))

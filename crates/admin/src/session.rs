@@ -32,6 +32,11 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
     }
 }
 
+/// The cookie that binds a started SSO sign-in to this browser (see `scimd_signin`).
+pub fn sso_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-scimd_sso" } else { "scimd_sso" }
+}
+
 pub fn login_cookie_name(secure: bool) -> &'static str {
     if secure { SECURE_LOGIN_COOKIE } else { LOGIN_COOKIE }
 }

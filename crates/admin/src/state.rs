@@ -20,6 +20,8 @@ pub struct AdminState {
     pub limit_defaults: LimitDefaults,
     /// The org's webhook endpoints (the webhooks page).
     pub webhooks: scimd_webhooks::WebhookService,
+    /// Sign-in through the org's SSO connection (`/sso/...`).
+    pub signin: scimd_signin::SignInService,
 }
 
 impl std::fmt::Debug for AdminState {
@@ -40,6 +42,13 @@ impl AdminState {
         public_url: &str,
     ) -> AdminState {
         AdminState {
+            signin: scimd_signin::SignInService::new(
+                store.clone(),
+                clock.clone(),
+                sessions.clone(),
+                sso.clone(),
+                public_url,
+            ),
             webhooks: scimd_webhooks::WebhookService::new(
                 store.clone(),
                 clock.clone(),

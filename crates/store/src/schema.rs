@@ -241,6 +241,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sso_pending_logins (id) {
+        id -> Binary,
+        org_id -> Text,
+        protocol -> Text,
+        request_id -> Text,
+        browser_hash -> Binary,
+        secret_sealed -> Nullable<Binary>,
+        return_to -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        consumed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sso_assertion_replays (org_id, assertion_id) {
+        org_id -> Text,
+        assertion_id -> Text,
+        keep_until -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -263,4 +286,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     safety_valve_minutes,
     webhook_endpoints,
     webhook_deliveries,
+    sso_pending_logins,
+    sso_assertion_replays,
 );

@@ -17,9 +17,14 @@ pub const SSO_REMOVED: &str = "sso.removed";
 pub const ADMIN_LOGIN_LINK_ISSUED: &str = "admin.login_link_issued";
 pub const ADMIN_LOGIN: &str = "admin.login";
 pub const ADMIN_LOGOUT: &str = "admin.logout";
+/// A sign-in through the org's SSO connection that was refused; `details.reason` says why.
+pub const SSO_SIGNIN_REFUSED: &str = "sso.signin_refused";
 
 /// The actor recorded when scimd itself acts (an expiry noticed while verifying).
 pub const SYSTEM_ACTOR: &str = "system";
+
+/// The actor of what the org's identity provider's message caused (a refused sign-in).
+pub const IDP_ACTOR: &str = "idp";
 
 /// The actor string for a member acting through the admin pages.
 pub fn member_actor(member_id: &str) -> String {

@@ -49,7 +49,9 @@ pub use keys::{KeySettings, Keys, SecretKey};
 pub use scimd_store::models::members::Role;
 pub use session::{
     LoginLink, LoginLinkPreview, Session, SessionInfo, SessionService, SessionSettings, SigningKey,
+    SsoDecision, SsoRefusal, SsoSignIn,
 };
 pub use sso::{
-    AzureInput, ClientSecret, SamlInput, SsoFieldError, SsoService, SsoSummary, SsoValidationErrors,
+    AzureInput, ClientSecret, SamlInput, SignInSettings, SsoFieldError, SsoService, SsoSummary,
+    SsoValidationErrors,
 };

@@ -10,6 +10,7 @@ use actix_web::HttpResponse;
 use actix_web::web::Query;
 use askama::Template;
 use chrono::Duration;
+use scimd_store::models::audit_events;
 use scimd_store::models::scim_activity::{self, Activity, Outcome};
 use serde::Deserialize;
 
@@ -45,6 +46,72 @@ struct ActivityPage {
     rows: Vec<ActivityRow>,
     older_url: Option<String>,
     first_url: Option<String>,
+    refusals: Vec<RefusalRow>,
+}
+
+/// How many refused sign-ins the page lists (the audit trail keeps them all).
+pub const REFUSALS_SHOWN: i64 = 20;
+
+/// A refused SSO sign-in, from its `sso.signin_refused` audit event.
+pub struct RefusalRow {
+    pub at: Time,
+    pub method: String,
+    pub reason: String,
+    pub meaning: &'static str,
+    pub member: Option<String>,
+}
+
+impl RefusalRow {
+    fn new(e: &scimd_store::models::audit_events::AuditEvent) -> RefusalRow {
+        let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
+        let text = |k: &str| details[k].as_str().unwrap_or("").to_owned();
+        let reason = text("reason");
+        RefusalRow {
+            at: Time::naive(e.occurred_at),
+            method: match text("method").as_str() {
+                "saml" => "SAML".to_owned(),
+                "oidc" => "OpenID Connect".to_owned(),
+                other => other.to_owned(),
+            },
+            meaning: refusal_meaning(&reason),
+            reason,
+            member: e.target.clone(),
+        }
+    }
+}
+
+/// What an admin should read into a refusal's reason code.
+fn refusal_meaning(reason: &str) -> &'static str {
+    match reason {
+        "not_provisioned" => {
+            "The IdP signed in someone who is not a member here: assign them in the IdP and let SCIM provision them."
+        }
+        "member_inactive" => "The member is deactivated.",
+        "identity_ambiguous" => "Two members share the identifier the IdP sent (their externalId).",
+        "browser_mismatch" => "The sign-in was finished in another browser than the one that started it.",
+        "relay_state_unknown" | "state_mismatch" | "oidc_state_mismatch" => {
+            "The sign-in was unknown, already used or older than 10 minutes."
+        }
+        "saml_unsolicited" => {
+            "The IdP started the sign-in (IdP-initiated), which this connection does not allow."
+        }
+        "saml_replayed" => "The same assertion was used before.",
+        "session_cap_passed" => "The IdP's session limit had already passed.",
+        r if r.contains("signature") || r.contains("certificate") || r.contains("untrusted") => {
+            "The response was not signed by the certificate configured for this connection."
+        }
+        r if r.contains("audience")
+            || r.contains("destination")
+            || r.contains("recipient")
+            || r.contains("issuer") =>
+        {
+            "The response was meant for another application: check the entity IDs and URLs on both sides."
+        }
+        r if r.contains("expired") || r.contains("not_yet") || r.contains("time") => {
+            "The response was outside its validity period: check the clocks."
+        }
+        _ => "The IdP's message failed a check; the reason code says which.",
+    }
 }
 
 pub struct ActivityRow {
@@ -99,6 +166,7 @@ pub async fn activity_get(session: Authed, query: Query<ActivityQuery>) -> Resul
     let now = session.state.clock.now_naive();
     let since = chart::hour_of(now) - Duration::hours(i64::from(CHART_HOURS) - 1);
     let before = query.before;
+    let refusals_of = org.clone();
     let (mut rows, buckets, any) = session
         .state
         .store
@@ -111,6 +179,22 @@ pub async fn activity_get(session: Authed, query: Query<ActivityQuery>) -> Resul
             Ok::<_, scimd_store::StoreError>((rows, buckets, any))
         })
         .await?;
+    let refusals = session
+        .state
+        .store
+        .read_async(move |conn| {
+            audit_events::list(
+                conn,
+                &refusals_of,
+                Some(scimd_tokens::audit::SSO_SIGNIN_REFUSED),
+                None,
+                REFUSALS_SHOWN,
+            )
+        })
+        .await?
+        .iter()
+        .map(RefusalRow::new)
+        .collect();
     let has_older = rows.len() > usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX));
 
@@ -142,5 +226,6 @@ pub async fn activity_get(session: Authed, query: Query<ActivityQuery>) -> Resul
         rows: rows.iter().map(ActivityRow::new).collect(),
         older_url,
         first_url,
+        refusals,
     })
 }

@@ -10,4 +10,5 @@ pub mod safety_valve;
 pub mod scim;
 pub mod settings;
 pub mod sso;
+pub mod sso_signin;
 pub mod webhooks;

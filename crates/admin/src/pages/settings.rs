@@ -35,6 +35,18 @@ pub struct SsoPage {
     pub scim: ScimSection,
     pub valve: ValveSection,
     pub limits: LimitsSection,
+    pub signin: SignInCard,
+}
+
+/// The sign-in card: this org's SP values for the IdP, and where members start signing in.
+#[derive(Debug, Clone)]
+pub struct SignInCard {
+    pub entity_id: String,
+    pub acs_url: String,
+    pub metadata_url: String,
+    pub start_url: String,
+    /// A SAML connection is saved: members can sign in now.
+    pub ready: bool,
 }
 
 /// Everything the page shows besides the SSO form.
@@ -44,6 +56,7 @@ pub(crate) struct Cards {
     pub scim: ScimSection,
     pub valve: ValveSection,
     pub limits: LimitsSection,
+    pub signin: SignInCard,
 }
 
 pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
@@ -52,12 +65,25 @@ pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
     let scim = ScimSection::load(session, saved.is_some()).await?;
     let valve = ValveSection::load(session).await?;
     let limits = LimitsSection::load(session).await?;
+    let org = &session.info.org_id;
+    let signin = &session.state.signin;
+    let signin = SignInCard {
+        entity_id: signin.sp_entity_id(org),
+        acs_url: signin.acs_url(org),
+        metadata_url: signin.metadata_url(org),
+        start_url: signin.start_url(org),
+        ready: matches!(
+            saved.as_ref().map(|s| &s.settings),
+            Some(scimd_tokens::sso::SsoSettingsSummary::Saml { .. })
+        ),
+    };
     Ok(Cards {
         page,
         saved,
         scim,
         valve,
         limits,
+        signin,
     })
 }
 
@@ -71,6 +97,7 @@ impl Cards {
             scim: self.scim,
             valve: self.valve,
             limits: self.limits,
+            signin: self.signin,
         }
     }
 }
@@ -153,8 +180,14 @@ where
 
 /// The page with a refused SSO form (422), shown instead of the connection's summary.
 pub(crate) fn refused_sso_form(cards: Cards, form: SsoForm) -> Result<HttpResponse, AdminError> {
-    view::render(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &cards.with_form(None, Some(form)),
-    )
+    sso_form_page(cards, form, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+/// The page with the SSO form as given (filled from metadata, or refused).
+pub(crate) fn sso_form_page(
+    cards: Cards,
+    form: SsoForm,
+    status: StatusCode,
+) -> Result<HttpResponse, AdminError> {
+    view::render(status, &cards.with_form(None, Some(form)))
 }

@@ -25,6 +25,10 @@ pub struct ConnectionView {
     /// (label, value) rows shown in monospace.
     pub rows: Vec<(&'static str, String)>,
     pub certificate: Option<CertificateView>,
+    /// SAML: the IdP's next certificate, pinned for a rollover.
+    pub next_certificate: Option<CertificateView>,
+    /// SAML: IdP-initiated sign-ins are accepted.
+    pub allow_unsolicited: bool,
     pub client_secret_set: bool,
 }
 
@@ -37,6 +41,17 @@ pub struct CertificateView {
     pub expires_soon: bool,
 }
 
+impl CertificateView {
+    fn new(c: &scimd_tokens::sso::CertificateSummary, now: chrono::DateTime<chrono::Utc>) -> CertificateView {
+        CertificateView {
+            subject: c.subject.clone(),
+            fingerprint: c.fingerprint_sha256.clone(),
+            not_after: Time::utc(c.not_after),
+            expires_soon: c.not_after - now < chrono::Duration::days(30),
+        }
+    }
+}
+
 /// The SSO form: which kind, what was typed, and what was wrong with it.
 #[derive(Debug, Clone, Default)]
 pub struct SsoForm {
@@ -46,11 +61,17 @@ pub struct SsoForm {
     pub entity_id: String,
     pub sso_url: String,
     pub certificate: String,
+    pub next_certificate: String,
+    pub allow_unsolicited: bool,
     pub tenant_id: String,
     pub client_id: String,
     /// An Azure AD secret is stored: a blank secret field keeps it.
     pub secret_stored: bool,
     pub errors: FieldErrors,
+    /// The pasted IdP metadata could not be read.
+    pub metadata_error: Option<String>,
+    /// The fields were filled from IdP metadata, for the admin to check before saving.
+    pub from_metadata: bool,
 }
 
 /// One message per field, shown next to it.
@@ -59,6 +80,7 @@ pub struct FieldErrors {
     pub entity_id: Option<String>,
     pub sso_url: Option<String>,
     pub certificate: Option<String>,
+    pub next_certificate: Option<String>,
     pub tenant_id: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
@@ -78,6 +100,7 @@ impl FieldErrors {
                 SsoFieldError::EntityId(_) => (&mut out.entity_id, "The IdP entity ID"),
                 SsoFieldError::SsoUrl(_) => (&mut out.sso_url, "The SSO URL"),
                 SsoFieldError::Certificate(_) => (&mut out.certificate, "The signing certificate"),
+                SsoFieldError::NextCertificate(_) => (&mut out.next_certificate, "The next certificate"),
                 SsoFieldError::TenantId(_) => (&mut out.tenant_id, "The tenant ID"),
                 SsoFieldError::ClientId(_) => (&mut out.client_id, "The client ID"),
                 SsoFieldError::ClientSecret(_) => (&mut out.client_secret, CLIENT_SECRET_LABEL),
@@ -96,17 +119,16 @@ impl ConnectionView {
                 entity_id,
                 sso_url,
                 certificate,
+                next_certificate,
+                allow_unsolicited,
             } => ConnectionView {
                 kind: KIND_SAML,
                 kind_label: "SAML 2.0",
                 updated_at: Time::utc(summary.updated_at),
                 rows: vec![("IdP entity ID", entity_id.clone()), ("SSO URL", sso_url.clone())],
-                certificate: Some(CertificateView {
-                    subject: certificate.subject.clone(),
-                    fingerprint: certificate.fingerprint_sha256.clone(),
-                    not_after: Time::utc(certificate.not_after),
-                    expires_soon: certificate.not_after - now < chrono::Duration::days(30),
-                }),
+                certificate: Some(CertificateView::new(certificate, now)),
+                next_certificate: next_certificate.as_ref().map(|c| CertificateView::new(c, now)),
+                allow_unsolicited: *allow_unsolicited,
                 client_secret_set: false,
             },
             SsoSettingsSummary::AzureAd {
@@ -119,6 +141,8 @@ impl ConnectionView {
                 updated_at: Time::utc(summary.updated_at),
                 rows: vec![("Tenant ID", tenant_id.clone()), ("Client ID", client_id.clone())],
                 certificate: None,
+                next_certificate: None,
+                allow_unsolicited: false,
                 client_secret_set: *client_secret_set,
             },
         }
@@ -135,10 +159,14 @@ impl SsoForm {
         };
         match saved.map(|s| &s.settings) {
             Some(SsoSettingsSummary::Saml {
-                entity_id, sso_url, ..
+                entity_id,
+                sso_url,
+                allow_unsolicited,
+                ..
             }) if kind == KIND_SAML => {
                 form.entity_id = entity_id.clone();
                 form.sso_url = sso_url.clone();
+                form.allow_unsolicited = *allow_unsolicited;
             }
             Some(SsoSettingsSummary::AzureAd {
                 tenant_id,
@@ -174,6 +202,11 @@ pub struct SamlForm {
     sso_url: String,
     #[serde(default)]
     certificate: String,
+    #[serde(default)]
+    next_certificate: String,
+    /// A checkbox: present ("on") when ticked.
+    #[serde(default)]
+    allow_unsolicited: Option<String>,
 }
 
 /// `POST /admin/orgs/{org}/sso/saml`
@@ -183,6 +216,8 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
         entity_id: form.entity_id.clone(),
         sso_url: form.sso_url.clone(),
         certificate_pem: form.certificate.clone(),
+        next_certificate_pem: form.next_certificate.clone(),
+        allow_unsolicited: form.allow_unsolicited.is_some(),
     };
     let actor = session.actor();
     let result = session
@@ -194,10 +229,42 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
         entity_id: form.entity_id,
         sso_url: form.sso_url,
         certificate: form.certificate,
+        next_certificate: form.next_certificate,
+        allow_unsolicited: form.allow_unsolicited.is_some(),
         errors: FieldErrors::from_validation(errors),
         ..SsoForm::default()
     })
     .await
+}
+
+#[derive(Deserialize)]
+pub struct MetadataForm {
+    #[serde(default)]
+    metadata_xml: String,
+}
+
+/// `POST /admin/orgs/{org}/sso/saml/metadata`: reads pasted IdP metadata into the SAML form, unsaved: the
+/// admin checks the entity ID, SSO URL and certificates and then saves (the metadata is not trusted on its
+/// own). The current certificate is the metadata's first signing certificate, the next its second.
+pub async fn saml_metadata_post(posted: Posted<MetadataForm>) -> Result<HttpResponse, AdminError> {
+    let Posted { session, form } = posted;
+    let cards = settings::load(&session).await?;
+    let mut sso = SsoForm::prefilled(KIND_SAML, cards.saved.as_ref());
+    match scimd_signin::parse_idp_metadata(&form.metadata_xml) {
+        Ok(read) => {
+            let mut certificates = read.signing_certificates.into_iter();
+            sso.entity_id = read.entity_id;
+            sso.sso_url = read.sso_url;
+            sso.certificate = certificates.next().unwrap_or_default();
+            sso.next_certificate = certificates.next().unwrap_or_default();
+            sso.from_metadata = true;
+            settings::sso_form_page(cards, sso, actix_web::http::StatusCode::OK)
+        }
+        Err(err) => {
+            sso.metadata_error = Some(format!("The metadata could not be read: {err}."));
+            settings::sso_form_page(cards, sso, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -23,12 +23,19 @@ pub enum SsoCommand {
         /// The IdP's entity ID (issuer).
         #[arg(long)]
         entity_id: String,
-        /// The IdP's single sign-on URL (https only).
+        /// The IdP's single sign-on URL (https; http only to a loopback address).
         #[arg(long)]
         sso_url: String,
         /// A file holding the IdP's signing certificate (PEM).
         #[arg(long)]
         cert: PathBuf,
+        /// A file holding the IdP's next signing certificate (PEM), pinned beside the current one for a
+        /// rollover.
+        #[arg(long)]
+        next_cert: Option<PathBuf>,
+        /// Accept IdP-initiated (unsolicited) sign-ins. Off by default: they widen login CSRF.
+        #[arg(long)]
+        allow_unsolicited: bool,
         #[arg(long)]
         json: bool,
     },
@@ -70,14 +77,23 @@ pub(super) fn run(database_url: &str, command: SsoCommand) -> Result<(), ServerE
             entity_id,
             sso_url,
             cert,
+            next_cert,
+            allow_unsolicited,
             json,
         } => {
-            let certificate_pem = std::fs::read_to_string(&cert)
-                .map_err(|e| ServerError::Invalid(format!("--cert {}: {e}", cert.display())))?;
+            let read = |flag: &str, path: &PathBuf| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| ServerError::Invalid(format!("--{flag} {}: {e}", path.display())))
+            };
             let input = SamlInput {
                 entity_id,
                 sso_url,
-                certificate_pem,
+                certificate_pem: read("cert", &cert)?,
+                next_certificate_pem: next_cert
+                    .map(|p| read("next-cert", &p))
+                    .transpose()?
+                    .unwrap_or_default(),
+                allow_unsolicited,
             };
             let summary = service.set_saml_blocking(&OrgId::new(org), CLI_ACTOR, &input)?;
             show(Some(&summary), json)

@@ -137,6 +137,38 @@ pub fn find_by_user_name(
         .optional()?)
 }
 
+/// Up to `limit` live members of the org whose `externalId` is `external_id` (it is not unique).
+pub fn find_by_external_id(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    external_id: &str,
+    limit: i64,
+) -> Result<Vec<Member>, StoreError> {
+    Ok(members::table
+        .filter(super::tenant_of_key("members", org))
+        .filter(members::external_id.eq(external_id))
+        .filter(members::deleted_at.is_null())
+        .select(Member::as_select())
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Up to `limit` orgs with a live member whose userName normalises as `user_name` does (the SSO chooser:
+/// along the userName index, not a scan).
+pub fn orgs_with_user_name(
+    conn: &mut DbConnection,
+    user_name: &str,
+    limit: i64,
+) -> Result<Vec<OrgId>, StoreError> {
+    let orgs: Vec<String> = members::table
+        .filter(members::user_name_norm.eq(crate::user_name::normalize(user_name)))
+        .filter(members::deleted_at.is_null())
+        .select(members::org_id)
+        .limit(limit)
+        .load(conn)?;
+    Ok(orgs.into_iter().map(OrgId::new).collect())
+}
+
 pub fn count_live(conn: &mut DbConnection, org: &OrgId) -> Result<i64, StoreError> {
     Ok(members::table
         .filter(members::org_id.eq(org.as_str()))

@@ -19,6 +19,7 @@ pub mod scim_activity;
 pub mod scim_tokens;
 pub mod server_secrets;
 pub mod sso_connections;
+pub mod sso_signin;
 pub mod webhooks;
 
 /// Splits id lists for `IN (...)`: far below both backends' bind limits.

@@ -116,6 +116,35 @@ impl SessionInfo {
     }
 }
 
+/// What an SSO sign-in's `decide` step concluded (see [`SessionService::sign_in_sso_blocking`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SsoDecision {
+    /// The verified identity is this member of the org (their state is checked next).
+    Member(MemberId),
+    Refuse(SsoRefusal),
+}
+
+/// Why an SSO sign-in was refused: a stable reason code for the audit trail and the activity page, and the
+/// member when one was identified. The browser is told less (see the admin pages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoRefusal {
+    pub reason: &'static str,
+    pub member_id: Option<MemberId>,
+}
+
+impl SsoRefusal {
+    pub fn new(reason: &'static str, member_id: Option<MemberId>) -> SsoRefusal {
+        SsoRefusal { reason, member_id }
+    }
+}
+
+/// The outcome of an SSO sign-in.
+#[derive(Debug, Clone)]
+pub enum SsoSignIn {
+    SignedIn(Session),
+    Refused(SsoRefusal),
+}
+
 #[derive(Clone)]
 pub struct SessionService {
     inner: Arc<Inner>,
@@ -309,32 +338,17 @@ impl SessionService {
                 Some(member) if member.active => member,
                 _ => return Err(refuse("member_inactive")),
             };
-            admin_sessions::insert(
-                conn,
-                &AdminSessionRow {
-                    id: session_id.as_str().to_owned(),
-                    org_id: org.as_str().to_owned(),
-                    member_id: member_id.as_str().to_owned(),
-                    created_at: now_naive,
-                    expires_at: now_naive + inner.settings.lifetime,
-                    last_seen_at: now_naive,
-                    revoked_at: None,
-                },
-            )?;
-            let actor = audit::member_actor(member_id.as_str());
-            let details = json!({"session_id": session_id.as_str(), "expires_at": expires_at});
-            audit::record(
-                conn,
-                &org,
-                now_naive,
-                &actor,
-                audit::ADMIN_LOGIN,
-                Some(member_id.as_str()),
-                details,
-            )?;
-            if let Some(previous) = &previous {
-                end_session(conn, previous, now_naive, "replaced_by_login")?;
-            }
+            let opened = Opening {
+                org: &org,
+                member_id: &member_id,
+                session_id: &session_id,
+                now: now_naive,
+                expires_at,
+                expires_naive: now_naive + inner.settings.lifetime,
+                method: "login_link",
+                previous: previous.as_ref(),
+            };
+            opened.insert(conn)?;
             Ok(member.role())
         })?;
         let cookie_value = jwt::sign(
@@ -413,12 +427,162 @@ impl SessionService {
         Ok(info)
     }
 
+    /// Signs a member in after the org's IdP vouched for them (SAML or OIDC, verified by the caller). `decide`
+    /// runs inside the write transaction: it consumes what the sign-in used (its replay record) and names the
+    /// member, or refuses. A member found must be active. A refusal is audited (`sso.signin_refused` with its
+    /// reason code) in the same transaction, so what `decide` consumed stays consumed. The session ends at
+    /// `not_after` when the IdP capped it earlier than the configured lifetime. `replacing` is the browser's
+    /// current session cookie: that session ends, as with a login link.
+    pub fn sign_in_sso_blocking<F>(
+        &self,
+        org: &OrgId,
+        method: &'static str,
+        not_after: Option<DateTime<Utc>>,
+        replacing: Option<&str>,
+        decide: F,
+    ) -> Result<SsoSignIn, TokenError>
+    where
+        F: FnOnce(&mut scimd_store::DbConnection) -> Result<SsoDecision, TokenError>,
+    {
+        let inner = &self.inner;
+        let now = inner.clock.now();
+        let now_naive = inner.clock.now_naive();
+        let session_id = SessionId::generate();
+        let lifetime_end = now + inner.settings.lifetime;
+        let expires_at = not_after.map_or(lifetime_end, |cap| cap.min(lifetime_end));
+        let previous = replacing
+            .and_then(|cookie| jwt::verify(&inner.key, Audience::Session, cookie, now))
+            .map(|claims| SessionId::new(claims.jti));
+        let outcome = inner.store.write(
+            |conn| -> Result<Result<(MemberId, Role), SsoRefusal>, TokenError> {
+                let refused = match decide(conn)? {
+                    SsoDecision::Member(member_id) => match members::find(conn, org, &member_id)? {
+                        Some(member) if member.active => {
+                            if expires_at <= now {
+                                SsoRefusal::new("session_cap_passed", Some(member_id))
+                            } else {
+                                Opening {
+                                    org,
+                                    member_id: &member_id,
+                                    session_id: &session_id,
+                                    now: now_naive,
+                                    expires_at,
+                                    expires_naive: now_naive + (expires_at - now),
+                                    method,
+                                    previous: previous.as_ref(),
+                                }
+                                .insert(conn)?;
+                                return Ok(Ok((member_id, member.role())));
+                            }
+                        }
+                        Some(_) => SsoRefusal::new("member_inactive", Some(member_id)),
+                        None => SsoRefusal::new("not_provisioned", None),
+                    },
+                    SsoDecision::Refuse(refusal) => refusal,
+                };
+                record_refusal(conn, org, now_naive, method, &refused)?;
+                Ok(Err(refused))
+            },
+        )?;
+        let (member_id, role) = match outcome {
+            Ok(signed_in) => signed_in,
+            Err(refusal) => {
+                tracing::info!(org = %org, method, reason = refusal.reason, "SSO sign-in refused");
+                return Ok(SsoSignIn::Refused(refusal));
+            }
+        };
+        let cookie_value = jwt::sign(
+            &inner.key,
+            Audience::Session,
+            org.as_str(),
+            member_id.as_str(),
+            session_id.as_str(),
+            now,
+            expires_at,
+        )?;
+        tracing::info!(org = %org, member_id = %member_id, session_id = %session_id, method, "signed in through SSO");
+        Ok(SsoSignIn::SignedIn(Session {
+            cookie_value,
+            session_id,
+            org_id: org.clone(),
+            member_id,
+            role,
+            expires_at,
+        }))
+    }
+
+    /// Audits an SSO sign-in refused before any member was known (a message that failed verification, an
+    /// unknown or reused RelayState): `sso.signin_refused` with `reason`.
+    pub fn record_sso_refusal_blocking(
+        &self,
+        org: &OrgId,
+        method: &'static str,
+        reason: &'static str,
+    ) -> Result<(), TokenError> {
+        let now = self.inner.clock.now_naive();
+        tracing::info!(org = %org, method, reason, "SSO sign-in refused");
+        self.inner
+            .store
+            .write(|conn| record_refusal(conn, org, now, method, &SsoRefusal::new(reason, None)))
+    }
+
     /// Ends a session. Returns whether a live session was ended.
     pub fn logout_blocking(&self, session_id: &SessionId) -> Result<bool, TokenError> {
         let now = self.inner.clock.now_naive();
         self.inner
             .store
             .write(|conn| end_session(conn, session_id, now, "logout"))
+    }
+}
+
+/// A session row about to be inserted, with its `admin.login` event; `previous` (the browser's earlier
+/// session) ends in the same transaction.
+struct Opening<'a> {
+    org: &'a OrgId,
+    member_id: &'a MemberId,
+    session_id: &'a SessionId,
+    now: chrono::NaiveDateTime,
+    expires_at: DateTime<Utc>,
+    /// `expires_at` as stored (the database's precision, as `now`).
+    expires_naive: chrono::NaiveDateTime,
+    /// How the member signed in: `login_link`, `saml` or `oidc` (the audit event says).
+    method: &'a str,
+    previous: Option<&'a SessionId>,
+}
+
+impl Opening<'_> {
+    fn insert(&self, conn: &mut scimd_store::DbConnection) -> Result<(), TokenError> {
+        admin_sessions::insert(
+            conn,
+            &AdminSessionRow {
+                id: self.session_id.as_str().to_owned(),
+                org_id: self.org.as_str().to_owned(),
+                member_id: self.member_id.as_str().to_owned(),
+                created_at: self.now,
+                expires_at: self.expires_naive,
+                last_seen_at: self.now,
+                revoked_at: None,
+            },
+        )?;
+        let actor = audit::member_actor(self.member_id.as_str());
+        let details = json!({
+            "session_id": self.session_id.as_str(),
+            "expires_at": self.expires_at,
+            "method": self.method,
+        });
+        audit::record(
+            conn,
+            self.org,
+            self.now,
+            &actor,
+            audit::ADMIN_LOGIN,
+            Some(self.member_id.as_str()),
+            details,
+        )?;
+        if let Some(previous) = self.previous {
+            end_session(conn, previous, self.now, "replaced_by_login")?;
+        }
+        Ok(())
     }
 }
 
@@ -449,4 +613,25 @@ fn end_session(
         details,
     )?;
     Ok(true)
+}
+
+/// The `sso.signin_refused` audit event of a refusal (actor `idp`: the IdP's message caused it).
+fn record_refusal(
+    conn: &mut scimd_store::DbConnection,
+    org: &OrgId,
+    now: chrono::NaiveDateTime,
+    method: &str,
+    refusal: &SsoRefusal,
+) -> Result<(), TokenError> {
+    let details = json!({"method": method, "reason": refusal.reason});
+    audit::record(
+        conn,
+        org,
+        now,
+        audit::IDP_ACTOR,
+        audit::SSO_SIGNIN_REFUSED,
+        refusal.member_id.as_ref().map(MemberId::as_str),
+        details,
+    )?;
+    Ok(())
 }

@@ -31,11 +31,15 @@ const KIND_AZURE_AD: &str = "azure_ad";
 const AZURE_SECRET_PURPOSE: &str = "azure_ad_client_secret";
 
 /// SAML settings as the admin typed them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SamlInput {
     pub entity_id: String,
     pub sso_url: String,
     pub certificate_pem: String,
+    /// The IdP's next signing certificate, pinned beside the current one for a rollover (blank: none).
+    pub next_certificate_pem: String,
+    /// Accept IdP-initiated (unsolicited) responses. Off unless the admin turns it on: they widen login CSRF.
+    pub allow_unsolicited: bool,
 }
 
 /// Azure AD settings as the admin typed them. `client_secret: None` keeps the stored secret (a form that
@@ -56,7 +60,7 @@ impl ClientSecret {
         ClientSecret(Zeroizing::new(secret))
     }
 
-    fn as_str(&self) -> &str {
+    pub fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -65,6 +69,23 @@ impl fmt::Debug for ClientSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ClientSecret(..)")
     }
+}
+
+/// The org's connection as a sign-in uses it (see [`SsoService::sign_in_settings_blocking`]).
+#[derive(Debug, Clone)]
+pub enum SignInSettings {
+    Saml {
+        entity_id: String,
+        sso_url: String,
+        /// The current certificate, then the next one when one is pinned.
+        certificates_pem: Vec<String>,
+        allow_unsolicited: bool,
+    },
+    AzureAd {
+        tenant_id: String,
+        client_id: String,
+        client_secret: ClientSecret,
+    },
 }
 
 /// The org's connection as the pages and the CLI show it. Holds nothing secret.
@@ -83,6 +104,9 @@ pub enum SsoSettingsSummary {
         entity_id: String,
         sso_url: String,
         certificate: CertificateSummary,
+        /// The next certificate, pinned for a rollover.
+        next_certificate: Option<CertificateSummary>,
+        allow_unsolicited: bool,
     },
     AzureAd {
         tenant_id: String,
@@ -99,6 +123,12 @@ struct SamlSettings {
     sso_url: String,
     certificate_pem: String,
     certificate: CertificateSummary,
+    #[serde(default)]
+    next_certificate_pem: Option<String>,
+    #[serde(default)]
+    next_certificate: Option<CertificateSummary>,
+    #[serde(default)]
+    allow_unsolicited: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -153,16 +183,31 @@ impl SsoService {
         let certificate = validate::certificate(&input.certificate_pem, now)
             .map_err(|e| errors.push(e))
             .ok();
-        let (Some(entity_id), Some(sso_url), Some((certificate_pem, certificate))) =
-            (entity_id, sso_url, certificate)
+        let next = if input.next_certificate_pem.trim().is_empty() {
+            None
+        } else {
+            match validate::certificate(&input.next_certificate_pem, now) {
+                Ok(next) => Some(next),
+                Err(e) => {
+                    errors.push(SsoFieldError::NextCertificate(e.message().to_owned()));
+                    None
+                }
+            }
+        };
+        let (Some(entity_id), Some(sso_url), Some((certificate_pem, certificate)), true) =
+            (entity_id, sso_url, certificate, errors.is_empty())
         else {
             return Err(TokenError::InvalidSso(SsoValidationErrors(errors)));
         };
+        let (next_certificate_pem, next_certificate) = next.unzip();
         let settings = SamlSettings {
             entity_id,
             sso_url,
             certificate_pem,
             certificate,
+            next_certificate_pem,
+            next_certificate,
+            allow_unsolicited: input.allow_unsolicited,
         };
         let settings_json = serde_json::to_string(&settings).map_err(scimd_store::StoreError::from)?;
         let details = json!({
@@ -170,6 +215,9 @@ impl SsoService {
             "sso_url": settings.sso_url,
             "certificate_fingerprint_sha256": settings.certificate.fingerprint_sha256,
             "certificate_not_after": settings.certificate.not_after,
+            "next_certificate_fingerprint_sha256":
+                settings.next_certificate.as_ref().map(|c| c.fingerprint_sha256.clone()),
+            "allow_unsolicited": settings.allow_unsolicited,
         });
         let now_naive = self.clock.now_naive();
         self.store.write(|conn| {
@@ -272,6 +320,52 @@ impl SsoService {
         summarise(row).map(Some)
     }
 
+    /// What a sign-in through the org's connection needs, secrets included (the Azure AD client secret
+    /// decrypted): for the sign-in service only, never for a page. `None` when the org has no connection.
+    pub fn sign_in_settings_blocking(&self, org: &OrgId) -> Result<Option<SignInSettings>, TokenError> {
+        let now = self.clock.now_naive();
+        self.store.read(|conn| {
+            let Some(row) = sso_connections::find(conn, org)? else {
+                return Ok(None);
+            };
+            let corrupt =
+                |e: serde_json::Error| TokenError::Corrupt(format!("SSO settings of kind {}: {e}", row.kind));
+            Ok(Some(match row.kind.as_str() {
+                KIND_SAML => {
+                    let s: SamlSettings = serde_json::from_str(&row.settings).map_err(corrupt)?;
+                    SignInSettings::Saml {
+                        entity_id: s.entity_id,
+                        sso_url: s.sso_url,
+                        certificates_pem: std::iter::once(s.certificate_pem)
+                            .chain(s.next_certificate_pem)
+                            .collect(),
+                        allow_unsolicited: s.allow_unsolicited,
+                    }
+                }
+                KIND_AZURE_AD => {
+                    let s: AzureSettings = serde_json::from_str(&row.settings).map_err(corrupt)?;
+                    let sealed = row.secret_ciphertext.as_deref().ok_or_else(|| {
+                        TokenError::Corrupt("an Azure AD connection without its client secret".into())
+                    })?;
+                    let cipher = SecretCipher::load(self.secret_key.as_ref(), conn, now)?;
+                    let plain = cipher.decrypt(org, AZURE_SECRET_PURPOSE, sealed)?;
+                    let secret = String::from_utf8(plain.to_vec())
+                        .map_err(|_| TokenError::Corrupt("the Azure AD client secret is not UTF-8".into()))?;
+                    SignInSettings::AzureAd {
+                        tenant_id: s.tenant_id,
+                        client_id: s.client_id,
+                        client_secret: ClientSecret::new(secret),
+                    }
+                }
+                other => {
+                    return Err(TokenError::Corrupt(format!(
+                        "unknown SSO connection kind {other:?}"
+                    )));
+                }
+            }))
+        })
+    }
+
     /// Removes the org's connection and revokes its SCIM tokens. Returns whether there was a connection.
     pub fn remove_blocking(&self, org: &OrgId, actor: &str) -> Result<bool, TokenError> {
         let now = self.clock.now_naive();
@@ -305,6 +399,8 @@ fn summarise(row: SsoConnectionRow) -> Result<SsoSummary, TokenError> {
                 entity_id: s.entity_id,
                 sso_url: s.sso_url,
                 certificate: s.certificate,
+                next_certificate: s.next_certificate,
+                allow_unsolicited: s.allow_unsolicited,
             }
         }
         KIND_AZURE_AD => {

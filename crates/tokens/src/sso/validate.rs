@@ -20,6 +20,8 @@ pub enum SsoFieldError {
     SsoUrl(String),
     #[error("certificate: {0}")]
     Certificate(String),
+    #[error("next certificate: {0}")]
+    NextCertificate(String),
     #[error("tenant ID: {0}")]
     TenantId(String),
     #[error("client ID: {0}")]
@@ -29,13 +31,14 @@ pub enum SsoFieldError {
 }
 
 impl SsoFieldError {
-    /// The form field's name (`entity_id`, `sso_url`, `certificate`, `tenant_id`, `client_id`,
-    /// `client_secret`).
+    /// The form field's name (`entity_id`, `sso_url`, `certificate`, `next_certificate`, `tenant_id`,
+    /// `client_id`, `client_secret`).
     pub fn field(&self) -> &'static str {
         match self {
             SsoFieldError::EntityId(_) => "entity_id",
             SsoFieldError::SsoUrl(_) => "sso_url",
             SsoFieldError::Certificate(_) => "certificate",
+            SsoFieldError::NextCertificate(_) => "next_certificate",
             SsoFieldError::TenantId(_) => "tenant_id",
             SsoFieldError::ClientId(_) => "client_id",
             SsoFieldError::ClientSecret(_) => "client_secret",
@@ -48,6 +51,7 @@ impl SsoFieldError {
             SsoFieldError::EntityId(m)
             | SsoFieldError::SsoUrl(m)
             | SsoFieldError::Certificate(m)
+            | SsoFieldError::NextCertificate(m)
             | SsoFieldError::TenantId(m)
             | SsoFieldError::ClientId(m)
             | SsoFieldError::ClientSecret(m) => m,
@@ -117,7 +121,15 @@ pub(crate) fn sso_url(raw: &str) -> Result<String, SsoFieldError> {
     }
     let url =
         url::Url::parse(value).map_err(|e| SsoFieldError::SsoUrl(format!("is not a valid URL ({e})")))?;
-    if url.scheme() != "https" {
+    // Plain http only to this machine (a test or a local IdP): a browser's AuthnRequest must not travel in
+    // the clear.
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
         return Err(SsoFieldError::SsoUrl("must start with https://".into()));
     }
     if url.host_str().is_none_or(str::is_empty) {
@@ -231,6 +243,14 @@ mod tests {
             sso_url("http://idp.example.com/sso"),
             Err(SsoFieldError::SsoUrl(_))
         ));
+        assert!(matches!(
+            sso_url("http://127.0.0.2.example.com/sso"),
+            Err(SsoFieldError::SsoUrl(_))
+        ));
+        assert_eq!(
+            sso_url("http://127.0.0.1:8080/sso").unwrap(),
+            "http://127.0.0.1:8080/sso"
+        );
         assert!(matches!(
             sso_url("https://u:p@idp.example.com/"),
             Err(SsoFieldError::SsoUrl(_))

@@ -18,6 +18,7 @@ fn saml() -> SamlInput {
         entity_id: "https://idp.example.com/metadata".into(),
         sso_url: "https://idp.example.com/sso/saml".into(),
         certificate_pem: CERT.into(),
+        ..SamlInput::default()
     }
 }
 
@@ -28,6 +29,7 @@ fn saml_settings_are_validated_and_summarised(db: &TestDb) {
         entity_id,
         sso_url,
         certificate,
+        ..
     } = &summary.settings
     else {
         panic!("expected SAML, got {summary:?}");
@@ -53,6 +55,7 @@ fn every_bad_field_is_reported_next_to_its_name(db: &TestDb) {
         entity_id: " ".into(),
         sso_url: "http://idp.example.com/sso".into(),
         certificate_pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".into(),
+        ..SamlInput::default()
     };
     let Err(TokenError::InvalidSso(errors)) = w.p.sso.set_saml_blocking(&w.org, "cli", &bad) else {
         panic!("expected field errors");

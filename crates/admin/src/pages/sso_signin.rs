@@ -1,0 +1,207 @@
+//! Sign-in through the org's SSO connection (issue #14), the browser's side; the work is
+//! `scimd_signin::SignInService`'s.
+//!
+//! - `GET /sso/{org}/start[?return_to=]`: 303 to the IdP with the `SAMLRequest`, and the binding cookie;
+//! - `POST /sso/saml/{org}/acs`: the IdP's HTTP-POST; 303 to the return path with the session cookie, or the
+//!   refusal page. It is a cross-site POST by design, so it carries no CSRF token: the RelayState, the
+//!   binding cookie and the signed response are what tie it to the browser that started;
+//! - `GET /sso/saml/{org}/metadata`: the SP metadata for the IdP;
+//! - `GET /admin/sso[?email=|org=]`: "Sign in with SSO": finds the org (by id, or by the one org where the
+//!   e-mail is a member's userName) and starts there.
+
+use crate::assets::Assets;
+use crate::error::AdminError;
+use crate::session;
+use crate::view::{self, urlencode};
+use actix_web::http::header;
+use actix_web::web::{Bytes, Path, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+use scimd_signin::BROWSER_COOKIE_SECS;
+use scimd_store::OrgId;
+use serde::Deserialize;
+
+/// The ACS form's limit: a 256 KiB `SAMLResponse` (scimd-sso's cap) may grow to three times that when
+/// URL-encoded; larger bodies are refused before they are read in full.
+pub const ACS_BODY_LIMIT: usize = 800 * 1024;
+
+#[derive(Deserialize)]
+pub struct StartQuery {
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
+/// `GET /sso/{org}/start`
+pub async fn start_get(
+    req: HttpRequest,
+    org: Path<String>,
+    query: Query<StartQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let state = session::state(&req)?;
+    let org = OrgId::new(org.into_inner());
+    let return_to = query.into_inner().return_to;
+    let started = state
+        .blocking(move |s| s.signin.start_blocking(&org, return_to.as_deref()))
+        .await?;
+    let secure = state.secure_cookies();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, started.redirect_url))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::SET_COOKIE,
+            binding_cookie(&started.browser_cookie, secure),
+        ))
+        .finish())
+}
+
+/// The binding cookie. The IdP's POST to the ACS is cross-site, which a `SameSite=Lax` cookie does not
+/// follow: over https it is `SameSite=None` (it names nothing but a pending sign-in); over plain http (a
+/// loopback test, where the IdP is same-site) browsers refuse `None` without `Secure`, so it is `Lax`.
+fn binding_cookie(value: &str, secure: bool) -> String {
+    let same_site = if secure { "None" } else { "Lax" };
+    session::set_cookie(
+        session::sso_cookie_name(secure),
+        value,
+        BROWSER_COOKIE_SECS,
+        secure,
+        same_site,
+    )
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)] // the binding's own field names
+struct AcsForm {
+    #[serde(default)]
+    SAMLResponse: String,
+    #[serde(default)]
+    RelayState: Option<String>,
+}
+
+/// `POST /sso/saml/{org}/acs`
+pub async fn acs_post(req: HttpRequest, org: Path<String>, body: Bytes) -> Result<HttpResponse, AdminError> {
+    let state = session::state(&req)?;
+    let secure = state.secure_cookies();
+    let form: AcsForm = serde_urlencoded::from_bytes(&body)
+        .map_err(|_| AdminError::BadRequest("the SAML response form could not be read".into()))?;
+    if form.SAMLResponse.is_empty() {
+        return Err(AdminError::BadRequest("SAMLResponse is missing".into()));
+    }
+    let org = OrgId::new(org.into_inner());
+    let browser = session::read_cookie(&req, session::sso_cookie_name(secure));
+    let previous = session::read_cookie(&req, session::session_cookie_name(secure));
+    let clear_binding =
+        binding_cookie("", secure).replace(&format!("Max-Age={BROWSER_COOKIE_SECS}"), "Max-Age=0");
+    let finished = state
+        .blocking(move |s| {
+            s.signin.saml_acs_blocking(
+                &org,
+                &form.SAMLResponse,
+                form.RelayState.as_deref(),
+                browser.as_deref(),
+                previous.as_deref(),
+            )
+        })
+        .await;
+    let finished = match finished {
+        Ok(finished) => finished,
+        Err(err) => {
+            let mut response = actix_web::ResponseError::error_response(&err);
+            if let Ok(value) = header::HeaderValue::from_str(&clear_binding) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            return Ok(response);
+        }
+    };
+    let session = finished.session;
+    let max_age = (session.expires_at - state.clock.now()).num_seconds().max(0);
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, finished.return_to))
+        .append_header((
+            header::SET_COOKIE,
+            session::set_cookie(
+                session::session_cookie_name(secure),
+                &session.cookie_value,
+                max_age,
+                secure,
+                "Lax",
+            ),
+        ))
+        .append_header((header::SET_COOKIE, clear_binding))
+        .finish())
+}
+
+/// `GET /sso/saml/{org}/metadata`
+pub async fn metadata_get(req: HttpRequest, org: Path<String>) -> Result<HttpResponse, AdminError> {
+    let state = session::state(&req)?;
+    let org = OrgId::new(org.into_inner());
+    let exists = {
+        let org = org.clone();
+        state
+            .blocking(move |s| {
+                s.store
+                    .read(|conn| scimd_store::models::organizations::find(conn, &org))
+                    .map(|o| o.is_some())
+            })
+            .await?
+    };
+    if !exists {
+        return Err(AdminError::NotFound);
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            "application/samlmetadata+xml; charset=utf-8",
+        ))
+        .body(state.signin.sp_metadata(&org)))
+}
+
+#[derive(Template)]
+#[template(path = "pages/sso_signin.html")]
+struct ChooserPage<'a> {
+    assets: Assets,
+    email: &'a str,
+    org: &'a str,
+    /// The e-mail did not lead to exactly one organization with SSO.
+    not_found: bool,
+    /// The org was found: the page moves on to its start (a meta refresh, not a redirect of the form's
+    /// submission, which the pages' CSP `form-action 'self'` would stop on its way to the IdP).
+    continue_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ChooserQuery {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    org: String,
+}
+
+/// `GET /admin/sso`: "Sign in with SSO".
+pub async fn chooser_get(req: HttpRequest, query: Query<ChooserQuery>) -> Result<HttpResponse, AdminError> {
+    let state = session::state(&req)?;
+    let ChooserQuery { email, org } = query.into_inner();
+    let (email, org) = (email.trim().to_owned(), org.trim().to_owned());
+    let mut continue_to = (!org.is_empty()).then(|| format!("/sso/{}/start", urlencode(&org)));
+    if continue_to.is_none() && !email.is_empty() && email.len() <= 320 {
+        let lookup = email.clone();
+        let found = state
+            .blocking(move |s| -> Result<Option<OrgId>, AdminError> {
+                let orgs = s
+                    .store
+                    .read(|conn| scimd_store::models::members::orgs_with_user_name(conn, &lookup, 2))?;
+                match orgs.as_slice() {
+                    [one] if s.signin.available_blocking(one)? => Ok(Some(one.clone())),
+                    _ => Ok(None),
+                }
+            })
+            .await?;
+        continue_to = found.map(|org| format!("/sso/{}/start", org.as_str()));
+    }
+    view::ok(&ChooserPage {
+        assets: view::assets(),
+        email: &email,
+        org: &org,
+        not_found: !email.is_empty() && continue_to.is_none(),
+        continue_to,
+    })
+}

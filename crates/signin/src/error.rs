@@ -1,0 +1,60 @@
+//! [`SignInError`]: why a sign-in did not end in a session. The admin pages map it to a page, once.
+
+use scimd_store::StoreError;
+use scimd_tokens::TokenError;
+
+/// A refused sign-in, as the browser's page distinguishes it. The reason code (in the audit trail) says more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The IdP vouched for someone who is not a member of this org: they must be assigned in the IdP first.
+    NotProvisioned,
+    /// The member exists but is deactivated.
+    Deactivated,
+    /// Anything else: a message that failed verification, a used or unknown request, another browser.
+    Failed,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignInError {
+    /// The org has no SSO connection (or no such org).
+    #[error("the organization has no SSO connection")]
+    NoConnection,
+    /// The connection's kind has no sign-in here yet.
+    #[error("sign-in through this kind of SSO connection is not available")]
+    Unsupported,
+    /// The stored connection cannot be used (an expired certificate, say): the admin must fix it.
+    #[error("the organization's SSO connection cannot be used: {0}")]
+    Misconfigured(String),
+    #[error("return_to must be a path on this server (starting with one /), at most {max} bytes", max = crate::MAX_RETURN_TO)]
+    BadReturnTo,
+    /// Refused; `reason` is the audited reason code.
+    #[error("sign-in refused ({reason})")]
+    Refused { reason: &'static str, refusal: Refusal },
+    #[error("the operating system's random generator failed")]
+    Random,
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SignInError {
+    pub(crate) fn refused(reason: &'static str) -> SignInError {
+        let refusal = match reason {
+            "not_provisioned" => Refusal::NotProvisioned,
+            "member_inactive" => Refusal::Deactivated,
+            _ => Refusal::Failed,
+        };
+        SignInError::Refused { reason, refusal }
+    }
+
+    /// A database outage, not a refusal: 503.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            SignInError::Token(e) => e.is_unavailable(),
+            SignInError::Store(e) => e.is_unavailable(),
+            _ => false,
+        }
+    }
+}

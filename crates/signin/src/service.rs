@@ -1,0 +1,304 @@
+//! [`SignInService`]: SP-initiated SAML sign-in for one org's connection, end to end.
+//!
+//! 1. `start_blocking`: a pending request (RelayState digest, binding-cookie digest, AuthnRequest ID, return
+//!    path; single use, 10 minutes) and the IdP redirect URL with the deflated `SAMLRequest`.
+//! 2. `saml_acs_blocking`: the pending request is consumed first (a second post of the same RelayState finds
+//!    nothing), the response verified against it (`scimd_sso::saml::verify_response`, outside any
+//!    transaction), then one transaction records the assertion ID (replay), maps the identity to a member of
+//!    this org, opens the session, and audits the sign-in or the refusal.
+
+use crate::browser::{self, BROWSER_COOKIE_SECS};
+use crate::error::SignInError;
+use crate::identity;
+use crate::oidc::JwksCaches;
+use chrono::TimeDelta;
+use scimd_sso::saml::{self, Expectation, SpConfig};
+use scimd_store::models::sso_signin::{self, PendingLoginRow};
+use scimd_store::{Clock, OrgId, Store};
+use scimd_tokens::{Session, SessionService, SignInSettings, SsoDecision, SsoRefusal, SsoService, SsoSignIn};
+use std::fmt;
+use std::sync::Arc;
+
+/// How long a started sign-in may take at the IdP.
+const PENDING_LIFETIME: TimeDelta = TimeDelta::seconds(BROWSER_COOKIE_SECS);
+pub(crate) const PROTOCOL_SAML: &str = "saml";
+pub(crate) const PROTOCOL_OIDC: &str = "oidc";
+
+/// A started sign-in: send the browser to `redirect_url` (303) with the binding cookie set to
+/// `browser_cookie` (a secret: HttpOnly, never logged).
+pub struct Started {
+    pub redirect_url: String,
+    pub browser_cookie: String,
+}
+
+impl fmt::Debug for Started {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Started").finish_non_exhaustive()
+    }
+}
+
+/// A finished sign-in: set the session cookie and go to `return_to`.
+#[derive(Debug)]
+pub struct Finished {
+    pub session: Session,
+    pub return_to: String,
+}
+
+#[derive(Clone)]
+pub struct SignInService {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    sessions: SessionService,
+    sso: SsoService,
+    /// Where browsers reach this server, without a trailing slash: the SP entity ID and ACS derive from it.
+    public_url: String,
+    /// The Entra ID authority base (`SCIMD_ENTRA_AUTHORITY`; a fake one on loopback in tests).
+    entra_authority: String,
+    jwks: JwksCaches,
+}
+
+impl fmt::Debug for SignInService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignInService")
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignInService {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        sessions: SessionService,
+        sso: SsoService,
+        public_url: &str,
+    ) -> SignInService {
+        SignInService {
+            store,
+            clock,
+            sessions,
+            sso,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            entra_authority: scimd_sso::oidc::DEFAULT_AUTHORITY.to_owned(),
+            jwks: JwksCaches::default(),
+        }
+    }
+
+    /// The same service with another Entra ID authority base (default `https://login.microsoftonline.com`;
+    /// plain http only to loopback, which `EntraConfig` enforces).
+    pub fn with_entra_authority(mut self, authority: &str) -> SignInService {
+        authority
+            .trim_end_matches('/')
+            .clone_into(&mut self.entra_authority);
+        self
+    }
+
+    pub(crate) fn entra_authority(&self) -> &str {
+        &self.entra_authority
+    }
+
+    pub(crate) fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    pub(crate) fn sso(&self) -> &SsoService {
+        &self.sso
+    }
+
+    pub(crate) fn sessions(&self) -> &SessionService {
+        &self.sessions
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn jwks_caches(&self) -> &JwksCaches {
+        &self.jwks
+    }
+
+    pub(crate) fn now_naive(&self) -> chrono::NaiveDateTime {
+        self.clock.now_naive()
+    }
+
+    /// Audits a refusal (`sso.signin_refused` with `reason`) and gives the error to show. When even the audit
+    /// fails, that failure is the error (a 503), not a silent refusal.
+    pub(crate) fn refuse(&self, org: &OrgId, method: &'static str, reason: &'static str) -> SignInError {
+        match self.sessions.record_sso_refusal_blocking(org, method, reason) {
+            Ok(()) => SignInError::refused(reason),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// The SP entity ID of `org`: `{public_url}/sso/saml/{org}`.
+    pub fn sp_entity_id(&self, org: &OrgId) -> String {
+        format!("{}/sso/saml/{}", self.public_url, org.as_str())
+    }
+
+    /// The ACS URL of `org`.
+    pub fn acs_url(&self, org: &OrgId) -> String {
+        format!("{}/acs", self.sp_entity_id(org))
+    }
+
+    /// The SP metadata URL of `org`.
+    pub fn metadata_url(&self, org: &OrgId) -> String {
+        format!("{}/metadata", self.sp_entity_id(org))
+    }
+
+    /// Where a member of `org` starts signing in: `{public_url}/sso/{org}/start`.
+    pub fn start_url(&self, org: &OrgId) -> String {
+        format!("{}/sso/{}/start", self.public_url, org.as_str())
+    }
+
+    /// The SP metadata XML of `org` (served whether or not a connection exists yet: the admin hands it to the
+    /// IdP before the IdP's side is known).
+    pub fn sp_metadata(&self, org: &OrgId) -> String {
+        saml::metadata::sp_metadata(&self.sp_entity_id(org), &self.acs_url(org))
+    }
+
+    /// Whether `org` has a connection members can sign in through.
+    pub fn available_blocking(&self, org: &OrgId) -> Result<bool, SignInError> {
+        Ok(self.sso.sign_in_settings_blocking(org)?.is_some())
+    }
+
+    /// Starts a sign-in to `org`, coming back to `return_to` (a local path; the org's settings page if none).
+    pub fn start_blocking(&self, org: &OrgId, return_to: Option<&str>) -> Result<Started, SignInError> {
+        let return_to = browser::return_path(return_to, format!("/admin/orgs/{}/sso", org.as_str()))?;
+        let now = self.clock.now();
+        // RelayState (SAML) or `state` (OIDC): the pending sign-in's name, as the browser carries it back.
+        let relay_state = browser::random_value()?;
+        let browser_cookie = browser::random_value()?;
+        let (protocol, request_id, redirect_url) = match self.sso.sign_in_settings_blocking(org)? {
+            Some(SignInSettings::Saml {
+                entity_id,
+                sso_url,
+                certificates_pem,
+                allow_unsolicited,
+            }) => {
+                let config = self.sp_config(org, &entity_id, &certificates_pem, allow_unsolicited)?;
+                let request = saml::authn_request::build(&config, &sso_url, &relay_state, now)
+                    .map_err(|e| SignInError::Misconfigured(e.to_string()))?;
+                (PROTOCOL_SAML, request.request_id, request.redirect_url)
+            }
+            Some(SignInSettings::AzureAd {
+                tenant_id, client_id, ..
+            }) => {
+                let config = self.entra_config(org, &tenant_id, &client_id)?;
+                let nonce = browser::random_value()?;
+                let verifier = crate::oidc::pkce_verifier(&browser_cookie, &relay_state);
+                let url = config.authorize_url(
+                    &scimd_sso::oidc::State::from_stored(relay_state.clone()),
+                    &scimd_sso::oidc::Nonce::from_stored(nonce.clone()),
+                    &verifier.challenge(),
+                );
+                (PROTOCOL_OIDC, nonce, url)
+            }
+            None => return Err(SignInError::NoConnection),
+        };
+        let now_naive = self.clock.now_naive();
+        let row = PendingLoginRow {
+            id: browser::digest(&relay_state),
+            org_id: org.as_str().to_owned(),
+            protocol: protocol.to_owned(),
+            request_id,
+            browser_hash: browser::digest(&browser_cookie),
+            secret_sealed: None,
+            return_to,
+            created_at: now_naive,
+            expires_at: now_naive + PENDING_LIFETIME,
+            consumed_at: None,
+        };
+        self.store.write(|conn| sso_signin::insert(conn, &row))?;
+        Ok(Started {
+            redirect_url,
+            browser_cookie,
+        })
+    }
+
+    /// The ACS: verifies the posted `SAMLResponse` for `org` and opens a session, or refuses (audited).
+    /// `browser_cookie` is the binding cookie the browser sent; `replacing` its current session cookie.
+    pub fn saml_acs_blocking(
+        &self,
+        org: &OrgId,
+        saml_response: &str,
+        relay_state: Option<&str>,
+        browser_cookie: Option<&str>,
+        replacing: Option<&str>,
+    ) -> Result<Finished, SignInError> {
+        let config = match self.sso.sign_in_settings_blocking(org)? {
+            Some(SignInSettings::Saml {
+                entity_id,
+                certificates_pem,
+                allow_unsolicited,
+                ..
+            }) => self.sp_config(org, &entity_id, &certificates_pem, allow_unsolicited)?,
+            _ => return Err(SignInError::NoConnection),
+        };
+        let refuse = |reason: &'static str| self.refuse(org, PROTOCOL_SAML, reason);
+        let now_naive = self.clock.now_naive();
+        let pending = match relay_state.filter(|r| !r.is_empty()) {
+            Some(relay) => {
+                let id = browser::digest(relay);
+                self.store
+                    .write(|conn| sso_signin::consume(conn, org, &id, now_naive))?
+            }
+            None => None,
+        };
+        let (expect, return_to) = match &pending {
+            Some(p) if p.protocol != PROTOCOL_SAML => return Err(refuse("relay_state_unknown")),
+            Some(p) if !browser::same_browser(&p.browser_hash, browser_cookie) => {
+                return Err(refuse("browser_mismatch"));
+            }
+            Some(p) => (Expectation::Solicited(&p.request_id), p.return_to.clone()),
+            // An IdP-initiated response (its RelayState, if any, is the IdP's own): only where allowed.
+            None if config.allow_unsolicited() => (
+                Expectation::Unsolicited,
+                format!("/admin/orgs/{}/sso", org.as_str()),
+            ),
+            None if relay_state.is_some_and(|r| !r.is_empty()) => return Err(refuse("relay_state_unknown")),
+            None => return Err(refuse("saml_unsolicited")),
+        };
+        let assertion = match saml::verify_response(&config, saml_response, expect, self.clock.now()) {
+            Ok(a) => a,
+            Err(e) => return Err(refuse(e.reason_code())),
+        };
+        let keep_until = assertion.replay_keep_until.naive_utc();
+        let outcome = self.sessions.sign_in_sso_blocking(
+            org,
+            PROTOCOL_SAML,
+            assertion.session_not_on_or_after,
+            replacing,
+            |conn| {
+                if !sso_signin::record_assertion(conn, org, &assertion.assertion_id, keep_until)? {
+                    return Ok(SsoDecision::Refuse(SsoRefusal::new("saml_replayed", None)));
+                }
+                let ids: Vec<&str> = [assertion.object_id.as_deref(), Some(assertion.name_id.as_str())]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let names: Vec<&str> = [Some(assertion.name_id.as_str()), assertion.email.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                Ok(identity::find_member(conn, org, &ids, &names)?)
+            },
+        )?;
+        match outcome {
+            SsoSignIn::SignedIn(session) => Ok(Finished { session, return_to }),
+            SsoSignIn::Refused(refusal) => Err(SignInError::refused(refusal.reason)),
+        }
+    }
+
+    fn sp_config(
+        &self,
+        org: &OrgId,
+        idp_entity_id: &str,
+        certificates_pem: &[String],
+        allow_unsolicited: bool,
+    ) -> Result<SpConfig, SignInError> {
+        let pems: Vec<&str> = certificates_pem.iter().map(String::as_str).collect();
+        SpConfig::new(&self.public_url, org.as_str(), idp_entity_id, &pems)
+            .map(|c| c.with_allow_unsolicited(allow_unsolicited))
+            .map_err(|e| SignInError::Misconfigured(e.to_string()))
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE sso_assertion_replays;
+DROP TABLE sso_pending_logins;
