@@ -9,8 +9,9 @@
 //! POST /admin/logout                          ends the session
 //! GET  /admin/signed-out
 //! GET  /admin/sso[?email=|org=]               "Sign in with SSO": finds the org, moves on to its start
-//! GET  /sso/{org}/start[?return_to=]          303 to the org's IdP (SAML AuthnRequest), binding cookie
+//! GET  /sso/{org}/start[?return_to=]          303 to the org's IdP (SAML AuthnRequest or Entra authorize)
 //! POST /sso/saml/{org}/acs                    the IdP's SAMLResponse -> session cookie, or the refusal page
+//! GET  /sso/oidc/{org}/callback               Entra ID's redirect (code, state) -> session cookie, or refusal
 //! GET  /sso/saml/{org}/metadata               the org's SP metadata
 //! GET  /admin/orgs/{org}/sso                  Organization Settings > SSO (+ SCIM Provisioning)
 //! POST /admin/orgs/{org}/sso/saml             set SAML
@@ -69,6 +70,10 @@ pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
             .app_data(web::PayloadConfig::new(sso_signin::ACS_BODY_LIMIT))
             .route("/{org}/start", web::get().to(sso_signin::start_get))
             .route("/saml/{org}/acs", web::post().to(sso_signin::acs_post))
+            .route(
+                "/oidc/{org}/callback",
+                web::get().to(sso_signin::oidc_callback_get),
+            )
             .route("/saml/{org}/metadata", web::get().to(sso_signin::metadata_get))
             .default_service(web::to(login::not_found)),
     )

@@ -77,6 +77,12 @@ impl AdminState {
         self
     }
 
+    /// The same state, signing in to Azure AD connections through this Entra ID authority.
+    pub fn with_entra_authority(mut self, authority: &str) -> AdminState {
+        self.signin = self.signin.with_entra_authority(authority);
+        self
+    }
+
     /// Runs `f` (calls of the blocking services) on the blocking pool, off the actix worker: once per
     /// request step, rather than an async copy of every service method.
     pub async fn blocking<T, E, F>(&self, f: F) -> Result<T, AdminError>

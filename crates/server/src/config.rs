@@ -9,6 +9,8 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 pub const DEFAULT_DATABASE_URL: &str = "./scimd.db";
+/// Where Azure AD connections sign in unless `SCIMD_ENTRA_AUTHORITY` says otherwise.
+pub const DEFAULT_ENTRA_AUTHORITY: &str = "https://login.microsoftonline.com";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum LogFormat {
@@ -69,6 +71,15 @@ pub struct ServeArgs {
     #[arg(long, env = "SCIMD_DEMO")]
     pub demo: bool,
 
+    /// The Microsoft Entra ID authority that Azure AD connections sign in through (https; plain http only to
+    /// a loopback address, for a test double).
+    #[arg(
+        long,
+        env = "SCIMD_ENTRA_AUTHORITY",
+        default_value = "https://login.microsoftonline.com"
+    )]
+    pub entra_authority: String,
+
     /// Log the client address from `Forwarded` / `X-Forwarded-For` (only behind a proxy that sets them);
     /// otherwise the peer address is logged.
     #[arg(long, env = "SCIMD_TRUST_FORWARDED_FOR")]
@@ -92,6 +103,8 @@ pub struct ServeConfig {
     /// `--demo`: bootstrap on a SQLite database that is not the default file.
     pub demo: bool,
     pub trust_forwarded_for: bool,
+    /// The Entra ID authority base, without a trailing slash.
+    pub entra_authority: String,
     /// Whether `public_url` was configured (else it follows the address actually bound, e.g. with port 0).
     pub explicit_public_url: bool,
 }
@@ -154,6 +167,7 @@ impl ServeArgs {
             bootstrap: !self.no_bootstrap,
             demo: self.demo,
             trust_forwarded_for: self.trust_forwarded_for,
+            entra_authority: check_authority(&self.entra_authority)?,
             explicit_public_url: self.public_url.is_some(),
         })
     }
@@ -184,6 +198,32 @@ fn check_public_url(raw: &str) -> Result<String, ServerError> {
     }
 }
 
+/// An https URL without query or fragment; plain http only to a loopback host.
+fn check_authority(raw: &str) -> Result<String, ServerError> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let bad = |problem: String| ServerError::Config {
+        setting: "SCIMD_ENTRA_AUTHORITY (--entra-authority)",
+        problem,
+    };
+    let url = url::Url::parse(trimmed).map_err(|e| bad(format!("`{raw}` is not a URL ({e})")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        _ if url.query().is_some() || url.fragment().is_some() => {
+            Err(bad(format!("`{raw}` must not have a query or fragment")))
+        }
+        "https" => Ok(trimmed.to_owned()),
+        "http" if loopback => Ok(trimmed.to_owned()),
+        _ => Err(bad(format!(
+            "`{raw}` must be https (http only to a loopback address)"
+        ))),
+    }
+}
+
 /// `http://BIND`, with an unspecified address (0.0.0.0, ::) shown as localhost, which at least works locally.
 fn default_public_url(bind: SocketAddr) -> String {
     if bind.ip().is_unspecified() {
@@ -211,6 +251,34 @@ mod tests {
             no_bootstrap: false,
             demo: false,
             trust_forwarded_for: false,
+            entra_authority: DEFAULT_ENTRA_AUTHORITY.into(),
+        }
+    }
+
+    #[test]
+    fn the_entra_authority_is_https_or_loopback() {
+        let with = |a: &str| ServeArgs {
+            entra_authority: a.into(),
+            ..args("127.0.0.1:9000", None)
+        };
+        assert_eq!(
+            with("https://login.microsoftonline.com/")
+                .validate()
+                .unwrap()
+                .entra_authority,
+            "https://login.microsoftonline.com"
+        );
+        assert!(with("http://127.0.0.1:4000").validate().is_ok());
+        for bad in [
+            "http://login.example.com",
+            "ftp://127.0.0.1",
+            "https://x.example/?a=1",
+            "not a url",
+        ] {
+            assert!(
+                matches!(with(bad).validate(), Err(ServerError::Config { setting, .. }) if setting.starts_with("SCIMD_ENTRA_AUTHORITY")),
+                "{bad}"
+            );
         }
     }
 

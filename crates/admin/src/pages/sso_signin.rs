@@ -5,6 +5,8 @@
 //! - `POST /sso/saml/{org}/acs`: the IdP's HTTP-POST; 303 to the return path with the session cookie, or the
 //!   refusal page. It is a cross-site POST by design, so it carries no CSRF token: the RelayState, the
 //!   binding cookie and the signed response are what tie it to the browser that started;
+//! - `GET /sso/oidc/{org}/callback`: Entra ID's redirect back (`code`, `state`); the code is redeemed and the
+//!   ID token verified on this worker (the outbound client is per worker), the rest on the blocking pool;
 //! - `GET /sso/saml/{org}/metadata`: the SP metadata for the IdP;
 //! - `GET /admin/sso[?email=|org=]`: "Sign in with SSO": finds the org (by id, or by the one org where the
 //!   e-mail is a member's userName) and starts there.
@@ -17,7 +19,7 @@ use actix_web::http::header;
 use actix_web::web::{Bytes, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use scimd_signin::BROWSER_COOKIE_SECS;
+use scimd_signin::{BROWSER_COOKIE_SECS, Finished, OIDC_HTTP_TIMEOUT, OidcHttpClient};
 use scimd_store::OrgId;
 use serde::Deserialize;
 
@@ -89,8 +91,6 @@ pub async fn acs_post(req: HttpRequest, org: Path<String>, body: Bytes) -> Resul
     let org = OrgId::new(org.into_inner());
     let browser = session::read_cookie(&req, session::sso_cookie_name(secure));
     let previous = session::read_cookie(&req, session::session_cookie_name(secure));
-    let clear_binding =
-        binding_cookie("", secure).replace(&format!("Max-Age={BROWSER_COOKIE_SECS}"), "Max-Age=0");
     let finished = state
         .blocking(move |s| {
             s.signin.saml_acs_blocking(
@@ -102,6 +102,79 @@ pub async fn acs_post(req: HttpRequest, org: Path<String>, body: Bytes) -> Resul
             )
         })
         .await;
+    Ok(finish(&state, finished))
+}
+
+/// The longest callback query accepted (a code and a state are a few hundred bytes; Entra's error
+/// descriptions a few more).
+const MAX_CALLBACK_QUERY: usize = 8 * 1024;
+
+thread_local! {
+    /// The outbound client of this worker (awc is not `Send`); built on the first OIDC sign-in.
+    static OIDC_HTTP: std::cell::OnceCell<Option<std::rc::Rc<OidcHttpClient>>> = const { std::cell::OnceCell::new() };
+}
+
+fn oidc_http() -> Result<std::rc::Rc<OidcHttpClient>, AdminError> {
+    OIDC_HTTP
+        .with(|cell| {
+            cell.get_or_init(|| match OidcHttpClient::new(OIDC_HTTP_TIMEOUT) {
+                Ok(client) => Some(std::rc::Rc::new(client)),
+                Err(err) => {
+                    tracing::error!(error = %err, "the outbound HTTPS client for OIDC sign-in could not be built");
+                    None
+                }
+            })
+            .clone()
+        })
+        .ok_or_else(|| AdminError::Internal("the outbound HTTPS client could not be built".into()))
+}
+
+/// `GET /sso/oidc/{org}/callback`: Entra ID's redirect with `code` and `state` (or `error`).
+pub async fn oidc_callback_get(req: HttpRequest, org: Path<String>) -> Result<HttpResponse, AdminError> {
+    let state = session::state(&req)?;
+    let secure = state.secure_cookies();
+    let query = req.query_string().to_owned();
+    if query.len() > MAX_CALLBACK_QUERY {
+        return Err(AdminError::BadRequest("the callback query is too long".into()));
+    }
+    let org = OrgId::new(org.into_inner());
+    let browser = session::read_cookie(&req, session::sso_cookie_name(secure));
+    let previous = session::read_cookie(&req, session::session_cookie_name(secure));
+    let finished = async {
+        let lookup = org.clone();
+        let callback = state
+            .blocking(move |s| {
+                s.signin
+                    .oidc_callback_blocking(&lookup, &query, browser.as_deref())
+            })
+            .await?;
+        let http = oidc_http()?;
+        let identity = match callback.verify(&http, state.clock.now()).await {
+            Ok(identity) => identity,
+            Err(err) => {
+                let (org, reason) = (org.clone(), err.reason_code());
+                let refused = state
+                    .blocking(move |s| {
+                        Ok::<_, scimd_signin::SignInError>(s.signin.oidc_refused_blocking(&org, reason))
+                    })
+                    .await?;
+                return Err(AdminError::from(refused));
+            }
+        };
+        state
+            .blocking(move |s| s.signin.oidc_finish_blocking(&org, identity, previous.as_deref()))
+            .await
+    }
+    .await;
+    Ok(finish(&state, finished))
+}
+
+/// The answer to the end of a sign-in: 303 to the return path with the session cookie, or the refusal page;
+/// the binding cookie is cleared either way (the pending sign-in is used up).
+fn finish(state: &crate::state::AdminState, finished: Result<Finished, AdminError>) -> HttpResponse {
+    let secure = state.secure_cookies();
+    let clear_binding =
+        binding_cookie("", secure).replace(&format!("Max-Age={BROWSER_COOKIE_SECS}"), "Max-Age=0");
     let finished = match finished {
         Ok(finished) => finished,
         Err(err) => {
@@ -109,12 +182,12 @@ pub async fn acs_post(req: HttpRequest, org: Path<String>, body: Bytes) -> Resul
             if let Ok(value) = header::HeaderValue::from_str(&clear_binding) {
                 response.headers_mut().append(header::SET_COOKIE, value);
             }
-            return Ok(response);
+            return response;
         }
     };
     let session = finished.session;
     let max_age = (session.expires_at - state.clock.now()).num_seconds().max(0);
-    Ok(HttpResponse::SeeOther()
+    HttpResponse::SeeOther()
         .insert_header((header::LOCATION, finished.return_to))
         .append_header((
             header::SET_COOKIE,
@@ -127,7 +200,7 @@ pub async fn acs_post(req: HttpRequest, org: Path<String>, body: Bytes) -> Resul
             ),
         ))
         .append_header((header::SET_COOKIE, clear_binding))
-        .finish())
+        .finish()
 }
 
 /// `GET /sso/saml/{org}/metadata`

@@ -57,7 +57,8 @@ pub(super) fn run(
             burst: config.org_limits.burst.get(),
             in_flight: config.org_limits.in_flight.get(),
         })
-        .with_webhooks(webhooks.clone());
+        .with_webhooks(webhooks.clone())
+        .with_entra_authority(&config.entra_authority);
     let state = AppState {
         store: store.clone(),
         tokens: scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.clone()),

@@ -71,6 +71,7 @@ impl PublicUrlArgs {
             no_bootstrap: true,
             demo: false,
             trust_forwarded_for: false,
+            entra_authority: crate::config::DEFAULT_ENTRA_AUTHORITY.to_owned(),
         };
         Ok(serve.validate()?.public_url)
     }

@@ -25,6 +25,7 @@ mod owner_over_scim;
 mod scim_client;
 mod scim_isolation;
 mod scim_replay;
+mod sso_entra;
 mod sso_idp;
 mod sso_signin;
 mod token_cli;

@@ -85,15 +85,26 @@ impl ScimEnv {
     }
 
     fn on(db: TestDb) -> ScimEnv {
+        ScimEnv::on_with(db, &[])
+    }
+
+    /// As [`ScimEnv::sqlite`] and [`ScimEnv::postgres`], with more environment for the server.
+    pub fn sqlite_with(env: &[(&str, &str)]) -> ScimEnv {
+        ScimEnv::on_with(TestDb::sqlite(), env)
+    }
+
+    pub fn postgres_with(env: &[(&str, &str)]) -> Option<ScimEnv> {
+        TestDb::postgres().map(|db| ScimEnv::on_with(db, env))
+    }
+
+    fn on_with(db: TestDb, extra: &[(&str, &str)]) -> ScimEnv {
         let a = org_with_token(&db, "A", Some("owner@a.example"));
         let b = org_with_token(&db, "B", None);
         let dir = tempfile::tempdir().unwrap();
         // The tests' webhook receivers listen on loopback.
-        let server = ServerProcess::start_with(
-            dir.path(),
-            Some(&db.url),
-            &[("SCIMD_WEBHOOK_ALLOW_PRIVATE", "true")],
-        );
+        let mut env = vec![("SCIMD_WEBHOOK_ALLOW_PRIVATE", "true")];
+        env.extend_from_slice(extra);
+        let server = ServerProcess::start_with(dir.path(), Some(&db.url), &env);
         ScimEnv {
             _db: db,
             server,

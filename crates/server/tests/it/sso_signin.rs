@@ -441,8 +441,22 @@ fn the_sp_metadata_and_the_entry_points(env: &ScimEnv) {
         browser.send("GET", "/sso/saml/no-such-org/metadata", None).status,
         404
     );
-    // Org B's connection is Azure AD (no SAML sign-in yet); an unknown org has none.
-    assert_eq!(browser.send("GET", &format!("/sso/{b}/start"), None).status, 404);
+    // Org B's connection is Azure AD: its start goes to the tenant's v2.0 authorize endpoint with PKCE S256.
+    let entra = browser.send("GET", &format!("/sso/{b}/start"), None);
+    assert_eq!(entra.status, 303);
+    let location = entra.header("location").unwrap();
+    assert!(
+        location.starts_with(
+            "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/oauth2/v2.0/authorize?"
+        ),
+        "{location}"
+    );
+    assert!(location.contains("code_challenge_method=S256"), "{location}");
+    assert_eq!(
+        query_value(location, "redirect_uri"),
+        format!("http://{}/sso/oidc/{b}/callback", env.server.addr)
+    );
+    // An unknown org has no connection.
     assert_eq!(browser.send("GET", "/sso/no-such-org/start", None).status, 404);
     // The return path stays on this server.
     saml_connection(env, &a, keys::idp(), false);
