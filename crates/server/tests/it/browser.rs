@@ -17,7 +17,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const SKIP_ENV: &str = "SCIMD_SKIP_BROWSER_TESTS";
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -26,9 +26,9 @@ fn free_port() -> u16 {
 
 /// `scimd serve` on a port chosen first, so that its public URL (login links, the endpoint URL) is the
 /// address the browser uses. Killed on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -39,7 +39,7 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn start(dir: &Path, db: &str) -> Server {
+    pub(crate) fn start(dir: &Path, db: &str) -> Server {
         let bind = format!("127.0.0.1:{}", free_port());
         let mut child = Command::new(SCIMD)
             .current_dir(dir)
@@ -67,7 +67,7 @@ impl Server {
 }
 
 /// A chromedriver child on a free port, killed on drop.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
@@ -80,7 +80,7 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    fn start() -> Driver {
+    pub(crate) fn start() -> Driver {
         let port = free_port();
         let mut child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -106,7 +106,7 @@ impl Driver {
     clippy::panic,
     reason = "a missing browser must fail the test with how to install it"
 )]
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
         return true;
     }
@@ -120,7 +120,7 @@ fn browser_available() -> bool {
     );
 }
 
-fn screenshots_dir() -> PathBuf {
+pub(crate) fn screenshots_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
@@ -129,7 +129,7 @@ fn screenshots_dir() -> PathBuf {
     dir.canonicalize().unwrap()
 }
 
-async fn connect(driver: &Driver, profile: &Path) -> Client {
+pub(crate) async fn connect(driver: &Driver, profile: &Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -152,7 +152,7 @@ async fn connect(driver: &Driver, profile: &Path) -> Client {
 }
 
 /// Takes a full-height screenshot at `width` pixels.
-async fn shot(c: &Client, dir: &Path, name: &str, width: u32) -> PathBuf {
+pub(crate) async fn shot(c: &Client, dir: &Path, name: &str, width: u32) -> PathBuf {
     c.set_window_size(width, 1000).await.unwrap();
     c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
     let height = c
@@ -188,7 +188,7 @@ fn scim_get(url: &str, token: &str) -> (u16, String) {
     (reply.status, reply.body)
 }
 
-fn cli(dir: &Path, db: &str, args: &[&str]) -> serde_json::Value {
+pub(crate) fn cli(dir: &Path, db: &str, args: &[&str]) -> serde_json::Value {
     let out = Command::new(SCIMD)
         .args(args)
         .current_dir(dir)
@@ -204,14 +204,14 @@ fn cli(dir: &Path, db: &str, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&stdout(&out)).unwrap()
 }
 
-async fn text_of(c: &Client, css: &str) -> String {
+pub(crate) async fn text_of(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
 }
 
 /// Clicks, then waits until the page that follows shows `then` (a click may return before the navigation it
 /// starts has finished). While the navigation runs, chromedriver may answer a lookup with "aborted by
 /// navigation" rather than "no such element": both mean "not yet", until the deadline.
-async fn click(c: &Client, css: &str, then: &str) {
+pub(crate) async fn click(c: &Client, css: &str, then: &str) {
     c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while std::time::Instant::now() < deadline {
@@ -226,7 +226,7 @@ async fn click(c: &Client, css: &str, then: &str) {
         .unwrap();
 }
 
-async fn fill(c: &Client, css: &str, value: &str) {
+pub(crate) async fn fill(c: &Client, css: &str, value: &str) {
     let field = c.find(Locator::Css(css)).await.unwrap();
     field.clear().await.unwrap();
     field.send_keys(value).await.unwrap();

@@ -11,6 +11,7 @@
 mod activity;
 mod body_reads;
 mod browser;
+mod browser_sso;
 mod cli;
 mod deploy;
 mod directory;
