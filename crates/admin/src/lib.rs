@@ -17,6 +17,7 @@ pub mod assets;
 pub mod chart;
 pub mod csrf;
 pub mod error;
+pub mod oauth;
 mod pages;
 pub mod routes;
 pub mod security_headers;

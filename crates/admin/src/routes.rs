@@ -13,6 +13,8 @@
 //! POST /sso/saml/{org}/acs                    the IdP's SAMLResponse -> session cookie, or the refusal page
 //! GET  /sso/oidc/{org}/callback               Entra ID's redirect (code, state) -> session cookie, or refusal
 //! GET  /sso/saml/{org}/metadata               the org's SP metadata
+//! GET  /.well-known/openid-configuration      "Sign in with scimd" (the OpenID Provider): see `oauth.rs`
+//! GET  /oauth/authorize, POST /oauth/token, GET|POST /oauth/userinfo, GET /oauth/jwks, POST /oauth/introspect
 //! GET  /admin/orgs/{org}/sso                  Organization Settings > SSO (+ SCIM Provisioning)
 //! POST /admin/orgs/{org}/sso/saml             set SAML
 //! POST /admin/orgs/{org}/sso/saml/metadata    reads pasted IdP metadata into the SAML form (not saved)
@@ -41,7 +43,7 @@ use crate::pages::{
     activity, audit, groups, limits, login, members, safety_valve, scim, settings, sso, sso_signin, webhooks,
 };
 use crate::state::AdminState;
-use crate::{api, assets, security_headers};
+use crate::{api, assets, oauth, security_headers};
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
@@ -63,6 +65,22 @@ pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(security_headers::add))
             .route("/audit", web::get().to(api::audit::audit_api_get))
             .route("/activity", web::get().to(api::activity::activity_api_get)),
+    )
+    .service(
+        web::resource("/.well-known/openid-configuration")
+            .wrap(from_fn(security_headers::add))
+            .route(web::get().to(oauth::discovery_get)),
+    )
+    .service(
+        web::scope("/oauth")
+            .wrap(from_fn(security_headers::add))
+            .route("/authorize", web::get().to(oauth::authorize_get))
+            .route("/token", web::post().to(oauth::token_post))
+            .route("/userinfo", web::get().to(oauth::userinfo))
+            .route("/userinfo", web::post().to(oauth::userinfo))
+            .route("/jwks", web::get().to(oauth::jwks_get))
+            .route("/introspect", web::post().to(oauth::introspect_post))
+            .default_service(web::to(login::not_found)),
     )
     .service(
         web::scope("/sso")

@@ -22,6 +22,8 @@ pub struct AdminState {
     pub webhooks: scimd_webhooks::WebhookService,
     /// Sign-in through the org's SSO connection (`/sso/...`).
     pub signin: scimd_signin::SignInService,
+    /// "Sign in with scimd": the OpenID Provider for the platform (`/oauth/...`).
+    pub provider: scimd_signin::provider::OAuthProvider,
 }
 
 impl std::fmt::Debug for AdminState {
@@ -42,6 +44,12 @@ impl AdminState {
         public_url: &str,
     ) -> AdminState {
         AdminState {
+            provider: scimd_signin::provider::OAuthProvider::new(
+                store.clone(),
+                clock.clone(),
+                public_url,
+                None,
+            ),
             signin: scimd_signin::SignInService::new(
                 store.clone(),
                 clock.clone(),
@@ -74,6 +82,18 @@ impl AdminState {
     /// The same state, with the server's webhook service (its secret key and address policy).
     pub fn with_webhooks(mut self, webhooks: scimd_webhooks::WebhookService) -> AdminState {
         self.webhooks = webhooks;
+        self
+    }
+
+    /// The same state, sealing the OpenID Provider's signing keys under the server's secret key (`None`: the
+    /// key stored in the database, as for the other secrets).
+    pub fn with_provider_secret_key(mut self, key: Option<scimd_tokens::SecretKey>) -> AdminState {
+        self.provider = scimd_signin::provider::OAuthProvider::new(
+            self.store.clone(),
+            self.clock.clone(),
+            &self.public_url,
+            key,
+        );
         self
     }
 

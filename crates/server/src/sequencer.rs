@@ -4,9 +4,9 @@
 //! event, so a deployment nobody reads the feed of does not pay for it. On SQLite an event's position is its
 //! row's `seq` and nothing needs doing. On both backends, the retention purge (events, and the webhooks'
 //! delivery log) runs at start and then hourly, and with it the purge of SSO sign-in state past its time
-//! (pending sign-ins, assertion replay records).
+//! (pending sign-ins, assertion replay records, the OpenID Provider's codes and access tokens).
 
-use scimd_store::models::{events, sso_signin, webhooks};
+use scimd_store::models::{events, oauth, sso_signin, webhooks};
 use scimd_store::{Clock, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,7 +37,12 @@ pub fn spawn(store: Store, clock: Arc<dyn Clock>, retention: chrono::Duration) {
                     }
                 }
                 loop {
-                    let n = store.write(|conn| sso_signin::purge_expired(conn, now, events::PURGE_BATCH))?;
+                    let n = store.write(|conn| {
+                        Ok::<_, StoreError>(
+                            sso_signin::purge_expired(conn, now, events::PURGE_BATCH)?
+                                + oauth::purge_expired(conn, now, events::PURGE_BATCH)?,
+                        )
+                    })?;
                     total += n;
                     if i64::try_from(n).unwrap_or(0) < events::PURGE_BATCH {
                         return Ok::<_, StoreError>(total);

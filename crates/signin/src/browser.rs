@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// The longest `return_to` accepted.
-pub const MAX_RETURN_TO: usize = 512;
+pub const MAX_RETURN_TO: usize = 2048;
 /// How long the binding cookie lives: as long as the pending request.
 pub const BROWSER_COOKIE_SECS: i64 = 600;
 

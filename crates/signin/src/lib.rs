@@ -4,6 +4,7 @@
 //! - `service`: [`SignInService`]: `start` (the pending request and the redirect to the IdP), the SAML ACS
 //!   (`saml_acs`), and the SP metadata;
 //! - `oidc`: the Entra ID callback, in three steps (consume and read; redeem and verify; map and sign in);
+//! - `provider`: "Sign in with scimd": the OpenID Provider the platform signs its users in through;
 //! - `browser`: the values a sign-in hands the browser (RelayState, the binding cookie) and the checked
 //!   return path; only their SHA-256 digests are stored;
 //! - `identity`: who the verified assertion is: an active member of this org only, by `externalId`, then by
@@ -17,6 +18,7 @@ mod browser;
 mod error;
 mod identity;
 mod oidc;
+pub mod provider;
 mod service;
 
 pub use browser::{BROWSER_COOKIE_SECS, MAX_RETURN_TO};

@@ -264,6 +264,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    oauth_clients (id) {
+        id -> Text,
+        name -> Text,
+        secret_hash -> Binary,
+        redirect_uris -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_codes (code_hash) {
+        code_hash -> Binary,
+        client_id -> Text,
+        org_id -> Text,
+        member_id -> Text,
+        session_id -> Text,
+        redirect_uri -> Text,
+        code_challenge -> Text,
+        nonce -> Nullable<Text>,
+        scope -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_access_tokens (token_hash) {
+        token_hash -> Binary,
+        client_id -> Text,
+        org_id -> Text,
+        member_id -> Text,
+        session_id -> Text,
+        scope -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_signing_keys (kid) {
+        kid -> Text,
+        private_sealed -> Binary,
+        public_key -> Binary,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -288,4 +339,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     sso_pending_logins,
     sso_assertion_replays,
+    oauth_clients,
+    oauth_codes,
+    oauth_access_tokens,
+    oauth_signing_keys,
 );

@@ -38,6 +38,7 @@ fn event_type(action: &str) -> Option<&'static str> {
         TOKEN_REVOKED | TOKEN_EXPIRED => types::SCIM_TOKEN_REVOKED,
         SSO_SAML_SET | SSO_AZURE_SET => types::SSO_CONNECTION_SET,
         SSO_REMOVED => types::SSO_CONNECTION_REMOVED,
+        ADMIN_LOGOUT => types::SESSION_REVOKED,
         _ => return None,
     })
 }

@@ -289,7 +289,114 @@ fn removing_the_connection_asks_first_and_turns_scim_off(db: &TestDb) {
     });
 }
 
+/// An IdP's metadata as Okta or Entra publish it: the entity ID, both SSO bindings, signing certificates.
+fn idp_metadata(certs: &[&str]) -> String {
+    let descriptors: String = certs
+        .iter()
+        .map(|pem| {
+            let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+            format!(
+                "<KeyDescriptor use=\"signing\"><KeyInfo xmlns=\"http://www.w3.org/2000/09/xmldsig#\"><X509Data>\
+                 <X509Certificate>{b64}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>"
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?><EntityDescriptor entityID=\"https://idp.acme.test/metadata\" \
+         xmlns=\"urn:oasis:names:tc:SAML:2.0:metadata\"><IDPSSODescriptor \
+         protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{descriptors}\
+         <SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"https://idp.acme.test/post\"/>\
+         <SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"https://idp.acme.test/sso/redirect\"/>\
+         </IDPSSODescriptor></EntityDescriptor>"
+    )
+}
+
+fn idp_metadata_fills_the_form_for_the_admin_to_confirm(db: &TestDb) {
+    run(async {
+        let ctx = ctx(db);
+        let app = app(&ctx).await;
+        let browser = login(&app, &ctx, ADMIN).await;
+        let xml = idp_metadata(&[CERT_PEM, XSS_CERT_PEM]);
+        let read = post(
+            &app,
+            &browser,
+            &url(&ctx, "sso/saml/metadata"),
+            &[("metadata_xml", &xml)],
+        )
+        .await;
+        assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+        assert!(read.body.contains(r#"id="metadata-read""#));
+        assert!(read.body.contains(r#"value="https://idp.acme.test/metadata""#));
+        assert!(
+            read.body
+                .contains(r#"value="https://idp.acme.test/sso/redirect""#),
+            "the HTTP-Redirect SSO URL"
+        );
+        for (pem, field) in [(CERT_PEM, "certificate"), (XSS_CERT_PEM, "next_certificate")] {
+            let line = pem.lines().nth(1).unwrap();
+            let textarea = read.body.split(&format!(r#"id="{field}""#)).nth(1).unwrap();
+            let content = textarea.split("</textarea>").next().unwrap();
+            assert!(content.contains(line), "{field} filled in from the metadata");
+        }
+        // Nothing is saved until the admin confirms.
+        assert!(ctx.state.sso.get_blocking(&ctx.org).unwrap().is_none());
+        // Metadata that is not an IdP's: the error next to the field, 422, nothing saved.
+        let bad = post(
+            &app,
+            &browser,
+            &url(&ctx, "sso/saml/metadata"),
+            &[("metadata_xml", "<!DOCTYPE x><x/>")],
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains(r#"id="metadata_xml-error""#), "{}", bad.body);
+        // Saving with a next certificate and IdP-initiated sign-in shows both.
+        let saved = post(
+            &app,
+            &browser,
+            &url(&ctx, "sso/saml"),
+            &[
+                ("entity_id", "https://idp.acme.test/metadata"),
+                ("sso_url", "https://idp.acme.test/sso/redirect"),
+                ("certificate", CERT_PEM),
+                ("next_certificate", CERT_PEM),
+                ("allow_unsolicited", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+        let page = get(&app, Some(&browser), saved.location()).await;
+        assert_eq!(
+            text_of(&page.body, "next-cert-subject"),
+            "CN=idp.acme.test, O=Acme Corp"
+        );
+        assert_eq!(text_of(&page.body, "sso-unsolicited"), "Allowed");
+        assert_eq!(text_of(&page.body, "signin-status"), "Members can sign in");
+        assert!(page.body.contains(&format!("/sso/saml/{}/acs", ctx.org)));
+        // A bad next certificate is refused next to its own field.
+        let refused = post(
+            &app,
+            &browser,
+            &url(&ctx, "sso/saml"),
+            &[
+                ("entity_id", "https://idp.acme.test/metadata"),
+                ("sso_url", "https://idp.acme.test/sso/redirect"),
+                ("certificate", CERT_PEM),
+                ("next_certificate", "not a certificate"),
+            ],
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains(r#"id="next_certificate-error""#),
+            "{}",
+            refused.body
+        );
+    });
+}
+
 scimd_store::backend_tests!(
+    idp_metadata_fills_the_form_for_the_admin_to_confirm,
     without_a_connection_the_form_shows_and_scim_is_disabled,
     a_valid_saml_connection_is_shown_by_subject_fingerprint_and_expiry,
     every_saml_field_error_is_shown_next_to_its_field_and_the_form_keeps_what_was_typed,

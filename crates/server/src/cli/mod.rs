@@ -4,6 +4,7 @@
 mod admin;
 mod api_key;
 mod migrate;
+mod oauth;
 mod org;
 mod output;
 mod owner_link;
@@ -70,6 +71,12 @@ pub enum Command {
     /// Webhooks: endpoints the event feed is pushed to, and their deliveries.
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
+    /// "Sign in with scimd": the platform's OAuth clients.
+    #[command(subcommand)]
+    OauthClient(oauth::OAuthClientCommand),
+    /// "Sign in with scimd": the ID token signing key.
+    #[command(subcommand)]
+    OauthKey(oauth::OAuthKeyCommand),
 }
 
 /// Parses the command line and runs it; errors are printed as one line naming what to fix.
@@ -99,6 +106,8 @@ fn run(cli: Cli) -> Result<(), ServerError> {
         Some(Command::Admin(command)) => admin::run(&cli.database_url, command),
         Some(Command::ApiKey(command)) => api_key::run(&cli.database_url, command),
         Some(Command::Webhook(command)) => webhook::run(&cli.database_url, policy, command),
+        Some(Command::OauthClient(command)) => oauth::run_client(&cli.database_url, command),
+        Some(Command::OauthKey(command)) => oauth::run_key(&cli.database_url, command),
     }
 }
 

@@ -21,6 +21,7 @@ mod http;
 mod keys;
 mod lifecycle;
 mod logs;
+mod oauth_provider;
 mod org_limits;
 mod owner_over_scim;
 mod scim_client;

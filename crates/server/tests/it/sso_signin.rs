@@ -21,20 +21,41 @@ const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// A browser: one cookie jar, requests over the server's loopback address.
-struct Browser {
+pub(crate) struct Browser {
     client: Client,
-    cookies: BTreeMap<String, String>,
+    pub(crate) cookies: BTreeMap<String, String>,
 }
 
 impl Browser {
-    fn new(env: &ScimEnv) -> Browser {
+    pub(crate) fn new(env: &ScimEnv) -> Browser {
         Browser {
             client: env.client_a().with_base(String::new()).with_token(None),
             cookies: BTreeMap::new(),
         }
     }
 
-    fn send(&mut self, method: &str, path: &str, form: Option<&str>) -> Reply {
+    /// A request with the jar's cookies and these headers (cookies set by the answer are kept).
+    pub(crate) fn client_send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut headers = extra.to_vec();
+        if !cookie.is_empty() {
+            headers.push(("Cookie", cookie.as_str()));
+        }
+        self.client.send(method, path, body, &headers)
+    }
+
+    pub(crate) fn send(&mut self, method: &str, path: &str, form: Option<&str>) -> Reply {
         let cookie = self
             .cookies
             .iter()
@@ -63,14 +84,14 @@ impl Browser {
 }
 
 /// What the redirect to the IdP carried.
-struct AuthnRequest {
-    id: String,
-    relay_state: String,
-    acs_url: String,
-    issuer: String,
+pub(crate) struct AuthnRequest {
+    pub(crate) id: String,
+    pub(crate) relay_state: String,
+    pub(crate) acs_url: String,
+    pub(crate) issuer: String,
 }
 
-fn query_value(url: &str, name: &str) -> String {
+pub(crate) fn query_value(url: &str, name: &str) -> String {
     let query = url::Url::parse(url).unwrap();
     query
         .query_pairs()
@@ -79,7 +100,7 @@ fn query_value(url: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("{name} missing from {url}"))
 }
 
-fn attribute(xml: &str, name: &str) -> String {
+pub(crate) fn attribute(xml: &str, name: &str) -> String {
     let start = xml
         .find(&format!(" {name}=\""))
         .unwrap_or_else(|| panic!("{name} in {xml}"))
@@ -89,7 +110,7 @@ fn attribute(xml: &str, name: &str) -> String {
 }
 
 /// `GET /sso/{org}/start`: 303 to the IdP with a deflated AuthnRequest.
-fn start(browser: &mut Browser, org: &OrgId) -> AuthnRequest {
+pub(crate) fn start(browser: &mut Browser, org: &OrgId) -> AuthnRequest {
     let reply = browser.send("GET", &format!("/sso/{org}/start"), None);
     assert_eq!(reply.status, 303, "{}", reply.body);
     let location = reply.header("location").unwrap().to_owned();
@@ -115,7 +136,7 @@ fn start(browser: &mut Browser, org: &OrgId) -> AuthnRequest {
 const SSO_URL: &str = "http://127.0.0.1:9/saml2";
 
 /// A response as Entra sends it, now, answering `request` (or unsolicited), naming `name_id`.
-fn response(
+pub(crate) fn response(
     request: &AuthnRequest,
     in_response_to: Option<&str>,
     name_id: &str,
@@ -142,7 +163,7 @@ fn response(
     }
 }
 
-fn signed_by(spec: &Spec, key: &TestKey) -> String {
+pub(crate) fn signed_by(spec: &Spec, key: &TestKey) -> String {
     saml_idp::b64(&saml_idp::signed_xml(spec, Mode::Assertion, &Signer::with(key)))
 }
 
@@ -155,7 +176,12 @@ fn form(saml_response: &str, relay_state: Option<&str>) -> String {
     out.finish()
 }
 
-fn post_acs(browser: &mut Browser, org: &OrgId, saml_response: &str, relay_state: Option<&str>) -> Reply {
+pub(crate) fn post_acs(
+    browser: &mut Browser,
+    org: &OrgId,
+    saml_response: &str,
+    relay_state: Option<&str>,
+) -> Reply {
     browser.send(
         "POST",
         &format!("/sso/saml/{org}/acs"),
@@ -164,7 +190,7 @@ fn post_acs(browser: &mut Browser, org: &OrgId, saml_response: &str, relay_state
 }
 
 /// A SAML connection for `org` pinning `key`'s certificate.
-fn saml_connection(env: &ScimEnv, org: &OrgId, key: &TestKey, allow_unsolicited: bool) {
+pub(crate) fn saml_connection(env: &ScimEnv, org: &OrgId, key: &TestKey, allow_unsolicited: bool) {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     SsoService::new(env._db.store.clone(), clock)
         .set_saml_blocking(
@@ -181,14 +207,14 @@ fn saml_connection(env: &ScimEnv, org: &OrgId, key: &TestKey, allow_unsolicited:
         .unwrap();
 }
 
-fn create_user(client: &Client, user_name: &str, external_id: &str) -> String {
+pub(crate) fn create_user(client: &Client, user_name: &str, external_id: &str) -> String {
     let body = json!({"schemas": [USER], "userName": user_name, "externalId": external_id, "active": true});
     let r = client.send("POST", "/Users", Some(&body.to_string()), &[]);
     assert_eq!(r.status, 201, "{}", r.body);
     r.json()["id"].as_str().unwrap().to_owned()
 }
 
-fn set_active(client: &Client, id: &str, active: bool) {
+pub(crate) fn set_active(client: &Client, id: &str, active: bool) {
     let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": active}}]});
     let r = client.send("PATCH", &format!("/Users/{id}"), Some(&body.to_string()), &[]);
     assert_eq!(r.status, 200, "{}", r.body);
@@ -393,7 +419,20 @@ scim_env_tests!(
 
 fn an_allowed_unsolicited_response_works_once(env: &ScimEnv) {
     let a = env.a.id.clone();
-    saml_connection(env, &a, keys::idp(), true);
+    // The IdP is rolling its certificate over: the next one is pinned beside the current one.
+    SsoService::new(env._db.store.clone(), Arc::new(SystemClock))
+        .set_saml_blocking(
+            &a,
+            "test",
+            &SamlInput {
+                entity_id: saml_idp::IDP_ENTITY_ID.into(),
+                sso_url: SSO_URL.into(),
+                certificate_pem: keys::idp().cert_pem.clone(),
+                next_certificate_pem: keys::idp_next().cert_pem.clone(),
+                allow_unsolicited: true,
+            },
+        )
+        .unwrap();
     create_user(&env.client_a(), "lin@a.example", "oid-lin");
     let mut browser = Browser::new(env);
     // The addresses as the start would name them, without starting.
@@ -404,7 +443,7 @@ fn an_allowed_unsolicited_response_works_once(env: &ScimEnv) {
         issuer: format!("http://{}/sso/saml/{a}", env.server.addr),
     };
     let spec = response(&request, None, "lin@a.example", None);
-    let signed = signed_by(&spec, keys::idp());
+    let signed = signed_by(&spec, keys::idp_next());
     let first = post_acs(&mut browser, &a, &signed, None);
     assert_eq!(first.status, 303, "{}", first.body);
     assert!(browser.cookies.contains_key("scimd_session"));

@@ -47,21 +47,26 @@ pub fn revoke(conn: &mut DbConnection, id: &SessionId, at: NaiveDateTime) -> Res
         > 0)
 }
 
-/// Revokes every live session of a member (deprovisioning). Returns how many were revoked.
+/// Revokes every live session of a member (deprovisioning). Returns the ids of the sessions it ended.
 pub fn revoke_all_for_member(
     conn: &mut DbConnection,
     org: &OrgId,
     member: &MemberId,
     at: NaiveDateTime,
-) -> Result<usize, StoreError> {
-    Ok(diesel::update(
+) -> Result<Vec<String>, StoreError> {
+    let live = || {
         admin_sessions::table
-            .filter(admin_sessions::org_id.eq(org.as_str()))
             .filter(admin_sessions::member_id.eq(member.as_str()))
-            .filter(admin_sessions::revoked_at.is_null()),
-    )
-    .set(admin_sessions::revoked_at.eq(at))
-    .execute(conn)?)
+            .filter(admin_sessions::org_id.eq(org.as_str()))
+            .filter(admin_sessions::revoked_at.is_null())
+    };
+    let ids: Vec<String> = live().select(admin_sessions::id).load(conn)?;
+    if !ids.is_empty() {
+        diesel::update(live().filter(admin_sessions::id.eq_any(&ids)))
+            .set(admin_sessions::revoked_at.eq(at))
+            .execute(conn)?;
+    }
+    Ok(ids)
 }
 
 /// Records that the session was used at `now`, unless a request (of any process) already did so after

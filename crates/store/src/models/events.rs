@@ -36,9 +36,11 @@ pub mod types {
     pub const SCIM_TOKEN_REVOKED: &str = "scim_token.revoked";
     pub const SAFETY_VALVE_TRIPPED: &str = "safety_valve.tripped";
     pub const SAFETY_VALVE_RELEASED: &str = "safety_valve.released";
+    /// Admin sessions that ended: a logout, a replacing sign-in, or every session of a deprovisioned member.
+    pub const SESSION_REVOKED: &str = "session.revoked";
 
     /// Every type, as the feed's `types` filter accepts them.
-    pub const ALL: [&str; 15] = [
+    pub const ALL: [&str; 16] = [
         USER_CREATED,
         USER_UPDATED,
         USER_DEACTIVATED,
@@ -54,6 +56,7 @@ pub mod types {
         SCIM_TOKEN_REVOKED,
         SAFETY_VALVE_TRIPPED,
         SAFETY_VALVE_RELEASED,
+        SESSION_REVOKED,
     ];
 }
 

@@ -219,6 +219,20 @@ pub fn remove_members(
     Ok(removed)
 }
 
+/// The ids of the groups of the org `member` belongs to (along `group_members_member_group`).
+pub fn ids_of_member(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    member: &crate::ids::MemberId,
+) -> Result<Vec<String>, StoreError> {
+    Ok(group_members::table
+        .filter(group_members::member_id.eq(member.as_str()))
+        .filter(group_members::org_id.eq(org.as_str()))
+        .select(group_members::group_id)
+        .order(group_members::group_id.asc())
+        .load(conn)?)
+}
+
 /// Deletes every membership of the group; returns the ids that were members.
 pub fn clear_members(conn: &mut DbConnection, group: &GroupId) -> Result<Vec<String>, StoreError> {
     let members: Vec<String> = group_members::table

@@ -10,6 +10,7 @@ pub mod events;
 pub mod groups;
 pub mod login_links;
 pub mod members;
+pub mod oauth;
 pub mod org_limits;
 pub mod org_tallies;
 pub mod organizations;

@@ -71,8 +71,15 @@ pub fn deprovision(
         }
     };
     let revoked = admin_sessions::revoke_all_for_member(conn, &ctx.org, &id, ctx.now)?;
+    if !revoked.is_empty() {
+        // The platform ends its own sessions of the member on this event (its `sid`s are these ids).
+        let data = serde_json::json!({
+            "member_id": id.as_str(), "session_ids": revoked, "reason": "deprovisioned",
+        });
+        crate::models::events::append(conn, &ctx.org, types::SESSION_REVOKED, ctx.now, &data)?;
+    }
     if let Some(o) = details.as_object_mut() {
-        o.insert("sessions_revoked".into(), Value::from(revoked));
+        o.insert("sessions_revoked".into(), Value::from(revoked.len()));
         if let Some(n) = groups_removed {
             o.insert("groups_removed".into(), Value::from(n));
         }

@@ -1,0 +1,327 @@
+//! "Sign in with scimd" over HTTP: the OpenID Provider's endpoints (`scimd_signin::provider` does the work).
+//! Errors are OAuth error objects (`{"error": ..}`), mapped here once ([`OAuthHttpError`]); an authorize
+//! request whose client or redirect URI does not check out gets an HTML error page instead of a redirect.
+//!
+//! ```text
+//! GET  /.well-known/openid-configuration
+//! GET  /oauth/authorize     org= or login_hint= picks the org; without a session of it, its SSO runs first
+//! POST /oauth/token         authorization_code + PKCE, client_secret_basic or client_secret_post
+//! GET  /oauth/userinfo      Bearer access token (POST too)
+//! GET  /oauth/jwks
+//! POST /oauth/introspect    RFC 7662, client authentication required
+//! ```
+
+use crate::error::AdminError;
+use crate::session;
+use crate::view::urlencode;
+use actix_web::http::{StatusCode, header};
+use actix_web::web::{Bytes, Query};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use base64::Engine as _;
+use scimd_signin::provider::{AuthorizeRequest, ProviderError, SignedInAs, TokenRequest};
+use scimd_store::OrgId;
+use serde::Deserialize;
+use serde_json::json;
+
+/// The OAuth surface's one error-to-response mapping.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct OAuthHttpError(#[from] ProviderError);
+
+impl From<AdminError> for OAuthHttpError {
+    fn from(err: AdminError) -> Self {
+        OAuthHttpError(match err {
+            AdminError::BadRequest(m) => ProviderError::InvalidRequest(m),
+            other => ProviderError::Key(other.to_string()),
+        })
+    }
+}
+
+impl From<scimd_store::StoreError> for OAuthHttpError {
+    fn from(err: scimd_store::StoreError) -> Self {
+        OAuthHttpError(ProviderError::Store(err))
+    }
+}
+
+impl ResponseError for OAuthHttpError {
+    fn status_code(&self) -> StatusCode {
+        match self.0.code() {
+            "invalid_client" | "invalid_token" => StatusCode::UNAUTHORIZED,
+            "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self.0, "OAuth request failed");
+        }
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self.0.code() {
+            "invalid_client" => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"scimd\""));
+            }
+            "invalid_token" => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
+            }
+            _ => {}
+        }
+        let description = match &self.0 {
+            ProviderError::InvalidRequest(m) => Some(m.clone()),
+            _ => None,
+        };
+        response.json(json!({"error": self.0.code(), "error_description": description}))
+    }
+}
+
+fn no_store_json(value: serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(value)
+}
+
+/// `GET /.well-known/openid-configuration`
+pub async fn discovery_get(req: HttpRequest) -> Result<HttpResponse, AdminError> {
+    let state = session::state(&req)?;
+    Ok(HttpResponse::Ok().json(state.provider.discovery()))
+}
+
+/// `GET /oauth/jwks`
+pub async fn jwks_get(req: HttpRequest) -> Result<HttpResponse, OAuthHttpError> {
+    let state = session::state(&req)?;
+    let jwks = state
+        .blocking(move |s| Ok::<_, scimd_store::StoreError>(s.provider.jwks_blocking()))
+        .await
+        .map_err(OAuthHttpError::from)??;
+    Ok(HttpResponse::Ok().json(jwks))
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuthorizeQuery {
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    redirect_uri: String,
+    #[serde(default)]
+    response_type: String,
+    #[serde(default)]
+    scope: String,
+    state: Option<String>,
+    nonce: Option<String>,
+    #[serde(default)]
+    code_challenge: String,
+    #[serde(default)]
+    code_challenge_method: String,
+    #[serde(default)]
+    org: String,
+    #[serde(default)]
+    login_hint: String,
+    #[serde(default)]
+    prompt: String,
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// `GET /oauth/authorize`
+pub async fn authorize_get(
+    req: HttpRequest,
+    query: Query<AuthorizeQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let state = session::state(&req)?;
+    let q = query.into_inner();
+    let request = AuthorizeRequest {
+        client_id: q.client_id,
+        redirect_uri: q.redirect_uri,
+        response_type: q.response_type,
+        scope: q.scope,
+        state: q.state,
+        nonce: q.nonce,
+        code_challenge: q.code_challenge,
+        code_challenge_method: q.code_challenge_method,
+    };
+    let checked = state
+        .blocking(move |s| -> Result<_, AdminError> {
+            s.provider.check_authorize_blocking(request).map_err(|e| match e {
+                ProviderError::InvalidClient => AdminError::BadRequest("unknown client_id".into()),
+                ProviderError::InvalidRequest(m) => AdminError::BadRequest(m),
+                other => AdminError::Internal(other.to_string()),
+            })
+        })
+        .await?;
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err((checked, error)) => return Ok(see_other(&checked.error_redirect(error))),
+    };
+    // The org: named, or the one org where the hint is a member's userName.
+    let (org, hint) = (q.org.trim().to_owned(), q.login_hint.trim().to_owned());
+    let org = if !org.is_empty() {
+        Some(OrgId::new(org))
+    } else if !hint.is_empty() && hint.len() <= 320 {
+        state
+            .blocking(move |s| {
+                let orgs = s
+                    .store
+                    .read(|conn| scimd_store::models::members::orgs_with_user_name(conn, &hint, 2))?;
+                Ok::<_, AdminError>(match orgs.as_slice() {
+                    [one] => Some(one.clone()),
+                    _ => None,
+                })
+            })
+            .await?
+    } else {
+        None
+    };
+    let Some(org) = org else {
+        return Ok(see_other(&checked.error_redirect("invalid_request")));
+    };
+    // A live session of that org: the code. Otherwise the org's sign-in first, back here after.
+    let secure = state.secure_cookies();
+    let cookie = session::read_cookie(&req, session::session_cookie_name(secure));
+    let signed_in = match cookie {
+        Some(cookie) => state
+            .blocking(move |s| session::refused_as_none(s.sessions.verify_session_blocking(&cookie)))
+            .await?
+            .filter(|info| info.org_id == org),
+        None => None,
+    };
+    match signed_in {
+        Some(info) => {
+            let who = SignedInAs {
+                org: info.org_id,
+                member: info.member_id,
+                session: info.session_id,
+            };
+            let redirect = state
+                .blocking(move |s| {
+                    s.provider
+                        .issue_code_blocking(&checked, &who)
+                        .map_err(|e| AdminError::Internal(e.to_string()))
+                })
+                .await?;
+            Ok(see_other(&redirect))
+        }
+        None if q.prompt == "none" => Ok(see_other(&checked.error_redirect("login_required"))),
+        None => {
+            let back = format!("/oauth/authorize?{}", req.query_string());
+            Ok(see_other(&format!(
+                "/sso/{}/start?return_to={}",
+                urlencode(org.as_str()),
+                urlencode(&back)
+            )))
+        }
+    }
+}
+
+/// The client's credentials: HTTP Basic (RFC 6749 §2.3.1, form-encoded id and secret) or the form's.
+fn client_credentials(
+    req: &HttpRequest,
+    form: &[(String, String)],
+) -> Result<(String, String), OAuthHttpError> {
+    let field = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    if let Some(value) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        && let Some(encoded) = value.strip_prefix("Basic ")
+    {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or(ProviderError::InvalidClient)?;
+        let (id, secret) = decoded.split_once(':').ok_or(ProviderError::InvalidClient)?;
+        let unescape = |s: &str| {
+            url::form_urlencoded::parse(format!("v={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        return Ok((unescape(id), unescape(secret)));
+    }
+    match (field("client_id"), field("client_secret")) {
+        (Some(id), Some(secret)) => Ok((id, secret)),
+        _ => Err(ProviderError::InvalidClient.into()),
+    }
+}
+
+fn form_of(body: &Bytes) -> Result<Vec<(String, String)>, OAuthHttpError> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    // A repeated parameter is ambiguous (RFC 6749 §3.1): refuse rather than pick one.
+    let mut names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ProviderError::InvalidRequest("a parameter is repeated".into()).into());
+    }
+    Ok(pairs)
+}
+
+/// `POST /oauth/token`
+pub async fn token_post(req: HttpRequest, body: Bytes) -> Result<HttpResponse, OAuthHttpError> {
+    let state = session::state(&req)?;
+    let form = form_of(&body)?;
+    let (id, secret) = client_credentials(&req, &form)?;
+    let field = |k: &str| {
+        form.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let request = TokenRequest {
+        grant_type: field("grant_type"),
+        code: field("code"),
+        redirect_uri: field("redirect_uri"),
+        code_verifier: field("code_verifier"),
+    };
+    let tokens = state
+        .blocking(move |s| {
+            Ok::<_, scimd_store::StoreError>(s.provider.token_blocking((&id, &secret), &request))
+        })
+        .await
+        .map_err(OAuthHttpError::from)??;
+    Ok(no_store_json(tokens))
+}
+
+/// `POST /oauth/introspect`
+pub async fn introspect_post(req: HttpRequest, body: Bytes) -> Result<HttpResponse, OAuthHttpError> {
+    let state = session::state(&req)?;
+    let form = form_of(&body)?;
+    let (id, secret) = client_credentials(&req, &form)?;
+    let token = form
+        .iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| ProviderError::InvalidRequest("token is required".into()))?;
+    let answer = state
+        .blocking(move |s| {
+            Ok::<_, scimd_store::StoreError>(s.provider.introspect_blocking((&id, &secret), &token))
+        })
+        .await
+        .map_err(OAuthHttpError::from)??;
+    Ok(no_store_json(answer))
+}
+
+/// `GET|POST /oauth/userinfo`
+pub async fn userinfo(req: HttpRequest) -> Result<HttpResponse, OAuthHttpError> {
+    let state = session::state(&req)?;
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .ok_or(ProviderError::InvalidToken)?;
+    let info = state
+        .blocking(move |s| Ok::<_, scimd_store::StoreError>(s.provider.userinfo_blocking(&token)))
+        .await
+        .map_err(OAuthHttpError::from)??;
+    Ok(no_store_json(info))
+}
