@@ -180,6 +180,51 @@ fn bump(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime, n: i64) -> Res
     Ok(())
 }
 
+#[derive(QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = BigInt)]
+    in_window: i64,
+    #[diesel(sql_type = BigInt)]
+    active: i64,
+}
+
+/// Counts this deprovisioning in the window ([`bump`]) and returns the window's count before it and the org's
+/// active members. On PostgreSQL it is one statement (the bump, the forgetting of this shard's old minutes, and
+/// both sums), because each round trip is what the valve costs a deprovisioning: four statements made it
+/// 0.6-0.8x the same deprovisioning with the valve off. The sums read the statement's snapshot, which does not
+/// see its own bump: the count before it, as the SQLite path computes it.
+fn count_this_one(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    now: NaiveDateTime,
+) -> Result<(i64, i64), StoreError> {
+    if let DbConnection::Sqlite(_) = conn {
+        bump(conn, org, now, 1)?;
+        return Ok((count_window(conn, org, now)? - 1, active_members(conn, org)?));
+    }
+    let counted: Counted = diesel::sql_query(
+        "WITH bumped AS ( \
+             INSERT INTO safety_valve_minutes (org_id, minute, shard, deprovisioned) \
+             VALUES ($1, $2, pg_backend_pid() % 16, 1) \
+             ON CONFLICT (org_id, minute, shard) DO UPDATE \
+             SET deprovisioned = safety_valve_minutes.deprovisioned + 1 \
+             RETURNING 1), \
+         forgotten AS ( \
+             DELETE FROM safety_valve_minutes \
+             WHERE org_id = $1 AND shard = pg_backend_pid() % 16 AND minute < $3 \
+             RETURNING 1) \
+         SELECT \
+             (SELECT COALESCE(SUM(deprovisioned), 0) FROM safety_valve_minutes \
+              WHERE org_id = $1 AND minute >= $3)::BIGINT AS in_window, \
+             (SELECT COALESCE(SUM(active_users), 0) FROM org_tallies WHERE org_id = $1)::BIGINT AS active",
+    )
+    .bind::<Text, _>(org.as_str())
+    .bind::<Timestamp, _>(minute_of(now))
+    .bind::<Timestamp, _>(minute_of(now - WINDOW))
+    .get_result(conn)?;
+    Ok((counted.in_window, counted.active))
+}
+
 fn active_members(conn: &mut DbConnection, org: &OrgId) -> Result<i64, StoreError> {
     Ok(org_tallies::totals(conn, org)?.active_users)
 }
@@ -210,9 +255,8 @@ pub fn check(
     if current.is_held() {
         return Ok(held);
     }
-    bump(conn, org, now, 1)?;
-    let in_window = count_window(conn, org, now)? - 1;
-    let limit = threshold(&current, active_members(conn, org)?, in_window);
+    let (in_window, active_now) = count_this_one(conn, org, now)?;
+    let limit = threshold(&current, active_now, in_window);
     if in_window < limit {
         return Ok(Verdict::Allowed);
     }
