@@ -101,10 +101,12 @@ pub struct NewMember<'a> {
 
 /// Inserts a member; a userName already taken in the org (in any case or width) is `StoreError::Conflict`.
 pub fn insert(conn: &mut DbConnection, new: &NewMember<'_>) -> Result<Member, StoreError> {
-    crate::connection::insert_may_conflict(conn, |conn| {
-        diesel::insert_into(members::table).values(new).execute(conn)
-    })?;
-    get(conn, &OrgId::new(new.org_id), &MemberId::new(new.id))
+    // The row comes back from the INSERT itself (MultiConnection has no RETURNING; each backend has).
+    let insert = diesel::insert_into(members::table).values(new);
+    Ok(crate::connection::insert_may_conflict(conn, |conn| match conn {
+        DbConnection::Postgres(c) => insert.returning(Member::as_returning()).get_result(c),
+        DbConnection::Sqlite(c) => insert.returning(Member::as_returning()).get_result(c),
+    })?)
 }
 
 /// A member of the org that SCIM has not deleted.
@@ -281,7 +283,7 @@ pub fn update(
 }
 
 /// SCIM DELETE of a member: hidden from SCIM (`deleted_at`), inactive, its version moved on. The userName is
-/// free again (the unique index is partial on `deleted_at IS NULL`).
+/// free again (the unique index holds live members only).
 pub fn soft_delete(
     conn: &mut DbConnection,
     org: &OrgId,

@@ -3,8 +3,8 @@
 //! reactivation.
 //!
 //! In the caller's transaction, [`deprovision`] deactivates the member (DELETE also hides it from SCIM:
-//! `deleted_at` set, so later reads are 404 and the userName is free again, the unique index being partial
-//! on `deleted_at IS NULL`), revokes every admin session of the member, keeps its group memberships
+//! `deleted_at` set, so later reads are 404 and the userName is free again, the unique index holding live
+//! members only), revokes every admin session of the member, keeps its group memberships
 //! (deactivation) or removes them (DELETE), and writes one audit event saying who did what to whom.
 //! Callers reach it only on a transition: deactivating an inactive member writes nothing. The deprovisioning
 //! safety valve (`models::safety_valve`) is consulted first, before anything is written: when it holds, the

@@ -10,6 +10,7 @@
 mod activity;
 mod audit;
 mod bounds;
+mod cached_plans;
 mod concurrency;
 mod events;
 mod fixtures;
