@@ -6,6 +6,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::CustomizeConnection;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// A connection to either backend. Queries are written once against this type.
@@ -156,11 +157,32 @@ pub(crate) fn apply_settings(conn: &mut DbConnection, statement_timeout: Duratio
     match conn {
         DbConnection::Sqlite(c) => c.batch_execute(SQLITE_CONNECTION_PRAGMAS),
         DbConnection::Postgres(c) => c.batch_execute(&format!(
-            "SET TIME ZONE 'UTC'; SET statement_timeout = {}",
-            statement_timeout.as_millis()
+            "SET TIME ZONE 'UTC'; SET statement_timeout = {}; SET scimd.shard = {}",
+            statement_timeout.as_millis(),
+            next_shard()
         )),
     }
 }
+
+/// The sharded counters' row of this connection on PostgreSQL (`org_tallies`, the safety valve's minutes):
+/// [`shard_sql!`] reads it. The connections of a process take the shards in turn, so that up to
+/// [`crate::models::org_tallies::SHARDS`] of them never share a row lock; `pg_backend_pid() % 16` did, for
+/// about a third of a pool of 16 (backend ids are not consecutive under concurrent connects). The turn starts
+/// at the process id, so that the processes of one deployment start at different rows.
+fn next_shard() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let turn = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::process::id().wrapping_add(turn) % crate::models::org_tallies::SHARDS.unsigned_abs()
+}
+
+/// The connection's shard in SQL, for `concat!` into the statements of the sharded counters (set by
+/// [`apply_settings`] on every PostgreSQL connection of a `Store`).
+macro_rules! shard_sql {
+    () => {
+        "current_setting('scimd.shard')::INTEGER"
+    };
+}
+pub(crate) use shard_sql;
 
 #[cfg(test)]
 mod tests {

@@ -6,14 +6,14 @@
 //! writers of one org do not queue on one row lock; a read sums the org's rows. SQLite has one writer at a
 //! time and uses shard 0 only.
 
-use crate::connection::DbConnection;
+use crate::connection::{DbConnection, shard_sql};
 use crate::error::StoreError;
 use crate::ids::OrgId;
 use crate::schema::org_tallies as t;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-/// Rows per org on PostgreSQL (the `% 16` in [`add`]).
+/// Rows per org on PostgreSQL: the connections' shards (`connection::shard_sql!`).
 pub const SHARDS: i32 = 16;
 
 /// A change to the tallies (or their totals).
@@ -70,21 +70,22 @@ pub fn add(conn: &mut DbConnection, org: &OrgId, delta: Tally) -> Result<(), Sto
     if delta.is_zero() {
         return Ok(());
     }
-    // The shard is the connection's (`pg_backend_pid`): a transaction that adds twice adds to one row, so two
-    // transactions can never lock two shards in opposite orders.
+    // The shard is the connection's (`connection::shard_sql!`): a transaction that adds twice adds to one
+    // row, so two transactions can never lock two shards in opposite orders.
     let sql = match conn {
         DbConnection::Sqlite(_) => {
             "INSERT INTO org_tallies (org_id, shard, users, active_users, groups) VALUES (?, 0, ?, ?, ?) \
              ON CONFLICT (org_id, shard) DO UPDATE SET users = users + excluded.users, \
              active_users = active_users + excluded.active_users, groups = groups + excluded.groups"
         }
-        DbConnection::Postgres(_) => {
-            "INSERT INTO org_tallies (org_id, shard, users, active_users, groups) \
-             VALUES ($1, pg_backend_pid() % 16, $2, $3, $4) \
+        DbConnection::Postgres(_) => concat!(
+            "INSERT INTO org_tallies (org_id, shard, users, active_users, groups) VALUES ($1, ",
+            shard_sql!(),
+            ", $2, $3, $4) \
              ON CONFLICT (org_id, shard) DO UPDATE SET users = org_tallies.users + excluded.users, \
              active_users = org_tallies.active_users + excluded.active_users, \
              groups = org_tallies.groups + excluded.groups"
-        }
+        ),
     };
     diesel::sql_query(sql)
         .bind::<Text, _>(org.as_str())

@@ -14,7 +14,7 @@
 //! Members the IdP created within the window do not count: a conformance tool or an IdP's "test connection"
 //! that creates and deletes test users must not trip the valve of a new org.
 
-use crate::connection::DbConnection;
+use crate::connection::{DbConnection, shard_sql};
 use crate::error::StoreError;
 use crate::ids::OrgId;
 use crate::models::audit_events::{self, actions};
@@ -147,7 +147,7 @@ fn count_window(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime) -> Res
 
 /// Adds `n` to the count of the minute of `now` (and forgets this shard's minutes that left the window).
 ///
-/// On PostgreSQL the row is the connection's shard of the minute (`pg_backend_pid() % 16`, as the tallies),
+/// On PostgreSQL the row is the connection's shard of the minute (`connection::shard_sql!`, as the tallies),
 /// so concurrent deprovisionings of one org do not queue on one row lock until commit. A check then sees the
 /// committed counts of the other shards: concurrent checks may each allow one more than the threshold, at most
 /// as many as the org has requests in flight.
@@ -160,12 +160,17 @@ fn bump(conn: &mut DbConnection, org: &OrgId, now: NaiveDateTime, n: i64) -> Res
             "DELETE FROM safety_valve_minutes WHERE org_id = ? AND shard = 0 AND minute < ?",
         ),
         DbConnection::Postgres(_) => (
-            "INSERT INTO safety_valve_minutes (org_id, minute, shard, deprovisioned) \
-             VALUES ($1, $2, pg_backend_pid() % 16, $3) \
-             ON CONFLICT (org_id, minute, shard) DO UPDATE \
-             SET deprovisioned = safety_valve_minutes.deprovisioned + excluded.deprovisioned",
-            "DELETE FROM safety_valve_minutes \
-             WHERE org_id = $1 AND shard = pg_backend_pid() % 16 AND minute < $2",
+            concat!(
+                "INSERT INTO safety_valve_minutes (org_id, minute, shard, deprovisioned) VALUES ($1, $2, ",
+                shard_sql!(),
+                ", $3) ON CONFLICT (org_id, minute, shard) DO UPDATE \
+                 SET deprovisioned = safety_valve_minutes.deprovisioned + excluded.deprovisioned"
+            ),
+            concat!(
+                "DELETE FROM safety_valve_minutes WHERE org_id = $1 AND shard = ",
+                shard_sql!(),
+                " AND minute < $2"
+            ),
         ),
     };
     diesel::sql_query(upsert)
@@ -202,22 +207,22 @@ fn count_this_one(
         bump(conn, org, now, 1)?;
         return Ok((count_window(conn, org, now)? - 1, active_members(conn, org)?));
     }
-    let counted: Counted = diesel::sql_query(
+    let counted: Counted = diesel::sql_query(concat!(
         "WITH bumped AS ( \
-             INSERT INTO safety_valve_minutes (org_id, minute, shard, deprovisioned) \
-             VALUES ($1, $2, pg_backend_pid() % 16, 1) \
-             ON CONFLICT (org_id, minute, shard) DO UPDATE \
+             INSERT INTO safety_valve_minutes (org_id, minute, shard, deprovisioned) VALUES ($1, $2, ",
+        shard_sql!(),
+        ", 1) ON CONFLICT (org_id, minute, shard) DO UPDATE \
              SET deprovisioned = safety_valve_minutes.deprovisioned + 1 \
              RETURNING 1), \
          forgotten AS ( \
-             DELETE FROM safety_valve_minutes \
-             WHERE org_id = $1 AND shard = pg_backend_pid() % 16 AND minute < $3 \
-             RETURNING 1) \
+             DELETE FROM safety_valve_minutes WHERE org_id = $1 AND shard = ",
+        shard_sql!(),
+        " AND minute < $3 RETURNING 1) \
          SELECT \
              (SELECT COALESCE(SUM(deprovisioned), 0) FROM safety_valve_minutes \
               WHERE org_id = $1 AND minute >= $3)::BIGINT AS in_window, \
-             (SELECT COALESCE(SUM(active_users), 0) FROM org_tallies WHERE org_id = $1)::BIGINT AS active",
-    )
+             (SELECT COALESCE(SUM(active_users), 0) FROM org_tallies WHERE org_id = $1)::BIGINT AS active"
+    ))
     .bind::<Text, _>(org.as_str())
     .bind::<Timestamp, _>(minute_of(now))
     .bind::<Timestamp, _>(minute_of(now - WINDOW))

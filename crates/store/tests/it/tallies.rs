@@ -171,3 +171,48 @@ fn randomised_concurrent_writes_keep_the_tallies_and_the_valve_exact(db: &TestDb
 }
 
 scimd_store::backend_tests!(randomised_concurrent_writes_keep_the_tallies_and_the_valve_exact);
+
+/// On PostgreSQL the connections of one pool write to distinct shards, so that up to `SHARDS` concurrent
+/// writers of an org never wait on each other's tally row (with `pg_backend_pid() % 16` about a third of a
+/// pool of 16 shared a row). All 16 connections are held at once: each is a different one.
+#[test]
+fn the_connections_of_a_pool_write_to_distinct_shards() {
+    let Some(db) = TestDb::postgres() else { return };
+    let shards = org_tallies::SHARDS.unsigned_abs() as usize;
+    let store = scimd_store::Store::connect(
+        &db.url,
+        scimd_store::StoreOptions {
+            max_connections: shards as u32,
+            ..scimd_store::StoreOptions::default()
+        },
+    )
+    .unwrap();
+    let held = std::sync::Barrier::new(shards);
+    let seen: Vec<i32> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..shards)
+            .map(|_| {
+                scope.spawn(|| {
+                    store
+                        .read(|conn| {
+                            let shard = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
+                                "current_setting('scimd.shard')::INTEGER",
+                            ))
+                            .get_result::<i32>(conn)
+                            .map_err(StoreError::from);
+                            held.wait();
+                            shard
+                        })
+                        .unwrap()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let distinct: std::collections::BTreeSet<i32> = seen.iter().copied().collect();
+    assert_eq!(
+        distinct.len(),
+        shards,
+        "shards of {shards} concurrent connections: {seen:?}"
+    );
+    assert!(distinct.iter().all(|s| (0..org_tallies::SHARDS).contains(s)));
+}
