@@ -142,41 +142,53 @@ pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// way to install a progress handler or call `sqlite3_interrupt` (the workspace forbids `unsafe`): there the
 /// work of a statement is bounded by the shapes of the queries the SCIM API can send (the filter's node and
 /// length limits, the page size) and the per-org concurrency cap.
-#[derive(Debug, Clone, Copy)]
+///
+/// Each PostgreSQL connection also gets its row of the sharded counters (`org_tallies`, the safety valve's
+/// minutes), which [`shard_sql!`] reads. The connections of one pool take the shards in turn, so that up to
+/// [`crate::models::org_tallies::SHARDS`] of them never share a row lock; `pg_backend_pid() % 16` did, for
+/// about a third of a pool of 16 (backend ids are not consecutive under concurrent connects). The turn is the
+/// pool's own, not the process's, so that other pools connecting at the same time (tests, tools) cannot
+/// interleave with it; it starts at the process id, so that the processes of one deployment start at
+/// different rows.
+#[derive(Debug)]
 pub(crate) struct ConnectionSettings {
-    pub statement_timeout: Duration,
+    statement_timeout: Duration,
+    next_turn: AtomicU32,
+}
+
+impl ConnectionSettings {
+    pub(crate) fn new(statement_timeout: Duration) -> ConnectionSettings {
+        ConnectionSettings {
+            statement_timeout,
+            next_turn: AtomicU32::new(std::process::id()),
+        }
+    }
+
+    pub(crate) fn apply(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        match conn {
+            DbConnection::Sqlite(c) => c.batch_execute(SQLITE_CONNECTION_PRAGMAS),
+            DbConnection::Postgres(c) => c.batch_execute(&format!(
+                "SET TIME ZONE 'UTC'; SET statement_timeout = {}; SET scimd.shard = {}",
+                self.statement_timeout.as_millis(),
+                self.next_shard()
+            )),
+        }
+    }
+
+    fn next_shard(&self) -> u32 {
+        let turn = self.next_turn.fetch_add(1, Ordering::Relaxed);
+        turn % crate::models::org_tallies::SHARDS.unsigned_abs()
+    }
 }
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettings {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        apply_settings(conn, self.statement_timeout).map_err(diesel::r2d2::Error::QueryError)
+        self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
     }
-}
-
-pub(crate) fn apply_settings(conn: &mut DbConnection, statement_timeout: Duration) -> QueryResult<()> {
-    match conn {
-        DbConnection::Sqlite(c) => c.batch_execute(SQLITE_CONNECTION_PRAGMAS),
-        DbConnection::Postgres(c) => c.batch_execute(&format!(
-            "SET TIME ZONE 'UTC'; SET statement_timeout = {}; SET scimd.shard = {}",
-            statement_timeout.as_millis(),
-            next_shard()
-        )),
-    }
-}
-
-/// The sharded counters' row of this connection on PostgreSQL (`org_tallies`, the safety valve's minutes):
-/// [`shard_sql!`] reads it. The connections of a process take the shards in turn, so that up to
-/// [`crate::models::org_tallies::SHARDS`] of them never share a row lock; `pg_backend_pid() % 16` did, for
-/// about a third of a pool of 16 (backend ids are not consecutive under concurrent connects). The turn starts
-/// at the process id, so that the processes of one deployment start at different rows.
-fn next_shard() -> u32 {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let turn = NEXT.fetch_add(1, Ordering::Relaxed);
-    std::process::id().wrapping_add(turn) % crate::models::org_tallies::SHARDS.unsigned_abs()
 }
 
 /// The connection's shard in SQL, for `concat!` into the statements of the sharded counters (set by
-/// [`apply_settings`] on every PostgreSQL connection of a `Store`).
+/// [`ConnectionSettings`] on every PostgreSQL connection of a `Store`).
 macro_rules! shard_sql {
     () => {
         "current_setting('scimd.shard')::INTEGER"

@@ -77,8 +77,9 @@ impl Store {
     /// Connects without migrating.
     pub fn connect(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
         let url = DatabaseUrl::parse(url)?;
+        let settings = ConnectionSettings::new(options.statement_timeout);
         let mut first = connection::establish(&url)?;
-        connection::apply_settings(&mut first, options.statement_timeout)?;
+        settings.apply(&mut first)?;
         let writer_gate = match (&url, &mut first) {
             (DatabaseUrl::Sqlite(path), DbConnection::Sqlite(conn)) => {
                 // WAL is a property of the file: set once here, kept by every later connection.
@@ -96,9 +97,7 @@ impl Store {
             .max_size(options.max_connections)
             .min_idle(Some(1))
             .connection_timeout(options.connection_timeout)
-            .connection_customizer(Box::new(ConnectionSettings {
-                statement_timeout: options.statement_timeout,
-            }))
+            .connection_customizer(Box::new(settings))
             .build(manager)?;
         let writer = match &writer_gate {
             Some(gate) => {

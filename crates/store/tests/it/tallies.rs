@@ -174,19 +174,20 @@ scimd_store::backend_tests!(randomised_concurrent_writes_keep_the_tallies_and_th
 
 /// On PostgreSQL the connections of one pool write to distinct shards, so that up to `SHARDS` concurrent
 /// writers of an org never wait on each other's tally row (with `pg_backend_pid() % 16` about a third of a
-/// pool of 16 shared a row). All 16 connections are held at once: each is a different one.
+/// pool of 16 shared a row). All 16 connections are held at once: each is a different one. Another pool
+/// connects between the first connection and the rest, as the other tests of this process do at any time;
+/// with one turn counter for the whole process its connections took turns in the middle of ours, and two of
+/// ours shared a row.
 #[test]
 fn the_connections_of_a_pool_write_to_distinct_shards() {
     let Some(db) = TestDb::postgres() else { return };
     let shards = org_tallies::SHARDS.unsigned_abs() as usize;
-    let store = scimd_store::Store::connect(
-        &db.url,
-        scimd_store::StoreOptions {
-            max_connections: shards as u32,
-            ..scimd_store::StoreOptions::default()
-        },
-    )
-    .unwrap();
+    let options = scimd_store::StoreOptions {
+        max_connections: shards as u32,
+        ..scimd_store::StoreOptions::default()
+    };
+    let store = scimd_store::Store::connect(&db.url, options.clone()).unwrap();
+    let other = scimd_store::Store::connect(&db.url, options).unwrap();
     let held = std::sync::Barrier::new(shards);
     let seen: Vec<i32> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..shards)
@@ -215,4 +216,5 @@ fn the_connections_of_a_pool_write_to_distinct_shards() {
         "shards of {shards} concurrent connections: {seen:?}"
     );
     assert!(distinct.iter().all(|s| (0..org_tallies::SHARDS).contains(s)));
+    drop(other);
 }
