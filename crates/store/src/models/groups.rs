@@ -245,26 +245,29 @@ pub fn clear_members(conn: &mut DbConnection, group: &GroupId) -> Result<Vec<Str
 
 /// Takes a member out of every group of the org: the groups' versions move on (their membership changed),
 /// then the rows go. Returns how many groups lost the member.
+///
+/// The groups are found from the member's memberships and then updated by id (`tenant_of_key`), in two
+/// statements: with `org_id = ? AND id IN (memberships)` a plan cached while `groups` was empty walked all
+/// of the org's groups along `groups_org_seq`, O(groups) per deleted User.
 pub fn remove_member_everywhere(
     conn: &mut DbConnection,
     org: &OrgId,
     member: &crate::ids::MemberId,
     now: NaiveDateTime,
 ) -> Result<usize, StoreError> {
-    let member_groups = group_members::table
-        .filter(group_members::org_id.eq(org.as_str()))
-        .filter(group_members::member_id.eq(member.as_str()))
-        .select(group_members::group_id);
-    diesel::update(
-        groups::table
-            .filter(groups::org_id.eq(org.as_str()))
-            .filter(groups::id.eq_any(member_groups)),
-    )
-    .set((
-        groups::version.eq(groups::version + 1),
-        groups::updated_at.eq(now),
-    ))
-    .execute(conn)?;
+    let member_groups = ids_of_member(conn, org, member)?;
+    for chunk in member_groups.chunks(IN_CHUNK) {
+        diesel::update(
+            groups::table
+                .filter(super::tenant_of_key("groups", org))
+                .filter(groups::id.eq_any(chunk)),
+        )
+        .set((
+            groups::version.eq(groups::version + 1),
+            groups::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    }
     Ok(diesel::delete(
         group_members::table
             .filter(group_members::org_id.eq(org.as_str()))

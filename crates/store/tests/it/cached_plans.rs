@@ -4,18 +4,20 @@
 //! happens while `members` is still empty, where any index the query can walk costs the same. And until the
 //! first `ANALYZE`, custom plans guess every selectivity. These tests make both kinds of plan (statements run
 //! on an almost empty org on one connection, then on a new connection after the org grew to 20,000 members
-//! that were never analysed) and count the rows and index entries of `members` that each request path reads:
-//! a lookup by key reads its row, not the org. PostgreSQL only: SQLite has no plan cache of this kind and no
-//! per-statement counters.
+//! that were never analysed) and count the rows and index entries of `members` (and, for the Group paths, of
+//! `groups` and `group_members`) that each request path reads: a lookup by key reads its row, not the org,
+//! and a membership change reads its membership, not the group. PostgreSQL only: SQLite has no plan cache of
+//! this kind and no per-statement counters.
 
 use crate::fixtures;
 use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
 use diesel::sql_types::BigInt;
 use scimd_scim::PatchRequest;
 use scimd_scim::filter;
-use scimd_scim::schema::USER;
+use scimd_scim::schema::{GROUP, USER};
 use scimd_store::provisioning::paging::Paging;
-use scimd_store::provisioning::{ListSpec, ScimStoreError, WriteCtx, users};
+use scimd_store::provisioning::{ListSpec, ScimStoreError, WriteCtx, groups, users};
 use scimd_store::testing::TestDb;
 use scimd_store::{DbConnection, OrgId, Store, StoreError, StoreOptions};
 use serde_json::json;
@@ -32,18 +34,27 @@ struct Read {
     n: i64,
 }
 
-/// The rows of `members` and the entries of its indexes that this transaction has read so far (index
+/// The rows of `tables` and the entries of their indexes that this transaction has read so far (index
 /// entries count too: a bitmap scan can read a whole index and fetch one row).
-fn members_read(conn: &mut DbConnection) -> i64 {
-    diesel::sql_query(
-        "SELECT (COALESCE((SELECT seq_tup_read FROM pg_stat_xact_user_tables \
-                           WHERE relid = 'members'::regclass), 0) \
+fn rows_read(conn: &mut DbConnection, tables: &[&str]) -> i64 {
+    let relids = tables
+        .iter()
+        .map(|t| format!("'{t}'::regclass"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    diesel::sql_query(format!(
+        "SELECT (COALESCE((SELECT SUM(seq_tup_read) FROM pg_stat_xact_user_tables \
+                           WHERE relid IN ({relids})), 0) \
                + (SELECT COALESCE(SUM(pg_stat_get_xact_tuples_returned(indexrelid)), 0) \
-                  FROM pg_index WHERE indrelid = 'members'::regclass))::BIGINT AS n",
-    )
+                  FROM pg_index WHERE indrelid IN ({relids})))::BIGINT AS n"
+    ))
     .get_result::<Read>(conn)
     .expect("read the statistics of this transaction")
     .n
+}
+
+fn members_read(conn: &mut DbConnection) -> i64 {
+    rows_read(conn, &["members"])
 }
 
 fn ctx(org: &OrgId) -> WriteCtx {
@@ -181,5 +192,171 @@ fn lookups_by_key_read_one_row_whatever_plan_the_statistics_left() {
     assert!(
         fresh <= 7 * BOUND,
         "plans made without statistics: one User's paths read {fresh} rows and entries of an org of {GROWN}"
+    );
+}
+
+/// The org's groups besides the ones a round makes, once it has grown.
+const GROUPS: i64 = 2_000;
+
+fn group(name: &str) -> serde_json::Value {
+    scimd_scim::resources::validate(
+        &json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": name,
+            "externalId": format!("gext-{name}"),
+        }),
+        &GROUP,
+    )
+    .unwrap()
+    .doc
+}
+
+fn members_patch(op: &str, id: &str) -> PatchRequest {
+    let op = match op {
+        "add" => json!({"op": "add", "path": "members", "value": [{"value": id}]}),
+        _ => json!({"op": "remove", "path": format!(r#"members[value eq "{id}"]"#)}),
+    };
+    PatchRequest::from_value(json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [op],
+    }))
+    .unwrap()
+}
+
+/// The ids of the org's Groups that match `f`.
+fn find_groups(conn: &mut DbConnection, store: &Store, org: &OrgId, f: &str) -> Vec<String> {
+    let resolved = filter::resolve(&filter::parse(f).unwrap(), &GROUP).unwrap();
+    let spec = ListSpec {
+        filter: Some(&resolved),
+        sort: None,
+        descending: false,
+        paging: Paging::Index { start_index: 1 },
+        count: 100,
+    };
+    groups::list(conn, store.backend(), org, &spec, false)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|g| g.row.id)
+        .collect()
+}
+
+/// The id of the group every member of the org is in (a directory's "Everyone").
+fn everyone(conn: &mut DbConnection, store: &Store, org: &OrgId) -> String {
+    find_groups(conn, store, org, r#"displayName eq "Everyone""#).remove(0)
+}
+
+/// Every request path of a Group, once, and the membership paths of a User: create with a member, GET with
+/// members, lookups by displayName and externalId, PATCH add and remove, PUT, adding to and removing from the
+/// group of the whole org, deleting a User who is in groups, DELETE.
+fn every_group_path(
+    conn: &mut DbConnection,
+    store: &Store,
+    org: &OrgId,
+    i: i64,
+) -> Result<(), ScimStoreError> {
+    let a = users::create(conn, &ctx(org), &user(2 * i), &[])?.user.row.id;
+    let b = users::create(conn, &ctx(org), &user(2 * i + 1), &[])?.user.row.id;
+    let name = format!("Team {i}");
+    let team = groups::create(conn, &ctx(org), &group(&name), std::slice::from_ref(&a), &[])?
+        .row
+        .id;
+    let got = groups::get(conn, org, &team, true)?;
+    assert_eq!(got.members.map(|m| m.len()), Some(1));
+    let by_name = find_groups(conn, store, org, &format!(r#"displayName eq "{name}""#));
+    assert_eq!(by_name, std::slice::from_ref(&team));
+    let by_external_id = find_groups(conn, store, org, &format!(r#"externalId eq "gext-{name}""#));
+    assert_eq!(by_external_id, std::slice::from_ref(&team));
+    groups::patch(conn, &ctx(org), &team, None, &members_patch("add", &b), 1_000)?;
+    groups::patch(conn, &ctx(org), &team, None, &members_patch("remove", &a), 1_000)?;
+    groups::replace(
+        conn,
+        &ctx(org),
+        &team,
+        None,
+        &group(&name),
+        &[a.clone(), b.clone()],
+        &[],
+    )?;
+    let all = everyone(conn, store, org);
+    groups::patch(conn, &ctx(org), &all, None, &members_patch("add", &a), 1_000)?;
+    groups::patch(conn, &ctx(org), &all, None, &members_patch("add", &b), 1_000)?;
+    groups::patch(conn, &ctx(org), &all, None, &members_patch("remove", &a), 1_000)?;
+    users::delete(conn, &ctx(org), &b, None)?;
+    groups::delete(conn, &ctx(org), &team, None)?;
+    Ok(())
+}
+
+/// The tables the Group paths read.
+const GROUP_TABLES: [&str; 3] = ["members", "groups", "group_members"];
+
+/// The calls of [`every_group_path`], each allowed `BOUND` reads: 300 in all, well below the org's 2,000
+/// groups and the 20,000 members of its "Everyone". (A round reads about 75; deleting a User that is in
+/// groups read 2,000 more, the org's groups, before that path looked its groups up by id.)
+const GROUP_PATHS: i64 = 15;
+
+fn read_by_every_group_path(store: &Store, org: &OrgId, i: i64) -> i64 {
+    store
+        .write(|conn| {
+            let before = rows_read(conn, &GROUP_TABLES);
+            every_group_path(conn, store, org, i)?;
+            Ok::<_, ScimStoreError>(rows_read(conn, &GROUP_TABLES) - before)
+        })
+        .unwrap()
+}
+
+#[test]
+fn membership_changes_read_the_membership_whatever_plan_the_statistics_left() {
+    let Some(db) = TestDb::postgres() else { return };
+    let store = one_connection(&db);
+    let org = fixtures::new_org(&store, "Group plans");
+    store
+        .write(|conn| groups::create(conn, &ctx(&org), &group("Everyone"), &[], &[]))
+        .unwrap();
+    for i in 0..8 {
+        store
+            .write(|conn| every_group_path(conn, &store, &org, i))
+            .unwrap();
+    }
+    store
+        .write(|conn| {
+            let all = everyone(conn, &store, &org);
+            conn.batch_execute(&format!(
+                "INSERT INTO members (id, org_id, user_name, user_name_norm, external_id, role, active, \
+                 scim_managed, document, version, created_at, updated_at) \
+                 SELECT 'bulk-' || g, '{org}', 'b' || g || '@plans.example', 'b' || g || '@plans.example', \
+                 'bulk-ext-' || g, 'member', TRUE, TRUE, '{{}}', 1, now(), now() \
+                 FROM generate_series(1, {GROWN}) g; \
+                 INSERT INTO group_members (group_id, member_id, org_id, created_at) \
+                 SELECT '{all}', 'bulk-' || g, '{org}', now() FROM generate_series(1, {GROWN}) g; \
+                 INSERT INTO groups (id, org_id, display_name, display_name_norm, external_id, document, \
+                 version, created_at, updated_at) \
+                 SELECT 'bulk-group-' || g, '{org}', 'Bulk ' || g, 'bulk ' || g, 'bulk-gext-' || g, '{{}}', 1, \
+                 now(), now() FROM generate_series(1, {GROUPS}) g; \
+                 INSERT INTO group_members (group_id, member_id, org_id, created_at) \
+                 SELECT 'bulk-group-' || g, 'bulk-' || g, '{org}', now() FROM generate_series(1, {GROUPS}) g",
+                org = org.as_str()
+            ))
+            .map_err(StoreError::from)
+        })
+        .unwrap();
+    let cached = read_by_every_group_path(&store, &org, 100);
+    assert!(
+        cached <= GROUP_PATHS * BOUND,
+        "plans cached on empty tables: one Group's paths read {cached} rows and entries of an org of \
+         {GROWN} members in {GROUPS} groups"
+    );
+    drop(store);
+    let store = one_connection(&db);
+    for i in 200..208 {
+        store
+            .write(|conn| every_group_path(conn, &store, &org, i))
+            .unwrap();
+    }
+    let fresh = read_by_every_group_path(&store, &org, 300);
+    assert!(
+        fresh <= GROUP_PATHS * BOUND,
+        "plans made without statistics: one Group's paths read {fresh} rows and entries of an org of \
+         {GROWN} members in {GROUPS} groups"
     );
 }
