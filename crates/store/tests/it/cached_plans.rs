@@ -79,16 +79,20 @@ fn user(i: i64) -> serde_json::Value {
     .doc
 }
 
-fn lookup(conn: &mut DbConnection, store: &Store, org: &OrgId, f: &str) -> usize {
-    let resolved = filter::resolve(&filter::parse(f).unwrap(), &USER).unwrap();
-    let spec = ListSpec {
-        filter: Some(&resolved),
+/// The first page of the resources `filter` matches, in the lists' order.
+fn first_page(filter: &filter::ResolvedFilter) -> ListSpec<'_> {
+    ListSpec {
+        filter: Some(filter),
         sort: None,
         descending: false,
         paging: Paging::Index { start_index: 1 },
         count: 100,
-    };
-    users::list(conn, store.backend(), org, &spec, false)
+    }
+}
+
+fn lookup(conn: &mut DbConnection, store: &Store, org: &OrgId, f: &str) -> usize {
+    let resolved = filter::resolve(&filter::parse(f).unwrap(), &USER).unwrap();
+    users::list(conn, store.backend(), org, &first_page(&resolved), false)
         .unwrap()
         .items
         .len()
@@ -226,14 +230,7 @@ fn members_patch(op: &str, id: &str) -> PatchRequest {
 /// The ids of the org's Groups that match `f`.
 fn find_groups(conn: &mut DbConnection, store: &Store, org: &OrgId, f: &str) -> Vec<String> {
     let resolved = filter::resolve(&filter::parse(f).unwrap(), &GROUP).unwrap();
-    let spec = ListSpec {
-        filter: Some(&resolved),
-        sort: None,
-        descending: false,
-        paging: Paging::Index { start_index: 1 },
-        count: 100,
-    };
-    groups::list(conn, store.backend(), org, &spec, false)
+    groups::list(conn, store.backend(), org, &first_page(&resolved), false)
         .unwrap()
         .items
         .into_iter()
