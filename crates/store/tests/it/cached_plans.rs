@@ -16,11 +16,10 @@ use diesel::sql_types::BigInt;
 use scimd_scim::PatchRequest;
 use scimd_scim::filter;
 use scimd_scim::schema::{GROUP, USER};
-use scimd_store::models::members;
 use scimd_store::provisioning::paging::Paging;
 use scimd_store::provisioning::{ListSpec, ScimStoreError, WriteCtx, groups, users};
 use scimd_store::testing::TestDb;
-use scimd_store::{DbConnection, MemberId, OrgId, Store, StoreError, StoreOptions};
+use scimd_store::{DbConnection, OrgId, Store, StoreError, StoreOptions};
 use serde_json::json;
 
 /// The calls of [`every_path`] (the invitation counted as one).
@@ -54,10 +53,6 @@ fn rows_read(conn: &mut DbConnection, tables: &[&str]) -> i64 {
     .get_result::<Read>(conn)
     .expect("read the statistics of this transaction")
     .n
-}
-
-fn members_read(conn: &mut DbConnection) -> i64 {
-    rows_read(conn, &["members"])
 }
 
 fn ctx(org: &OrgId) -> WriteCtx {
@@ -121,39 +116,12 @@ fn deactivate() -> PatchRequest {
     .unwrap()
 }
 
-/// A member the org invited itself, which SCIM does not manage yet (a create with its userName links it).
-fn invite(conn: &mut DbConnection, org: &OrgId, user_name: &str) -> Result<String, StoreError> {
-    let id = MemberId::generate();
-    members::insert(
-        conn,
-        &members::NewMember {
-            id: id.as_str(),
-            org_id: org.as_str(),
-            user_name,
-            user_name_norm: scimd_store::user_name::normalize(user_name),
-            external_id: None,
-            role: "member",
-            active: true,
-            scim_managed: false,
-            display_name: None,
-            given_name: None,
-            family_name: None,
-            email: Some(user_name),
-            document: "{}",
-            version: 1,
-            created_at: fixtures::now(),
-            updated_at: fixtures::now(),
-        },
-    )?;
-    Ok(id.as_str().to_owned())
-}
-
 /// Every request path of a User, once: create, GET by id, lookups by userName, externalId and id, PATCH,
 /// deactivation (users created within the safety valve's window do not count towards it), and a create that
 /// links a member the org invited (the invitation itself is not a request path, but is counted too).
 fn every_path(conn: &mut DbConnection, store: &Store, org: &OrgId, i: i64) -> Result<(), ScimStoreError> {
     let name = format!("invited-{i}@plans.example");
-    let invited = invite(conn, org, &name)?;
+    let invited = fixtures::invited(conn, org, &name)?.id;
     let linked = users::create(conn, &ctx(org), &user_named(&name, &format!("inv-ext-{i}")), &[])?;
     assert!(linked.linked);
     assert_eq!(linked.user.row.id, invited);
@@ -176,11 +144,20 @@ fn every_path(conn: &mut DbConnection, store: &Store, org: &OrgId, i: i64) -> Re
 
 /// What one round of every path reads, on `store`'s connection, in one transaction.
 fn read_by_every_path(store: &Store, org: &OrgId, i: i64) -> i64 {
+    reads_of(store, &["members"], |conn| every_path(conn, store, org, i))
+}
+
+/// What `paths` read of `tables` on `store`'s connection, in one transaction.
+fn reads_of(
+    store: &Store,
+    tables: &[&str],
+    paths: impl FnOnce(&mut DbConnection) -> Result<(), ScimStoreError>,
+) -> i64 {
     store
         .write(|conn| {
-            let before = members_read(conn);
-            every_path(conn, store, org, i)?;
-            Ok::<_, ScimStoreError>(members_read(conn) - before)
+            let before = rows_read(conn, tables);
+            paths(conn)?;
+            Ok::<_, ScimStoreError>(rows_read(conn, tables) - before)
         })
         .unwrap()
 }
@@ -333,13 +310,7 @@ const GROUP_TABLES: [&str; 3] = ["members", "groups", "group_members"];
 const GROUP_PATHS: i64 = 15;
 
 fn read_by_every_group_path(store: &Store, org: &OrgId, i: i64) -> i64 {
-    store
-        .write(|conn| {
-            let before = rows_read(conn, &GROUP_TABLES);
-            every_group_path(conn, store, org, i)?;
-            Ok::<_, ScimStoreError>(rows_read(conn, &GROUP_TABLES) - before)
-        })
-        .unwrap()
+    reads_of(store, &GROUP_TABLES, |conn| every_group_path(conn, store, org, i))
 }
 
 #[test]

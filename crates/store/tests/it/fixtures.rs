@@ -42,6 +42,20 @@ pub fn new_org(store: &Store, name: &str) -> OrgId {
 }
 
 pub fn member(conn: &mut DbConnection, org: &OrgId, user_name: &str) -> Result<members::Member, StoreError> {
+    insert_member(conn, org, user_name, true)
+}
+
+/// A member the org invited itself, which SCIM does not manage yet (a SCIM create of its userName links it).
+pub fn invited(conn: &mut DbConnection, org: &OrgId, user_name: &str) -> Result<members::Member, StoreError> {
+    insert_member(conn, org, user_name, false)
+}
+
+fn insert_member(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    user_name: &str,
+    scim_managed: bool,
+) -> Result<members::Member, StoreError> {
     let id = MemberId::generate();
     members::insert(
         conn,
@@ -53,7 +67,7 @@ pub fn member(conn: &mut DbConnection, org: &OrgId, user_name: &str) -> Result<m
             external_id: None,
             role: "member",
             active: true,
-            scim_managed: true,
+            scim_managed,
             display_name: None,
             given_name: None,
             family_name: None,
