@@ -1,7 +1,8 @@
 //! Where webhooks may go. An endpoint is an `https://` or `http://` URL without credentials; unless
-//! `SCIMD_WEBHOOK_ALLOW_PRIVATE=true`, it must not reach loopback, link-local, private, shared (CGNAT),
-//! unspecified, broadcast or multicast addresses, so that a webhook cannot be aimed at the deployment's own
-//! network (SSRF). The check is made twice: on the URL when an endpoint is created (an address literal, or
+//! `SCIMD_WEBHOOK_ALLOW_PRIVATE=true`, it must reach a globally routable unicast address: never loopback,
+//! link-local, private, shared (CGNAT), unspecified, broadcast, multicast, documentation or benchmarking
+//! addresses, nor IPv6 that translates to or tunnels into such an IPv4 address (NAT64, IPv4-compatible, 6to4,
+//! Teredo), so that a webhook cannot be aimed at the deployment's own network (SSRF). The check is made twice: on the URL when an endpoint is created (an address literal, or
 //! `localhost`), and on every address its host name resolves to when a delivery connects ([`GuardedResolver`]),
 //! so that a name that later resolves to a private address is refused too.
 
@@ -66,7 +67,10 @@ impl AddressPolicy {
     }
 }
 
-/// Whether an address is on the public internet (none of the ranges this module refuses).
+/// Whether an address is globally routable unicast: an allow-list, so that a range this module never heard of
+/// is refused rather than let through. IPv4 embedded in IPv6 (mapped, 6to4, Teredo) is judged by the IPv4
+/// address it reaches; the translation prefixes (NAT64) and IPv4-compatible addresses are refused outright,
+/// since where they lead depends on the deployment's network.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -78,10 +82,13 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
+    let [a, b, c, _] = ip.octets();
     let shared = a == 100 && (64..128).contains(&b); // 100.64.0.0/10, carrier-grade NAT
     let this_network = a == 0; // 0.0.0.0/8
     let reserved = a >= 240; // 240.0.0.0/4 and broadcast
+    let protocol_assignments = a == 192 && b == 0 && c == 0; // 192.0.0.0/24
+    let benchmarking = a == 198 && (b == 18 || b == 19); // 198.18.0.0/15
+    let relay_anycast = a == 192 && b == 88 && c == 99; // 192.88.99.0/24, the 6to4 relays
     !(ip.is_loopback()
         || ip.is_private()
         || ip.is_link_local()
@@ -91,15 +98,33 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || ip.is_documentation()
         || shared
         || this_network
-        || reserved)
+        || reserved
+        || protocol_assignments
+        || benchmarking
+        || relay_anycast)
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || ip.is_unique_local()
-        || ip.is_unicast_link_local())
+    let s = ip.segments();
+    let bits = ip.to_bits();
+    // Only 2000::/3 is global unicast; everything outside it (::/96 IPv4-compatible, ::1, NAT64's
+    // 64:ff9b::/96 and 64:ff9b:1::/48, ULA, link- and site-local fec0::/10, multicast) is refused.
+    if s[0] & 0xe000 != 0x2000 {
+        return false;
+    }
+    let embedded = |at: u32| Ipv4Addr::from_bits((bits >> at) as u32);
+    match s[0] {
+        // Teredo 2001::/32: the server's IPv4 (bits 32-63) and the client's, stored inverted (the last 32).
+        0x2001 if s[1] == 0 => is_public_v4(embedded(64)) && is_public_v4(!embedded(0)),
+        // The rest of 2001::/23 (IETF protocol assignments, benchmarking, ORCHID) and 2001:db8::/32
+        // (documentation) route nowhere public.
+        0x2001 if s[1] < 0x0200 || s[1] == 0x0db8 => false,
+        // 6to4 2002::/16 reaches the IPv4 address in bits 16-47.
+        0x2002 => is_public_v4(embedded(80)),
+        // 3fff::/20, documentation (RFC 9637).
+        0x3fff if s[1] < 0x1000 => false,
+        _ => true,
+    }
 }
 
 /// awc's name resolution for deliveries: the system resolver, then every address checked against the
@@ -142,6 +167,24 @@ mod tests {
             "https://[fe80::1]/",
             "https://[fd00::1]/",
             "https://[::ffff:127.0.0.1]/",
+            // the translation and tunnelling ranges (security review 3, M-5)
+            "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+            "https://[64:ff9b::a00:1]/",
+            "https://[64:ff9b:1::a00:1]/",
+            "https://[::127.0.0.1]/",
+            "https://[::a9fe:a9fe]/",
+            "https://[fec0::1]/",
+            "https://[2002:a9fe:a9fe::1]/",
+            "https://[2002:0a00:0001::1]/",
+            "https://[2001:0:a00:1::1]/",
+            "https://[2001:0:5db8:1::f5ff:fffe]/",
+            "https://[2001:db8::1]/",
+            "https://[2001:2::1]/",
+            "https://[3fff::1]/",
+            "https://192.0.0.192/",
+            "https://198.18.0.1/",
+            "https://198.19.255.1/",
+            "https://192.88.99.1/",
             "http://localhost:8080/",
             "http://api.localhost/",
         ] {
@@ -158,6 +201,10 @@ mod tests {
             "https://hooks.example.com/scimd",
             "http://93.184.216.34/x",
             "https://[2606:4700::1]/",
+            "https://[2002:5db8:d822::1]/",
+            "https://[2001:0:5db8:d822::a247:2dcb]/",
+            "https://192.0.1.1/",
+            "https://198.20.0.1/",
         ] {
             assert!(strict.check_url(url).is_ok(), "{url} is public");
         }
@@ -182,6 +229,43 @@ mod tests {
             p.check_url(&format!("https://example.com/{}", "a".repeat(MAX_URL_LEN)))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn every_address_outside_global_unicast_is_refused() {
+        // The first and last address of each range that must be refused, and the neighbours that must not.
+        for (ip, public) in [
+            ("64:ff9b::", false),
+            ("64:ff9b::ffff:ffff", false),
+            ("64:ff9b:1::", false),
+            ("64:ff9b:1:ffff:ffff:ffff:ffff:ffff", false),
+            ("::2", false),
+            ("::ffff:ffff", false),
+            ("fec0::", false),
+            ("feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false),
+            ("1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false),
+            ("4000::", false),
+            ("2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff", false),
+            ("2001:200::1", true),
+            ("2000::1", true),
+            ("2a00:1450:4001::1", true),
+            ("3ffe::1", true),
+            ("192.0.0.0", false),
+            ("192.0.0.255", false),
+            ("191.255.255.255", true),
+            ("192.0.1.0", true),
+            ("198.17.255.255", true),
+            ("198.18.0.0", false),
+            ("198.19.255.255", false),
+            ("198.20.0.0", true),
+            ("192.88.99.0", false),
+            ("192.88.99.255", false),
+            ("192.88.98.255", true),
+            ("192.88.100.0", true),
+        ] {
+            let addr: IpAddr = ip.parse().expect("a test address");
+            assert_eq!(is_public(addr), public, "{ip}");
+        }
     }
 
     #[actix_web::test]
