@@ -23,5 +23,6 @@ mod schema;
 mod scim_filter;
 mod scim_lifecycle;
 mod tallies;
+mod tls;
 mod uniqueness;
 mod webhooks;
