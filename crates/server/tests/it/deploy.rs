@@ -68,6 +68,24 @@ fn compose_file_parses_and_its_commands_and_settings_exist() {
         }
     }
     assert_eq!(scimd_services, 2, "a migrate job and the scalable server");
+    // The server's keys come from outside the database, as files of declared secrets.
+    let server = &docs[0]["services"]["scimd"];
+    let declared = docs[0]["secrets"].as_hash().expect("a secrets map");
+    for (key, secret) in [
+        ("SCIMD_SECRET_KEY_FILE", "scimd_secret_key"),
+        ("SCIMD_SESSION_SIGNING_KEY_FILE", "scimd_session_signing_key"),
+    ] {
+        assert_eq!(
+            server["environment"][key].as_str(),
+            Some(format!("/run/secrets/{secret}").as_str()),
+            "{key}"
+        );
+        assert!(declared.contains_key(&Yaml::from_str(secret)), "{secret} is declared");
+        assert!(
+            server["secrets"].as_vec().unwrap().contains(&Yaml::from_str(secret)),
+            "the server mounts {secret}"
+        );
+    }
     assert_eq!(
         docs[0]["services"]["scimd"]["deploy"]["replicas"].as_i64(),
         Some(2)
