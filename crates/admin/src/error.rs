@@ -71,8 +71,20 @@ impl From<TokenError> for AdminError {
                 AdminError::Conflict(err.to_string())
             }
             TokenError::InvalidInput(message) => AdminError::BadRequest(message),
-            TokenError::InvalidSso(errors) => AdminError::BadRequest(errors.to_string()),
             err if err.is_unavailable() => AdminError::Unavailable,
+            err => AdminError::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<scimd_signin::ConnectionError> for AdminError {
+    fn from(err: scimd_signin::ConnectionError) -> Self {
+        use scimd_signin::ConnectionError as C;
+        match err {
+            C::OrgNotFound => AdminError::NotFound,
+            C::Invalid(errors) => AdminError::BadRequest(errors.to_string()),
+            C::Token(err) => err.into(),
+            C::Store(err) => err.into(),
             err => AdminError::Internal(err.to_string()),
         }
     }
@@ -101,6 +113,7 @@ impl From<scimd_signin::SignInError> for AdminError {
             S::Refused { refusal, .. } => AdminError::SignInRefused(refusal),
             S::BadReturnTo => AdminError::BadRequest(err.to_string()),
             S::Token(err) => err.into(),
+            S::Connection(err) => err.into(),
             S::Store(err) => err.into(),
             err if err.is_unavailable() => AdminError::Unavailable,
             // A connection that cannot be used is the admin's to fix; the browser hears "try later".

@@ -4,7 +4,8 @@
 use crate::error::AdminError;
 use crate::pages::limits::LimitDefaults;
 use scimd_store::{Clock, Store, StoreError};
-use scimd_tokens::{SessionService, SsoService, TokenService};
+use scimd_signin::ConnectionService;
+use scimd_tokens::{SessionService, TokenService};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -13,7 +14,8 @@ pub struct AdminState {
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenService,
     pub sessions: SessionService,
-    pub sso: SsoService,
+    /// The org's SSO connection (the settings page's connection card).
+    pub connection: ConnectionService,
     /// Where browsers reach this server, without a trailing slash.
     pub public_url: String,
     /// The SCIM API's limits for orgs that set none of their own (shown on the limits card).
@@ -40,7 +42,7 @@ impl AdminState {
         clock: Arc<dyn Clock>,
         tokens: TokenService,
         sessions: SessionService,
-        sso: SsoService,
+        connection: ConnectionService,
         public_url: &str,
     ) -> AdminState {
         AdminState {
@@ -54,7 +56,7 @@ impl AdminState {
                 store.clone(),
                 clock.clone(),
                 sessions.clone(),
-                sso.clone(),
+                connection.clone(),
                 public_url,
             ),
             webhooks: scimd_webhooks::WebhookService::new(
@@ -67,7 +69,7 @@ impl AdminState {
             clock,
             tokens,
             sessions,
-            sso,
+            connection,
             public_url: public_url.trim_end_matches('/').to_owned(),
             limit_defaults: LimitDefaults::default(),
         }

@@ -26,7 +26,8 @@ use scimd_sso::oidc::{
 };
 use scimd_store::OrgId;
 use scimd_store::models::sso_signin;
-use scimd_tokens::{SignInSettings, SsoSignIn};
+use crate::connection::SignInSettings;
+use scimd_tokens::SsoSignIn;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -151,7 +152,7 @@ impl SignInService {
         query: &str,
         browser_cookie: Option<&str>,
     ) -> Result<OidcCallback, SignInError> {
-        let (tenant_id, client_id, client_secret) = match self.sso().sign_in_settings_blocking(org)? {
+        let (tenant_id, client_id, client_secret) = match self.connection().sign_in_settings_blocking(org)? {
             Some(SignInSettings::AzureAd {
                 tenant_id,
                 client_id,

@@ -1,7 +1,6 @@
 //! `TokenError`: the one error type of the crate. Each HTTP surface maps it in one place: the SCIM API answers
 //! every `Unauthorized` with the same 401 and `Store` with a 503; the admin pages render an HTML page.
 
-use crate::sso::SsoValidationErrors;
 use scimd_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,9 +24,6 @@ pub enum TokenError {
     MemberNotFound,
     #[error("the member is not active")]
     MemberInactive,
-    /// The SSO settings were refused; one entry per field at fault.
-    #[error("invalid SSO settings: {0}")]
-    InvalidSso(SsoValidationErrors),
     /// A value given on the command line or in configuration is not one of the accepted ones.
     #[error("{0}")]
     InvalidInput(String),

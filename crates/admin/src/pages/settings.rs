@@ -20,7 +20,8 @@ use actix_web::web::Query;
 use askama::Template;
 use chrono::NaiveDateTime;
 use scimd_store::{DbConnection, OrgId, StoreError};
-use scimd_tokens::SsoSummary;
+use scimd_signin::ConnectionSummary;
+use scimd_signin::connection::SettingsSummary;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -52,7 +53,7 @@ pub struct SignInCard {
 /// Everything the page shows besides the SSO form.
 pub(crate) struct Cards {
     pub page: Page,
-    pub saved: Option<SsoSummary>,
+    pub saved: Option<ConnectionSummary>,
     pub scim: ScimSection,
     pub valve: ValveSection,
     pub limits: LimitsSection,
@@ -61,7 +62,7 @@ pub(crate) struct Cards {
 
 pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
     let page = Page::load(session, "sso").await?;
-    let saved = session.blocking(|s, me| s.sso.get_blocking(&me.org_id)).await?;
+    let saved = session.blocking(|s, me| s.connection.get_blocking(&me.org_id)).await?;
     let scim = ScimSection::load(session, saved.is_some()).await?;
     let valve = ValveSection::load(session).await?;
     let limits = LimitsSection::load(session).await?;
@@ -74,7 +75,7 @@ pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
         start_url: signin.start_url(org),
         ready: matches!(
             saved.as_ref().map(|s| &s.settings),
-            Some(scimd_tokens::sso::SsoSettingsSummary::Saml { .. })
+            Some(SettingsSummary::Saml { .. })
         ),
     };
     Ok(Cards {

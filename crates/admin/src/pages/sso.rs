@@ -10,8 +10,11 @@ use crate::session::{Authed, Posted};
 use crate::view::{self, Page, Time, see_other};
 use actix_web::HttpResponse;
 use askama::Template;
-use scimd_tokens::sso::{SsoFieldError, SsoSettingsSummary};
-use scimd_tokens::{AzureInput, ClientSecret, SamlInput, SsoSummary, SsoValidationErrors, TokenError};
+use scimd_signin::ConnectionError;
+use scimd_signin::connection::{
+    AzureInput, CertificateSummary, ClientSecret, ConnectionSummary, FieldError, SamlInput, SettingsSummary,
+    ValidationErrors,
+};
 use serde::Deserialize;
 
 pub const KIND_SAML: &str = "saml";
@@ -42,7 +45,7 @@ pub struct CertificateView {
 }
 
 impl CertificateView {
-    fn new(c: &scimd_tokens::sso::CertificateSummary, now: chrono::DateTime<chrono::Utc>) -> CertificateView {
+    fn new(c: &CertificateSummary, now: chrono::DateTime<chrono::Utc>) -> CertificateView {
         CertificateView {
             subject: c.subject.clone(),
             fingerprint: c.fingerprint_sha256.clone(),
@@ -90,20 +93,20 @@ pub struct FieldErrors {
 const CLIENT_SECRET_LABEL: &str = "The client secret";
 
 impl FieldErrors {
-    fn from_validation(errors: &SsoValidationErrors) -> FieldErrors {
+    fn from_validation(errors: &ValidationErrors) -> FieldErrors {
         let mut out = FieldErrors {
             count: errors.0.len(),
             ..FieldErrors::default()
         };
         for error in &errors.0 {
             let (slot, label) = match error {
-                SsoFieldError::EntityId(_) => (&mut out.entity_id, "The IdP entity ID"),
-                SsoFieldError::SsoUrl(_) => (&mut out.sso_url, "The SSO URL"),
-                SsoFieldError::Certificate(_) => (&mut out.certificate, "The signing certificate"),
-                SsoFieldError::NextCertificate(_) => (&mut out.next_certificate, "The next certificate"),
-                SsoFieldError::TenantId(_) => (&mut out.tenant_id, "The tenant ID"),
-                SsoFieldError::ClientId(_) => (&mut out.client_id, "The client ID"),
-                SsoFieldError::ClientSecret(_) => (&mut out.client_secret, CLIENT_SECRET_LABEL),
+                FieldError::EntityId(_) => (&mut out.entity_id, "The IdP entity ID"),
+                FieldError::SsoUrl(_) => (&mut out.sso_url, "The SSO URL"),
+                FieldError::Certificate(_) => (&mut out.certificate, "The signing certificate"),
+                FieldError::NextCertificate(_) => (&mut out.next_certificate, "The next certificate"),
+                FieldError::TenantId(_) => (&mut out.tenant_id, "The tenant ID"),
+                FieldError::ClientId(_) => (&mut out.client_id, "The client ID"),
+                FieldError::ClientSecret(_) => (&mut out.client_secret, CLIENT_SECRET_LABEL),
             };
             // The first refusal of a field is the one shown.
             slot.get_or_insert_with(|| format!("{label} {}", error.message()));
@@ -113,9 +116,9 @@ impl FieldErrors {
 }
 
 impl ConnectionView {
-    pub(crate) fn new(summary: &SsoSummary, now: chrono::DateTime<chrono::Utc>) -> ConnectionView {
+    pub(crate) fn new(summary: &ConnectionSummary, now: chrono::DateTime<chrono::Utc>) -> ConnectionView {
         match &summary.settings {
-            SsoSettingsSummary::Saml {
+            SettingsSummary::Saml {
                 entity_id,
                 sso_url,
                 certificate,
@@ -131,7 +134,7 @@ impl ConnectionView {
                 allow_unsolicited: *allow_unsolicited,
                 client_secret_set: false,
             },
-            SsoSettingsSummary::AzureAd {
+            SettingsSummary::AzureAd {
                 tenant_id,
                 client_id,
                 client_secret_set,
@@ -151,14 +154,14 @@ impl ConnectionView {
 
 impl SsoForm {
     /// A form for `kind`, filled with the saved connection when it is of that kind.
-    pub(crate) fn prefilled(kind: &'static str, saved: Option<&SsoSummary>) -> SsoForm {
+    pub(crate) fn prefilled(kind: &'static str, saved: Option<&ConnectionSummary>) -> SsoForm {
         let mut form = SsoForm {
             kind,
             editing: saved.is_some(),
             ..SsoForm::default()
         };
         match saved.map(|s| &s.settings) {
-            Some(SsoSettingsSummary::Saml {
+            Some(SettingsSummary::Saml {
                 entity_id,
                 sso_url,
                 allow_unsolicited,
@@ -168,7 +171,7 @@ impl SsoForm {
                 form.sso_url = sso_url.clone();
                 form.allow_unsolicited = *allow_unsolicited;
             }
-            Some(SsoSettingsSummary::AzureAd {
+            Some(SettingsSummary::AzureAd {
                 tenant_id,
                 client_id,
                 client_secret_set,
@@ -183,12 +186,12 @@ impl SsoForm {
     }
 }
 
-pub(crate) fn kind_param(raw: Option<&str>, saved: Option<&SsoSummary>) -> &'static str {
+pub(crate) fn kind_param(raw: Option<&str>, saved: Option<&ConnectionSummary>) -> &'static str {
     match raw {
         Some(KIND_AZURE) => KIND_AZURE,
         Some(KIND_SAML) => KIND_SAML,
         _ => match saved.map(|s| &s.settings) {
-            Some(SsoSettingsSummary::AzureAd { .. }) => KIND_AZURE,
+            Some(SettingsSummary::AzureAd { .. }) => KIND_AZURE,
             _ => KIND_SAML,
         },
     }
@@ -221,7 +224,7 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
     };
     let actor = session.actor();
     let result = session
-        .blocking(move |s, me| Ok::<_, TokenError>(s.sso.set_saml_blocking(&me.org_id, &actor, &input)))
+        .blocking(move |s, me| Ok::<_, ConnectionError>(s.connection.set_saml_blocking(&me.org_id, &actor, &input)))
         .await?;
     saved_or_refused(&session, result, |saved, errors| SsoForm {
         kind: KIND_SAML,
@@ -288,12 +291,12 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
     };
     let actor = session.actor();
     let result = session
-        .blocking(move |s, me| Ok::<_, TokenError>(s.sso.set_azure_blocking(&me.org_id, &actor, &input)))
+        .blocking(move |s, me| Ok::<_, ConnectionError>(s.connection.set_azure_blocking(&me.org_id, &actor, &input)))
         .await?;
     saved_or_refused(&session, result, |saved, errors| {
         let secret_stored = matches!(
             saved.map(|s| &s.settings),
-            Some(SsoSettingsSummary::AzureAd {
+            Some(SettingsSummary::AzureAd {
                 client_secret_set: true,
                 ..
             })
@@ -326,15 +329,15 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
 /// builds from the saved connection and the refusal.
 async fn saved_or_refused<T>(
     session: &Authed,
-    result: Result<T, TokenError>,
-    form: impl FnOnce(Option<&SsoSummary>, &SsoValidationErrors) -> SsoForm,
+    result: Result<T, ConnectionError>,
+    form: impl FnOnce(Option<&ConnectionSummary>, &ValidationErrors) -> SsoForm,
 ) -> Result<HttpResponse, AdminError> {
     match result {
         Ok(_) => Ok(see_other(&format!(
             "/admin/orgs/{}/sso?notice=sso_saved",
             session.info.org_id
         ))),
-        Err(TokenError::InvalidSso(errors)) => {
+        Err(ConnectionError::Invalid(errors)) => {
             let cards = settings::load(session).await?;
             let form = form(cards.saved.as_ref(), &errors);
             settings::refused_sso_form(cards, form)
@@ -357,8 +360,8 @@ pub async fn remove_get(session: Authed) -> Result<HttpResponse, AdminError> {
     let page = Page::load(&session, "sso").await?;
     let (saved, scim) = session
         .blocking(|s, me| {
-            Ok::<_, TokenError>((
-                s.sso.get_blocking(&me.org_id)?,
+            Ok::<_, ConnectionError>((
+                s.connection.get_blocking(&me.org_id)?,
                 s.tokens.scim_status_blocking(&me.org_id)?,
             ))
         })
@@ -379,7 +382,7 @@ pub async fn remove_post(posted: Posted<EmptyForm>) -> Result<HttpResponse, Admi
     let session = posted.session;
     let actor = session.actor();
     session
-        .blocking(move |s, me| s.sso.remove_blocking(&me.org_id, &actor))
+        .blocking(move |s, me| s.connection.remove_blocking(&me.org_id, &actor))
         .await?;
     Ok(see_other(&format!(
         "/admin/orgs/{}/sso?notice=sso_removed",

@@ -255,8 +255,8 @@ pub(super) fn record_expiry_event(
 }
 
 /// Revokes every live token of the org inside the caller's transaction (the org already locked), one audit
-/// event per token. Also used when the org's SSO connection is removed.
-pub(crate) fn revoke_all_in(
+/// event per token. Also used when the org's SSO connection is removed (`scimd_signin::connection`).
+pub fn revoke_all_in(
     conn: &mut DbConnection,
     org: &OrgId,
     actor: &str,
