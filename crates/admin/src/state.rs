@@ -2,11 +2,29 @@
 //! `blocking`, the one way a handler reaches them (their methods block on the database).
 
 use crate::error::AdminError;
-use crate::pages::limits::LimitDefaults;
 use scimd_store::{Clock, Store, StoreError};
 use scimd_signin::ConnectionService;
 use scimd_tokens::{SessionService, TokenService};
 use std::sync::Arc;
+
+/// The limits a server applies to an org that set none of its own (the server's settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitDefaults {
+    pub rate: u32,
+    pub burst: u32,
+    pub in_flight: u32,
+}
+
+impl Default for LimitDefaults {
+    /// The SCIM API's compiled defaults (`SCIMD_ORG_RATE`, `SCIMD_ORG_BURST`, `SCIMD_ORG_IN_FLIGHT` unset).
+    fn default() -> Self {
+        LimitDefaults {
+            rate: 50,
+            burst: 200,
+            in_flight: 8,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct AdminState {

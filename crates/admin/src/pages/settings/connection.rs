@@ -1,10 +1,9 @@
-//! The SSO connection card of Organization Settings > SSO (`settings.rs` is the page): its summary, its form
+//! The SSO connection card of Organization Settings > SSO (`mod.rs` is the page): its summary, its form
 //! (SAML or Azure AD: set, edit) and its removal. A refused form comes back with 422, each error next to its
 //! field and every field as typed, except the client secret, which is never rendered back.
 
 use crate::assets::Assets;
 use crate::error::AdminError;
-use crate::pages::settings;
 use crate::session::EmptyForm;
 use crate::session::{Authed, Posted};
 use crate::view::{self, Page, Time, see_other};
@@ -55,9 +54,9 @@ impl CertificateView {
     }
 }
 
-/// The SSO form: which kind, what was typed, and what was wrong with it.
+/// The connection form: which kind, what was typed, and what was wrong with it.
 #[derive(Debug, Clone, Default)]
-pub struct SsoForm {
+pub struct ConnectionForm {
     pub kind: &'static str,
     /// True when a connection exists (the submit button says "Save changes", a Cancel link shows).
     pub editing: bool,
@@ -152,13 +151,13 @@ impl ConnectionView {
     }
 }
 
-impl SsoForm {
+impl ConnectionForm {
     /// A form for `kind`, filled with the saved connection when it is of that kind.
-    pub(crate) fn prefilled(kind: &'static str, saved: Option<&ConnectionSummary>) -> SsoForm {
-        let mut form = SsoForm {
+    pub(crate) fn prefilled(kind: &'static str, saved: Option<&ConnectionSummary>) -> ConnectionForm {
+        let mut form = ConnectionForm {
             kind,
             editing: saved.is_some(),
-            ..SsoForm::default()
+            ..ConnectionForm::default()
         };
         match saved.map(|s| &s.settings) {
             Some(SettingsSummary::Saml {
@@ -224,9 +223,11 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
     };
     let actor = session.actor();
     let result = session
-        .blocking(move |s, me| Ok::<_, ConnectionError>(s.connection.set_saml_blocking(&me.org_id, &actor, &input)))
+        .blocking(move |s, me| {
+            Ok::<_, ConnectionError>(s.connection.set_saml_blocking(&me.org_id, &actor, &input))
+        })
         .await?;
-    saved_or_refused(&session, result, |saved, errors| SsoForm {
+    saved_or_refused(&session, result, |saved, errors| ConnectionForm {
         kind: KIND_SAML,
         editing: saved.is_some(),
         entity_id: form.entity_id,
@@ -235,7 +236,7 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
         next_certificate: form.next_certificate,
         allow_unsolicited: form.allow_unsolicited.is_some(),
         errors: FieldErrors::from_validation(errors),
-        ..SsoForm::default()
+        ..ConnectionForm::default()
     })
     .await
 }
@@ -251,8 +252,8 @@ pub struct MetadataForm {
 /// own). The current certificate is the metadata's first signing certificate, the next its second.
 pub async fn saml_metadata_post(posted: Posted<MetadataForm>) -> Result<HttpResponse, AdminError> {
     let Posted { session, form } = posted;
-    let cards = settings::load(&session).await?;
-    let mut sso = SsoForm::prefilled(KIND_SAML, cards.saved.as_ref());
+    let cards = super::load(&session).await?;
+    let mut sso = ConnectionForm::prefilled(KIND_SAML, cards.saved.as_ref());
     match scimd_signin::parse_idp_metadata(&form.metadata_xml) {
         Ok(read) => {
             let mut certificates = read.signing_certificates.into_iter();
@@ -261,11 +262,11 @@ pub async fn saml_metadata_post(posted: Posted<MetadataForm>) -> Result<HttpResp
             sso.certificate = certificates.next().unwrap_or_default();
             sso.next_certificate = certificates.next().unwrap_or_default();
             sso.from_metadata = true;
-            settings::sso_form_page(cards, sso, actix_web::http::StatusCode::OK)
+            super::connection_form_page(cards, sso, actix_web::http::StatusCode::OK)
         }
         Err(err) => {
             sso.metadata_error = Some(format!("The metadata could not be read: {err}."));
-            settings::sso_form_page(cards, sso, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
+            super::connection_form_page(cards, sso, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
 }
@@ -291,7 +292,9 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
     };
     let actor = session.actor();
     let result = session
-        .blocking(move |s, me| Ok::<_, ConnectionError>(s.connection.set_azure_blocking(&me.org_id, &actor, &input)))
+        .blocking(move |s, me| {
+            Ok::<_, ConnectionError>(s.connection.set_azure_blocking(&me.org_id, &actor, &input))
+        })
         .await?;
     saved_or_refused(&session, result, |saved, errors| {
         let secret_stored = matches!(
@@ -312,14 +315,14 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
                 errors.count += 1;
             }
         }
-        SsoForm {
+        ConnectionForm {
             kind: KIND_AZURE,
             editing: saved.is_some(),
             tenant_id: form.tenant_id,
             client_id: form.client_id,
             secret_stored,
             errors,
-            ..SsoForm::default()
+            ..ConnectionForm::default()
         }
     })
     .await
@@ -330,7 +333,7 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
 async fn saved_or_refused<T>(
     session: &Authed,
     result: Result<T, ConnectionError>,
-    form: impl FnOnce(Option<&ConnectionSummary>, &ValidationErrors) -> SsoForm,
+    form: impl FnOnce(Option<&ConnectionSummary>, &ValidationErrors) -> ConnectionForm,
 ) -> Result<HttpResponse, AdminError> {
     match result {
         Ok(_) => Ok(see_other(&format!(
@@ -338,9 +341,9 @@ async fn saved_or_refused<T>(
             session.info.org_id
         ))),
         Err(ConnectionError::Invalid(errors)) => {
-            let cards = settings::load(session).await?;
+            let cards = super::load(session).await?;
             let form = form(cards.saved.as_ref(), &errors);
-            settings::refused_sso_form(cards, form)
+            super::refused_connection_form(cards, form)
         }
         Err(err) => Err(err.into()),
     }
