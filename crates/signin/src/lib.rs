@@ -9,6 +9,7 @@
 //! - `provider`: "Sign in with scimd": the OpenID Provider the platform signs its users in through;
 //! - `browser`: the values a sign-in hands the browser (RelayState, the binding cookie) and the checked
 //!   return path; only their SHA-256 digests are stored;
+//! - `jwks`: the Entra tenants' JWKS caches, shared by the workers;
 //! - `identity`: who the verified assertion is: an active member of this org only, by `externalId`, then by
 //!   `userName` (issue #14); nobody is created at sign-in;
 //! - `error`: [`SignInError`], with a reason code for every refusal; [`ConnectionError`].
@@ -20,6 +21,7 @@ mod browser;
 pub mod connection;
 mod error;
 mod identity;
+mod jwks;
 mod oidc;
 pub mod provider;
 mod service;

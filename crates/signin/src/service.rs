@@ -8,14 +8,14 @@
 //!    this org, opens the session, and audits the sign-in or the refusal.
 
 use crate::browser::{self, BROWSER_COOKIE_SECS};
+use crate::connection::{ConnectionService, SignInSettings};
 use crate::error::SignInError;
 use crate::identity;
-use crate::oidc::JwksCaches;
+use crate::jwks::JwksCaches;
 use chrono::TimeDelta;
 use scimd_sso::saml::{self, Expectation, SpConfig};
 use scimd_store::models::sso_signin::{self, PendingLoginRow};
 use scimd_store::{Clock, OrgId, Store};
-use crate::connection::{ConnectionService, SignInSettings};
 use scimd_tokens::{Session, SessionService, SsoDecision, SsoRefusal, SsoSignIn};
 use std::fmt;
 use std::sync::Arc;
@@ -186,7 +186,7 @@ impl SignInService {
             }) => {
                 let config = self.entra_config(org, &tenant_id, &client_id)?;
                 let nonce = browser::random_value()?;
-                let verifier = crate::oidc::pkce_verifier(&browser_cookie, &relay_state);
+                let verifier = browser::pkce_verifier(&browser_cookie, &relay_state);
                 let url = config.authorize_url(
                     &scimd_sso::oidc::State::from_stored(relay_state.clone()),
                     &scimd_sso::oidc::Nonce::from_stored(nonce.clone()),

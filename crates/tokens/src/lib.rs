@@ -3,8 +3,9 @@
 //!
 //! - `bearer`: SCIM bearer tokens: the format (`scimd_` + 256 random bits in base62 + a CRC32 checksum), the
 //!   secret types, and `TokenService` (generate, regenerate with grace, revoke, verify, list);
-//! - `session`: admin login links and sessions (HS256 JWTs naming rows), `SessionService`, `SigningKey`;
-//! - `keys`: where the session signing key and the secret key come from (files, environment, or the database);
+//! - `session`: admin login links and sessions (HS256 JWTs naming rows), `SessionService`;
+//! - `keys`: the session `SigningKey` and the `SecretKey`, and where they come from (files, environment, or
+//!   the database);
 //! - `cipher`: encryption at rest of the secrets that must be read back (the SSO connection's Azure AD client
 //!   secret, webhook signing secrets);
 //! - `api_keys`: the platform API's keys (`scimd_ak_`), `ApiKeyService` (create, list, revoke, verify);
@@ -45,9 +46,9 @@ pub use bearer::{
     TokenService, TokenStatus, TokenSummary, VerifiedToken,
 };
 pub use error::TokenError;
-pub use keys::{KeySettings, Keys, SecretKey};
+pub use keys::{KeySettings, Keys, SecretKey, SigningKey};
 pub use scimd_store::models::members::Role;
 pub use session::{
-    LoginLink, LoginLinkPreview, Session, SessionInfo, SessionService, SessionSettings, SigningKey,
+    LoginLink, LoginLinkPreview, Session, SessionInfo, SessionService, SessionSettings,
     SsoDecision, SsoRefusal, SsoSignIn,
 };

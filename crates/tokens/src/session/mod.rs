@@ -3,10 +3,8 @@
 //! member or changing their role takes effect on the next request of every process.
 
 mod jwt;
-mod key;
 mod service;
 
-pub use key::{MIN_KEY_BYTES, STORED_KEY_NAME, SigningKey};
 pub use service::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_SESSION_LIFETIME, LAST_SEEN_INTERVAL, LOGIN_LINK_LIFETIME, LoginLink,
     LoginLinkPreview, Session, SessionInfo, SessionService, SessionSettings, SsoDecision, SsoRefusal,

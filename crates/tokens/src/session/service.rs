@@ -11,7 +11,7 @@
 use crate::audit;
 use crate::error::TokenError;
 use crate::session::jwt::{self, Audience};
-use crate::session::key::SigningKey;
+use crate::keys::SigningKey;
 use chrono::{DateTime, Duration, Utc};
 use scimd_store::models::admin_sessions::{self, AdminSessionRow};
 use scimd_store::models::login_links::{self, LoginLinkRow};

@@ -77,7 +77,7 @@ fn without_configured_keys_the_stored_ones_are_generated(db: &TestDb) {
     let w = fixtures::world(db);
     let keys = KeySettings::default().resolve(&db.store).unwrap();
     assert!(keys.sso_secret.is_none());
-    assert!(stored(db, scimd_tokens::session::STORED_KEY_NAME));
+    assert!(stored(db, scimd_tokens::keys::STORED_KEY_NAME));
     fixtures::set_sso(&db.store, &w.clock, &w.org, None);
     assert!(stored(db, "sso_secret_key_v1"));
 }
