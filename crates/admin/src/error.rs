@@ -122,6 +122,21 @@ impl From<scimd_signin::SignInError> for AdminError {
     }
 }
 
+/// The authorize endpoint's errors that are shown, not redirected: an unknown client or a redirect URI that
+/// is not registered (the rest of the OpenID Provider answers OAuth error objects, `crate::oauth`).
+impl From<scimd_signin::oauth::ProviderError> for AdminError {
+    fn from(err: scimd_signin::oauth::ProviderError) -> Self {
+        use scimd_signin::oauth::ProviderError as P;
+        match err {
+            P::InvalidClient => AdminError::BadRequest("unknown client_id".into()),
+            P::InvalidRequest(message) => AdminError::BadRequest(message),
+            P::Token(err) => err.into(),
+            P::Store(err) => err.into(),
+            other => AdminError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<askama::Error> for AdminError {
     fn from(err: askama::Error) -> Self {
         AdminError::Internal(format!("template: {err}"))

@@ -2,8 +2,8 @@
 //! `blocking`, the one way a handler reaches them (their methods block on the database).
 
 use crate::error::AdminError;
-use scimd_store::{Clock, Store, StoreError};
 use scimd_signin::ConnectionService;
+use scimd_store::{Clock, Store, StoreError};
 use scimd_tokens::{SessionService, TokenService};
 use std::sync::Arc;
 
@@ -43,7 +43,7 @@ pub struct AdminState {
     /// Sign-in through the org's SSO connection (`/sso/...`).
     pub signin: scimd_signin::SignInService,
     /// "Sign in with scimd": the OpenID Provider for the platform (`/oauth/...`).
-    pub provider: scimd_signin::provider::OAuthProvider,
+    pub provider: scimd_signin::oauth::OAuthProvider,
 }
 
 impl std::fmt::Debug for AdminState {
@@ -64,12 +64,7 @@ impl AdminState {
         public_url: &str,
     ) -> AdminState {
         AdminState {
-            provider: scimd_signin::provider::OAuthProvider::new(
-                store.clone(),
-                clock.clone(),
-                public_url,
-                None,
-            ),
+            provider: scimd_signin::oauth::OAuthProvider::new(store.clone(), clock.clone(), public_url, None),
             signin: scimd_signin::SignInService::new(
                 store.clone(),
                 clock.clone(),
@@ -108,7 +103,7 @@ impl AdminState {
     /// The same state, sealing the OpenID Provider's signing keys under the server's secret key (`None`: the
     /// key stored in the database, as for the other secrets).
     pub fn with_provider_secret_key(mut self, key: Option<scimd_tokens::SecretKey>) -> AdminState {
-        self.provider = scimd_signin::provider::OAuthProvider::new(
+        self.provider = scimd_signin::oauth::OAuthProvider::new(
             self.store.clone(),
             self.clock.clone(),
             &self.public_url,

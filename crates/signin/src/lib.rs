@@ -6,7 +6,8 @@
 //! - `service`: [`SignInService`]: `start` (the pending request and the redirect to the IdP), the SAML ACS
 //!   (`saml_acs`), and the SP metadata;
 //! - `oidc`: the Entra ID callback, in three steps (consume and read; redeem and verify; map and sign in);
-//! - `provider`: "Sign in with scimd": the OpenID Provider the platform signs its users in through;
+//! - `oauth`: "Sign in with scimd": the OpenID Provider the platform signs its users in through (clients,
+//!   authorize, token and its siblings, signing keys);
 //! - `browser`: the values a sign-in hands the browser (RelayState, the binding cookie) and the checked
 //!   return path; only their SHA-256 digests are stored;
 //! - `jwks`: the Entra tenants' JWKS caches, shared by the workers;
@@ -22,8 +23,8 @@ pub mod connection;
 mod error;
 mod identity;
 mod jwks;
+pub mod oauth;
 mod oidc;
-pub mod provider;
 mod service;
 
 pub use browser::{BROWSER_COOKIE_SECS, MAX_RETURN_TO};
