@@ -11,8 +11,6 @@
 use crate::error::SignInError;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::TryRng;
-use rand::rngs::SysRng;
 use scimd_sso::oidc::PkceVerifier;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -24,10 +22,7 @@ pub const BROWSER_COOKIE_SECS: i64 = 600;
 
 /// 256 random bits, base64url without padding.
 pub(crate) fn random_value() -> Result<String, SignInError> {
-    let mut bytes = [0u8; 32];
-    SysRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|_| SignInError::Random)?;
+    let bytes = scimd_tokens::random::bytes::<32>().map_err(|_| SignInError::Random)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 

@@ -38,6 +38,12 @@ pub enum TokenError {
     Store(#[from] StoreError),
 }
 
+impl From<crate::random::RandomError> for TokenError {
+    fn from(_: crate::random::RandomError) -> Self {
+        TokenError::Random
+    }
+}
+
 /// Every `TokenError` rolls its unit of work back.
 impl scimd_store::UnitError for TokenError {}
 

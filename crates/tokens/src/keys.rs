@@ -20,8 +20,6 @@ use crate::error::TokenError;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use jsonwebtoken::{DecodingKey, EncodingKey};
-use rand::TryRng;
-use rand::rngs::SysRng;
 use scimd_store::models::server_secrets;
 use scimd_store::{Clock, Store, SystemClock};
 use std::fmt;
@@ -232,9 +230,7 @@ impl SigningKey {
     /// The key stored in the database, generated (256 random bits) and stored by the first process that asks.
     pub fn load_or_create(store: &Store) -> Result<SigningKey, TokenError> {
         let mut candidate = Zeroizing::new([0u8; 32]);
-        SysRng
-            .try_fill_bytes(candidate.as_mut())
-            .map_err(|_| TokenError::Random)?;
+        crate::random::fill(candidate.as_mut())?;
         let now = SystemClock.now_naive();
         let stored =
             Zeroizing::new(store.write(|conn| {

@@ -8,6 +8,7 @@
 //!   the database);
 //! - `cipher`: encryption at rest of the secrets that must be read back (the SSO connection's Azure AD client
 //!   secret, webhook signing secrets);
+//! - `random`: random bytes from the OS generator, for this crate, `signin` and `webhooks`;
 //! - `api_keys`: the platform API's keys (`scimd_ak_`), `ApiKeyService` (create, list, revoke, verify);
 //! - `audit`: the audit actions recorded here and by the SSO connection (`scimd_signin::connection`), and the
 //!   feed events some of them append; `error`: `TokenError`, the crate's one error type.
@@ -37,6 +38,7 @@ pub mod bearer;
 pub mod cipher;
 pub mod error;
 pub mod keys;
+pub mod random;
 pub mod session;
 mod util;
 
@@ -49,6 +51,6 @@ pub use error::TokenError;
 pub use keys::{KeySettings, Keys, SecretKey, SigningKey};
 pub use scimd_store::models::members::Role;
 pub use session::{
-    LoginLink, LoginLinkPreview, Session, SessionInfo, SessionService, SessionSettings,
-    SsoDecision, SsoRefusal, SsoSignIn,
+    LoginLink, LoginLinkPreview, Session, SessionInfo, SessionService, SessionSettings, SsoDecision,
+    SsoRefusal, SsoSignIn,
 };

@@ -94,10 +94,6 @@ fn check_redirect_uri(uri: &str) -> Result<(), ProviderError> {
 }
 
 fn uuid_like() -> Result<String, ProviderError> {
-    use rand::TryRng as _;
-    let mut bytes = [0u8; 16];
-    rand::rngs::SysRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|_| ProviderError::Random)?;
+    let bytes = scimd_tokens::random::bytes::<16>().map_err(|_| ProviderError::Random)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -50,12 +50,13 @@ impl OAuthProvider {
         })
     }
 
-    pub(super) fn insert_key(&self, conn: &mut DbConnection, now: NaiveDateTime) -> Result<String, ProviderError> {
-        use rand::TryRng as _;
+    pub(super) fn insert_key(
+        &self,
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+    ) -> Result<String, ProviderError> {
         let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-        rand::rngs::SysRng
-            .try_fill_bytes(seed.as_mut())
-            .map_err(|_| ProviderError::Random)?;
+        scimd_tokens::random::fill(seed.as_mut()).map_err(|_| ProviderError::Random)?;
         let public = ed25519_dalek::SigningKey::from_bytes(&seed)
             .verifying_key()
             .to_bytes();
@@ -81,7 +82,11 @@ impl OAuthProvider {
     }
 
     /// The newest key, unsealed (created on first use).
-    pub(super) fn signing_key(&self, conn: &mut DbConnection, now: NaiveDateTime) -> Result<Signer, ProviderError> {
+    pub(super) fn signing_key(
+        &self,
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+    ) -> Result<Signer, ProviderError> {
         if oauth::live_signing_keys(conn)?.is_empty() {
             self.insert_key(conn, now)?;
         }

@@ -107,11 +107,7 @@ pub(super) fn digest(value: &str) -> Vec<u8> {
 }
 
 pub(super) fn random(prefix: &str) -> Result<String, ProviderError> {
-    use rand::TryRng as _;
-    let mut bytes = [0u8; 32];
-    rand::rngs::SysRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|_| ProviderError::Random)?;
+    let bytes = scimd_tokens::random::bytes::<32>().map_err(|_| ProviderError::Random)?;
     Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
