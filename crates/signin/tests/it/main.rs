@@ -9,3 +9,4 @@
 )]
 mod connection;
 mod fixtures;
+mod oauth;
