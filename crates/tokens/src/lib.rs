@@ -49,7 +49,6 @@ pub use bearer::{
 };
 pub use error::TokenError;
 pub use keys::{KeySettings, Keys, SecretKey, SigningKey};
-pub use scimd_store::models::members::Role;
 pub use session::{
     LoginLink, LoginLinkPreview, Session, SessionInfo, SessionService, SessionSettings, SsoDecision,
     SsoRefusal, SsoSignIn,
