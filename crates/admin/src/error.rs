@@ -71,8 +71,20 @@ impl From<TokenError> for AdminError {
                 AdminError::Conflict(err.to_string())
             }
             TokenError::InvalidInput(message) => AdminError::BadRequest(message),
-            TokenError::InvalidSso(errors) => AdminError::BadRequest(errors.to_string()),
             err if err.is_unavailable() => AdminError::Unavailable,
+            err => AdminError::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<scimd_signin::ConnectionError> for AdminError {
+    fn from(err: scimd_signin::ConnectionError) -> Self {
+        use scimd_signin::ConnectionError as C;
+        match err {
+            C::OrgNotFound => AdminError::NotFound,
+            C::Invalid(errors) => AdminError::BadRequest(errors.to_string()),
+            C::Token(err) => err.into(),
+            C::Store(err) => err.into(),
             err => AdminError::Internal(err.to_string()),
         }
     }
@@ -101,10 +113,26 @@ impl From<scimd_signin::SignInError> for AdminError {
             S::Refused { refusal, .. } => AdminError::SignInRefused(refusal),
             S::BadReturnTo => AdminError::BadRequest(err.to_string()),
             S::Token(err) => err.into(),
+            S::Connection(err) => err.into(),
             S::Store(err) => err.into(),
             err if err.is_unavailable() => AdminError::Unavailable,
             // A connection that cannot be used is the admin's to fix; the browser hears "try later".
             err => AdminError::Internal(err.to_string()),
+        }
+    }
+}
+
+/// The authorize endpoint's errors that are shown, not redirected: an unknown client or a redirect URI that
+/// is not registered (the rest of the OpenID Provider answers OAuth error objects, `crate::oauth`).
+impl From<scimd_signin::oauth::ProviderError> for AdminError {
+    fn from(err: scimd_signin::oauth::ProviderError) -> Self {
+        use scimd_signin::oauth::ProviderError as P;
+        match err {
+            P::InvalidClient => AdminError::BadRequest("unknown client_id".into()),
+            P::InvalidRequest(message) => AdminError::BadRequest(message),
+            P::Token(err) => err.into(),
+            P::Store(err) => err.into(),
+            other => AdminError::Internal(other.to_string()),
         }
     }
 }

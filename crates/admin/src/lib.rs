@@ -3,8 +3,10 @@
 //! usable without JavaScript.
 //!
 //! - `routes`: every route of the crate, in one `configure`;
-//! - `pages/*`: a handler file per page (each with its template struct); `api/*`: the audit trail and the
-//!   provisioning activity as JSON;
+//! - `pages/*`: a handler file per page (each with its template struct); `pages/settings/`: Organization
+//!   Settings > SSO and its cards (the SSO connection, SCIM provisioning, the safety valve, the limits);
+//!   `pages/signin.rs`: the `/sso/...` sign-in handlers; `api/*`: the audit trail and the provisioning
+//!   activity as JSON;
 //! - `chart`: the provisioning activity chart, a server-rendered SVG;
 //! - `session`: the session cookie, and the extractors that verify it on every request (`Authed`) and check
 //!   CSRF, Origin and role on every write (`Posted`); `csrf`: the tokens; `security_headers`: CSP and friends;
@@ -26,6 +28,6 @@ mod state;
 mod view;
 
 pub use error::AdminError;
-pub use pages::limits::LimitDefaults;
 pub use routes::configure;
 pub use state::AdminState;
+pub use state::LimitDefaults;

@@ -1,4 +1,4 @@
-//! "Sign in with scimd" over HTTP: the OpenID Provider's endpoints (`scimd_signin::provider` does the work).
+//! "Sign in with scimd" over HTTP: the OpenID Provider's endpoints (`scimd_signin::oauth` does the work).
 //! Errors are OAuth error objects (`{"error": ..}`), mapped here once ([`OAuthHttpError`]); an authorize
 //! request whose client or redirect URI does not check out gets an HTML error page instead of a redirect.
 //!
@@ -18,8 +18,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::web::{Bytes, Query};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use base64::Engine as _;
-use scimd_signin::provider::{AuthorizeRequest, ProviderError, SignedInAs, TokenRequest};
-use scimd_store::OrgId;
+use scimd_signin::oauth::{
+    Authorization, AuthorizeRequest, OrgChoice, ProviderError, SignedInAs, TokenRequest,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -90,11 +91,8 @@ pub async fn discovery_get(req: HttpRequest) -> Result<HttpResponse, AdminError>
 
 /// `GET /oauth/jwks`
 pub async fn jwks_get(req: HttpRequest) -> Result<HttpResponse, OAuthHttpError> {
-    let state = session::state(&req)?;
-    let jwks = state
-        .blocking(move |s| Ok::<_, scimd_store::StoreError>(s.provider.jwks_blocking()))
-        .await
-        .map_err(OAuthHttpError::from)??;
+    let provider = session::state(&req)?.provider.clone();
+    let jwks = scimd_store::blocking(move || provider.jwks_blocking()).await?;
     Ok(HttpResponse::Ok().json(jwks))
 }
 
@@ -129,7 +127,8 @@ fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-/// `GET /oauth/authorize`
+/// `GET /oauth/authorize`: one trip to the blocking pool; the provider checks the request, picks the org and
+/// asks for the browser's session only once both hold (`OAuthProvider::authorize_blocking`).
 pub async fn authorize_get(
     req: HttpRequest,
     query: Query<AuthorizeQuery>,
@@ -146,69 +145,31 @@ pub async fn authorize_get(
         code_challenge: q.code_challenge,
         code_challenge_method: q.code_challenge_method,
     };
-    let checked = state
-        .blocking(move |s| -> Result<_, AdminError> {
-            s.provider.check_authorize_blocking(request).map_err(|e| match e {
-                ProviderError::InvalidClient => AdminError::BadRequest("unknown client_id".into()),
-                ProviderError::InvalidRequest(m) => AdminError::BadRequest(m),
-                other => AdminError::Internal(other.to_string()),
+    let choice = OrgChoice {
+        org: q.org,
+        login_hint: q.login_hint,
+    };
+    let prompt_none = q.prompt == "none";
+    let cookie = session::read_cookie(&req, session::session_cookie_name(state.secure_cookies()));
+    let authorization = state
+        .blocking(move |s| {
+            s.provider.authorize_blocking(request, &choice, prompt_none, || {
+                let Some(cookie) = cookie else {
+                    return Ok(None);
+                };
+                let info = session::refused_as_none(s.sessions.verify_session_blocking(&cookie))?;
+                Ok(info.map(|info| SignedInAs {
+                    org: info.org_id,
+                    member: info.member_id,
+                    session: info.session_id,
+                }))
             })
         })
         .await?;
-    let checked = match checked {
-        Ok(checked) => checked,
-        Err((checked, error)) => return Ok(see_other(&checked.error_redirect(error))),
-    };
-    // The org: named, or the one org where the hint is a member's userName.
-    let (org, hint) = (q.org.trim().to_owned(), q.login_hint.trim().to_owned());
-    let org = if !org.is_empty() {
-        Some(OrgId::new(org))
-    } else if !hint.is_empty() && hint.len() <= 320 {
-        state
-            .blocking(move |s| {
-                let orgs = s
-                    .store
-                    .read(|conn| scimd_store::models::members::orgs_with_user_name(conn, &hint, 2))?;
-                Ok::<_, AdminError>(match orgs.as_slice() {
-                    [one] => Some(one.clone()),
-                    _ => None,
-                })
-            })
-            .await?
-    } else {
-        None
-    };
-    let Some(org) = org else {
-        return Ok(see_other(&checked.error_redirect("invalid_request")));
-    };
-    // A live session of that org: the code. Otherwise the org's sign-in first, back here after.
-    let secure = state.secure_cookies();
-    let cookie = session::read_cookie(&req, session::session_cookie_name(secure));
-    let signed_in = match cookie {
-        Some(cookie) => state
-            .blocking(move |s| session::refused_as_none(s.sessions.verify_session_blocking(&cookie)))
-            .await?
-            .filter(|info| info.org_id == org),
-        None => None,
-    };
-    match signed_in {
-        Some(info) => {
-            let who = SignedInAs {
-                org: info.org_id,
-                member: info.member_id,
-                session: info.session_id,
-            };
-            let redirect = state
-                .blocking(move |s| {
-                    s.provider
-                        .issue_code_blocking(&checked, &who)
-                        .map_err(|e| AdminError::Internal(e.to_string()))
-                })
-                .await?;
-            Ok(see_other(&redirect))
-        }
-        None if q.prompt == "none" => Ok(see_other(&checked.error_redirect("login_required"))),
-        None => {
+    match authorization {
+        Authorization::Redirect(location) => Ok(see_other(&location)),
+        // Without a session of that org: the org's sign-in first, back here after.
+        Authorization::SignIn(org) => {
             let back = format!("/oauth/authorize?{}", req.query_string());
             Ok(see_other(&format!(
                 "/sso/{}/start?return_to={}",
@@ -279,12 +240,8 @@ pub async fn token_post(req: HttpRequest, body: Bytes) -> Result<HttpResponse, O
         redirect_uri: field("redirect_uri"),
         code_verifier: field("code_verifier"),
     };
-    let tokens = state
-        .blocking(move |s| {
-            Ok::<_, scimd_store::StoreError>(s.provider.token_blocking((&id, &secret), &request))
-        })
-        .await
-        .map_err(OAuthHttpError::from)??;
+    let provider = state.provider.clone();
+    let tokens = scimd_store::blocking(move || provider.token_blocking((&id, &secret), &request)).await?;
     Ok(no_store_json(tokens))
 }
 
@@ -298,12 +255,8 @@ pub async fn introspect_post(req: HttpRequest, body: Bytes) -> Result<HttpRespon
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v.clone())
         .ok_or_else(|| ProviderError::InvalidRequest("token is required".into()))?;
-    let answer = state
-        .blocking(move |s| {
-            Ok::<_, scimd_store::StoreError>(s.provider.introspect_blocking((&id, &secret), &token))
-        })
-        .await
-        .map_err(OAuthHttpError::from)??;
+    let provider = state.provider.clone();
+    let answer = scimd_store::blocking(move || provider.introspect_blocking((&id, &secret), &token)).await?;
     Ok(no_store_json(answer))
 }
 
@@ -319,9 +272,7 @@ pub async fn userinfo(req: HttpRequest) -> Result<HttpResponse, OAuthHttpError> 
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
         .ok_or(ProviderError::InvalidToken)?;
-    let info = state
-        .blocking(move |s| Ok::<_, scimd_store::StoreError>(s.provider.userinfo_blocking(&token)))
-        .await
-        .map_err(OAuthHttpError::from)??;
+    let provider = state.provider.clone();
+    let info = scimd_store::blocking(move || provider.userinfo_blocking(&token)).await?;
     Ok(no_store_json(info))
 }

@@ -39,9 +39,8 @@
 //! GET  /api/v1/orgs/{org}/activity            JSON: outcome, cursor, limit
 //! ```
 
-use crate::pages::{
-    activity, audit, groups, limits, login, members, safety_valve, scim, settings, sso, sso_signin, webhooks,
-};
+use crate::pages::settings::{self, connection, limits, safety_valve, scim};
+use crate::pages::{activity, audit, groups, login, members, signin, webhooks};
 use crate::state::AdminState;
 use crate::{api, assets, oauth, security_headers};
 use actix_web::middleware::from_fn;
@@ -85,14 +84,11 @@ pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/sso")
             .wrap(from_fn(security_headers::add))
-            .app_data(web::PayloadConfig::new(sso_signin::ACS_BODY_LIMIT))
-            .route("/{org}/start", web::get().to(sso_signin::start_get))
-            .route("/saml/{org}/acs", web::post().to(sso_signin::acs_post))
-            .route(
-                "/oidc/{org}/callback",
-                web::get().to(sso_signin::oidc_callback_get),
-            )
-            .route("/saml/{org}/metadata", web::get().to(sso_signin::metadata_get))
+            .app_data(web::PayloadConfig::new(signin::ACS_BODY_LIMIT))
+            .route("/{org}/start", web::get().to(signin::start_get))
+            .route("/saml/{org}/acs", web::post().to(signin::acs_post))
+            .route("/oidc/{org}/callback", web::get().to(signin::oidc_callback_get))
+            .route("/saml/{org}/metadata", web::get().to(signin::metadata_get))
             .default_service(web::to(login::not_found)),
     )
     .service(
@@ -104,15 +100,18 @@ pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
             .route("/login", web::post().to(login::login_post))
             .route("/logout", web::post().to(login::logout_post))
             .route("/signed-out", web::get().to(login::signed_out_get))
-            .route("/sso", web::get().to(sso_signin::chooser_get))
+            .route("/sso", web::get().to(signin::chooser_get))
             .service(
                 web::scope("/orgs/{org}")
                     .route("/sso", web::get().to(settings::settings_get))
-                    .route("/sso/saml", web::post().to(sso::saml_post))
-                    .route("/sso/saml/metadata", web::post().to(sso::saml_metadata_post))
-                    .route("/sso/azure", web::post().to(sso::azure_post))
-                    .route("/sso/remove", web::get().to(sso::remove_get))
-                    .route("/sso/remove", web::post().to(sso::remove_post))
+                    .route("/sso/saml", web::post().to(connection::saml_post))
+                    .route(
+                        "/sso/saml/metadata",
+                        web::post().to(connection::saml_metadata_post),
+                    )
+                    .route("/sso/azure", web::post().to(connection::azure_post))
+                    .route("/sso/remove", web::get().to(connection::remove_get))
+                    .route("/sso/remove", web::post().to(connection::remove_post))
                     .route("/scim/token", web::post().to(scim::generate_post))
                     .route("/scim/regenerate", web::get().to(scim::regenerate_get))
                     .route("/scim/regenerate", web::post().to(scim::regenerate_post))

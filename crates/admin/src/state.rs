@@ -2,10 +2,29 @@
 //! `blocking`, the one way a handler reaches them (their methods block on the database).
 
 use crate::error::AdminError;
-use crate::pages::limits::LimitDefaults;
+use scimd_signin::ConnectionService;
 use scimd_store::{Clock, Store, StoreError};
-use scimd_tokens::{SessionService, SsoService, TokenService};
+use scimd_tokens::{SessionService, TokenService};
 use std::sync::Arc;
+
+/// The limits a server applies to an org that set none of its own (the server's settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitDefaults {
+    pub rate: u32,
+    pub burst: u32,
+    pub in_flight: u32,
+}
+
+impl Default for LimitDefaults {
+    /// The SCIM API's compiled defaults (`SCIMD_ORG_RATE`, `SCIMD_ORG_BURST`, `SCIMD_ORG_IN_FLIGHT` unset).
+    fn default() -> Self {
+        LimitDefaults {
+            rate: 50,
+            burst: 200,
+            in_flight: 8,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct AdminState {
@@ -13,7 +32,8 @@ pub struct AdminState {
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenService,
     pub sessions: SessionService,
-    pub sso: SsoService,
+    /// The org's SSO connection (the settings page's connection card).
+    pub connection: ConnectionService,
     /// Where browsers reach this server, without a trailing slash.
     pub public_url: String,
     /// The SCIM API's limits for orgs that set none of their own (shown on the limits card).
@@ -23,7 +43,7 @@ pub struct AdminState {
     /// Sign-in through the org's SSO connection (`/sso/...`).
     pub signin: scimd_signin::SignInService,
     /// "Sign in with scimd": the OpenID Provider for the platform (`/oauth/...`).
-    pub provider: scimd_signin::provider::OAuthProvider,
+    pub provider: scimd_signin::oauth::OAuthProvider,
 }
 
 impl std::fmt::Debug for AdminState {
@@ -40,21 +60,16 @@ impl AdminState {
         clock: Arc<dyn Clock>,
         tokens: TokenService,
         sessions: SessionService,
-        sso: SsoService,
+        connection: ConnectionService,
         public_url: &str,
     ) -> AdminState {
         AdminState {
-            provider: scimd_signin::provider::OAuthProvider::new(
-                store.clone(),
-                clock.clone(),
-                public_url,
-                None,
-            ),
+            provider: scimd_signin::oauth::OAuthProvider::new(store.clone(), clock.clone(), public_url, None),
             signin: scimd_signin::SignInService::new(
                 store.clone(),
                 clock.clone(),
                 sessions.clone(),
-                sso.clone(),
+                connection.clone(),
                 public_url,
             ),
             webhooks: scimd_webhooks::WebhookService::new(
@@ -67,7 +82,7 @@ impl AdminState {
             clock,
             tokens,
             sessions,
-            sso,
+            connection,
             public_url: public_url.trim_end_matches('/').to_owned(),
             limit_defaults: LimitDefaults::default(),
         }
@@ -88,7 +103,7 @@ impl AdminState {
     /// The same state, sealing the OpenID Provider's signing keys under the server's secret key (`None`: the
     /// key stored in the database, as for the other secrets).
     pub fn with_provider_secret_key(mut self, key: Option<scimd_tokens::SecretKey>) -> AdminState {
-        self.provider = scimd_signin::provider::OAuthProvider::new(
+        self.provider = scimd_signin::oauth::OAuthProvider::new(
             self.store.clone(),
             self.clock.clone(),
             &self.public_url,

@@ -66,20 +66,22 @@ pub fn demo_sso_and_login_link(
     public_url: &str,
     keys: &scimd_tokens::Keys,
     demo: &DemoOrg,
-) -> Result<scimd_tokens::LoginLink, scimd_tokens::TokenError> {
+) -> Result<scimd_tokens::LoginLink, crate::error::ServerError> {
     let org = demo.org.org_id();
-    let sso =
-        scimd_tokens::SsoService::new(store.clone(), clock.clone()).with_secret_key(keys.sso_secret.clone());
-    sso.set_azure_blocking(
+    let connection = scimd_signin::ConnectionService::new(store.clone(), clock.clone())
+        .with_secret_key(keys.sso_secret.clone());
+    connection.set_azure_blocking(
         &org,
         "bootstrap",
-        &scimd_tokens::AzureInput {
+        &scimd_signin::connection::AzureInput {
             tenant_id: DEMO_AZURE_TENANT_ID.into(),
             client_id: DEMO_AZURE_CLIENT_ID.into(),
-            client_secret: Some(scimd_tokens::ClientSecret::new(uuid::Uuid::new_v4().to_string())),
+            client_secret: Some(scimd_signin::connection::ClientSecret::new(
+                uuid::Uuid::new_v4().to_string(),
+            )),
         },
     )?;
     let sessions =
         scimd_tokens::SessionService::new(store.clone(), clock, keys.session.clone(), public_url.to_owned());
-    sessions.issue_login_link_blocking(&org, &demo.owner_email, "bootstrap")
+    Ok(sessions.issue_login_link_blocking(&org, &demo.owner_email, "bootstrap")?)
 }

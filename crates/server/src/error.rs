@@ -42,6 +42,19 @@ impl From<TokenError> for ServerError {
     }
 }
 
+/// The one place an SSO-connection error becomes the CLI's.
+impl From<scimd_signin::ConnectionError> for ServerError {
+    fn from(err: scimd_signin::ConnectionError) -> Self {
+        use scimd_signin::ConnectionError as C;
+        match err {
+            C::Store(err) => ServerError::Store(err),
+            C::Token(err) => err.into(),
+            err @ C::OrgNotFound => ServerError::NotFound(err.to_string()),
+            other => ServerError::Invalid(other.to_string()),
+        }
+    }
+}
+
 /// The one place a webhook-service error becomes the CLI's.
 impl From<scimd_webhooks::WebhookError> for ServerError {
     fn from(err: scimd_webhooks::WebhookError) -> Self {

@@ -5,12 +5,13 @@
 //! - The **binding cookie** is another 256 random bits, set on the browser that started the sign-in; the row
 //!   keeps its SHA-256. A RelayState that arrives from another browser (a link someone sent) does not match.
 //! - The **return path** is a path on this server only (no scheme, no host, no `//`): no open redirect.
+//! - The **PKCE verifier** of an Entra sign-in is not stored: it is derived from the binding cookie and
+//!   `state`, so only the browser that started can finish.
 
 use crate::error::SignInError;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::TryRng;
-use rand::rngs::SysRng;
+use scimd_sso::oidc::PkceVerifier;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -21,11 +22,18 @@ pub const BROWSER_COOKIE_SECS: i64 = 600;
 
 /// 256 random bits, base64url without padding.
 pub(crate) fn random_value() -> Result<String, SignInError> {
-    let mut bytes = [0u8; 32];
-    SysRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|_| SignInError::Random)?;
+    let bytes = scimd_tokens::random::bytes::<32>().map_err(|_| SignInError::Random)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The verifier of a sign-in: `BASE64URL(SHA-256("pkce" || binding cookie || state))`, 43 characters.
+pub(crate) fn pkce_verifier(browser_cookie: &str, state: &str) -> PkceVerifier {
+    let mut hash = Sha256::new();
+    hash.update(b"scimd pkce\0");
+    hash.update(browser_cookie.as_bytes());
+    hash.update(b"\0");
+    hash.update(state.as_bytes());
+    PkceVerifier::from_stored(URL_SAFE_NO_PAD.encode(hash.finalize()))
 }
 
 pub(crate) fn digest(value: &str) -> Vec<u8> {

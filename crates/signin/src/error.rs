@@ -1,7 +1,41 @@
-//! [`SignInError`]: why a sign-in did not end in a session. The admin pages map it to a page, once.
+//! [`SignInError`]: why a sign-in did not end in a session; [`ConnectionError`]: why the org's SSO connection
+//! was not set or read. The admin pages map each to a page, once.
 
+use crate::connection::validate::ValidationErrors;
 use scimd_store::StoreError;
 use scimd_tokens::TokenError;
+
+/// Why the org's SSO connection was not set, read or removed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    /// The settings were refused; one entry per field at fault.
+    #[error("invalid SSO settings: {0}")]
+    Invalid(ValidationErrors),
+    #[error("organization not found")]
+    OrgNotFound,
+    /// The stored settings cannot be read back.
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
+    /// The secret cipher failed (its key, the random source, a ciphertext).
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Every `ConnectionError` rolls its unit of work back.
+impl scimd_store::UnitError for ConnectionError {}
+
+impl ConnectionError {
+    /// True when the database (or the random source), not the request, is at fault.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            ConnectionError::Token(e) => e.is_unavailable(),
+            ConnectionError::Store(e) => e.is_unavailable() || matches!(e, StoreError::Database(_)),
+            _ => false,
+        }
+    }
+}
 
 /// A refused sign-in, as the browser's page distinguishes it. The reason code (in the audit trail) says more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +70,8 @@ pub enum SignInError {
     #[error(transparent)]
     Token(#[from] TokenError),
     #[error(transparent)]
+    Connection(#[from] ConnectionError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -53,6 +89,7 @@ impl SignInError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             SignInError::Token(e) => e.is_unavailable(),
+            SignInError::Connection(e) => e.is_unavailable(),
             SignInError::Store(e) => e.is_unavailable(),
             _ => false,
         }

@@ -1,28 +1,35 @@
-//! Sign-in through the org's SSO connection, as a service the admin pages call: the protocol work is
-//! `scimd-sso`'s, the session is `scimd-tokens`'; this crate joins them to the database.
+//! The org's SSO connection and sign-in through it, as services the admin pages and the CLI call: the protocol
+//! work is `scimd-sso`'s, the session is `scimd-tokens`'; this crate joins them to the database.
 //!
+//! - `connection`: [`ConnectionService`]: the org's SSO connection (SAML or Azure AD) set, validated field by
+//!   field, read as a summary without secrets, removed (which revokes the org's SCIM tokens);
 //! - `service`: [`SignInService`]: `start` (the pending request and the redirect to the IdP), the SAML ACS
 //!   (`saml_acs`), and the SP metadata;
 //! - `oidc`: the Entra ID callback, in three steps (consume and read; redeem and verify; map and sign in);
-//! - `provider`: "Sign in with scimd": the OpenID Provider the platform signs its users in through;
+//! - `oauth`: "Sign in with scimd": the OpenID Provider the platform signs its users in through (clients,
+//!   authorize, token and its siblings, signing keys);
 //! - `browser`: the values a sign-in hands the browser (RelayState, the binding cookie) and the checked
 //!   return path; only their SHA-256 digests are stored;
+//! - `jwks`: the Entra tenants' JWKS caches, shared by the workers;
 //! - `identity`: who the verified assertion is: an active member of this org only, by `externalId`, then by
 //!   `userName` (issue #14); nobody is created at sign-in;
-//! - `error`: [`SignInError`], with a reason code for every refusal.
+//! - `error`: [`SignInError`], with a reason code for every refusal; [`ConnectionError`].
 //!
 //! Every refusal after the message arrived is audited (`sso.signin_refused` with its reason); what the browser
 //! is told stays generic, except that a person the IdP has not provisioned is told so.
 
 mod browser;
+pub mod connection;
 mod error;
 mod identity;
+mod jwks;
+pub mod oauth;
 mod oidc;
-pub mod provider;
 mod service;
 
 pub use browser::{BROWSER_COOKIE_SECS, MAX_RETURN_TO};
-pub use error::{Refusal, SignInError};
+pub use connection::{ConnectionService, ConnectionSummary};
+pub use error::{ConnectionError, Refusal, SignInError};
 pub use oidc::{OidcCallback, OidcIdentity};
 /// The outbound client step 2 of an OIDC sign-in runs on (one per actix worker: it is not `Send`).
 pub use scimd_sso::oidc::http::{DEFAULT_TIMEOUT as OIDC_HTTP_TIMEOUT, HttpClient as OidcHttpClient};

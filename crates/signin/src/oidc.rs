@@ -14,53 +14,18 @@
 //! only the browser that started can finish, and the database never holds a secret of the flow.
 
 use crate::browser;
+use crate::connection::SignInSettings;
 use crate::error::SignInError;
 use crate::identity;
+use crate::jwks::JwksCaches;
 use crate::service::{Finished, PROTOCOL_OIDC, SignInService};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use scimd_sso::oidc::{
-    self, AuthorizationCode, ClientSecret, EntraConfig, IdTokenClaims, JwksCache, Nonce, OidcError,
-    PkceVerifier, State,
+    self, AuthorizationCode, ClientSecret, EntraConfig, IdTokenClaims, Nonce, OidcError, PkceVerifier, State,
 };
 use scimd_store::OrgId;
 use scimd_store::models::sso_signin;
-use scimd_tokens::{SignInSettings, SsoSignIn};
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-/// The tenants' JWKS caches, shared by the workers. A cache is taken out while a request uses it (no lock is
-/// held across the fetch); a request that finds it taken starts from an empty one.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct JwksCaches(Arc<Mutex<HashMap<String, JwksCache>>>);
-
-impl JwksCaches {
-    fn take(&self, config: &EntraConfig) -> JwksCache {
-        self.0
-            .lock()
-            .ok()
-            .and_then(|mut map| map.remove(config.tenant_id()))
-            .unwrap_or_else(|| JwksCache::new(config.jwks_uri()))
-    }
-
-    fn put_back(&self, config: &EntraConfig, cache: JwksCache) {
-        if let Ok(mut map) = self.0.lock() {
-            map.insert(config.tenant_id().to_owned(), cache);
-        }
-    }
-}
-
-/// The verifier of a sign-in: `BASE64URL(SHA-256("pkce" || binding cookie || state))`, 43 characters.
-pub(crate) fn pkce_verifier(browser_cookie: &str, state: &str) -> PkceVerifier {
-    let mut hash = Sha256::new();
-    hash.update(b"scimd pkce\0");
-    hash.update(browser_cookie.as_bytes());
-    hash.update(b"\0");
-    hash.update(state.as_bytes());
-    PkceVerifier::from_stored(URL_SAFE_NO_PAD.encode(hash.finalize()))
-}
+use scimd_tokens::SsoSignIn;
 
 /// Step 1's result: everything step 2 needs (it is `Send`; the HTTP client is not).
 pub struct OidcCallback {
@@ -151,7 +116,7 @@ impl SignInService {
         query: &str,
         browser_cookie: Option<&str>,
     ) -> Result<OidcCallback, SignInError> {
-        let (tenant_id, client_id, client_secret) = match self.sso().sign_in_settings_blocking(org)? {
+        let (tenant_id, client_id, client_secret) = match self.connection().sign_in_settings_blocking(org)? {
             Some(SignInSettings::AzureAd {
                 tenant_id,
                 client_id,
@@ -186,7 +151,7 @@ impl SignInService {
             org: org.clone(),
             config,
             code,
-            verifier: pkce_verifier(cookie, &state),
+            verifier: browser::pkce_verifier(cookie, &state),
             nonce: Nonce::from_stored(pending.request_id),
             client_secret: ClientSecret::from_stored(client_secret.as_str()),
             return_to: pending.return_to,

@@ -8,14 +8,15 @@
 //!    this org, opens the session, and audits the sign-in or the refusal.
 
 use crate::browser::{self, BROWSER_COOKIE_SECS};
+use crate::connection::{ConnectionService, SignInSettings};
 use crate::error::SignInError;
 use crate::identity;
-use crate::oidc::JwksCaches;
+use crate::jwks::JwksCaches;
 use chrono::TimeDelta;
 use scimd_sso::saml::{self, Expectation, SpConfig};
 use scimd_store::models::sso_signin::{self, PendingLoginRow};
 use scimd_store::{Clock, OrgId, Store};
-use scimd_tokens::{Session, SessionService, SignInSettings, SsoDecision, SsoRefusal, SsoService, SsoSignIn};
+use scimd_tokens::{Session, SessionService, SsoDecision, SsoRefusal, SsoSignIn};
 use std::fmt;
 use std::sync::Arc;
 
@@ -49,7 +50,7 @@ pub struct SignInService {
     store: Store,
     clock: Arc<dyn Clock>,
     sessions: SessionService,
-    sso: SsoService,
+    connection: ConnectionService,
     /// Where browsers reach this server, without a trailing slash: the SP entity ID and ACS derive from it.
     public_url: String,
     /// The Entra ID authority base (`SCIMD_ENTRA_AUTHORITY`; a fake one on loopback in tests).
@@ -70,14 +71,14 @@ impl SignInService {
         store: Store,
         clock: Arc<dyn Clock>,
         sessions: SessionService,
-        sso: SsoService,
+        connection: ConnectionService,
         public_url: &str,
     ) -> SignInService {
         SignInService {
             store,
             clock,
             sessions,
-            sso,
+            connection,
             public_url: public_url.trim_end_matches('/').to_owned(),
             entra_authority: scimd_sso::oidc::DEFAULT_AUTHORITY.to_owned(),
             jwks: JwksCaches::default(),
@@ -101,8 +102,8 @@ impl SignInService {
         &self.public_url
     }
 
-    pub(crate) fn sso(&self) -> &SsoService {
-        &self.sso
+    pub(crate) fn connection(&self) -> &ConnectionService {
+        &self.connection
     }
 
     pub(crate) fn sessions(&self) -> &SessionService {
@@ -158,7 +159,7 @@ impl SignInService {
 
     /// Whether `org` has a connection members can sign in through.
     pub fn available_blocking(&self, org: &OrgId) -> Result<bool, SignInError> {
-        Ok(self.sso.sign_in_settings_blocking(org)?.is_some())
+        Ok(self.connection.sign_in_settings_blocking(org)?.is_some())
     }
 
     /// Starts a sign-in to `org`, coming back to `return_to` (a local path; the org's settings page if none).
@@ -168,7 +169,7 @@ impl SignInService {
         // RelayState (SAML) or `state` (OIDC): the pending sign-in's name, as the browser carries it back.
         let relay_state = browser::random_value()?;
         let browser_cookie = browser::random_value()?;
-        let (protocol, request_id, redirect_url) = match self.sso.sign_in_settings_blocking(org)? {
+        let (protocol, request_id, redirect_url) = match self.connection.sign_in_settings_blocking(org)? {
             Some(SignInSettings::Saml {
                 entity_id,
                 sso_url,
@@ -185,7 +186,7 @@ impl SignInService {
             }) => {
                 let config = self.entra_config(org, &tenant_id, &client_id)?;
                 let nonce = browser::random_value()?;
-                let verifier = crate::oidc::pkce_verifier(&browser_cookie, &relay_state);
+                let verifier = browser::pkce_verifier(&browser_cookie, &relay_state);
                 let url = config.authorize_url(
                     &scimd_sso::oidc::State::from_stored(relay_state.clone()),
                     &scimd_sso::oidc::Nonce::from_stored(nonce.clone()),
@@ -225,7 +226,7 @@ impl SignInService {
         browser_cookie: Option<&str>,
         replacing: Option<&str>,
     ) -> Result<Finished, SignInError> {
-        let config = match self.sso.sign_in_settings_blocking(org)? {
+        let config = match self.connection.sign_in_settings_blocking(org)? {
             Some(SignInSettings::Saml {
                 entity_id,
                 certificates_pem,

@@ -8,10 +8,11 @@
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use scimd_store::models::organizations;
+use scimd_store::models::sso_connections::{self, SsoConnectionRow};
 use scimd_store::testing::TestDb;
 use scimd_store::{Clock, FixedClock};
 use scimd_tokens::bearer::format::check_format;
-use scimd_tokens::{AzureInput, ClientSecret, Expiry, PlaintextToken, SsoService, TokenHash, TokenService};
+use scimd_tokens::{Expiry, PlaintextToken, TokenHash, TokenService};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,16 +45,18 @@ fn service(c: &mut Criterion, name: &str, db: &TestDb) {
         .unwrap()
         .0
         .org_id();
-    SsoService::new(db.store.clone(), dyn_clock.clone())
-        .set_azure_blocking(
-            &org,
-            "bench",
-            &AzureInput {
-                tenant_id: "6f9619ff-8b86-d011-b42d-00c04fc964ff".into(),
-                client_id: "6f9619ff-8b86-d011-b42d-00c04fc964fe".into(),
-                client_secret: Some(ClientSecret::new("bench".into())),
-            },
-        )
+    // SCIM tokens need an SSO connection; its service is above this crate (`scimd_signin`), so the row is
+    // written directly (verifying never reads it).
+    let connection = SsoConnectionRow {
+        org_id: org.as_str().to_owned(),
+        kind: "azure_ad".into(),
+        settings: r#"{"tenant_id":"6f9619ff-8b86-d011-b42d-00c04fc964ff","client_id":"6f9619ff-8b86-d011-b42d-00c04fc964fe"}"#.into(),
+        secret_ciphertext: Some(b"bench".to_vec()),
+        created_at: now,
+        updated_at: now,
+    };
+    db.store
+        .write(|conn| sso_connections::upsert(conn, &connection))
         .unwrap();
     let tokens = TokenService::new(db.store.clone(), dyn_clock, "https://scimd.test".into());
     let header = format!(

@@ -43,7 +43,9 @@ fn event_type(action: &str) -> Option<&'static str> {
     })
 }
 
-pub(crate) fn record(
+/// Appends the audit event and, for the actions that have one, its feed event, inside the caller's unit of
+/// work. Public for the SSO connection (`scimd_signin::connection`), whose actions are listed here.
+pub fn record(
     conn: &mut DbConnection,
     org: &OrgId,
     at: chrono::NaiveDateTime,

@@ -13,8 +13,6 @@ use crate::error::TokenError;
 use crate::keys::SecretKey;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use rand::TryRng;
-use rand::rngs::SysRng;
 use scimd_store::models::server_secrets;
 use scimd_store::{DbConnection, OrgId};
 use zeroize::Zeroizing;
@@ -44,9 +42,7 @@ impl SecretCipher {
     /// Loads the key, generating and storing it on first use (the first process to store it wins).
     fn load_or_create(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Result<Self, TokenError> {
         let mut candidate = Zeroizing::new([0u8; 32]);
-        SysRng
-            .try_fill_bytes(candidate.as_mut())
-            .map_err(|_| TokenError::Random)?;
+        crate::random::fill(candidate.as_mut())?;
         let key = Zeroizing::new(server_secrets::get_or_insert(
             conn,
             KEY_NAME,
@@ -59,10 +55,7 @@ impl SecretCipher {
     }
 
     pub fn encrypt(&self, org: &OrgId, purpose: &str, plaintext: &[u8]) -> Result<Vec<u8>, TokenError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        SysRng
-            .try_fill_bytes(&mut nonce)
-            .map_err(|_| TokenError::Random)?;
+        let nonce = crate::random::bytes::<NONCE_LEN>()?;
         let aad = associated_data(org, purpose);
         let sealed = self
             .0

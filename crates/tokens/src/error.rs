@@ -1,7 +1,6 @@
 //! `TokenError`: the one error type of the crate. Each HTTP surface maps it in one place: the SCIM API answers
 //! every `Unauthorized` with the same 401 and `Store` with a 503; the admin pages render an HTML page.
 
-use crate::sso::SsoValidationErrors;
 use scimd_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,9 +24,6 @@ pub enum TokenError {
     MemberNotFound,
     #[error("the member is not active")]
     MemberInactive,
-    /// The SSO settings were refused; one entry per field at fault.
-    #[error("invalid SSO settings: {0}")]
-    InvalidSso(SsoValidationErrors),
     /// A value given on the command line or in configuration is not one of the accepted ones.
     #[error("{0}")]
     InvalidInput(String),
@@ -40,6 +36,12 @@ pub enum TokenError {
     /// The database failed; says nothing about the credential (the SCIM API answers 503, not 401).
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<crate::random::RandomError> for TokenError {
+    fn from(_: crate::random::RandomError) -> Self {
+        TokenError::Random
+    }
 }
 
 /// Every `TokenError` rolls its unit of work back.

@@ -1,14 +1,17 @@
-//! Every secret scimd hands out, and the SSO settings SCIM provisioning depends on.
+//! Every secret scimd hands out: SCIM bearer tokens, admin sessions, the platform's API keys, and the keys and
+//! cipher behind them.
 //!
-//! - `scim`: SCIM bearer tokens: the format (`scimd_` + 256 random bits in base62 + a CRC32 checksum), the
+//! - `bearer`: SCIM bearer tokens: the format (`scimd_` + 256 random bits in base62 + a CRC32 checksum), the
 //!   secret types, and `TokenService` (generate, regenerate with grace, revoke, verify, list);
-//! - `session`: admin login links and sessions (HS256 JWTs naming rows), `SessionService`, `SigningKey`;
-//! - `sso`: the org's SSO connection (SAML or Azure AD), validated field by field, secrets encrypted at rest;
-//! - `cipher`: encryption at rest of the secrets that must be read back (Azure AD client secret, webhook
-//!   signing secrets);
+//! - `session`: admin login links and sessions (HS256 JWTs naming rows), `SessionService`;
+//! - `keys`: the session `SigningKey` and the `SecretKey`, and where they come from (files, environment, or
+//!   the database);
+//! - `cipher`: encryption at rest of the secrets that must be read back (the SSO connection's Azure AD client
+//!   secret, webhook signing secrets);
+//! - `random`: random bytes from the OS generator, for this crate, `signin` and `webhooks`;
 //! - `api_keys`: the platform API's keys (`scimd_ak_`), `ApiKeyService` (create, list, revoke, verify);
-//! - `audit`: the audit actions recorded here (and the feed events some of them append); `error`:
-//!   `TokenError`, the crate's one error type.
+//! - `audit`: the audit actions recorded here and by the SSO connection (`scimd_signin::connection`), and the
+//!   feed events some of them append; `error`: `TokenError`, the crate's one error type.
 //!
 //! Plaintext tokens exist once (`PlaintextToken`); only SHA-256 hashes and hints are stored; no token, cookie
 //! or email address reaches a log line.
@@ -17,7 +20,7 @@
 //!
 //! - **Keys**: `keys::KeySettings::from_env().resolve(&store)` gives the session signing key and the optional
 //!   SSO-secret key (files or environment, else stored in the database); pass `keys.session` to
-//!   `SessionService::new` and `keys.sso_secret` to `SsoService::with_secret_key`.
+//!   `SessionService::new` and `keys.sso_secret` to `scimd_signin::ConnectionService::with_secret_key`.
 //! - **SCIM API**: `TokenService::verify(url_org, authorization_header)` (or `verify_blocking` inside a
 //!   blocking unit of work) before anything else. Every refused credential is `TokenError::Unauthorized`:
 //!   answer each with the same 401 (`WWW-Authenticate: Bearer`); `is_unavailable()` errors are 503, since a
@@ -35,8 +38,8 @@ pub mod bearer;
 pub mod cipher;
 pub mod error;
 pub mod keys;
+pub mod random;
 pub mod session;
-pub mod sso;
 mod util;
 
 pub use api_keys::{ApiKeyAuth, ApiKeyService, CreatedKey};
@@ -45,13 +48,8 @@ pub use bearer::{
     TokenService, TokenStatus, TokenSummary, VerifiedToken,
 };
 pub use error::TokenError;
-pub use keys::{KeySettings, Keys, SecretKey};
-pub use scimd_store::models::members::Role;
+pub use keys::{KeySettings, Keys, SecretKey, SigningKey};
 pub use session::{
-    LoginLink, LoginLinkPreview, Session, SessionInfo, SessionService, SessionSettings, SigningKey,
-    SsoDecision, SsoRefusal, SsoSignIn,
-};
-pub use sso::{
-    AzureInput, ClientSecret, SamlInput, SignInSettings, SsoFieldError, SsoService, SsoSummary,
-    SsoValidationErrors,
+    LoginLink, LoginLinkPreview, Session, SessionInfo, SessionService, SessionSettings, SsoDecision,
+    SsoRefusal, SsoSignIn,
 };

@@ -6,8 +6,6 @@ use crate::error::WebhookError;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
-use rand::TryRng;
-use rand::rngs::SysRng;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
@@ -30,9 +28,7 @@ impl SigningSecret {
     /// A new secret from the OS random source.
     pub fn generate() -> Result<SigningSecret, WebhookError> {
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
-        SysRng
-            .try_fill_bytes(key.as_mut())
-            .map_err(|_| WebhookError::Random)?;
+        scimd_tokens::random::fill(key.as_mut()).map_err(|_| WebhookError::Random)?;
         Ok(SigningSecret(Zeroizing::new(format!(
             "{SECRET_PREFIX}{}",
             STANDARD.encode(key.as_ref())

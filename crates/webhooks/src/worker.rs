@@ -13,8 +13,6 @@ use crate::error::WebhookError;
 use crate::service::WebhookService;
 use crate::signature::SigningSecret;
 use chrono::{NaiveDateTime, TimeDelta};
-use rand::TryRng;
-use rand::rngs::SysRng;
 use scimd_store::models::events::{self, Event};
 use scimd_store::models::webhooks::{self, Endpoint, NewDelivery, Outcome};
 use serde_json::json;
@@ -63,9 +61,8 @@ pub fn backoff(failures: i32, jitter: f64) -> Duration {
 }
 
 fn jitter() -> f64 {
-    let mut b = [0u8; 8];
-    match SysRng.try_fill_bytes(&mut b) {
-        Ok(()) => (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64,
+    match scimd_tokens::random::bytes::<8>() {
+        Ok(b) => (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64,
         Err(_) => 1.0,
     }
 }

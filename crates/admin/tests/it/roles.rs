@@ -66,7 +66,7 @@ fn every_write_by_a_member_is_refused_with_403_and_changes_nothing(db: &TestDb) 
             .expose_once();
         let browser = login(&app, &ctx, MEMBER).await;
         let audit_before = audit_actions(db, &ctx.org).len();
-        let sso_before = ctx.state.sso.get_blocking(&ctx.org).unwrap();
+        let sso_before = ctx.state.connection.get_blocking(&ctx.org).unwrap();
         let writes: [(&str, Vec<(&str, &str)>); 7] = [
             (
                 "sso/saml",
@@ -99,7 +99,7 @@ fn every_write_by_a_member_is_refused_with_403_and_changes_nothing(db: &TestDb) 
             let res = get(&app, Some(&browser), &url(&ctx, dialog)).await;
             assert_eq!(res.status, StatusCode::FORBIDDEN, "GET {dialog}");
         }
-        assert_eq!(ctx.state.sso.get_blocking(&ctx.org).unwrap(), sso_before);
+        assert_eq!(ctx.state.connection.get_blocking(&ctx.org).unwrap(), sso_before);
         let header = format!("Bearer {token}");
         assert!(ctx.state.tokens.verify_blocking(&ctx.org, Some(&header)).is_ok());
         assert_eq!(ctx.state.tokens.list_blocking(&ctx.org).unwrap().len(), 1);

@@ -57,7 +57,7 @@ fn a_cross_origin_form_post_is_refused_and_changes_nothing(db: &TestDb) {
         );
 
         assert!(ctx.state.tokens.scim_status_blocking(&ctx.org).unwrap().is_none());
-        assert!(ctx.state.sso.get_blocking(&ctx.org).unwrap().is_some());
+        assert!(ctx.state.connection.get_blocking(&ctx.org).unwrap().is_some());
         // The same request from our own origin works (the refusals were about the origin).
         let ok = post_raw(
             &app,
@@ -101,7 +101,7 @@ fn a_post_without_the_csrf_token_or_with_another_session_s_is_refused_and_change
         empty.push(("csrf_token", ""));
         let blank = post_raw(&app, Some(&browser), &url(&ctx, "sso/saml"), &empty, None).await;
         assert_eq!(blank.status, StatusCode::FORBIDDEN);
-        assert!(ctx.state.sso.get_blocking(&ctx.org).unwrap().is_none());
+        assert!(ctx.state.connection.get_blocking(&ctx.org).unwrap().is_none());
         assert!(!audit_actions(db, &ctx.org).contains(&"sso.saml_set".to_owned()));
         // With its own token the same form is accepted.
         let ok = post(&app, &browser, &url(&ctx, "sso/saml"), &saml).await;

@@ -115,7 +115,7 @@ fn every_saml_field_error_is_shown_next_to_its_field_and_the_form_keeps_what_was
         assert!(res.body.contains(r#"value="http://idp.acme.test/sso""#));
         assert!(res.body.contains(">not a certificate</textarea>"));
         assert!(
-            ctx.state.sso.get_blocking(&ctx.org).unwrap().is_none(),
+            ctx.state.connection.get_blocking(&ctx.org).unwrap().is_none(),
             "nothing was saved"
         );
 
@@ -254,7 +254,7 @@ fn every_azure_field_error_is_shown_next_to_its_field(db: &TestDb) {
         let res = post_sso(&app, &browser, &ctx, SsoForm::Azure, [TENANT, CLIENT, "a\u{7}b"]).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.body.contains("must not contain control characters"));
-        assert!(ctx.state.sso.get_blocking(&ctx.org).unwrap().is_none());
+        assert!(ctx.state.connection.get_blocking(&ctx.org).unwrap().is_none());
     });
 }
 
@@ -279,7 +279,7 @@ fn removing_the_connection_asks_first_and_turns_scim_off(db: &TestDb) {
         let page = get(&app, Some(&browser), res.location()).await;
         assert!(page.body.contains("SSO connection removed."));
         assert_eq!(text_of(&page.body, "scim-status"), "Unavailable");
-        assert!(ctx.state.sso.get_blocking(&ctx.org).unwrap().is_none());
+        assert!(ctx.state.connection.get_blocking(&ctx.org).unwrap().is_none());
         let header = format!("Bearer {token}");
         assert!(ctx.state.tokens.verify_blocking(&ctx.org, Some(&header)).is_err());
         assert!(audit_actions(db, &ctx.org).contains(&"sso.removed".to_owned()));
@@ -339,7 +339,7 @@ fn idp_metadata_fills_the_form_for_the_admin_to_confirm(db: &TestDb) {
             assert!(content.contains(line), "{field} filled in from the metadata");
         }
         // Nothing is saved until the admin confirms.
-        assert!(ctx.state.sso.get_blocking(&ctx.org).unwrap().is_none());
+        assert!(ctx.state.connection.get_blocking(&ctx.org).unwrap().is_none());
         // Metadata that is not an IdP's: the error next to the field, 422, nothing saved.
         let bad = post(
             &app,

@@ -8,10 +8,11 @@ use actix_web::{App, test};
 use chrono::Utc;
 use diesel::prelude::*;
 use scimd_admin::AdminState;
+use scimd_signin::ConnectionService;
 use scimd_store::models::organizations;
 use scimd_store::testing::TestDb;
 use scimd_store::{FixedClock, MemberId, OrgId};
-use scimd_tokens::{SessionService, SigningKey, SsoService, TokenService};
+use scimd_tokens::{SessionService, SigningKey, TokenService};
 use std::sync::Arc;
 
 pub const PUBLIC_URL: &str = "http://admin.test";
@@ -56,7 +57,7 @@ pub fn ctx_with_url(db: &TestDb, public_url: &str) -> Ctx {
         shared.clone(),
         TokenService::new(store.clone(), shared.clone(), public_url.to_owned()),
         SessionService::new(store.clone(), shared.clone(), key, public_url.to_owned()),
-        SsoService::new(store, shared),
+        ConnectionService::new(store, shared),
         public_url,
     );
     Ctx { state, clock, org }
@@ -393,14 +394,16 @@ pub fn audit_actions(db: &TestDb, org: &OrgId) -> Vec<String> {
 /// Saves an Azure AD connection directly through the service.
 pub fn set_azure(ctx: &Ctx) {
     ctx.state
-        .sso
+        .connection
         .set_azure_blocking(
             &ctx.org,
             "test",
-            &scimd_tokens::AzureInput {
+            &scimd_signin::connection::AzureInput {
                 tenant_id: TENANT.into(),
                 client_id: CLIENT.into(),
-                client_secret: Some(scimd_tokens::ClientSecret::new("azure-secret-value".into())),
+                client_secret: Some(scimd_signin::connection::ClientSecret::new(
+                    "azure-secret-value".into(),
+                )),
             },
         )
         .unwrap();

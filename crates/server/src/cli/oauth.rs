@@ -6,7 +6,7 @@ use super::output::print_json;
 use super::token::open;
 use crate::error::ServerError;
 use clap::Subcommand;
-use scimd_signin::provider::{OAuthProvider, ProviderError};
+use scimd_signin::oauth::{OAuthProvider, ProviderError};
 use serde_json::json;
 
 #[derive(Debug, Subcommand)]

@@ -105,7 +105,7 @@ fn admin_state(
         clock.clone(),
         scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.to_owned()),
         scimd_tokens::SessionService::new(store.clone(), clock.clone(), keys.session, public_url.to_owned()),
-        scimd_tokens::SsoService::new(store.clone(), clock).with_secret_key(keys.sso_secret.clone()),
+        scimd_signin::ConnectionService::new(store.clone(), clock).with_secret_key(keys.sso_secret.clone()),
         public_url,
     )
     .with_provider_secret_key(keys.sso_secret)

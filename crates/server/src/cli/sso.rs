@@ -6,8 +6,8 @@ use super::output::print_json;
 use super::token::{CLI_ACTOR, open};
 use crate::error::ServerError;
 use clap::Subcommand;
+use scimd_signin::connection::{AzureInput, ClientSecret, ConnectionService, ConnectionSummary, SamlInput};
 use scimd_store::OrgId;
-use scimd_tokens::{AzureInput, ClientSecret, SamlInput, SsoService, SsoSummary};
 use serde_json::json;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -70,7 +70,7 @@ pub enum SsoCommand {
 pub(super) fn run(database_url: &str, command: SsoCommand) -> Result<(), ServerError> {
     let (store, clock) = open(database_url)?;
     let sso_secret = super::admin::keys(&store)?.sso_secret;
-    let service = SsoService::new(store, clock).with_secret_key(sso_secret);
+    let service = ConnectionService::new(store, clock).with_secret_key(sso_secret);
     match command {
         SsoCommand::SetSaml {
             org,
@@ -135,7 +135,7 @@ pub(super) fn run(database_url: &str, command: SsoCommand) -> Result<(), ServerE
     }
 }
 
-fn show(summary: Option<&SsoSummary>, json: bool) -> Result<(), ServerError> {
+fn show(summary: Option<&ConnectionSummary>, json: bool) -> Result<(), ServerError> {
     if json {
         return print_json(&summary);
     }

@@ -10,8 +10,9 @@ use crate::browser::{
 use crate::sso_idp::keys;
 use crate::sso_idp::saml_idp::{self, Mode, Signer, Spec};
 use chrono::{TimeDelta, Utc};
+use scimd_signin::ConnectionService;
+use scimd_signin::connection::SamlInput;
 use scimd_store::{Clock, OrgId, SystemClock};
-use scimd_tokens::{SamlInput, SsoService};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -203,7 +204,7 @@ async fn a_member_signs_in_with_saml_in_a_browser() {
     });
     let store = scimd_store::Store::connect(&db, scimd_store::StoreOptions::default()).unwrap();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    SsoService::new(store.clone(), clock)
+    ConnectionService::new(store.clone(), clock)
         .set_saml_blocking(
             &org,
             "test",

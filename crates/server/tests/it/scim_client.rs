@@ -3,10 +3,12 @@
 //! client that speaks JSON to it. Also the table-driven step runner the IdP replays are written in.
 
 use crate::harness::ServerProcess;
+use scimd_signin::ConnectionService;
+use scimd_signin::connection::{AzureInput, ClientSecret};
 use scimd_store::models::organizations;
 use scimd_store::testing::TestDb;
 use scimd_store::{Clock, OrgId, SystemClock};
-use scimd_tokens::{AzureInput, ClientSecret, Expiry, SsoService, TokenService};
+use scimd_tokens::{Expiry, TokenService};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -55,7 +57,7 @@ pub fn org_with_token(db: &TestDb, name: &str, owner: Option<&str>) -> Org {
         .write(|conn| organizations::create_with_owner(conn, name, owner, SystemClock.now_naive()))
         .unwrap();
     let id = org.org_id();
-    SsoService::new(db.store.clone(), clock.clone())
+    ConnectionService::new(db.store.clone(), clock.clone())
         .set_azure_blocking(
             &id,
             "test",

@@ -9,10 +9,11 @@ use crate::scim_client::{Client, Reply, ScimEnv, scim_env_tests};
 use crate::sso_idp::keys::{self, TestKey};
 use crate::sso_idp::saml_idp::{self, Mode, Signer, Spec};
 use chrono::{TimeDelta, Utc};
+use scimd_signin::ConnectionService;
+use scimd_signin::connection::SamlInput;
 use scimd_store::OrgId;
 use scimd_store::models::audit_events;
 use scimd_store::{Clock, SystemClock};
-use scimd_tokens::{SamlInput, SsoService};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -192,7 +193,7 @@ pub(crate) fn post_acs(
 /// A SAML connection for `org` pinning `key`'s certificate.
 pub(crate) fn saml_connection(env: &ScimEnv, org: &OrgId, key: &TestKey, allow_unsolicited: bool) {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    SsoService::new(env._db.store.clone(), clock)
+    ConnectionService::new(env._db.store.clone(), clock)
         .set_saml_blocking(
             org,
             "test",
@@ -420,7 +421,7 @@ scim_env_tests!(
 fn an_allowed_unsolicited_response_works_once(env: &ScimEnv) {
     let a = env.a.id.clone();
     // The IdP is rolling its certificate over: the next one is pinned beside the current one.
-    SsoService::new(env._db.store.clone(), Arc::new(SystemClock))
+    ConnectionService::new(env._db.store.clone(), Arc::new(SystemClock))
         .set_saml_blocking(
             &a,
             "test",

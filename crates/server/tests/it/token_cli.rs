@@ -47,7 +47,7 @@ fn tokens_sso_and_login_links_speak_json(database_url: &str) {
 
     let cert = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../tokens/tests/it/fixtures/idp-signing.pem"
+        "/../signin/tests/it/fixtures/idp-signing.pem"
     );
     let saml = json(&run(&[
         "sso",

@@ -119,24 +119,9 @@ impl TokenService {
         let now = inner.clock.now_naive();
         let expires_at = expires.duration().map(|d| now + d);
 
-        let previous_valid_until = inner.store.write(|conn| {
+        let previous_valid_until = inner.store.write(|conn| -> Result<_, TokenError> {
             lock_org_with_sso(conn, org)?;
-            record_expiries(conn, org, now)?;
-            let live = scim_tokens::live(conn, org, now)?;
-            let current = live.iter().find(|t| t.revoked_at.is_none());
-            let previous_valid_until = match (regenerate, current) {
-                (None, Some(_)) => return Err(TokenError::AlreadyConfigured),
-                (Some(_), None) => return Err(TokenError::NotConfigured),
-                (None, None) => None,
-                (Some(grace), Some(current)) => {
-                    for older in live.iter().filter(|t| t.id != current.id) {
-                        revoke_one(conn, org, actor, now, (&older.id, &older.hint), "superseded")?;
-                    }
-                    let until = now + grace.duration();
-                    scim_tokens::revoke_at(conn, &current.id, until)?;
-                    Some((current.clone(), grace, until))
-                }
-            };
+            let previous_valid_until = retire_current(conn, org, actor, now, regenerate)?;
             scim_tokens::insert(
                 conn,
                 &NewScimToken {
@@ -254,9 +239,37 @@ pub(super) fn record_expiry_event(
     )
 }
 
+/// Inside `create`'s transaction (the org locked): a first token needs no live one; a regenerate needs the
+/// current token, which stays valid for `grace` (a token still in an earlier grace stops now). Returns the
+/// current token, its grace and the end of its validity when there was one.
+fn retire_current(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    actor: &str,
+    now: NaiveDateTime,
+    regenerate: Option<Grace>,
+) -> Result<Option<(ScimTokenRow, Grace, NaiveDateTime)>, TokenError> {
+    record_expiries(conn, org, now)?;
+    let live = scim_tokens::live(conn, org, now)?;
+    let current = live.iter().find(|t| t.revoked_at.is_none());
+    match (regenerate, current) {
+        (None, Some(_)) => Err(TokenError::AlreadyConfigured),
+        (Some(_), None) => Err(TokenError::NotConfigured),
+        (None, None) => Ok(None),
+        (Some(grace), Some(current)) => {
+            for older in live.iter().filter(|t| t.id != current.id) {
+                revoke_one(conn, org, actor, now, (&older.id, &older.hint), "superseded")?;
+            }
+            let until = now + grace.duration();
+            scim_tokens::revoke_at(conn, &current.id, until)?;
+            Ok(Some((current.clone(), grace, until)))
+        }
+    }
+}
+
 /// Revokes every live token of the org inside the caller's transaction (the org already locked), one audit
-/// event per token. Also used when the org's SSO connection is removed.
-pub(crate) fn revoke_all_in(
+/// event per token. Also used when the org's SSO connection is removed (`scimd_signin::connection`).
+pub fn revoke_all_in(
     conn: &mut DbConnection,
     org: &OrgId,
     actor: &str,

@@ -2,7 +2,7 @@
 //! other way round), and expiry checked against the injected clock with no leeway.
 
 use crate::error::TokenError;
-use crate::session::key::SigningKey;
+use crate::keys::SigningKey;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};

@@ -5,12 +5,13 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use scimd_store::models::audit_events::{self, AuditEvent};
 use scimd_store::models::organizations;
+use scimd_store::models::sso_connections::{self, SsoConnectionRow};
 use scimd_store::schema;
 use scimd_store::testing::TestDb;
 use scimd_store::{Clock, FixedClock, MemberId, OrgId, Store};
+use scimd_tokens::cipher::SecretCipher;
 use scimd_tokens::{
-    AzureInput, ClientSecret, Expiry, GeneratedToken, Grace, SessionService, SigningKey, SsoService,
-    TokenError, TokenService,
+    Expiry, GeneratedToken, Grace, SecretKey, SessionService, SigningKey, TokenError, TokenService,
 };
 use std::sync::Arc;
 
@@ -25,7 +26,6 @@ pub fn start() -> DateTime<Utc> {
 /// The services of one scimd process.
 pub struct Process {
     pub tokens: TokenService,
-    pub sso: SsoService,
     pub sessions: SessionService,
 }
 
@@ -35,7 +35,6 @@ impl Process {
         let key = SigningKey::load_or_create(store).unwrap();
         Process {
             tokens: TokenService::new(store.clone(), clock.clone(), PUBLIC_URL.into()),
-            sso: SsoService::new(store.clone(), clock.clone()),
             sessions: SessionService::new(store.clone(), clock, key, PUBLIC_URL.into()),
         }
     }
@@ -63,7 +62,7 @@ pub fn world(db: &TestDb) -> World {
 /// An org named Acme with its owner and an Azure AD SSO connection.
 pub fn world_with_sso(db: &TestDb) -> World {
     let w = world(db);
-    set_azure(&w.p.sso, &w.org);
+    set_sso(&db.store, &w.clock, &w.org, None);
     w
 }
 
@@ -110,17 +109,27 @@ pub fn new_org(store: &Store, clock: &FixedClock, name: &str, owner_email: &str)
     (org.org_id(), owner.unwrap().member_id())
 }
 
-pub fn set_azure(sso: &SsoService, org: &OrgId) {
-    sso.set_azure_blocking(
-        org,
-        "cli",
-        &AzureInput {
-            tenant_id: "6f9619ff-8b86-d011-b42d-00c04fc964ff".into(),
-            client_id: "0b5e1c3a-2d4f-4e6a-8b9c-1d2e3f4a5b6c".into(),
-            client_secret: Some(ClientSecret::new(AZURE_SECRET.into())),
-        },
-    )
-    .unwrap();
+/// Gives the org an Azure AD SSO connection, which SCIM tokens need. The connection's service lives above this
+/// crate (`scimd_signin::connection`), so the row is written here directly, its client secret sealed with
+/// `key` (`None`: the stored key) as that service seals it.
+pub fn set_sso(store: &Store, clock: &FixedClock, org: &OrgId, key: Option<&SecretKey>) {
+    let now = clock.now_naive();
+    store
+        .write(|conn| {
+            let cipher = SecretCipher::load(key, conn, now)?;
+            let sealed = cipher.encrypt(org, "azure_ad_client_secret", AZURE_SECRET.as_bytes())?;
+            let row = SsoConnectionRow {
+                org_id: org.as_str().to_owned(),
+                kind: "azure_ad".into(),
+                settings: r#"{"tenant_id":"6f9619ff-8b86-d011-b42d-00c04fc964ff","client_id":"0b5e1c3a-2d4f-4e6a-8b9c-1d2e3f4a5b6c"}"#.into(),
+                secret_ciphertext: Some(sealed),
+                created_at: now,
+                updated_at: now,
+            };
+            sso_connections::upsert(conn, &row)?;
+            Ok::<_, TokenError>(())
+        })
+        .unwrap();
 }
 
 /// Adds an active member with the given role.
@@ -168,11 +177,5 @@ pub fn bearer(token: &str) -> String {
 pub fn events(store: &Store, org: &OrgId, action: &str) -> Vec<AuditEvent> {
     store
         .read(|conn| audit_events::list(conn, org, Some(action), None, 100))
-        .unwrap()
-}
-
-pub fn all_events(store: &Store, org: &OrgId) -> Vec<AuditEvent> {
-    store
-        .read(|conn| audit_events::list(conn, org, None, None, 1000))
         .unwrap()
 }

@@ -5,7 +5,7 @@ use crate::fixtures::{self, PUBLIC_URL};
 use scimd_store::Clock;
 use scimd_store::models::server_secrets;
 use scimd_store::testing::TestDb;
-use scimd_tokens::{KeySettings, SecretKey, SessionService, SsoService, TokenError};
+use scimd_tokens::{KeySettings, SecretKey, SessionService, TokenError};
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
@@ -37,10 +37,10 @@ fn keys_from_files_sign_for_every_process_and_stay_out_of_the_database(db: &Test
         let keys = settings.resolve(store).unwrap();
         (
             SessionService::new(store.clone(), clock.clone(), keys.session, PUBLIC_URL.into()),
-            SsoService::new(store.clone(), clock.clone()).with_secret_key(keys.sso_secret),
+            keys.sso_secret,
         )
     };
-    let (a, sso) = process(&db.store);
+    let (a, sso_secret) = process(&db.store);
     let (b, _) = process(&db.reopen());
     let link = a
         .issue_login_link_blocking(&w.org, fixtures::OWNER_EMAIL, "cli")
@@ -66,7 +66,7 @@ fn keys_from_files_sign_for_every_process_and_stay_out_of_the_database(db: &Test
         d.verify_session_blocking(&session.cookie_value),
         Err(TokenError::Unauthorized)
     ));
-    fixtures::set_azure(&sso, &w.org);
+    fixtures::set_sso(&db.store, &w.clock, &w.org, sso_secret.as_ref());
     assert!(
         !stored(db, "sso_secret_key_v1"),
         "a configured SSO key is never stored"
@@ -77,8 +77,8 @@ fn without_configured_keys_the_stored_ones_are_generated(db: &TestDb) {
     let w = fixtures::world(db);
     let keys = KeySettings::default().resolve(&db.store).unwrap();
     assert!(keys.sso_secret.is_none());
-    assert!(stored(db, scimd_tokens::session::STORED_KEY_NAME));
-    fixtures::set_azure(&w.p.sso, &w.org);
+    assert!(stored(db, scimd_tokens::keys::STORED_KEY_NAME));
+    fixtures::set_sso(&db.store, &w.clock, &w.org, None);
     assert!(stored(db, "sso_secret_key_v1"));
 }
 

@@ -13,5 +13,4 @@ mod keys;
 mod lifecycle;
 mod secrets;
 mod sessions;
-mod sso;
 mod verify;

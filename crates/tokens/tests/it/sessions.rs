@@ -4,9 +4,10 @@
 use crate::fixtures::{self, Process};
 use chrono::Duration;
 use scimd_store::models::admin_sessions;
+use scimd_store::models::members::Role;
 use scimd_store::testing::TestDb;
 use scimd_store::{Clock, OrgId};
-use scimd_tokens::{LoginLink, Role, Session, SessionService, SessionSettings, SigningKey, TokenError};
+use scimd_tokens::{LoginLink, Session, SessionService, SessionSettings, SigningKey, TokenError};
 use std::sync::Arc;
 
 fn link_token(url: &str) -> String {

@@ -1,13 +1,14 @@
-//! The SSO connection: SAML and Azure AD settings validated field by field, the certificate summarised, the
+//! The org's SSO connection: SAML and Azure AD settings validated field by field, the certificate summarised, the
 //! client secret encrypted and never read back, every change audited; removing it revokes SCIM tokens.
 
 use crate::fixtures::{self, bearer};
 use chrono::{Datelike, TimeZone, Utc};
+use scimd_signin::ConnectionError;
+use scimd_signin::connection::{AzureInput, ClientSecret, FieldError, SamlInput, SettingsSummary};
 use scimd_store::OrgId;
 use scimd_store::models::sso_connections;
 use scimd_store::testing::TestDb;
-use scimd_tokens::sso::SsoSettingsSummary;
-use scimd_tokens::{AzureInput, ClientSecret, Expiry, SamlInput, SsoFieldError, TokenError};
+use scimd_tokens::{Expiry, TokenError};
 
 const CERT: &str = include_str!("fixtures/idp-signing.pem");
 const CERT_SHA256: &str =
@@ -24,8 +25,11 @@ fn saml() -> SamlInput {
 
 fn saml_settings_are_validated_and_summarised(db: &TestDb) {
     let w = fixtures::world(db);
-    let summary = w.p.sso.set_saml_blocking(&w.org, "owner@acme", &saml()).unwrap();
-    let SsoSettingsSummary::Saml {
+    let summary = w
+        .connection
+        .set_saml_blocking(&w.org, "owner@acme", &saml())
+        .unwrap();
+    let SettingsSummary::Saml {
         entity_id,
         sso_url,
         certificate,
@@ -43,7 +47,7 @@ fn saml_settings_are_validated_and_summarised(db: &TestDb) {
     );
     assert_eq!(certificate.fingerprint_sha256, CERT_SHA256);
     assert!(certificate.not_after.year() >= 2126);
-    assert_eq!(w.p.sso.get_blocking(&w.org).unwrap(), Some(summary));
+    assert_eq!(w.connection.get_blocking(&w.org).unwrap(), Some(summary));
     let event = &fixtures::events(&db.store, &w.org, "sso.saml_set")[0];
     assert_eq!(event.actor, "owner@acme");
     assert!(event.details.contains(CERT_SHA256));
@@ -57,10 +61,10 @@ fn every_bad_field_is_reported_next_to_its_name(db: &TestDb) {
         certificate_pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".into(),
         ..SamlInput::default()
     };
-    let Err(TokenError::InvalidSso(errors)) = w.p.sso.set_saml_blocking(&w.org, "cli", &bad) else {
+    let Err(ConnectionError::Invalid(errors)) = w.connection.set_saml_blocking(&w.org, "cli", &bad) else {
         panic!("expected field errors");
     };
-    let fields: Vec<&str> = errors.0.iter().map(SsoFieldError::field).collect();
+    let fields: Vec<&str> = errors.0.iter().map(FieldError::field).collect();
     assert_eq!(fields, ["entity_id", "sso_url", "certificate"]);
     assert!(errors.for_field("sso_url").unwrap().message().contains("https"));
 
@@ -69,12 +73,16 @@ fn every_bad_field_is_reported_next_to_its_name(db: &TestDb) {
         client_id: "12345".into(),
         client_secret: Some(ClientSecret::new("line\nbreak".into())),
     };
-    let Err(TokenError::InvalidSso(errors)) = w.p.sso.set_azure_blocking(&w.org, "cli", &azure) else {
+    let Err(ConnectionError::Invalid(errors)) = w.connection.set_azure_blocking(&w.org, "cli", &azure) else {
         panic!("expected field errors");
     };
-    let fields: Vec<&str> = errors.0.iter().map(SsoFieldError::field).collect();
+    let fields: Vec<&str> = errors.0.iter().map(FieldError::field).collect();
     assert_eq!(fields, ["tenant_id", "client_id", "client_secret"]);
-    assert_eq!(w.p.sso.get_blocking(&w.org).unwrap(), None, "nothing was stored");
+    assert_eq!(
+        w.connection.get_blocking(&w.org).unwrap(),
+        None,
+        "nothing was stored"
+    );
     assert!(
         fixtures::all_events(&db.store, &w.org)
             .iter()
@@ -85,7 +93,7 @@ fn every_bad_field_is_reported_next_to_its_name(db: &TestDb) {
 fn an_expired_certificate_is_refused(db: &TestDb) {
     let w = fixtures::world(db);
     w.clock.set(Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap());
-    let Err(TokenError::InvalidSso(errors)) = w.p.sso.set_saml_blocking(&w.org, "cli", &saml()) else {
+    let Err(ConnectionError::Invalid(errors)) = w.connection.set_saml_blocking(&w.org, "cli", &saml()) else {
         panic!("expected a certificate error");
     };
     assert!(
@@ -99,11 +107,11 @@ fn an_expired_certificate_is_refused(db: &TestDb) {
 
 fn the_azure_secret_is_encrypted_and_never_read_back(db: &TestDb) {
     let w = fixtures::world(db);
-    fixtures::set_azure(&w.p.sso, &w.org);
-    let summary = w.p.sso.get_blocking(&w.org).unwrap().unwrap();
+    fixtures::set_azure(&w.connection, &w.org);
+    let summary = w.connection.get_blocking(&w.org).unwrap().unwrap();
     assert_eq!(
         summary.settings,
-        SsoSettingsSummary::AzureAd {
+        SettingsSummary::AzureAd {
             tenant_id: "6f9619ff-8b86-d011-b42d-00c04fc964ff".into(),
             client_id: "0b5e1c3a-2d4f-4e6a-8b9c-1d2e3f4a5b6c".into(),
             client_secret_set: true,
@@ -131,7 +139,7 @@ fn the_azure_secret_is_encrypted_and_never_read_back(db: &TestDb) {
         client_id: "11111111-2222-3333-4444-555555555555".into(),
         client_secret: None,
     };
-    w.p.sso.set_azure_blocking(&w.org, "cli", &keep).unwrap();
+    w.connection.set_azure_blocking(&w.org, "cli", &keep).unwrap();
     let kept = db
         .store
         .read(|conn| sso_connections::find(conn, &w.org))
@@ -145,8 +153,8 @@ fn the_azure_secret_is_encrypted_and_never_read_back(db: &TestDb) {
 
     // Switching from SAML to Azure AD needs a secret.
     let (globex, _) = fixtures::new_org(&db.store, &w.clock, "Globex", "owner@globex.example");
-    w.p.sso.set_saml_blocking(&globex, "cli", &saml()).unwrap();
-    let Err(TokenError::InvalidSso(errors)) = w.p.sso.set_azure_blocking(&globex, "cli", &keep) else {
+    w.connection.set_saml_blocking(&globex, "cli", &saml()).unwrap();
+    let Err(ConnectionError::Invalid(errors)) = w.connection.set_azure_blocking(&globex, "cli", &keep) else {
         panic!("expected the secret to be required");
     };
     assert!(errors.for_field("client_secret").is_some());
@@ -155,18 +163,20 @@ fn the_azure_secret_is_encrypted_and_never_read_back(db: &TestDb) {
 fn removing_sso_revokes_scim_tokens(db: &TestDb) {
     let w = fixtures::world_with_sso(db);
     let token = w.token("cli", Expiry::Never);
-    assert!(w.p.sso.remove_blocking(&w.org, "owner@acme").unwrap());
-    assert!(!w.p.sso.remove_blocking(&w.org, "owner@acme").unwrap());
-    assert_eq!(w.p.sso.get_blocking(&w.org).unwrap(), None);
-    assert!(w.p.tokens.verify_blocking(&w.org, Some(&bearer(&token))).is_err());
+    assert!(w.connection.remove_blocking(&w.org, "owner@acme").unwrap());
+    assert!(!w.connection.remove_blocking(&w.org, "owner@acme").unwrap());
+    assert_eq!(w.connection.get_blocking(&w.org).unwrap(), None);
+    assert!(w.tokens.verify_blocking(&w.org, Some(&bearer(&token))).is_err());
     assert!(matches!(
         w.generate("cli", Expiry::Never),
         Err(TokenError::SsoRequired)
     ));
     let removed = &fixtures::events(&db.store, &w.org, "sso.removed")[0];
     assert!(removed.details.contains("\"scim_tokens_revoked\":1"));
-    let missing = w.p.sso.set_saml_blocking(&OrgId::new("nope"), "cli", &saml());
-    assert!(matches!(missing, Err(TokenError::OrgNotFound)));
+    let missing = w
+        .connection
+        .set_saml_blocking(&OrgId::new("nope"), "cli", &saml());
+    assert!(matches!(missing, Err(ConnectionError::OrgNotFound)));
 }
 
 scimd_store::backend_tests!(

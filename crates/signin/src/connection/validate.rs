@@ -13,7 +13,7 @@ const MAX_SECRET: usize = 1024;
 
 /// One refused field. The variant names the field; the message says what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SsoFieldError {
+pub enum FieldError {
     #[error("entity ID: {0}")]
     EntityId(String),
     #[error("SSO URL: {0}")]
@@ -30,47 +30,47 @@ pub enum SsoFieldError {
     ClientSecret(String),
 }
 
-impl SsoFieldError {
+impl FieldError {
     /// The form field's name (`entity_id`, `sso_url`, `certificate`, `next_certificate`, `tenant_id`,
     /// `client_id`, `client_secret`).
     pub fn field(&self) -> &'static str {
         match self {
-            SsoFieldError::EntityId(_) => "entity_id",
-            SsoFieldError::SsoUrl(_) => "sso_url",
-            SsoFieldError::Certificate(_) => "certificate",
-            SsoFieldError::NextCertificate(_) => "next_certificate",
-            SsoFieldError::TenantId(_) => "tenant_id",
-            SsoFieldError::ClientId(_) => "client_id",
-            SsoFieldError::ClientSecret(_) => "client_secret",
+            FieldError::EntityId(_) => "entity_id",
+            FieldError::SsoUrl(_) => "sso_url",
+            FieldError::Certificate(_) => "certificate",
+            FieldError::NextCertificate(_) => "next_certificate",
+            FieldError::TenantId(_) => "tenant_id",
+            FieldError::ClientId(_) => "client_id",
+            FieldError::ClientSecret(_) => "client_secret",
         }
     }
 
     /// What is wrong, without the field's name.
     pub fn message(&self) -> &str {
         match self {
-            SsoFieldError::EntityId(m)
-            | SsoFieldError::SsoUrl(m)
-            | SsoFieldError::Certificate(m)
-            | SsoFieldError::NextCertificate(m)
-            | SsoFieldError::TenantId(m)
-            | SsoFieldError::ClientId(m)
-            | SsoFieldError::ClientSecret(m) => m,
+            FieldError::EntityId(m)
+            | FieldError::SsoUrl(m)
+            | FieldError::Certificate(m)
+            | FieldError::NextCertificate(m)
+            | FieldError::TenantId(m)
+            | FieldError::ClientId(m)
+            | FieldError::ClientSecret(m) => m,
         }
     }
 }
 
 /// Every refused field of one submission (never empty when returned as an error).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SsoValidationErrors(pub Vec<SsoFieldError>);
+pub struct ValidationErrors(pub Vec<FieldError>);
 
-impl SsoValidationErrors {
+impl ValidationErrors {
     /// The error for a field, if that field was refused.
-    pub fn for_field(&self, field: &str) -> Option<&SsoFieldError> {
+    pub fn for_field(&self, field: &str) -> Option<&FieldError> {
         self.0.iter().find(|e| e.field() == field)
     }
 }
 
-impl fmt::Display for SsoValidationErrors {
+impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, err) in self.0.iter().enumerate() {
             if i > 0 {
@@ -91,36 +91,35 @@ pub struct CertificateSummary {
     pub not_after: DateTime<Utc>,
 }
 
-pub(crate) fn entity_id(raw: &str) -> Result<String, SsoFieldError> {
+pub(crate) fn entity_id(raw: &str) -> Result<String, FieldError> {
     let value = raw.trim();
     if value.is_empty() {
-        return Err(SsoFieldError::EntityId("is required".into()));
+        return Err(FieldError::EntityId("is required".into()));
     }
     if value.len() > MAX_ENTITY_ID {
-        return Err(SsoFieldError::EntityId(format!(
+        return Err(FieldError::EntityId(format!(
             "must be at most {MAX_ENTITY_ID} characters"
         )));
     }
     if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(SsoFieldError::EntityId(
+        return Err(FieldError::EntityId(
             "must not contain spaces or control characters".into(),
         ));
     }
     Ok(value.to_owned())
 }
 
-pub(crate) fn sso_url(raw: &str) -> Result<String, SsoFieldError> {
+pub(crate) fn sso_url(raw: &str) -> Result<String, FieldError> {
     let value = raw.trim();
     if value.is_empty() {
-        return Err(SsoFieldError::SsoUrl("is required".into()));
+        return Err(FieldError::SsoUrl("is required".into()));
     }
     if value.len() > MAX_URL {
-        return Err(SsoFieldError::SsoUrl(format!(
+        return Err(FieldError::SsoUrl(format!(
             "must be at most {MAX_URL} characters"
         )));
     }
-    let url =
-        url::Url::parse(value).map_err(|e| SsoFieldError::SsoUrl(format!("is not a valid URL ({e})")))?;
+    let url = url::Url::parse(value).map_err(|e| FieldError::SsoUrl(format!("is not a valid URL ({e})")))?;
     // Plain http only to this machine (a test or a local IdP): a browser's AuthnRequest must not travel in
     // the clear.
     let loopback = match url.host() {
@@ -130,13 +129,13 @@ pub(crate) fn sso_url(raw: &str) -> Result<String, SsoFieldError> {
         None => false,
     };
     if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-        return Err(SsoFieldError::SsoUrl("must start with https://".into()));
+        return Err(FieldError::SsoUrl("must start with https://".into()));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(SsoFieldError::SsoUrl("must name a host".into()));
+        return Err(FieldError::SsoUrl("must name a host".into()));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(SsoFieldError::SsoUrl("must not contain credentials".into()));
+        return Err(FieldError::SsoUrl("must not contain credentials".into()));
     }
     Ok(url.to_string())
 }
@@ -145,8 +144,8 @@ pub(crate) fn sso_url(raw: &str) -> Result<String, SsoFieldError> {
 pub(crate) fn certificate(
     pem_text: &str,
     now: DateTime<Utc>,
-) -> Result<(String, CertificateSummary), SsoFieldError> {
-    let err = |m: &str| SsoFieldError::Certificate(m.to_owned());
+) -> Result<(String, CertificateSummary), FieldError> {
+    let err = |m: &str| FieldError::Certificate(m.to_owned());
     let text = pem_text.trim();
     if text.is_empty() {
         return Err(err("is required"));
@@ -160,11 +159,11 @@ pub(crate) fn certificate(
     let [block] = blocks.as_slice() else {
         return Err(match blocks.len() {
             0 => err("is not PEM text (expected -----BEGIN CERTIFICATE-----)"),
-            n => SsoFieldError::Certificate(format!("expected one certificate, found {n}")),
+            n => FieldError::Certificate(format!("expected one certificate, found {n}")),
         });
     };
     if block.label != "CERTIFICATE" {
-        return Err(SsoFieldError::Certificate(format!(
+        return Err(FieldError::Certificate(format!(
             "expected a CERTIFICATE, found a {} block",
             block.label
         )));
@@ -175,7 +174,7 @@ pub(crate) fn certificate(
     let not_after = DateTime::<Utc>::from_timestamp(cert.validity().not_after.timestamp(), 0)
         .ok_or_else(|| err("has an expiry date out of range"))?;
     if not_after <= now {
-        return Err(SsoFieldError::Certificate(format!(
+        return Err(FieldError::Certificate(format!(
             "expired on {}",
             not_after.format("%Y-%m-%d")
         )));
@@ -194,12 +193,12 @@ pub(crate) fn certificate(
     Ok((text.to_owned(), summary))
 }
 
-pub(crate) fn tenant_id(raw: &str) -> Result<String, SsoFieldError> {
-    uuid(raw).map_err(SsoFieldError::TenantId)
+pub(crate) fn tenant_id(raw: &str) -> Result<String, FieldError> {
+    uuid(raw).map_err(FieldError::TenantId)
 }
 
-pub(crate) fn client_id(raw: &str) -> Result<String, SsoFieldError> {
-    uuid(raw).map_err(SsoFieldError::ClientId)
+pub(crate) fn client_id(raw: &str) -> Result<String, FieldError> {
+    uuid(raw).map_err(FieldError::ClientId)
 }
 
 fn uuid(raw: &str) -> Result<String, String> {
@@ -212,17 +211,17 @@ fn uuid(raw: &str) -> Result<String, String> {
         .map_err(|_| "must be a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)".into())
 }
 
-pub(crate) fn client_secret(raw: &str) -> Result<(), SsoFieldError> {
+pub(crate) fn client_secret(raw: &str) -> Result<(), FieldError> {
     if raw.trim().is_empty() {
-        return Err(SsoFieldError::ClientSecret("is required".into()));
+        return Err(FieldError::ClientSecret("is required".into()));
     }
     if raw.len() > MAX_SECRET {
-        return Err(SsoFieldError::ClientSecret(format!(
+        return Err(FieldError::ClientSecret(format!(
             "must be at most {MAX_SECRET} characters"
         )));
     }
     if raw.chars().any(char::is_control) {
-        return Err(SsoFieldError::ClientSecret(
+        return Err(FieldError::ClientSecret(
             "must not contain control characters".into(),
         ));
     }
@@ -241,11 +240,11 @@ mod tests {
         );
         assert!(matches!(
             sso_url("http://idp.example.com/sso"),
-            Err(SsoFieldError::SsoUrl(_))
+            Err(FieldError::SsoUrl(_))
         ));
         assert!(matches!(
             sso_url("http://127.0.0.2.example.com/sso"),
-            Err(SsoFieldError::SsoUrl(_))
+            Err(FieldError::SsoUrl(_))
         ));
         assert_eq!(
             sso_url("http://127.0.0.1:8080/sso").unwrap(),
@@ -253,13 +252,13 @@ mod tests {
         );
         assert!(matches!(
             sso_url("https://u:p@idp.example.com/"),
-            Err(SsoFieldError::SsoUrl(_))
+            Err(FieldError::SsoUrl(_))
         ));
         assert!(matches!(
             sso_url("javascript:alert(1)"),
-            Err(SsoFieldError::SsoUrl(_))
+            Err(FieldError::SsoUrl(_))
         ));
-        assert!(matches!(sso_url(""), Err(SsoFieldError::SsoUrl(_))));
+        assert!(matches!(sso_url(""), Err(FieldError::SsoUrl(_))));
     }
 
     #[test]
@@ -268,34 +267,31 @@ mod tests {
             tenant_id("6F9619FF-8B86-D011-B42D-00C04FC964FF").unwrap(),
             "6f9619ff-8b86-d011-b42d-00c04fc964ff"
         );
-        assert!(matches!(tenant_id("contoso"), Err(SsoFieldError::TenantId(_))));
-        assert!(matches!(client_id(""), Err(SsoFieldError::ClientId(_))));
+        assert!(matches!(tenant_id("contoso"), Err(FieldError::TenantId(_))));
+        assert!(matches!(client_id(""), Err(FieldError::ClientId(_))));
     }
 
     #[test]
     fn entity_ids_and_secrets_are_checked() {
         assert!(entity_id("https://idp.example.com/metadata").is_ok());
-        assert!(matches!(entity_id("a b"), Err(SsoFieldError::EntityId(_))));
+        assert!(matches!(entity_id("a b"), Err(FieldError::EntityId(_))));
         assert!(client_secret("abc~DEF").is_ok());
-        assert!(matches!(client_secret("  "), Err(SsoFieldError::ClientSecret(_))));
-        assert!(matches!(
-            client_secret("a\nb"),
-            Err(SsoFieldError::ClientSecret(_))
-        ));
+        assert!(matches!(client_secret("  "), Err(FieldError::ClientSecret(_))));
+        assert!(matches!(client_secret("a\nb"), Err(FieldError::ClientSecret(_))));
     }
 
     #[test]
     fn certificates_that_are_not_pem_are_refused() {
         let now = Utc::now();
-        assert!(matches!(certificate("", now), Err(SsoFieldError::Certificate(_))));
+        assert!(matches!(certificate("", now), Err(FieldError::Certificate(_))));
         assert!(matches!(
             certificate("hello", now),
-            Err(SsoFieldError::Certificate(_))
+            Err(FieldError::Certificate(_))
         ));
         let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
         assert!(matches!(
             certificate(garbage, now),
-            Err(SsoFieldError::Certificate(_))
+            Err(FieldError::Certificate(_))
         ));
     }
 }

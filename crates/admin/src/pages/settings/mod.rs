@@ -1,17 +1,20 @@
-//! Organization Settings > SSO, the page: its four cards (the SSO connection, `sso.rs`; SCIM provisioning,
-//! `scim.rs`; the safety valve, `safety_valve.rs`; the limits, `limits.rs`) loaded together. A card's refused
-//! form shows the whole page again through here, with 422 and what was typed in that card.
+//! Organization Settings > SSO, the page (`/admin/orgs/{org}/sso`): its cards, a file each in this folder (the
+//! SSO connection, `connection.rs`; SCIM provisioning, `scim.rs`; the safety valve, `safety_valve.rs`; the
+//! limits, `limits.rs`), loaded together. A card's refused form shows the whole page again through here, with
+//! 422 and what was typed in that card.
 //!
-//! The one import loop the admin pages keep, on purpose: this page uses each card's view type, and each card's
-//! POST handler comes back here to re-render the page (`refused`) or to save and return to it (`save_card`).
-//! Splitting the cards' handlers from their view types would only move the loop.
+//! The one import loop the admin pages keep, on purpose and inside this folder: this page uses each card's
+//! view type, and each card's POST handler comes back here (`super::`) to re-render the page (`refused`) or to
+//! save and return to it (`save_card`). Splitting the cards' handlers from their view types would only move
+//! the loop.
+
+pub mod connection;
+pub mod limits;
+pub mod safety_valve;
+pub mod scim;
 
 use crate::assets::Assets;
 use crate::error::AdminError;
-use crate::pages::limits::LimitsSection;
-use crate::pages::safety_valve::ValveSection;
-use crate::pages::scim::ScimSection;
-use crate::pages::sso::{ConnectionView, SsoForm, kind_param};
 use crate::session::Authed;
 use crate::view::{self, Page, see_other};
 use actix_web::HttpResponse;
@@ -19,19 +22,24 @@ use actix_web::http::StatusCode;
 use actix_web::web::Query;
 use askama::Template;
 use chrono::NaiveDateTime;
+use connection::{ConnectionForm, ConnectionView, kind_param};
+use limits::LimitsSection;
+use safety_valve::ValveSection;
+use scim::ScimSection;
+use scimd_signin::ConnectionSummary;
+use scimd_signin::connection::SettingsSummary;
 use scimd_store::{DbConnection, OrgId, StoreError};
-use scimd_tokens::SsoSummary;
 use serde::Deserialize;
 
 #[derive(Template)]
-#[template(path = "pages/sso.html")]
-pub struct SsoPage {
+#[template(path = "pages/settings.html")]
+pub struct SettingsPage {
     pub assets: Assets,
     pub page: Page,
     /// The saved connection, shown as a summary (unless it is being edited).
     pub connection: Option<ConnectionView>,
     /// The form, when there is no connection yet, when editing, or after a refused submission.
-    pub form: Option<SsoForm>,
+    pub form: Option<ConnectionForm>,
     pub scim: ScimSection,
     pub valve: ValveSection,
     pub limits: LimitsSection,
@@ -49,10 +57,10 @@ pub struct SignInCard {
     pub ready: bool,
 }
 
-/// Everything the page shows besides the SSO form.
+/// Everything the page shows besides the connection form.
 pub(crate) struct Cards {
     pub page: Page,
-    pub saved: Option<SsoSummary>,
+    pub saved: Option<ConnectionSummary>,
     pub scim: ScimSection,
     pub valve: ValveSection,
     pub limits: LimitsSection,
@@ -61,7 +69,9 @@ pub(crate) struct Cards {
 
 pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
     let page = Page::load(session, "sso").await?;
-    let saved = session.blocking(|s, me| s.sso.get_blocking(&me.org_id)).await?;
+    let saved = session
+        .blocking(|s, me| s.connection.get_blocking(&me.org_id))
+        .await?;
     let scim = ScimSection::load(session, saved.is_some()).await?;
     let valve = ValveSection::load(session).await?;
     let limits = LimitsSection::load(session).await?;
@@ -74,7 +84,7 @@ pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
         start_url: signin.start_url(org),
         ready: matches!(
             saved.as_ref().map(|s| &s.settings),
-            Some(scimd_tokens::sso::SsoSettingsSummary::Saml { .. })
+            Some(SettingsSummary::Saml { .. })
         ),
     };
     Ok(Cards {
@@ -88,8 +98,8 @@ pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
 }
 
 impl Cards {
-    fn with_form(self, connection: Option<ConnectionView>, form: Option<SsoForm>) -> SsoPage {
-        SsoPage {
+    fn with_form(self, connection: Option<ConnectionView>, form: Option<ConnectionForm>) -> SettingsPage {
+        SettingsPage {
             assets: view::assets(),
             page: self.page,
             connection,
@@ -104,11 +114,11 @@ impl Cards {
 
 /// The page as a GET shows it: the saved connection's summary, or its form when there is none yet (or when
 /// `edit` asks for it).
-fn as_shown(session: &Authed, cards: Cards, kind: Option<&str>, edit: bool) -> SsoPage {
+fn as_shown(session: &Authed, cards: Cards, kind: Option<&str>, edit: bool) -> SettingsPage {
     let editing = edit || cards.saved.is_none();
     let form = (editing && session.can_edit()).then(|| {
         let kind = kind_param(kind, cards.saved.as_ref());
-        SsoForm::prefilled(kind, cards.saved.as_ref())
+        ConnectionForm::prefilled(kind, cards.saved.as_ref())
     });
     let connection = match (&form, &cards.saved) {
         (None, Some(saved)) => Some(ConnectionView::new(saved, session.state.clock.now())),
@@ -118,14 +128,14 @@ fn as_shown(session: &Authed, cards: Cards, kind: Option<&str>, edit: bool) -> S
 }
 
 #[derive(Deserialize)]
-pub struct SsoQuery {
+pub struct SettingsQuery {
     kind: Option<String>,
     edit: Option<String>,
     notice: Option<String>,
 }
 
 /// `GET /admin/orgs/{org}/sso`
-pub async fn settings_get(session: Authed, query: Query<SsoQuery>) -> Result<HttpResponse, AdminError> {
+pub async fn settings_get(session: Authed, query: Query<SettingsQuery>) -> Result<HttpResponse, AdminError> {
     let mut cards = load(&session).await?;
     cards.page = cards.page.with_notice(query.notice.as_deref());
     view::ok(&as_shown(
@@ -178,15 +188,18 @@ where
     )))
 }
 
-/// The page with a refused SSO form (422), shown instead of the connection's summary.
-pub(crate) fn refused_sso_form(cards: Cards, form: SsoForm) -> Result<HttpResponse, AdminError> {
-    sso_form_page(cards, form, StatusCode::UNPROCESSABLE_ENTITY)
+/// The page with a refused connection form (422), shown instead of the connection's summary.
+pub(crate) fn refused_connection_form(
+    cards: Cards,
+    form: ConnectionForm,
+) -> Result<HttpResponse, AdminError> {
+    connection_form_page(cards, form, StatusCode::UNPROCESSABLE_ENTITY)
 }
 
-/// The page with the SSO form as given (filled from metadata, or refused).
-pub(crate) fn sso_form_page(
+/// The page with the connection form as given (filled from metadata, or refused).
+pub(crate) fn connection_form_page(
     cards: Cards,
-    form: SsoForm,
+    form: ConnectionForm,
     status: StatusCode,
 ) -> Result<HttpResponse, AdminError> {
     view::render(status, &cards.with_form(None, Some(form)))

@@ -1,25 +1,24 @@
 //! The org's SSO connection (SAML or Azure AD): set, read as a non-secret summary, remove. The admin pages and
-//! the CLI both call `SsoService`; each change is one transaction with its audit event.
+//! the CLI both call [`ConnectionService`]; each change is one transaction with its audit event.
 //!
 //! - `validate`: field-by-field checks, one error variant per field;
-//! - `cipher`: the Azure AD client secret is encrypted at rest and never returned by any read.
+//! - the Azure AD client secret is encrypted at rest (`scimd_tokens::cipher`) and never returned by any read.
 //!
 //! Removing the connection also revokes the org's SCIM tokens (SCIM provisioning needs SSO; a live token for a
 //! feature the admin pages show as disabled would be a credential nobody sees).
 
-mod validate;
+pub(crate) mod validate;
 
-pub use validate::{CertificateSummary, SsoFieldError, SsoValidationErrors};
+pub use validate::{CertificateSummary, FieldError, ValidationErrors};
 
-use crate::audit;
-use crate::cipher::SecretCipher;
-use crate::error::TokenError;
-use crate::keys::SecretKey;
-use crate::util::utc;
+use crate::error::ConnectionError;
 use chrono::{DateTime, Utc};
 use scimd_store::models::scim_tokens;
 use scimd_store::models::sso_connections::{self, SsoConnectionRow};
 use scimd_store::{Clock, OrgId, Store};
+use scimd_tokens::audit;
+use scimd_tokens::cipher::SecretCipher;
+use scimd_tokens::keys::SecretKey;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::fmt;
@@ -71,7 +70,7 @@ impl fmt::Debug for ClientSecret {
     }
 }
 
-/// The org's connection as a sign-in uses it (see [`SsoService::sign_in_settings_blocking`]).
+/// The org's connection as a sign-in uses it (see [`ConnectionService::sign_in_settings_blocking`]).
 #[derive(Debug, Clone)]
 pub enum SignInSettings {
     Saml {
@@ -90,16 +89,16 @@ pub enum SignInSettings {
 
 /// The org's connection as the pages and the CLI show it. Holds nothing secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SsoSummary {
+pub struct ConnectionSummary {
     #[serde(flatten)]
-    pub settings: SsoSettingsSummary,
+    pub settings: SettingsSummary,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum SsoSettingsSummary {
+pub enum SettingsSummary {
     Saml {
         entity_id: String,
         sso_url: String,
@@ -138,33 +137,33 @@ struct AzureSettings {
 }
 
 #[derive(Clone)]
-pub struct SsoService {
+pub struct ConnectionService {
     store: Store,
     clock: Arc<dyn Clock>,
     /// `None`: the key stored in `server_secrets`.
     secret_key: Option<SecretKey>,
 }
 
-impl fmt::Debug for SsoService {
+impl fmt::Debug for ConnectionService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SsoService").finish_non_exhaustive()
+        f.debug_struct("ConnectionService").finish_non_exhaustive()
     }
 }
 
-impl SsoService {
-    pub fn new(store: Store, clock: Arc<dyn Clock>) -> SsoService {
-        SsoService {
+impl ConnectionService {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> ConnectionService {
+        ConnectionService {
             store,
             clock,
             secret_key: None,
         }
     }
 
-    /// The same service encrypting with a key given from outside the database (`crate::keys::Keys`);
+    /// The same service encrypting with a key given from outside the database (`scimd_tokens::keys::Keys`);
     /// `None` keeps the stored key. Secrets stored under one key do not decrypt under another: set the key
     /// before the first Azure AD secret is saved, or save the secrets again.
-    pub fn with_secret_key(self, secret_key: Option<SecretKey>) -> SsoService {
-        SsoService { secret_key, ..self }
+    pub fn with_secret_key(self, secret_key: Option<SecretKey>) -> ConnectionService {
+        ConnectionService { secret_key, ..self }
     }
 
     /// Sets (or replaces) the org's connection with SAML settings.
@@ -173,7 +172,7 @@ impl SsoService {
         org: &OrgId,
         actor: &str,
         input: &SamlInput,
-    ) -> Result<SsoSummary, TokenError> {
+    ) -> Result<ConnectionSummary, ConnectionError> {
         let now = self.clock.now();
         let mut errors = Vec::new();
         let entity_id = validate::entity_id(&input.entity_id)
@@ -189,7 +188,7 @@ impl SsoService {
             match validate::certificate(&input.next_certificate_pem, now) {
                 Ok(next) => Some(next),
                 Err(e) => {
-                    errors.push(SsoFieldError::NextCertificate(e.message().to_owned()));
+                    errors.push(FieldError::NextCertificate(e.message().to_owned()));
                     None
                 }
             }
@@ -197,7 +196,7 @@ impl SsoService {
         let (Some(entity_id), Some(sso_url), Some((certificate_pem, certificate)), true) =
             (entity_id, sso_url, certificate, errors.is_empty())
         else {
-            return Err(TokenError::InvalidSso(SsoValidationErrors(errors)));
+            return Err(ConnectionError::Invalid(ValidationErrors(errors)));
         };
         let (next_certificate_pem, next_certificate) = next.unzip();
         let settings = SamlSettings {
@@ -222,7 +221,7 @@ impl SsoService {
         let now_naive = self.clock.now_naive();
         self.store.write(|conn| {
             if !scim_tokens::lock_org(conn, org)? {
-                return Err(TokenError::OrgNotFound);
+                return Err(ConnectionError::OrgNotFound);
             }
             let created_at = sso_connections::find(conn, org)?.map_or(now_naive, |row| row.created_at);
             sso_connections::upsert(
@@ -241,7 +240,7 @@ impl SsoService {
         })?;
         tracing::info!(org = %org, kind = KIND_SAML, "SSO connection set");
         self.get_blocking(org)?
-            .ok_or_else(|| TokenError::Corrupt("the SSO connection vanished after it was set".into()))
+            .ok_or_else(|| ConnectionError::Corrupt("the SSO connection vanished after it was set".into()))
     }
 
     /// Sets (or replaces) the org's connection with Azure AD settings; the client secret is encrypted.
@@ -250,7 +249,7 @@ impl SsoService {
         org: &OrgId,
         actor: &str,
         input: &AzureInput,
-    ) -> Result<SsoSummary, TokenError> {
+    ) -> Result<ConnectionSummary, ConnectionError> {
         let mut errors = Vec::new();
         let tenant_id = validate::tenant_id(&input.tenant_id)
             .map_err(|e| errors.push(e))
@@ -264,14 +263,14 @@ impl SsoService {
             errors.push(e);
         }
         let (Some(tenant_id), Some(client_id), true) = (tenant_id, client_id, errors.is_empty()) else {
-            return Err(TokenError::InvalidSso(SsoValidationErrors(errors)));
+            return Err(ConnectionError::Invalid(ValidationErrors(errors)));
         };
         let settings = AzureSettings { tenant_id, client_id };
         let settings_json = serde_json::to_string(&settings).map_err(scimd_store::StoreError::from)?;
         let now = self.clock.now_naive();
         self.store.write(|conn| {
             if !scim_tokens::lock_org(conn, org)? {
-                return Err(TokenError::OrgNotFound);
+                return Err(ConnectionError::OrgNotFound);
             }
             let existing = sso_connections::find(conn, org)?;
             let secret_ciphertext = match (&input.client_secret, &existing) {
@@ -283,8 +282,8 @@ impl SsoService {
                     row.secret_ciphertext.clone().unwrap_or_default()
                 }
                 (None, _) => {
-                    return Err(TokenError::InvalidSso(SsoValidationErrors(vec![
-                        SsoFieldError::ClientSecret("is required".into()),
+                    return Err(ConnectionError::Invalid(ValidationErrors(vec![
+                        FieldError::ClientSecret("is required".into()),
                     ])));
                 }
             };
@@ -309,11 +308,11 @@ impl SsoService {
         })?;
         tracing::info!(org = %org, kind = KIND_AZURE_AD, "SSO connection set");
         self.get_blocking(org)?
-            .ok_or_else(|| TokenError::Corrupt("the SSO connection vanished after it was set".into()))
+            .ok_or_else(|| ConnectionError::Corrupt("the SSO connection vanished after it was set".into()))
     }
 
     /// The org's connection, without its secret; `None` when there is none.
-    pub fn get_blocking(&self, org: &OrgId) -> Result<Option<SsoSummary>, TokenError> {
+    pub fn get_blocking(&self, org: &OrgId) -> Result<Option<ConnectionSummary>, ConnectionError> {
         let Some(row) = self.store.read(|conn| sso_connections::find(conn, org))? else {
             return Ok(None);
         };
@@ -322,14 +321,15 @@ impl SsoService {
 
     /// What a sign-in through the org's connection needs, secrets included (the Azure AD client secret
     /// decrypted): for the sign-in service only, never for a page. `None` when the org has no connection.
-    pub fn sign_in_settings_blocking(&self, org: &OrgId) -> Result<Option<SignInSettings>, TokenError> {
+    pub fn sign_in_settings_blocking(&self, org: &OrgId) -> Result<Option<SignInSettings>, ConnectionError> {
         let now = self.clock.now_naive();
         self.store.read(|conn| {
             let Some(row) = sso_connections::find(conn, org)? else {
                 return Ok(None);
             };
-            let corrupt =
-                |e: serde_json::Error| TokenError::Corrupt(format!("SSO settings of kind {}: {e}", row.kind));
+            let corrupt = |e: serde_json::Error| {
+                ConnectionError::Corrupt(format!("SSO settings of kind {}: {e}", row.kind))
+            };
             Ok(Some(match row.kind.as_str() {
                 KIND_SAML => {
                     let s: SamlSettings = serde_json::from_str(&row.settings).map_err(corrupt)?;
@@ -345,12 +345,13 @@ impl SsoService {
                 KIND_AZURE_AD => {
                     let s: AzureSettings = serde_json::from_str(&row.settings).map_err(corrupt)?;
                     let sealed = row.secret_ciphertext.as_deref().ok_or_else(|| {
-                        TokenError::Corrupt("an Azure AD connection without its client secret".into())
+                        ConnectionError::Corrupt("an Azure AD connection without its client secret".into())
                     })?;
                     let cipher = SecretCipher::load(self.secret_key.as_ref(), conn, now)?;
                     let plain = cipher.decrypt(org, AZURE_SECRET_PURPOSE, sealed)?;
-                    let secret = String::from_utf8(plain.to_vec())
-                        .map_err(|_| TokenError::Corrupt("the Azure AD client secret is not UTF-8".into()))?;
+                    let secret = String::from_utf8(plain.to_vec()).map_err(|_| {
+                        ConnectionError::Corrupt("the Azure AD client secret is not UTF-8".into())
+                    })?;
                     SignInSettings::AzureAd {
                         tenant_id: s.tenant_id,
                         client_id: s.client_id,
@@ -358,7 +359,7 @@ impl SsoService {
                     }
                 }
                 other => {
-                    return Err(TokenError::Corrupt(format!(
+                    return Err(ConnectionError::Corrupt(format!(
                         "unknown SSO connection kind {other:?}"
                     )));
                 }
@@ -367,17 +368,17 @@ impl SsoService {
     }
 
     /// Removes the org's connection and revokes its SCIM tokens. Returns whether there was a connection.
-    pub fn remove_blocking(&self, org: &OrgId, actor: &str) -> Result<bool, TokenError> {
+    pub fn remove_blocking(&self, org: &OrgId, actor: &str) -> Result<bool, ConnectionError> {
         let now = self.clock.now_naive();
         let removed = self.store.write(|conn| {
             if !scim_tokens::lock_org(conn, org)? {
-                return Err(TokenError::OrgNotFound);
+                return Err(ConnectionError::OrgNotFound);
             }
             let Some(row) = sso_connections::find(conn, org)? else {
                 return Ok(false);
             };
             sso_connections::delete(conn, org)?;
-            let revoked = crate::bearer::service::revoke_all_in(conn, org, actor, now, "sso_removed")?;
+            let revoked = scimd_tokens::bearer::service::revoke_all_in(conn, org, actor, now, "sso_removed")?;
             let details = json!({"kind": row.kind, "scim_tokens_revoked": revoked});
             audit::record(conn, org, now, actor, audit::SSO_REMOVED, None, details)?;
             Ok(true)
@@ -389,13 +390,13 @@ impl SsoService {
     }
 }
 
-fn summarise(row: SsoConnectionRow) -> Result<SsoSummary, TokenError> {
+fn summarise(row: SsoConnectionRow) -> Result<ConnectionSummary, ConnectionError> {
     let corrupt =
-        |e: serde_json::Error| TokenError::Corrupt(format!("SSO settings of kind {}: {e}", row.kind));
+        |e: serde_json::Error| ConnectionError::Corrupt(format!("SSO settings of kind {}: {e}", row.kind));
     let settings = match row.kind.as_str() {
         KIND_SAML => {
             let s: SamlSettings = serde_json::from_str(&row.settings).map_err(corrupt)?;
-            SsoSettingsSummary::Saml {
+            SettingsSummary::Saml {
                 entity_id: s.entity_id,
                 sso_url: s.sso_url,
                 certificate: s.certificate,
@@ -405,21 +406,21 @@ fn summarise(row: SsoConnectionRow) -> Result<SsoSummary, TokenError> {
         }
         KIND_AZURE_AD => {
             let s: AzureSettings = serde_json::from_str(&row.settings).map_err(corrupt)?;
-            SsoSettingsSummary::AzureAd {
+            SettingsSummary::AzureAd {
                 tenant_id: s.tenant_id,
                 client_id: s.client_id,
                 client_secret_set: row.secret_ciphertext.is_some(),
             }
         }
         other => {
-            return Err(TokenError::Corrupt(format!(
+            return Err(ConnectionError::Corrupt(format!(
                 "unknown SSO connection kind {other:?}"
             )));
         }
     };
-    Ok(SsoSummary {
+    Ok(ConnectionSummary {
         settings,
-        created_at: utc(row.created_at),
-        updated_at: utc(row.updated_at),
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
     })
 }

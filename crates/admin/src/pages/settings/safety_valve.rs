@@ -4,7 +4,6 @@
 //! its field and the values as typed.
 
 use crate::error::AdminError;
-use crate::pages::settings;
 use crate::session::EmptyForm;
 use crate::session::{Authed, Posted};
 use crate::view::see_other;
@@ -118,7 +117,7 @@ pub async fn settings_post(posted: Posted<ValveForm>) -> Result<HttpResponse, Ad
     let (percent, min) = match validate(&form) {
         Ok(values) => values,
         Err(errors) => {
-            return settings::refused(&session, |cards| {
+            return super::refused(&session, |cards| {
                 let valve = &mut cards.valve;
                 valve.enabled = enabled;
                 valve.percent = form.percent;
@@ -128,7 +127,7 @@ pub async fn settings_post(posted: Posted<ValveForm>) -> Result<HttpResponse, Ad
             .await;
         }
     };
-    settings::save_card(
+    super::save_card(
         &session,
         "valve_saved",
         "safety-valve",

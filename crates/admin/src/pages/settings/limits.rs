@@ -5,7 +5,6 @@
 //! applies it within seconds (its limits are cached briefly).
 
 use crate::error::AdminError;
-use crate::pages::settings;
 use crate::session::{Authed, Posted};
 use actix_web::HttpResponse;
 use scimd_store::StoreError;
@@ -15,25 +14,6 @@ use serde::Deserialize;
 
 /// The largest limit the form accepts: far above any IdP's rate, small enough to stay a plain number.
 pub const MAX_LIMIT: i32 = 1_000_000;
-
-/// The limits a server applies to an org that set none of its own (the server's settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LimitDefaults {
-    pub rate: u32,
-    pub burst: u32,
-    pub in_flight: u32,
-}
-
-impl Default for LimitDefaults {
-    /// The SCIM API's compiled defaults (`SCIMD_ORG_RATE`, `SCIMD_ORG_BURST`, `SCIMD_ORG_IN_FLIGHT` unset).
-    fn default() -> Self {
-        LimitDefaults {
-            rate: 50,
-            burst: 200,
-            in_flight: 8,
-        }
-    }
-}
 
 /// One limit as the card shows it.
 #[derive(Debug, Clone)]
@@ -145,7 +125,7 @@ pub async fn limits_post(posted: Posted<LimitsForm>) -> Result<HttpResponse, Adm
             in_flight: *in_flight,
         },
         _ => {
-            return settings::refused(&session, |cards| {
+            return super::refused(&session, |cards| {
                 let card = &mut cards.limits;
                 for (field, typed, parsed) in [
                     (&mut card.rate, form.rate, rate),
@@ -161,7 +141,7 @@ pub async fn limits_post(posted: Posted<LimitsForm>) -> Result<HttpResponse, Adm
             .await;
         }
     };
-    settings::save_card(
+    super::save_card(
         &session,
         "limits_saved",
         "limits",

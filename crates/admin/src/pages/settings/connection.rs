@@ -1,17 +1,19 @@
-//! The SSO connection card of Organization Settings > SSO (`settings.rs` is the page): its summary, its form
+//! The SSO connection card of Organization Settings > SSO (`mod.rs` is the page): its summary, its form
 //! (SAML or Azure AD: set, edit) and its removal. A refused form comes back with 422, each error next to its
 //! field and every field as typed, except the client secret, which is never rendered back.
 
 use crate::assets::Assets;
 use crate::error::AdminError;
-use crate::pages::settings;
 use crate::session::EmptyForm;
 use crate::session::{Authed, Posted};
 use crate::view::{self, Page, Time, see_other};
 use actix_web::HttpResponse;
 use askama::Template;
-use scimd_tokens::sso::{SsoFieldError, SsoSettingsSummary};
-use scimd_tokens::{AzureInput, ClientSecret, SamlInput, SsoSummary, SsoValidationErrors, TokenError};
+use scimd_signin::ConnectionError;
+use scimd_signin::connection::{
+    AzureInput, CertificateSummary, ClientSecret, ConnectionSummary, FieldError, SamlInput, SettingsSummary,
+    ValidationErrors,
+};
 use serde::Deserialize;
 
 pub const KIND_SAML: &str = "saml";
@@ -42,7 +44,7 @@ pub struct CertificateView {
 }
 
 impl CertificateView {
-    fn new(c: &scimd_tokens::sso::CertificateSummary, now: chrono::DateTime<chrono::Utc>) -> CertificateView {
+    fn new(c: &CertificateSummary, now: chrono::DateTime<chrono::Utc>) -> CertificateView {
         CertificateView {
             subject: c.subject.clone(),
             fingerprint: c.fingerprint_sha256.clone(),
@@ -52,9 +54,9 @@ impl CertificateView {
     }
 }
 
-/// The SSO form: which kind, what was typed, and what was wrong with it.
+/// The connection form: which kind, what was typed, and what was wrong with it.
 #[derive(Debug, Clone, Default)]
-pub struct SsoForm {
+pub struct ConnectionForm {
     pub kind: &'static str,
     /// True when a connection exists (the submit button says "Save changes", a Cancel link shows).
     pub editing: bool,
@@ -90,20 +92,20 @@ pub struct FieldErrors {
 const CLIENT_SECRET_LABEL: &str = "The client secret";
 
 impl FieldErrors {
-    fn from_validation(errors: &SsoValidationErrors) -> FieldErrors {
+    fn from_validation(errors: &ValidationErrors) -> FieldErrors {
         let mut out = FieldErrors {
             count: errors.0.len(),
             ..FieldErrors::default()
         };
         for error in &errors.0 {
             let (slot, label) = match error {
-                SsoFieldError::EntityId(_) => (&mut out.entity_id, "The IdP entity ID"),
-                SsoFieldError::SsoUrl(_) => (&mut out.sso_url, "The SSO URL"),
-                SsoFieldError::Certificate(_) => (&mut out.certificate, "The signing certificate"),
-                SsoFieldError::NextCertificate(_) => (&mut out.next_certificate, "The next certificate"),
-                SsoFieldError::TenantId(_) => (&mut out.tenant_id, "The tenant ID"),
-                SsoFieldError::ClientId(_) => (&mut out.client_id, "The client ID"),
-                SsoFieldError::ClientSecret(_) => (&mut out.client_secret, CLIENT_SECRET_LABEL),
+                FieldError::EntityId(_) => (&mut out.entity_id, "The IdP entity ID"),
+                FieldError::SsoUrl(_) => (&mut out.sso_url, "The SSO URL"),
+                FieldError::Certificate(_) => (&mut out.certificate, "The signing certificate"),
+                FieldError::NextCertificate(_) => (&mut out.next_certificate, "The next certificate"),
+                FieldError::TenantId(_) => (&mut out.tenant_id, "The tenant ID"),
+                FieldError::ClientId(_) => (&mut out.client_id, "The client ID"),
+                FieldError::ClientSecret(_) => (&mut out.client_secret, CLIENT_SECRET_LABEL),
             };
             // The first refusal of a field is the one shown.
             slot.get_or_insert_with(|| format!("{label} {}", error.message()));
@@ -113,9 +115,9 @@ impl FieldErrors {
 }
 
 impl ConnectionView {
-    pub(crate) fn new(summary: &SsoSummary, now: chrono::DateTime<chrono::Utc>) -> ConnectionView {
+    pub(crate) fn new(summary: &ConnectionSummary, now: chrono::DateTime<chrono::Utc>) -> ConnectionView {
         match &summary.settings {
-            SsoSettingsSummary::Saml {
+            SettingsSummary::Saml {
                 entity_id,
                 sso_url,
                 certificate,
@@ -131,7 +133,7 @@ impl ConnectionView {
                 allow_unsolicited: *allow_unsolicited,
                 client_secret_set: false,
             },
-            SsoSettingsSummary::AzureAd {
+            SettingsSummary::AzureAd {
                 tenant_id,
                 client_id,
                 client_secret_set,
@@ -149,16 +151,16 @@ impl ConnectionView {
     }
 }
 
-impl SsoForm {
+impl ConnectionForm {
     /// A form for `kind`, filled with the saved connection when it is of that kind.
-    pub(crate) fn prefilled(kind: &'static str, saved: Option<&SsoSummary>) -> SsoForm {
-        let mut form = SsoForm {
+    pub(crate) fn prefilled(kind: &'static str, saved: Option<&ConnectionSummary>) -> ConnectionForm {
+        let mut form = ConnectionForm {
             kind,
             editing: saved.is_some(),
-            ..SsoForm::default()
+            ..ConnectionForm::default()
         };
         match saved.map(|s| &s.settings) {
-            Some(SsoSettingsSummary::Saml {
+            Some(SettingsSummary::Saml {
                 entity_id,
                 sso_url,
                 allow_unsolicited,
@@ -168,7 +170,7 @@ impl SsoForm {
                 form.sso_url = sso_url.clone();
                 form.allow_unsolicited = *allow_unsolicited;
             }
-            Some(SsoSettingsSummary::AzureAd {
+            Some(SettingsSummary::AzureAd {
                 tenant_id,
                 client_id,
                 client_secret_set,
@@ -183,12 +185,12 @@ impl SsoForm {
     }
 }
 
-pub(crate) fn kind_param(raw: Option<&str>, saved: Option<&SsoSummary>) -> &'static str {
+pub(crate) fn kind_param(raw: Option<&str>, saved: Option<&ConnectionSummary>) -> &'static str {
     match raw {
         Some(KIND_AZURE) => KIND_AZURE,
         Some(KIND_SAML) => KIND_SAML,
         _ => match saved.map(|s| &s.settings) {
-            Some(SsoSettingsSummary::AzureAd { .. }) => KIND_AZURE,
+            Some(SettingsSummary::AzureAd { .. }) => KIND_AZURE,
             _ => KIND_SAML,
         },
     }
@@ -221,9 +223,11 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
     };
     let actor = session.actor();
     let result = session
-        .blocking(move |s, me| Ok::<_, TokenError>(s.sso.set_saml_blocking(&me.org_id, &actor, &input)))
+        .blocking(move |s, me| {
+            Ok::<_, ConnectionError>(s.connection.set_saml_blocking(&me.org_id, &actor, &input))
+        })
         .await?;
-    saved_or_refused(&session, result, |saved, errors| SsoForm {
+    saved_or_refused(&session, result, |saved, errors| ConnectionForm {
         kind: KIND_SAML,
         editing: saved.is_some(),
         entity_id: form.entity_id,
@@ -232,7 +236,7 @@ pub async fn saml_post(posted: Posted<SamlForm>) -> Result<HttpResponse, AdminEr
         next_certificate: form.next_certificate,
         allow_unsolicited: form.allow_unsolicited.is_some(),
         errors: FieldErrors::from_validation(errors),
-        ..SsoForm::default()
+        ..ConnectionForm::default()
     })
     .await
 }
@@ -248,8 +252,8 @@ pub struct MetadataForm {
 /// own). The current certificate is the metadata's first signing certificate, the next its second.
 pub async fn saml_metadata_post(posted: Posted<MetadataForm>) -> Result<HttpResponse, AdminError> {
     let Posted { session, form } = posted;
-    let cards = settings::load(&session).await?;
-    let mut sso = SsoForm::prefilled(KIND_SAML, cards.saved.as_ref());
+    let cards = super::load(&session).await?;
+    let mut sso = ConnectionForm::prefilled(KIND_SAML, cards.saved.as_ref());
     match scimd_signin::parse_idp_metadata(&form.metadata_xml) {
         Ok(read) => {
             let mut certificates = read.signing_certificates.into_iter();
@@ -258,11 +262,11 @@ pub async fn saml_metadata_post(posted: Posted<MetadataForm>) -> Result<HttpResp
             sso.certificate = certificates.next().unwrap_or_default();
             sso.next_certificate = certificates.next().unwrap_or_default();
             sso.from_metadata = true;
-            settings::sso_form_page(cards, sso, actix_web::http::StatusCode::OK)
+            super::connection_form_page(cards, sso, actix_web::http::StatusCode::OK)
         }
         Err(err) => {
             sso.metadata_error = Some(format!("The metadata could not be read: {err}."));
-            settings::sso_form_page(cards, sso, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
+            super::connection_form_page(cards, sso, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
 }
@@ -288,12 +292,14 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
     };
     let actor = session.actor();
     let result = session
-        .blocking(move |s, me| Ok::<_, TokenError>(s.sso.set_azure_blocking(&me.org_id, &actor, &input)))
+        .blocking(move |s, me| {
+            Ok::<_, ConnectionError>(s.connection.set_azure_blocking(&me.org_id, &actor, &input))
+        })
         .await?;
     saved_or_refused(&session, result, |saved, errors| {
         let secret_stored = matches!(
             saved.map(|s| &s.settings),
-            Some(SsoSettingsSummary::AzureAd {
+            Some(SettingsSummary::AzureAd {
                 client_secret_set: true,
                 ..
             })
@@ -309,14 +315,14 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
                 errors.count += 1;
             }
         }
-        SsoForm {
+        ConnectionForm {
             kind: KIND_AZURE,
             editing: saved.is_some(),
             tenant_id: form.tenant_id,
             client_id: form.client_id,
             secret_stored,
             errors,
-            ..SsoForm::default()
+            ..ConnectionForm::default()
         }
     })
     .await
@@ -326,18 +332,18 @@ pub async fn azure_post(posted: Posted<AzureForm>) -> Result<HttpResponse, Admin
 /// builds from the saved connection and the refusal.
 async fn saved_or_refused<T>(
     session: &Authed,
-    result: Result<T, TokenError>,
-    form: impl FnOnce(Option<&SsoSummary>, &SsoValidationErrors) -> SsoForm,
+    result: Result<T, ConnectionError>,
+    form: impl FnOnce(Option<&ConnectionSummary>, &ValidationErrors) -> ConnectionForm,
 ) -> Result<HttpResponse, AdminError> {
     match result {
         Ok(_) => Ok(see_other(&format!(
             "/admin/orgs/{}/sso?notice=sso_saved",
             session.info.org_id
         ))),
-        Err(TokenError::InvalidSso(errors)) => {
-            let cards = settings::load(session).await?;
+        Err(ConnectionError::Invalid(errors)) => {
+            let cards = super::load(session).await?;
             let form = form(cards.saved.as_ref(), &errors);
-            settings::refused_sso_form(cards, form)
+            super::refused_connection_form(cards, form)
         }
         Err(err) => Err(err.into()),
     }
@@ -357,8 +363,8 @@ pub async fn remove_get(session: Authed) -> Result<HttpResponse, AdminError> {
     let page = Page::load(&session, "sso").await?;
     let (saved, scim) = session
         .blocking(|s, me| {
-            Ok::<_, TokenError>((
-                s.sso.get_blocking(&me.org_id)?,
+            Ok::<_, ConnectionError>((
+                s.connection.get_blocking(&me.org_id)?,
                 s.tokens.scim_status_blocking(&me.org_id)?,
             ))
         })
@@ -379,7 +385,7 @@ pub async fn remove_post(posted: Posted<EmptyForm>) -> Result<HttpResponse, Admi
     let session = posted.session;
     let actor = session.actor();
     session
-        .blocking(move |s, me| s.sso.remove_blocking(&me.org_id, &actor))
+        .blocking(move |s, me| s.connection.remove_blocking(&me.org_id, &actor))
         .await?;
     Ok(see_other(&format!(
         "/admin/orgs/{}/sso?notice=sso_removed",
