@@ -3,15 +3,12 @@
 //! client that speaks JSON to it. Also the table-driven step runner the IdP replays are written in.
 
 use crate::harness::ServerProcess;
-use scimd_store::models::organizations;
+use crate::test_app::{Org, org_with_token};
 use scimd_store::testing::TestDb;
-use scimd_store::{Clock, OrgId, SystemClock};
-use scimd_tokens::{AzureInput, ClientSecret, Expiry, SsoService, TokenService};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Two `#[test]`s of `body(&ScimEnv)`: `sqlite` and `postgres` (skipped without `SCIMD_TEST_POSTGRES_URL`).
@@ -33,11 +30,6 @@ macro_rules! scim_env_tests {
 }
 pub(crate) use scim_env_tests;
 
-pub struct Org {
-    pub id: OrgId,
-    pub token: String,
-}
-
 /// A running scimd over a fresh database with orgs A and B.
 pub struct ScimEnv {
     /// Kept alive for the server: dropping it removes the database.
@@ -46,33 +38,6 @@ pub struct ScimEnv {
     pub _dir: tempfile::TempDir,
     pub a: Org,
     pub b: Org,
-}
-
-pub fn org_with_token(db: &TestDb, name: &str, owner: Option<&str>) -> Org {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let (org, _) = db
-        .store
-        .write(|conn| organizations::create_with_owner(conn, name, owner, SystemClock.now_naive()))
-        .unwrap();
-    let id = org.org_id();
-    SsoService::new(db.store.clone(), clock.clone())
-        .set_azure_blocking(
-            &id,
-            "test",
-            &AzureInput {
-                tenant_id: "11111111-2222-3333-4444-555555555555".into(),
-                client_id: "11111111-2222-3333-4444-666666666666".into(),
-                client_secret: Some(ClientSecret::new("a-client-secret-value".into())),
-            },
-        )
-        .unwrap();
-    let generated = TokenService::new(db.store.clone(), clock, "http://unused".into())
-        .generate_blocking(&id, "test", Expiry::Never)
-        .unwrap();
-    Org {
-        id,
-        token: generated.token.expose_once(),
-    }
 }
 
 impl ScimEnv {
@@ -120,14 +85,6 @@ impl ScimEnv {
             addr: self.server.addr,
             base: format!("/scim/v2/{}", self.a.id),
             token: Some(self.a.token.clone()),
-        }
-    }
-
-    pub fn client_b(&self) -> Client {
-        Client {
-            addr: self.server.addr,
-            base: format!("/scim/v2/{}", self.b.id),
-            token: Some(self.b.token.clone()),
         }
     }
 }
