@@ -1,93 +1,12 @@
-//! The SCIM tests' world: a database with two orgs (each with an SSO connection and a SCIM token, made
-//! through the token service as an admin would), the real `scimd` started on it, and a small HTTP/1.1
-//! client that speaks JSON to it. Also the table-driven step runner the IdP replays are written in.
+//! The tests' HTTP client: a small HTTP/1.1 client that speaks JSON to the app (or to a `scimd` process)
+//! over a fresh connection per request, as an IdP would. Also the table-driven step runner the IdP replays
+//! are written in.
 
-use crate::harness::ServerProcess;
-use crate::test_app::{Org, org_with_token};
-use scimd_store::testing::TestDb;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
-
-/// Two `#[test]`s of `body(&ScimEnv)`: `sqlite` and `postgres` (skipped without `SCIMD_TEST_POSTGRES_URL`).
-macro_rules! scim_env_tests {
-    ($body:ident: $sqlite:ident, $postgres:ident) => {
-        #[test]
-        fn $sqlite() {
-            $body(&$crate::scim_client::ScimEnv::sqlite());
-        }
-
-        #[test]
-        fn $postgres() {
-            match $crate::scim_client::ScimEnv::postgres() {
-                Some(env) => $body(&env),
-                None => eprintln!("skipped: SCIMD_TEST_POSTGRES_URL is not set"),
-            }
-        }
-    };
-}
-pub(crate) use scim_env_tests;
-
-/// A running scimd over a fresh database with orgs A and B.
-pub struct ScimEnv {
-    /// Kept alive for the server: dropping it removes the database.
-    pub _db: TestDb,
-    pub server: ServerProcess,
-    pub _dir: tempfile::TempDir,
-    pub a: Org,
-    pub b: Org,
-}
-
-impl ScimEnv {
-    pub fn sqlite() -> ScimEnv {
-        ScimEnv::on(TestDb::sqlite())
-    }
-
-    pub fn postgres() -> Option<ScimEnv> {
-        TestDb::postgres().map(ScimEnv::on)
-    }
-
-    fn on(db: TestDb) -> ScimEnv {
-        ScimEnv::on_with(db, &[])
-    }
-
-    /// As [`ScimEnv::sqlite`] and [`ScimEnv::postgres`], with more environment for the server.
-    pub fn sqlite_with(env: &[(&str, &str)]) -> ScimEnv {
-        ScimEnv::on_with(TestDb::sqlite(), env)
-    }
-
-    pub fn postgres_with(env: &[(&str, &str)]) -> Option<ScimEnv> {
-        TestDb::postgres().map(|db| ScimEnv::on_with(db, env))
-    }
-
-    fn on_with(db: TestDb, extra: &[(&str, &str)]) -> ScimEnv {
-        let a = org_with_token(&db, "A", Some("owner@a.example"));
-        let b = org_with_token(&db, "B", None);
-        let dir = tempfile::tempdir().unwrap();
-        // The tests' webhook receivers listen on loopback.
-        let mut env = vec![("SCIMD_WEBHOOK_ALLOW_PRIVATE", "true")];
-        env.extend_from_slice(extra);
-        let server = ServerProcess::start_with(dir.path(), Some(&db.url), &env);
-        ScimEnv {
-            _db: db,
-            server,
-            _dir: dir,
-            a,
-            b,
-        }
-    }
-
-    /// A client of org A's endpoint with org A's token.
-    pub fn client_a(&self) -> Client {
-        Client {
-            addr: self.server.addr,
-            base: format!("/scim/v2/{}", self.a.id),
-            token: Some(self.a.token.clone()),
-        }
-    }
-}
 
 #[derive(Debug)]
 pub struct Reply {

@@ -38,9 +38,15 @@ impl TestApp {
     /// The app on `db` as `scimd serve` runs it (webhooks may go to loopback, where the tests' receivers
     /// listen), with orgs A and B.
     pub fn init(db: &TestDb) -> TestApp {
+        TestApp::init_with(db, &[])
+    }
+
+    /// As [`TestApp::init`], with more of `scimd serve`'s flags (`--entra-authority URL`, ...).
+    pub fn init_with(db: &TestDb, flags: &[&str]) -> TestApp {
         let a = org_with_token(db, "A", Some("owner@a.example"));
         let b = org_with_token(db, "B", None);
-        let args = ["scimd", "--bind", "127.0.0.1:0", "--webhook-allow-private"];
+        let mut args = vec!["scimd", "--bind", "127.0.0.1:0", "--webhook-allow-private"];
+        args.extend_from_slice(flags);
         let cli = Cli::try_parse_from(args).unwrap();
         let config = cli.serve.validate().unwrap();
         let (listener, public_url) = config.listen().unwrap();
