@@ -1,7 +1,64 @@
 //! The one actix App: the shared state and the routes of every service, composed in one place.
 
+use crate::config::ServeConfig;
+use crate::scim_api::org_limiter::OrgLimiter;
 pub use crate::state::AppState;
 use actix_web::web;
+use scimd_store::{Clock, Store};
+use std::sync::Arc;
+
+/// Every service over `store`, as `scimd serve` runs them (the server's tests build the app with it too).
+pub fn state(
+    store: &Store,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+    keys: scimd_tokens::Keys,
+    config: &ServeConfig,
+    webhook_policy: scimd_webhooks::AddressPolicy,
+) -> AppState {
+    let webhooks = scimd_webhooks::WebhookService::new(
+        store.clone(),
+        clock.clone(),
+        keys.sso_secret.clone(),
+        webhook_policy,
+    );
+    let admin = admin_state(store, clock.clone(), public_url, keys)
+        .with_limit_defaults(scimd_admin::LimitDefaults {
+            rate: config.org_limits.rate.get(),
+            burst: config.org_limits.burst.get(),
+            in_flight: config.org_limits.in_flight.get(),
+        })
+        .with_webhooks(webhooks.clone())
+        .with_entra_authority(&config.entra_authority);
+    AppState {
+        store: store.clone(),
+        tokens: scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.to_owned()),
+        clock: clock.clone(),
+        public_url: public_url.to_owned(),
+        admin,
+        limits: OrgLimiter::new(store.clone(), config.org_limits),
+        api_keys: scimd_tokens::ApiKeyService::new(store.clone(), clock),
+        webhooks,
+    }
+}
+
+/// The admin pages' services (sessions signed with the same key as the CLI's login links).
+fn admin_state(
+    store: &Store,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+    keys: scimd_tokens::Keys,
+) -> scimd_admin::AdminState {
+    scimd_admin::AdminState::new(
+        store.clone(),
+        clock.clone(),
+        scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.to_owned()),
+        scimd_tokens::SessionService::new(store.clone(), clock.clone(), keys.session, public_url.to_owned()),
+        scimd_signin::ConnectionService::new(store.clone(), clock).with_secret_key(keys.sso_secret.clone()),
+        public_url,
+    )
+    .with_provider_secret_key(keys.sso_secret)
+}
 
 /// Registers the state and the routes of every service.
 pub fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {

@@ -4,8 +4,6 @@
 use crate::bootstrap;
 use crate::config::ServeArgs;
 use crate::error::ServerError;
-use crate::scim_api::org_limiter::OrgLimiter;
-use crate::state::AppState;
 use scimd_store::{StoreOptions, SystemClock};
 use std::sync::Arc;
 
@@ -45,30 +43,7 @@ pub(super) fn run(
         );
         println!("  admin login link (single use, 10 minutes): {}", link.url);
     }
-    let webhooks = scimd_webhooks::WebhookService::new(
-        store.clone(),
-        clock.clone(),
-        keys.sso_secret.clone(),
-        webhook_policy,
-    );
-    let admin = admin_state(&store, clock.clone(), &public_url, keys)
-        .with_limit_defaults(scimd_admin::LimitDefaults {
-            rate: config.org_limits.rate.get(),
-            burst: config.org_limits.burst.get(),
-            in_flight: config.org_limits.in_flight.get(),
-        })
-        .with_webhooks(webhooks.clone())
-        .with_entra_authority(&config.entra_authority);
-    let state = AppState {
-        store: store.clone(),
-        tokens: scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.clone()),
-        clock: clock.clone(),
-        public_url: public_url.clone(),
-        admin,
-        limits: OrgLimiter::new(store.clone(), config.org_limits),
-        api_keys: scimd_tokens::ApiKeyService::new(store.clone(), clock.clone()),
-        webhooks,
-    };
+    let state = crate::app::state(&store, clock, &public_url, keys, &config, webhook_policy);
     actix_web::rt::System::new().block_on(async move {
         let client_addr = if config.trust_forwarded_for {
             crate::telemetry::ClientAddr::Forwarded
@@ -91,22 +66,4 @@ pub(super) fn run(
         tracing::info!("scimd stopped");
         Ok(())
     })
-}
-
-/// The admin pages' services (sessions signed with the same key as the CLI's login links).
-fn admin_state(
-    store: &scimd_store::Store,
-    clock: Arc<dyn scimd_store::Clock>,
-    public_url: &str,
-    keys: scimd_tokens::Keys,
-) -> scimd_admin::AdminState {
-    scimd_admin::AdminState::new(
-        store.clone(),
-        clock.clone(),
-        scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.to_owned()),
-        scimd_tokens::SessionService::new(store.clone(), clock.clone(), keys.session, public_url.to_owned()),
-        scimd_signin::ConnectionService::new(store.clone(), clock).with_secret_key(keys.sso_secret.clone()),
-        public_url,
-    )
-    .with_provider_secret_key(keys.sso_secret)
 }

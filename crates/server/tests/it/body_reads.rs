@@ -2,20 +2,21 @@
 //! announces a body and never sends it cannot hold a worker or reach the database. (The backend does not
 //! matter here: SQLite.)
 
-use crate::scim_client::ScimEnv;
+use crate::test_app::TestApp;
+use scimd_store::testing::TestDb;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
 /// Sends the request head announcing `length` body bytes, then only `sent` of them, and reads the answer
 /// while keeping the connection open.
-fn send_partial(env: &ScimEnv, token: &str, length: usize, sent: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(env.server.addr).unwrap();
+fn send_partial(env: &TestApp, token: &str, length: usize, sent: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(env.addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let head = format!(
         "POST /scim/v2/{}/Users HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: application/scim+json\r\nContent-Length: {length}\r\n\r\n{sent}",
-        env.a.id, env.server.addr
+        env.a.id, env.addr
     );
     stream.write_all(head.as_bytes()).unwrap();
     let mut raw = Vec::new();
@@ -42,7 +43,8 @@ fn send_partial(env: &ScimEnv, token: &str, length: usize, sent: &str) -> (u16, 
 
 #[test]
 fn a_body_is_not_read_before_the_token_is_accepted() {
-    let env = ScimEnv::sqlite();
+    let db = TestDb::sqlite();
+    let env = TestApp::init(&db);
     // Fifty kilobytes announced and never sent: the answer is the token's 401, not a wait for the body.
     let (status, text) = send_partial(&env, "scimd_not-a-token", 50_000, "");
     assert_eq!(status, 401, "{text}");
@@ -54,7 +56,8 @@ fn a_body_is_not_read_before_the_token_is_accepted() {
 
 #[test]
 fn a_body_that_stops_arriving_is_refused_after_the_read_timeout() {
-    let env = ScimEnv::sqlite();
+    let db = TestDb::sqlite();
+    let env = TestApp::init(&db);
     let token = env.a.token.clone();
     let (status, text) = send_partial(&env, &token, 100, r#"{"schemas":"#);
     assert_eq!(status, 400, "{text}");

@@ -3,28 +3,21 @@
 //! copies a 10,000-user org while writes go on, then follows the feed from the first page's `as_of_cursor`,
 //! and its copy equals the directory at the end.
 
-use crate::scim_client::{Client, ScimEnv, scim_env_tests};
+use crate::scim_client::Client;
+use crate::test_app::TestApp;
 use scimd_store::models::members::{self, NewMember};
 use scimd_store::models::org_tallies::{self, Tally};
+use scimd_store::testing::TestDb;
 use scimd_store::{Clock, MemberId, OrgId, SystemClock};
-use scimd_tokens::ApiKeyService;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-fn key(env: &ScimEnv, org: Option<&OrgId>) -> String {
-    ApiKeyService::new(env._db.store.clone(), Arc::new(SystemClock))
-        .create_blocking("platform", org)
-        .unwrap()
-        .key
-}
-
-fn api(env: &ScimEnv, key: &str) -> Client {
-    env.client_a().with_base(String::new()).with_token(Some(key))
+fn api(env: &TestApp, key: &str) -> Client {
+    env.client(String::new(), Some(key))
 }
 
 fn ok(client: &Client, path: &str) -> Value {
@@ -71,7 +64,8 @@ fn ids(rows: &[Value]) -> Vec<String> {
         .collect()
 }
 
-fn the_directory_lists_what_each_key_may_see(env: &ScimEnv) {
+fn the_directory_lists_what_each_key_may_see(db: &TestDb) {
+    let env = &TestApp::init(db);
     let scim = env.client_a();
     let ann = create_user(&scim, "Ann@a.example", Some("okta-ann"));
     let bob = create_user(&scim, "bob@a.example", None);
@@ -91,8 +85,8 @@ fn the_directory_lists_what_each_key_may_see(env: &ScimEnv) {
     assert_eq!(group.status, 201, "{}", group.body);
     let group = group.json()["id"].as_str().unwrap().to_owned();
 
-    let all = key(env, None);
-    let only_a = key(env, Some(&env.a.id));
+    let all = env.api_key(None);
+    let only_a = env.api_key(Some(&env.a.id));
     let (a, b) = (env.a.id.as_str(), env.b.id.as_str());
 
     // Orgs: an unbound key sees both, a bound key its own.
@@ -219,11 +213,6 @@ fn the_directory_lists_what_each_key_may_see(env: &ScimEnv) {
     assert_eq!(scim_token.get("/api/v1/orgs").status, 401);
 }
 
-scim_env_tests!(
-    the_directory_lists_what_each_key_may_see: sqlite_the_directory_lists_what_each_key_may_see,
-    postgres_the_directory_lists_what_each_key_may_see
-);
-
 /// What a consumer keeps of a user: enough to tell a stale copy from the truth.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Copy {
@@ -233,10 +222,9 @@ struct Copy {
 }
 
 /// Seeds `n` SCIM-managed members of `org` in one transaction (and their tally, as the SCIM API keeps it).
-fn seed(env: &ScimEnv, org: &OrgId, n: usize) -> Vec<String> {
+fn seed(env: &TestApp, org: &OrgId, n: usize) -> Vec<String> {
     let now = SystemClock.now_naive();
-    env._db
-        .store
+    env.store
         .write(|conn| {
             let mut ids = Vec::with_capacity(n);
             for i in 0..n {
@@ -281,11 +269,12 @@ fn seed(env: &ScimEnv, org: &OrgId, n: usize) -> Vec<String> {
         .unwrap()
 }
 
-fn a_consumer_copies_the_directory_then_follows_the_feed_and_misses_nothing(env: &ScimEnv) {
+fn a_consumer_copies_the_directory_then_follows_the_feed_and_misses_nothing(db: &TestDb) {
+    let env = &TestApp::init(db);
     let org = env.a.id.clone();
     let seeded = seed(env, &org, 10_000);
     let scim = env.client_a();
-    let client = api(env, &key(env, Some(&org)));
+    let client = api(env, &env.api_key(Some(&org)));
     let a = org.as_str();
 
     // The copy, page by page, with writes to the org between the pages: creates, renames, deactivations,
@@ -398,8 +387,7 @@ fn a_consumer_copies_the_directory_then_follows_the_feed_and_misses_nothing(env:
     );
 }
 
-scim_env_tests!(
-    a_consumer_copies_the_directory_then_follows_the_feed_and_misses_nothing:
-        sqlite_a_consumer_copies_the_directory_then_follows_the_feed_and_misses_nothing,
-    postgres_a_consumer_copies_the_directory_then_follows_the_feed_and_misses_nothing
+scimd_store::backend_tests!(
+    the_directory_lists_what_each_key_may_see,
+    a_consumer_copies_the_directory_then_follows_the_feed_and_misses_nothing,
 );

@@ -2,21 +2,13 @@
 //! events the SCIM writes appended, in order, and nothing else; SCIM tokens do not work there and API keys do
 //! not work on SCIM; a long poll returns the deprovisioning it waited for.
 
-use crate::scim_client::{Client, ScimEnv, scim_env_tests};
-use scimd_store::SystemClock;
-use scimd_tokens::ApiKeyService;
+use crate::scim_client::Client;
+use crate::test_app::TestApp;
+use scimd_store::testing::TestDb;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
-fn key(env: &ScimEnv, org: Option<&scimd_store::OrgId>) -> String {
-    ApiKeyService::new(env._db.store.clone(), Arc::new(SystemClock))
-        .create_blocking("platform", org)
-        .unwrap()
-        .key
-}
-
-fn platform(env: &ScimEnv, key: Option<&str>) -> Client {
-    env.client_a().with_base(String::new()).with_token(key)
+fn platform(env: &TestApp, key: Option<&str>) -> Client {
+    env.client(String::new(), key)
 }
 
 fn create_user(client: &Client, name: &str) -> String {
@@ -43,9 +35,10 @@ fn read(client: &Client, query: &str, n: usize) -> Vec<Value> {
     got
 }
 
-fn the_feed_serves_each_key_its_orgs_events_in_order(env: &ScimEnv) {
-    let all = key(env, None);
-    let only_a = key(env, Some(&env.a.id));
+fn the_feed_serves_each_key_its_orgs_events_in_order(db: &TestDb) {
+    let env = &TestApp::init(db);
+    let all = env.api_key(None);
+    let only_a = env.api_key(Some(&env.a.id));
     let a_user = create_user(&env.client_a(), "ann@a.example");
     let b_user = create_user(&env.client_b(), "bob@b.example");
 
@@ -136,7 +129,7 @@ fn the_feed_serves_each_key_its_orgs_events_in_order(env: &ScimEnv) {
     assert_eq!(page[0]["data"]["user"]["active"], false);
 
     // Retention: once the events after a cursor are purged, that cursor is 410; the start still works.
-    let store = &env._db.store;
+    let store = &env.store;
     let cutoff = chrono::Utc::now().naive_utc() + chrono::Duration::days(1);
     let purged = store
         .write(|conn| scimd_store::models::events::purge(conn, cutoff))
@@ -150,9 +143,10 @@ fn the_feed_serves_each_key_its_orgs_events_in_order(env: &ScimEnv) {
 
 /// `scimd api-key create|list|revoke`: the key is printed once, listed by its hint only, and refused on the
 /// very next request once revoked.
-fn api_keys_are_managed_by_the_cli(env: &ScimEnv) {
+fn api_keys_are_managed_by_the_cli(db: &TestDb) {
+    let env = &TestApp::init(db);
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| crate::harness::scimd(dir.path(), Some(&env._db.url), args);
+    let run = |args: &[&str]| crate::harness::scimd(dir.path(), Some(&env.db_url), args);
     let created = run(&[
         "api-key",
         "create",
@@ -189,7 +183,7 @@ fn api_keys_are_managed_by_the_cli(env: &ScimEnv) {
     assert!(!again.status.success(), "a revoked key cannot be revoked twice");
 
     // Each key has the SCIM API's default limits (burst 200, then 50 a second): a burst far above is 429.
-    let busy = key(env, None);
+    let busy = env.api_key(None);
     let client = platform(env, Some(&busy));
     let limited: Vec<_> = (0..300)
         .map(|_| client.get("/api/v1/events?limit=1"))
@@ -207,10 +201,7 @@ fn api_keys_are_managed_by_the_cli(env: &ScimEnv) {
     assert_eq!(limited[0].json()["error"], "rate_limited");
 }
 
-scim_env_tests!(api_keys_are_managed_by_the_cli: sqlite_api_keys_are_managed_by_the_cli, postgres_api_keys_are_managed_by_the_cli);
-
-scim_env_tests!(
-    the_feed_serves_each_key_its_orgs_events_in_order:
-        sqlite_the_feed_serves_each_key_its_orgs_events_in_order,
-        postgres_the_feed_serves_each_key_its_orgs_events_in_order
+scimd_store::backend_tests!(
+    the_feed_serves_each_key_its_orgs_events_in_order,
+    api_keys_are_managed_by_the_cli,
 );

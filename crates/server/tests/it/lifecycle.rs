@@ -1,10 +1,12 @@
-//! The promise scimd is sold on, end to end over HTTP with the real binary: a member with a live admin session
+//! The promise scimd is sold on, end to end over HTTP with the real app: a member with a live admin session
 //! is deprovisioned through the SCIM API, in every shape an IdP uses; their very next admin request fails and
-//! the audit trail has exactly one event for it. And the token's side: a revocation made by one process is
-//! the very next request's 401 on every other process, with one 401 for every kind of bad token.
+//! the audit trail has exactly one event for it. And the token's side: a revocation made by one process (the
+//! CLI) is the very next request's 401 on every other (the app and a second `scimd` process), with one 401
+//! for every kind of bad token.
 
 use crate::harness::{ServerProcess, get, scimd};
-use crate::scim_client::{Client, ScimEnv};
+use crate::scim_client::Client;
+use crate::test_app::TestApp;
 use scimd_store::models::audit_events;
 use scimd_store::testing::TestDb;
 use scimd_store::{Clock, OrgId, Store, SystemClock};
@@ -79,9 +81,10 @@ fn shapes() -> Vec<(&'static str, &'static str, serde_json::Value, &'static str)
     ]
 }
 
-fn every_deprovisioning_shape_ends_the_session_at_once(env: &ScimEnv) {
+fn every_deprovisioning_shape_ends_the_session_at_once(db: &TestDb) {
+    let env = &TestApp::init(db);
     let client = env.client_a();
-    let store = &env._db.store;
+    let store = &env.store;
     for (i, (label, method, body, action)) in shapes().into_iter().enumerate() {
         let email = format!("leaver{i}@a.example");
         let user = json!({
@@ -94,7 +97,7 @@ fn every_deprovisioning_shape_ends_the_session_at_once(env: &ScimEnv) {
         let id = created.json()["id"].as_str().unwrap().to_owned();
         let cookie = admin_session(store, &env.a.id, &email);
         assert_eq!(
-            admin_status(env.server.addr, &env.a.id, &cookie),
+            admin_status(env.addr, &env.a.id, &cookie),
             200,
             "{label}: the session works before"
         );
@@ -117,7 +120,7 @@ fn every_deprovisioning_shape_ends_the_session_at_once(env: &ScimEnv) {
         );
 
         assert_eq!(
-            admin_status(env.server.addr, &env.a.id, &cookie),
+            admin_status(env.addr, &env.a.id, &cookie),
             401,
             "{label}: the very next request fails"
         );
@@ -142,18 +145,6 @@ fn every_deprovisioning_shape_ends_the_session_at_once(env: &ScimEnv) {
     }
 }
 
-#[test]
-fn deprovisioning_shapes_on_sqlite() {
-    every_deprovisioning_shape_ends_the_session_at_once(&ScimEnv::sqlite());
-}
-
-#[test]
-fn deprovisioning_shapes_on_postgres() {
-    if let Some(env) = ScimEnv::postgres() {
-        every_deprovisioning_shape_ends_the_session_at_once(&env);
-    }
-}
-
 /// Status, the headers a client could tell apart by, and the body: what must not differ between bad tokens.
 fn fingerprint(
     client: &Client,
@@ -169,7 +160,8 @@ fn fingerprint(
     )
 }
 
-fn revocation_reaches_every_process_and_bad_tokens_look_alike(db: &TestDb, env: &ScimEnv) {
+fn revocation_reaches_every_process_and_bad_tokens_look_alike(db: &TestDb) {
+    let env = &TestApp::init(db);
     let dir = tempfile::tempdir().unwrap();
     let second = ServerProcess::start(dir.path(), Some(&db.url));
     let through_first = env.client_a();
@@ -230,16 +222,7 @@ fn revocation_reaches_every_process_and_bad_tokens_look_alike(db: &TestDb, env: 
     assert_eq!(get(second.addr, "/healthz").status, 200);
 }
 
-#[test]
-fn revocation_and_bad_tokens_on_sqlite() {
-    let env = ScimEnv::sqlite();
-    let db = &env._db;
-    revocation_reaches_every_process_and_bad_tokens_look_alike(db, &env);
-}
-
-#[test]
-fn revocation_and_bad_tokens_on_postgres() {
-    if let Some(env) = ScimEnv::postgres() {
-        revocation_reaches_every_process_and_bad_tokens_look_alike(&env._db, &env);
-    }
-}
+scimd_store::backend_tests!(
+    every_deprovisioning_shape_ends_the_session_at_once,
+    revocation_reaches_every_process_and_bad_tokens_look_alike,
+);

@@ -3,7 +3,8 @@
 //! real binary at debug level, its stderr captured. One backend: logging does not depend on it.
 
 use crate::harness::{ServerProcess, get};
-use crate::scim_client::{Client, org_with_token};
+use crate::scim_client::Client;
+use crate::test_app::org_with_token;
 use scimd_store::testing::TestDb;
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,7 @@
-//! The server's integration tests: the `scimd` binary as operators run it, and the HTTP server started for
-//! real on 127.0.0.1:0 over an isolated database (both backends where the database matters).
+//! The server's integration tests, on both backends where the database matters: the HTTP surfaces (SCIM, the
+//! platform API, sign-in) against the real app in-process (`test_app::TestApp`, on 127.0.0.1:0 over an
+//! isolated database), and the `scimd` binary as operators run it (`harness`: the CLI, deployment, logs, and
+//! the cases of two processes on one database).
 
 #![expect(
     clippy::unwrap_used,
@@ -30,6 +32,7 @@ mod scim_replay;
 mod sso_entra;
 mod sso_idp;
 mod sso_signin;
+mod test_app;
 mod token_cli;
 mod webhook_receiver;
 mod webhooks;

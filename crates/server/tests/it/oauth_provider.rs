@@ -5,11 +5,12 @@
 //! is deactivated over SCIM.
 
 use crate::harness;
-use crate::scim_client::{ScimEnv, scim_env_tests};
 use crate::sso_idp::keys;
 use crate::sso_signin::{self, AuthnRequest, Browser};
+use crate::test_app::TestApp;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use scimd_store::testing::TestDb;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -68,7 +69,8 @@ fn form_post(
     (reply.status, reply.json())
 }
 
-fn the_platform_signs_a_member_in_through_scimd(env: &ScimEnv) {
+fn the_platform_signs_a_member_in_through_scimd(db: &TestDb) {
+    let env = &TestApp::init(db);
     let a = env.a.id.clone();
     sso_signin::saml_connection(env, &a, keys::idp(), false);
     let ada = sso_signin::create_user(&env.client_a(), "ada@a.example", "oid-ada");
@@ -93,7 +95,7 @@ fn the_platform_signs_a_member_in_through_scimd(env: &ScimEnv) {
     let dir = tempfile::tempdir().unwrap();
     let out = harness::scimd(
         dir.path(),
-        Some(&env._db.url),
+        Some(&env.db_url),
         &[
             "oauth-client",
             "create",
@@ -111,7 +113,7 @@ fn the_platform_signs_a_member_in_through_scimd(env: &ScimEnv) {
         created["client_secret"].as_str().unwrap(),
     );
 
-    let issuer = format!("http://{}", env.server.addr);
+    let issuer = format!("http://{}", env.addr);
     let mut browser = Browser::new(env);
     let discovery = browser
         .send("GET", "/.well-known/openid-configuration", None)
@@ -248,13 +250,11 @@ fn the_platform_signs_a_member_in_through_scimd(env: &ScimEnv) {
     let info = browser.client_send("GET", "/oauth/userinfo", None, &[("Authorization", &bearer)]);
     assert_eq!(info.status, 401);
     // ... and the event feed tells the platform which of its sessions (`sid`) to end.
-    let key = scimd_tokens::ApiKeyService::new(
-        env._db.store.clone(),
-        std::sync::Arc::new(scimd_store::SystemClock),
-    )
-    .create_blocking("platform", Some(&a))
-    .unwrap()
-    .key;
+    let key =
+        scimd_tokens::ApiKeyService::new(env.store.clone(), std::sync::Arc::new(scimd_store::SystemClock))
+            .create_blocking("platform", Some(&a))
+            .unwrap()
+            .key;
     let feed = env
         .client_a()
         .with_base(String::new())
@@ -273,7 +273,7 @@ fn the_platform_signs_a_member_in_through_scimd(env: &ScimEnv) {
     );
 
     // The key rotates: the new one signs, the old one stays published.
-    let out = harness::scimd(dir.path(), Some(&env._db.url), &["oauth-key", "rotate", "--json"]);
+    let out = harness::scimd(dir.path(), Some(&env.db_url), &["oauth-key", "rotate", "--json"]);
     assert!(out.status.success(), "{}", harness::stderr(&out));
     let kids: Vec<Value> = browser.send("GET", "/oauth/jwks", None).json()["keys"]
         .as_array()
@@ -285,7 +285,4 @@ fn the_platform_signs_a_member_in_through_scimd(env: &ScimEnv) {
     assert!(kids.contains(&json!(header.kid.unwrap())));
 }
 
-scim_env_tests!(
-    the_platform_signs_a_member_in_through_scimd: sqlite_the_platform_signs_a_member_in_through_scimd,
-    postgres_the_platform_signs_a_member_in_through_scimd
-);
+scimd_store::backend_tests!(the_platform_signs_a_member_in_through_scimd);

@@ -2,26 +2,27 @@
 //! SCIM error body, while org B at the same time gets none; unauthenticated requests at A's URL spend none
 //! of A's budget. Counts and statuses only, no timings.
 
-use crate::scim_client::{ScimEnv, scim_env_tests};
+use crate::test_app::TestApp;
 use scimd_store::models::org_limits::{self, LimitsChange};
+use scimd_store::testing::TestDb;
 use scimd_store::{Clock, SystemClock};
 
 /// Org A's bucket: 5 at once, then one a second.
 const A_BURST: i32 = 5;
 
-fn limit_a(env: &ScimEnv) {
+fn limit_a(env: &TestApp) {
     let change = LimitsChange {
         rate: Some(1),
         burst: Some(A_BURST),
         in_flight: None,
     };
-    env._db
-        .store
+    env.store
         .write(|c| org_limits::set(c, &env.a.id, change, SystemClock.now_naive()))
         .unwrap();
 }
 
-fn a_flood_is_refused_and_b_is_not(env: &ScimEnv) {
+fn a_flood_is_refused_and_b_is_not(db: &TestDb) {
+    let env = &TestApp::init(db);
     limit_a(env);
     let (a, b) = (env.client_a(), env.client_b());
     // Nobody's token: 401 every time, and none of A's tokens spent.
@@ -59,4 +60,4 @@ fn a_flood_is_refused_and_b_is_not(env: &ScimEnv) {
     assert_eq!(b_limited, 0);
 }
 
-scim_env_tests!(a_flood_is_refused_and_b_is_not: sqlite_a_flood_is_refused_and_b_is_not, postgres_a_flood_is_refused_and_b_is_not);
+scimd_store::backend_tests!(a_flood_is_refused_and_b_is_not);

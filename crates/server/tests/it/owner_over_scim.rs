@@ -1,9 +1,10 @@
-//! M5 over HTTP with the real binary: the org's owner is not SCIM's to take until an admin allows it
+//! M5 over HTTP with the real app: the org's owner is not SCIM's to take until an admin allows it
 //! (`scimd org owner-link`), and SCIM can never deactivate or delete the last active owner.
 
 use crate::harness::{scimd, stdout};
-use crate::scim_client::ScimEnv;
+use crate::test_app::TestApp;
 use scimd_store::models::{audit_events, members};
+use scimd_store::testing::TestDb;
 
 const OWNER: &str = "owner@a.example";
 
@@ -13,8 +14,8 @@ fn create_owner_body(active: bool) -> String {
     )
 }
 
-fn the_owner_is_protected(env: &ScimEnv) {
-    let db = &env._db;
+fn the_owner_is_protected(db: &TestDb) {
+    let env = &TestApp::init(db);
     let a = env.client_a();
     let owner_before = db
         .store
@@ -67,14 +68,4 @@ fn the_owner_is_protected(env: &ScimEnv) {
     assert_eq!(refusals, 1, "the refusal is audited");
 }
 
-#[test]
-fn owner_on_sqlite() {
-    the_owner_is_protected(&ScimEnv::sqlite());
-}
-
-#[test]
-fn owner_on_postgres() {
-    if let Some(env) = ScimEnv::postgres() {
-        the_owner_is_protected(&env);
-    }
-}
+scimd_store::backend_tests!(the_owner_is_protected);

@@ -2,7 +2,9 @@
 //! endpoint and method and leaves B unchanged; A's token at B's URL is the same 401 as a bad token; filters
 //! never reach another org; ETags, limits, content types and the unimplemented endpoints.
 
-use crate::scim_client::{Client, ScimEnv};
+use crate::scim_client::Client;
+use crate::test_app::TestApp;
+use scimd_store::testing::TestDb;
 use serde_json::Value;
 
 const USER: &str =
@@ -16,7 +18,8 @@ fn create(c: &Client, path: &str, template: &str, name: &str) -> String {
     r.json()["id"].as_str().unwrap().to_owned()
 }
 
-fn isolation(env: &ScimEnv) {
+fn isolation(db: &TestDb) {
+    let env = &TestApp::init(db);
     let (a, b) = (env.client_a(), env.client_b());
     create(&a, "/Users", USER, "alice@a.example");
     let b_user = create(&b, "/Users", USER, "bob@b.example");
@@ -113,7 +116,8 @@ fn isolation(env: &ScimEnv) {
     assert!(unauthorized.windows(2).all(|w| w[0] == w[1]), "{unauthorized:?}");
 }
 
-fn protocol_edges(env: &ScimEnv) {
+fn protocol_edges(db: &TestDb) {
+    let env = &TestApp::init(db);
     let a = env.client_a();
     let id = create(&a, "/Users", USER, "etag@a.example");
     let r = a.get(&format!("/Users/{id}"));
@@ -242,26 +246,4 @@ fn protocol_edges(env: &ScimEnv) {
     assert_eq!(a.send("DELETE", "/Users", None, &[]).status, 405);
 }
 
-#[test]
-fn tenant_isolation_on_sqlite() {
-    isolation(&ScimEnv::sqlite());
-}
-
-#[test]
-fn tenant_isolation_on_postgres() {
-    if let Some(env) = ScimEnv::postgres() {
-        isolation(&env);
-    }
-}
-
-#[test]
-fn protocol_edges_on_sqlite() {
-    protocol_edges(&ScimEnv::sqlite());
-}
-
-#[test]
-fn protocol_edges_on_postgres() {
-    if let Some(env) = ScimEnv::postgres() {
-        protocol_edges(&env);
-    }
-}
+scimd_store::backend_tests!(isolation, protocol_edges);

@@ -1,7 +1,9 @@
 //! The request sequences of Okta and Microsoft Entra ID, as their public SCIM documentation shows them,
 //! replayed against the real server on SQLite and (with `SCIMD_TEST_POSTGRES_URL`) PostgreSQL.
 
-use crate::scim_client::{Expect::*, ScimEnv, Step, replay};
+use crate::scim_client::{Expect::*, Step, replay};
+use crate::test_app::TestApp;
+use scimd_store::testing::TestDb;
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -197,7 +199,7 @@ const ENTRA: &[Step] = &[
 
 /// Both backends answer every step with the same body: one snapshot each for Okta and Entra, whichever
 /// backend runs (ids, times and versions redacted; the org id appears only inside the redacted base URL).
-fn run(env: &ScimEnv, label: &str) {
+fn run(env: &TestApp, label: &str) {
     let a = env.client_a();
     let org_free = |t: Vec<serde_json::Value>| -> serde_json::Value {
         let text = serde_json::Value::Array(t).to_string();
@@ -302,11 +304,10 @@ fn run(env: &ScimEnv, label: &str) {
 }
 
 /// Org A's events after `position`, in feed order.
-fn feed(env: &ScimEnv, position: i64) -> Vec<scimd_store::models::events::Event> {
+fn feed(env: &TestApp, position: i64) -> Vec<scimd_store::models::events::Event> {
     use scimd_store::models::events;
-    events::catch_up(&env._db.store).unwrap();
-    env._db
-        .store
+    events::catch_up(&env.store).unwrap();
+    env.store
         .read(|conn| events::after(conn, position, 1_000, Some(&env.a.id), &[]))
         .unwrap()
 }
@@ -346,14 +347,8 @@ fn shapes(events: &[scimd_store::models::events::Event]) -> Vec<(&str, String, S
         .collect()
 }
 
-#[test]
-fn okta_and_entra_sequences_on_sqlite() {
-    run(&ScimEnv::sqlite(), "sqlite");
+fn okta_and_entra_sequences(db: &TestDb) {
+    run(&TestApp::init(db), db.conn_backend_name());
 }
 
-#[test]
-fn okta_and_entra_sequences_on_postgres() {
-    if let Some(env) = ScimEnv::postgres() {
-        run(&env, "postgres");
-    }
-}
+scimd_store::backend_tests!(okta_and_entra_sequences);

@@ -1,16 +1,18 @@
-//! Sign-in through an Entra ID ("Azure AD") connection, end to end against the real server on both backends,
+//! Sign-in through an Entra ID ("Azure AD") connection, end to end against the real app on both backends,
 //! with a fake Entra ID on loopback (`SCIMD_ENTRA_AUTHORITY`): the start redirects to the tenant's v2.0
 //! authorize endpoint with PKCE S256, `state` and `nonce`; the test, playing Entra's sign-in page, issues a
 //! code for that challenge and nonce; the callback redeems it at the fake's token endpoint (which checks the
 //! client secret and the PKCE verifier) and verifies the ID token against the fake's JWKS. Then refusals (an
 //! IdP error, an unknown `state`, a wrong nonce, someone not provisioned) and deprovisioning.
 
-use crate::scim_client::{Client, Reply, ScimEnv};
+use crate::scim_client::{Client, Reply};
 use crate::sso_idp::{entra, keys};
+use crate::test_app::TestApp;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use base64::Engine as _;
 use scimd_store::OrgId;
 use scimd_store::models::audit_events;
+use scimd_store::testing::TestDb;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -105,9 +107,9 @@ struct Browser {
 }
 
 impl Browser {
-    fn new(env: &ScimEnv) -> Browser {
+    fn new(env: &TestApp) -> Browser {
         Browser {
-            client: env.client_a().with_base(String::new()).with_token(None),
+            client: env.client(String::new(), None),
             cookies: BTreeMap::new(),
         }
     }
@@ -189,9 +191,8 @@ fn sign_in_at_entra(
     ))
 }
 
-fn reasons(env: &ScimEnv, org: &OrgId) -> Vec<String> {
-    env._db
-        .store
+fn reasons(env: &TestApp, org: &OrgId) -> Vec<String> {
+    env.store
         .read(|conn| audit_events::list(conn, org, Some("sso.signin_refused"), None, 100))
         .unwrap()
         .iter()
@@ -213,7 +214,9 @@ fn create_user(client: &Client, user_name: &str, external_id: &str) -> String {
     r.json()["id"].as_str().unwrap().to_owned()
 }
 
-fn a_member_signs_in_through_entra_id(env: &ScimEnv, fake: &Fake) {
+fn a_member_signs_in_through_entra_id(db: &TestDb) {
+    let fake = &start_fake();
+    let env = &TestApp::init_with(db, &["--entra-authority", &fake.base]);
     let a = env.a.id.clone();
     let ada = create_user(&env.client_a(), "ada@a.example", "oid-ada");
 
@@ -326,18 +329,4 @@ fn a_member_signs_in_through_entra_id(env: &ScimEnv, fake: &Fake) {
     );
 }
 
-#[test]
-fn sqlite_a_member_signs_in_through_entra_id() {
-    let fake = start_fake();
-    let env = ScimEnv::sqlite_with(&[("SCIMD_ENTRA_AUTHORITY", &fake.base)]);
-    a_member_signs_in_through_entra_id(&env, &fake);
-}
-
-#[test]
-fn postgres_a_member_signs_in_through_entra_id() {
-    let fake = start_fake();
-    match ScimEnv::postgres_with(&[("SCIMD_ENTRA_AUTHORITY", &fake.base)]) {
-        Some(env) => a_member_signs_in_through_entra_id(&env, &fake),
-        None => eprintln!("skipped: SCIMD_TEST_POSTGRES_URL is not set"),
-    }
-}
+scimd_store::backend_tests!(a_member_signs_in_through_entra_id);

@@ -1,18 +1,20 @@
-//! Sign-in through the org's SAML connection, end to end against the real server on both backends: the
+//! Sign-in through the org's SAML connection, end to end against the real app on both backends: the
 //! browser (this test, keeping cookies) starts at `/sso/{org}/start`, the fake IdP answers the AuthnRequest
 //! the redirect carries with a signed response, the ACS opens a session that the admin pages accept; then the
 //! member is deactivated over SCIM and the session's next request fails and a new sign-in is refused. Also:
 //! who may not sign in (not provisioned, another org's IdP, a replayed or reused response, another browser),
 //! each refusal audited with its reason, and the SP metadata.
 
-use crate::scim_client::{Client, Reply, ScimEnv, scim_env_tests};
+use crate::scim_client::{Client, Reply};
 use crate::sso_idp::keys::{self, TestKey};
 use crate::sso_idp::saml_idp::{self, Mode, Signer, Spec};
+use crate::test_app::TestApp;
 use chrono::{TimeDelta, Utc};
 use scimd_signin::ConnectionService;
 use scimd_signin::connection::SamlInput;
 use scimd_store::OrgId;
 use scimd_store::models::audit_events;
+use scimd_store::testing::TestDb;
 use scimd_store::{Clock, SystemClock};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -28,9 +30,9 @@ pub(crate) struct Browser {
 }
 
 impl Browser {
-    pub(crate) fn new(env: &ScimEnv) -> Browser {
+    pub(crate) fn new(env: &TestApp) -> Browser {
         Browser {
-            client: env.client_a().with_base(String::new()).with_token(None),
+            client: env.client(String::new(), None),
             cookies: BTreeMap::new(),
         }
     }
@@ -191,9 +193,9 @@ pub(crate) fn post_acs(
 }
 
 /// A SAML connection for `org` pinning `key`'s certificate.
-pub(crate) fn saml_connection(env: &ScimEnv, org: &OrgId, key: &TestKey, allow_unsolicited: bool) {
+pub(crate) fn saml_connection(env: &TestApp, org: &OrgId, key: &TestKey, allow_unsolicited: bool) {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    ConnectionService::new(env._db.store.clone(), clock)
+    ConnectionService::new(env.store.clone(), clock)
         .set_saml_blocking(
             org,
             "test",
@@ -222,9 +224,8 @@ pub(crate) fn set_active(client: &Client, id: &str, active: bool) {
 }
 
 /// The org's audit events of `action`, newest first: their details.
-fn audited(env: &ScimEnv, org: &OrgId, action: &str) -> Vec<Value> {
-    env._db
-        .store
+fn audited(env: &TestApp, org: &OrgId, action: &str) -> Vec<Value> {
+    env.store
         .read(|conn| audit_events::list(conn, org, Some(action), None, 100))
         .unwrap()
         .into_iter()
@@ -232,7 +233,7 @@ fn audited(env: &ScimEnv, org: &OrgId, action: &str) -> Vec<Value> {
         .collect()
 }
 
-fn reasons(env: &ScimEnv, org: &OrgId) -> Vec<String> {
+fn reasons(env: &TestApp, org: &OrgId) -> Vec<String> {
     audited(env, org, "sso.signin_refused")
         .iter()
         .rev()
@@ -240,7 +241,8 @@ fn reasons(env: &ScimEnv, org: &OrgId) -> Vec<String> {
         .collect()
 }
 
-fn a_provisioned_member_signs_in_and_deprovisioning_ends_it(env: &ScimEnv) {
+fn a_provisioned_member_signs_in_and_deprovisioning_ends_it(db: &TestDb) {
+    let env = &TestApp::init(db);
     let (a, b) = (env.a.id.clone(), env.b.id.clone());
     saml_connection(env, &a, keys::idp(), false);
     let ada = create_user(&env.client_a(), "ada@a.example", "oid-ada");
@@ -248,11 +250,8 @@ fn a_provisioned_member_signs_in_and_deprovisioning_ends_it(env: &ScimEnv) {
     // Start, IdP, ACS: a session, and the admin page accepts it.
     let mut browser = Browser::new(env);
     let request = start(&mut browser, &a);
-    assert_eq!(
-        request.acs_url,
-        format!("http://{}/sso/saml/{a}/acs", env.server.addr)
-    );
-    assert_eq!(request.issuer, format!("http://{}/sso/saml/{a}", env.server.addr));
+    assert_eq!(request.acs_url, format!("http://{}/sso/saml/{a}/acs", env.addr));
+    assert_eq!(request.issuer, format!("http://{}/sso/saml/{a}", env.addr));
     assert!(request.id.starts_with('_') && request.relay_state.len() <= 80);
     let spec = response(&request, Some(&request.id), "ADA@a.example", Some("oid-ada"));
     let signed = signed_by(&spec, keys::idp());
@@ -412,16 +411,11 @@ fn a_provisioned_member_signs_in_and_deprovisioning_ends_it(env: &ScimEnv) {
     );
 }
 
-scim_env_tests!(
-    a_provisioned_member_signs_in_and_deprovisioning_ends_it:
-        sqlite_a_provisioned_member_signs_in_and_deprovisioning_ends_it,
-    postgres_a_provisioned_member_signs_in_and_deprovisioning_ends_it
-);
-
-fn an_allowed_unsolicited_response_works_once(env: &ScimEnv) {
+fn an_allowed_unsolicited_response_works_once(db: &TestDb) {
+    let env = &TestApp::init(db);
     let a = env.a.id.clone();
     // The IdP is rolling its certificate over: the next one is pinned beside the current one.
-    ConnectionService::new(env._db.store.clone(), Arc::new(SystemClock))
+    ConnectionService::new(env.store.clone(), Arc::new(SystemClock))
         .set_saml_blocking(
             &a,
             "test",
@@ -440,8 +434,8 @@ fn an_allowed_unsolicited_response_works_once(env: &ScimEnv) {
     let request = AuthnRequest {
         id: String::new(),
         relay_state: String::new(),
-        acs_url: format!("http://{}/sso/saml/{a}/acs", env.server.addr),
-        issuer: format!("http://{}/sso/saml/{a}", env.server.addr),
+        acs_url: format!("http://{}/sso/saml/{a}/acs", env.addr),
+        issuer: format!("http://{}/sso/saml/{a}", env.addr),
     };
     let spec = response(&request, None, "lin@a.example", None);
     let signed = signed_by(&spec, keys::idp_next());
@@ -454,12 +448,8 @@ fn an_allowed_unsolicited_response_works_once(env: &ScimEnv) {
     assert_eq!(reasons(env, &a), ["saml_replayed"]);
 }
 
-scim_env_tests!(
-    an_allowed_unsolicited_response_works_once: sqlite_an_allowed_unsolicited_response_works_once,
-    postgres_an_allowed_unsolicited_response_works_once
-);
-
-fn the_sp_metadata_and_the_entry_points(env: &ScimEnv) {
+fn the_sp_metadata_and_the_entry_points(db: &TestDb) {
+    let env = &TestApp::init(db);
     let (a, b) = (env.a.id.clone(), env.b.id.clone());
     let mut browser = Browser::new(env);
     let metadata = browser.send("GET", &format!("/sso/saml/{a}/metadata"), None);
@@ -470,12 +460,13 @@ fn the_sp_metadata_and_the_entry_points(env: &ScimEnv) {
             .unwrap()
             .starts_with("application/samlmetadata+xml")
     );
-    let entity = format!("entityID=\"http://{}/sso/saml/{a}\"", env.server.addr);
+    let entity = format!("entityID=\"http://{}/sso/saml/{a}\"", env.addr);
     assert!(metadata.body.contains(&entity), "{}", metadata.body);
-    assert!(metadata.body.contains(&format!(
-        "Location=\"http://{}/sso/saml/{a}/acs\"",
-        env.server.addr
-    )));
+    assert!(
+        metadata
+            .body
+            .contains(&format!("Location=\"http://{}/sso/saml/{a}/acs\"", env.addr))
+    );
     assert!(metadata.body.contains("HTTP-POST"));
     assert_eq!(
         browser.send("GET", "/sso/saml/no-such-org/metadata", None).status,
@@ -494,7 +485,7 @@ fn the_sp_metadata_and_the_entry_points(env: &ScimEnv) {
     assert!(location.contains("code_challenge_method=S256"), "{location}");
     assert_eq!(
         query_value(location, "redirect_uri"),
-        format!("http://{}/sso/oidc/{b}/callback", env.server.addr)
+        format!("http://{}/sso/oidc/{b}/callback", env.addr)
     );
     // An unknown org has no connection.
     assert_eq!(browser.send("GET", "/sso/no-such-org/start", None).status, 404);
@@ -529,7 +520,8 @@ fn the_sp_metadata_and_the_entry_points(env: &ScimEnv) {
     );
 }
 
-scim_env_tests!(
-    the_sp_metadata_and_the_entry_points: sqlite_the_sp_metadata_and_the_entry_points,
-    postgres_the_sp_metadata_and_the_entry_points
+scimd_store::backend_tests!(
+    a_provisioned_member_signs_in_and_deprovisioning_ends_it,
+    an_allowed_unsolicited_response_works_once,
+    the_sp_metadata_and_the_entry_points,
 );

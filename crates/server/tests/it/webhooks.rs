@@ -1,13 +1,15 @@
-//! Webhooks and the feed's ordering across processes, on both backends, against the real binary:
+//! Webhooks and the feed's ordering across processes, on both backends:
 //! - deliveries are signed (Standard Webhooks), in feed order, retried while the receiver fails (later
-//!   events wait), replayed on request, and managed by `scimd webhook`;
-//! - a server killed (SIGKILL) while deliveries are pending delivers every one of them after a restart;
+//!   events wait), replayed on request, and managed by `scimd webhook` (the app in-process);
+//! - against the real binary: a server killed (SIGKILL) while deliveries are pending delivers every one of
+//!   them after a restart;
 //! - two scimd processes on one database and 16 writers: a consumer following the feed throughout receives
 //!   every event exactly once, in the order of the rows at the end, and the two processes' workers send a
 //!   shared webhook endpoint each event once, in that order.
 
 use crate::harness::{ServerProcess, scimd_with, stderr};
-use crate::scim_client::{Client, ScimEnv, org_with_token, scim_env_tests};
+use crate::scim_client::Client;
+use crate::test_app::{TestApp, org_with_token};
 use crate::webhook_receiver::{Received, Receiver};
 use scimd_store::models::events;
 use scimd_store::testing::TestDb;
@@ -73,10 +75,10 @@ fn feed_ids(env_db: &TestDb, org: &OrgId, cursor: i64, types: &[&str]) -> Vec<St
         .collect()
 }
 
-fn webhooks_deliver_signed_events_in_order_and_retry(env: &ScimEnv) {
+fn webhooks_deliver_signed_events_in_order_and_retry(db: &TestDb) {
+    let env = &TestApp::init(db);
     let dir = tempfile::tempdir().unwrap();
-    let url = env._db.url.clone();
-    let run = |args: &[&str]| scimd_with(dir.path(), Some(&url), args, &[ALLOW_PRIVATE]);
+    let run = |args: &[&str]| scimd_with(dir.path(), Some(&db.url), args, &[ALLOW_PRIVATE]);
     let receiver = Receiver::start();
     // The first two attempts fail: the first event is retried, and the others wait for it.
     receiver.fail_next(2);
@@ -116,7 +118,7 @@ fn webhooks_deliver_signed_events_in_order_and_retry(env: &ScimEnv) {
 
     let got = receiver.wait_for("three events delivered", |r| first_successes(r).len() >= 3);
     let wanted = feed_ids(
-        &env._db,
+        db,
         &env.a.id,
         0,
         &["user.created", "user.deactivated", "user.deleted"],
@@ -167,7 +169,7 @@ fn webhooks_deliver_signed_events_in_order_and_retry(env: &ScimEnv) {
     // Private destinations need the setting; unknown types and ids are refused; delete removes it.
     let strict = scimd_with(
         dir.path(),
-        Some(&url),
+        Some(&db.url),
         &[
             "webhook",
             "create",
@@ -199,12 +201,6 @@ fn webhooks_deliver_signed_events_in_order_and_retry(env: &ScimEnv) {
     assert!(!String::from_utf8_lossy(&listed.stdout).contains(&endpoint));
     assert!(!run(&["webhook", "delete", "--id", &endpoint]).status.success());
 }
-
-scim_env_tests!(
-    webhooks_deliver_signed_events_in_order_and_retry:
-        sqlite_webhooks_deliver_signed_events_in_order_and_retry,
-    postgres_webhooks_deliver_signed_events_in_order_and_retry
-);
 
 fn a_killed_server_delivers_every_pending_event_after_restart(db: &TestDb) {
     let org = org_with_token(db, "A", None);
@@ -369,39 +365,8 @@ fn two_processes_and_sixteen_writers_never_skip_or_repeat_an_event(db: &TestDb) 
     assert_signed(&delivered, &endpoint.secret);
 }
 
-fn sqlite_or_postgres(body: fn(&TestDb), postgres: bool) {
-    if postgres {
-        match TestDb::postgres() {
-            Some(db) => body(&db),
-            None => eprintln!("skipped: SCIMD_TEST_POSTGRES_URL is not set"),
-        }
-    } else {
-        body(&TestDb::sqlite());
-    }
-}
-
-#[test]
-fn sqlite_a_killed_server_delivers_every_pending_event_after_restart() {
-    sqlite_or_postgres(a_killed_server_delivers_every_pending_event_after_restart, false);
-}
-
-#[test]
-fn postgres_a_killed_server_delivers_every_pending_event_after_restart() {
-    sqlite_or_postgres(a_killed_server_delivers_every_pending_event_after_restart, true);
-}
-
-#[test]
-fn sqlite_two_processes_and_sixteen_writers_never_skip_or_repeat_an_event() {
-    sqlite_or_postgres(
-        two_processes_and_sixteen_writers_never_skip_or_repeat_an_event,
-        false,
-    );
-}
-
-#[test]
-fn postgres_two_processes_and_sixteen_writers_never_skip_or_repeat_an_event() {
-    sqlite_or_postgres(
-        two_processes_and_sixteen_writers_never_skip_or_repeat_an_event,
-        true,
-    );
-}
+scimd_store::backend_tests!(
+    webhooks_deliver_signed_events_in_order_and_retry,
+    a_killed_server_delivers_every_pending_event_after_restart,
+    two_processes_and_sixteen_writers_never_skip_or_repeat_an_event,
+);
