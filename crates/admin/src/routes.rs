@@ -1,4 +1,7 @@
-//! Every route of the admin pages, in one place. Each scope carries the security headers.
+//! Every route of the admin crate, in one place: the pages, their JSON API, the `/sso` sign-in handlers and
+//! the OpenID Provider's `/oauth` endpoints. They all sit in one scope that adds the security headers, and
+//! that scope takes only this crate's paths (`is_admin_path`), so that the services the server registers
+//! beside it keep theirs.
 //!
 //! ```text
 //! GET  /                                      -> 303 /admin
@@ -44,95 +47,111 @@ use crate::pages::{activity, audit, groups, login, members, signin, webhooks};
 use crate::state::AdminState;
 use crate::{api, assets, oauth, security_headers};
 use actix_web::middleware::from_fn;
-use actix_web::web;
+use actix_web::{guard, web};
+
+/// The first segments of this crate's paths, besides `/` itself. `/api/v1/orgs/{org}` is shared with the
+/// platform API, whose routes the server registers before these (see docs/ARCHITECTURE.md).
+const PREFIXES: [&str; 6] = [
+    "/static",
+    "/api/v1/orgs",
+    "/.well-known/openid-configuration",
+    "/oauth",
+    "/sso",
+    "/admin",
+];
+
+/// Whether `path` is one of this crate's: `/`, or one of [`PREFIXES`] followed by nothing or by `/`.
+fn is_admin_path(path: &str) -> bool {
+    path == "/"
+        || PREFIXES.iter().any(|prefix| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+}
 
 /// Registers the admin pages' state and every route: the one call the server makes.
 pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::Data::new(state.clone()));
     cfg.service(
-        web::resource("/")
+        web::scope("")
+            .guard(guard::fn_guard(|ctx| is_admin_path(ctx.head().uri.path())))
             .wrap(from_fn(security_headers::add))
-            .route(web::get().to(login::root_get)),
-    )
-    .service(
-        web::scope("/static")
-            .wrap(from_fn(security_headers::add))
-            .route("/{name}", web::get().to(assets::static_get)),
-    )
-    .service(
-        web::scope("/api/v1/orgs/{org}")
-            .wrap(from_fn(security_headers::add))
-            .route("/audit", web::get().to(api::audit::audit_api_get))
-            .route("/activity", web::get().to(api::activity::activity_api_get)),
-    )
-    .service(
-        web::resource("/.well-known/openid-configuration")
-            .wrap(from_fn(security_headers::add))
-            .route(web::get().to(oauth::discovery_get)),
-    )
-    .service(
-        web::scope("/oauth")
-            .wrap(from_fn(security_headers::add))
-            .route("/authorize", web::get().to(oauth::authorize_get))
-            .route("/token", web::post().to(oauth::token_post))
-            .route("/userinfo", web::get().to(oauth::userinfo))
-            .route("/userinfo", web::post().to(oauth::userinfo))
-            .route("/jwks", web::get().to(oauth::jwks_get))
-            .route("/introspect", web::post().to(oauth::introspect_post))
-            .default_service(web::to(login::not_found)),
-    )
-    .service(
-        web::scope("/sso")
-            .wrap(from_fn(security_headers::add))
-            .app_data(web::PayloadConfig::new(signin::ACS_BODY_LIMIT))
-            .route("/{org}/start", web::get().to(signin::start_get))
-            .route("/saml/{org}/acs", web::post().to(signin::acs_post))
-            .route("/oidc/{org}/callback", web::get().to(signin::oidc_callback_get))
-            .route("/saml/{org}/metadata", web::get().to(signin::metadata_get))
-            .default_service(web::to(login::not_found)),
-    )
-    .service(
-        web::scope("/admin")
-            .wrap(from_fn(security_headers::add))
-            .route("", web::get().to(login::admin_get))
-            .route("/", web::get().to(login::admin_get))
-            .route("/login", web::get().to(login::login_get))
-            .route("/login", web::post().to(login::login_post))
-            .route("/logout", web::post().to(login::logout_post))
-            .route("/signed-out", web::get().to(login::signed_out_get))
-            .route("/sso", web::get().to(signin::chooser_get))
-            .service(
-                web::scope("/orgs/{org}")
-                    .route("/sso", web::get().to(settings::settings_get))
-                    .route("/sso/saml", web::post().to(connection::saml_post))
-                    .route(
-                        "/sso/saml/metadata",
-                        web::post().to(connection::saml_metadata_post),
-                    )
-                    .route("/sso/azure", web::post().to(connection::azure_post))
-                    .route("/sso/remove", web::get().to(connection::remove_get))
-                    .route("/sso/remove", web::post().to(connection::remove_post))
-                    .route("/scim/token", web::post().to(scim::generate_post))
-                    .route("/scim/regenerate", web::get().to(scim::regenerate_get))
-                    .route("/scim/regenerate", web::post().to(scim::regenerate_post))
-                    .route("/scim/delete", web::get().to(scim::delete_get))
-                    .route("/scim/delete", web::post().to(scim::delete_post))
-                    .route("/members", web::get().to(members::members_get))
-                    .route("/groups", web::get().to(groups::groups_get))
-                    .route("/limits", web::post().to(limits::limits_post))
-                    .route("/safety-valve", web::post().to(safety_valve::settings_post))
-                    .route(
-                        "/safety-valve/release",
-                        web::post().to(safety_valve::release_post),
-                    )
-                    .route("/activity", web::get().to(activity::activity_get))
-                    .route("/audit", web::get().to(audit::audit_get))
-                    .route("/webhooks", web::get().to(webhooks::webhooks_get))
-                    .route("/webhooks", web::post().to(webhooks::create_post))
-                    .route("/webhooks/{id}/test", web::post().to(webhooks::test_post))
-                    .route("/webhooks/{id}/replay", web::post().to(webhooks::replay_post))
-                    .route("/webhooks/{id}/delete", web::post().to(webhooks::delete_post)),
-            )
-            .default_service(web::to(login::not_found)),
+            .configure(routes),
     );
+}
+
+/// The routes, inside the one scope of [`configure`].
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/").route(web::get().to(login::root_get)))
+        .service(web::scope("/static").route("/{name}", web::get().to(assets::static_get)))
+        .service(
+            web::scope("/api/v1/orgs/{org}")
+                .route("/audit", web::get().to(api::audit::audit_api_get))
+                .route("/activity", web::get().to(api::activity::activity_api_get)),
+        )
+        .service(
+            web::resource("/.well-known/openid-configuration").route(web::get().to(oauth::discovery_get)),
+        )
+        .service(
+            web::scope("/oauth")
+                .route("/authorize", web::get().to(oauth::authorize_get))
+                .route("/token", web::post().to(oauth::token_post))
+                .route("/userinfo", web::get().to(oauth::userinfo))
+                .route("/userinfo", web::post().to(oauth::userinfo))
+                .route("/jwks", web::get().to(oauth::jwks_get))
+                .route("/introspect", web::post().to(oauth::introspect_post))
+                .default_service(web::to(login::not_found)),
+        )
+        .service(
+            web::scope("/sso")
+                .app_data(web::PayloadConfig::new(signin::ACS_BODY_LIMIT))
+                .route("/{org}/start", web::get().to(signin::start_get))
+                .route("/saml/{org}/acs", web::post().to(signin::acs_post))
+                .route("/oidc/{org}/callback", web::get().to(signin::oidc_callback_get))
+                .route("/saml/{org}/metadata", web::get().to(signin::metadata_get))
+                .default_service(web::to(login::not_found)),
+        )
+        .service(
+            web::scope("/admin")
+                .route("", web::get().to(login::admin_get))
+                .route("/", web::get().to(login::admin_get))
+                .route("/login", web::get().to(login::login_get))
+                .route("/login", web::post().to(login::login_post))
+                .route("/logout", web::post().to(login::logout_post))
+                .route("/signed-out", web::get().to(login::signed_out_get))
+                .route("/sso", web::get().to(signin::chooser_get))
+                .service(
+                    web::scope("/orgs/{org}")
+                        .route("/sso", web::get().to(settings::settings_get))
+                        .route("/sso/saml", web::post().to(connection::saml_post))
+                        .route(
+                            "/sso/saml/metadata",
+                            web::post().to(connection::saml_metadata_post),
+                        )
+                        .route("/sso/azure", web::post().to(connection::azure_post))
+                        .route("/sso/remove", web::get().to(connection::remove_get))
+                        .route("/sso/remove", web::post().to(connection::remove_post))
+                        .route("/scim/token", web::post().to(scim::generate_post))
+                        .route("/scim/regenerate", web::get().to(scim::regenerate_get))
+                        .route("/scim/regenerate", web::post().to(scim::regenerate_post))
+                        .route("/scim/delete", web::get().to(scim::delete_get))
+                        .route("/scim/delete", web::post().to(scim::delete_post))
+                        .route("/members", web::get().to(members::members_get))
+                        .route("/groups", web::get().to(groups::groups_get))
+                        .route("/limits", web::post().to(limits::limits_post))
+                        .route("/safety-valve", web::post().to(safety_valve::settings_post))
+                        .route(
+                            "/safety-valve/release",
+                            web::post().to(safety_valve::release_post),
+                        )
+                        .route("/activity", web::get().to(activity::activity_get))
+                        .route("/audit", web::get().to(audit::audit_get))
+                        .route("/webhooks", web::get().to(webhooks::webhooks_get))
+                        .route("/webhooks", web::post().to(webhooks::create_post))
+                        .route("/webhooks/{id}/test", web::post().to(webhooks::test_post))
+                        .route("/webhooks/{id}/replay", web::post().to(webhooks::replay_post))
+                        .route("/webhooks/{id}/delete", web::post().to(webhooks::delete_post)),
+                )
+                .default_service(web::to(login::not_found)),
+        );
 }

@@ -15,7 +15,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 /// One year, subdomains included: browsers then never try plain http for the admin pages.
 pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
 
-/// Middleware for the admin scopes. A handler may set its own `Cache-Control`; static assets do.
+/// Middleware for the admin crate's one scope (`routes::configure`). A handler may set its own
+/// `Cache-Control`; static assets do.
 pub async fn add(
     req: ServiceRequest,
     next: Next<impl MessageBody>,

@@ -80,9 +80,15 @@ fn compose_file_parses_and_its_commands_and_settings_exist() {
             Some(format!("/run/secrets/{secret}").as_str()),
             "{key}"
         );
-        assert!(declared.contains_key(&Yaml::from_str(secret)), "{secret} is declared");
         assert!(
-            server["secrets"].as_vec().unwrap().contains(&Yaml::from_str(secret)),
+            declared.contains_key(&Yaml::from_str(secret)),
+            "{secret} is declared"
+        );
+        assert!(
+            server["secrets"]
+                .as_vec()
+                .unwrap()
+                .contains(&Yaml::from_str(secret)),
             "the server mounts {secret}"
         );
     }

@@ -11,6 +11,7 @@
 )]
 
 mod activity;
+mod api_prefix;
 mod body_reads;
 mod browser;
 mod browser_sso;

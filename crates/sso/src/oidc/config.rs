@@ -9,7 +9,7 @@ use chrono::TimeDelta;
 
 /// Entra's public cloud.
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
-/// Leeway for `exp`, `nbf` and `iat` (sso.md: at most 5 minutes).
+/// Leeway for `exp`, `nbf` and `iat` (`crates/sso/README.md`: at most 5 minutes).
 pub const DEFAULT_LEEWAY: TimeDelta = TimeDelta::minutes(3);
 /// The Microsoft-account (consumer) tenant: never an org's directory.
 const MSA_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";

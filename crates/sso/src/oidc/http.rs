@@ -1,7 +1,7 @@
-//! Outbound HTTP for the token endpoint and the JWKS (O9, sso.md §4.3): awc over rustls 0.23 on *ring*
-//! with Mozilla's roots compiled in (no OpenSSL, no system trust store, no aws-lc), a timeout on connect,
-//! handshake and the whole request, redirects never followed (a 3xx is an error: SSRF), and response bodies
-//! capped. Only `https://` URLs, or `http://` to loopback (the tests' fake Entra), are requested.
+//! Outbound HTTP for the token endpoint and the JWKS (O9, `crates/sso/README.md`): awc over rustls 0.23 on
+//! *ring* with Mozilla's roots compiled in (no OpenSSL, no system trust store, no aws-lc), a timeout on
+//! connect, handshake and the whole request, redirects never followed (a 3xx is an error: SSRF), and response
+//! bodies capped. Only `https://` URLs, or `http://` to loopback (the tests' fake Entra), are requested.
 //!
 //! awc runs on the actix runtime the server already uses; its client is `!Send`, so make one per worker.
 

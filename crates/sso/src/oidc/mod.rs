@@ -1,4 +1,5 @@
-//! OpenID Connect sign-in with Microsoft Entra ID, authorization code flow with PKCE (sso.md §4).
+//! OpenID Connect sign-in with Microsoft Entra ID, authorization code flow with PKCE (`crates/sso/README.md`,
+//! "OpenID Connect with Entra ID").
 //!
 //! - `config`: [`EntraConfig`]: the tenant-specific v2.0 authority (base URL a setting, default
 //!   [`DEFAULT_AUTHORITY`]; `http://` only for loopback), tenant and client IDs, the callback URL; the

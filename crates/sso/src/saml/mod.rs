@@ -2,9 +2,9 @@
 //!
 //! - `config`: [`SpConfig`] (SP entity ID and ACS URL derived from the public URL and org, the IdP entity ID,
 //!   one or two pinned certificates for rollover, skew, unsolicited on/off) and [`SpConfigError`];
-//! - `verify`: [`verify_response`], the ACS pipeline (sso.md §2), in the order: bound and decode the input
-//!   (`binding`), parse once (`xml`), check the structure (`structure`), check and verify the signatures
-//!   (`signature`), then read and check the claims of the verified assertion (`assertion`);
+//! - `verify`: [`verify_response`], the ACS pipeline (`crates/sso/README.md`), in the order: bound and decode
+//!   the input (`binding`), parse once (`xml`), check the structure (`structure`), check and verify the
+//!   signatures (`signature`), then read and check the claims of the verified assertion (`assertion`);
 //! - `binding`: HTTP-POST decoding and HTTP-Redirect encoding/decoding with size caps (deflate-bomb safe);
 //! - `error`: [`SamlError`], one variant per refusal reason, each with a stable `reason_code()`;
 //! - `authn_request`: the SP-initiated request ([`authn_request::build`]);

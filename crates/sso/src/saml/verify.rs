@@ -1,6 +1,6 @@
-//! [`verify_response`]: the ACS pipeline of sso.md §2, fail closed at every step. Each step hands the next
-//! only what it established: the structure check names the nodes, the signature check says what is covered,
-//! and the claims are read from those nodes alone.
+//! [`verify_response`]: the ACS pipeline of `crates/sso/README.md`, fail closed at every step. Each step hands
+//! the next only what it established: the structure check names the nodes, the signature check says what is
+//! covered, and the claims are read from those nodes alone.
 
 use super::{SamlError, SpConfig, VerifiedAssertion, assertion, binding, signature, structure, xml};
 use chrono::{DateTime, Utc};
