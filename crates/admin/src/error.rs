@@ -1,5 +1,6 @@
 //! `AdminError`: every way an admin request fails, and the one place it becomes a response: an HTML error page
-//! with the right status for the pages, a small JSON object for `/api/v1` (`ApiError`).
+//! with the right status for the pages, a small JSON object for `/api/v1` (`ApiError`); both with
+//! `Retry-After` when the database is unavailable.
 
 use crate::assets::Assets;
 use actix_web::http::StatusCode;
@@ -290,6 +291,9 @@ impl ResponseError for AdminError {
         if let AdminError::SessionEnded { clear_cookie } = self {
             response.insert_header((header::SET_COOKIE, clear_cookie.as_str()));
         }
+        if let AdminError::Unavailable = self {
+            response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS));
+        }
         match page.render() {
             Ok(html) => response
                 .insert_header((
@@ -305,8 +309,14 @@ impl ResponseError for AdminError {
     }
 }
 
+/// `Retry-After` of a 503 while the database is unavailable.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 fn log(err: &AdminError, status: StatusCode) {
-    if status.is_server_error() {
+    if let AdminError::Unavailable = err {
+        // The store logs an outage once, when it starts and when it ends, not once per request.
+        tracing::debug!(error = %err, "admin request failed: database unavailable");
+    } else if status.is_server_error() {
         tracing::error!(error = %err, "admin request failed");
     } else {
         tracing::debug!(error = %err, "admin request refused");
@@ -340,6 +350,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         if let AdminError::SessionEnded { clear_cookie } = &self.0 {
             response.insert_header((header::SET_COOKIE, clear_cookie.as_str()));
+        }
+        if let AdminError::Unavailable = &self.0 {
+            response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS));
         }
         response.json(serde_json::json!({ "error": self.0.code(), "message": message }))
     }

@@ -130,6 +130,10 @@ impl ResponseError for ScimApiError {
     fn error_response(&self) -> HttpResponse {
         // Logged here, where the response is made: the detail goes to the log, never to the IdP.
         match self {
+            // An outage is logged once by the store, when it starts and when it ends.
+            ScimApiError::Unavailable(err) if err.is_outage() => {
+                tracing::debug!(error = %err, "SCIM request failed: database unavailable")
+            }
             ScimApiError::Unavailable(err) => {
                 tracing::warn!(error = %err, "SCIM request failed: database unavailable")
             }
