@@ -357,3 +357,18 @@ impl ResponseError for ApiError {
         response.json(serde_json::json!({ "error": self.0.code(), "message": message }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_database_is_503_with_retry_after_on_pages_and_json() {
+        let page = AdminError::from(StoreError::Unreachable("connection refused".into())).error_response();
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(page.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        let json = ApiError::from(StoreError::Unwritable("read-only".into())).error_response();
+        assert_eq!(json.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(json.headers().get(header::RETRY_AFTER).unwrap(), "5");
+    }
+}

@@ -159,3 +159,20 @@ impl ResponseError for ScimApiError {
         res
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_or_unwritable_database_is_503_with_retry_after() {
+        for err in [
+            StoreError::Unreachable("connection refused".into()),
+            StoreError::Unwritable("database or disk is full".into()),
+        ] {
+            let res = ScimApiError::from(err).error_response();
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        }
+    }
+}
