@@ -1,5 +1,6 @@
 //! `AdminError`: every way an admin request fails, and the one place it becomes a response: an HTML error page
-//! with the right status for the pages, a small JSON object for `/api/v1` (`ApiError`).
+//! with the right status for the pages, a small JSON object for `/api/v1` (`ApiError`); both with
+//! `Retry-After` when the database is unavailable.
 
 use crate::assets::Assets;
 use actix_web::http::StatusCode;
@@ -318,6 +319,9 @@ impl ResponseError for AdminError {
         if let AdminError::SessionEnded { clear_cookie } = self {
             response.insert_header((header::SET_COOKIE, clear_cookie.as_str()));
         }
+        if let AdminError::Unavailable = self {
+            response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS));
+        }
         match page.render() {
             Ok(html) => response
                 .insert_header((
@@ -333,8 +337,14 @@ impl ResponseError for AdminError {
     }
 }
 
+/// `Retry-After` of a 503 while the database is unavailable.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 fn log(err: &AdminError, status: StatusCode) {
-    if status.is_server_error() {
+    if let AdminError::Unavailable = err {
+        // The store logs an outage once, when it starts and when it ends, not once per request.
+        tracing::debug!(error = %err, "admin request failed: database unavailable");
+    } else if status.is_server_error() {
         tracing::error!(error = %err, "admin request failed");
     } else {
         tracing::debug!(error = %err, "admin request refused");
@@ -369,6 +379,24 @@ impl ResponseError for ApiError {
         if let AdminError::SessionEnded { clear_cookie } = &self.0 {
             response.insert_header((header::SET_COOKIE, clear_cookie.as_str()));
         }
+        if let AdminError::Unavailable = &self.0 {
+            response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS));
+        }
         response.json(serde_json::json!({ "error": self.0.code(), "message": message }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_database_is_503_with_retry_after_on_pages_and_json() {
+        let page = AdminError::from(StoreError::Unreachable("connection refused".into())).error_response();
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(page.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        let json = ApiError::from(StoreError::Unwritable("read-only".into())).error_response();
+        assert_eq!(json.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(json.headers().get(header::RETRY_AFTER).unwrap(), "5");
     }
 }

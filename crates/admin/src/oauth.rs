@@ -44,8 +44,23 @@ impl From<scimd_store::StoreError> for OAuthHttpError {
     }
 }
 
+impl OAuthHttpError {
+    /// The database is unavailable: 503 `temporarily_unavailable` with `Retry-After`, so that the client
+    /// retries instead of giving up on a server error.
+    fn unavailable(&self) -> bool {
+        match &self.0 {
+            ProviderError::Store(e) => e.is_unavailable(),
+            ProviderError::Token(e) => e.is_unavailable(),
+            _ => false,
+        }
+    }
+}
+
 impl ResponseError for OAuthHttpError {
     fn status_code(&self) -> StatusCode {
+        if self.unavailable() {
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
         match self.0.code() {
             "invalid_client" | "invalid_token" => StatusCode::UNAUTHORIZED,
             "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
@@ -55,6 +70,14 @@ impl ResponseError for OAuthHttpError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
+        if self.unavailable() {
+            // The store logs an outage once, when it starts and when it ends.
+            tracing::debug!(error = %self.0, "OAuth request failed: database unavailable");
+            return HttpResponse::build(status)
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header((header::RETRY_AFTER, 5))
+                .json(json!({"error": "temporarily_unavailable", "error_description": null}));
+        }
         if status.is_server_error() {
             tracing::error!(error = %self.0, "OAuth request failed");
         }

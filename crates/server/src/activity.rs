@@ -139,8 +139,13 @@ async fn flush(store: &Store, rows: Vec<scim_activity::NewActivity>) {
             scim_activity::insert_batch(conn, &rows)
         })
         .await;
-    if let Err(err) = result {
-        tracing::warn!(error = %err, rows = count, "storing provisioning activity failed");
+    match result {
+        Ok(_) => {}
+        // The store logs an outage once, when it starts and when it ends.
+        Err(err) if err.is_outage() => {
+            tracing::debug!(error = %err, rows = count, "storing provisioning activity failed")
+        }
+        Err(err) => tracing::warn!(error = %err, rows = count, "storing provisioning activity failed"),
     }
 }
 

@@ -54,6 +54,17 @@ pub struct ServeArgs {
     #[arg(long, env = "SCIMD_ORG_IN_FLIGHT", default_value_t = org_limiter::DEFAULT_IN_FLIGHT, value_parser = clap::value_parser!(u32).range(1..))]
     pub org_in_flight: u32,
 
+    /// The longest a request waits for a database connection, in milliseconds (all busy, or one being
+    /// opened); past it the request is 503 with Retry-After. While the database is known to be unreachable
+    /// requests do not wait at all.
+    #[arg(long, env = "SCIMD_DB_CHECKOUT_TIMEOUT_MS", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_checkout_timeout_ms: u64,
+
+    /// The longest one attempt to open a PostgreSQL connection takes, in seconds (libpq's `connect_timeout`,
+    /// per host of a multi-host URL; libpq's least is 2). A `connect_timeout` in DATABASE_URL wins.
+    #[arg(long, env = "SCIMD_DB_CONNECT_TIMEOUT_SECS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub db_connect_timeout_secs: u64,
+
     /// PostgreSQL `statement_timeout` of every connection, in milliseconds; a statement cancelled at it is 503.
     #[arg(long, env = "SCIMD_STATEMENT_TIMEOUT_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub statement_timeout_ms: u64,
@@ -97,6 +108,10 @@ pub struct ServeConfig {
     /// The process-wide defaults of every org's SCIM limits.
     pub org_limits: Limits,
     pub statement_timeout: Duration,
+    /// The longest a request waits for a database connection.
+    pub db_checkout_timeout: Duration,
+    /// The longest one PostgreSQL connection attempt takes.
+    pub db_connect_timeout: Duration,
     /// How long the event feed keeps events.
     pub event_retention: chrono::Duration,
     pub bootstrap: bool,
@@ -163,6 +178,8 @@ impl ServeArgs {
                 in_flight: nonzero(self.org_in_flight, "SCIMD_ORG_IN_FLIGHT (--org-in-flight)")?,
             },
             statement_timeout: Duration::from_millis(self.statement_timeout_ms),
+            db_checkout_timeout: Duration::from_millis(self.db_checkout_timeout_ms),
+            db_connect_timeout: Duration::from_secs(self.db_connect_timeout_secs),
             event_retention: chrono::Duration::days(i64::from(self.event_retention_days)),
             bootstrap: !self.no_bootstrap,
             demo: self.demo,
@@ -247,6 +264,8 @@ mod tests {
             org_burst: org_limiter::DEFAULT_BURST,
             org_in_flight: org_limiter::DEFAULT_IN_FLIGHT,
             statement_timeout_ms: 5_000,
+            db_checkout_timeout_ms: 2_000,
+            db_connect_timeout_secs: 2,
             event_retention_days: 90,
             no_bootstrap: false,
             demo: false,

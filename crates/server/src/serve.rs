@@ -67,6 +67,7 @@ pub fn start(
         ActivityRecorder::start(state.store.clone(), state.clock.clone(), unauthenticated);
     let recorder = web::Data::new(recorder);
     crate::sequencer::spawn(state.store.clone(), state.clock.clone(), event_retention);
+    crate::health::spawn_probe(state.store.clone());
     scimd_webhooks::Worker::new(state.webhooks.clone(), scimd_webhooks::WorkerSettings::default()).spawn();
     let server = HttpServer::new(move || {
         App::new()

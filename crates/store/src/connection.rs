@@ -100,13 +100,64 @@ fn redact_password(url: &str) -> String {
     }
 }
 
+/// The libpq settings a PostgreSQL URL gets unless it sets them itself, so that a database that goes away is
+/// noticed in seconds: `connect_timeout` bounds each connection attempt (per host of a multi-host URL; libpq's
+/// least is 2 s); TCP keepalives make the kernel notice an idle connection to a server that vanished (about
+/// 8 s), so that the pool's check-out test fails at once instead of hanging; `tcp_user_timeout` ends a
+/// connection whose sent data stays unacknowledged (a query sent to a server that vanished mid-use) after 5 s
+/// instead of the kernel's 15 minutes.
+pub(crate) fn postgres_with_defaults(url: &str, connect_timeout: Duration) -> String {
+    let secs = connect_timeout.as_secs().max(1).to_string();
+    let defaults = [
+        ("connect_timeout", secs.as_str()),
+        ("keepalives", "1"),
+        ("keepalives_idle", "5"),
+        ("keepalives_interval", "1"),
+        ("keepalives_count", "3"),
+        ("tcp_user_timeout", "5000"),
+    ];
+    let given: Vec<&str> = url
+        .split_once('?')
+        .map(|(_, query)| {
+            query
+                .split('&')
+                .map(|kv| kv.split('=').next().unwrap_or(kv))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = url.to_owned();
+    for (key, value) in defaults {
+        if !given.contains(&key) {
+            out.push(if out.contains('?') { '&' } else { '?' });
+            out.push_str(key);
+            out.push('=');
+            out.push_str(value);
+        }
+    }
+    out
+}
+
+/// The pool's error handler: a failed connection attempt is noted for the store's fail-fast checkout
+/// (`Availability`) instead of logged, since the pool retries every half second while the database is away
+/// and the outage is logged once, by its start and end. A failed check-out test only means that connection
+/// is gone (the pool replaces it); only a failed connect says the database is away.
+#[derive(Debug)]
+pub(crate) struct ConnectFailures(pub(crate) std::sync::Arc<crate::availability::Availability>);
+
+impl r2d2::HandleError<diesel::r2d2::Error> for ConnectFailures {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        if let diesel::r2d2::Error::ConnectionError(e) = &error {
+            self.0.connect_failed(e.to_string().trim().to_owned());
+        }
+    }
+}
+
 /// Opens one connection directly, so that a wrong URL fails at once with the driver's own message instead of
 /// after the pool's connection timeout.
-pub(crate) fn establish(url: &DatabaseUrl) -> Result<DbConnection, StoreError> {
-    let target = url.connection_string();
+pub(crate) fn establish(url: &DatabaseUrl, target: &str) -> Result<DbConnection, StoreError> {
     let conn = match url {
-        DatabaseUrl::Sqlite(_) => diesel::SqliteConnection::establish(&target).map(DbConnection::Sqlite),
-        DatabaseUrl::Postgres(_) => diesel::PgConnection::establish(&target).map(DbConnection::Postgres),
+        DatabaseUrl::Sqlite(_) => diesel::SqliteConnection::establish(target).map(DbConnection::Sqlite),
+        DatabaseUrl::Postgres(_) => diesel::PgConnection::establish(target).map(DbConnection::Postgres),
     };
     conn.map_err(|e| StoreError::Connect(format!("{}: {e}", url.redacted())))
 }
@@ -232,6 +283,24 @@ mod tests {
         assert!(err.contains("mysql://"), "{err}");
         assert!(DatabaseUrl::parse("").is_err());
         assert!(DatabaseUrl::parse(":memory:").is_err());
+    }
+
+    #[test]
+    fn postgres_urls_get_timeouts_and_keepalives_unless_they_set_them() {
+        let url = postgres_with_defaults("postgres://u@h1:5432,h2:5432/db", Duration::from_secs(3));
+        assert_eq!(
+            url,
+            "postgres://u@h1:5432,h2:5432/db?connect_timeout=3&keepalives=1&keepalives_idle=5\
+             &keepalives_interval=1&keepalives_count=3&tcp_user_timeout=5000"
+        );
+        let given = postgres_with_defaults(
+            "postgres://u@h/db?target_session_attrs=read-write&connect_timeout=10",
+            Duration::from_secs(2),
+        );
+        assert!(given.starts_with(
+            "postgres://u@h/db?target_session_attrs=read-write&connect_timeout=10&keepalives=1"
+        ));
+        assert_eq!(given.matches("connect_timeout").count(), 1, "{given}");
     }
 
     #[test]

@@ -43,9 +43,9 @@ enum Lost<R> {
 /// What a unit of work that passed its transaction on learns about the COMMIT.
 type Outcome = Arc<OnceLock<Result<(), String>>>;
 
-/// A unit of work sent to the writer thread: run on the batch's connection (`None`: the batch could not
+/// A unit of work sent to the writer thread: run on the batch's connection (or told why the batch could not
 /// start), it returns what tells its caller the result once the COMMIT's outcome is known.
-type Job = Box<dyn FnOnce(Option<&mut DbConnection>) -> Deliver + Send>;
+type Job = Box<dyn FnOnce(Result<&mut DbConnection, StoreError>) -> Deliver + Send>;
 type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
 
 /// The writer thread of one `Store` on a SQLite file: it takes units of work that own what they use
@@ -63,13 +63,16 @@ impl Writer {
     pub(crate) fn start(
         gate: Arc<WriterGate>,
         checkout: impl Fn() -> Result<Pooled, StoreError> + Send + 'static,
+        availability: Arc<crate::availability::Availability>,
     ) -> Result<Writer, StoreError> {
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("scimd-sqlite-writer".into())
             .spawn(move || {
                 while let Ok(first) = queue.recv() {
-                    gate.run_jobs(&checkout, first, || queue.try_recv().ok());
+                    crate::error::take_seen();
+                    let committed = gate.run_jobs(&checkout, first, || queue.try_recv().ok());
+                    crate::store::settle_file(&availability, committed);
                 }
             })
             .map_err(|err| {
@@ -98,8 +101,17 @@ impl Writer {
         let job: Job = Box::new(move |conn| {
             pending.fetch_sub(1, Ordering::SeqCst);
             let result = match conn {
-                Some(conn) => conn.transaction(f),
-                None => Err(StoreError::Unavailable("the write batch could not start".into()).into()),
+                Ok(conn) => {
+                    let result = conn.transaction(f);
+                    // SQLite rolled the whole transaction back under the unit of work (a full disk, an I/O
+                    // error): its own error is then diesel's about a savepoint that is gone; say why instead.
+                    if transaction_intact(conn) {
+                        result
+                    } else {
+                        Err(lost().into())
+                    }
+                }
+                Err(err) => Err(err.into()),
             };
             Box::new(move |committed| {
                 let answer = match (result, committed) {
@@ -162,11 +174,9 @@ impl WriterGate {
                 drop(batch);
                 std::panic::resume_unwind(panic);
             }
-            Err(Lost::RolledBack(result)) => {
-                return Err(result
-                    .and_then(Result::err)
-                    .unwrap_or_else(|| StoreError::Unavailable(LOST_TO_ROLLBACK.into()).into()));
-            }
+            // SQLite rolled the whole transaction back (a full disk, an I/O error): the unit of work's own
+            // error is then diesel's about a savepoint that is gone, so the caller hears why instead.
+            Err(Lost::RolledBack(_)) => return Err(lost().into()),
         };
         let pass_on = !alone && batch.jobs < MAX_BATCH && self.queued.load(Ordering::SeqCst) > 0;
         match result {
@@ -199,25 +209,26 @@ impl WriterGate {
 
     /// The writer thread's side: runs `first` and then whatever `next` yields, up to the batch limit, in one
     /// transaction, commits it, and only then hands each job its outcome. Jobs that arrive while a batch runs
-    /// join it, so there is no hand-over between threads per write.
+    /// join it, so there is no hand-over between threads per write. True when the batch was committed.
     fn run_jobs(
         &self,
         checkout: impl FnOnce() -> Result<Pooled, StoreError>,
         first: Job,
         mut next: impl FnMut() -> Option<Job>,
-    ) {
+    ) -> bool {
         let mut batch = match self.enter(checkout) {
             Ok(batch) => batch,
             Err(err) => {
                 // Nothing ran: the job's caller gets the error.
-                first(None)(Err(err.to_string()));
-                return;
+                let message = err.to_string();
+                first(Err(err))(Err(message));
+                return false;
             }
         };
         let mut delivers: Vec<Deliver> = Vec::new();
         let mut job = Some(first);
         while let Some(run) = job.take() {
-            match self.step(&mut batch, |conn| run(Some(conn))) {
+            match self.step(&mut batch, |conn| run(Ok(conn))) {
                 Ok(deliver) => delivers.push(deliver),
                 Err(lost) => {
                     // A panicking job's caller sees its reply channel close; everyone else is told here.
@@ -232,7 +243,7 @@ impl WriterGate {
                     for deliver in delivers {
                         deliver(Err(message.to_owned()));
                     }
-                    return;
+                    return false;
                 }
             }
             if batch.jobs < MAX_BATCH {
@@ -241,9 +252,11 @@ impl WriterGate {
         }
         let outcome = self.commit(&mut batch).map_err(|err| err.to_string());
         drop(batch);
+        let committed = outcome.is_ok();
         for deliver in delivers {
             deliver(outcome.clone());
         }
+        committed
     }
 
     /// Waits for the gate and makes sure a transaction is open.
@@ -365,6 +378,15 @@ impl WriterGate {
             let _ = waiting.set(Err(message.to_owned()));
         }
         self.committed.notify_all();
+    }
+}
+
+/// Why a transaction was rolled back under its units of work: the file's refusal when one was met on this
+/// thread (a full disk, a read-only file), else that it was rolled back.
+fn lost() -> StoreError {
+    match crate::error::peek_seen() {
+        Some(crate::error::Seen::Unwritable(reason)) => StoreError::Unwritable(reason),
+        _ => StoreError::Unavailable(LOST_TO_ROLLBACK.into()),
     }
 }
 

@@ -1,12 +1,14 @@
 //! The shared persistence crate: one diesel API over SQLite and PostgreSQL.
 //!
-//! - `store`: the pool and the `read` / `write` units of work (one transaction per write);
+//! - `store`: the pool and the `read` / `write` units of work (one transaction per write); `availability`:
+//!   whether the database answers, for failing fast and saying so once;
 //! - `connection`: the `DbConnection` over both backends and the URL that picks one;
 //! - `schema` and `migrations`: the tables, defined once, with a migrations folder per backend;
 //! - `models`: a file per table, row types and queries side by side;
 //! - `provisioning`: the SCIM API's queries (filter-to-SQL, paging, Users, Groups, the deprovisioning path);
 //! - `ids`, `user_name`, `clock`: the small types everything else uses.
 
+pub mod availability;
 pub mod clock;
 pub mod connection;
 pub mod error;
@@ -22,6 +24,7 @@ pub mod user_name;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use availability::Availability;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use connection::{Backend, DatabaseUrl, DbConnection};
 pub use error::StoreError;

@@ -7,40 +7,165 @@
 //! queue on it instead of failing with "database is locked", and across processes `busy_timeout` makes them
 //! wait for each other. Either way a write returns only once it is committed.
 
-use crate::connection::{self, Backend, ConnectionSettings, DatabaseUrl, DbConnection};
-use crate::error::StoreError;
+use crate::availability::Availability;
+use crate::connection::{self, Backend, ConnectFailures, ConnectionSettings, DatabaseUrl, DbConnection};
+use crate::error::{Seen, StoreError};
 use crate::group_commit::{Writer, WriterGate};
-use diesel::connection::{Connection, SimpleConnection};
+use diesel::connection::{AnsiTransactionManager, Connection, SimpleConnection, TransactionManager};
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 type DbPool = Pool<ConnectionManager<DbConnection>>;
+type Pooled = PooledConnection<ConnectionManager<DbConnection>>;
 
 /// Tuning of the pool; the defaults suit one scimd process.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
     pub max_connections: u32,
+    /// The longest a unit of work waits for a pooled connection (all busy, or one being opened). While the
+    /// database is known to be unreachable there is no wait at all (`Availability`).
     pub connection_timeout: Duration,
+    /// The longest one attempt to open a PostgreSQL connection takes (libpq's `connect_timeout`, per host).
+    pub connect_timeout: Duration,
     /// PostgreSQL's `statement_timeout` on every connection (a cancelled statement is `Unavailable`).
     pub statement_timeout: Duration,
 }
+
+/// The default wait for a pooled connection: short enough that a request during an outage gets its 503 in
+/// a couple of seconds, long enough for a burst that finds every connection busy.
+pub const DEFAULT_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The default bound on one PostgreSQL connection attempt (libpq's least is 2 s).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How often a checkout looks whether a connection attempt failed meanwhile (then the database is away, and
+/// waiting longer would not help).
+const CHECKOUT_SLICE: Duration = Duration::from_millis(50);
+
+/// The pool's own timeout, which only sets how often it retries opening connections while the database is
+/// away (half of it) and how long a plain `Pool::get` waits (never called: `Checkout` says how long).
+const POOL_RETRY_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             max_connections: 16,
-            connection_timeout: Duration::from_secs(10),
+            connection_timeout: DEFAULT_CHECKOUT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             statement_timeout: connection::DEFAULT_STATEMENT_TIMEOUT,
         }
     }
 }
 
+/// How a unit of work gets its connection: from the pool, waiting at most `timeout`, and not at all while
+/// the database is known to be unreachable.
+#[derive(Clone)]
+struct Checkout {
+    pool: DbPool,
+    availability: Arc<Availability>,
+    timeout: Duration,
+}
+
+impl Checkout {
+    fn get(&self) -> Result<Pooled, StoreError> {
+        let result = self.get_within(self.timeout, true);
+        if result.is_err() {
+            self.availability.count_refusal();
+        }
+        result
+    }
+
+    /// A connection within `timeout`; with `fail_fast`, none at all while the database is unreachable unless
+    /// the pool holds one. Connect failures met meanwhile mark the database unreachable.
+    fn get_within(&self, timeout: Duration, fail_fast: bool) -> Result<Pooled, StoreError> {
+        if fail_fast && !self.availability.is_reachable() {
+            // Fail fast: only a connection the pool already holds, tested on the way out. The pool keeps
+            // opening connections in the background; the first one that works ends the outage.
+            return match self.pool.try_get() {
+                Some(conn) => {
+                    self.availability.reachable();
+                    Ok(conn)
+                }
+                None => Err(StoreError::Unreachable(
+                    self.availability
+                        .reason()
+                        .unwrap_or_else(|| "no connection can be opened".into()),
+                )),
+            };
+        }
+        let started = Instant::now();
+        loop {
+            let left = timeout.saturating_sub(started.elapsed());
+            match self.pool.get_timeout(left.min(CHECKOUT_SLICE)) {
+                Ok(conn) => {
+                    self.availability.reachable();
+                    return Ok(conn);
+                }
+                Err(err) => {
+                    // A connect attempt failed while this checkout waited: the database is away.
+                    if let Some(reason) = self
+                        .availability
+                        .connect_failure_since(started.checked_sub(CHECKOUT_SLICE).unwrap_or(started))
+                    {
+                        self.availability.unreachable(&reason);
+                        return Err(StoreError::Unreachable(reason));
+                    }
+                    if started.elapsed() >= timeout {
+                        if self.pool.state().connections == 0 {
+                            let reason = format!("no connection could be opened within {timeout:?}");
+                            self.availability.unreachable(&reason);
+                            return Err(StoreError::Unreachable(reason));
+                        }
+                        return Err(StoreError::Pool(err));
+                    }
+                }
+            }
+        }
+    }
+
+    /// After a unit of work on `conn`: what it met says whether the database answers and takes writes.
+    /// A lost connection, or one on a read-only server, is marked broken, so that the pool closes it instead
+    /// of handing it out again (a new connection finds the primary, with `target_session_attrs=read-write`).
+    fn settle(&self, conn: &mut DbConnection, ok: bool, wrote: bool) {
+        match crate::error::take_seen() {
+            Some(seen) if !ok => {
+                if let DbConnection::Postgres(pg) = conn {
+                    AnsiTransactionManager::transaction_manager_status_mut(pg).set_in_error();
+                }
+                self.availability.count_refusal();
+                if let Seen::Unwritable(reason) = seen {
+                    self.availability.unwritable(&reason);
+                }
+            }
+            _ if ok && wrote => self.availability.writable(),
+            _ => {}
+        }
+    }
+
+    /// `settle` for a write through the SQLite writer gate, whose connection stays with the gate.
+    fn settle_file(&self, ok: bool) {
+        settle_file(&self.availability, ok);
+    }
+}
+
+/// After a write to a SQLite file: a refusal of the file's own (full disk, read-only file, I/O error) is
+/// said once; a committed write says writes work again.
+pub(crate) fn settle_file(availability: &Availability, ok: bool) {
+    match crate::error::take_seen() {
+        Some(Seen::Unwritable(reason)) if !ok => {
+            availability.count_refusal();
+            availability.unwritable(&reason);
+        }
+        _ if ok => availability.writable(),
+        _ => {}
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
-    pool: DbPool,
+    checkout: Checkout,
     url: DatabaseUrl,
     writer_gate: Option<Arc<WriterGate>>,
     /// This store's SQLite writer thread (`write_owned`); `None` on PostgreSQL.
@@ -77,8 +202,12 @@ impl Store {
     /// Connects without migrating.
     pub fn connect(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
         let url = DatabaseUrl::parse(url)?;
+        let target = match &url {
+            DatabaseUrl::Postgres(raw) => connection::postgres_with_defaults(raw, options.connect_timeout),
+            DatabaseUrl::Sqlite(_) => url.connection_string(),
+        };
         let settings = ConnectionSettings::new(options.statement_timeout);
-        let mut first = connection::establish(&url)?;
+        let mut first = connection::establish(&url, &target)?;
         settings.apply(&mut first)?;
         let writer_gate = match (&url, &mut first) {
             (DatabaseUrl::Sqlite(path), DbConnection::Sqlite(conn)) => {
@@ -89,25 +218,34 @@ impl Store {
             _ => None,
         };
         drop(first);
-        let manager = ConnectionManager::<DbConnection>::new(url.connection_string());
+        let availability = Arc::new(Availability::default());
+        let manager = ConnectionManager::<DbConnection>::new(target);
         let pool = Pool::builder()
             // A SQLite connection is a file handle that cannot drop; testing it with a query on every checkout
-            // only costs time. A PostgreSQL connection can, so it is tested before use.
+            // only costs time. A PostgreSQL connection can, so it is tested before use: a connection the
+            // server closed (a restart, a failover) is noticed at once and replaced.
             .test_on_check_out(url.backend() == Backend::Postgres)
             .max_size(options.max_connections)
             .min_idle(Some(1))
-            .connection_timeout(options.connection_timeout)
+            .connection_timeout(POOL_RETRY_TIMEOUT)
+            .error_handler(Box::new(ConnectFailures(availability.clone())))
             .connection_customizer(Box::new(settings))
-            .build(manager)?;
+            // The first connection was just opened above; the pool fills in the background.
+            .build_unchecked(manager);
+        let checkout = Checkout {
+            pool,
+            availability,
+            timeout: options.connection_timeout,
+        };
         let writer = match &writer_gate {
             Some(gate) => {
-                let pool = pool.clone();
-                Some(Writer::start(gate.clone(), move || Ok(pool.get()?))?)
+                let (checkout, availability) = (checkout.clone(), checkout.availability.clone());
+                Some(Writer::start(gate.clone(), move || checkout.get(), availability)?)
             }
             None => None,
         };
         Ok(Store {
-            pool,
+            checkout,
             url,
             writer_gate,
             writer,
@@ -128,14 +266,35 @@ impl Store {
         self.write_raw(crate::migrations::run_pending, true)
     }
 
-    fn conn(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>, StoreError> {
-        Ok(self.pool.get()?)
+    fn conn(&self) -> Result<Pooled, StoreError> {
+        crate::error::take_seen();
+        self.checkout.get()
+    }
+
+    /// Whether the database answers and takes writes, as this store has seen it.
+    pub fn availability(&self) -> &Availability {
+        &self.checkout.availability
+    }
+
+    /// Checks that the database answers, waiting at most `patience` for a connection, and records the
+    /// answer in [`Store::availability`] (the readiness probe, run in the background). While the database is
+    /// unreachable, this is what notices its return when no request comes.
+    pub fn probe(&self, patience: Duration) -> Result<(), StoreError> {
+        let availability = &self.checkout.availability;
+        availability.probe_started();
+        // A PostgreSQL connection is tested on its way out of the pool; SQLite's needs no test. A busy pool
+        // is no outage: only failed connects (or no connection at all) make the database unreachable.
+        let result = self.checkout.get_within(patience, false).map(drop);
+        availability.probe_ended();
+        result
     }
 
     /// Runs a read-only unit of work on one connection (no transaction: one statement sees one snapshot).
     pub fn read<T, E: UnitError>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E> {
         let mut conn = self.conn()?;
-        f(&mut conn)
+        let result = f(&mut conn);
+        self.checkout.settle(&mut conn, result.is_ok(), false);
+        result
     }
 
     /// Runs a read-only unit of work in one transaction, for reads that must agree with each other
@@ -146,8 +305,11 @@ impl Store {
     ) -> Result<T, E> {
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
-        conn.transaction(|conn| f(conn).map_err(TxError::Unit))
-            .map_err(TxError::into_unit)
+        let result = conn
+            .transaction(|conn| f(conn).map_err(TxError::Unit))
+            .map_err(TxError::into_unit);
+        self.checkout.settle(conn, result.is_ok(), false);
+        result
     }
 
     /// Runs a unit of work as one write transaction: all of it is committed, or none (except an error that
@@ -162,15 +324,27 @@ impl Store {
         alone: bool,
     ) -> Result<T, E> {
         let unit = committing(f);
-        let result = match &self.writer_gate {
-            Some(gate) => gate.run(|| self.conn(), unit, alone),
+        match &self.writer_gate {
+            Some(gate) => {
+                let result = gate
+                    .run(|| self.conn(), unit, alone)
+                    .map_err(TxError::into_unit)
+                    .and_then(|committed| committed);
+                // The batch's connection stays with the gate; a SQLite file has no connection to replace.
+                self.checkout.settle_file(result.is_ok());
+                result
+            }
             None => {
                 let mut pooled = self.conn()?;
                 let conn: &mut DbConnection = &mut pooled;
-                conn.transaction(unit)
+                let result = conn
+                    .transaction(unit)
+                    .map_err(TxError::into_unit)
+                    .and_then(|committed| committed);
+                self.checkout.settle(conn, result.is_ok(), true);
+                result
             }
-        };
-        result.map_err(TxError::into_unit).and_then(|committed| committed)
+        }
     }
 
     /// `write` for a unit of work that owns what it uses (the hot path of the SCIM API): on SQLite it runs on
@@ -236,7 +410,7 @@ impl Store {
         blocking(move || store.write(f)).await
     }
 
-    /// Checks that the database answers (readiness probe).
+    /// Checks that the database answers, through the same checkout as any unit of work.
     pub fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| Ok::<_, StoreError>(conn.batch_execute("SELECT 1")?))
     }

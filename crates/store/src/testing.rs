@@ -4,6 +4,8 @@
 //! `backend_tests!` turns functions `fn name(db: &TestDb)` into one test per backend. Without the variable the
 //! PostgreSQL half prints that it was skipped; with the variable set and the server unreachable it fails.
 
+pub mod proxy;
+
 use crate::connection::DbConnection;
 use crate::store::{Store, StoreOptions};
 use diesel::Connection;

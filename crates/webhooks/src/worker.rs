@@ -4,6 +4,11 @@
 //! failure. The round's attempts and the endpoint's new cursor are written together when the round ends, so
 //! a crash mid-round resends that round's events (at least once; the event id is the receiver's dedupe key).
 //!
+//! While the database is unavailable the worker pauses: a round that cannot start waits a second before the
+//! next try, and an endpoint's round that has its lease waits for the database (for its page of events, and
+//! to write its attempts and new cursor) instead of giving up, so that what it sent is recorded once the
+//! database is back and nothing is sent twice or skipped.
+//!
 //! A failed event is retried with exponential back-off (5 s doubling, at most an hour) and jitter, while the
 //! later events of the endpoint wait; an endpoint failing for `DISABLE_AFTER_DAYS` (5) is disabled and
 //! shown so on the admin page, until a replay re-enables it.
@@ -17,7 +22,8 @@ use scimd_store::models::events::{self, Event};
 use scimd_store::models::webhooks::{self, Endpoint, NewDelivery, Outcome};
 use serde_json::json;
 use std::rc::Rc;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -42,6 +48,37 @@ impl Default for WorkerSettings {
             parallel: 8,
             lease: Duration::from_secs(60),
             timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// How long the worker waits before it tries the database again while it is unavailable.
+pub const UNAVAILABLE_PAUSE: Duration = Duration::from_millis(500);
+
+/// The database is unavailable (the store logs the outage once): wait and try again, quietly.
+fn unavailable(e: &WebhookError) -> bool {
+    match e {
+        WebhookError::Store(e) => e.is_unavailable(),
+        WebhookError::Token(e) => e.is_unavailable(),
+        _ => false,
+    }
+}
+
+/// Runs `unit` on the blocking pool; while the database is unavailable, again every [`UNAVAILABLE_PAUSE`]
+/// until `deadline`.
+async fn patiently<T, F>(deadline: Instant, unit: F) -> Result<T, WebhookError>
+where
+    T: Send + 'static,
+    F: Fn() -> Result<T, WebhookError> + Send + Sync + 'static,
+{
+    let unit = Arc::new(unit);
+    loop {
+        let run = unit.clone();
+        match scimd_store::blocking(move || run()).await {
+            Err(e) if unavailable(&e) && Instant::now() + UNAVAILABLE_PAUSE < deadline => {
+                actix_rt::time::sleep(UNAVAILABLE_PAUSE).await;
+            }
+            other => return other,
         }
     }
 }
@@ -116,15 +153,20 @@ impl Worker {
                 }
             };
             loop {
-                let busy = match self.round(&sender).await {
-                    Ok(n) => n > 0,
+                let pause = match self.round(&sender).await {
+                    Ok(0) => Some(self.settings.poll),
+                    Ok(_) => None,
+                    Err(e) if unavailable(&e) => {
+                        tracing::debug!(error = %e, "webhooks: the database is unavailable; pausing");
+                        Some(self.settings.poll.max(UNAVAILABLE_PAUSE * 2))
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "webhooks: a delivery round failed; trying again");
-                        false
+                        Some(self.settings.poll)
                     }
                 };
-                if !busy {
-                    actix_rt::time::sleep(self.settings.poll).await;
+                if let Some(pause) = pause {
+                    actix_rt::time::sleep(pause).await;
                 }
             }
         });
@@ -175,7 +217,9 @@ impl Worker {
     /// returns how many attempts it made.
     async fn serve(&self, sender: &Sender, endpoint: Endpoint, latest: i64) -> Result<usize, WebhookError> {
         let (service, ep, batch) = (self.service.clone(), endpoint.clone(), self.settings.batch);
-        let (page, secret) = scimd_store::blocking(move || {
+        let started = Instant::now();
+        // The lease is this round's: while the database is away, wait for it within the lease.
+        let (page, secret) = patiently(started + self.settings.lease / 2, move || {
             service.store().read(|conn| {
                 let page = events::after(conn, ep.cursor, batch, ep.org().as_ref(), &ep.type_list())?;
                 let secret = service.signing_secret(conn, &ep)?;
@@ -186,7 +230,6 @@ impl Worker {
         let mut cursor = endpoint.cursor;
         let mut attempts = Vec::with_capacity(page.len());
         let mut failure = None;
-        let started = std::time::Instant::now();
         let mut cut_short = false;
         for (i, event) in page.iter().enumerate() {
             let Some(position) = event.position else { break };
@@ -230,7 +273,9 @@ impl Worker {
         }
         let (service, owner, id) = (self.service.clone(), self.owner.clone(), endpoint.id.clone());
         let made = attempts.len();
-        scimd_store::blocking(move || {
+        // What was sent must be recorded, or it is sent again: wait for the database (within the lease, after
+        // which another process may take the endpoint over and send the round again).
+        patiently(started + self.settings.lease, move || {
             service
                 .store()
                 .write(|conn| webhooks::finish(conn, &id, &owner, &attempts, &outcome, now))

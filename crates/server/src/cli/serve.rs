@@ -19,7 +19,8 @@ pub(super) fn run(
         StoreOptions {
             max_connections: config.db_max_connections,
             statement_timeout: config.statement_timeout,
-            ..StoreOptions::default()
+            connection_timeout: config.db_checkout_timeout,
+            connect_timeout: config.db_connect_timeout,
         },
     )?;
     let clock: Arc<dyn scimd_store::Clock> = Arc::new(SystemClock);

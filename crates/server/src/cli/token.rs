@@ -67,6 +67,8 @@ impl PublicUrlArgs {
             org_burst: crate::scim_api::org_limiter::DEFAULT_BURST,
             org_in_flight: crate::scim_api::org_limiter::DEFAULT_IN_FLIGHT,
             statement_timeout_ms: 5_000,
+            db_checkout_timeout_ms: 2_000,
+            db_connect_timeout_secs: 2,
             event_retention_days: 90,
             no_bootstrap: true,
             demo: false,

@@ -1,5 +1,5 @@
 //! The ONE place a platform API failure becomes an HTTP response: `{"error": CODE, "message": TEXT}` as
-//! JSON, `WWW-Authenticate: Bearer` on 401, `Retry-After` on 429. Internal failures are logged here and answered without detail
+//! JSON, `WWW-Authenticate: Bearer` on 401, `Retry-After` on 429 and on 503 (database unavailable). Internal failures are logged here and answered without detail
 //! (503 when the database is unavailable, so that consumers retry).
 
 use crate::scim_api::org_limiter::{AdmitError, Refusal};
@@ -104,6 +104,11 @@ impl ResponseError for PlatformApiError {
 
     fn error_response(&self) -> HttpResponse {
         let message = match self {
+            // An outage is logged once by the store, when it starts and when it ends.
+            PlatformApiError::Unavailable(e) if e.is_outage() => {
+                tracing::debug!(error = %e, "platform API: database unavailable");
+                "The database is unavailable; retry shortly.".to_owned()
+            }
             PlatformApiError::Unavailable(e) => {
                 tracing::warn!(error = %e, "platform API: database unavailable");
                 "The database is unavailable; retry shortly.".to_owned()
@@ -125,8 +130,27 @@ impl ResponseError for PlatformApiError {
                 res.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
+            PlatformApiError::Unavailable(_) => {
+                res.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(crate::health::UNAVAILABLE_RETRY_AFTER_SECS),
+                );
+            }
             _ => {}
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_database_is_503_with_retry_after() {
+        let res =
+            PlatformApiError::from(StoreError::Unreachable("connection refused".into())).error_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "5");
     }
 }

@@ -130,6 +130,10 @@ impl ResponseError for ScimApiError {
     fn error_response(&self) -> HttpResponse {
         // Logged here, where the response is made: the detail goes to the log, never to the IdP.
         match self {
+            // An outage is logged once by the store, when it starts and when it ends.
+            ScimApiError::Unavailable(err) if err.is_outage() => {
+                tracing::debug!(error = %err, "SCIM request failed: database unavailable")
+            }
             ScimApiError::Unavailable(err) => {
                 tracing::warn!(error = %err, "SCIM request failed: database unavailable")
             }
@@ -153,5 +157,22 @@ impl ResponseError for ScimApiError {
             dialects: Vec::new(),
         });
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_or_unwritable_database_is_503_with_retry_after() {
+        for err in [
+            StoreError::Unreachable("connection refused".into()),
+            StoreError::Unwritable("database or disk is full".into()),
+        ] {
+            let res = ScimApiError::from(err).error_response();
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        }
     }
 }

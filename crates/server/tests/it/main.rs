@@ -26,6 +26,7 @@ mod lifecycle;
 mod logs;
 mod oauth_provider;
 mod org_limits;
+mod outage;
 mod owner_over_scim;
 mod scim_client;
 mod scim_isolation;

@@ -16,6 +16,7 @@ mod events;
 mod fixtures;
 mod group_commit;
 mod org_limits;
+mod outage;
 mod owner_protection;
 mod remove_active;
 mod safety_valve;
