@@ -9,6 +9,7 @@
 //! outage. `Store::probe` (run in the background by the server, the cached answer of `/readyz`) does the same
 //! when no request comes.
 
+use crate::error::Seen;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -150,6 +151,21 @@ impl Availability {
 
     pub(crate) fn probe_ended(&self) {
         self.state().probing_since = None;
+    }
+}
+
+impl Availability {
+    /// After a write to a SQLite file: a refusal of the file's own (full disk, read-only file, I/O error) is
+    /// said once; a committed write says writes work again.
+    pub(crate) fn settle_file(&self, ok: bool) {
+        match crate::error::take_seen() {
+            Some(Seen::Unwritable(reason)) if !ok => {
+                self.count_refusal();
+                self.unwritable(&reason);
+            }
+            _ if ok => self.writable(),
+            _ => {}
+        }
     }
 }
 

@@ -71,8 +71,12 @@ impl Writer {
             .spawn(move || {
                 while let Ok(first) = queue.recv() {
                     crate::error::take_seen();
-                    let committed = gate.run_jobs(&checkout, first, || queue.try_recv().ok());
-                    crate::store::settle_file(&availability, committed);
+                    gate.run_jobs(
+                        &checkout,
+                        first,
+                        || queue.try_recv().ok(),
+                        |committed| availability.settle_file(committed),
+                    );
                 }
             })
             .map_err(|err| {
@@ -209,20 +213,24 @@ impl WriterGate {
 
     /// The writer thread's side: runs `first` and then whatever `next` yields, up to the batch limit, in one
     /// transaction, commits it, and only then hands each job its outcome. Jobs that arrive while a batch runs
-    /// join it, so there is no hand-over between threads per write. True when the batch was committed.
+    /// join it, so there is no hand-over between threads per write. `settle` learns whether the batch was
+    /// committed before any caller does, so that a caller who sees its write succeed also sees the store's
+    /// availability say so (it ran after the replies before, and a test reading it at once lost that race).
     fn run_jobs(
         &self,
         checkout: impl FnOnce() -> Result<Pooled, StoreError>,
         first: Job,
         mut next: impl FnMut() -> Option<Job>,
-    ) -> bool {
+        settle: impl FnOnce(bool),
+    ) {
         let mut batch = match self.enter(checkout) {
             Ok(batch) => batch,
             Err(err) => {
                 // Nothing ran: the job's caller gets the error.
                 let message = err.to_string();
+                settle(false);
                 first(Err(err))(Err(message));
-                return false;
+                return;
             }
         };
         let mut delivers: Vec<Deliver> = Vec::new();
@@ -240,10 +248,11 @@ impl WriterGate {
                         }
                     };
                     drop(batch);
+                    settle(false);
                     for deliver in delivers {
                         deliver(Err(message.to_owned()));
                     }
-                    return false;
+                    return;
                 }
             }
             if batch.jobs < MAX_BATCH {
@@ -252,11 +261,10 @@ impl WriterGate {
         }
         let outcome = self.commit(&mut batch).map_err(|err| err.to_string());
         drop(batch);
-        let committed = outcome.is_ok();
+        settle(outcome.is_ok());
         for deliver in delivers {
             deliver(outcome.clone());
         }
-        committed
     }
 
     /// Waits for the gate and makes sure a transaction is open.

@@ -146,20 +146,7 @@ impl Checkout {
 
     /// `settle` for a write through the SQLite writer gate, whose connection stays with the gate.
     fn settle_file(&self, ok: bool) {
-        settle_file(&self.availability, ok);
-    }
-}
-
-/// After a write to a SQLite file: a refusal of the file's own (full disk, read-only file, I/O error) is
-/// said once; a committed write says writes work again.
-pub(crate) fn settle_file(availability: &Availability, ok: bool) {
-    match crate::error::take_seen() {
-        Some(Seen::Unwritable(reason)) if !ok => {
-            availability.count_refusal();
-            availability.unwritable(&reason);
-        }
-        _ if ok => availability.writable(),
-        _ => {}
+        self.availability.settle_file(ok);
     }
 }
 
