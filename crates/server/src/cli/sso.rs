@@ -7,7 +7,7 @@ use super::token::{CLI_ACTOR, open};
 use crate::error::ServerError;
 use clap::Subcommand;
 use scimd_store::OrgId;
-use scimd_tokens::{AzureInput, ClientSecret, SamlInput, SsoService, SsoSummary};
+use scimd_tokens::{AzureInput, ClientSecret, KeySettings, SamlInput, SsoService, SsoSummary};
 use serde_json::json;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -67,9 +67,9 @@ pub enum SsoCommand {
     },
 }
 
-pub(super) fn run(database_url: &str, command: SsoCommand) -> Result<(), ServerError> {
+pub(super) fn run(database_url: &str, keys: &KeySettings, command: SsoCommand) -> Result<(), ServerError> {
     let (store, clock) = open(database_url)?;
-    let sso_secret = super::admin::keys(&store)?.sso_secret;
+    let sso_secret = super::keys(&store, keys)?.sso_secret;
     let service = SsoService::new(store, clock).with_secret_key(sso_secret);
     match command {
         SsoCommand::SetSaml {
