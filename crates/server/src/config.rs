@@ -2,7 +2,7 @@
 //! cannot check (a URL's shape, say) is checked here and the error names the setting the same way.
 
 use crate::error::ServerError;
-use crate::scim_api::org_limiter::{self, Limits};
+use crate::org_limiter::{self, Limits};
 use clap::{Args, ValueEnum};
 use scimd_tokens::KeySettings;
 use scimd_tokens::keys::{

@@ -4,7 +4,7 @@
 use crate::bootstrap;
 use crate::config::ServeArgs;
 use crate::error::ServerError;
-use crate::scim_api::org_limiter::OrgLimiter;
+use crate::org_limiter::OrgLimiter;
 use crate::state::AppState;
 use scimd_store::{StoreOptions, SystemClock};
 use std::sync::Arc;
