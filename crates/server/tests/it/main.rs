@@ -28,7 +28,6 @@ mod scim_client;
 mod scim_isolation;
 mod scim_replay;
 mod sso_entra;
-mod sso_idp;
 mod sso_signin;
 mod token_cli;
 mod webhook_receiver;

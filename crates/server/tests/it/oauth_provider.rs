@@ -6,10 +6,10 @@
 
 use crate::harness;
 use crate::scim_client::{ScimEnv, scim_env_tests};
-use crate::sso_idp::keys;
 use crate::sso_signin::{self, AuthnRequest, Browser};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use scimd_sso::testing::keys;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 

@@ -6,9 +6,9 @@
 //! each refusal audited with its reason, and the SP metadata.
 
 use crate::scim_client::{Client, Reply, ScimEnv, scim_env_tests};
-use crate::sso_idp::keys::{self, TestKey};
-use crate::sso_idp::saml_idp::{self, Mode, Signer, Spec};
 use chrono::{TimeDelta, Utc};
+use scimd_sso::testing::keys::{self, TestKey};
+use scimd_sso::testing::saml_idp::{self, Mode, Signer, Spec};
 use scimd_store::OrgId;
 use scimd_store::models::audit_events;
 use scimd_store::{Clock, SystemClock};
