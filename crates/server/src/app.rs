@@ -1,7 +1,7 @@
 //! The one actix App: the shared state and the routes of every service, composed in one place.
 
 use crate::config::ServeConfig;
-use crate::scim_api::org_limiter::OrgLimiter;
+use crate::org_limiter::OrgLimiter;
 pub use crate::state::AppState;
 use actix_web::web;
 use scimd_store::{Clock, Store};

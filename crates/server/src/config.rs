@@ -2,15 +2,21 @@
 //! cannot check (a URL's shape, say) is checked here and the error names the setting the same way.
 
 use crate::error::ServerError;
-use crate::scim_api::org_limiter::{self, Limits};
+use crate::org_limiter::{self, Limits};
 use clap::{Args, ValueEnum};
+use scimd_tokens::KeySettings;
+use scimd_tokens::keys::{
+    SECRET_KEY_ENV, SECRET_KEY_FILE_ENV, SESSION_SIGNING_KEY_ENV, SESSION_SIGNING_KEY_FILE_ENV,
+};
+use std::ffi::OsString;
+use std::fmt;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
+use std::path::PathBuf;
 use std::time::Duration;
+use zeroize::Zeroizing;
 
 pub const DEFAULT_DATABASE_URL: &str = "./scimd.db";
-/// Where Azure AD connections sign in unless `SCIMD_ENTRA_AUTHORITY` says otherwise.
-pub const DEFAULT_ENTRA_AUTHORITY: &str = "https://login.microsoftonline.com";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum LogFormat {
@@ -21,10 +27,62 @@ pub enum LogFormat {
     Json,
 }
 
-/// Settings of `scimd serve`.
+/// The two server keys (`scimd_tokens::keys`) given from outside the database; global, since every command
+/// that signs a link or reads an encrypted secret needs them. Their values never appear in `--help` or `Debug`.
+#[derive(Clone, Args)]
+pub struct KeyArgs {
+    /// The key signing admin sessions and login links (at least 32 bytes). Unset, one is generated on first
+    /// start and kept in the database. Prefer the environment or the file: a flag shows in process lists.
+    #[arg(long, env = SESSION_SIGNING_KEY_ENV, global = true, hide_env_values = true)]
+    pub session_signing_key: Option<String>,
+
+    /// A file holding the session signing key (its trailing newline is dropped).
+    #[arg(long, env = SESSION_SIGNING_KEY_FILE_ENV, global = true)]
+    pub session_signing_key_file: Option<OsString>,
+
+    /// The key encrypting SSO and webhook secrets at rest: 32 bytes as 64 hex digits or base64. Unset, a
+    /// generated key kept in the database is used. Prefer the environment or the file.
+    #[arg(long, env = SECRET_KEY_ENV, global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// A file holding the secret key.
+    #[arg(long, env = SECRET_KEY_FILE_ENV, global = true)]
+    pub secret_key_file: Option<OsString>,
+}
+
+impl fmt::Debug for KeyArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyArgs")
+            .field(
+                "session_signing_key",
+                &self.session_signing_key.as_ref().map(|_| ".."),
+            )
+            .field("session_signing_key_file", &self.session_signing_key_file)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| ".."))
+            .field("secret_key_file", &self.secret_key_file)
+            .finish()
+    }
+}
+
+impl KeyArgs {
+    /// The settings `scimd_tokens` resolves the keys from; an empty value counts as unset.
+    pub fn settings(&self) -> KeySettings {
+        let value = |v: &Option<String>| v.clone().filter(|v| !v.is_empty()).map(Zeroizing::new);
+        let file = |v: &Option<OsString>| v.clone().filter(|v| !v.is_empty()).map(PathBuf::from);
+        KeySettings {
+            session_signing_key: value(&self.session_signing_key),
+            session_signing_key_file: file(&self.session_signing_key_file),
+            secret_key: value(&self.secret_key),
+            secret_key_file: file(&self.secret_key_file),
+        }
+    }
+}
+
+/// Where `serve` listens and where IdPs and browsers reach it. `token generate` and `admin login-link` read
+/// the same two settings, to print the URLs `serve` builds.
 #[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
-    /// Address and port to listen on.
+pub struct AddressArgs {
+    /// Address and port `serve` listens on (the other commands derive the default public URL from it).
     #[arg(long, env = "SCIMD_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
 
@@ -32,6 +90,20 @@ pub struct ServeArgs {
     /// Defaults to http://BIND.
     #[arg(long, env = "SCIMD_PUBLIC_URL")]
     pub public_url: Option<String>,
+}
+
+impl AddressArgs {
+    /// The public URL, as `serve` computes it before it binds (`ServeConfig::listen` resolves port 0).
+    pub fn public_url(&self) -> Result<String, ServerError> {
+        public_url(parse_bind(&self.bind)?, self.public_url.as_deref())
+    }
+}
+
+/// Settings of `scimd serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub address: AddressArgs,
 
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "SCIMD_WORKERS")]
@@ -84,11 +156,7 @@ pub struct ServeArgs {
 
     /// The Microsoft Entra ID authority that Azure AD connections sign in through (https; plain http only to
     /// a loopback address, for a test double).
-    #[arg(
-        long,
-        env = "SCIMD_ENTRA_AUTHORITY",
-        default_value = "https://login.microsoftonline.com"
-    )]
+    #[arg(long, env = "SCIMD_ENTRA_AUTHORITY", default_value = scimd_sso::oidc::DEFAULT_AUTHORITY)]
     pub entra_authority: String,
 
     /// Log the client address from `Forwarded` / `X-Forwarded-For` (only behind a proxy that sets them);
@@ -144,17 +212,8 @@ impl ServeConfig {
 
 impl ServeArgs {
     pub fn validate(&self) -> Result<ServeConfig, ServerError> {
-        let bind: SocketAddr = self.bind.parse().map_err(|_| ServerError::Config {
-            setting: "SCIMD_BIND (--bind)",
-            problem: format!(
-                "`{}` is not an address and port such as 127.0.0.1:8080",
-                self.bind
-            ),
-        })?;
-        let public_url = match &self.public_url {
-            Some(url) => check_public_url(url)?,
-            None => default_public_url(bind),
-        };
+        let bind = parse_bind(&self.address.bind)?;
+        let public_url = public_url(bind, self.address.public_url.as_deref())?;
         if self.workers == Some(0) {
             return Err(ServerError::Config {
                 setting: "SCIMD_WORKERS (--workers)",
@@ -185,8 +244,23 @@ impl ServeArgs {
             demo: self.demo,
             trust_forwarded_for: self.trust_forwarded_for,
             entra_authority: check_authority(&self.entra_authority)?,
-            explicit_public_url: self.public_url.is_some(),
+            explicit_public_url: self.address.public_url.is_some(),
         })
+    }
+}
+
+fn parse_bind(raw: &str) -> Result<SocketAddr, ServerError> {
+    raw.parse().map_err(|_| ServerError::Config {
+        setting: "SCIMD_BIND (--bind)",
+        problem: format!("`{raw}` is not an address and port such as 127.0.0.1:8080"),
+    })
+}
+
+/// The one public-URL resolver: the configured URL (checked, without a trailing slash), else `http://BIND`.
+pub fn public_url(bind: SocketAddr, public_url: Option<&str>) -> Result<String, ServerError> {
+    match public_url {
+        Some(url) => check_public_url(url),
+        None => Ok(default_public_url(bind)),
     }
 }
 
@@ -256,8 +330,10 @@ mod tests {
 
     fn args(bind: &str, public_url: Option<&str>) -> ServeArgs {
         ServeArgs {
-            bind: bind.into(),
-            public_url: public_url.map(Into::into),
+            address: AddressArgs {
+                bind: bind.into(),
+                public_url: public_url.map(Into::into),
+            },
             workers: None,
             db_max_connections: 4,
             org_rate: org_limiter::DEFAULT_RATE,
@@ -270,7 +346,7 @@ mod tests {
             no_bootstrap: false,
             demo: false,
             trust_forwarded_for: false,
-            entra_authority: DEFAULT_ENTRA_AUTHORITY.into(),
+            entra_authority: scimd_sso::oidc::DEFAULT_AUTHORITY.into(),
         }
     }
 
@@ -329,6 +405,46 @@ mod tests {
             .listen()
             .unwrap();
         assert_eq!(given, "https://scim.example.com");
+    }
+
+    #[test]
+    fn other_commands_resolve_the_public_url_as_serve_does() {
+        let address = |bind: &str, public_url: Option<&str>| AddressArgs {
+            bind: bind.into(),
+            public_url: public_url.map(Into::into),
+        };
+        assert_eq!(
+            address("0.0.0.0:8080", None).public_url().unwrap(),
+            "http://localhost:8080"
+        );
+        assert_eq!(
+            address("0.0.0.0:8080", Some("https://scim.example.com/"))
+                .public_url()
+                .unwrap(),
+            "https://scim.example.com"
+        );
+        let bad = address("localhost", None).public_url().unwrap_err().to_string();
+        assert!(bad.starts_with("SCIMD_BIND"), "{bad}");
+    }
+
+    #[test]
+    fn empty_key_settings_are_unset_and_key_values_never_print() {
+        let args = KeyArgs {
+            session_signing_key: Some("a-session-key-of-at-least-32-bytes!!".into()),
+            session_signing_key_file: Some(OsString::new()),
+            secret_key: Some(String::new()),
+            secret_key_file: Some("/run/secrets/scimd".into()),
+        };
+        let settings = args.settings();
+        assert!(settings.session_signing_key.is_some());
+        assert_eq!(settings.session_signing_key_file, None);
+        assert!(settings.secret_key.is_none());
+        assert_eq!(
+            settings.secret_key_file,
+            Some(PathBuf::from("/run/secrets/scimd"))
+        );
+        let printed = format!("{args:?} {settings:?}");
+        assert!(!printed.contains("a-session-key"), "{printed}");
     }
 
     #[test]

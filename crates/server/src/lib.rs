@@ -4,7 +4,7 @@
 //! - `config`: settings from flags and environment, each error naming its setting;
 //! - `serve` and `app`: the HTTP server and the routes it composes (`state`: what every handler reaches); `health` holds the probes, and
 //!   `store_metrics` the store's figures on `/metrics`;
-//! - `scim_api`: the SCIM 2.0 API (with `org_limiter`, the per-org limits); `platform_api`: the platform's
+//! - `scim_api`: the SCIM 2.0 API; `org_limiter`: its per-org limits; `platform_api`: the platform's
 //!   event feed (`/api/v1/events`) with API keys; `sequencer`: the feed's upkeep (positions, retention);
 //! - `bootstrap`: the demo org a newcomer gets on an empty database;
 //! - `telemetry`: logs (human or JSON) and request ids.
@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod org_limiter;
 pub mod platform_api;
 pub mod scim_api;
 pub mod sequencer;

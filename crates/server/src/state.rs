@@ -16,7 +16,7 @@ pub struct AppState {
     /// Verifies the SCIM API's bearer tokens.
     pub tokens: scimd_tokens::TokenService,
     /// Each org's request rate and requests in flight on the SCIM API.
-    pub limits: crate::scim_api::org_limiter::OrgLimiter,
+    pub limits: crate::org_limiter::OrgLimiter,
     /// Verifies the platform API's keys.
     pub api_keys: scimd_tokens::ApiKeyService,
     /// The webhook endpoints; the server runs their delivery worker.

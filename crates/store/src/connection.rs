@@ -196,7 +196,7 @@ pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// Each PostgreSQL connection also gets its row of the sharded counters (`org_tallies`, the safety valve's
 /// minutes), which [`shard_sql!`] reads. The connections of one pool take the shards in turn, so that up to
-/// [`crate::models::org_tallies::SHARDS`] of them never share a row lock; `pg_backend_pid() % 16` did, for
+/// [`SHARDS`] of them never share a row lock; `pg_backend_pid() % 16` did, for
 /// about a third of a pool of 16 (backend ids are not consecutive under concurrent connects). The turn is the
 /// pool's own, not the process's, so that other pools connecting at the same time (tests, tools) cannot
 /// interleave with it; it starts at the process id, so that the processes of one deployment start at
@@ -228,7 +228,7 @@ impl ConnectionSettings {
 
     fn next_shard(&self) -> u32 {
         let turn = self.next_turn.fetch_add(1, Ordering::Relaxed);
-        turn % crate::models::org_tallies::SHARDS.unsigned_abs()
+        turn % SHARDS.unsigned_abs()
     }
 }
 
@@ -237,6 +237,10 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettin
         self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
     }
 }
+
+/// Rows per org of the sharded counters on PostgreSQL (`org_tallies`, the safety valve's minutes): the
+/// connections' shards, read by [`shard_sql!`].
+pub const SHARDS: i32 = 16;
 
 /// The connection's shard in SQL, for `concat!` into the statements of the sharded counters (set by
 /// [`ConnectionSettings`] on every PostgreSQL connection of a `Store`).

@@ -6,6 +6,7 @@
 //! - `schema` and `migrations`: the tables, defined once, with a migrations folder per backend;
 //! - `models`: a file per table, row types and queries side by side;
 //! - `provisioning`: the SCIM API's queries (filter-to-SQL, paging, Users, Groups, the deprovisioning path);
+//! - `sql`: a fragment of SQL text with typed bind parameters (the filter translation's, and the models');
 //! - `ids`, `user_name`, `clock`: the small types everything else uses.
 
 pub mod availability;
@@ -18,6 +19,7 @@ pub mod migrations;
 pub mod models;
 pub mod provisioning;
 pub mod schema;
+pub mod sql;
 pub mod store;
 pub mod user_name;
 

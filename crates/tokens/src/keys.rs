@@ -1,8 +1,8 @@
 //! Where the two server keys come from: the HS256 key that signs admin sessions and login links, and the
 //! XChaCha20-Poly1305 key that encrypts SSO secrets at rest.
 //!
-//! Each comes from a file or the environment, or else (the embedded default, for a demo or a single box) is
-//! generated once and kept in `server_secrets` beside the data. Production should give both from outside the
+//! Each comes from a file or a value the server was given (its flags and environment), or else (the embedded
+//! default, for a demo or a single box) is generated once and kept in `server_secrets` beside the data. Production should give both from outside the
 //! database: with the keys in `server_secrets`, a read-only leak of the database (a backup, a replica) is
 //! enough to sign sessions and decrypt every Azure AD client secret.
 //!
@@ -31,7 +31,8 @@ pub const SESSION_SIGNING_KEY_FILE_ENV: &str = "SCIMD_SESSION_SIGNING_KEY_FILE";
 pub const SECRET_KEY_ENV: &str = "SCIMD_SECRET_KEY";
 pub const SECRET_KEY_FILE_ENV: &str = "SCIMD_SECRET_KEY_FILE";
 
-/// The raw settings, as the server read them (environment, command line). Empty values count as unset.
+/// The raw settings, as the server read them (its flags and environment, `scimd_server::config::KeyArgs`);
+/// `None` is unset. The names above are the settings' names, used in the errors.
 #[derive(Default, Clone)]
 pub struct KeySettings {
     pub session_signing_key: Option<Zeroizing<String>>,
@@ -105,27 +106,6 @@ pub struct Keys {
 }
 
 impl KeySettings {
-    /// The four variables of the table above, from the process environment.
-    pub fn from_env() -> KeySettings {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        KeySettings {
-            session_signing_key: var(SESSION_SIGNING_KEY_ENV).map(Zeroizing::new),
-            session_signing_key_file: var(SESSION_SIGNING_KEY_FILE_ENV).map(PathBuf::from),
-            secret_key: var(SECRET_KEY_ENV).map(Zeroizing::new),
-            secret_key_file: var(SECRET_KEY_FILE_ENV).map(PathBuf::from),
-        }
-    }
-
-    /// Whether the session key comes from outside the database.
-    pub fn session_key_configured(&self) -> bool {
-        self.session_signing_key.is_some() || self.session_signing_key_file.is_some()
-    }
-
-    /// Whether the SSO-secret key comes from outside the database.
-    pub fn secret_key_configured(&self) -> bool {
-        self.secret_key.is_some() || self.secret_key_file.is_some()
-    }
-
     /// The configured keys, else the stored ones (the session key generated and stored by the first process
     /// that asks). `TokenError::InvalidInput` names the setting at fault, never its value.
     pub fn resolve(&self, store: &Store) -> Result<Keys, TokenError> {

@@ -18,8 +18,8 @@
 //!
 //! # Using it
 //!
-//! - **Keys**: `keys::KeySettings::from_env().resolve(&store)` gives the session signing key and the optional
-//!   SSO-secret key (files or environment, else stored in the database); pass `keys.session` to
+//! - **Keys**: `KeySettings { .. }.resolve(&store)` (the settings the server read) gives the session signing
+//!   key and the optional SSO-secret key (files or values, else stored in the database); pass `keys.session` to
 //!   `SessionService::new` and `keys.sso_secret` to `scimd_signin::ConnectionService::with_secret_key`.
 //! - **SCIM API**: `TokenService::verify(url_org, authorization_header)` (or `verify_blocking` inside a
 //!   blocking unit of work) before anything else. Every refused credential is `TokenError::Unauthorized`:

@@ -16,23 +16,13 @@ use url::{Host, Url};
 /// The longest endpoint URL accepted.
 pub const MAX_URL_LEN: usize = 2_048;
 
-/// Whether private destinations are allowed (`SCIMD_WEBHOOK_ALLOW_PRIVATE`; the test suites set it).
+/// Whether private destinations are allowed (the server's `SCIMD_WEBHOOK_ALLOW_PRIVATE`; the test suites set it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AddressPolicy {
     pub allow_private: bool,
 }
 
 impl AddressPolicy {
-    pub const ENV: &'static str = "SCIMD_WEBHOOK_ALLOW_PRIVATE";
-
-    /// From the environment: `true` or `1` allows private destinations; anything else does not.
-    pub fn from_env() -> AddressPolicy {
-        let allow = std::env::var(Self::ENV)
-            .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1"))
-            .unwrap_or(false);
-        AddressPolicy { allow_private: allow }
-    }
-
     /// The endpoint URL, if it may be used.
     pub fn check_url(&self, raw: &str) -> Result<Url, WebhookError> {
         let bad = |why: &str| WebhookError::InvalidUrl(why.to_owned());

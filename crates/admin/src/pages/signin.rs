@@ -70,13 +70,13 @@ fn binding_cookie(value: &str, secure: bool) -> String {
     )
 }
 
+/// The HTTP-POST binding's form, under the binding's own field names.
 #[derive(Deserialize)]
-#[allow(non_snake_case)] // the binding's own field names
 struct AcsForm {
-    #[serde(default)]
-    SAMLResponse: String,
-    #[serde(default)]
-    RelayState: Option<String>,
+    #[serde(default, rename = "SAMLResponse")]
+    saml_response: String,
+    #[serde(default, rename = "RelayState")]
+    relay_state: Option<String>,
 }
 
 /// `POST /sso/saml/{org}/acs`
@@ -85,7 +85,7 @@ pub async fn acs_post(req: HttpRequest, org: Path<String>, body: Bytes) -> Resul
     let secure = state.secure_cookies();
     let form: AcsForm = serde_urlencoded::from_bytes(&body)
         .map_err(|_| AdminError::BadRequest("the SAML response form could not be read".into()))?;
-    if form.SAMLResponse.is_empty() {
+    if form.saml_response.is_empty() {
         return Err(AdminError::BadRequest("SAMLResponse is missing".into()));
     }
     let org = OrgId::new(org.into_inner());
@@ -95,8 +95,8 @@ pub async fn acs_post(req: HttpRequest, org: Path<String>, body: Bytes) -> Resul
         .blocking(move |s| {
             s.signin.saml_acs_blocking(
                 &org,
-                &form.SAMLResponse,
-                form.RelayState.as_deref(),
+                &form.saml_response,
+                form.relay_state.as_deref(),
                 browser.as_deref(),
                 previous.as_deref(),
             )

@@ -1,11 +1,12 @@
 //! `scimd admin login-link`: a single-use, 10-minute link that signs a member into the admin pages.
 
 use super::output::print_json;
-use super::token::{CLI_ACTOR, PublicUrlArgs, open};
+use super::token::{CLI_ACTOR, open};
+use crate::config::AddressArgs;
 use crate::error::ServerError;
 use clap::Subcommand;
 use scimd_store::OrgId;
-use scimd_tokens::{KeySettings, Keys, SessionService};
+use scimd_tokens::{KeySettings, SessionService};
 use serde_json::json;
 
 #[derive(Debug, Subcommand)]
@@ -17,13 +18,13 @@ pub enum AdminCommand {
         #[arg(long)]
         email: String,
         #[command(flatten)]
-        url: PublicUrlArgs,
+        url: AddressArgs,
         #[arg(long)]
         json: bool,
     },
 }
 
-pub(super) fn run(database_url: &str, command: AdminCommand) -> Result<(), ServerError> {
+pub(super) fn run(database_url: &str, keys: &KeySettings, command: AdminCommand) -> Result<(), ServerError> {
     let (store, clock) = open(database_url)?;
     match command {
         AdminCommand::LoginLink {
@@ -32,8 +33,8 @@ pub(super) fn run(database_url: &str, command: AdminCommand) -> Result<(), Serve
             url,
             json,
         } => {
-            let keys = keys(&store)?;
-            let service = SessionService::new(store, clock, keys.session, url.resolve()?);
+            let keys = super::keys(&store, keys)?;
+            let service = SessionService::new(store, clock, keys.session, url.public_url()?);
             let link = service.issue_login_link_blocking(&OrgId::new(org), &email, CLI_ACTOR)?;
             if json {
                 print_json(&json!({
@@ -48,13 +49,4 @@ pub(super) fn run(database_url: &str, command: AdminCommand) -> Result<(), Serve
             }
         }
     }
-}
-
-/// The keys every process uses (`scimd_tokens::keys`): from `SCIMD_SESSION_SIGNING_KEY[_FILE]` and
-/// `SCIMD_SECRET_KEY[_FILE]`, else the ones kept in the database.
-pub(crate) fn keys(store: &scimd_store::Store) -> Result<Keys, ServerError> {
-    KeySettings::from_env().resolve(store).map_err(|e| match e {
-        scimd_tokens::TokenError::InvalidInput(problem) => ServerError::Keys(problem),
-        other => ServerError::from(other),
-    })
 }

@@ -13,10 +13,11 @@ mod sso;
 mod token;
 mod webhook;
 
-use crate::config::{DEFAULT_DATABASE_URL, LogFormat, ServeArgs};
+use crate::config::{DEFAULT_DATABASE_URL, KeyArgs, LogFormat, ServeArgs};
 use crate::error::ServerError;
 use clap::{Parser, Subcommand};
 use scimd_store::{Store, StoreOptions};
+use scimd_tokens::{KeySettings, Keys};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -42,6 +43,10 @@ pub struct Cli {
     /// Allow webhooks to loopback, link-local and private addresses (tests, a receiver on the same host).
     #[arg(long, env = "SCIMD_WEBHOOK_ALLOW_PRIVATE", global = true)]
     pub webhook_allow_private: bool,
+
+    /// The server keys, from outside the database.
+    #[command(flatten)]
+    pub keys: KeyArgs,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -96,22 +101,32 @@ fn run(cli: Cli) -> Result<(), ServerError> {
     let policy = scimd_webhooks::AddressPolicy {
         allow_private: cli.webhook_allow_private,
     };
+    let keys = cli.keys.settings();
     match cli.command {
-        None => serve::run(&cli.database_url, &cli.serve, policy),
-        Some(Command::Serve(args)) => serve::run(&cli.database_url, &args, policy),
+        None => serve::run(&cli.database_url, &cli.serve, &keys, policy),
+        Some(Command::Serve(args)) => serve::run(&cli.database_url, &args, &keys, policy),
         Some(Command::Migrate) => migrate::run(&cli.database_url),
         Some(Command::Org(command)) => org::run(&cli.database_url, command),
-        Some(Command::Sso(command)) => sso::run(&cli.database_url, command),
+        Some(Command::Sso(command)) => sso::run(&cli.database_url, &keys, command),
         Some(Command::Token(command)) => token::run(&cli.database_url, command),
-        Some(Command::Admin(command)) => admin::run(&cli.database_url, command),
+        Some(Command::Admin(command)) => admin::run(&cli.database_url, &keys, command),
         Some(Command::ApiKey(command)) => api_key::run(&cli.database_url, command),
-        Some(Command::Webhook(command)) => webhook::run(&cli.database_url, policy, command),
-        Some(Command::OauthClient(command)) => oauth::run_client(&cli.database_url, command),
-        Some(Command::OauthKey(command)) => oauth::run_key(&cli.database_url, command),
+        Some(Command::Webhook(command)) => webhook::run(&cli.database_url, &keys, policy, command),
+        Some(Command::OauthClient(command)) => oauth::run_client(&cli.database_url, &keys, command),
+        Some(Command::OauthKey(command)) => oauth::run_key(&cli.database_url, &keys, command),
     }
 }
 
 /// Opens the database and brings its schema up to date; every error names DATABASE_URL.
 pub(crate) fn open_store(database_url: &str, options: StoreOptions) -> Result<Store, ServerError> {
     Store::open(database_url, options).map_err(ServerError::Database)
+}
+
+/// The keys every process uses (`scimd_tokens::keys`): the configured ones, else the ones kept in the
+/// database. A key that cannot be used is `ServerError::Keys`, naming the setting.
+pub(crate) fn keys(store: &Store, settings: &KeySettings) -> Result<Keys, ServerError> {
+    settings.resolve(store).map_err(|e| match e {
+        scimd_tokens::TokenError::InvalidInput(problem) => ServerError::Keys(problem),
+        other => ServerError::from(other),
+    })
 }

@@ -7,6 +7,7 @@ use super::token::open;
 use crate::error::ServerError;
 use clap::Subcommand;
 use scimd_signin::oauth::{OAuthProvider, ProviderError};
+use scimd_tokens::KeySettings;
 use serde_json::json;
 
 #[derive(Debug, Subcommand)]
@@ -38,9 +39,9 @@ pub enum OAuthKeyCommand {
     },
 }
 
-fn provider(database_url: &str) -> Result<OAuthProvider, ServerError> {
+fn provider(database_url: &str, keys: &KeySettings) -> Result<OAuthProvider, ServerError> {
     let (store, clock) = open(database_url)?;
-    let secret_key = super::admin::keys(&store)?.sso_secret;
+    let secret_key = super::keys(&store, keys)?.sso_secret;
     // The issuer is only in tokens, which the CLI does not mint.
     Ok(OAuthProvider::new(store, clock, "http://unused", secret_key))
 }
@@ -54,8 +55,12 @@ fn failed(err: ProviderError) -> ServerError {
     }
 }
 
-pub(super) fn run_client(database_url: &str, command: OAuthClientCommand) -> Result<(), ServerError> {
-    let provider = provider(database_url)?;
+pub(super) fn run_client(
+    database_url: &str,
+    keys: &KeySettings,
+    command: OAuthClientCommand,
+) -> Result<(), ServerError> {
+    let provider = provider(database_url, keys)?;
     match command {
         OAuthClientCommand::Create {
             name,
@@ -96,8 +101,12 @@ pub(super) fn run_client(database_url: &str, command: OAuthClientCommand) -> Res
     }
 }
 
-pub(super) fn run_key(database_url: &str, command: OAuthKeyCommand) -> Result<(), ServerError> {
-    let provider = provider(database_url)?;
+pub(super) fn run_key(
+    database_url: &str,
+    keys: &KeySettings,
+    command: OAuthKeyCommand,
+) -> Result<(), ServerError> {
+    let provider = provider(database_url, keys)?;
     match command {
         OAuthKeyCommand::Rotate { json } => {
             let kid = provider.rotate_key_blocking().map_err(failed)?;

@@ -3,7 +3,7 @@
 
 use super::output::{print_json, rfc3339};
 use crate::error::ServerError;
-use crate::scim_api::org_limiter::Limits;
+use crate::org_limiter::Limits;
 use clap::Subcommand;
 use scimd_store::models::{org_limits, organizations, safety_valve};
 use scimd_store::{Clock, OrgId, Store, StoreError, SystemClock};

@@ -10,6 +10,7 @@ use std::sync::Arc;
 pub(super) fn run(
     database_url: &str,
     args: &ServeArgs,
+    keys: &scimd_tokens::KeySettings,
     webhook_policy: scimd_webhooks::AddressPolicy,
 ) -> Result<(), ServerError> {
     let config = args.validate()?;
@@ -24,7 +25,7 @@ pub(super) fn run(
         },
     )?;
     let clock: Arc<dyn scimd_store::Clock> = Arc::new(SystemClock);
-    let keys = super::admin::keys(&store)?;
+    let keys = super::keys(&store, keys)?;
     if config.demo && store.backend() == scimd_store::Backend::Postgres {
         tracing::warn!("--demo is ignored on PostgreSQL: no demo org is created there");
     }

@@ -8,6 +8,7 @@ use crate::error::ServerError;
 use clap::Subcommand;
 use scimd_signin::connection::{AzureInput, ClientSecret, ConnectionService, ConnectionSummary, SamlInput};
 use scimd_store::OrgId;
+use scimd_tokens::KeySettings;
 use serde_json::json;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -67,9 +68,9 @@ pub enum SsoCommand {
     },
 }
 
-pub(super) fn run(database_url: &str, command: SsoCommand) -> Result<(), ServerError> {
+pub(super) fn run(database_url: &str, keys: &KeySettings, command: SsoCommand) -> Result<(), ServerError> {
     let (store, clock) = open(database_url)?;
-    let sso_secret = super::admin::keys(&store)?.sso_secret;
+    let sso_secret = super::keys(&store, keys)?.sso_secret;
     let service = ConnectionService::new(store, clock).with_secret_key(sso_secret);
     match command {
         SsoCommand::SetSaml {

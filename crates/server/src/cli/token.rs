@@ -2,8 +2,9 @@
 //! token regenerates it, keeping the old one for `--grace`.
 
 use super::output::print_json;
+use crate::config::AddressArgs;
 use crate::error::ServerError;
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use scimd_store::{Clock, OrgId, Store, StoreOptions, SystemClock};
 use scimd_tokens::{Expiry, Grace, TokenService};
 use serde_json::json;
@@ -25,7 +26,7 @@ pub enum TokenCommand {
         #[arg(long, default_value = "never")]
         expires: Expiry,
         #[command(flatten)]
-        url: PublicUrlArgs,
+        url: AddressArgs,
         #[arg(long)]
         json: bool,
     },
@@ -43,40 +44,6 @@ pub enum TokenCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// Where IdPs and browsers reach scimd, for endpoint URLs and login links (as `serve` computes it).
-#[derive(Debug, Clone, Args)]
-pub struct PublicUrlArgs {
-    /// The URL IdPs and browsers reach the server at. Defaults to http://BIND.
-    #[arg(long, env = "SCIMD_PUBLIC_URL")]
-    pub public_url: Option<String>,
-    /// The address `serve` listens on (only used to derive the default public URL).
-    #[arg(long, env = "SCIMD_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: String,
-}
-
-impl PublicUrlArgs {
-    pub(super) fn resolve(&self) -> Result<String, ServerError> {
-        let serve = crate::config::ServeArgs {
-            bind: self.bind.clone(),
-            public_url: self.public_url.clone(),
-            workers: None,
-            db_max_connections: 1,
-            org_rate: crate::scim_api::org_limiter::DEFAULT_RATE,
-            org_burst: crate::scim_api::org_limiter::DEFAULT_BURST,
-            org_in_flight: crate::scim_api::org_limiter::DEFAULT_IN_FLIGHT,
-            statement_timeout_ms: 5_000,
-            db_checkout_timeout_ms: 2_000,
-            db_connect_timeout_secs: 2,
-            event_retention_days: 90,
-            no_bootstrap: true,
-            demo: false,
-            trust_forwarded_for: false,
-            entra_authority: crate::config::DEFAULT_ENTRA_AUTHORITY.to_owned(),
-        };
-        Ok(serve.validate()?.public_url)
-    }
 }
 
 pub(super) fn open(database_url: &str) -> Result<(Store, Arc<dyn Clock>), ServerError> {
@@ -100,7 +67,7 @@ pub(super) fn run(database_url: &str, command: TokenCommand) -> Result<(), Serve
             url,
             json,
         } => {
-            let service = TokenService::new(store, clock, url.resolve()?);
+            let service = TokenService::new(store, clock, url.public_url()?);
             let org = OrgId::new(org);
             let configured = service.scim_status_blocking(&org)?.is_some();
             let generated = if configured {

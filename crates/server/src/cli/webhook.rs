@@ -8,6 +8,7 @@ use crate::error::ServerError;
 use clap::Subcommand;
 use scimd_store::OrgId;
 use scimd_store::models::webhooks::{Delivery, Endpoint};
+use scimd_tokens::KeySettings;
 use scimd_webhooks::{AddressPolicy, WebhookService};
 use serde_json::{Value, json};
 
@@ -96,11 +97,12 @@ fn delivery_json(d: &Delivery) -> Value {
 
 pub(super) fn run(
     database_url: &str,
+    keys: &KeySettings,
     policy: AddressPolicy,
     command: WebhookCommand,
 ) -> Result<(), ServerError> {
     let (store, clock) = open(database_url)?;
-    let keys = super::admin::keys(&store)?;
+    let keys = super::keys(&store, keys)?;
     let hooks = WebhookService::new(store, clock, keys.sso_secret, policy);
     match command {
         WebhookCommand::Create {

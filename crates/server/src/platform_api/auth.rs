@@ -1,8 +1,8 @@
 //! Who is calling the platform API: the API key of `Authorization: Bearer scimd_ak_...`, admitted under the
 //! key's own limits (a bucket and in-flight slots, the SCIM API's defaults), held for the whole request.
 
+use crate::org_limiter::Admission;
 use crate::platform_api::error::PlatformApiError;
-use crate::scim_api::org_limiter::Admission;
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use actix_web::http::header;

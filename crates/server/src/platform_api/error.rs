@@ -2,7 +2,7 @@
 //! JSON, `WWW-Authenticate: Bearer` on 401, `Retry-After` on 429 and on 503 (database unavailable). Internal failures are logged here and answered without detail
 //! (503 when the database is unavailable, so that consumers retry).
 
-use crate::scim_api::org_limiter::{AdmitError, Refusal};
+use crate::org_limiter::{AdmitError, Refusal};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};

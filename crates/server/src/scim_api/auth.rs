@@ -13,9 +13,9 @@
 //! Requests with a body ([`read_body`], [`write_with_body`]) take two: the body is read only after the token
 //! is accepted and the org admitted, so that nobody without a token can make the server buffer 2 MiB.
 
+use crate::org_limiter::{Admission, CheckPass};
 use crate::scim_api::error::ScimApiError;
 use crate::scim_api::limits;
-use crate::scim_api::org_limiter::{Admission, CheckPass};
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use actix_web::http::header;

@@ -5,7 +5,7 @@
 //! without detail (503 when the database is unavailable, so that IdPs retry).
 
 use crate::activity::ActivityNote;
-use crate::scim_api::org_limiter::{AdmitError, Refusal};
+use crate::org_limiter::{AdmitError, Refusal};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};

@@ -6,8 +6,9 @@
 //!   ResourceTypes, Schemas, the base URL, `/Me` and `/Bulk` as 501);
 //! - `auth`: bearer verification and the one-trip units of work after it; `error`: the ONE place a SCIM error
 //!   becomes a response; `render`: records as SCIM JSON; `etag`: `meta.version` and `If-Match`;
-//!   `limits`: body size and read timeout, PATCH operations and members per request, content types;
-//!   `org_limiter`: each org's request rate and requests in flight (429).
+//!   `limits`: body size and read timeout, PATCH operations and members per request, content types.
+//!   Each org's request rate and requests in flight (429) are `crate::org_limiter`'s, shared with the
+//!   platform API.
 //!
 //! The persistence (filter-to-SQL, paging, the lifecycle) is `scimd_store::provisioning`.
 
@@ -18,7 +19,6 @@ pub mod etag;
 pub mod groups;
 pub mod limits;
 pub mod list;
-pub mod org_limiter;
 pub mod render;
 pub mod routes;
 pub mod search;

@@ -7,11 +7,11 @@
 use crate::browser::{
     Driver, Server, browser_available, cli, click, connect, fill, screenshots_dir, shot, text_of,
 };
-use crate::sso_idp::keys;
-use crate::sso_idp::saml_idp::{self, Mode, Signer, Spec};
 use chrono::{TimeDelta, Utc};
 use scimd_signin::ConnectionService;
 use scimd_signin::connection::SamlInput;
+use scimd_sso::testing::keys;
+use scimd_sso::testing::saml_idp::{self, Mode, Signer, Spec};
 use scimd_store::{Clock, OrgId, SystemClock};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

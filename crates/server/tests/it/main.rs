@@ -32,7 +32,6 @@ mod scim_client;
 mod scim_isolation;
 mod scim_replay;
 mod sso_entra;
-mod sso_idp;
 mod sso_signin;
 mod test_app;
 mod token_cli;

@@ -5,11 +5,11 @@
 //! is deactivated over SCIM.
 
 use crate::harness;
-use crate::sso_idp::keys;
 use crate::sso_signin::{self, AuthnRequest, Browser};
 use crate::test_app::TestApp;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use scimd_sso::testing::keys;
 use scimd_store::testing::TestDb;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};

@@ -6,99 +6,18 @@
 //! IdP error, an unknown `state`, a wrong nonce, someone not provisioned) and deprovisioning.
 
 use crate::scim_client::{Client, Reply};
-use crate::sso_idp::{entra, keys};
 use crate::test_app::TestApp;
-use actix_web::{App, HttpResponse, HttpServer, web};
-use base64::Engine as _;
+use scimd_sso::testing::fake_entra::{FakeEntra, Grant};
 use scimd_store::OrgId;
 use scimd_store::models::audit_events;
 use scimd_store::testing::TestDb;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
 
 /// The tenant, client and secret `scim_client::org_with_token` gives every org's Azure AD connection.
 const TENANT: &str = "11111111-2222-3333-4444-555555555555";
 const CLIENT_ID: &str = "11111111-2222-3333-4444-666666666666";
 const CLIENT_SECRET: &str = "a-client-secret-value";
-
-/// What the fake answers for one code: the request's challenge, the nonce to put in the token, the user.
-#[derive(Clone)]
-struct Grant {
-    challenge: String,
-    nonce: String,
-    oid: String,
-    upn: String,
-}
-
-struct Fake {
-    base: String,
-    codes: Mutex<HashMap<String, Grant>>,
-}
-
-fn start_fake() -> Arc<Fake> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let fake = Arc::new(Fake {
-        base: format!("http://{}", listener.local_addr().unwrap()),
-        codes: Mutex::default(),
-    });
-    let shared = fake.clone();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let data = web::Data::from(shared);
-            HttpServer::new(move || {
-                App::new()
-                    .app_data(data.clone())
-                    .route("/{tenant}/oauth2/v2.0/token", web::post().to(token))
-                    .route("/{tenant}/discovery/v2.0/keys", web::get().to(jwks))
-            })
-            .workers(1)
-            .listen(listener)
-            .unwrap()
-            .run()
-            .await
-            .unwrap();
-        });
-    });
-    fake
-}
-
-async fn token(
-    path: web::Path<String>,
-    form: web::Form<HashMap<String, String>>,
-    fake: web::Data<Fake>,
-) -> HttpResponse {
-    let f = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
-    let refuse =
-        |error: &str| HttpResponse::BadRequest().json(json!({"error": error, "error_codes": [50000]}));
-    if path.as_str() != TENANT || f("client_id") != CLIENT_ID || f("client_secret") != CLIENT_SECRET {
-        return refuse("invalid_client");
-    }
-    let Some(grant) = fake.codes.lock().unwrap().remove(f("code")) else {
-        return refuse("invalid_grant");
-    };
-    let computed =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(f("code_verifier")));
-    if computed != grant.challenge {
-        return refuse("invalid_grant");
-    }
-    let now = chrono::Utc::now().timestamp();
-    let claims = json!({
-        "iss": format!("{}/{TENANT}/v2.0", fake.base), "aud": CLIENT_ID, "sub": "pairwise-sub",
-        "exp": now + 3600, "iat": now, "nbf": now, "tid": TENANT, "oid": grant.oid, "nonce": grant.nonce,
-        "ver": "2.0", "preferred_username": grant.upn, "email": grant.upn, "name": "Entra User",
-    });
-    HttpResponse::Ok().json(json!({
-        "token_type": "Bearer", "access_token": "opaque", "id_token": entra::sign(&claims, keys::idp(), "k1"),
-    }))
-}
-
-async fn jwks(fake: web::Data<Fake>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(
-        entra::jwks_json(&[(keys::idp(), "k1")]).replace(scimd_sso::oidc::DEFAULT_AUTHORITY, &fake.base),
-    )
-}
 
 /// A browser with a cookie jar.
 struct Browser {
@@ -142,9 +61,15 @@ struct Authorize {
     state: String,
     nonce: String,
     challenge: String,
+    redirect_uri: String,
 }
 
-fn start(browser: &mut Browser, fake: &Fake, org: &OrgId) -> Authorize {
+/// The fake Entra ID, serving the tenant and client of every org's connection.
+fn start_fake() -> FakeEntra {
+    FakeEntra::start_for(TENANT, CLIENT_ID, CLIENT_SECRET)
+}
+
+fn start(browser: &mut Browser, fake: &FakeEntra, org: &OrgId) -> Authorize {
     let reply = browser.get(&format!("/sso/{org}/start"));
     assert_eq!(reply.status, 303, "{}", reply.body);
     let location = url::Url::parse(reply.header("location").unwrap()).unwrap();
@@ -162,13 +87,14 @@ fn start(browser: &mut Browser, fake: &Fake, org: &OrgId) -> Authorize {
         state: q["state"].clone(),
         nonce: q["nonce"].clone(),
         challenge: q["code_challenge"].clone(),
+        redirect_uri: q["redirect_uri"].clone(),
     }
 }
 
 /// Entra's sign-in page: a code for the request, naming `oid` and `upn`; the browser goes to the callback.
 fn sign_in_at_entra(
     browser: &mut Browser,
-    fake: &Fake,
+    fake: &FakeEntra,
     org: &OrgId,
     auth: &Authorize,
     oid: &str,
@@ -176,13 +102,18 @@ fn sign_in_at_entra(
     nonce: Option<&str>,
 ) -> Reply {
     let code = format!("code-{}", uuid::Uuid::new_v4().simple());
-    fake.codes.lock().unwrap().insert(
-        code.clone(),
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({
+        "aud": CLIENT_ID, "sub": "pairwise-sub", "exp": now + 3600, "iat": now, "nbf": now, "tid": TENANT,
+        "oid": oid, "nonce": nonce.unwrap_or(&auth.nonce), "ver": "2.0", "preferred_username": upn,
+        "email": upn, "name": "Entra User",
+    });
+    fake.grant(
+        &code,
         Grant {
-            challenge: auth.challenge.clone(),
-            nonce: nonce.unwrap_or(&auth.nonce).to_owned(),
-            oid: oid.to_owned(),
-            upn: upn.to_owned(),
+            code_challenge: auth.challenge.clone(),
+            redirect_uri: auth.redirect_uri.clone(),
+            claims,
         },
     );
     browser.get(&format!(

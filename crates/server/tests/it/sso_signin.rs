@@ -6,12 +6,12 @@
 //! each refusal audited with its reason, and the SP metadata.
 
 use crate::scim_client::{Client, Reply};
-use crate::sso_idp::keys::{self, TestKey};
-use crate::sso_idp::saml_idp::{self, Mode, Signer, Spec};
 use crate::test_app::TestApp;
 use chrono::{TimeDelta, Utc};
 use scimd_signin::ConnectionService;
 use scimd_signin::connection::SamlInput;
+use scimd_sso::testing::keys::{self, TestKey};
+use scimd_sso::testing::saml_idp::{self, Mode, Signer, Spec};
 use scimd_store::OrgId;
 use scimd_store::models::audit_events;
 use scimd_store::testing::TestDb;

@@ -9,7 +9,6 @@ use super::names::{
 };
 use super::signature::{CertificateSlot, Verified};
 use super::structure::Layout;
-use super::verify::Expectation;
 use super::xml::{attr, child_elements, children_named, describe, is, optional_child, required_child, text};
 use super::{SamlError, SpConfig};
 use bergshamra_xml::uppsala::{Document, NodeId};
@@ -18,6 +17,16 @@ use chrono::{DateTime, TimeDelta, Utc};
 /// How old a Response or Assertion `IssueInstant` may be. Entra's bearer confirmation lasts about 5 minutes;
 /// anything older than this (plus skew) has been sitting somewhere.
 const MAX_MESSAGE_AGE: TimeDelta = TimeDelta::minutes(10);
+
+/// What the ACS expects, from the pending request the browser's `RelayState` and cookie point to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expectation<'a> {
+    /// SP-initiated: the Response and the bearer confirmation must answer this AuthnRequest ID.
+    Solicited(&'a str),
+    /// No pending request: an IdP-initiated response, refused unless the connection allows them; if
+    /// allowed, it must not carry InResponseTo.
+    Unsolicited,
+}
 
 /// A verified, checked assertion: what the caller needs to finish the sign-in.
 #[derive(Clone, PartialEq, Eq)]

@@ -28,8 +28,8 @@ mod structure;
 mod verify;
 mod xml;
 
-pub use assertion::VerifiedAssertion;
+pub use assertion::{Expectation, VerifiedAssertion};
 pub use config::{DEFAULT_CLOCK_SKEW, MAX_CLOCK_SKEW, SpConfig, SpConfigError};
 pub use error::SamlError;
 pub use signature::CertificateSlot;
-pub use verify::{Expectation, verify_response};
+pub use verify::verify_response;

@@ -2,18 +2,10 @@
 //! the next only what it established: the structure check names the nodes, the signature check says what is
 //! covered, and the claims are read from those nodes alone.
 
-use super::{SamlError, SpConfig, VerifiedAssertion, assertion, binding, signature, structure, xml};
+use super::{
+    Expectation, SamlError, SpConfig, VerifiedAssertion, assertion, binding, signature, structure, xml,
+};
 use chrono::{DateTime, Utc};
-
-/// What the ACS expects, from the pending request the browser's `RelayState` and cookie point to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expectation<'a> {
-    /// SP-initiated: the Response and the bearer confirmation must answer this AuthnRequest ID.
-    Solicited(&'a str),
-    /// No pending request: an IdP-initiated response, refused unless the connection allows them; if
-    /// allowed, it must not carry InResponseTo.
-    Unsolicited,
-}
 
 /// Verify an HTTP-POST `SAMLResponse` (the form value, base64) for one org's connection at `now`.
 ///

@@ -1,8 +1,8 @@
 //! The front channel: configuration rules, PKCE S256, `state` and `nonce`, the authorize URL, the callback.
 
-use crate::support::entra::{CLIENT_ID, REDIRECT_URI, TENANT, config};
 use base64::Engine as _;
 use scimd_sso::oidc::{EntraConfig, OidcError, PkceVerifier, State, read_callback};
+use scimd_sso::testing::entra::{CLIENT_ID, REDIRECT_URI, TENANT, config};
 use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
 

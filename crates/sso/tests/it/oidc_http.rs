@@ -3,10 +3,10 @@
 //! HTTP, and the ID token verified. Then what the HTTP client refuses: PKCE mismatch, a wrong secret,
 //! redirects, oversized bodies, plain HTTP off loopback.
 
-use crate::support::entra::{CLIENT_ID, OID, REDIRECT_URI, TENANT};
-use crate::support::fake_entra::{CLIENT_SECRET, FakeEntra};
 use scimd_sso::oidc::http::{self, DEFAULT_TIMEOUT, HttpClient};
 use scimd_sso::oidc::{ClientSecret, EntraConfig, JwksCache, OidcError, PkceVerifier, read_callback};
+use scimd_sso::testing::entra::{CLIENT_ID, OID, REDIRECT_URI, TENANT};
+use scimd_sso::testing::fake_entra::{CLIENT_SECRET, FakeEntra};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
@@ -37,7 +37,7 @@ async fn code_flow_end_to_end_against_the_fake_entra() {
         .unwrap();
     assert!(!format!("{tokens:?}").contains(&tokens.id_token));
     let mut cache = JwksCache::new(config.jwks_uri());
-    let now = chrono::DateTime::from_timestamp(crate::support::entra::now().timestamp() + 60, 0).unwrap();
+    let now = chrono::DateTime::from_timestamp(scimd_sso::testing::entra::now().timestamp() + 60, 0).unwrap();
     let claims = config
         .verify_id_token(&tokens.id_token, &mut cache, &client, &start.nonce, now)
         .await

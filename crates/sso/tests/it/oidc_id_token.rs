@@ -1,14 +1,14 @@
 //! ID token validation: the happy path and each refusal of issue #14 (wrong `iss`, `aud`, `tid`, nonce,
 //! `alg: none`, HS256 keyed with the public key, unknown `kid`, expired), plus the time edges.
 
-use crate::support::entra::{
-    self, CLIENT_ID, NONCE, OID, TENANT, claims, config, jwks_json, now, sign, with_header,
-};
-use crate::support::keys;
 use base64::Engine as _;
 use chrono::TimeDelta;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use scimd_sso::oidc::{Jwks, Nonce, OidcError};
+use scimd_sso::testing::entra::{
+    self, CLIENT_ID, NONCE, OID, TENANT, claims, config, jwks_json, now, sign, with_header,
+};
+use scimd_sso::testing::keys;
 use serde_json::{Value, json};
 
 fn jwks() -> Jwks {

@@ -1,10 +1,10 @@
 //! The JWKS cache: one fetch serves many tokens, an unknown `kid` refetches once (key rotation works), a
 //! stream of unknown `kid`s does not hammer the endpoint, and cached keys survive an endpoint outage.
 
-use crate::support::entra::{MemoryJwks, NONCE, claims, config, jwks_json, now, sign};
-use crate::support::keys;
 use chrono::TimeDelta;
 use scimd_sso::oidc::{Jwks, JwksCache, Nonce, OidcError};
+use scimd_sso::testing::entra::{MemoryJwks, NONCE, claims, config, jwks_json, now, sign};
+use scimd_sso::testing::keys;
 
 fn cache() -> JwksCache {
     JwksCache::new(config().jwks_uri())

@@ -1,11 +1,11 @@
 //! What a correct Entra response yields, in each signing mode Entra offers, and with a rollover certificate.
 
-use crate::support::keys;
-use crate::support::saml_idp::{
-    self, Mode, OBJECT_ID, REQUEST_ID, Signer, Spec, TENANT, b64, config, now, signed, verify_solicited,
-};
 use chrono::TimeDelta;
 use scimd_sso::saml::{CertificateSlot, Expectation, SpConfig, verify_response};
+use scimd_sso::testing::keys;
+use scimd_sso::testing::saml_idp::{
+    self, Mode, OBJECT_ID, REQUEST_ID, Signer, Spec, TENANT, b64, config, now, signed, verify_solicited,
+};
 
 /// The org's connection during a certificate rollover: the current certificate and the next one pinned.
 fn rollover_config() -> SpConfig {

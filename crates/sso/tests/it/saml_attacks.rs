@@ -2,12 +2,12 @@
 //! own reason code, so the audit trail says which defence held. Every case starts from a response the
 //! fake IdP signed correctly, so a refusal cannot come from a broken fixture.
 
-use crate::support::keys;
-use crate::support::saml_idp::{
+use crate::xsw::{self, assertion, assertion_range, evil_assertion, insert, swap, without};
+use scimd_sso::saml::{Expectation, SamlError, verify_response};
+use scimd_sso::testing::keys;
+use scimd_sso::testing::saml_idp::{
     self, Mode, REQUEST_ID, Signer, Spec, config, now, signed, signed_xml, verify_solicited,
 };
-use crate::support::xsw::{self, assertion, assertion_range, evil_assertion, insert, swap, without};
-use scimd_sso::saml::{Expectation, SamlError, verify_response};
 
 fn verdict(xml: &str) -> Result<(), SamlError> {
     verify_solicited(&config(), xml).map(|_| ())

@@ -1,9 +1,9 @@
 //! Building a connection's SP settings: the derived URLs, and the refusals that keep a connection without a
 //! usable pinned certificate from verifying anything (fail closed, S9).
 
-use crate::support::keys;
-use crate::support::saml_idp::{IDP_ENTITY_ID, Mode, REQUEST_ID, Spec, b64, now, signed};
 use scimd_sso::saml::{Expectation, SpConfig, SpConfigError, verify_response};
+use scimd_sso::testing::keys;
+use scimd_sso::testing::saml_idp::{IDP_ENTITY_ID, Mode, REQUEST_ID, Spec, b64, now, signed};
 
 #[test]
 fn the_sp_urls_are_per_org() {
@@ -78,7 +78,7 @@ fn urls_org_and_issuer_are_validated() {
 fn a_replayed_response_yields_the_same_assertion_id_for_the_callers_replay_table() {
     // The library is stateless: replay protection is the caller's unique (org, assertion_id) insert, kept
     // until replay_keep_until. Both verifications name the same key, so the second insert fails.
-    let config = crate::support::saml_idp::config();
+    let config = scimd_sso::testing::saml_idp::config();
     let message = b64(&signed(&Spec::entra(), Mode::Assertion));
     let first = verify_response(&config, &message, Expectation::Solicited(REQUEST_ID), now()).unwrap();
     let second = verify_response(&config, &message, Expectation::Solicited(REQUEST_ID), now()).unwrap();

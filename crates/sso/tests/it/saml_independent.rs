@@ -2,9 +2,9 @@
 //! them, so signer and verifier cannot share a canonicalisation bug unseen. Regenerate with
 //! `tests/fixtures/xmlsec1/regenerate.sh` (see the README there).
 
-use crate::support::saml_idp::{PUBLIC_URL, REQUEST_ID, b64};
 use chrono::{TimeZone, Utc};
 use scimd_sso::saml::{Expectation, SamlError, SpConfig, VerifiedAssertion, verify_response};
+use scimd_sso::testing::saml_idp::{PUBLIC_URL, REQUEST_ID, b64};
 
 const CERT: &str = include_str!("../fixtures/xmlsec1/cert.pem");
 const ASSERTION_SIGNED: &str = include_str!("../fixtures/xmlsec1/assertion-signed.xml");
@@ -51,7 +51,7 @@ fn the_xmlsec1_fixtures_are_really_checked() {
         assert_eq!(e.reason_code(), code);
     }
     // And with the fake IdP's pinned certificate instead of the fixture's, nothing verifies.
-    let other = crate::support::saml_idp::config();
+    let other = scimd_sso::testing::saml_idp::config();
     let e = verify(&other, ASSERTION_SIGNED).unwrap_err();
     assert_eq!(e.reason_code(), "saml_untrusted_certificate");
 }

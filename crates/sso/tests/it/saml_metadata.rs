@@ -1,9 +1,9 @@
 //! SP metadata out, IdP metadata in.
 
-use crate::support::keys;
-use crate::support::saml_idp::{IDP_ENTITY_ID, acs_url, sp_entity_id};
 use bergshamra_xml::uppsala;
 use scimd_sso::saml::metadata::{self, MetadataError};
+use scimd_sso::testing::keys;
+use scimd_sso::testing::saml_idp::{IDP_ENTITY_ID, acs_url, sp_entity_id};
 
 #[test]
 fn sp_metadata_names_the_org_entity_and_one_post_acs() {

@@ -1,10 +1,10 @@
 //! The protocol checks on a correctly signed message (S10–S16): Destination, Recipient, Audience, Issuer,
 //! Status, InResponseTo, times with skew, AuthnStatement. Each bent value is refused with its own code.
 
-use crate::support::keys;
-use crate::support::saml_idp::{Mode, REQUEST_ID, Spec, b64, config, now, signed, verify_solicited};
 use chrono::{DateTime, TimeDelta, Utc};
 use scimd_sso::saml::{Expectation, SpConfig, verify_response};
+use scimd_sso::testing::keys;
+use scimd_sso::testing::saml_idp::{Mode, REQUEST_ID, Spec, b64, config, now, signed, verify_solicited};
 
 fn code_at(spec: &Spec, expect: Expectation<'_>, at: DateTime<Utc>) -> Result<(), &'static str> {
     verify_response(&config(), &b64(&signed(spec, Mode::Assertion)), expect, at)
@@ -61,7 +61,7 @@ fn an_assertion_for_another_org_is_refused_by_that_orgs_connection() {
     let globex = SpConfig::new(
         "https://scimd.example.com",
         "globex",
-        crate::support::saml_idp::IDP_ENTITY_ID,
+        scimd_sso::testing::saml_idp::IDP_ENTITY_ID,
         &[&keys::idp().cert_pem],
     )
     .unwrap();
@@ -97,7 +97,7 @@ fn an_unknown_condition_is_refused() {
 fn a_wrong_issuer_is_refused() {
     // Entra's issuer has a trailing slash; without it, it is another entity.
     let spec = Spec {
-        assertion_issuer: crate::support::saml_idp::IDP_ENTITY_ID
+        assertion_issuer: scimd_sso::testing::saml_idp::IDP_ENTITY_ID
             .trim_end_matches('/')
             .into(),
         ..Spec::entra()
@@ -236,16 +236,18 @@ fn a_smaller_configured_skew_is_honoured() {
 
 #[test]
 fn an_assertion_without_an_authn_statement_is_refused() {
-    let xml = crate::support::saml_idp::template(&Spec::entra());
+    let xml = scimd_sso::testing::saml_idp::template(&Spec::entra());
     let start = xml.find("<AuthnStatement").unwrap();
     let end = xml.find("</AuthnStatement>").unwrap() + "</AuthnStatement>".len();
     let xml = format!("{}{}", &xml[..start], &xml[end..]);
-    let signer = crate::support::saml_idp::Signer::default();
-    let xml = xml.replace(crate::support::saml_idp::RESPONSE_SIG, "").replace(
-        crate::support::saml_idp::ASSERTION_SIG,
-        &crate::support::saml_idp::signature_template(&Spec::entra().assertion_id, &signer),
-    );
-    let xml = crate::support::saml_idp::fill(&xml, &signer);
+    let signer = scimd_sso::testing::saml_idp::Signer::default();
+    let xml = xml
+        .replace(scimd_sso::testing::saml_idp::RESPONSE_SIG, "")
+        .replace(
+            scimd_sso::testing::saml_idp::ASSERTION_SIG,
+            &scimd_sso::testing::saml_idp::signature_template(&Spec::entra().assertion_id, &signer),
+        );
+    let xml = scimd_sso::testing::saml_idp::fill(&xml, &signer);
     let e = verify_solicited(&config(), &xml).unwrap_err();
     assert_eq!(e.reason_code(), "saml_missing_authn_statement");
 }

@@ -1,9 +1,9 @@
 //! The SP-initiated AuthnRequest, read back the way the fake IdP (and Entra) reads it.
 
-use crate::support::saml_idp::{acs_url, config, now, sp_entity_id};
 use bergshamra_xml::uppsala;
 use scimd_sso::saml::authn_request::{self, AuthnRequestError};
 use scimd_sso::saml::binding;
+use scimd_sso::testing::saml_idp::{acs_url, config, now, sp_entity_id};
 use std::collections::HashMap;
 
 const SSO_URL: &str = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/saml2";

@@ -29,7 +29,7 @@ pub(crate) const IN_CHUNK: usize = 500;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::ids::OrgId;
-use crate::provisioning::sql::{Raw, Sql};
+use crate::sql::{Raw, Sql};
 use diesel::RunQueryDsl;
 use diesel::sql_types::{Bool, Text};
 

@@ -2,7 +2,7 @@
 //! transaction as the rows they count, so that `totalResults` of the common lists and the safety valve's base
 //! cost a few rows, not a count of the org.
 //!
-//! On PostgreSQL a change adds to one of [`SHARDS`] rows of the org, the connection's own, so that concurrent
+//! On PostgreSQL a change adds to one of [`SHARDS`](crate::connection::SHARDS) rows of the org, the connection's own, so that concurrent
 //! writers of one org do not queue on one row lock; a read sums the org's rows. SQLite has one writer at a
 //! time and uses shard 0 only.
 
@@ -12,9 +12,6 @@ use crate::ids::OrgId;
 use crate::schema::org_tallies as t;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-
-/// Rows per org on PostgreSQL: the connections' shards (`connection::shard_sql!`).
-pub const SHARDS: i32 = 16;
 
 /// A change to the tallies (or their totals).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -13,8 +13,8 @@
 //!
 //! Every value from the request is a bind parameter; the only text spliced into SQL comes from this file.
 
-use super::sql::{Bind, Sql};
 use crate::connection::Backend;
+use crate::sql::{Bind, Sql};
 use crate::user_name;
 use scimd_scim::ScimError;
 use scimd_scim::filter::CompareOp;

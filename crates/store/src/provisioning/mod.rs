@@ -2,7 +2,7 @@
 //! protocol sees them, over both backends.
 //!
 //! - [`filter_sql`]: the one allowlist of attribute path -> column / child table / JSON function, and the
-//!   translation of a resolved filter and of `sortBy` to SQL ([`sql`] holds the SQL fragment type);
+//!   translation of a resolved filter and of `sortBy` to SQL (`crate::sql` holds the SQL fragment type);
 //! - [`paging`]: index paging and RFC 9865 cursors;
 //! - [`users`] and [`groups`]: list, get, create, replace, patch, delete, each a function over the connection
 //!   run inside the caller's unit of work; [`lifecycle`]: the one deprovisioning path (PATCH or PUT
@@ -24,7 +24,6 @@ pub mod groups;
 pub mod lifecycle;
 mod member_row;
 pub mod paging;
-pub mod sql;
 pub mod users;
 
 use crate::error::StoreError;

@@ -181,7 +181,7 @@ scimd_store::backend_tests!(randomised_concurrent_writes_keep_the_tallies_and_th
 #[test]
 fn the_connections_of_a_pool_write_to_distinct_shards() {
     let Some(db) = TestDb::postgres() else { return };
-    let shards = org_tallies::SHARDS.unsigned_abs() as usize;
+    let shards = scimd_store::connection::SHARDS.unsigned_abs() as usize;
     let options = scimd_store::StoreOptions {
         max_connections: shards as u32,
         ..scimd_store::StoreOptions::default()
@@ -215,6 +215,10 @@ fn the_connections_of_a_pool_write_to_distinct_shards() {
         shards,
         "shards of {shards} concurrent connections: {seen:?}"
     );
-    assert!(distinct.iter().all(|s| (0..org_tallies::SHARDS).contains(s)));
+    assert!(
+        distinct
+            .iter()
+            .all(|s| (0..scimd_store::connection::SHARDS).contains(s))
+    );
     drop(other);
 }

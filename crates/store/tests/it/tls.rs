@@ -85,17 +85,14 @@ fn a_wrong_root_is_a_clear_error_naming_the_reason() {
         &db.url,
         &format!("sslmode=verify-ca&sslrootcert={}", wrong.display()),
     );
-    let err = Store::open(&url, StoreOptions::default())
-        .err()
-        .expect("a wrong root is refused");
+    let err = Store::open(&url, StoreOptions::default()).expect_err("a wrong root is refused");
     let text = err.to_string();
     assert!(matches!(err, StoreError::Connect(_)), "{err:?}");
     assert!(text.contains("certificate verify failed"), "{text}");
     // a root file that does not exist is also a clear connection error
     let url = with(&db.url, "sslmode=verify-ca&sslrootcert=/nonexistent/root.pem");
     let text = Store::open(&url, StoreOptions::default())
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(text.contains("root.pem"), "{text}");
 }
@@ -111,8 +108,7 @@ fn verify_full_checks_the_host_name() {
         &format!("sslmode=verify-full&sslrootcert={}", cert.display()),
     );
     let text = Store::open(&url, StoreOptions::default())
-        .err()
-        .expect("a host mismatch is refused")
+        .expect_err("a host mismatch is refused")
         .to_string();
     assert!(text.contains("does not match host name"), "{text}");
 }

@@ -1,4 +1,4 @@
-//! String surgery on a signed response (from `saml_idp`, whose serialisation this relies on) for the XML
+//! String surgery on a signed response (from `scimd_sso::testing::saml_idp`, whose serialisation this relies on) for the XML
 //! signature wrapping corpus: the eight SAMLRaider shapes and their relatives. Every helper keeps the signed
 //! bytes intact, so the signature over the original element still verifies: only the position moves.
 

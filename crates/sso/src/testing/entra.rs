@@ -3,12 +3,12 @@
 //! server on 127.0.0.1:0 that serves the token and JWKS endpoints and checks PKCE, client and redirect URI.
 
 use super::keys::TestKey;
+use crate::oidc::{DEFAULT_AUTHORITY, EntraConfig, JwksFetcher, OidcError};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
-use scimd_sso::oidc::{DEFAULT_AUTHORITY, EntraConfig, JwksFetcher, OidcError};
 use serde_json::{Value, json};
 use std::cell::{Cell, RefCell};
 

@@ -4,11 +4,11 @@
 //! certificate in KeyInfo. `SpecBuilder` fields are plain so each test states what it changes.
 
 use super::keys::{self, TestKey};
+use crate::saml::{Expectation, SamlError, SpConfig, VerifiedAssertion, verify_response};
 use base64::Engine as _;
 use bergshamra_dsig::DsigContext;
 use bergshamra_keys::KeysManager;
 use chrono::{DateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
-use scimd_sso::saml::{Expectation, SamlError, SpConfig, VerifiedAssertion, verify_response};
 
 pub const PUBLIC_URL: &str = "https://scimd.example.com";
 pub const ORG: &str = "acme";
