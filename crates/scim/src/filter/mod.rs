@@ -3,7 +3,7 @@
 //! - [`lexer`]: text to tokens (flat, bounded by [`MAX_FILTER_LEN`]).
 //! - [`parser`]: tokens to [`Filter`] (bounded by [`MAX_FILTER_DEPTH`] and [`MAX_FILTER_NODES`]).
 //! - [`ast`]: [`Filter`], [`AttrPath`], [`CompareOp`], [`CompValue`] and their `Display` rendering.
-//! - [`resolve`]: [`Filter`] checked against a [`crate::schema::ResourceSchema`] into a [`ResolvedFilter`]
+//! - [`mod@resolve`]: [`Filter`] checked against a [`crate::schema::ResourceSchema`] into a [`ResolvedFilter`]
 //!   that names each attribute canonically with its type and `caseExact`: what the store translates to SQL.
 //! - [`in_memory`]: evaluation of a [`ResolvedFilter`] against a JSON document (PATCH value paths, tests).
 //!
@@ -35,7 +35,7 @@ pub const MAX_FILTER_DEPTH: usize = 32;
 pub const MAX_FILTER_NODES: usize = 256;
 
 /// Parses a filter (RFC 7644 §3.4.2.2). Attribute names, operators and keywords are case-insensitive;
-/// names keep the client's spelling until [`resolve`] canonicalises them.
+/// names keep the client's spelling until [`resolve()`] canonicalises them.
 pub fn parse(input: &str) -> Result<Filter, ScimError> {
     let tokens = lexer::lex(input, "filter")?;
     if tokens.is_empty() {

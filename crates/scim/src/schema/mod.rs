@@ -1,5 +1,5 @@
 //! Schemas as data: one definition of each attribute, from which validation ([`crate::resources`],
-//! [`crate::patch`]), filter resolution ([`crate::filter::resolve`]), projection ([`crate::projection`]) and the
+//! [`crate::patch`]), filter resolution ([`crate::filter::resolve()`]), projection ([`crate::projection`]) and the
 //! discovery documents ([`crate::discovery`]) are all derived, so that they cannot disagree.
 //!
 //! - [`attribute`]: [`AttributeDef`] and its characteristics (type, mutability, returned, ...).

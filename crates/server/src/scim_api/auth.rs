@@ -8,7 +8,7 @@
 //! org's limits (`org_limiter`): over them the request is 429 before any other database work, and an
 //! admitted request holds one of the org's in-flight slots until its database work is done.
 //!
-//! [`read`] and [`write`] verify the token and run the database work in ONE trip to the blocking pool: a
+//! [`read`] and [`write()`] verify the token and run the database work in ONE trip to the blocking pool: a
 //! lookup is then one hop off the async workers, not two (the token check is itself a database read).
 //! Requests with a body ([`read_body`], [`write_with_body`]) take two: the body is read only after the token
 //! is accepted and the org admitted, so that nobody without a token can make the server buffer 2 MiB.
@@ -150,7 +150,7 @@ where
     write_with(state, req, || Ok(()), move |ctx, conn, ()| f(ctx, conn)).await
 }
 
-/// [`write`] with a `prepare` step (parsing and validating the body) that runs after the token check and
+/// [`write()`] with a `prepare` step (parsing and validating the body) that runs after the token check and
 /// before the write: on SQLite the write waits for the one writer of the file and its batch, and work that
 /// needs no database should not hold them.
 pub async fn write_with<P: Send + 'static, T, Prep, F>(

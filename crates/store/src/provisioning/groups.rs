@@ -433,7 +433,7 @@ pub fn patch(
     Ok((group_record(row, None)?, outcome))
 }
 
-/// Reads the members of a record written by [`patch`] or [`replace`], for a response that shows them.
+/// Reads the members of a record written by [`patch()`] or [`replace`], for a response that shows them.
 pub fn load_members(
     conn: &mut DbConnection,
     org: &OrgId,
