@@ -8,7 +8,7 @@ use crate::error::ServerError;
 use clap::Subcommand;
 use scimd_store::OrgId;
 use scimd_store::models::webhooks::{Delivery, Endpoint};
-use scimd_webhooks::{AddressPolicy, WebhookService};
+use scimd_webhooks::{WebhookLimits, WebhookService};
 use serde_json::{Value, json};
 
 #[derive(Debug, Subcommand)]
@@ -96,12 +96,13 @@ fn delivery_json(d: &Delivery) -> Value {
 
 pub(super) fn run(
     database_url: &str,
-    policy: AddressPolicy,
+    limits: WebhookLimits,
     command: WebhookCommand,
 ) -> Result<(), ServerError> {
     let (store, clock) = open(database_url)?;
     let keys = super::admin::keys(&store)?;
-    let hooks = WebhookService::new(store, clock, keys.sso_secret, policy);
+    let hooks = WebhookService::new(store, clock, keys.sso_secret, limits.policy)
+        .with_max_endpoints_per_org(limits.max_endpoints_per_org);
     match command {
         WebhookCommand::Create {
             url,
