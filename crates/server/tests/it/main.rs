@@ -36,5 +36,6 @@ mod sso_idp;
 mod sso_signin;
 mod test_app;
 mod token_cli;
+mod webhook_fairness;
 mod webhook_receiver;
 mod webhooks;
