@@ -105,6 +105,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "webhook_replayed" => "Replay scheduled: the endpoint gets those events again, in order.",
         "webhook_test_sent" => "Test event delivered: the endpoint answered 2xx.",
         "webhook_test_failed" => "Test event not delivered. See the attempt in Recent deliveries.",
+        "webhook_test_throttled" => {
+            "A test event went to this endpoint less than 10 seconds ago. Wait and try again."
+        }
         _ => return None,
     })
 }

@@ -14,14 +14,16 @@ pub fn state(
     public_url: &str,
     keys: scimd_tokens::Keys,
     config: &ServeConfig,
-    webhook_policy: scimd_webhooks::AddressPolicy,
+    webhook_limits: impl Into<scimd_webhooks::WebhookLimits>,
 ) -> AppState {
+    let webhook_limits = webhook_limits.into();
     let webhooks = scimd_webhooks::WebhookService::new(
         store.clone(),
         clock.clone(),
         keys.sso_secret.clone(),
-        webhook_policy,
-    );
+        webhook_limits.policy,
+    )
+    .with_max_endpoints_per_org(webhook_limits.max_endpoints_per_org);
     let admin = admin_state(store, clock.clone(), public_url, keys)
         .with_limit_defaults(scimd_admin::LimitDefaults {
             rate: config.org_limits.rate.get(),

@@ -14,6 +14,13 @@ pub enum WebhookError {
     PrivateAddress,
     #[error("{0}")]
     InvalidInput(String),
+    #[error(
+        "this organization already has {max} webhook endpoints, the most it may have; delete one first \
+         (the cap is SCIMD_WEBHOOK_MAX_ENDPOINTS_PER_ORG)"
+    )]
+    TooManyEndpoints { max: usize },
+    #[error("a test event was sent to this endpoint less than {seconds} seconds ago; wait and try again")]
+    TestThrottled { seconds: u64 },
     #[error("no webhook endpoint with this id")]
     NotFound,
     #[error("a webhook signing secret is malformed")]

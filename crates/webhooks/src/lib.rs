@@ -20,6 +20,6 @@ pub mod worker;
 
 pub use address::AddressPolicy;
 pub use error::WebhookError;
-pub use service::{CreatedEndpoint, WebhookService};
+pub use service::{CreatedEndpoint, WebhookLimits, WebhookService};
 pub use signature::{SigningSecret, verify};
 pub use worker::{Worker, WorkerSettings};

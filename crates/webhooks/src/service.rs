@@ -15,8 +15,27 @@ use std::sync::Arc;
 
 /// The most event types one endpoint lists.
 pub const MAX_TYPES: usize = events::types::ALL.len();
+/// The most endpoints one org has, unless configured (`SCIMD_WEBHOOK_MAX_ENDPOINTS_PER_ORG`): each endpoint
+/// receives every event, so the cap bounds the requests one org's changes make scimd send.
+pub const DEFAULT_MAX_ENDPOINTS_PER_ORG: usize = 10;
 /// The most attempts `deliveries` shows.
 pub const MAX_DELIVERIES: i64 = 200;
+
+/// The operator's webhook settings: where deliveries may go, and how many endpoints an org may have.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookLimits {
+    pub policy: AddressPolicy,
+    pub max_endpoints_per_org: usize,
+}
+
+impl From<AddressPolicy> for WebhookLimits {
+    fn from(policy: AddressPolicy) -> Self {
+        WebhookLimits {
+            policy,
+            max_endpoints_per_org: DEFAULT_MAX_ENDPOINTS_PER_ORG,
+        }
+    }
+}
 
 /// What `create` hands out once: the secret is never shown again.
 #[derive(Debug)]
@@ -31,6 +50,7 @@ pub struct WebhookService {
     clock: Arc<dyn Clock>,
     secret_key: Option<SecretKey>,
     policy: AddressPolicy,
+    max_endpoints_per_org: usize,
 }
 
 impl std::fmt::Debug for WebhookService {
@@ -64,7 +84,14 @@ impl WebhookService {
             clock,
             secret_key,
             policy,
+            max_endpoints_per_org: DEFAULT_MAX_ENDPOINTS_PER_ORG,
         }
+    }
+
+    /// The same service, with another cap on the endpoints of one org.
+    pub fn with_max_endpoints_per_org(mut self, max: usize) -> WebhookService {
+        self.max_endpoints_per_org = max;
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -116,6 +143,12 @@ impl WebhookService {
                 && organizations::find(conn, org)?.is_none()
             {
                 return Err(WebhookError::InvalidInput(format!("no organization {org}")));
+            }
+            let max = self.max_endpoints_per_org;
+            if let Some(org) = &org
+                && usize::try_from(webhooks::count_for_org(conn, org)?).unwrap_or(usize::MAX) >= max
+            {
+                return Err(WebhookError::TooManyEndpoints { max });
             }
             let cipher = SecretCipher::load(key.as_ref(), conn, now)?;
             let org_id = org.as_ref().map(|o| o.as_str().to_owned());

@@ -1,5 +1,7 @@
 //! "Send test event": a `webhook.test` delivery to one endpoint, now, signed like any other and recorded in
-//! its log, outside the feed (it has no cursor and never blocks or moves the endpoint's events).
+//! its log, outside the feed (it has no cursor and never blocks or moves the endpoint's events). At most one
+//! every [`TEST_EVENT_INTERVAL`] per endpoint (its log says when the last went, in any process): the button
+//! must not make scimd a source of requests on demand.
 
 use crate::client::{Attempt, Sender};
 use crate::error::WebhookError;
@@ -10,6 +12,8 @@ use scimd_store::models::webhooks::{self, NewDelivery};
 use serde_json::json;
 
 pub const TEST_EVENT_TYPE: &str = "webhook.test";
+/// The least time between two test events to one endpoint.
+pub const TEST_EVENT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Sends the test event to the endpoint `id` (of `org`, when given) and records the attempt.
 pub async fn send(
@@ -21,7 +25,16 @@ pub async fn send(
     let (svc, id_owned, org) = (service.clone(), id.to_owned(), org.cloned());
     let (endpoint, secret) = scimd_store::blocking(move || {
         let endpoint = svc.get_blocking(&id_owned, org.as_ref())?;
-        let secret = svc.store().read(|conn| svc.signing_secret(conn, &endpoint))?;
+        let now = svc.clock().now_naive();
+        let secret = svc.store().read(|conn| {
+            let interval = chrono::TimeDelta::from_std(TEST_EVENT_INTERVAL).unwrap_or(chrono::TimeDelta::MAX);
+            if webhooks::last_test(conn, &endpoint.id)?.is_some_and(|last| now < last + interval) {
+                return Err(WebhookError::TestThrottled {
+                    seconds: TEST_EVENT_INTERVAL.as_secs(),
+                });
+            }
+            svc.signing_secret(conn, &endpoint)
+        })?;
         Ok::<_, WebhookError>((endpoint, secret))
     })
     .await?;

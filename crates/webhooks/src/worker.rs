@@ -1,7 +1,10 @@
-//! The delivery worker, one per process: every [`WorkerSettings::poll`] it positions the feed's committed
-//! events (`events::catch_up`), leases the endpoints that are due and behind (`webhooks::claim`), and for
-//! each, concurrently, sends the events after its cursor in feed order, one at a time, stopping at the first
-//! failure. The round's attempts and the endpoint's new cursor are written together when the round ends, so
+//! The delivery worker, one per process: it keeps up to [`WorkerSettings::parallel`] endpoints' rounds in
+//! flight, and whenever a slot is free (or every [`WorkerSettings::poll`] while there is nothing to do) it
+//! positions the feed's committed events (`events::catch_up`) and leases endpoints that are due and behind
+//! (`webhooks::claim`), at most [`WorkerSettings::per_org`] of one org at once, so that one org's slow
+//! receivers never hold every slot. Each round sends the events after the endpoint's cursor in feed order,
+//! one at a time, stopping at the first failure, or after a success that took most of the timeout (the
+//! endpoint is then due again only after a pause, like a first failure). The round's attempts and the endpoint's new cursor are written together when the round ends, so
 //! a crash mid-round resends that round's events (at least once; the event id is the receiver's dedupe key).
 //!
 //! While the database is unavailable the worker pauses: a round that cannot start waits a second before the
@@ -24,6 +27,7 @@ use serde_json::json;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
 
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -33,6 +37,8 @@ pub struct WorkerSettings {
     pub batch: i64,
     /// The most endpoints one process serves at once.
     pub parallel: i64,
+    /// The most endpoints of one org (or of every org) served at once, across processes.
+    pub per_org: i64,
     /// How long a lease lasts. A round starts no send after half of it, so it ends (one timeout later)
     /// within it; and an endpoint whose process died is taken over when it runs out.
     pub lease: Duration,
@@ -46,6 +52,7 @@ impl Default for WorkerSettings {
             poll: Duration::from_millis(200),
             batch: 100,
             parallel: 8,
+            per_org: 2,
             lease: Duration::from_secs(60),
             timeout: DEFAULT_TIMEOUT,
         }
@@ -142,7 +149,8 @@ impl Worker {
         }
     }
 
-    /// Runs the worker on the current actix runtime until the process ends.
+    /// Runs the worker on the current actix runtime until the process ends: a slot that frees up is
+    /// refilled at once, without waiting for the other rounds in flight.
     pub fn spawn(self) {
         actix_rt::spawn(async move {
             let sender = match Sender::new(self.service.policy(), self.settings.timeout) {
@@ -152,63 +160,91 @@ impl Worker {
                     return;
                 }
             };
+            let mut running: JoinSet<usize> = JoinSet::new();
             loop {
-                let pause = match self.round(&sender).await {
-                    Ok(0) => Some(self.settings.poll),
-                    Ok(_) => None,
-                    Err(e) if unavailable(&e) => {
-                        tracing::debug!(error = %e, "webhooks: the database is unavailable; pausing");
-                        Some(self.settings.poll.max(UNAVAILABLE_PAUSE * 2))
+                let free = self.settings.parallel - i64::try_from(running.len()).unwrap_or(i64::MAX);
+                let pause = if free > 0 {
+                    match self.claim(free).await {
+                        Ok((_, claimed)) if claimed.is_empty() => Some(self.settings.poll),
+                        Ok((latest, claimed)) => {
+                            for endpoint in claimed {
+                                running.spawn_local(self.clone().serve_logged(
+                                    sender.clone(),
+                                    endpoint,
+                                    latest,
+                                ));
+                            }
+                            None
+                        }
+                        Err(e) if unavailable(&e) => {
+                            tracing::debug!(error = %e, "webhooks: the database is unavailable; pausing");
+                            Some(self.settings.poll.max(UNAVAILABLE_PAUSE * 2))
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "webhooks: a claim failed; trying again");
+                            Some(self.settings.poll)
+                        }
                     }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "webhooks: a delivery round failed; trying again");
-                        Some(self.settings.poll)
-                    }
+                } else {
+                    // Every slot is busy: the next claim waits for one to free up.
+                    let _ = running.join_next().await;
+                    None
                 };
                 if let Some(pause) = pause {
-                    actix_rt::time::sleep(pause).await;
+                    if running.is_empty() {
+                        actix_rt::time::sleep(pause).await;
+                    } else {
+                        // A round that ends before the pause frees its slot for the next claim at once.
+                        let _ = actix_rt::time::timeout(pause, running.join_next()).await;
+                    }
                 }
             }
         });
     }
 
-    /// One round: leases the due endpoints and serves them concurrently; returns how many attempts it made.
-    /// A deployment without endpoints pays one read per poll; the writes (positions, the claim) happen only
-    /// when an endpoint is due and behind.
-    pub async fn round(&self, sender: &Rc<Sender>) -> Result<usize, WebhookError> {
+    /// Positions the feed and leases up to `slots` due endpoints (within each org's share); returns the
+    /// newest position with them. A deployment without endpoints pays one read per poll; the writes
+    /// (positions, the claim) happen only when an endpoint is due and behind.
+    async fn claim(&self, slots: i64) -> Result<(i64, Vec<Endpoint>), WebhookError> {
         let (store, clock) = (self.service.store().clone(), self.service.clock().clone());
-        let (owner, lease, parallel) = (self.owner.clone(), self.settings.lease, self.settings.parallel);
-        let (latest, claimed) = scimd_store::blocking(move || {
+        let (owner, lease, per_org) = (self.owner.clone(), self.settings.lease, self.settings.per_org);
+        scimd_store::blocking(move || {
             let now = clock.now_naive();
             if !store.read(|conn| webhooks::any_due(conn, now))? {
                 return Ok((0, Vec::new()));
             }
             events::catch_up(&store)?;
             let latest = store.read(events::latest)?;
-            let claimed =
-                store.write(|conn| webhooks::claim(conn, &owner, now, now + td(lease), latest, parallel))?;
+            let claimed = store
+                .write(|conn| webhooks::claim(conn, &owner, now, now + td(lease), latest, slots, per_org))?;
             Ok::<_, WebhookError>((latest, claimed))
         })
-        .await?;
-        let rounds: Vec<_> = claimed
-            .into_iter()
-            .map(|endpoint| {
-                let (worker, sender) = (self.clone(), sender.clone());
-                actix_rt::spawn(async move {
-                    let id = endpoint.id.clone();
-                    match worker.serve(&sender, endpoint, latest).await {
-                        Ok(attempts) => attempts,
-                        Err(e) => {
-                            tracing::warn!(endpoint = %id, error = %e, "webhooks: an endpoint's round failed");
-                            0
-                        }
-                    }
-                })
-            })
-            .collect();
+        .await
+    }
+
+    /// One endpoint's round, its error logged; returns how many attempts it made.
+    async fn serve_logged(self, sender: Rc<Sender>, endpoint: Endpoint, latest: i64) -> usize {
+        let id = endpoint.id.clone();
+        match self.serve(&sender, endpoint, latest).await {
+            Ok(attempts) => attempts,
+            Err(e) => {
+                tracing::warn!(endpoint = %id, error = %e, "webhooks: an endpoint's round failed");
+                0
+            }
+        }
+    }
+
+    /// One round, all at once: leases the due endpoints and serves them concurrently until every one is
+    /// done; returns how many attempts it made (tests drive the worker with it, step by step).
+    pub async fn round(&self, sender: &Rc<Sender>) -> Result<usize, WebhookError> {
+        let (latest, claimed) = self.claim(self.settings.parallel).await?;
+        let mut running: JoinSet<usize> = JoinSet::new();
+        for endpoint in claimed {
+            running.spawn_local(self.clone().serve_logged(sender.clone(), endpoint, latest));
+        }
         let mut attempts = 0;
-        for r in rounds {
-            attempts += r.await.unwrap_or(0);
+        while let Some(made) = running.join_next().await {
+            attempts += made.unwrap_or(0);
         }
         Ok(attempts)
     }
@@ -231,6 +267,7 @@ impl Worker {
         let mut attempts = Vec::with_capacity(page.len());
         let mut failure = None;
         let mut cut_short = false;
+        let mut slow = false;
         for (i, event) in page.iter().enumerate() {
             let Some(position) = event.position else { break };
             if started.elapsed() > self.settings.lease / 2 {
@@ -243,6 +280,11 @@ impl Worker {
             attempts.push(delivery(&endpoint, event, attempt_no, &attempt, now));
             if attempt.delivered() {
                 cursor = position;
+                // A receiver that answers near the timeout would hold its slot all the time: it waits.
+                if self.slow(&attempt) {
+                    slow = true;
+                    break;
+                }
             } else {
                 failure = Some(attempt_no);
                 break;
@@ -259,6 +301,10 @@ impl Worker {
                     (Some(since), true) => since,
                     _ => now,
                 },
+            },
+            None if slow => Outcome::Slow {
+                cursor,
+                due_at: now + td(backoff(1, jitter())),
             },
             // A short page holds every event up to `latest` this endpoint wants: it is caught up to there.
             None if !cut_short && i64::try_from(page.len()).unwrap_or(i64::MAX) < batch => {
@@ -283,6 +329,11 @@ impl Worker {
         })
         .await?;
         Ok(made)
+    }
+
+    /// A success that took more than half of the timeout counts against the endpoint.
+    fn slow(&self, attempt: &Attempt) -> bool {
+        u128::try_from(attempt.latency_ms).unwrap_or(0) * 2 > self.settings.timeout.as_millis()
     }
 
     async fn send(

@@ -194,7 +194,10 @@ pub async fn create_post(posted: Posted<CreateForm>) -> Result<HttpResponse, Adm
             })
         }
         Err(
-            e @ (WebhookError::InvalidUrl(_) | WebhookError::PrivateAddress | WebhookError::InvalidInput(_)),
+            e @ (WebhookError::InvalidUrl(_)
+            | WebhookError::PrivateAddress
+            | WebhookError::InvalidInput(_)
+            | WebhookError::TooManyEndpoints { .. }),
         ) => {
             let page = Page::load(&session, "webhooks").await?;
             render(&session, page, Some((&form, e.to_string()))).await
@@ -214,11 +217,11 @@ pub async fn test_post(
     let org = session.info.org_id.clone();
     let service = session.state.webhooks.clone();
     let sender = Sender::new(service.policy(), DEFAULT_TIMEOUT)?;
-    let attempt = test_event::send(&service, &sender, &id, Some(&org)).await?;
-    let notice = if attempt.delivered() {
-        "webhook_test_sent"
-    } else {
-        "webhook_test_failed"
+    let notice = match test_event::send(&service, &sender, &id, Some(&org)).await {
+        Ok(attempt) if attempt.delivered() => "webhook_test_sent",
+        Ok(_) => "webhook_test_failed",
+        Err(WebhookError::TestThrottled { .. }) => "webhook_test_throttled",
+        Err(e) => return Err(e.into()),
     };
     Ok(see_other(&format!("/admin/orgs/{org}/webhooks?notice={notice}")))
 }

@@ -122,6 +122,14 @@ fn an_admin_adds_an_endpoint_tests_it_and_deletes_it(db: &TestDb) {
             "{}",
             tested.location()
         );
+        // A second test event within ten seconds is refused, with a notice that says so (and is not sent).
+        let again = post(&app, &admin, &url(&ctx, &format!("webhooks/{id}/test")), &[]).await;
+        assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+        assert!(
+            again.location().contains("notice=webhook_test_throttled"),
+            "{}",
+            again.location()
+        );
         let (headers, body) = got.join().unwrap();
         let now = chrono::Utc::now().timestamp();
         assert!(scimd_webhooks::verify(

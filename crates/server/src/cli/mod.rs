@@ -44,6 +44,10 @@ pub struct Cli {
     #[arg(long, env = "SCIMD_WEBHOOK_ALLOW_PRIVATE", global = true)]
     pub webhook_allow_private: bool,
 
+    /// The most webhook endpoints one organization may have (each receives every event of the org).
+    #[arg(long, env = "SCIMD_WEBHOOK_MAX_ENDPOINTS_PER_ORG", default_value_t = scimd_webhooks::service::DEFAULT_MAX_ENDPOINTS_PER_ORG, global = true)]
+    pub webhook_max_endpoints_per_org: usize,
+
     /// The server keys, from outside the database.
     #[command(flatten)]
     pub keys: KeyArgs,
@@ -98,8 +102,11 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), ServerError> {
-    let policy = scimd_webhooks::AddressPolicy {
-        allow_private: cli.webhook_allow_private,
+    let policy = scimd_webhooks::WebhookLimits {
+        policy: scimd_webhooks::AddressPolicy {
+            allow_private: cli.webhook_allow_private,
+        },
+        max_endpoints_per_org: cli.webhook_max_endpoints_per_org,
     };
     let keys = cli.keys.settings();
     match cli.command {

@@ -11,7 +11,7 @@ pub(super) fn run(
     database_url: &str,
     args: &ServeArgs,
     keys: &scimd_tokens::KeySettings,
-    webhook_policy: scimd_webhooks::AddressPolicy,
+    webhook_limits: scimd_webhooks::WebhookLimits,
 ) -> Result<(), ServerError> {
     let config = args.validate()?;
     let (listener, public_url) = config.listen()?;
@@ -45,7 +45,7 @@ pub(super) fn run(
         );
         println!("  admin login link (single use, 10 minutes): {}", link.url);
     }
-    let state = crate::app::state(&store, clock, &public_url, keys, &config, webhook_policy);
+    let state = crate::app::state(&store, clock, &public_url, keys, &config, webhook_limits);
     actix_web::rt::System::new().block_on(async move {
         let client_addr = if config.trust_forwarded_for {
             crate::telemetry::ClientAddr::Forwarded

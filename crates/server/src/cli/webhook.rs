@@ -9,7 +9,7 @@ use clap::Subcommand;
 use scimd_store::OrgId;
 use scimd_store::models::webhooks::{Delivery, Endpoint};
 use scimd_tokens::KeySettings;
-use scimd_webhooks::{AddressPolicy, WebhookService};
+use scimd_webhooks::{WebhookLimits, WebhookService};
 use serde_json::{Value, json};
 
 #[derive(Debug, Subcommand)]
@@ -98,12 +98,13 @@ fn delivery_json(d: &Delivery) -> Value {
 pub(super) fn run(
     database_url: &str,
     keys: &KeySettings,
-    policy: AddressPolicy,
+    limits: WebhookLimits,
     command: WebhookCommand,
 ) -> Result<(), ServerError> {
     let (store, clock) = open(database_url)?;
     let keys = super::keys(&store, keys)?;
-    let hooks = WebhookService::new(store, clock, keys.sso_secret, policy);
+    let hooks = WebhookService::new(store, clock, keys.sso_secret, limits.policy)
+        .with_max_endpoints_per_org(limits.max_endpoints_per_org);
     match command {
         WebhookCommand::Create {
             url,

@@ -35,5 +35,6 @@ mod sso_entra;
 mod sso_signin;
 mod test_app;
 mod token_cli;
+mod webhook_fairness;
 mod webhook_receiver;
 mod webhooks;

@@ -1,5 +1,5 @@
 //! A webhook receiver on loopback for the tests: it records every delivery (headers and body) and answers
-//! 200, or 500 while told to fail. HTTP/1.1 with keep-alive, as the sender uses it.
+//! 200 (after a delay when told to answer slowly), or 500 while told to fail. HTTP/1.1 with keep-alive, as the sender uses it.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -31,6 +31,7 @@ struct State {
     received: Vec<Received>,
     fail_next: usize,
     fail_all: bool,
+    delay: Duration,
 }
 
 pub struct Receiver {
@@ -65,6 +66,11 @@ impl Receiver {
     /// Answers 500 to every delivery while set.
     pub fn fail_all(&self, on: bool) {
         self.state.lock().unwrap().fail_all = on;
+    }
+
+    /// Answers every delivery only after `delay` (a slow but successful receiver).
+    pub fn answer_after(&self, delay: Duration) {
+        self.state.lock().unwrap().delay = delay;
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -119,6 +125,8 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
+        let delay = state.lock().unwrap().delay;
+        std::thread::sleep(delay);
         let status = {
             let mut s = state.lock().unwrap();
             let status = if s.fail_all || s.fail_next > 0 {

@@ -15,7 +15,7 @@ use crate::ids::OrgId;
 use crate::schema::{webhook_deliveries as d, webhook_endpoints as w};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
@@ -163,8 +163,14 @@ pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<bool, Stor
 }
 
 /// Leases up to `limit` enabled endpoints that are due and behind the feed's newest position `latest`, for
-/// `owner` until `lease_until`; returns them. An endpoint leased by a live process is skipped (on PostgreSQL
-/// also one whose row another claim has locked this instant: `SKIP LOCKED`).
+/// `owner` until `lease_until`; returns them. An endpoint leased by a live process is skipped, and so is one
+/// whose org (or the every-org group) already has `per_org` endpoints leased by live processes: one org's
+/// slow receivers then hold at most `per_org` of every process's delivery slots, and the others stay free
+/// for the other orgs.
+///
+/// On PostgreSQL the claims of every process take turns (a transaction-scoped advisory lock, taken before
+/// the first read, so each claim sees the leases of the one before it): no endpoint is leased twice, and an
+/// org never has more than `per_org` leases at once across processes.
 pub fn claim(
     conn: &mut DbConnection,
     owner: &str,
@@ -172,33 +178,62 @@ pub fn claim(
     lease_until: NaiveDateTime,
     latest: i64,
     limit: i64,
+    per_org: i64,
 ) -> Result<Vec<Endpoint>, StoreError> {
     #[derive(QueryableByName)]
-    struct Id {
+    struct Due {
         #[diesel(sql_type = Text)]
         id: String,
+        #[diesel(sql_type = Nullable<Text>)]
+        org_id: Option<String>,
     }
+    // Each org's `per_org` most overdue endpoints, most overdue first: at most `per_org` rows an org.
     let sql = match conn {
         DbConnection::Sqlite(_) => {
-            "SELECT id FROM webhook_endpoints WHERE disabled_at IS NULL AND next_attempt_at <= ? \
-             AND cursor < ? AND (leased_until IS NULL OR leased_until < ?) \
-             ORDER BY next_attempt_at LIMIT ?"
+            "SELECT id, org_id FROM (SELECT id, org_id, next_attempt_at, ROW_NUMBER() OVER \
+             (PARTITION BY org_id ORDER BY next_attempt_at, id) AS rank FROM webhook_endpoints \
+             WHERE disabled_at IS NULL AND next_attempt_at <= ? AND cursor < ? \
+             AND (leased_until IS NULL OR leased_until < ?)) AS due WHERE rank <= ? \
+             ORDER BY next_attempt_at, id"
         }
         DbConnection::Postgres(_) => {
-            "SELECT id FROM webhook_endpoints WHERE disabled_at IS NULL AND next_attempt_at <= $1 \
-             AND cursor < $2 AND (leased_until IS NULL OR leased_until < $3) \
-             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED"
+            diesel::sql_query("SELECT pg_advisory_xact_lock(7262431001)").execute(conn)?;
+            "SELECT id, org_id FROM (SELECT id, org_id, next_attempt_at, ROW_NUMBER() OVER \
+             (PARTITION BY org_id ORDER BY next_attempt_at, id) AS rank FROM webhook_endpoints \
+             WHERE disabled_at IS NULL AND next_attempt_at <= $1 AND cursor < $2 \
+             AND (leased_until IS NULL OR leased_until < $3)) AS due WHERE rank <= $4 \
+             ORDER BY next_attempt_at, id"
         }
     };
-    let ids: Vec<String> = diesel::sql_query(sql)
+    let due: Vec<Due> = diesel::sql_query(sql)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(latest)
         .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(limit)
-        .load::<Id>(conn)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+        .bind::<BigInt, _>(per_org)
+        .load::<Due>(conn)?;
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    // What each org has in flight now, in any process.
+    let leased: Vec<Option<String>> = w::table
+        .filter(w::leased_until.ge(now))
+        .select(w::org_id)
+        .load(conn)?;
+    let mut in_flight: std::collections::HashMap<Option<String>, i64> = std::collections::HashMap::new();
+    for org in leased {
+        *in_flight.entry(org).or_default() += 1;
+    }
+    let mut ids = Vec::new();
+    for row in due {
+        if i64::try_from(ids.len()).unwrap_or(i64::MAX) >= limit {
+            break;
+        }
+        let busy = in_flight.entry(row.org_id).or_default();
+        if *busy < per_org {
+            *busy += 1;
+            ids.push(row.id);
+        }
+    }
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -220,6 +255,9 @@ pub fn claim(
 pub enum Outcome {
     /// Everything up to `cursor` is delivered (or was not for this endpoint).
     Delivered { cursor: i64 },
+    /// Delivered up to `cursor`, but the receiver took most of the timeout: it is not due again before
+    /// `due_at`, so that a slow receiver does not hold a delivery slot all the time.
+    Slow { cursor: i64, due_at: NaiveDateTime },
     /// Delivered up to `cursor`; the next event failed for the `failures`th time and is retried at
     /// `retry_at`, unless the endpoint has failed since `failing_since` for [`DISABLE_AFTER_DAYS`] (then it is
     /// disabled).
@@ -257,6 +295,15 @@ pub fn finish(
                 released,
             ))
             .execute(conn)?,
+        Outcome::Slow { cursor, due_at } => diesel::update(held)
+            .set((
+                w::cursor.eq(*cursor),
+                w::attempts.eq(0),
+                w::next_attempt_at.eq(*due_at),
+                w::failing_since.eq(None::<NaiveDateTime>),
+                released,
+            ))
+            .execute(conn)?,
         Outcome::Failed {
             cursor,
             failures,
@@ -278,6 +325,23 @@ pub fn finish(
         }
     };
     Ok(n > 0)
+}
+
+/// When the endpoint's newest test event was sent, if it ever was (the test-event throttle).
+pub fn last_test(conn: &mut DbConnection, endpoint_id: &str) -> Result<Option<NaiveDateTime>, StoreError> {
+    Ok(d::table
+        .filter(d::endpoint_id.eq(endpoint_id))
+        .filter(d::position.is_null())
+        .select(diesel::dsl::max(d::attempted_at))
+        .first(conn)?)
+}
+
+/// How many endpoints an org has (the cap on endpoints per org).
+pub fn count_for_org(conn: &mut DbConnection, org: &OrgId) -> Result<i64, StoreError> {
+    Ok(w::table
+        .filter(w::org_id.eq(org.as_str()))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Records attempts (a leased round's, or a test event's).

@@ -56,7 +56,7 @@ fn a_claim_leases_due_endpoints_to_one_owner_and_a_round_moves_the_cursor(db: &T
     let lease = now + Duration::seconds(60);
     let claim = |owner: &str, at| {
         db.store
-            .write(|conn| webhooks::claim(conn, owner, at, at + Duration::seconds(60), 10, 8))
+            .write(|conn| webhooks::claim(conn, owner, at, at + Duration::seconds(60), 10, 8, 2))
             .unwrap()
     };
     let first = claim("p1", now);
@@ -123,7 +123,7 @@ fn failures_back_off_then_disable_the_endpoint_until_a_replay(db: &TestDb) {
         .unwrap();
     let claim = |at| {
         db.store
-            .write(|conn| webhooks::claim(conn, "p", at, at + Duration::seconds(60), 10, 8))
+            .write(|conn| webhooks::claim(conn, "p", at, at + Duration::seconds(60), 10, 8, 2))
             .unwrap()
     };
     let fail = |at, since| {
@@ -196,7 +196,79 @@ fn failures_back_off_then_disable_the_endpoint_until_a_replay(db: &TestDb) {
     );
 }
 
+fn a_claim_gives_each_org_at_most_its_share_across_owners(db: &TestDb) {
+    let (a, b) = (
+        fixtures::new_org(&db.store, "A"),
+        fixtures::new_org(&db.store, "B"),
+    );
+    let now = fixtures::now();
+    db.store
+        .write(|conn| {
+            // Org A's eight endpoints are the most overdue; org B's one comes last.
+            for i in 0..8 {
+                webhooks::insert(
+                    conn,
+                    &endpoint(&a, &format!("a{i}"), 0, now - Duration::seconds(10)),
+                )?;
+            }
+            webhooks::insert(conn, &endpoint(&b, "b", 0, now))
+        })
+        .unwrap();
+    let claim = |owner: &str, limit| {
+        let mut ids: Vec<String> = db
+            .store
+            .write(|conn| webhooks::claim(conn, owner, now, now + Duration::seconds(60), 10, limit, 2))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(claim("p1", 8), ["a0", "a1", "b"], "two of org A, and org B's");
+    assert!(
+        claim("p2", 8).is_empty(),
+        "org A's share is in flight in another process"
+    );
+    db.store
+        .write(|conn| webhooks::finish(conn, "a0", "p1", &[], &Outcome::Delivered { cursor: 0 }, now))
+        .unwrap();
+    assert_eq!(
+        claim("p2", 8),
+        ["a2"],
+        "a finished round frees one of org A's slots"
+    );
+
+    // A slow success is delivered, not failing, and due again only later.
+    let later = now + Duration::seconds(5);
+    db.store
+        .write(|conn| {
+            webhooks::finish(
+                conn,
+                "a1",
+                "p1",
+                &[],
+                &Outcome::Slow {
+                    cursor: 4,
+                    due_at: later,
+                },
+                now,
+            )
+        })
+        .unwrap();
+    let row = db.store.read(|conn| webhooks::get(conn, "a1")).unwrap().unwrap();
+    assert_eq!(
+        (row.cursor, row.attempts, row.next_attempt_at, row.lease_owner),
+        (4, 0, later, None)
+    );
+    assert_eq!(
+        db.store.read(|conn| webhooks::count_for_org(conn, &a)).unwrap(),
+        8
+    );
+}
+
 scimd_store::backend_tests!(
+    a_claim_gives_each_org_at_most_its_share_across_owners,
     a_claim_leases_due_endpoints_to_one_owner_and_a_round_moves_the_cursor,
     failures_back_off_then_disable_the_endpoint_until_a_replay,
 );
