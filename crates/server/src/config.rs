@@ -50,17 +50,10 @@ pub struct KeyArgs {
     pub secret_key_file: Option<OsString>,
 }
 
+/// As the settings it gives, whose `Debug` prints no key.
 impl fmt::Debug for KeyArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyArgs")
-            .field(
-                "session_signing_key",
-                &self.session_signing_key.as_ref().map(|_| ".."),
-            )
-            .field("session_signing_key_file", &self.session_signing_key_file)
-            .field("secret_key", &self.secret_key.as_ref().map(|_| ".."))
-            .field("secret_key_file", &self.secret_key_file)
-            .finish()
+        self.settings().fmt(f)
     }
 }
 
