@@ -26,4 +26,5 @@ mod scim_lifecycle;
 mod tallies;
 mod tls;
 mod uniqueness;
+mod webhook_visibility;
 mod webhooks;
