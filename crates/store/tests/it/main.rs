@@ -15,6 +15,7 @@ mod concurrency;
 mod events;
 mod fixtures;
 mod group_commit;
+mod group_member_race;
 mod org_limits;
 mod outage;
 mod owner_protection;
