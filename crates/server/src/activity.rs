@@ -8,9 +8,13 @@
 //!
 //! A row is the activity of an org's IdP, so it is stored under the org the router and the token check saw
 //! (the decoded `{org}` match, not the raw path, which percent-encoding could make differ), and only once the
-//! caller is authenticated: a 401 is counted in `scimd_scim_unauthenticated_total` instead, so that anyone
-//! who knows an org id cannot fill (or forge entries in) that org's activity page.
+//! caller is authenticated: the token check marks the request ([`TokenVerified`]) and only marked requests are
+//! stored. A 401 is counted in `scimd_scim_unauthenticated_total` instead; the other answers given before or
+//! without a valid token (an unknown path's 404, a wrong method's 405, the 429 of the org's empty bucket or
+//! busy credential checks, a malformed path's 400) are neither stored nor counted there, so that anyone who
+//! knows an org id cannot fill (or forge entries in) that org's activity page.
 
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
@@ -20,7 +24,7 @@ use scimd_store::models::{organizations, scim_activity};
 use scimd_store::{Clock, OrgId, Store};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -38,6 +42,22 @@ pub struct ActivityNote {
     pub scim_type: Option<String>,
     /// Labels of the IdP dialect rules that fired (`scimd_scim::Dialect::label`).
     pub dialects: Vec<String>,
+}
+
+/// A request extension the SCIM token check sets once the request's token is verified for its org: the
+/// recorder stores the requests that carry it set, and only those. Shared (the check runs on the blocking
+/// pool, off the request).
+#[derive(Debug, Clone, Default)]
+pub struct TokenVerified(Arc<AtomicBool>);
+
+impl TokenVerified {
+    pub fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// The sending half, shared by every worker.
@@ -149,7 +169,7 @@ async fn flush(store: &Store, rows: Vec<scim_activity::NewActivity>) {
     }
 }
 
-/// Middleware: records every authenticated request under `/scim/v2/{org}/`, and counts the 401s.
+/// Middleware: records every request under `/scim/v2/{org}/` whose token was verified, and counts the 401s.
 pub async fn record_scim_activity(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -167,6 +187,14 @@ pub async fn record_scim_activity(
     let res = next.call(req).await?;
     if res.status() == StatusCode::UNAUTHORIZED {
         recorder.unauthenticated.inc();
+        return Ok(res);
+    }
+    let verified = res
+        .request()
+        .extensions()
+        .get::<TokenVerified>()
+        .is_some_and(TokenVerified::is_set);
+    if !verified {
         return Ok(res);
     }
     // The org as routed (percent-decoded by actix's router, as the token check reads it).

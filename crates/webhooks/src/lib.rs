@@ -6,11 +6,13 @@
 //! - `worker`: the delivery loop every process runs; several processes share the endpoints by lease;
 //! - `signature`: `SigningSecret`, signing, and the receiver's check (`verify`);
 //! - `client`: the outbound HTTP client (rustls, timeouts, no redirects, capped bodies);
+//! - `audit_url`: the part of a URL the audit trail keeps (scheme, host, port);
 //! - `address`: where deliveries may go (no private addresses unless `SCIMD_WEBHOOK_ALLOW_PRIVATE=true`);
 //! - `test_event`: the "send test event" of the admin page and the CLI;
 //! - `error`: `WebhookError`, the crate's one error type.
 
 pub mod address;
+pub mod audit_url;
 pub mod client;
 pub mod error;
 pub mod service;

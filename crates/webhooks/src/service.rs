@@ -3,6 +3,7 @@
 //! `scimd_store::blocking`.
 
 use crate::address::AddressPolicy;
+use crate::audit_url;
 use crate::error::WebhookError;
 use crate::signature::SigningSecret;
 use scimd_store::models::webhooks::{self, Delivery, Endpoint};
@@ -179,7 +180,7 @@ impl WebhookService {
                     org,
                     actor,
                     "webhook.created",
-                    json!({ "endpoint_id": endpoint.id, "url": endpoint.url, "types": types }),
+                    json!({ "endpoint_id": endpoint.id, "url": audit_url::origin(&endpoint.url), "types": types }),
                     now,
                 )?;
             }
@@ -215,7 +216,7 @@ impl WebhookService {
                     &org,
                     actor,
                     "webhook.deleted",
-                    json!({ "endpoint_id": id, "url": endpoint.url }),
+                    json!({ "endpoint_id": id, "url": audit_url::origin(&endpoint.url) }),
                     now,
                 )?;
             }

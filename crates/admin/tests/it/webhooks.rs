@@ -177,6 +177,22 @@ fn an_admin_adds_an_endpoint_tests_it_and_deletes_it(db: &TestDb) {
                 .is_empty()
         );
         let actions = audit_actions(db, &ctx.org);
+        // L-5: the URL's scheme, host and port, never its path (receivers carry secrets there).
+        let audited = db
+            .store
+            .read(|conn| scimd_store::models::audit_events::list(conn, &ctx.org, None, None, 1000))
+            .unwrap();
+        let webhook_rows: Vec<String> = audited
+            .iter()
+            .filter(|e| e.action.starts_with("webhook.c") || e.action.starts_with("webhook.d"))
+            .map(|e| e.details.clone())
+            .collect();
+        assert_eq!(webhook_rows.len(), 2, "{webhook_rows:?}");
+        let origin = receiver.trim_end_matches("/hook");
+        for row in &webhook_rows {
+            assert!(row.contains(origin), "{row}");
+            assert!(!row.contains("/hook"), "the audit keeps the URL's path: {row}");
+        }
         assert!(actions.contains(&"webhook.created".to_owned()), "{actions:?}");
         assert!(actions.contains(&"webhook.deleted".to_owned()), "{actions:?}");
         assert!(actions.contains(&"webhook.replayed".to_owned()), "{actions:?}");

@@ -9,8 +9,15 @@ use actix_web::http::header;
 use scimd_store::OrgId;
 use scimd_tokens::ApiKeyAuth;
 
-/// The live key of the request and its admission; 401 without one, 429 over its limits.
+/// The live key of the request and its admission; 401 without one, 429 over its limits. Every handler starts
+/// here, so this is also where a URL holding a NUL (no org, id or cursor holds one; PostgreSQL refuses it in
+/// text) is 400 before any database work.
 pub async fn admit(state: &AppState, req: &HttpRequest) -> Result<(ApiKeyAuth, Admission), PlatformApiError> {
+    if crate::scim_api::limits::holds_nul(req.uri()) {
+        return Err(PlatformApiError::BadRequest(
+            "the URL holds a NUL character (%00), which no org, id or parameter holds".into(),
+        ));
+    }
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)

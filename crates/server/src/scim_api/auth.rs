@@ -13,13 +13,14 @@
 //! Requests with a body ([`read_body`], [`write_with_body`]) take two: the body is read only after the token
 //! is accepted and the org admitted, so that nobody without a token can make the server buffer 2 MiB.
 
+use crate::activity::TokenVerified;
 use crate::org_limiter::{Admission, CheckPass};
 use crate::scim_api::error::ScimApiError;
 use crate::scim_api::limits;
 use crate::state::AppState;
-use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web;
+use actix_web::{HttpMessage, HttpRequest};
 use scimd_scim::ScimError;
 use scimd_store::provisioning::{ScimStoreError, WriteCtx};
 use scimd_store::{DbConnection, OrgId};
@@ -39,13 +40,17 @@ impl Caller {
     }
 }
 
-/// The org of the URL and the `Authorization` header, taken out of the request for the blocking pool.
+/// The org of the URL and the `Authorization` header, taken out of the request for the blocking pool, with
+/// the request's mark that the token was verified (for the activity recorder).
 struct Credentials {
     url_org: OrgId,
     authorization: Option<String>,
+    verified: TokenVerified,
 }
 
 fn credentials(req: &HttpRequest) -> Credentials {
+    let verified = TokenVerified::default();
+    req.extensions_mut().insert(verified.clone());
     Credentials {
         url_org: OrgId::new(req.match_info().get("org").unwrap_or_default()),
         authorization: req
@@ -53,6 +58,36 @@ fn credentials(req: &HttpRequest) -> Credentials {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        verified,
+    }
+}
+
+/// For the answers given without a token check (an unknown path's 404, a wrong method's 405): checks the
+/// token anyway when one is given, only to mark the request for the activity recorder, so that an IdP's own
+/// misdirected requests stay on its org's activity page while nobody else's are stored there. The answer
+/// does not depend on it; a refused or busy check marks nothing.
+pub async fn note_verified_token(state: &AppState, req: &HttpRequest) {
+    let c = credentials(req);
+    if c.authorization.is_none() {
+        return;
+    }
+    let Ok(pass) = check_pass(state, &c).await else {
+        return;
+    };
+    let state = state.clone();
+    let checked = scimd_store::blocking(move || {
+        let v = state
+            .tokens
+            .verify_blocking(&c.url_org, c.authorization.as_deref());
+        drop(pass);
+        if v.is_ok() {
+            c.verified.set();
+        }
+        Ok::<_, ScimApiError>(())
+    })
+    .await;
+    if let Err(err) = checked {
+        tracing::debug!(error = %err, "checking the token of an unrouted SCIM request failed");
     }
 }
 
@@ -75,6 +110,7 @@ fn admit_blocking(
         .verify_blocking(&c.url_org, c.authorization.as_deref());
     drop(pass);
     let v = v?;
+    c.verified.set();
     let admission = state.limits.admit(&v.org_id)?;
     Ok((
         Caller {

@@ -94,11 +94,16 @@ pub async fn bulk(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 }
 
 /// Unknown paths under the base URL.
-pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ScimApiError> {
+pub async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimApiError> {
+    auth::note_verified_token(&state, &req).await;
     Err(ScimError::not_found(format!("The endpoint {}", req.path())).into())
 }
 
 /// A known path with a method it does not take.
-pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ScimApiError> {
+pub async fn method_not_allowed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ScimApiError> {
+    auth::note_verified_token(&state, &req).await;
     Err(ScimError::method_not_allowed(req.method(), "the methods RFC 7644 defines for this endpoint").into())
 }

@@ -1,6 +1,6 @@
 //! Request limits, each answered with a SCIM error: the body size (413), PATCH operations and member ids
 //! per request (400 `tooMany`), and the filter limits of the protocol crate (`MAX_FILTER_LEN`, depth, nodes:
-//! 400 `invalidFilter`). Also the content types accepted.
+//! 400 `invalidFilter`). Also the content types accepted, and URLs without NUL ([`holds_nul`]).
 
 use crate::scim_api::error::ScimApiError;
 use actix_web::HttpRequest;
@@ -20,6 +20,14 @@ pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_PATCH_OPERATIONS: usize = 1_000;
 /// The most member ids one PATCH (or a Group's POST/PUT) may add or remove.
 pub const MAX_MEMBERS_PER_REQUEST: usize = 10_000;
+
+/// Whether the URL's path or query holds a NUL character (`%00`): no org, id, resource name or filter value
+/// holds one, and PostgreSQL refuses NUL in text, so such a request is 400 before any database work (the SCIM
+/// API and the platform API) instead of a 500 from the database. A literal NUL never reaches here (the HTTP
+/// parser refuses it).
+pub fn holds_nul(uri: &actix_web::http::Uri) -> bool {
+    uri.path_and_query().is_some_and(|pq| pq.as_str().contains("%00"))
+}
 
 /// Reads a body sent as `application/scim+json` or `application/json` (or without a content type), at most
 /// [`MAX_BODY_BYTES`] within [`BODY_READ_TIMEOUT`] (else 400 `invalidSyntax`). Called only after the caller

@@ -24,6 +24,7 @@ mod http;
 mod keys;
 mod lifecycle;
 mod logs;
+mod nul_paths;
 mod oauth_provider;
 mod org_limits;
 mod outage;

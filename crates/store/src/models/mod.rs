@@ -31,7 +31,7 @@ use crate::error::StoreError;
 use crate::ids::OrgId;
 use crate::sql::{Raw, Sql};
 use diesel::RunQueryDsl;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{Array, Bool, Text};
 
 /// The tenant predicate of a lookup by a row's own unique key (an `id`, a userName, a displayName, an
 /// externalId) in `table`: `(table.org_id || '') = org`. It holds for exactly the rows `org_id = org` holds
@@ -49,6 +49,36 @@ pub(crate) fn tenant_of_key(table: &str, org: &OrgId) -> Raw<Bool> {
 pub enum Locked {
     Member,
     Group,
+}
+
+/// Takes shared locks of the org's member rows among `ids` that are not yet members of `group`, on
+/// PostgreSQL, before a group write checks that they are live Users and adds them: a concurrent DELETE of
+/// one of them (which holds its row FOR UPDATE) then either commits first, and the check that follows sees
+/// it deleted, or waits for the add to commit, and removes the new membership with the others (L3). Rows
+/// already in the group are left unlocked: their DELETE takes the group's lock, which the writer holds, so
+/// locking them here could deadlock. SQLite's write transaction already holds the database's write lock.
+pub fn lock_joining_members(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    group: &str,
+    ids: &[String],
+) -> Result<(), StoreError> {
+    let DbConnection::Postgres(pg) = conn else {
+        return Ok(());
+    };
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "SELECT 1 FROM members WHERE (org_id || '') = $1 AND id = ANY($2) AND NOT EXISTS \
+         (SELECT 1 FROM group_members gm WHERE gm.group_id = $3 AND gm.member_id = members.id) \
+         FOR SHARE OF members",
+    )
+    .bind::<Text, _>(org.as_str())
+    .bind::<Array<Text>, _>(ids)
+    .bind::<Text, _>(group)
+    .execute(pg)?;
+    Ok(())
 }
 
 /// Takes the row lock of an org's member or group before a read-modify-write, on PostgreSQL; SQLite's write

@@ -368,10 +368,14 @@ pub fn deliveries(
         .load(conn)?)
 }
 
-/// The newest `limit` attempts to deliver one org's events, newest first (the admin page).
+/// The newest `limit` attempts of the org's own endpoints, newest first (the org's admin page). Attempts of
+/// the operator's endpoints (`org_id` NULL) carry the org's events too, but their receiver's status, latency
+/// and errors are the operator's, not the org's to see.
 pub fn org_deliveries(conn: &mut DbConnection, org: &OrgId, limit: i64) -> Result<Vec<Delivery>, StoreError> {
     Ok(d::table
+        .inner_join(w::table)
         .filter(d::org_id.eq(org.as_str()))
+        .filter(w::org_id.eq(org.as_str()))
         .order(d::seq.desc())
         .limit(limit)
         .select(Delivery::as_select())

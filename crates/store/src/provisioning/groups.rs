@@ -72,6 +72,8 @@ fn members_of(
             .inner_join(members::table.on(members::id.eq(group_members::member_id)))
             .filter(group_members::org_id.eq(org.as_str()))
             .filter(group_members::group_id.eq_any(chunk))
+            // A deleted member's memberships are removed with it; one left by an older race is not shown.
+            .filter(members::deleted_at.is_null())
             .order((group_members::created_at.asc(), members::seq.asc()))
             .select((
                 group_members::group_id,
@@ -294,9 +296,10 @@ pub fn create(
     dialects: &[Dialect],
 ) -> Result<GroupRecord, ScimStoreError> {
     let name = display_name(doc)?;
+    let id = GroupId::generate();
+    models::lock_joining_members(conn, &ctx.org, id.as_str(), member_ids)?;
     check_members(conn, &ctx.org, member_ids)?;
     let text = doc.to_string();
-    let id = GroupId::generate();
     let inserted = groups::insert(
         conn,
         &NewGroup {
@@ -362,6 +365,7 @@ pub fn replace(
     lock(conn, &ctx.org, id)?;
     let before = live_row(conn, &ctx.org, id)?;
     check_if_match(if_match, before.version)?;
+    models::lock_joining_members(conn, &ctx.org, id, member_ids)?;
     check_members(conn, &ctx.org, member_ids)?;
     let current = groups::member_ids(conn, &before.group_id())?;
     let wanted: HashSet<&String> = member_ids.iter().collect();
@@ -411,6 +415,7 @@ pub fn patch(
     let outcome = patch::apply_to_stored(&mut doc, &before.id, req, ResourceKind::Group)?;
     if let Some(delta) = &outcome.members {
         delta.check_limit(max_members)?;
+        models::lock_joining_members(conn, &ctx.org, id, &delta.added)?;
         check_members(conn, &ctx.org, &delta.added)?;
     }
     if !outcome.changed {
