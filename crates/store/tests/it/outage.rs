@@ -225,6 +225,23 @@ fn postgres_a_connection_on_a_read_only_server_is_replaced() {
     );
 }
 
+#[test]
+fn postgres_a_multi_host_url_finds_the_server_that_takes_writes() {
+    let Some(db) = TestDb::postgres() else { return };
+    // A primary and a standby in one URL, as after a failover: the first host refuses connections (nothing
+    // listens on port 1), so libpq moves on to the next one that answers and takes writes.
+    let (scheme_user, rest) = db.url.split_once('@').unwrap();
+    let url = format!("{scheme_user}@127.0.0.1:1,{rest}&target_session_attrs=read-write");
+    let store = Store::open(&url, StoreOptions::default()).unwrap();
+    let id = write_org(&store).unwrap();
+    assert!(
+        store
+            .read(|conn| organizations::find(conn, &id))
+            .unwrap()
+            .is_some()
+    );
+}
+
 /// A second store on the SQLite file with one connection, on which `pragma` is set.
 fn sqlite_with(db: &TestDb, pragma: &str) -> Store {
     let store = Store::connect(
