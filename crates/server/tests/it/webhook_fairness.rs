@@ -51,7 +51,9 @@ fn a_slow_org_leaves_room_for_another_orgs_delivery(db: &TestDb) {
     let env = &TestApp::init(db);
     let hooks = service(db);
     let slow = Receiver::start();
-    slow.answer_after(Duration::from_millis(300));
+    // Slow enough that two rounds of A's (4 events each) take longer than B's delivery, even on a loaded
+    // machine: B would have to wait 4 s for the assertion below to fail.
+    slow.answer_after(Duration::from_millis(500));
     let fast = Receiver::start();
     // Org A's backlog: four events for each of eight slow endpoints, all pending at once (a replay from
     // before them), then one event of org B.
