@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# scimd: a multi-stage build. The builder compiles SQLite and libpq from source (bundled), so the runtime image
-# needs no database client libraries; the runtime runs as an unprivileged user.
+# scimd: a multi-stage build. The builder compiles SQLite, libpq and its OpenSSL from source (bundled, vendored; the
+# rust image has the perl and make that OpenSSL's build needs), so the runtime image needs no database client or TLS
+# libraries; the runtime runs as an unprivileged user.
 
 FROM rust:1.95-bookworm AS builder
 WORKDIR /src
