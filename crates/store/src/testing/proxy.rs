@@ -20,10 +20,19 @@ pub enum Mode {
 
 #[derive(Default)]
 struct Shared {
-    mode: Mutex<Option<Mode>>,
-    /// Both ends of every connection carried or held, to cut them.
-    open: Mutex<Vec<TcpStream>>,
+    /// The mode and the connections under one lock: a connection accepted before a cut but registered
+    /// after it would otherwise survive the cut.
+    state: Mutex<State>,
     stopped: AtomicBool,
+}
+
+#[derive(Default)]
+struct State {
+    mode: Option<Mode>,
+    /// Bumped by every cut, so that a connection forwarded across one is dropped.
+    generation: u64,
+    /// Both ends of every connection carried or held, to cut them.
+    open: Vec<TcpStream>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -43,7 +52,7 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         let addr = listener.local_addr().expect("the proxy's address");
         let shared = Arc::new(Shared::default());
-        *lock(&shared.mode) = Some(Mode::Forward);
+        lock(&shared.state).mode = Some(Mode::Forward);
         let accepting = shared.clone();
         std::thread::spawn(move || {
             for client in listener.incoming() {
@@ -51,10 +60,18 @@ impl Proxy {
                     break;
                 }
                 let Ok(client) = client else { continue };
-                let mode = (*lock(&accepting.mode)).unwrap_or(Mode::Refuse);
+                let (mode, generation) = {
+                    let state = lock(&accepting.state);
+                    (state.mode.unwrap_or(Mode::Refuse), state.generation)
+                };
                 match mode {
                     Mode::Refuse => drop(client),
-                    Mode::Blackhole => lock(&accepting.open).push(client),
+                    Mode::Blackhole => {
+                        let mut state = lock(&accepting.state);
+                        if state.generation == generation {
+                            state.open.push(client);
+                        }
+                    }
                     Mode::Forward => {
                         let Ok(server) = TcpStream::connect(upstream) else {
                             continue;
@@ -69,7 +86,13 @@ impl Proxy {
                         ) else {
                             continue;
                         };
-                        lock(&accepting.open).extend([c3, s3]);
+                        let mut state = lock(&accepting.state);
+                        if state.generation != generation {
+                            // Cut while the upstream connection was being made: drop both ends.
+                            continue;
+                        }
+                        state.open.extend([c3, s3]);
+                        drop(state);
                         std::thread::spawn(move || pipe(client, server));
                         std::thread::spawn(move || pipe(s2, c2));
                     }
@@ -86,8 +109,10 @@ impl Proxy {
 
     /// Cuts every connection open now and treats new ones as `mode` says.
     pub fn cut(&self, mode: Mode) {
-        *lock(&self.shared.mode) = Some(mode);
-        for stream in lock(&self.shared.open).drain(..) {
+        let mut state = lock(&self.shared.state);
+        state.mode = Some(mode);
+        state.generation += 1;
+        for stream in state.open.drain(..) {
             let _ = stream.shutdown(Shutdown::Both);
         }
     }
