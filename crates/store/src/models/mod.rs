@@ -18,6 +18,7 @@ pub mod owner_link;
 pub mod safety_valve;
 pub mod scim_activity;
 pub mod scim_tokens;
+pub mod sealed;
 pub mod server_secrets;
 pub mod sso_connections;
 pub mod sso_signin;
@@ -31,7 +32,7 @@ use crate::error::StoreError;
 use crate::ids::OrgId;
 use crate::sql::{Raw, Sql};
 use diesel::RunQueryDsl;
-use diesel::sql_types::{Array, Bool, Text};
+use diesel::sql_types::{Bool, Text};
 
 /// The tenant predicate of a lookup by a row's own unique key (an `id`, a userName, a displayName, an
 /// externalId) in `table`: `(table.org_id || '') = org`. It holds for exactly the rows `org_id = org` holds
@@ -57,6 +58,10 @@ pub enum Locked {
 /// it deleted, or waits for the add to commit, and removes the new membership with the others (L3). Rows
 /// already in the group are left unlocked: their DELETE takes the group's lock, which the writer holds, so
 /// locking them here could deadlock. SQLite's write transaction already holds the database's write lock.
+///
+/// One statement per id, each by the full primary keys of `members` and `group_members`: the one plan
+/// whatever the statistics. A batch of ids with the anti-join in one statement was planned, on tables that
+/// were empty when the plan was cached, as a hash anti-join reading the whole of `group_members`.
 pub fn lock_joining_members(
     conn: &mut DbConnection,
     org: &OrgId,
@@ -66,18 +71,17 @@ pub fn lock_joining_members(
     let DbConnection::Postgres(pg) = conn else {
         return Ok(());
     };
-    if ids.is_empty() {
-        return Ok(());
+    for id in ids {
+        diesel::sql_query(
+            "SELECT 1 FROM members WHERE (org_id || '') = $1 AND id = $2 AND NOT EXISTS \
+             (SELECT 1 FROM group_members gm WHERE gm.group_id = $3 AND gm.member_id = $2) \
+             FOR SHARE OF members",
+        )
+        .bind::<Text, _>(org.as_str())
+        .bind::<Text, _>(id)
+        .bind::<Text, _>(group)
+        .execute(pg)?;
     }
-    diesel::sql_query(
-        "SELECT 1 FROM members WHERE (org_id || '') = $1 AND id = ANY($2) AND NOT EXISTS \
-         (SELECT 1 FROM group_members gm WHERE gm.group_id = $3 AND gm.member_id = members.id) \
-         FOR SHARE OF members",
-    )
-    .bind::<Text, _>(org.as_str())
-    .bind::<Array<Text>, _>(ids)
-    .bind::<Text, _>(group)
-    .execute(pg)?;
     Ok(())
 }
 
