@@ -33,9 +33,22 @@ new_token() { "$scimd" token generate --org "$1" --json | json_field token; }
 # limit (50/s) they would measure the limit. An operator raises a big tenant's limit the same way (README, Limits).
 unlimit() { "$scimd" org limits --org "$1" --rate 1000000 --burst 1000000 --in-flight 64 >/dev/null; }
 
+# keys_for_postgres: on PostgreSQL, serve needs its keys from outside the database; they are given as
+# production gives them (files), made once per work directory, for every process and command after it.
+keys_for_postgres() {
+    case "${DATABASE_URL:-}" in
+        postgres*)
+            [ -f "$work/secret.key" ] || "$scimd" keys generate >"$work/secret.key"
+            [ -f "$work/session.key" ] || "$scimd" keys generate >"$work/session.key"
+            export SCIMD_SECRET_KEY_FILE="$PWD/$work/secret.key" SCIMD_SESSION_SIGNING_KEY_FILE="$PWD/$work/session.key"
+            ;;
+    esac
+}
+
 # serve: scimd serve on a free loopback port, logging to $work/server.log, stopped when the script exits;
 # returns once it listens (or prints the log and exits), with its address in $url and its pid in $server.
 serve() {
+    keys_for_postgres
     local port
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     SCIMD_BIND="127.0.0.1:$port" SCIMD_NO_BOOTSTRAP=true "$scimd" serve >"$work/server.log" 2>&1 &

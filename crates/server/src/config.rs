@@ -6,7 +6,8 @@ use crate::org_limiter::{self, Limits};
 use clap::{Args, ValueEnum};
 use scimd_tokens::KeySettings;
 use scimd_tokens::keys::{
-    SECRET_KEY_ENV, SECRET_KEY_FILE_ENV, SESSION_SIGNING_KEY_ENV, SESSION_SIGNING_KEY_FILE_ENV,
+    SECRET_KEY_ENV, SECRET_KEY_FILE_ENV, SECRET_KEY_PREVIOUS_ENV, SECRET_KEY_PREVIOUS_FILE_ENV,
+    SESSION_SIGNING_KEY_ENV, SESSION_SIGNING_KEY_FILE_ENV,
 };
 use std::ffi::OsString;
 use std::fmt;
@@ -48,6 +49,15 @@ pub struct KeyArgs {
     /// A file holding the secret key.
     #[arg(long, env = SECRET_KEY_FILE_ENV, global = true)]
     pub secret_key_file: Option<OsString>,
+
+    /// During a rotation (`scimd keys rotate`): the former secret key(s), which still open what they sealed;
+    /// separated by commas. Remove it once `keys rotate` has run.
+    #[arg(long, env = SECRET_KEY_PREVIOUS_ENV, global = true, hide_env_values = true)]
+    pub secret_key_previous: Option<String>,
+
+    /// A file holding the former secret key(s), one per line.
+    #[arg(long, env = SECRET_KEY_PREVIOUS_FILE_ENV, global = true)]
+    pub secret_key_previous_file: Option<OsString>,
 }
 
 /// As the settings it gives, whose `Debug` prints no key.
@@ -67,6 +77,8 @@ impl KeyArgs {
             session_signing_key_file: file(&self.session_signing_key_file),
             secret_key: value(&self.secret_key),
             secret_key_file: file(&self.secret_key_file),
+            secret_key_previous: value(&self.secret_key_previous),
+            secret_key_previous_file: file(&self.secret_key_previous_file),
         }
     }
 }
@@ -156,6 +168,12 @@ pub struct ServeArgs {
     /// otherwise the peer address is logged.
     #[arg(long, env = "SCIMD_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+
+    /// On PostgreSQL, start although SCIMD_SECRET_KEY and SCIMD_SESSION_SIGNING_KEY are not given, keeping
+    /// them in the database (a warning at every start): one leaked backup then signs sessions and ID tokens and
+    /// opens every SSO and webhook secret.
+    #[arg(long, env = "SCIMD_ALLOW_KEYS_IN_DATABASE")]
+    pub allow_keys_in_database: bool,
 }
 
 /// The checked form of `ServeArgs`.
@@ -179,6 +197,8 @@ pub struct ServeConfig {
     /// `--demo`: bootstrap on a SQLite database that is not the default file.
     pub demo: bool,
     pub trust_forwarded_for: bool,
+    /// `SCIMD_ALLOW_KEYS_IN_DATABASE`: on PostgreSQL, run with the keys kept in the database.
+    pub allow_keys_in_database: bool,
     /// The Entra ID authority base, without a trailing slash.
     pub entra_authority: String,
     /// Whether `public_url` was configured (else it follows the address actually bound, e.g. with port 0).
@@ -236,6 +256,7 @@ impl ServeArgs {
             bootstrap: !self.no_bootstrap,
             demo: self.demo,
             trust_forwarded_for: self.trust_forwarded_for,
+            allow_keys_in_database: self.allow_keys_in_database,
             entra_authority: check_authority(&self.entra_authority)?,
             explicit_public_url: self.address.public_url.is_some(),
         })
@@ -340,6 +361,7 @@ mod tests {
             demo: false,
             trust_forwarded_for: false,
             entra_authority: scimd_sso::oidc::DEFAULT_AUTHORITY.into(),
+            allow_keys_in_database: false,
         }
     }
 
@@ -427,6 +449,8 @@ mod tests {
             session_signing_key_file: Some(OsString::new()),
             secret_key: Some(String::new()),
             secret_key_file: Some("/run/secrets/scimd".into()),
+            secret_key_previous: Some("a-previous-key-value".into()),
+            secret_key_previous_file: None,
         };
         let settings = args.settings();
         assert!(settings.session_signing_key.is_some());
@@ -438,6 +462,7 @@ mod tests {
         );
         let printed = format!("{args:?} {settings:?}");
         assert!(!printed.contains("a-session-key"), "{printed}");
+        assert!(!printed.contains("a-previous-key"), "{printed}");
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //! XChaCha20-Poly1305 key that encrypts SSO secrets at rest.
 //!
 //! Each comes from a file or a value the server was given (its flags and environment), or else (the embedded
-//! default, for a demo or a single box) is generated once and kept in `server_secrets` beside the data. Production should give both from outside the
-//! database: with the keys in `server_secrets`, a read-only leak of the database (a backup, a replica) is
-//! enough to sign sessions and decrypt every Azure AD client secret.
+//! default, for a demo or a single box) is generated once and kept in `server_secrets` beside the data.
+//! Production gives both from outside the database (on PostgreSQL `scimd serve` refuses to start otherwise,
+//! unless told to: [`KeySettings::missing`]): with the keys in `server_secrets`, a read-only leak of the
+//! database (a backup, a replica) is enough to sign sessions and ID tokens and open every sealed secret.
 //!
 //! | setting | value |
 //! |---|---|
 //! | `SCIMD_SESSION_SIGNING_KEY` / `SCIMD_SESSION_SIGNING_KEY_FILE` | at least 32 bytes, used as they are (a file's trailing newline is dropped) |
 //! | `SCIMD_SECRET_KEY` / `SCIMD_SECRET_KEY_FILE` | exactly 32 bytes, written as 64 hex digits or in base64 (standard alphabet, padding optional) |
+//! | `SCIMD_SECRET_KEY_PREVIOUS` / `SCIMD_SECRET_KEY_PREVIOUS_FILE` | during a rotation: keys that still open what they sealed, written as above, separated by commas or white space |
 //!
 //! Giving both the value and the file of one key is refused. No key reaches a log line or an error message.
 //!
@@ -30,6 +32,8 @@ pub const SESSION_SIGNING_KEY_ENV: &str = "SCIMD_SESSION_SIGNING_KEY";
 pub const SESSION_SIGNING_KEY_FILE_ENV: &str = "SCIMD_SESSION_SIGNING_KEY_FILE";
 pub const SECRET_KEY_ENV: &str = "SCIMD_SECRET_KEY";
 pub const SECRET_KEY_FILE_ENV: &str = "SCIMD_SECRET_KEY_FILE";
+pub const SECRET_KEY_PREVIOUS_ENV: &str = "SCIMD_SECRET_KEY_PREVIOUS";
+pub const SECRET_KEY_PREVIOUS_FILE_ENV: &str = "SCIMD_SECRET_KEY_PREVIOUS_FILE";
 
 /// The raw settings, as the server read them (its flags and environment, `scimd_server::config::KeyArgs`);
 /// `None` is unset. The names above are the settings' names, used in the errors.
@@ -39,6 +43,8 @@ pub struct KeySettings {
     pub session_signing_key_file: Option<PathBuf>,
     pub secret_key: Option<Zeroizing<String>>,
     pub secret_key_file: Option<PathBuf>,
+    pub secret_key_previous: Option<Zeroizing<String>>,
+    pub secret_key_previous_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for KeySettings {
@@ -51,13 +57,22 @@ impl fmt::Debug for KeySettings {
             .field("session_signing_key_file", &self.session_signing_key_file)
             .field("secret_key", &self.secret_key.as_ref().map(|_| ".."))
             .field("secret_key_file", &self.secret_key_file)
+            .field(
+                "secret_key_previous",
+                &self.secret_key_previous.as_ref().map(|_| ".."),
+            )
+            .field("secret_key_previous_file", &self.secret_key_previous_file)
             .finish()
     }
 }
 
-/// The SSO-secret encryption key given from outside the database. Never printed, zeroed on drop.
+/// The key encrypting secrets at rest, given from outside the database, with the keys of a rotation in
+/// progress that still open what they sealed (`crate::cipher`). Never printed, zeroed on drop.
 #[derive(Clone)]
-pub struct SecretKey(pub(crate) Zeroizing<[u8; 32]>);
+pub struct SecretKey {
+    current: Zeroizing<[u8; 32]>,
+    previous: Vec<Zeroizing<[u8; 32]>>,
+}
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -69,7 +84,13 @@ impl fmt::Debug for SecretKey {
 impl PartialEq for SecretKey {
     fn eq(&self, other: &Self) -> bool {
         use subtle::ConstantTimeEq;
-        self.0.as_ref().ct_eq(other.0.as_ref()).into()
+        self.current.as_ref().ct_eq(other.current.as_ref()).into()
+            && self.previous.len() == other.previous.len()
+            && self
+                .previous
+                .iter()
+                .zip(&other.previous)
+                .all(|(a, b)| bool::from(a.as_ref().ct_eq(b.as_ref())))
     }
 }
 
@@ -90,11 +111,39 @@ impl SecretKey {
             },
         );
         let key: Option<[u8; 32]> = bytes.as_deref().and_then(|b| b.try_into().ok());
-        key.map(|k| SecretKey(Zeroizing::new(k))).ok_or_else(|| {
+        key.map(|k| SecretKey {
+            current: Zeroizing::new(k),
+            previous: Vec::new(),
+        })
+        .ok_or_else(|| {
             TokenError::InvalidInput(format!(
                 "{SECRET_KEY_ENV} must be 32 bytes, written as 64 hex digits or in base64"
             ))
         })
+    }
+
+    /// This key, with `previous` (keys separated by commas or white space) still opening what they sealed.
+    pub fn with_previous(mut self, previous: &str) -> Result<SecretKey, TokenError> {
+        for text in previous
+            .split([',', ' ', '\t', '\r', '\n'])
+            .filter(|t| !t.is_empty())
+        {
+            let key = SecretKey::parse(text).map_err(|_| {
+                TokenError::InvalidInput(format!(
+                    "{SECRET_KEY_PREVIOUS_ENV} must hold keys of 32 bytes, each written as 64 hex digits or in base64"
+                ))
+            })?;
+            self.previous.push(key.current);
+        }
+        Ok(self)
+    }
+
+    pub(crate) fn current(&self) -> &[u8; 32] {
+        &self.current
+    }
+
+    pub(crate) fn previous(&self) -> impl Iterator<Item = &[u8; 32]> {
+        self.previous.iter().map(|k| &**k)
     }
 }
 
@@ -102,6 +151,8 @@ impl SecretKey {
 #[derive(Debug, Clone)]
 pub struct Keys {
     pub session: SigningKey,
+    /// Whether the session key was given (else it is the one kept in the database).
+    pub session_configured: bool,
     pub sso_secret: Option<SecretKey>,
 }
 
@@ -109,12 +160,14 @@ impl KeySettings {
     /// The configured keys, else the stored ones (the session key generated and stored by the first process
     /// that asks). `TokenError::InvalidInput` names the setting at fault, never its value.
     pub fn resolve(&self, store: &Store) -> Result<Keys, TokenError> {
-        let session = match one_of(
+        let session_value = one_of(
             self.session_signing_key.as_ref(),
             self.session_signing_key_file.as_deref(),
             SESSION_SIGNING_KEY_ENV,
             SESSION_SIGNING_KEY_FILE_ENV,
-        )? {
+        )?;
+        let session_configured = session_value.is_some();
+        let session = match session_value {
             Some(value) => signing_key(&value)?,
             None => SigningKey::load_or_create(store)?,
         };
@@ -126,7 +179,39 @@ impl KeySettings {
         )?
         .map(|value| SecretKey::parse(&value))
         .transpose()?;
-        Ok(Keys { session, sso_secret })
+        let previous = one_of(
+            self.secret_key_previous.as_ref(),
+            self.secret_key_previous_file.as_deref(),
+            SECRET_KEY_PREVIOUS_ENV,
+            SECRET_KEY_PREVIOUS_FILE_ENV,
+        )?;
+        let sso_secret = match (sso_secret, previous) {
+            (Some(key), Some(previous)) => Some(key.with_previous(&previous)?),
+            (None, Some(_)) => {
+                return Err(TokenError::InvalidInput(format!(
+                    "{SECRET_KEY_PREVIOUS_ENV} is set without {SECRET_KEY_ENV}: give the new key as {SECRET_KEY_ENV}"
+                )));
+            }
+            (key, None) => key,
+        };
+        Ok(Keys {
+            session,
+            session_configured,
+            sso_secret,
+        })
+    }
+
+    /// The settings of the two keys that are not given from outside the database (their names, for an
+    /// operator's message); empty when both are.
+    pub fn missing(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.session_signing_key.is_none() && self.session_signing_key_file.is_none() {
+            missing.push(SESSION_SIGNING_KEY_ENV);
+        }
+        if self.secret_key.is_none() && self.secret_key_file.is_none() {
+            missing.push(SECRET_KEY_ENV);
+        }
+        missing
     }
 }
 

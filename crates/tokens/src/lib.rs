@@ -7,7 +7,8 @@
 //! - `keys`: the session `SigningKey` and the `SecretKey`, and where they come from (files, environment, or
 //!   the database);
 //! - `cipher`: encryption at rest of the secrets that must be read back (the SSO connection's Azure AD client
-//!   secret, webhook signing secrets);
+//!   secret, webhook signing secrets, the OpenID Provider's keys), each naming its key, and their re-sealing
+//!   under a new key (`scimd keys rotate`);
 //! - `random`: random bytes from the OS generator, for this crate, `signin` and `webhooks`;
 //! - `api_keys`: the platform API's keys (`scimd_ak_`), `ApiKeyService` (create, list, revoke, verify);
 //! - `audit`: the audit actions recorded here and by the SSO connection (`scimd_signin::connection`), and the

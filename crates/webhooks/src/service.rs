@@ -6,6 +6,7 @@ use crate::address::AddressPolicy;
 use crate::audit_url;
 use crate::error::WebhookError;
 use crate::signature::SigningSecret;
+use scimd_store::models::sealed::SealedValue;
 use scimd_store::models::webhooks::{self, Delivery, Endpoint};
 use scimd_store::models::{audit_events, events, organizations};
 use scimd_store::{Clock, DbConnection, OrgId, Store};
@@ -70,6 +71,11 @@ fn purpose(endpoint_id: &str) -> String {
 
 fn scope(org: Option<&str>) -> OrgId {
     OrgId::new(org.unwrap_or("*"))
+}
+
+/// The org and purpose a stored signing secret was sealed with (`scimd keys rotate` re-seals it).
+pub fn seal_context(value: &SealedValue) -> (OrgId, String) {
+    (scope(value.org_id.as_deref()), purpose(&value.key))
 }
 
 impl WebhookService {

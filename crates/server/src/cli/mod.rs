@@ -3,6 +3,7 @@
 
 mod admin;
 mod api_key;
+mod keys;
 mod migrate;
 mod oauth;
 mod org;
@@ -86,6 +87,9 @@ pub enum Command {
     /// "Sign in with scimd": the ID token signing key.
     #[command(subcommand)]
     OauthKey(oauth::OAuthKeyCommand),
+    /// The server keys: make one; re-seal every stored secret under a new secret key.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// Parses the command line and runs it; errors are printed as one line naming what to fix.
@@ -121,6 +125,7 @@ fn run(cli: Cli) -> Result<(), ServerError> {
         Some(Command::Webhook(command)) => webhook::run(&cli.database_url, &keys, policy, command),
         Some(Command::OauthClient(command)) => oauth::run_client(&cli.database_url, &keys, command),
         Some(Command::OauthKey(command)) => oauth::run_key(&cli.database_url, &keys, command),
+        Some(Command::Keys(command)) => keys::run(&cli.database_url, &keys, command),
     }
 }
 

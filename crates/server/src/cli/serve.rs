@@ -4,16 +4,21 @@
 use crate::bootstrap;
 use crate::config::ServeArgs;
 use crate::error::ServerError;
-use scimd_store::{StoreOptions, SystemClock};
+use scimd_store::{Backend, StoreOptions, SystemClock};
+use scimd_tokens::KeySettings;
 use std::sync::Arc;
 
 pub(super) fn run(
     database_url: &str,
     args: &ServeArgs,
-    keys: &scimd_tokens::KeySettings,
+    keys: &KeySettings,
     webhook_limits: scimd_webhooks::WebhookLimits,
 ) -> Result<(), ServerError> {
     let config = args.validate()?;
+    let backend = scimd_store::DatabaseUrl::parse(database_url)
+        .map_err(ServerError::Database)?
+        .backend();
+    keys_outside_the_database(backend, keys, config.allow_keys_in_database)?;
     let (listener, public_url) = config.listen()?;
     let store = super::open_store(
         database_url,
@@ -26,6 +31,7 @@ pub(super) fn run(
     )?;
     let clock: Arc<dyn scimd_store::Clock> = Arc::new(SystemClock);
     let keys = super::keys(&store, keys)?;
+    say_where_the_keys_are(&keys);
     if config.demo && store.backend() == scimd_store::Backend::Postgres {
         tracing::warn!("--demo is ignored on PostgreSQL: no demo org is created there");
     }
@@ -68,4 +74,55 @@ pub(super) fn run(
         tracing::info!("scimd stopped");
         Ok(())
     })
+}
+
+/// On PostgreSQL (production, shared by processes and backed up) the keys must come from outside the database:
+/// with them in `server_secrets`, one leaked backup signs sessions and ID tokens and opens every sealed secret.
+/// SQLite (one box, the embedded default) keeps generating them.
+fn keys_outside_the_database(
+    backend: Backend,
+    keys: &KeySettings,
+    allow_keys_in_database: bool,
+) -> Result<(), ServerError> {
+    let missing = keys.missing();
+    if backend != Backend::Postgres || missing.is_empty() {
+        return Ok(());
+    }
+    let names = missing
+        .iter()
+        .map(|name| format!("{name} (or {name}_FILE)"))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    if allow_keys_in_database {
+        tracing::warn!(
+            missing = %names,
+            "SCIMD_ALLOW_KEYS_IN_DATABASE=true: the keys are kept in the database, so one leaked backup signs \
+             sessions and ID tokens and opens every SSO and webhook secret"
+        );
+        return Ok(());
+    }
+    Err(ServerError::Keys(format!(
+        "on PostgreSQL, scimd serve needs its keys from outside the database: set {names}. Make each with \
+         `scimd keys generate` and give it as a secret (docs/OPERATIONS.md, Keys). To keep them in the database \
+         anyway, set SCIMD_ALLOW_KEYS_IN_DATABASE=true"
+    )))
+}
+
+/// One line at start saying where each key comes from (never the key).
+fn say_where_the_keys_are(keys: &scimd_tokens::Keys) {
+    let session = if keys.session_configured {
+        "given"
+    } else {
+        "kept in the database"
+    };
+    let secret = if keys.sso_secret.is_some() {
+        "given"
+    } else {
+        "kept in the database"
+    };
+    tracing::info!(
+        session_signing_key = session,
+        secret_key = secret,
+        "keys: the session signing key is {session}, the secret key is {secret} (docs/OPERATIONS.md, Keys)"
+    );
 }

@@ -41,7 +41,9 @@ impl Drop for Server {
 impl Server {
     pub(crate) fn start(dir: &Path, db: &str) -> Server {
         let bind = format!("127.0.0.1:{}", free_port());
-        let mut child = Command::new(SCIMD)
+        let mut cmd = Command::new(SCIMD);
+        crate::harness::keys_for_postgres(&mut cmd, Some(db));
+        let mut child = cmd
             .current_dir(dir)
             .env("DATABASE_URL", db)
             .env("SCIMD_BIND", &bind)
@@ -189,7 +191,9 @@ fn scim_get(url: &str, token: &str) -> (u16, String) {
 }
 
 pub(crate) fn cli(dir: &Path, db: &str, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(SCIMD)
+    let mut cmd = Command::new(SCIMD);
+    crate::harness::keys_for_postgres(&mut cmd, Some(db));
+    let out = cmd
         .args(args)
         .current_dir(dir)
         .env("DATABASE_URL", db)

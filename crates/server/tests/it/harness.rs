@@ -38,6 +38,19 @@ macro_rules! url_backend_tests {
 }
 pub(crate) use url_backend_tests;
 
+/// The keys a PostgreSQL deployment gives every process (`serve` refuses to start there without them): the
+/// harness sets them for a `postgres://` database unless the test's own settings name them (an empty value
+/// unsets one).
+pub const TEST_SECRET_KEY: &str = "0101010101010101010101010101010101010101010101010101010101010101";
+pub const TEST_SESSION_SIGNING_KEY: &str = "test-session-signing-key-of-at-least-32-bytes";
+
+pub fn keys_for_postgres(cmd: &mut Command, database_url: Option<&str>) {
+    if database_url.is_some_and(|url| url.starts_with("postgres")) {
+        cmd.env("SCIMD_SECRET_KEY", TEST_SECRET_KEY)
+            .env("SCIMD_SESSION_SIGNING_KEY", TEST_SESSION_SIGNING_KEY);
+    }
+}
+
 /// Runs `scimd ARGS` with the given database and working directory, no other scimd settings inherited.
 pub fn scimd(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
     scimd_with(dir, database_url, args, &[])
@@ -58,6 +71,7 @@ pub fn scimd_with(dir: &Path, database_url: Option<&str>, args: &[&str], env: &[
     if let Some(url) = database_url {
         cmd.env("DATABASE_URL", url);
     }
+    keys_for_postgres(&mut cmd, database_url);
     for (key, value) in env {
         cmd.env(key, value);
     }
@@ -119,6 +133,7 @@ impl ServerProcess {
             Some(path) => cmd.stderr(std::fs::File::create(path).expect("create the log file")),
             None => cmd.stderr(Stdio::inherit()),
         };
+        keys_for_postgres(&mut cmd, database_url);
         for (key, value) in env {
             cmd.env(key, value);
         }

@@ -10,16 +10,17 @@ use crate::test_app::TestApp;
 use scimd_store::models::audit_events;
 use scimd_store::testing::TestDb;
 use scimd_store::{Clock, OrgId, Store, SystemClock};
-use scimd_tokens::{PlaintextToken, SessionService, SigningKey};
+use scimd_tokens::{PlaintextToken, SessionService};
 use serde_json::json;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
 /// A session cookie for the member, made the way the admin pages make one (login link, then exchange).
-fn admin_session(store: &Store, org: &OrgId, email: &str) -> String {
+fn admin_session(env: &TestApp, org: &OrgId, email: &str) -> String {
+    let store = &env.store;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let key = SigningKey::resolve(None, store).unwrap();
+    let key = env.session_key.clone();
     let sessions = SessionService::new(store.clone(), clock, key, "http://unused".into());
     let link = sessions.issue_login_link_blocking(org, email, "test").unwrap();
     let token = link.url.split("token=").nth(1).unwrap().to_owned();
@@ -95,7 +96,7 @@ fn every_deprovisioning_shape_ends_the_session_at_once(db: &TestDb) {
         let created = client.send("POST", "/Users", Some(&user.to_string()), &[]);
         assert_eq!(created.status, 201, "{label}: {}", created.body);
         let id = created.json()["id"].as_str().unwrap().to_owned();
-        let cookie = admin_session(store, &env.a.id, &email);
+        let cookie = admin_session(env, &env.a.id, &email);
         assert_eq!(
             admin_status(env.addr, &env.a.id, &cookie),
             200,

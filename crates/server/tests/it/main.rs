@@ -21,6 +21,7 @@ mod directory;
 mod events_feed;
 mod harness;
 mod http;
+mod key_rotation;
 mod keys;
 mod lifecycle;
 mod logs;

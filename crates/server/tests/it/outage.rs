@@ -78,7 +78,9 @@ fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body
 }
 
 fn cli(url: &str, args: &[&str]) -> Value {
-    let out = Command::new(SCIMD)
+    let mut cmd = Command::new(SCIMD);
+    crate::harness::keys_for_postgres(&mut cmd, Some(url));
+    let out = cmd
         .args(args)
         .env("DATABASE_URL", url)
         .env("SCIMD_WEBHOOK_ALLOW_PRIVATE", "true")
@@ -98,7 +100,9 @@ struct Server {
 
 impl Server {
     fn start(url: &str, log: std::path::PathBuf) -> Server {
-        let mut child = Command::new(SCIMD)
+        let mut cmd = Command::new(SCIMD);
+        crate::harness::keys_for_postgres(&mut cmd, Some(url));
+        let mut child = cmd
             .env("DATABASE_URL", url)
             .env("SCIMD_BIND", "127.0.0.1:0")
             .env("SCIMD_NO_BOOTSTRAP", "true")

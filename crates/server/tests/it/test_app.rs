@@ -29,6 +29,8 @@ pub struct TestApp {
     pub store: Store,
     /// The database's URL, for `scimd` commands run beside the app.
     pub db_url: String,
+    /// The key the app signs admin sessions with (the CLI's login links beside it use the same).
+    pub session_key: scimd_tokens::SigningKey,
     /// Owned by owner@a.example.
     pub a: Org,
     pub b: Org,
@@ -62,7 +64,8 @@ impl TestApp {
             },
         )
         .unwrap();
-        let keys = KeySettings::default().resolve(&app_store).unwrap();
+        let keys = key_settings(&db.url).resolve(&app_store).unwrap();
+        let session_key = keys.session.clone();
         let policy = scimd_webhooks::AddressPolicy {
             allow_private: cli.webhook_allow_private,
         };
@@ -99,6 +102,7 @@ impl TestApp {
             addr,
             store: db.store.clone(),
             db_url: db.url.clone(),
+            session_key,
             a,
             b,
             server,
@@ -174,5 +178,19 @@ pub fn org_with_token(db: &TestDb, name: &str, owner: Option<&str>) -> Org {
     Org {
         id,
         token: generated.token.expose_once(),
+    }
+}
+
+/// The keys `scimd serve` is given on `url`: on PostgreSQL the harness's (as the `scimd` commands run beside
+/// the app get them), on SQLite none (kept in the database).
+pub fn key_settings(url: &str) -> KeySettings {
+    if url.starts_with("postgres") {
+        KeySettings {
+            secret_key: Some(crate::harness::TEST_SECRET_KEY.to_owned().into()),
+            session_signing_key: Some(crate::harness::TEST_SESSION_SIGNING_KEY.to_owned().into()),
+            ..KeySettings::default()
+        }
+    } else {
+        KeySettings::default()
     }
 }

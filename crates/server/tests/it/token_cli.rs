@@ -13,7 +13,9 @@ fn json(out: &std::process::Output) -> serde_json::Value {
 }
 
 fn set_azure_from_stdin(dir: &std::path::Path, database_url: &str, org: &str) -> std::process::Output {
-    let mut child = Command::new(SCIMD)
+    let mut cmd = Command::new(SCIMD);
+    crate::harness::keys_for_postgres(&mut cmd, Some(database_url));
+    let mut child = cmd
         .args(["sso", "set-azure", "--org", org, "--json"])
         .args(["--tenant-id", "6f9619ff-8b86-d011-b42d-00c04fc964ff"])
         .args(["--client-id", "0b5e1c3a-2d4f-4e6a-8b9c-1d2e3f4a5b6c"])

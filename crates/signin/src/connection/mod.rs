@@ -14,6 +14,7 @@ pub use validate::{CertificateSummary, FieldError, ValidationErrors};
 use crate::error::ConnectionError;
 use chrono::{DateTime, Utc};
 use scimd_store::models::scim_tokens;
+use scimd_store::models::sealed::SealedValue;
 use scimd_store::models::sso_connections::{self, SsoConnectionRow};
 use scimd_store::{Clock, OrgId, Store};
 use scimd_tokens::audit;
@@ -28,6 +29,11 @@ use zeroize::Zeroizing;
 const KIND_SAML: &str = "saml";
 const KIND_AZURE_AD: &str = "azure_ad";
 const AZURE_SECRET_PURPOSE: &str = "azure_ad_client_secret";
+
+/// The org and purpose a stored Azure AD client secret was sealed with (`scimd keys rotate` re-seals it).
+pub fn seal_context(value: &SealedValue) -> (OrgId, String) {
+    (OrgId::new(value.key.as_str()), AZURE_SECRET_PURPOSE.to_owned())
+}
 
 /// SAML settings as the admin typed them.
 #[derive(Debug, Clone, Default)]

@@ -7,6 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use scimd_store::models::oauth::{self, SigningKeyRow};
+use scimd_store::models::sealed::SealedValue;
 use scimd_store::{DbConnection, OrgId};
 use scimd_tokens::cipher::SecretCipher;
 use serde_json::{Value, json};
@@ -14,6 +15,14 @@ use sha2::{Digest, Sha256};
 
 /// The key's seal is bound to this pseudo-org and purpose (the cipher's associated data).
 const KEY_SEAL_ORG: &str = "oauth-provider";
+/// The org and purpose a stored private key was sealed with (`scimd keys rotate` re-seals it).
+pub fn seal_context(value: &SealedValue) -> (OrgId, String) {
+    (
+        OrgId::new(KEY_SEAL_ORG),
+        format!("oauth_signing_key:{}", value.key),
+    )
+}
+
 /// RFC 8410's PKCS#8 wrapping of an Ed25519 seed: this prefix, then the 32 bytes.
 const ED25519_PKCS8_PREFIX: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,

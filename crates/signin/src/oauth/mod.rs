@@ -24,6 +24,7 @@ mod token;
 
 pub use authorize::{Authorization, AuthorizeRequest, OrgChoice, SignedInAs};
 pub use clients::CreatedClient;
+pub use keys::seal_context;
 pub use token::TokenRequest;
 
 use base64::Engine as _;

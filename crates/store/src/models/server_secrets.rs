@@ -43,3 +43,8 @@ pub fn get(conn: &mut DbConnection, name: &str) -> Result<Option<Vec<u8>>, Store
         .first(conn)
         .optional()?)
 }
+
+/// Deletes the stored secret `name`; whether there was one.
+pub fn delete(conn: &mut DbConnection, name: &str) -> Result<bool, StoreError> {
+    Ok(diesel::delete(server_secrets::table.find(name)).execute(conn)? > 0)
+}
