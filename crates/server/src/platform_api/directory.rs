@@ -7,27 +7,31 @@
 //! before it, is already reflected in the page. A consumer that copies the directory takes the first page's
 //! `as_of_cursor`, copies every page, then follows the feed from it; an event it already holds is recognised
 //! by its `version` (the copy's is as new or newer), so nothing is lost and nothing applied twice.
+//!
+//! The answers are the types of `directory_json`, which are also the OpenAPI document's schemas.
 
 use crate::platform_api::auth::{admit, org_of};
-use crate::platform_api::error::PlatformApiError;
+use crate::platform_api::directory_json::{
+    Group, GroupFilters, GroupPage, MemberFilters, MemberPage, Org, OrgPage, PageParams, User, UserFilters,
+    UserPage,
+};
+use crate::platform_api::error::{ErrorBody, PlatformApiError};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use scimd_store::models::directory::{self, GroupFilter, UserFilter};
-use scimd_store::models::events::{self, rfc3339};
-use scimd_store::models::groups::Group;
-use scimd_store::models::members::Member;
+use scimd_store::models::events;
 use scimd_store::models::organizations;
 use scimd_store::{GroupId, OrgId, Store, StoreError};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1_000;
 /// The longest cursor or filter value the API reads.
-const MAX_PARAM: usize = 1_024;
+pub const MAX_PARAM: usize = 1_024;
 
-/// The raw query of every list: each field is checked here, so that a bad value is a 400 naming it.
+/// The raw query of every list: each field is checked here, so that a bad value is a 400 naming it. What each
+/// list accepts is documented by `directory_json::{PageParams, UserFilters, GroupFilters, MemberFilters}`.
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     after: Option<String>,
@@ -107,40 +111,7 @@ impl ListQuery {
     }
 }
 
-/// A member as the directory API shows it: a stable, snake_case shape (README, "Consuming the directory").
-pub fn user_json(m: &Member) -> Value {
-    json!({
-        "id": m.id,
-        "org_id": m.org_id,
-        "user_name": m.user_name,
-        "external_id": m.external_id,
-        "active": m.active,
-        "display_name": m.display_name,
-        "given_name": m.given_name,
-        "family_name": m.family_name,
-        "email": m.email,
-        "role": m.role,
-        "scim_managed": m.scim_managed,
-        "created_at": rfc3339(m.created_at),
-        "updated_at": rfc3339(m.updated_at),
-        "version": m.version,
-    })
-}
-
-/// A group as the directory API shows it (its members are a list of their own).
-pub fn group_json(g: &Group) -> Value {
-    json!({
-        "id": g.id,
-        "org_id": g.org_id,
-        "display_name": g.display_name,
-        "external_id": g.external_id,
-        "created_at": rfc3339(g.created_at),
-        "updated_at": rfc3339(g.updated_at),
-        "version": g.version,
-    })
-}
-
-fn ok(body: Value) -> HttpResponse {
+fn ok(body: impl Serialize) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(body)
@@ -167,14 +138,23 @@ async fn read_org<T: Send + 'static>(
 }
 
 /// The next page's cursor: the last row's key when the page is full (a short page is the last).
-fn next<T>(page: &[T], limit: i64, key: impl Fn(&T) -> String) -> Value {
+fn next<T>(page: &[T], limit: i64, key: impl Fn(&T) -> String) -> Option<String> {
     match page.last() {
-        Some(last) if i64::try_from(page.len()).unwrap_or(i64::MAX) >= limit => json!(key(last)),
-        _ => Value::Null,
+        Some(last) if i64::try_from(page.len()).unwrap_or(i64::MAX) >= limit => Some(key(last)),
+        _ => None,
     }
 }
 
-/// `GET /api/v1/orgs`: the orgs the key may see (a bound key: its own).
+/// The orgs
+///
+/// The orgs the key may see (a key bound to an org: its own), by id.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs",
+    operation_id = "listOrgs",
+    params(PageParams),
+    responses((status = 200, description = "A page of orgs", body = OrgPage)),
+)]
 pub async fn orgs(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -193,16 +173,26 @@ pub async fn orgs(
         })
     })
     .await?;
-    let orgs: Vec<Value> = page
-        .iter()
-        .map(|o| json!({ "id": o.id, "name": o.name, "created_at": rfc3339(o.created_at) }))
-        .collect();
-    Ok(ok(
-        json!({ "orgs": orgs, "next_cursor": next(&page, limit, |o| o.id.clone()) }),
-    ))
+    Ok(ok(OrgPage {
+        next_cursor: next(&page, limit, |o| o.id.clone()),
+        orgs: page.iter().map(Org::from).collect(),
+    }))
 }
 
-/// `GET /api/v1/orgs/{org}/users[?active=&user_name=&external_id=&group=]`.
+/// An org's users
+///
+/// Every live member of the org, filtered by `active`, `user_name`, `external_id` or `group`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{org}/users",
+    operation_id = "listUsers",
+    params(("org" = String, Path, description = "The org's id"), PageParams, UserFilters),
+    responses(
+        (status = 200, description = "A page of users", body = UserPage),
+        (status = 403, description = "The key is bound to another org", body = ErrorBody),
+        (status = 404, description = "No such org, or no such `group`", body = ErrorBody),
+    ),
+)]
 pub async fn users(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -214,32 +204,39 @@ pub async fn users(
     let filter = query.user_filter()?;
     let limit = query.limit()?;
     match ListQuery::text(&query.group, "group")? {
-        Some(group) => members_page(&state, org, GroupId::new(group), filter, &query, "users").await,
+        Some(group) => {
+            let (users, next_cursor, as_of_cursor) =
+                members_page(&state, org, GroupId::new(group), filter, &query).await?;
+            Ok(ok(UserPage {
+                users,
+                next_cursor,
+                as_of_cursor,
+            }))
+        }
         None => {
             let after = query.after_seq()?;
             let (as_of, page) = read_org(&state, org, move |conn, org| {
                 directory::users(conn, org, &filter, after, limit)
             })
             .await?;
-            Ok(ok(json!({
-                "users": page.iter().map(user_json).collect::<Vec<_>>(),
-                "next_cursor": next(&page, limit, |m| m.seq.to_string()),
-                "as_of_cursor": as_of.to_string(),
-            })))
+            Ok(ok(UserPage {
+                users: page.iter().map(User::from).collect(),
+                next_cursor: next(&page, limit, |m| m.seq.to_string()),
+                as_of_cursor: as_of.to_string(),
+            }))
         }
     }
 }
 
 /// A page of a group's members, as `users?group=` and `groups/{id}/members` answer it (404 for an unknown
-/// group).
+/// group): the users, the next page's cursor and the `as_of_cursor`.
 async fn members_page(
     state: &AppState,
     org: OrgId,
     group: GroupId,
     filter: UserFilter,
     query: &ListQuery,
-    list: &str,
-) -> Result<HttpResponse, PlatformApiError> {
+) -> Result<(Vec<User>, Option<String>, String), PlatformApiError> {
     let (limit, after) = (query.limit()?, query.after_id()?);
     let (as_of, page) = read_org(state, org, move |conn, org| {
         match directory::group(conn, org, &group)? {
@@ -251,14 +248,28 @@ async fn members_page(
     })
     .await?;
     let page = page.ok_or(PlatformApiError::NotFound("group"))?;
-    Ok(ok(json!({
-        list: page.iter().map(user_json).collect::<Vec<_>>(),
-        "next_cursor": next(&page, limit, |m| m.id.clone()),
-        "as_of_cursor": as_of.to_string(),
-    })))
+    Ok((
+        page.iter().map(User::from).collect(),
+        next(&page, limit, |m| m.id.clone()),
+        as_of.to_string(),
+    ))
 }
 
-/// `GET /api/v1/orgs/{org}/users/{id}`.
+/// One user
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{org}/users/{id}",
+    operation_id = "getUser",
+    params(
+        ("org" = String, Path, description = "The org's id"),
+        ("id" = String, Path, description = "The user's id (the SCIM `id`)"),
+    ),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 403, description = "The key is bound to another org", body = ErrorBody),
+        (status = 404, description = "No such org or user", body = ErrorBody),
+    ),
+)]
 pub async fn user(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -272,10 +283,23 @@ pub async fn user(
     })
     .await?;
     let m = found.ok_or(PlatformApiError::NotFound("user"))?;
-    Ok(ok(user_json(&m)))
+    Ok(ok(User::from(&m)))
 }
 
-/// `GET /api/v1/orgs/{org}/groups[?display_name=&external_id=]`.
+/// An org's groups
+///
+/// Filtered by `display_name` or `external_id`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{org}/groups",
+    operation_id = "listGroups",
+    params(("org" = String, Path, description = "The org's id"), PageParams, GroupFilters),
+    responses(
+        (status = 200, description = "A page of groups", body = GroupPage),
+        (status = 403, description = "The key is bound to another org", body = ErrorBody),
+        (status = 404, description = "No such org", body = ErrorBody),
+    ),
+)]
 pub async fn groups(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -289,14 +313,30 @@ pub async fn groups(
         directory::groups(conn, org, &filter, after, limit)
     })
     .await?;
-    Ok(ok(json!({
-        "groups": page.iter().map(group_json).collect::<Vec<_>>(),
-        "next_cursor": next(&page, limit, |g| g.seq.to_string()),
-        "as_of_cursor": as_of.to_string(),
-    })))
+    Ok(ok(GroupPage {
+        groups: page.iter().map(Group::from).collect(),
+        next_cursor: next(&page, limit, |g| g.seq.to_string()),
+        as_of_cursor: as_of.to_string(),
+    }))
 }
 
-/// `GET /api/v1/orgs/{org}/groups/{id}`.
+/// One group
+///
+/// Its members are a list of their own (`/groups/{id}/members`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{org}/groups/{id}",
+    operation_id = "getGroup",
+    params(
+        ("org" = String, Path, description = "The org's id"),
+        ("id" = String, Path, description = "The group's id (the SCIM `id`)"),
+    ),
+    responses(
+        (status = 200, description = "The group", body = Group),
+        (status = 403, description = "The key is bound to another org", body = ErrorBody),
+        (status = 404, description = "No such org or group", body = ErrorBody),
+    ),
+)]
 pub async fn group(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -310,10 +350,28 @@ pub async fn group(
     })
     .await?;
     let g = found.ok_or(PlatformApiError::NotFound("group"))?;
-    Ok(ok(group_json(&g)))
+    Ok(ok(Group::from(&g)))
 }
 
-/// `GET /api/v1/orgs/{org}/groups/{id}/members[?active=]`: streams a group of any size page by page.
+/// A group's members
+///
+/// Streams a group of any size page by page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{org}/groups/{id}/members",
+    operation_id = "listGroupMembers",
+    params(
+        ("org" = String, Path, description = "The org's id"),
+        ("id" = String, Path, description = "The group's id"),
+        PageParams,
+        MemberFilters,
+    ),
+    responses(
+        (status = 200, description = "A page of the group's members", body = MemberPage),
+        (status = 403, description = "The key is bound to another org", body = ErrorBody),
+        (status = 404, description = "No such org or group", body = ErrorBody),
+    ),
+)]
 pub async fn group_members(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -324,5 +382,11 @@ pub async fn group_members(
     let (org, id) = path.into_inner();
     let org = org_of(&key, &org)?;
     let filter = query.user_filter()?;
-    members_page(&state, org, GroupId::new(id), filter, &query, "members").await
+    let (members, next_cursor, as_of_cursor) =
+        members_page(&state, org, GroupId::new(id), filter, &query).await?;
+    Ok(ok(MemberPage {
+        members,
+        next_cursor,
+        as_of_cursor,
+    }))
 }

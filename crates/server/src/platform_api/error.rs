@@ -1,5 +1,6 @@
 //! The ONE place a platform API failure becomes an HTTP response: `{"error": CODE, "message": TEXT}` as
-//! JSON, `WWW-Authenticate: Bearer` on 401, `Retry-After` on 429 and on 503 (database unavailable). Internal failures are logged here and answered without detail
+//! JSON ([`ErrorBody`], also the OpenAPI document's `Error`), `WWW-Authenticate: Bearer` on 401, `Retry-After`
+//! on 429 and on 503 (database unavailable). Internal failures are logged here and answered without detail
 //! (503 when the database is unavailable, so that consumers retry).
 
 use crate::org_limiter::{AdmitError, Refusal};
@@ -8,6 +9,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use scimd_store::StoreError;
 use scimd_tokens::TokenError;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformApiError {
@@ -34,6 +37,29 @@ pub enum PlatformApiError {
     Unavailable(StoreError),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Every error answer of the platform API.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: ErrorCode,
+    /// What went wrong, for a person: it may change between releases, unlike `error`.
+    pub message: String,
+}
+
+/// The error's code: stable, for programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    CursorExpired,
+    Unavailable,
+    Internal,
 }
 
 impl From<StoreError> for PlatformApiError {
@@ -74,16 +100,16 @@ impl From<TokenError> for PlatformApiError {
 }
 
 impl PlatformApiError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            PlatformApiError::BadRequest(_) => "bad_request",
-            PlatformApiError::Unauthorized => "unauthorized",
-            PlatformApiError::Forbidden => "forbidden",
-            PlatformApiError::NotFound(_) => "not_found",
-            PlatformApiError::Limited { .. } => "rate_limited",
-            PlatformApiError::Gone(_) => "cursor_expired",
-            PlatformApiError::Unavailable(_) => "unavailable",
-            PlatformApiError::Internal(_) => "internal",
+            PlatformApiError::BadRequest(_) => ErrorCode::BadRequest,
+            PlatformApiError::Unauthorized => ErrorCode::Unauthorized,
+            PlatformApiError::Forbidden => ErrorCode::Forbidden,
+            PlatformApiError::NotFound(_) => ErrorCode::NotFound,
+            PlatformApiError::Limited { .. } => ErrorCode::RateLimited,
+            PlatformApiError::Gone(_) => ErrorCode::CursorExpired,
+            PlatformApiError::Unavailable(_) => ErrorCode::Unavailable,
+            PlatformApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 }
@@ -119,8 +145,10 @@ impl ResponseError for PlatformApiError {
             }
             other => other.to_string(),
         };
-        let mut res = HttpResponse::build(self.status_code())
-            .json(serde_json::json!({ "error": self.code(), "message": message }));
+        let mut res = HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: self.code(),
+            message,
+        });
         match self {
             PlatformApiError::Unauthorized => {
                 res.headers_mut()
@@ -152,5 +180,18 @@ mod tests {
             PlatformApiError::from(StoreError::Unreachable("connection refused".into())).error_response();
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "5");
+    }
+
+    #[test]
+    fn error_codes_are_snake_case_strings() {
+        let body = serde_json::to_value(ErrorBody {
+            error: PlatformApiError::Gone(String::new()).code(),
+            message: "m".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error": "cursor_expired", "message": "m"})
+        );
     }
 }

@@ -27,6 +27,8 @@ mod lifecycle;
 mod logs;
 mod nul_paths;
 mod oauth_provider;
+mod openapi;
+mod openapi_schema;
 mod org_limits;
 mod outage;
 mod owner_over_scim;
