@@ -43,6 +43,15 @@ struct RotateReport {
     stored_key_deleted: bool,
 }
 
+/// How the crate that owns `column` seals its values: the org and purpose of one (the cipher's associated data).
+pub fn seal_context(column: SealedColumn) -> fn(&SealedValue) -> (OrgId, String) {
+    match column {
+        SealedColumn::SsoClientSecret => scimd_signin::connection::seal_context,
+        SealedColumn::WebhookSecret => scimd_webhooks::service::seal_context,
+        SealedColumn::OAuthSigningKey => scimd_signin::oauth::seal_context,
+    }
+}
+
 pub(super) fn run(database_url: &str, keys: &KeySettings, command: KeysCommand) -> Result<(), ServerError> {
     match command {
         KeysCommand::Generate => {
@@ -69,16 +78,11 @@ fn rotate(database_url: &str, settings: &KeySettings, args: RotateArgs) -> Resul
     let cipher = store.read(|conn| SecretCipher::load(Some(&secret_key), conn, now))?;
     let mut columns = Vec::new();
     for column in SealedColumn::ALL {
-        let context: fn(&SealedValue) -> (OrgId, String) = match column {
-            SealedColumn::SsoClientSecret => scimd_signin::connection::seal_context,
-            SealedColumn::WebhookSecret => scimd_webhooks::service::seal_context,
-            SealedColumn::OAuthSigningKey => scimd_signin::oauth::seal_context,
-        };
         let ResealReport {
             resealed,
             current,
             changed_meanwhile,
-        } = cipher::reseal_column(&store, &cipher, column, context)?;
+        } = cipher::reseal_column(&store, &cipher, column, seal_context(column))?;
         columns.push(ColumnReport {
             secrets: column.label(),
             resealed,

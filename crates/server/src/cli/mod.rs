@@ -14,6 +14,8 @@ mod sso;
 mod token;
 mod webhook;
 
+pub use keys::seal_context;
+
 use crate::config::{DEFAULT_DATABASE_URL, KeyArgs, LogFormat, ServeArgs};
 use crate::error::ServerError;
 use clap::{Parser, Subcommand};

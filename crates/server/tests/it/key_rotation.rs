@@ -75,11 +75,7 @@ fn sealed_secrets(dir: &Path, url: &str, env: &[(&str, &str)]) -> String {
 fn every_sealed_value(store: &Store) -> Vec<(SealedColumn, SealedValue, OrgId, String)> {
     let mut all = Vec::new();
     for column in SealedColumn::ALL {
-        let context: fn(&SealedValue) -> (OrgId, String) = match column {
-            SealedColumn::SsoClientSecret => scimd_signin::connection::seal_context,
-            SealedColumn::WebhookSecret => scimd_webhooks::service::seal_context,
-            SealedColumn::OAuthSigningKey => scimd_signin::oauth::seal_context,
-        };
+        let context = scimd_server::cli::seal_context(column);
         let values = store.read(|conn| sealed::page(conn, column, "", 1000)).unwrap();
         assert!(!values.is_empty(), "no {column:?}");
         for value in values {
