@@ -192,6 +192,8 @@ fn a_compromised_key_leaves_the_jwks(db: &TestDb) {
     assert_eq!(first.len(), 2);
 
     // An ordinary rotation: the new keys sign, the previous ones still verify.
+    // (The newest key signs: a rotation comes later than the keys it replaces.)
+    p.w.clock.advance(Duration::minutes(1));
     let second = p.provider.rotate_key_blocking(false).unwrap();
     let published = kids(&p);
     assert_eq!(published.len(), 4, "{published:?}");
@@ -202,6 +204,7 @@ fn a_compromised_key_leaves_the_jwks(db: &TestDb) {
     assert!(second.contains(&header.kid.unwrap()), "the new key signs");
 
     // A compromise: every previous key leaves at once, and what it signed no longer verifies.
+    p.w.clock.advance(Duration::minutes(1));
     let third = p.provider.rotate_key_blocking(true).unwrap();
     let mut published = kids(&p);
     published.sort();
