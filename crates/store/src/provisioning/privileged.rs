@@ -57,3 +57,14 @@ pub(super) fn check(
     audit::record(conn, ctx, MEMBER_IDENTITY_CHANGED, &before.id, details)?;
     Ok(())
 }
+
+/// The 409 of a SCIM create with the userName of the owner the org keeps from SCIM (`models::owner_link`): no
+/// SCIM list shows the owner, so the detail says whose address it is and how to allow the link.
+pub(super) fn owner_kept_from_scim() -> ScimStoreError {
+    ScimError::uniqueness(
+        "This userName belongs to the organization's owner, whom SCIM does not manage: the owner was created \
+         with the organization, not by the IdP. To let the IdP take the owner over, an owner allows linking \
+         (`scimd org owner-link --org ID --set on`, or the organization's Limits page), then the IdP retries.",
+    )
+    .into()
+}

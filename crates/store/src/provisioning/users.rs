@@ -404,13 +404,7 @@ pub fn create(
                     })
                 }
                 // The owner the org keeps from SCIM: no SCIM list shows it, so say whose address it is.
-                Some(before) if !before.scim_managed => Err(ScimError::uniqueness(
-                    "This userName belongs to the organization's owner, whom SCIM does not manage: the owner \
-                     was created with the organization, not by the IdP. To let the IdP take the owner over, an \
-                     owner allows linking (`scimd org owner-link --org ID --set on`, or the organization's \
-                     Limits page), then the IdP retries.",
-                )
-                .into()),
+                Some(before) if !before.scim_managed => Err(privileged::owner_kept_from_scim()),
                 _ => Err(taken()),
             }
         }
