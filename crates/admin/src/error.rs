@@ -42,6 +42,10 @@ pub enum AdminError {
     /// An SSO sign-in was refused (the reason code is in the audit trail, not on the page).
     #[error("SSO sign-in refused: {0:?}")]
     SignInRefused(scimd_signin::Refusal),
+    /// The same, for a sign-in an OpenID Provider client asked for: the page says why and leads back to the
+    /// client with `error=access_denied` (this URL), so that the platform can show its own page.
+    #[error("SSO sign-in refused: {0:?} (back to the client)")]
+    SignInRefusedForClient(scimd_signin::Refusal, String),
     #[error("bad request: {0}")]
     BadRequest(String),
     /// A request that conflicts with the current state (for example generating a second token).
@@ -149,7 +153,7 @@ struct Explanation {
     title: &'static str,
     message: String,
     /// Where to go from here: (label, href).
-    action: Option<(&'static str, &'static str)>,
+    action: Option<(&'static str, std::borrow::Cow<'static, str>)>,
 }
 
 impl AdminError {
@@ -165,19 +169,19 @@ impl AdminError {
                 message: "Open the sign-in link you were given to reach Organization Settings. An owner can \
                           create one with `scimd admin login-link`."
                     .into(),
-                action: Some(("About signing in", "/admin")),
+                action: Some(("About signing in", "/admin".into())),
             },
             AdminError::SessionEnded { .. } => Explanation {
                 title: "Your session has ended",
                 message: "Your session expired, was signed out, or your access was revoked. Ask an owner of \
                           your organization for a new sign-in link."
                     .into(),
-                action: Some(("About signing in", "/admin")),
+                action: Some(("About signing in", "/admin".into())),
             },
             AdminError::LoginLinkInvalid => Explanation {
                 title: "This sign-in link no longer works",
                 message: "Sign-in links work once, for 10 minutes. Ask for a new one.".into(),
-                action: Some(("About signing in", "/admin")),
+                action: Some(("About signing in", "/admin".into())),
             },
             AdminError::WrongOrg => plain(
                 "Another organization",
@@ -202,7 +206,11 @@ impl AdminError {
                 message: "This organization has no SSO connection to sign in through. Use the sign-in link \
                           an owner sent you, or ask them to set up SSO."
                     .into(),
-                action: Some(("About signing in", "/admin")),
+                action: Some(("About signing in", "/admin".into())),
+            },
+            AdminError::SignInRefusedForClient(refusal, back) => Explanation {
+                action: Some(("Return to the application", back.clone().into())),
+                ..AdminError::SignInRefused(*refusal).explain()
             },
             AdminError::SignInRefused(scimd_signin::Refusal::NotProvisioned) => Explanation {
                 title: "You do not have access yet",
@@ -210,21 +218,21 @@ impl AdminError {
                           organization here. Ask your IT administrator to assign you to this application in \
                           your identity provider (Okta, Microsoft Entra ID), then sign in again."
                     .into(),
-                action: Some(("About signing in", "/admin")),
+                action: Some(("About signing in", "/admin".into())),
             },
             AdminError::SignInRefused(scimd_signin::Refusal::Deactivated) => Explanation {
                 title: "Your access has been removed",
                 message: "Your account in this organization is deactivated. If you should have access, ask \
                           your IT administrator."
                     .into(),
-                action: Some(("About signing in", "/admin")),
+                action: Some(("About signing in", "/admin".into())),
             },
             AdminError::SignInRefused(scimd_signin::Refusal::Failed) => Explanation {
                 title: "Sign-in did not complete",
                 message: "The sign-in could not be verified, or it was already used or took too long. Start \
                           again from your organization's sign-in page."
                     .into(),
-                action: Some(("About signing in", "/admin")),
+                action: Some(("About signing in", "/admin".into())),
             },
             AdminError::BadRequest(message) => Explanation {
                 title: "Request not understood",
@@ -259,7 +267,7 @@ impl AdminError {
             AdminError::Csrf => "csrf",
             AdminError::NotFound => "not_found",
             AdminError::NoSso => "no_sso",
-            AdminError::SignInRefused(_) => "sign_in_refused",
+            AdminError::SignInRefused(_) | AdminError::SignInRefusedForClient(..) => "sign_in_refused",
             AdminError::BadRequest(_) => "bad_request",
             AdminError::Conflict(_) => "conflict",
             AdminError::Unavailable => "unavailable",
@@ -296,7 +304,7 @@ impl ResponseError for AdminError {
                 StatusCode::FORBIDDEN
             }
             AdminError::NotFound | AdminError::NoSso => StatusCode::NOT_FOUND,
-            AdminError::SignInRefused(_) => StatusCode::FORBIDDEN,
+            AdminError::SignInRefused(_) | AdminError::SignInRefusedForClient(..) => StatusCode::FORBIDDEN,
             AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AdminError::Conflict(_) => StatusCode::CONFLICT,
             AdminError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -313,7 +321,10 @@ impl ResponseError for AdminError {
             status: status.as_u16(),
             title: explanation.title,
             message: &explanation.message,
-            action: explanation.action,
+            action: explanation
+                .action
+                .as_ref()
+                .map(|(label, href)| (*label, href.as_ref())),
         };
         let mut response = HttpResponse::build(status);
         if let AdminError::SessionEnded { clear_cookie } = self {

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! GET  /.well-known/openid-configuration
-//! GET  /oauth/authorize     org= or login_hint= picks the org; without a session of it, its SSO runs first
+//! GET  /oauth/authorize     org= or login_hint= picks the org; without a session of it (or, with prompt=login
+//!                           or max_age, one fresh enough), its SSO runs first
 //! POST /oauth/token         authorization_code + PKCE, client_secret_basic or client_secret_post
 //! GET  /oauth/userinfo      Bearer access token (POST too)
 //! GET  /oauth/jwks
@@ -141,6 +142,8 @@ pub struct AuthorizeQuery {
     login_hint: String,
     #[serde(default)]
     prompt: String,
+    max_age: Option<String>,
+    scimd_auth_after: Option<String>,
 }
 
 fn see_other(location: &str) -> HttpResponse {
@@ -167,16 +170,18 @@ pub async fn authorize_get(
         nonce: q.nonce,
         code_challenge: q.code_challenge,
         code_challenge_method: q.code_challenge_method,
+        prompt: q.prompt,
+        max_age: q.max_age,
+        auth_after: q.scimd_auth_after,
     };
     let choice = OrgChoice {
         org: q.org,
         login_hint: q.login_hint,
     };
-    let prompt_none = q.prompt == "none";
     let cookie = session::read_cookie(&req, session::session_cookie_name(state.secure_cookies()));
     let authorization = state
         .blocking(move |s| {
-            s.provider.authorize_blocking(request, &choice, prompt_none, || {
+            s.provider.authorize_blocking(request, &choice, || {
                 let Some(cookie) = cookie else {
                     return Ok(None);
                 };
@@ -196,6 +201,34 @@ pub async fn authorize_get(
             let back = format!("/oauth/authorize?{}", req.query_string());
             Ok(see_other(&format!(
                 "/sso/{}/start?return_to={}",
+                urlencode(org.as_str()),
+                urlencode(&back)
+            )))
+        }
+        // A fresh sign-in asked for: the org's IdP, forced, then this request again marked with when it was
+        // asked for; an org without a connection cannot re-authenticate, and the client hears so.
+        Authorization::Reauthenticate {
+            org,
+            auth_after,
+            login_required,
+        } => {
+            let start_org = org.clone();
+            let available = state
+                .blocking(move |s| s.signin.available_blocking(&start_org))
+                .await?;
+            if !available {
+                return Ok(see_other(&login_required));
+            }
+            let mut back = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+                if k != "prompt" && k != "scimd_auth_after" {
+                    back.append_pair(&k, &v);
+                }
+            }
+            back.append_pair("scimd_auth_after", &auth_after.to_string());
+            let back = format!("/oauth/authorize?{}", back.finish());
+            Ok(see_other(&format!(
+                "/sso/{}/start?force=1&return_to={}",
                 urlencode(org.as_str()),
                 urlencode(&back)
             )))

@@ -62,9 +62,15 @@ pub enum SignInError {
     Misconfigured(String),
     #[error("return_to must be a path on this server (starting with one /), at most {max} bytes", max = crate::MAX_RETURN_TO)]
     BadReturnTo,
-    /// Refused; `reason` is the audited reason code.
+    /// Refused; `reason` is the audited reason code. `return_to` is where the sign-in was to go back to, for
+    /// a refusal of the member (not provisioned, deactivated): an OpenID Provider request sends the browser
+    /// back to its client with `access_denied` from there.
     #[error("sign-in refused ({reason})")]
-    Refused { reason: &'static str, refusal: Refusal },
+    Refused {
+        reason: &'static str,
+        refusal: Refusal,
+        return_to: Option<String>,
+    },
     #[error("the operating system's random generator failed")]
     Random,
     #[error(transparent)]
@@ -82,7 +88,23 @@ impl SignInError {
             "member_inactive" => Refusal::Deactivated,
             _ => Refusal::Failed,
         };
-        SignInError::Refused { reason, refusal }
+        SignInError::Refused {
+            reason,
+            refusal,
+            return_to: None,
+        }
+    }
+
+    /// A refusal of the member, which knows where the sign-in was going.
+    pub(crate) fn refused_returning(reason: &'static str, return_to: String) -> SignInError {
+        match SignInError::refused(reason) {
+            SignInError::Refused { reason, refusal, .. } => SignInError::Refused {
+                reason,
+                refusal,
+                return_to: Some(return_to),
+            },
+            other => other,
+        }
     }
 
     /// A database outage, not a refusal: 503.

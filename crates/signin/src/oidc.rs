@@ -8,7 +8,7 @@
 //!    against the tenant's JWKS (cached per tenant, refetched once on an unknown `kid`): exact `iss`, `aud`,
 //!    `tid`, `nonce`, times;
 //! 3. [`SignInService::oidc_finish_blocking`]: the identity mapped to a member of this org (the object ID as
-//!    `externalId`, then `preferred_username` or `email` as `userName`) and the session opened.
+//!    `externalId`, then `preferred_username` as `userName`, among SCIM-managed members; never `email`) and the session opened.
 //!
 //! The PKCE verifier is not stored: it is derived from the binding cookie and `state` (SHA-256 of both), so
 //! only the browser that started can finish, and the database never holds a secret of the flow.
@@ -175,10 +175,8 @@ impl SignInService {
         let outcome = self
             .sessions()
             .sign_in_sso_blocking(org, PROTOCOL_OIDC, None, replacing, |conn| {
-                let names: Vec<&str> = [claims.preferred_username.as_deref(), claims.email.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect();
+                // `preferred_username` as userName, never the `email` claim (review 3, M-1).
+                let names: Vec<&str> = claims.preferred_username.as_deref().into_iter().collect();
                 Ok(identity::find_member(
                     conn,
                     org,
@@ -191,7 +189,9 @@ impl SignInService {
                 session,
                 return_to: identity.return_to,
             }),
-            SsoSignIn::Refused(refusal) => Err(SignInError::refused(refusal.reason)),
+            SsoSignIn::Refused(refusal) => {
+                Err(SignInError::refused_returning(refusal.reason, identity.return_to))
+            }
         }
     }
 }

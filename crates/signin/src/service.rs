@@ -5,7 +5,7 @@
 //! 2. `saml_acs_blocking`: the pending request is consumed first (a second post of the same RelayState finds
 //!    nothing), the response verified against it (`scimd_sso::saml::verify_response`, outside any
 //!    transaction), then one transaction records the assertion ID (replay), maps the identity to a member of
-//!    this org, opens the session, and audits the sign-in or the refusal.
+//!    this org (`identity`: stable keys, SCIM-managed members only), opens the session, and audits the sign-in or the refusal.
 
 use crate::browser::{self, BROWSER_COOKIE_SECS};
 use crate::connection::{ConnectionService, SignInSettings};
@@ -164,6 +164,17 @@ impl SignInService {
 
     /// Starts a sign-in to `org`, coming back to `return_to` (a local path; the org's settings page if none).
     pub fn start_blocking(&self, org: &OrgId, return_to: Option<&str>) -> Result<Started, SignInError> {
+        self.start_forced_blocking(org, return_to, false)
+    }
+
+    /// [`SignInService::start_blocking`]; with `force` the IdP authenticates the member afresh (SAML
+    /// `ForceAuthn`, Entra `prompt=login`): the OpenID Provider's `prompt=login` and `max_age`.
+    pub fn start_forced_blocking(
+        &self,
+        org: &OrgId,
+        return_to: Option<&str>,
+        force: bool,
+    ) -> Result<Started, SignInError> {
         let return_to = browser::return_path(return_to, format!("/admin/orgs/{}/sso", org.as_str()))?;
         let now = self.clock.now();
         // RelayState (SAML) or `state` (OIDC): the pending sign-in's name, as the browser carries it back.
@@ -177,7 +188,7 @@ impl SignInService {
                 allow_unsolicited,
             }) => {
                 let config = self.sp_config(org, &entity_id, &certificates_pem, allow_unsolicited)?;
-                let request = saml::authn_request::build(&config, &sso_url, &relay_state, now)
+                let request = saml::authn_request::build_with(&config, &sso_url, &relay_state, now, force)
                     .map_err(|e| SignInError::Misconfigured(e.to_string()))?;
                 (PROTOCOL_SAML, request.request_id, request.redirect_url)
             }
@@ -187,10 +198,11 @@ impl SignInService {
                 let config = self.entra_config(org, &tenant_id, &client_id)?;
                 let nonce = browser::random_value()?;
                 let verifier = browser::pkce_verifier(&browser_cookie, &relay_state);
-                let url = config.authorize_url(
+                let url = config.authorize_url_with(
                     &scimd_sso::oidc::State::from_stored(relay_state.clone()),
                     &scimd_sso::oidc::Nonce::from_stored(nonce.clone()),
                     &verifier.challenge(),
+                    force,
                 );
                 (PROTOCOL_OIDC, nonce, url)
             }
@@ -277,16 +289,14 @@ impl SignInService {
                     .into_iter()
                     .flatten()
                     .collect();
-                let names: Vec<&str> = [Some(assertion.name_id.as_str()), assertion.email.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect();
+                // The NameID as userName, never the e-mail attribute (review 3, M-1).
+                let names = [assertion.name_id.as_str()];
                 Ok(identity::find_member(conn, org, &ids, &names)?)
             },
         )?;
         match outcome {
             SsoSignIn::SignedIn(session) => Ok(Finished { session, return_to }),
-            SsoSignIn::Refused(refusal) => Err(SignInError::refused(refusal.reason)),
+            SsoSignIn::Refused(refusal) => Err(SignInError::refused_returning(refusal.reason, return_to)),
         }
     }
 

@@ -174,6 +174,7 @@ diesel::table! {
         safety_valve_released_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
         scim_may_link_owner -> Bool,
+        scim_may_change_privileged_identity -> Bool,
     }
 }
 
@@ -272,6 +273,7 @@ diesel::table! {
         redirect_uris -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        id_token_signed_response_alg -> Text,
     }
 }
 
@@ -302,6 +304,7 @@ diesel::table! {
         scope -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        code_hash -> Nullable<Binary>,
     }
 }
 
@@ -312,6 +315,7 @@ diesel::table! {
         public_key -> Binary,
         created_at -> Timestamp,
         retired_at -> Nullable<Timestamp>,
+        alg -> Text,
     }
 }
 

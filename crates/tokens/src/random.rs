@@ -22,3 +22,9 @@ pub fn bytes<const N: usize>() -> Result<[u8; N], RandomError> {
     fill(&mut out)?;
     Ok(out)
 }
+
+/// The operating system's generator itself, for a library that draws through a generator (the OpenID
+/// Provider's RSA key generation). Its failures are errors there too.
+pub fn os_generator() -> SysRng {
+    SysRng
+}

@@ -38,6 +38,8 @@ pub struct GroupsQuery {
 
 /// `GET /admin/orgs/{org}/groups?after=&before=`
 pub async fn groups_get(session: Authed, query: Query<GroupsQuery>) -> Result<HttpResponse, AdminError> {
+    // Least privilege (review 3, L-7): the directory is for the org's owners and admins.
+    session.require_editor()?;
     let page = Page::load(&session, "groups").await?;
     let keyset = match (query.after, query.before) {
         (Some(after), _) => Keyset::After(after),

@@ -82,6 +82,9 @@ pub struct MembersQuery {
 
 /// `GET /admin/orgs/{org}/members?q=&after=&before=`
 pub async fn members_get(session: Authed, query: Query<MembersQuery>) -> Result<HttpResponse, AdminError> {
+    // Least privilege (review 3, L-7): every SSO-signed-in employee has a session; the directory of their
+    // colleagues is for the org's owners and admins.
+    session.require_editor()?;
     let page = Page::load(&session, "members").await?;
     let search = query.q.trim().chars().take(200).collect::<String>();
     let keyset = match (query.after, query.before) {

@@ -1,7 +1,7 @@
 //! Sign-in through the org's SSO connection (issue #14), the browser's side; the work is
 //! `scimd_signin::SignInService`'s.
 //!
-//! - `GET /sso/{org}/start[?return_to=]`: 303 to the IdP with the `SAMLRequest`, and the binding cookie;
+//! - `GET /sso/{org}/start[?return_to=][&force=1]`: 303 to the IdP (forced to authenticate afresh with `force`) with the `SAMLRequest`, and the binding cookie;
 //! - `POST /sso/saml/{org}/acs`: the IdP's HTTP-POST; 303 to the return path with the session cookie, or the
 //!   refusal page. It is a cross-site POST by design, so it carries no CSRF token: the RelayState, the
 //!   binding cookie and the signed response are what tie it to the browser that started;
@@ -31,6 +31,9 @@ pub const ACS_BODY_LIMIT: usize = 800 * 1024;
 pub struct StartQuery {
     #[serde(default)]
     return_to: Option<String>,
+    /// `1`: the IdP authenticates afresh (the OpenID Provider's `prompt=login` and `max_age`).
+    #[serde(default)]
+    force: Option<String>,
 }
 
 /// `GET /sso/{org}/start`
@@ -41,9 +44,10 @@ pub async fn start_get(
 ) -> Result<HttpResponse, AdminError> {
     let state = session::state(&req)?;
     let org = OrgId::new(org.into_inner());
-    let return_to = query.into_inner().return_to;
+    let query = query.into_inner();
+    let (return_to, force) = (query.return_to, query.force.as_deref() == Some("1"));
     let started = state
-        .blocking(move |s| s.signin.start_blocking(&org, return_to.as_deref()))
+        .blocking(move |s| s.signin.start_forced_blocking(&org, return_to.as_deref(), force))
         .await?;
     let secure = state.secure_cookies();
     Ok(HttpResponse::SeeOther()
@@ -93,13 +97,15 @@ pub async fn acs_post(req: HttpRequest, org: Path<String>, body: Bytes) -> Resul
     let previous = session::read_cookie(&req, session::session_cookie_name(secure));
     let finished = state
         .blocking(move |s| {
-            s.signin.saml_acs_blocking(
-                &org,
-                &form.saml_response,
-                form.relay_state.as_deref(),
-                browser.as_deref(),
-                previous.as_deref(),
-            )
+            s.signin
+                .saml_acs_blocking(
+                    &org,
+                    &form.saml_response,
+                    form.relay_state.as_deref(),
+                    browser.as_deref(),
+                    previous.as_deref(),
+                )
+                .map_err(|e| refused_for_client(s, e))
         })
         .await;
     Ok(finish(&state, finished))
@@ -162,11 +168,34 @@ pub async fn oidc_callback_get(req: HttpRequest, org: Path<String>) -> Result<Ht
             }
         };
         state
-            .blocking(move |s| s.signin.oidc_finish_blocking(&org, identity, previous.as_deref()))
+            .blocking(move |s| {
+                s.signin
+                    .oidc_finish_blocking(&org, identity, previous.as_deref())
+                    .map_err(|e| refused_for_client(s, e))
+            })
             .await
     }
     .await;
     Ok(finish(&state, finished))
+}
+
+/// A refusal of the member during a sign-in an OpenID Provider client asked for: the page says why and
+/// leads back to the client with `error=access_denied` (OIDC Core §3.1.2.6). Any other error as it is.
+fn refused_for_client(s: &crate::state::AdminState, err: scimd_signin::SignInError) -> AdminError {
+    use scimd_signin::{Refusal, SignInError};
+    if let SignInError::Refused {
+        refusal: refusal @ (Refusal::NotProvisioned | Refusal::Deactivated),
+        return_to: Some(return_to),
+        ..
+    } = &err
+    {
+        match s.provider.denied_redirect_blocking(return_to) {
+            Ok(Some(back)) => return AdminError::SignInRefusedForClient(*refusal, back),
+            Ok(None) => {}
+            Err(e) => return e.into(),
+        }
+    }
+    err.into()
 }
 
 /// The answer to the end of a sign-in: 303 to the return path with the session cookie, or the refusal page;

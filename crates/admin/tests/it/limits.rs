@@ -30,6 +30,7 @@ fn the_card_shows_the_defaults_and_saves_the_orgs_own_limits(db: &TestDb) {
         assert_eq!(text_of(&sso.body, "limits-burst"), "200");
         assert_eq!(text_of(&sso.body, "limits-in-flight"), "8");
         assert_eq!(text_of(&sso.body, "limits-owner-link"), "No");
+        assert_eq!(text_of(&sso.body, "limits-identity-changes"), "No");
         assert!(
             sso.body
                 .contains(r#"id="limits_rate" name="rate" type="text" inputmode="numeric" value="""#)
@@ -49,10 +50,16 @@ fn the_card_shows_the_defaults_and_saves_the_orgs_own_limits(db: &TestDb) {
                 ("burst", ""),
                 ("in_flight", " 16 "),
                 ("owner_link", "on"),
+                ("identity_changes", "on"),
             ],
         )
         .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        let identity_changes = db
+            .store
+            .read(|conn| owner_link::privileged_identity_changes_allowed(conn, &ctx.org))
+            .unwrap();
+        assert!(identity_changes, "the checkbox allows it (L-10)");
         assert_eq!(stored(db, &ctx), (Some((Some(500), None, Some(16))), true));
         let actions = audit_actions(db, &ctx.org);
         assert!(
@@ -73,6 +80,8 @@ fn the_card_shows_the_defaults_and_saves_the_orgs_own_limits(db: &TestDb) {
         );
         assert_eq!(text_of(&page.body, "limits-in-flight"), "16");
         assert_eq!(text_of(&page.body, "limits-owner-link"), "Yes");
+        assert_eq!(text_of(&page.body, "limits-identity-changes"), "Yes");
+        assert!(audit_actions(db, &ctx.org).contains(&"org.privileged_identity_configured".to_owned()));
 
         // Saving the same values again changes nothing and audits nothing; blanks go back to the defaults.
         let before = audit_actions(db, &ctx.org).len();
@@ -81,6 +90,7 @@ fn the_card_shows_the_defaults_and_saves_the_orgs_own_limits(db: &TestDb) {
             ("burst", ""),
             ("in_flight", "16"),
             ("owner_link", "on"),
+            ("identity_changes", "on"),
         ];
         assert_eq!(
             post(&app, &admin, &url(&ctx, "limits"), &same).await.status,

@@ -14,7 +14,7 @@ fn members_show_status_source_and_last_change(db: &TestDb) {
         let app = app(&ctx).await;
         add_scim_member(db, &ctx.org, "gone@acme.test", "Gone Person");
         deactivate(db, "gone@acme.test");
-        let browser = login(&app, &ctx, MEMBER).await;
+        let browser = login(&app, &ctx, ADMIN).await;
         let res = get(&app, Some(&browser), &url(&ctx, "members")).await;
         assert_eq!(res.status, StatusCode::OK);
         assert_eq!(text_of(&res.body, "member-total"), "4 members");
@@ -204,7 +204,7 @@ fn groups_show_their_member_counts(db: &TestDb) {
                 })
                 .unwrap();
         }
-        let browser = login(&app, &ctx, MEMBER).await;
+        let browser = login(&app, &ctx, ADMIN).await;
         let res = get(&app, Some(&browser), &url(&ctx, "groups")).await;
         assert_eq!(res.status, StatusCode::OK);
         assert_eq!(text_of(&res.body, "group-total"), "2 groups");

@@ -1,4 +1,5 @@
-//! Roles: a member sees every page read-only, and every write (and every write's dialog) is refused with 403
+//! Roles: a member sees the SSO page read-only, and neither the directory (members, groups, review 3 L-7) nor
+//! the logs; every write (and every write's dialog) is refused with 403
 //! and changes nothing.
 
 use crate::support::*;
@@ -15,15 +16,17 @@ fn a_member_sees_the_pages_read_only(db: &TestDb) {
             .generate_blocking(&ctx.org, "test", scimd_tokens::Expiry::Never)
             .unwrap();
         let browser = login(&app, &ctx, MEMBER).await;
-        for page in ["sso", "members", "groups"] {
+        let res = get(&app, Some(&browser), &url(&ctx, "sso")).await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert!(res.body.contains(r#"id="read-only-banner""#));
+        for tab in ["audit", "activity", "members", "groups"] {
+            assert!(!res.body.contains(&url(&ctx, tab)), "no {tab} tab");
+        }
+        // Least privilege (review 3, L-7): the directory of colleagues is the owners' and admins'.
+        for page in ["members", "groups"] {
             let res = get(&app, Some(&browser), &url(&ctx, page)).await;
-            assert_eq!(res.status, StatusCode::OK, "{page}");
-            assert!(res.body.contains(r#"id="read-only-banner""#), "{page}");
-            assert!(!res.body.contains(&url(&ctx, "audit")), "{page}: no audit tab");
-            assert!(
-                !res.body.contains(&url(&ctx, "activity")),
-                "{page}: no activity tab"
-            );
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{page}");
+            assert!(!res.body.contains(OWNER), "{page}: nobody listed");
         }
         let sso = get(&app, Some(&browser), &url(&ctx, "sso")).await;
         assert!(

@@ -1,6 +1,6 @@
-//! `scimd oauth-client create|list` and `scimd oauth-key rotate`: the platform's clients of "Sign in with
-//! scimd" (the OpenID Provider) and its ID token signing key. A client secret is printed once, at creation;
-//! only its SHA-256 is kept.
+//! `scimd oauth-client create|list|revoke|rotate-secret` and `scimd oauth-key rotate [--retire-previous]`:
+//! the platform's clients of "Sign in with scimd" (the OpenID Provider) and its ID token signing keys. A
+//! client secret is printed once, at creation or rotation; only its SHA-256 is kept.
 
 use super::output::print_json;
 use super::token::open;
@@ -19,6 +19,23 @@ pub enum OAuthClientCommand {
         /// A redirect URI, matched exactly (https; http only to loopback). Repeat for more.
         #[arg(long = "redirect-uri", required = true)]
         redirect_uris: Vec<String>,
+        /// How its ID tokens are signed (its id_token_signed_response_alg).
+        #[arg(long = "id-token-alg", default_value = "RS256", value_parser = ["RS256", "EdDSA"])]
+        id_token_alg: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a client: it authenticates no more, and its access tokens stop working at once.
+    Revoke {
+        #[arg(long = "client-id")]
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a client a new secret (printed once); the old one stops working at once.
+    RotateSecret {
+        #[arg(long = "client-id")]
+        client_id: String,
         #[arg(long)]
         json: bool,
     },
@@ -31,9 +48,12 @@ pub enum OAuthClientCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum OAuthKeyCommand {
-    /// A new ID token signing key signs from now on; the previous one stays in the JWKS until the next
-    /// rotation, so tokens it signed still verify.
+    /// New ID token signing keys (RS256 and EdDSA) sign from now on; the previous ones stay in the JWKS until
+    /// the next rotation, so tokens they signed still verify.
     Rotate {
+        /// A key is compromised: every previous key leaves the JWKS now (tokens it signed stop verifying).
+        #[arg(long)]
+        retire_previous: bool,
         #[arg(long)]
         json: bool,
     },
@@ -65,10 +85,11 @@ pub(super) fn run_client(
         OAuthClientCommand::Create {
             name,
             redirect_uris,
+            id_token_alg,
             json,
         } => {
             let created = provider
-                .create_client_blocking(&name, &redirect_uris)
+                .create_client_blocking(&name, &redirect_uris, &id_token_alg)
                 .map_err(failed)?;
             if json {
                 return print_json(&created);
@@ -88,14 +109,39 @@ pub(super) fn run_client(
                             "client_id": c.id, "name": c.name, "created_at": c.created_at.and_utc(),
                             "redirect_uris": serde_json::from_str::<serde_json::Value>(&c.redirect_uris).unwrap_or_default(),
                             "revoked": c.revoked_at.is_some(),
+                            "id_token_signed_response_alg": c.id_token_signed_response_alg,
                         })
                     })
                     .collect();
                 return print_json(&rows);
             }
             for c in &clients {
-                println!("{}  {}  {}", c.id, c.name, c.redirect_uris);
+                let revoked = if c.revoked_at.is_some() { "  (revoked)" } else { "" };
+                println!(
+                    "{}  {}  {}  {}{revoked}",
+                    c.id, c.name, c.id_token_signed_response_alg, c.redirect_uris
+                );
             }
+            Ok(())
+        }
+        OAuthClientCommand::Revoke { client_id, json } => {
+            provider.revoke_client_blocking(&client_id).map_err(failed)?;
+            if json {
+                return print_json(&json!({ "client_id": client_id, "revoked": true }));
+            }
+            println!("client {client_id} revoked; its access tokens no longer work");
+            Ok(())
+        }
+        OAuthClientCommand::RotateSecret { client_id, json } => {
+            let rotated = provider
+                .rotate_client_secret_blocking(&client_id)
+                .map_err(failed)?;
+            if json {
+                return print_json(&rotated);
+            }
+            println!("client_id:     {}", rotated.client_id);
+            println!("client_secret: {}", rotated.client_secret);
+            println!("(the secret is shown once: store it now; the previous one no longer works)");
             Ok(())
         }
     }
@@ -108,12 +154,18 @@ pub(super) fn run_key(
 ) -> Result<(), ServerError> {
     let provider = provider(database_url, keys)?;
     match command {
-        OAuthKeyCommand::Rotate { json } => {
-            let kid = provider.rotate_key_blocking().map_err(failed)?;
+        OAuthKeyCommand::Rotate {
+            retire_previous,
+            json,
+        } => {
+            let kids = provider.rotate_key_blocking(retire_previous).map_err(failed)?;
             if json {
-                return print_json(&json!({ "kid": kid }));
+                return print_json(&json!({ "kids": kids, "retired_previous": retire_previous }));
             }
-            println!("new signing key {kid}");
+            println!("new signing keys {}", kids.join(", "));
+            if retire_previous {
+                println!("every previous key is retired: it is no longer in the JWKS");
+            }
             Ok(())
         }
     }

@@ -46,6 +46,8 @@ pub enum OrgCommand {
     },
     /// Show or change whether SCIM may link the org's owner (off by default).
     OwnerLink(super::owner_link::OwnerLinkArgs),
+    /// Show or change whether SCIM may change the userName or externalId of an owner or admin (off by default).
+    IdentityChanges(super::owner_link::IdentityChangesArgs),
     /// Show or change the org's SCIM API limits; a running server applies a change within 10 seconds.
     Limits {
         #[arg(long)]
@@ -148,6 +150,7 @@ pub(super) fn run(database_url: &str, command: OrgCommand) -> Result<(), ServerE
             json,
         ),
         OrgCommand::OwnerLink(args) => super::owner_link::run(&store, &args),
+        OrgCommand::IdentityChanges(args) => super::owner_link::run_identity_changes(&store, &args),
         OrgCommand::Limits {
             org,
             rate,

@@ -47,3 +47,40 @@ pub(super) fn run(store: &Store, args: &OwnerLinkArgs) -> Result<(), ServerError
     );
     Ok(())
 }
+
+/// Show or change whether SCIM may change the userName or externalId of an owner or admin (the keys SSO finds
+/// a member by; review 3, L-10).
+#[derive(Debug, Args)]
+pub struct IdentityChangesArgs {
+    #[arg(long)]
+    org: String,
+    /// Allow (on) or forbid (off, the default) the changes.
+    #[arg(long, value_parser = ["on", "off"])]
+    set: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub(super) fn run_identity_changes(store: &Store, args: &IdentityChangesArgs) -> Result<(), ServerError> {
+    let org = OrgId::new(args.org.as_str());
+    let now = SystemClock.now_naive();
+    let allowed = store.write(|conn| {
+        organizations::get(conn, &org)?;
+        if let Some(set) = args.set.as_deref() {
+            owner_link::set_privileged_identity_changes_allowed(conn, &org, "cli", set == "on", now)?;
+        }
+        owner_link::privileged_identity_changes_allowed(conn, &org)
+    });
+    let allowed = match allowed {
+        Err(StoreError::NotFound) => return Err(ServerError::NotFound(format!("--org {org}: no such org"))),
+        other => other?,
+    };
+    if args.json {
+        return print_json(&OwnerLinkOutput { allowed });
+    }
+    println!(
+        "SCIM {} change the userName or externalId of an owner or admin",
+        if allowed { "may" } else { "may not" }
+    );
+    Ok(())
+}

@@ -35,7 +35,7 @@ fn admin_status(addr: SocketAddr, org: &OrgId, cookie: &str) -> u16 {
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,
-        "GET /admin/orgs/{org}/members HTTP/1.1\r\nHost: {addr}\r\nCookie: scimd_session={cookie}\r\nConnection: close\r\n\r\n"
+        "GET /admin/orgs/{org}/sso HTTP/1.1\r\nHost: {addr}\r\nCookie: scimd_session={cookie}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = String::new();

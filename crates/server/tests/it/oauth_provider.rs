@@ -14,14 +14,14 @@ use scimd_store::testing::TestDb;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-const REDIRECT_URI: &str = "https://platform.example.com/auth/callback";
+pub(crate) const REDIRECT_URI: &str = "https://platform.example.com/auth/callback";
 
-fn query(url: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn query(url: &str) -> std::collections::HashMap<String, String> {
     url::Url::parse(url).unwrap().query_pairs().into_owned().collect()
 }
 
 /// Follows scimd's redirects from `path` until the browser is sent to the IdP; returns the AuthnRequest.
-fn to_idp(browser: &mut Browser, path: &str) -> AuthnRequest {
+pub(crate) fn to_idp(browser: &mut Browser, path: &str) -> AuthnRequest {
     let mut path = path.to_owned();
     for _ in 0..3 {
         let reply = browser.send("GET", &path, None);
@@ -51,7 +51,7 @@ fn to_idp(browser: &mut Browser, path: &str) -> AuthnRequest {
     panic!("never reached the IdP");
 }
 
-fn form_post(
+pub(crate) fn form_post(
     browser: &mut Browser,
     path: &str,
     form: &[(&str, &str)],
@@ -174,12 +174,33 @@ fn the_platform_signs_a_member_in_through_scimd(db: &TestDb) {
         Some((client_id, client_secret)),
     );
     assert_eq!(status, 200, "{tokens}");
+    // A second code of the same session, redeemed twice: the replay is refused and revokes its token.
+    let second = query(browser.send("GET", &back, None).header("location").unwrap())["code"].clone();
+    let second_form = [
+        ("grant_type", "authorization_code"),
+        ("code", second.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", verifier),
+    ];
+    let (_, replayed) = form_post(
+        &mut browser,
+        "/oauth/token",
+        &second_form,
+        Some((client_id, client_secret)),
+    );
     let (status, again) = form_post(
         &mut browser,
         "/oauth/token",
-        &token_form,
+        &second_form,
         Some((client_id, client_secret)),
     );
+    let (_, revoked) = form_post(
+        &mut browser,
+        "/oauth/introspect",
+        &[("token", replayed["access_token"].as_str().unwrap())],
+        Some((client_id, client_secret)),
+    );
+    assert_eq!(revoked, json!({"active": false}), "RFC 6749 §4.1.2 (L-1)");
     assert_eq!(
         (status, again["error"].as_str()),
         (400, Some("invalid_grant")),
@@ -190,7 +211,7 @@ fn the_platform_signs_a_member_in_through_scimd(db: &TestDb) {
     let jwks = browser.send("GET", "/oauth/jwks", None).json();
     let id_token = tokens["id_token"].as_str().unwrap();
     let header = jsonwebtoken::decode_header(id_token).unwrap();
-    assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256, "RS256 by default");
     let jwk = jwks["keys"]
         .as_array()
         .unwrap()
@@ -198,7 +219,7 @@ fn the_platform_signs_a_member_in_through_scimd(db: &TestDb) {
         .find(|k| k["kid"] == header.kid.clone().unwrap().as_str())
         .unwrap();
     let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone()).unwrap();
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.set_audience(&[client_id]);
     validation.set_issuer(&[issuer.as_str()]);
     let claims = jsonwebtoken::decode::<Value>(
@@ -211,6 +232,8 @@ fn the_platform_signs_a_member_in_through_scimd(db: &TestDb) {
     assert_eq!(claims["sub"], ada.as_str());
     assert_eq!(claims["org_id"], a.as_str());
     assert_eq!(claims["email"], "ada@a.example");
+    assert_eq!(claims["email_verified"], false, "scimd verifies no mailbox (M-2)");
+    assert!(claims["at_hash"].as_str().is_some_and(|h| h.len() == 22));
     assert_eq!(claims["nonce"], "n-1");
     assert_eq!(claims["groups"], json!([group]));
     assert!(claims["sid"].as_str().is_some_and(|s| !s.is_empty()));
@@ -272,7 +295,7 @@ fn the_platform_signs_a_member_in_through_scimd(db: &TestDb) {
             .contains(&claims["sid"])
     );
 
-    // The key rotates: the new one signs, the old one stays published.
+    // The keys rotate: the new ones sign, the old ones stay published (one RSA and one Ed25519 key each).
     let out = harness::scimd(dir.path(), Some(&env.db_url), &["oauth-key", "rotate", "--json"]);
     assert!(out.status.success(), "{}", harness::stderr(&out));
     let kids: Vec<Value> = browser.send("GET", "/oauth/jwks", None).json()["keys"]
@@ -281,8 +304,27 @@ fn the_platform_signs_a_member_in_through_scimd(db: &TestDb) {
         .iter()
         .map(|k| k["kid"].clone())
         .collect();
+    assert_eq!(kids.len(), 4);
+    assert!(kids.contains(&json!(header.kid.clone().unwrap())));
+    // A compromised key: `--retire-previous` takes every previous key out of the JWKS at once.
+    let out = harness::scimd(
+        dir.path(),
+        Some(&env.db_url),
+        &["oauth-key", "rotate", "--retire-previous", "--json"],
+    );
+    assert!(out.status.success(), "{}", harness::stderr(&out));
+    let rotated: Value = serde_json::from_str(&harness::stdout(&out)).unwrap();
+    let kids: Vec<Value> = browser.send("GET", "/oauth/jwks", None).json()["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].clone())
+        .collect();
     assert_eq!(kids.len(), 2);
-    assert!(kids.contains(&json!(header.kid.unwrap())));
+    assert!(!kids.contains(&json!(header.kid.unwrap())));
+    for kid in rotated["kids"].as_array().unwrap() {
+        assert!(kids.contains(kid), "{kid}");
+    }
 }
 
 scimd_store::backend_tests!(the_platform_signs_a_member_in_through_scimd);

@@ -26,6 +26,20 @@ fn the_owner_is_protected(db: &TestDb) {
     let refused = a.send("POST", "/Users", Some(&create_owner_body(false)), &[]);
     assert_eq!(refused.status, 409, "{}", refused.body);
     assert_eq!(refused.json()["scimType"], "uniqueness");
+    // The 409 says whose address it is and how to allow the link: no SCIM list shows the owner.
+    let detail = refused.json()["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("organization's owner"), "{detail}");
+    assert!(detail.contains("scimd org owner-link"), "{detail}");
+    // A userName SCIM manages already is the plain uniqueness error.
+    let ada = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@a.example"}"#;
+    assert_eq!(a.send("POST", "/Users", Some(ada), &[]).status, 201);
+    let taken = a.send("POST", "/Users", Some(ada), &[]);
+    assert_eq!(taken.status, 409);
+    assert!(
+        !taken.json()["detail"].as_str().unwrap().contains("owner"),
+        "{}",
+        taken.body
+    );
     let owner_after = db
         .store
         .read(|conn| members::find_by_user_name(conn, &env.a.id, OWNER))

@@ -1,12 +1,20 @@
 //! The authorize endpoint's rules: the client and its exact redirect URI checked first (until both hold,
-//! errors are shown, not redirected), then the response type, scope and PKCE S256; then the org (named, or the
-//! one org where the login hint is a member's userName); a code issued only for a live session of that org
-//! (its SHA-256 stored, single use, 5 minutes).
+//! errors are shown, not redirected), then the response type, scope, PKCE S256, `prompt` and `max_age`; then
+//! the org (named, or the one org where the login hint is a member's userName); a code issued only for a live
+//! session of that org (its SHA-256 stored, single use, 5 minutes). Every response to the client carries `iss`
+//! (RFC 9207).
+//!
+//! Step-up (OIDC Core §3.1.2.1, review 3 L-3): with `prompt=login`, or `max_age` and a session signed in
+//! longer ago, the member signs in again at the org's IdP, forced (SAML `ForceAuthn`, Entra `prompt=login`),
+//! and the request comes back with `scimd_auth_after`, the instant the re-authentication was asked for: only
+//! a session that started after it, within the pending sign-in's 10 minutes, gets the code (so a hand-made
+//! `scimd_auth_after` cannot stand in for a fresh sign-in). With `prompt=none` the client hears
+//! `login_required` instead. The ID token's `auth_time` lets the client check for itself.
 
 use super::{OAuthProvider, ProviderError, digest, random};
-use chrono::Duration;
-use scimd_store::models::members;
+use chrono::{Duration, NaiveDateTime};
 use scimd_store::models::oauth::{self, OAuthCode};
+use scimd_store::models::{admin_sessions, members};
 use scimd_store::{MemberId, OrgId, SessionId, StoreError};
 
 const CODE_LIFETIME: Duration = Duration::minutes(5);
@@ -22,7 +30,16 @@ pub struct AuthorizeRequest {
     pub nonce: Option<String>,
     pub code_challenge: String,
     pub code_challenge_method: String,
+    /// Space-separated: `none`, `login` (others, such as `consent`, need nothing here).
+    pub prompt: String,
+    /// The longest time since the member signed in that the client accepts, in seconds.
+    pub max_age: Option<String>,
+    /// `scimd_auth_after`: this request came back from a re-authentication asked for at this Unix time.
+    pub auth_after: Option<String>,
 }
+
+/// How long after asking for it a re-authentication may come back (the pending sign-in's lifetime).
+const REAUTH_WINDOW_SECS: i64 = 600;
 
 /// Which org an authorize request is for: `org` when given, else the one org where `login_hint` is a member's
 /// userName.
@@ -42,12 +59,21 @@ pub enum Authorization {
     Redirect(String),
     /// No live session of this org: its sign-in first, then the same request again.
     SignIn(OrgId),
+    /// The request wants a fresh sign-in (`prompt=login`, `max_age`): the org's sign-in, forced at the IdP,
+    /// then the same request again with `scimd_auth_after=auth_after`. Where the org's connection cannot force
+    /// one (there is none), send the browser to `login_required`, the client's error redirect.
+    Reauthenticate {
+        org: OrgId,
+        auth_after: i64,
+        login_required: String,
+    },
 }
 
 /// A checked authorize request: errors from here on go back to the client's redirect URI.
 #[derive(Debug, Clone)]
 pub struct CheckedAuthorize {
     request: AuthorizeRequest,
+    issuer: String,
 }
 
 impl CheckedAuthorize {
@@ -65,6 +91,7 @@ impl CheckedAuthorize {
         if let Some(state) = &self.request.state {
             query.append_pair("state", state);
         }
+        query.append_pair("iss", &self.issuer);
         url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str(&query.finish());
         url
@@ -83,12 +110,11 @@ impl OAuthProvider {
     /// The authorize endpoint. `InvalidClient` and `InvalidRequest` errors come before the redirect URI is
     /// trusted: show them, never redirect (RFC 6749 §4.1.2.1). `signed_in` gives the browser's live session,
     /// if any; it is asked only once the request and the org check out, and a session of another org does not
-    /// count. With `prompt_none` and no session the client hears `login_required`.
+    /// count. With `prompt=none` and no session fresh enough the client hears `login_required`.
     pub fn authorize_blocking(
         &self,
         request: AuthorizeRequest,
         choice: &OrgChoice,
-        prompt_none: bool,
         signed_in: impl FnOnce() -> Result<Option<SignedInAs>, ProviderError>,
     ) -> Result<Authorization, ProviderError> {
         let checked = match self.check_authorize(request)? {
@@ -98,11 +124,83 @@ impl OAuthProvider {
         let Some(org) = self.choose_org(choice)? else {
             return Ok(Authorization::Redirect(checked.error_redirect("invalid_request")));
         };
-        match signed_in()?.filter(|who| who.org == org) {
-            Some(who) => Ok(Authorization::Redirect(self.issue_code(&checked, &who)?)),
-            None if prompt_none => Ok(Authorization::Redirect(checked.error_redirect("login_required"))),
-            None => Ok(Authorization::SignIn(org)),
+        let r = &checked.request;
+        let prompts: Vec<&str> = r.prompt.split(' ').filter(|p| !p.is_empty()).collect();
+        let prompt_none = prompts.contains(&"none");
+        let prompt_login = prompts.contains(&"login");
+        if prompt_none && prompts.len() > 1 {
+            return Ok(Authorization::Redirect(checked.error_redirect("invalid_request")));
         }
+        let max_age = match r.max_age.as_deref().map(str::parse::<u32>) {
+            None => None,
+            Some(Ok(secs)) => Some(i64::from(secs)),
+            Some(Err(_)) => return Ok(Authorization::Redirect(checked.error_redirect("invalid_request"))),
+        };
+        // OIDC Core §3.1.2.1 (errata set 2): `max_age=0` is `prompt=login`.
+        let prompt_login = prompt_login || max_age == Some(0);
+        let now = self.clock.now_naive();
+        let now_secs = now.and_utc().timestamp();
+        // A re-authentication asked for within the window: the session must have started after it.
+        let auth_after = r
+            .auth_after
+            .as_deref()
+            .and_then(|t| t.parse::<i64>().ok())
+            .filter(|t| *t <= now_secs && now_secs - t <= REAUTH_WINDOW_SECS);
+        let who = match signed_in()?.filter(|who| who.org == org) {
+            Some(who) => {
+                let auth_time = self.auth_time(&who)?;
+                Some((who, auth_time))
+            }
+            None => None,
+        };
+        let fresh = |auth_time: NaiveDateTime| {
+            let signed_in_at = auth_time.and_utc().timestamp();
+            match auth_after {
+                Some(after) => signed_in_at >= after,
+                None => !prompt_login && max_age.is_none_or(|max| now_secs - signed_in_at <= max),
+            }
+        };
+        match who {
+            Some((who, Some(auth_time))) if fresh(auth_time) => {
+                Ok(Authorization::Redirect(self.issue_code(&checked, &who)?))
+            }
+            _ if prompt_none => Ok(Authorization::Redirect(checked.error_redirect("login_required"))),
+            _ if prompt_login || max_age.is_some() => Ok(Authorization::Reauthenticate {
+                org,
+                auth_after: now_secs,
+                login_required: checked.error_redirect("login_required"),
+            }),
+            _ => Ok(Authorization::SignIn(org)),
+        }
+    }
+
+    /// Where a browser whose sign-in was refused (not provisioned, deactivated) goes back to the client:
+    /// `return_to` is the path the sign-in was to return to; when it is an authorize request whose client and
+    /// redirect URI check out, that redirect URI with `error=access_denied` (OIDC Core §3.1.2.6), else none.
+    pub fn denied_redirect_blocking(&self, return_to: &str) -> Result<Option<String>, ProviderError> {
+        let Some(query) = return_to.strip_prefix("/oauth/authorize?") else {
+            return Ok(None);
+        };
+        let mut request = AuthorizeRequest::default();
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            match &*k {
+                "client_id" => request.client_id = v.into_owned(),
+                "redirect_uri" => request.redirect_uri = v.into_owned(),
+                "state" => request.state = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        match self.check_authorize(request) {
+            Ok(Ok(checked) | Err((checked, _))) => Ok(Some(checked.error_redirect("access_denied"))),
+            Err(ProviderError::InvalidClient | ProviderError::InvalidRequest(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// When the member of `who` signed in: the session's start (a session gone counts as none).
+    fn auth_time(&self, who: &SignedInAs) -> Result<Option<NaiveDateTime>, ProviderError> {
+        let session = self.store.read(|conn| admin_sessions::find(conn, &who.session))?;
+        Ok(session.map(|s| s.created_at))
     }
 
     /// The org named, or the one org where the hint is a member's userName (none when it is in two).
@@ -139,7 +237,10 @@ impl OAuthProvider {
                 "redirect_uri is not registered for this client".into(),
             ));
         }
-        let checked = CheckedAuthorize { request };
+        let checked = CheckedAuthorize {
+            request,
+            issuer: self.issuer.clone(),
+        };
         let r = &checked.request;
         let error = if r.response_type != "code" {
             Some("unsupported_response_type")

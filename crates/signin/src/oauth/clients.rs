@@ -1,5 +1,6 @@
-//! The platform's OAuth clients: registered with their exact redirect URIs (https, or http to loopback); the
-//! secret is shown once and only its SHA-256 is stored.
+//! The platform's OAuth clients: registered with their exact redirect URIs (https, or http to loopback) and
+//! the algorithm of their ID tokens; the secret is shown once and only its SHA-256 is stored. A client can be
+//! revoked (its access tokens die with it) and its secret rotated (review 3, L-2).
 
 use super::{OAuthProvider, ProviderError, digest, random};
 use scimd_store::StoreError;
@@ -27,12 +28,20 @@ impl fmt::Debug for CreatedClient {
 }
 
 impl OAuthProvider {
-    /// Registers a client; `redirect_uris` are matched exactly (https, or http to loopback).
+    /// Registers a client; `redirect_uris` are matched exactly (https, or http to loopback); `id_token_alg`
+    /// is its `id_token_signed_response_alg` (`RS256` or `EdDSA`).
     pub fn create_client_blocking(
         &self,
         name: &str,
         redirect_uris: &[String],
+        id_token_alg: &str,
     ) -> Result<CreatedClient, ProviderError> {
+        if !super::keys::ALGORITHMS.contains(&id_token_alg) {
+            return Err(ProviderError::InvalidRequest(format!(
+                "the ID token algorithm must be one of {}",
+                super::keys::ALGORITHMS.join(", ")
+            )));
+        }
         let name = name.trim();
         if name.is_empty() || name.len() > 200 {
             return Err(ProviderError::InvalidRequest(
@@ -56,11 +65,47 @@ impl OAuthProvider {
             redirect_uris: serde_json::to_string(redirect_uris).map_err(StoreError::from)?,
             created_at: self.clock.now_naive(),
             revoked_at: None,
+            id_token_signed_response_alg: id_token_alg.to_owned(),
         };
         self.store.write(|conn| oauth::insert_client(conn, &row))?;
         tracing::info!(client_id = %client_id, "OAuth client registered");
         Ok(CreatedClient {
             client_id,
+            client_secret,
+        })
+    }
+
+    /// Revokes a client: it authenticates no more and its access tokens are deleted, so userinfo and
+    /// introspection refuse them at the next call.
+    pub fn revoke_client_blocking(&self, client_id: &str) -> Result<(), ProviderError> {
+        let now = self.clock.now_naive();
+        if !self
+            .store
+            .write(|conn| oauth::revoke_client(conn, client_id, now))?
+        {
+            return Err(ProviderError::InvalidRequest(format!(
+                "no live client {client_id:?}"
+            )));
+        }
+        tracing::info!(client_id = %client_id, "OAuth client revoked");
+        Ok(())
+    }
+
+    /// Gives a live client a new secret (shown once); the previous secret stops working at once.
+    pub fn rotate_client_secret_blocking(&self, client_id: &str) -> Result<CreatedClient, ProviderError> {
+        let client_secret = random("scimd_cs_")?;
+        let hash = digest(&client_secret);
+        if !self
+            .store
+            .write(|conn| oauth::set_client_secret(conn, client_id, &hash))?
+        {
+            return Err(ProviderError::InvalidRequest(format!(
+                "no live client {client_id:?}"
+            )));
+        }
+        tracing::info!(client_id = %client_id, "OAuth client secret rotated");
+        Ok(CreatedClient {
+            client_id: client_id.to_owned(),
             client_secret,
         })
     }

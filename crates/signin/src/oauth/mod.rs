@@ -6,12 +6,13 @@
 //! - [`OAuthProvider::authorize_blocking`]: an authorize request checked (client, exact redirect URI, S256,
 //!   `openid`), and, for a live session of the right org, a code (its SHA-256 stored, single use, 5 minutes);
 //! - [`OAuthProvider::token_blocking`]: the code redeemed by its client with the PKCE verifier: an ID token
-//!   (EdDSA; `sub` the member id, `org_id`, `email`, `name`, `groups` when asked, `sid`) and an access token
-//!   (its SHA-256 stored) for userinfo and introspection;
+//!   (RS256 or EdDSA, as the client registered; `sub` the member id, `org_id`, `email` with
+//!   `email_verified: false`, `name`, `groups` when asked, `sid`, `auth_time`, `at_hash`) and an access token
+//!   (its SHA-256 stored) for userinfo and introspection; a replayed code revokes what it was redeemed for;
 //! - [`OAuthProvider::introspect_blocking`] (RFC 7662) and [`OAuthProvider::userinfo_blocking`]: active only
 //!   while the session lives and the member is active, so a deprovisioning shows at once;
-//! - the signing keys: Ed25519, generated on first use, sealed under the server's secret key, rotated by
-//!   `scimd oauth-key rotate` (the previous key stays in the JWKS).
+//! - the signing keys: RSA-2048 and Ed25519, generated on first use, sealed under the server's secret key,
+//!   rotated by `scimd oauth-key rotate` (the previous keys stay in the JWKS unless `--retire-previous`).
 //!
 //! A file per part: `clients.rs` (registration), `authorize.rs`, `token.rs` (token, introspection, userinfo,
 //! and `live_session`, the one check behind them), `keys.rs` (signing keys, JWKS, rotation); this file holds
@@ -19,7 +20,7 @@
 
 mod authorize;
 mod clients;
-mod keys;
+pub mod keys;
 mod token;
 
 pub use authorize::{Authorization, AuthorizeRequest, OrgChoice, SignedInAs};
@@ -150,12 +151,13 @@ impl OAuthProvider {
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["EdDSA"],
+            "id_token_signing_alg_values_supported": keys::ALGORITHMS,
+            "authorization_response_iss_parameter_supported": true,
             "scopes_supported": ["openid", "email", "profile", "groups"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "code_challenge_methods_supported": ["S256"],
-            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "org_id", "email", "name", "groups"],
+            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "org_id", "email", "email_verified", "name", "groups"],
         })
     }
 }

@@ -11,7 +11,7 @@ use scimd_store::models::oauth::{self, OAuthAccessToken, OAuthClient, OAuthCode}
 use scimd_store::models::{admin_sessions, groups, members};
 use scimd_store::{DbConnection, MemberId, OrgId, SessionId};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 const ACCESS_TOKEN_LIFETIME: Duration = Duration::hours(1);
 const ID_TOKEN_LIFETIME: Duration = Duration::hours(1);
@@ -36,21 +36,30 @@ struct Redeemed {
 
 impl OAuthProvider {
     /// The token endpoint: `client` is (id, secret) from HTTP Basic or the form. One unit of work redeems the
-    /// code ([`OAuthProvider::redeem`]); the ID token is built and signed after it commits.
+    /// code ([`OAuthProvider::redeem`]); the ID token is built and signed after it commits, with the key of
+    /// the client's registered algorithm. A code used a second time revokes the tokens issued from it
+    /// (RFC 6749 §4.1.2) and is `invalid_grant`.
     pub fn token_blocking(&self, client: (&str, &str), form: &TokenRequest) -> Result<Value, ProviderError> {
         if form.grant_type != "authorization_code" {
             return Err(ProviderError::UnsupportedGrantType);
         }
+        // Outside the unit of work: a missing key is generated here, not while the writer is held.
+        self.ensure_keys_blocking()?;
         let now = self.clock.now();
         let now_naive = self.clock.now_naive();
         let access_token = random("scimd_at_")?;
         let redeemed = self
             .store
             .write(|conn| self.redeem(conn, client, form, &access_token, now_naive))?;
+        let Some(redeemed) = redeemed else {
+            tracing::info!(client_id = %client.0, "OAuth code replayed: the tokens issued from it are revoked");
+            return Err(ProviderError::InvalidGrant);
+        };
         let session_ends = redeemed.session.expires_at;
         let exp = (now + ID_TOKEN_LIFETIME).min(session_ends.and_utc());
-        let claims = self.id_token_claims(&redeemed, now, exp);
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        let mut claims = self.id_token_claims(&redeemed, now, exp);
+        claims["at_hash"] = json!(at_hash(redeemed.key.algorithm, &access_token));
+        let mut header = jsonwebtoken::Header::new(redeemed.key.algorithm);
         header.kid = Some(redeemed.key.kid.clone());
         let id_token = jsonwebtoken::encode(&header, &claims, &redeemed.key.encoding)
             .map_err(|e| ProviderError::Key(e.to_string()))?;
@@ -67,7 +76,8 @@ impl OAuthProvider {
 
     /// The token endpoint's unit of work: the client authenticated, the code consumed (single use), its
     /// client, redirect URI and PKCE challenge checked, its session still live; then the access token's hash
-    /// stored and the signing key loaded. Any refusal is `invalid_grant` and rolls the consumption back.
+    /// stored and the signing key loaded. Any refusal is `invalid_grant` and rolls the consumption back. A code
+    /// this client used before is `None`: the tokens issued from it are deleted, and that commits.
     fn redeem(
         &self,
         conn: &mut DbConnection,
@@ -75,9 +85,15 @@ impl OAuthProvider {
         form: &TokenRequest,
         access_token: &str,
         now: NaiveDateTime,
-    ) -> Result<Redeemed, ProviderError> {
+    ) -> Result<Option<Redeemed>, ProviderError> {
         let client_row = authenticate(conn, client)?;
-        let code = oauth::consume_code(conn, &digest(&form.code), now)?.ok_or(ProviderError::InvalidGrant)?;
+        let code_hash = digest(&form.code);
+        let Some(code) = oauth::consume_code(conn, &code_hash, now)? else {
+            if oauth::revoke_replayed_code(conn, &code_hash, &client_row.id)? > 0 {
+                return Ok(None);
+            }
+            return Err(ProviderError::InvalidGrant);
+        };
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(form.code_verifier.as_bytes()));
         if code.client_id != client_row.id
             || code.redirect_uri != form.redirect_uri
@@ -106,20 +122,22 @@ impl OAuthProvider {
                 scope: code.scope.clone(),
                 created_at: now,
                 expires_at: (now + ACCESS_TOKEN_LIFETIME).min(session.expires_at),
+                code_hash: Some(code_hash),
             },
         )?;
-        let key = self.signing_key(conn, now)?;
-        Ok(Redeemed {
+        let key = self.signing_key(conn, &client_row.id_token_signed_response_alg, now)?;
+        Ok(Some(Redeemed {
             code,
             session,
             member,
             group_ids,
             key,
-        })
+        }))
     }
 
     /// The ID token's claims: who (`sub`, `org_id`, `email`, `name`, `groups` when asked), for whom (`aud`),
-    /// from which session (`sid`, `auth_time`), until `exp`.
+    /// from which session (`sid`, `auth_time`: when the member signed in), until `exp`. `email` is whatever the
+    /// org's SCIM caller wrote, so `email_verified` is false (review 3, M-2): `(iss, sub)` is the account key.
     fn id_token_claims(&self, r: &Redeemed, now: DateTime<Utc>, exp: DateTime<Utc>) -> Value {
         let mut claims = json!({
             "iss": self.issuer,
@@ -131,6 +149,7 @@ impl OAuthProvider {
             "sid": r.code.session_id,
             "org_id": r.code.org_id,
             "email": r.member.email.clone().unwrap_or_else(|| r.member.user_name.clone()),
+            "email_verified": false,
             "name": r.member.display_name.clone().unwrap_or_else(|| r.member.user_name.clone()),
         });
         if let Some(nonce) = &r.code.nonce {
@@ -178,7 +197,8 @@ impl OAuthProvider {
         let now = self.clock.now_naive();
         self.store.read(|conn| {
             let row = oauth::find_access_token(conn, &digest(token))?.ok_or(ProviderError::InvalidToken)?;
-            if row.expires_at <= now {
+            // A revoked client's tokens are deleted with it; the check stands in case one is revoked by hand.
+            if row.expires_at <= now || oauth::find_client(conn, &row.client_id)?.is_none() {
                 return Err(ProviderError::InvalidToken);
             }
             let org = OrgId::new(row.org_id.clone());
@@ -189,6 +209,7 @@ impl OAuthProvider {
                 "sub": row.member_id,
                 "org_id": row.org_id,
                 "email": member.email.clone().unwrap_or_else(|| member.user_name.clone()),
+                "email_verified": false,
                 "name": member.display_name.clone().unwrap_or_else(|| member.user_name.clone()),
             });
             if row.scope.split(' ').any(|s| s == "groups") {
@@ -197,6 +218,16 @@ impl OAuthProvider {
             Ok(info)
         })
     }
+}
+
+/// OIDC Core §3.3.2.11: the left half of the access token's hash, with the hash of the ID token's algorithm
+/// (SHA-256 for RS256; SHA-512 for EdDSA over Ed25519).
+fn at_hash(algorithm: jsonwebtoken::Algorithm, access_token: &str) -> String {
+    let digest = match algorithm {
+        jsonwebtoken::Algorithm::EdDSA => Sha512::digest(access_token.as_bytes()).to_vec(),
+        _ => Sha256::digest(access_token.as_bytes()).to_vec(),
+    };
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }
 
 /// The client, if its secret matches.

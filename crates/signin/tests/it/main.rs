@@ -10,3 +10,4 @@
 mod connection;
 mod fixtures;
 mod oauth;
+mod oidc_letter;

@@ -17,19 +17,20 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-const REDIRECT_URI: &str = "https://platform.example.com/auth/callback";
-const VERIFIER: &str = "a-pkce-verifier-of-the-platform-0123456789-abcdefghijk";
+pub(crate) const REDIRECT_URI: &str = "https://platform.example.com/auth/callback";
+pub(crate) const VERIFIER: &str = "a-pkce-verifier-of-the-platform-0123456789-abcdefghijk";
 
 /// An org with its owner signed in (a live admin session), and a registered client.
-struct Platform {
-    w: fixtures::World,
-    provider: OAuthProvider,
-    client_id: String,
-    client_secret: String,
-    who: SignedInAs,
+pub(crate) struct Platform {
+    pub(crate) w: fixtures::World,
+    pub(crate) provider: OAuthProvider,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+    pub(crate) who: SignedInAs,
+    pub(crate) sessions: SessionService,
 }
 
-fn platform(db: &TestDb) -> Platform {
+pub(crate) fn platform(db: &TestDb) -> Platform {
     let w = fixtures::world(db);
     let clock: Arc<dyn Clock> = Arc::new(w.clock.clone());
     let key = SigningKey::load_or_create(&db.store).unwrap();
@@ -41,7 +42,7 @@ fn platform(db: &TestDb) -> Platform {
     let session = sessions.exchange_login_link_blocking(token, None).unwrap();
     let provider = OAuthProvider::new(db.store.clone(), clock, PUBLIC_URL, None);
     let client = provider
-        .create_client_blocking("Platform", &[REDIRECT_URI.to_owned()])
+        .create_client_blocking("Platform", &[REDIRECT_URI.to_owned()], "RS256")
         .unwrap();
     Platform {
         who: SignedInAs {
@@ -51,6 +52,7 @@ fn platform(db: &TestDb) -> Platform {
         },
         w,
         provider,
+        sessions,
         client_id: client.client_id,
         client_secret: client.client_secret,
     }
@@ -60,7 +62,7 @@ fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-fn query_value(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query_value(url: &str, name: &str) -> Option<String> {
     url::Url::parse(url)
         .unwrap()
         .query_pairs()
@@ -69,7 +71,7 @@ fn query_value(url: &str, name: &str) -> Option<String> {
 }
 
 impl Platform {
-    fn request(&self) -> AuthorizeRequest {
+    pub(crate) fn request(&self) -> AuthorizeRequest {
         AuthorizeRequest {
             client_id: self.client_id.clone(),
             redirect_uri: REDIRECT_URI.into(),
@@ -79,21 +81,22 @@ impl Platform {
             nonce: Some("platform-nonce".into()),
             code_challenge: challenge(VERIFIER),
             code_challenge_method: "S256".into(),
+            ..AuthorizeRequest::default()
         }
     }
 
-    fn authorize(&self, request: AuthorizeRequest) -> Result<Authorization, ProviderError> {
+    pub(crate) fn authorize(&self, request: AuthorizeRequest) -> Result<Authorization, ProviderError> {
         let choice = OrgChoice {
             org: self.w.org.as_str().to_owned(),
             login_hint: String::new(),
         };
         let who = self.who.clone();
         self.provider
-            .authorize_blocking(request, &choice, false, || Ok(Some(who)))
+            .authorize_blocking(request, &choice, || Ok(Some(who)))
     }
 
     /// A fresh code for the owner's session.
-    fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         let Authorization::Redirect(location) = self.authorize(self.request()).unwrap() else {
             panic!("expected a redirect with a code");
         };
@@ -102,7 +105,12 @@ impl Platform {
         query_value(&location, "code").unwrap()
     }
 
-    fn redeem(&self, code: &str, redirect_uri: &str, verifier: &str) -> Result<Value, ProviderError> {
+    pub(crate) fn redeem(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+    ) -> Result<Value, ProviderError> {
         let form = TokenRequest {
             grant_type: "authorization_code".into(),
             code: code.into(),
@@ -113,7 +121,7 @@ impl Platform {
             .token_blocking((&self.client_id, &self.client_secret), &form)
     }
 
-    fn introspect(&self, access_token: &str) -> Value {
+    pub(crate) fn introspect(&self, access_token: &str) -> Value {
         self.provider
             .introspect_blocking((&self.client_id, &self.client_secret), access_token)
             .unwrap()

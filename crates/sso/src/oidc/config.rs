@@ -120,7 +120,20 @@ impl EntraConfig {
 
     /// The authorize URL: code flow, query response mode (Lax cookies arrive on the top-level GET), S256.
     pub fn authorize_url(&self, state: &State, nonce: &Nonce, code_challenge: &str) -> String {
-        let query = url::form_urlencoded::Serializer::new(String::new())
+        self.authorize_url_with(state, nonce, code_challenge, false)
+    }
+
+    /// [`EntraConfig::authorize_url`], and with `prompt_login` Entra authenticates the user afresh
+    /// (`prompt=login`) rather than rely on its own session.
+    pub fn authorize_url_with(
+        &self,
+        state: &State,
+        nonce: &Nonce,
+        code_challenge: &str,
+        prompt_login: bool,
+    ) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query
             .append_pair("client_id", &self.client_id)
             .append_pair("response_type", "code")
             .append_pair("redirect_uri", &self.redirect_uri)
@@ -129,9 +142,11 @@ impl EntraConfig {
             .append_pair("state", state.expose())
             .append_pair("nonce", nonce.expose())
             .append_pair("code_challenge", code_challenge)
-            .append_pair("code_challenge_method", "S256")
-            .finish();
-        format!("{}?{query}", self.authorize_endpoint())
+            .append_pair("code_challenge_method", "S256");
+        if prompt_login {
+            query.append_pair("prompt", "login");
+        }
+        format!("{}?{}", self.authorize_endpoint(), query.finish())
     }
 }
 

@@ -40,6 +40,19 @@ pub fn build(
     relay_state: &str,
     now: DateTime<Utc>,
 ) -> Result<AuthnRequest, AuthnRequestError> {
+    build_with(config, sso_url, relay_state, now, false)
+}
+
+/// [`build`], and with `force_authn` the request asks the IdP to authenticate the user afresh rather than
+/// rely on its own session (`ForceAuthn="true"`, SAML Core §3.4.1): the OpenID Provider's `prompt=login` and
+/// `max_age`.
+pub fn build_with(
+    config: &SpConfig,
+    sso_url: &str,
+    relay_state: &str,
+    now: DateTime<Utc>,
+    force_authn: bool,
+) -> Result<AuthnRequest, AuthnRequestError> {
     let mut url = crate::url_policy::https_or_loopback(sso_url).ok_or(AuthnRequestError::BadSsoUrl)?;
     if url.fragment().is_some() {
         return Err(AuthnRequestError::BadSsoUrl);
@@ -52,7 +65,7 @@ pub fn build(
         concat!(
             r#"<samlp:AuthnRequest xmlns:samlp="{protocol}" xmlns:saml="{assertion}" ID="{id}" Version="2.0" "#,
             r#"IssueInstant="{instant}" Destination="{destination}" AssertionConsumerServiceURL="{acs}" "#,
-            r#"ProtocolBinding="{binding}"><saml:Issuer>{issuer}</saml:Issuer></samlp:AuthnRequest>"#
+            r#"ProtocolBinding="{binding}"{force}><saml:Issuer>{issuer}</saml:Issuer></samlp:AuthnRequest>"#
         ),
         protocol = names::PROTOCOL,
         assertion = names::ASSERTION,
@@ -62,6 +75,7 @@ pub fn build(
         acs = escape(config.acs_url()),
         binding = names::BINDING_POST,
         issuer = escape(config.sp_entity_id()),
+        force = if force_authn { r#" ForceAuthn="true""# } else { "" },
     );
     let encoded = binding::deflate_encode(&xml).map_err(|_| AuthnRequestError::Encoding)?;
     url.query_pairs_mut()

@@ -18,6 +18,8 @@ pub struct OAuthClient {
     pub redirect_uris: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// `RS256` or `EdDSA`: how this client's ID tokens are signed.
+    pub id_token_signed_response_alg: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -48,6 +50,8 @@ pub struct OAuthAccessToken {
     pub scope: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    /// The code it was issued from (its SHA-256): a replay of that code revokes it.
+    pub code_hash: Option<Vec<u8>>,
 }
 
 #[derive(Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -58,12 +62,15 @@ pub struct SigningKeyRow {
     pub public_key: Vec<u8>,
     pub created_at: NaiveDateTime,
     pub retired_at: Option<NaiveDateTime>,
+    /// `EdDSA` (`public_key` the 32 raw bytes) or `RS256` (`public_key` the PKCS#1 DER).
+    pub alg: String,
 }
 
 impl std::fmt::Debug for SigningKeyRow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKeyRow")
             .field("kid", &self.kid)
+            .field("alg", &self.alg)
             .field("created_at", &self.created_at)
             .field("retired_at", &self.retired_at)
             .finish_non_exhaustive()
@@ -92,6 +99,33 @@ pub fn list_clients(conn: &mut DbConnection) -> Result<Vec<OAuthClient>, StoreEr
         .order(oauth_clients::created_at.asc())
         .select(OAuthClient::as_select())
         .load(conn)?)
+}
+
+/// Revokes a client: it authenticates no more, and the access tokens issued to it are deleted. False when
+/// there is no such client or it was revoked already.
+pub fn revoke_client(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, StoreError> {
+    let revoked = diesel::update(
+        oauth_clients::table
+            .find(id)
+            .filter(oauth_clients::revoked_at.is_null()),
+    )
+    .set(oauth_clients::revoked_at.eq(now))
+    .execute(conn)?;
+    diesel::delete(oauth_access_tokens::table.filter(oauth_access_tokens::client_id.eq(id))).execute(conn)?;
+    Ok(revoked > 0)
+}
+
+/// Replaces a live client's secret hash (the old secret stops working at once). False when there is no such
+/// live client.
+pub fn set_client_secret(conn: &mut DbConnection, id: &str, secret_hash: &[u8]) -> Result<bool, StoreError> {
+    Ok(diesel::update(
+        oauth_clients::table
+            .find(id)
+            .filter(oauth_clients::revoked_at.is_null()),
+    )
+    .set(oauth_clients::secret_hash.eq(secret_hash))
+    .execute(conn)?
+        > 0)
 }
 
 pub fn insert_code(conn: &mut DbConnection, row: &OAuthCode) -> Result<(), StoreError> {
@@ -123,6 +157,28 @@ pub fn consume_code(
         .select(OAuthCode::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// A second use of `code_hash` by `client_id` (the code exists, was used, and is that client's): deletes the
+/// access tokens issued from it (RFC 6749 §4.1.2) and returns how many. Zero for a code never issued.
+pub fn revoke_replayed_code(
+    conn: &mut DbConnection,
+    code_hash: &[u8],
+    client_id: &str,
+) -> Result<usize, StoreError> {
+    let used: Option<String> = oauth_codes::table
+        .find(code_hash)
+        .filter(oauth_codes::used_at.is_not_null())
+        .select(oauth_codes::client_id)
+        .first(conn)
+        .optional()?;
+    if used.as_deref() != Some(client_id) {
+        return Ok(0);
+    }
+    Ok(
+        diesel::delete(oauth_access_tokens::table.filter(oauth_access_tokens::code_hash.eq(code_hash)))
+            .execute(conn)?,
+    )
 }
 
 pub fn insert_access_token(conn: &mut DbConnection, row: &OAuthAccessToken) -> Result<(), StoreError> {
@@ -180,6 +236,21 @@ pub fn live_signing_keys(conn: &mut DbConnection) -> Result<Vec<SigningKeyRow>, 
         ))
         .select(SigningKeyRow::as_select())
         .load(conn)?)
+}
+
+/// Retires every live key but `keep`: they sign nothing more and leave the JWKS. Returns how many.
+pub fn retire_signing_keys_except(
+    conn: &mut DbConnection,
+    keep: &[String],
+    now: NaiveDateTime,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        oauth_signing_keys::table
+            .filter(oauth_signing_keys::kid.ne_all(keep))
+            .filter(oauth_signing_keys::retired_at.is_null()),
+    )
+    .set(oauth_signing_keys::retired_at.eq(now))
+    .execute(conn)?)
 }
 
 /// Retires a key: it signs nothing more and leaves the JWKS.

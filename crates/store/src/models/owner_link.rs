@@ -44,3 +44,38 @@ pub fn set_allowed(
     let details = serde_json::json!({ "allowed": allowed });
     audit_events::append_for_org(conn, org, actor, OWNER_LINK_CONFIGURED, details, now)
 }
+
+/// The audit action of a change of whether SCIM may change a privileged member's identity.
+pub const PRIVILEGED_IDENTITY_CONFIGURED: &str = "org.privileged_identity_configured";
+
+/// Whether SCIM may change the `userName` or `externalId` of an owner or admin (false when the org saved no
+/// settings). Those are the keys SSO finds a member by: changing them re-points who signs in as that member
+/// (review 3, L-10), so only an admin's explicit choice allows it.
+pub fn privileged_identity_changes_allowed(conn: &mut DbConnection, org: &OrgId) -> Result<bool, StoreError> {
+    Ok(org_settings::table
+        .find(org.as_str())
+        .select(org_settings::scim_may_change_privileged_identity)
+        .first(conn)
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Allows or forbids SCIM to change a privileged member's identity, audited as `actor`. Run it in a write
+/// unit of work.
+pub fn set_privileged_identity_changes_allowed(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    actor: &str,
+    allowed: bool,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    safety_valve::lock(conn, org, now)?;
+    diesel::update(org_settings::table.find(org.as_str()))
+        .set((
+            org_settings::scim_may_change_privileged_identity.eq(allowed),
+            org_settings::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let details = serde_json::json!({ "allowed": allowed });
+    audit_events::append_for_org(conn, org, actor, PRIVILEGED_IDENTITY_CONFIGURED, details, now)
+}

@@ -24,6 +24,7 @@ pub mod groups;
 pub mod lifecycle;
 mod member_row;
 pub mod paging;
+pub mod privileged;
 pub mod users;
 
 use crate::error::StoreError;

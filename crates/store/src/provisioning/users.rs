@@ -12,6 +12,7 @@ use super::filter_sql::{self, Translator};
 use super::lifecycle::{self, Deprovision};
 use super::member_row::{changes, columns, update_row, with_default_active};
 use super::paging::{self, ListSource, table_reads};
+use super::privileged;
 use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match};
 use crate::connection::{Backend, DbConnection, MultiBackend};
 use crate::error::StoreError;
@@ -281,6 +282,7 @@ fn save(
     }
     let text = after.to_string();
     let cols = columns(after, before.active)?;
+    privileged::check(conn, ctx, before, cols.user_name, cols.external_id, link)?;
     let ch = changes(&cols, &text, before.version + 1, ctx);
     let details = audit::with_dialects(
         json!({ "changed": audit::changed_attributes(before_doc, after) }),
@@ -401,6 +403,8 @@ pub fn create(
                         linked: true,
                     })
                 }
+                // The owner the org keeps from SCIM: no SCIM list shows it, so say whose address it is.
+                Some(before) if !before.scim_managed => Err(privileged::owner_kept_from_scim()),
                 _ => Err(taken()),
             }
         }

@@ -49,6 +49,10 @@ pub struct LimitsSection {
     /// As saved, and the form's checkbox (as typed after a refusal).
     pub saved_owner_link: bool,
     pub owner_link: bool,
+    /// Whether SCIM may change an owner's or admin's userName or externalId (review 3, L-10): as saved, and
+    /// the form's checkbox.
+    pub saved_identity_changes: bool,
+    pub identity_changes: bool,
     pub error_count: usize,
 }
 
@@ -65,11 +69,15 @@ impl LimitsSection {
     pub async fn load(session: &Authed) -> Result<LimitsSection, AdminError> {
         let org = session.info.org_id.clone();
         let defaults = session.state.limit_defaults;
-        let (own, owner_link) = session
+        let (own, owner_link, identity_changes) = session
             .state
             .store
             .read_async(move |conn| {
-                Ok::<_, StoreError>((org_limits::get(conn, &org)?, owner_link::allowed(conn, &org)?))
+                Ok::<_, StoreError>((
+                    org_limits::get(conn, &org)?,
+                    owner_link::allowed(conn, &org)?,
+                    owner_link::privileged_identity_changes_allowed(conn, &org)?,
+                ))
             })
             .await?;
         let own = own.as_ref();
@@ -79,6 +87,8 @@ impl LimitsSection {
             in_flight: LimitField::new(own.and_then(|o| o.in_flight), defaults.in_flight),
             saved_owner_link: owner_link,
             owner_link,
+            saved_identity_changes: identity_changes,
+            identity_changes,
             error_count: 0,
         })
     }
@@ -94,6 +104,8 @@ pub struct LimitsForm {
     in_flight: String,
     /// A checkbox: present ("on") when checked, absent otherwise.
     owner_link: Option<String>,
+    /// A checkbox, as `owner_link`.
+    identity_changes: Option<String>,
 }
 
 /// A blank field is the default (`None`); otherwise a whole number from 1 to [`MAX_LIMIT`].
@@ -109,10 +121,12 @@ fn parse_limit(text: &str) -> Result<Option<i32>, String> {
         .ok_or_else(|| format!("A whole number from 1 to {MAX_LIMIT}, or blank for the default."))
 }
 
-/// `POST /admin/orgs/{org}/limits`: saves the three limits (blank: the default) and the owner-link setting.
+/// `POST /admin/orgs/{org}/limits`: saves the three limits (blank: the default), the owner-link setting and
+/// whether SCIM may change a privileged member's identity.
 pub async fn limits_post(posted: Posted<LimitsForm>) -> Result<HttpResponse, AdminError> {
     let Posted { session, form } = posted;
     let owner_link = form.owner_link.is_some();
+    let identity_changes = form.identity_changes.is_some();
     let (rate, burst, in_flight) = (
         parse_limit(&form.rate),
         parse_limit(&form.burst),
@@ -137,6 +151,7 @@ pub async fn limits_post(posted: Posted<LimitsForm>) -> Result<HttpResponse, Adm
                     card.error_count += usize::from(field.error.is_some());
                 }
                 card.owner_link = owner_link;
+                card.identity_changes = identity_changes;
             })
             .await;
         }
@@ -149,6 +164,9 @@ pub async fn limits_post(posted: Posted<LimitsForm>) -> Result<HttpResponse, Adm
             org_limits::replace(conn, org, actor, change, now)?;
             if owner_link::allowed(conn, org)? != owner_link {
                 owner_link::set_allowed(conn, org, actor, owner_link, now)?;
+            }
+            if owner_link::privileged_identity_changes_allowed(conn, org)? != identity_changes {
+                owner_link::set_privileged_identity_changes_allowed(conn, org, actor, identity_changes, now)?;
             }
             Ok(())
         },
