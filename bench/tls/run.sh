@@ -28,7 +28,7 @@ for mode in disable require; do
     unlimit "$org"
     serve
     export BASE="/scim/v2/$org"
-    echo "==== sslmode=$mode: $(psql -qtA -h "$pghost" -U postgres -d "$db" -c "select count(*) filter (where ssl) || ' of ' || count(*) || ' scimd connections use TLS' from pg_stat_ssl join pg_stat_activity using (pid) where datname = '$db'")"
+    echo "==== sslmode=$mode: $(psql -qtA -h "$pghost" -U postgres -d "$db" -c "select count(*) filter (where ssl) || ' of ' || count(*) || ' scimd connections use TLS' from pg_stat_ssl join pg_stat_activity using (pid) where datname = '$db' and pid <> pg_backend_pid()")"
     echo "== create users, $conns connections, $dur"
     RUN=1 wrk -t2 -c"$conns" -d"$dur" --latency -s $lua/create.lua "$url"
     python3 $lua/tool.py dump "$url$BASE" "$TOKEN" "$work/names.txt" "$work/ids.txt"
@@ -37,6 +37,6 @@ for mode in disable require; do
     NAMES="$work/names.txt" wrk -t2 -c"$conns" -d"$dur" --latency -s $lua/lookup.lua "$url"
     echo "== PATCH deactivate, $conns connections, $dur"
     IDS="$work/ids.txt" THREADS=2 wrk -t2 -c"$conns" -d"$dur" --latency -s $lua/deactivate.lua "$url"
-    echo "==== sslmode=$mode, after the load: $(psql -qtA -h "$pghost" -U postgres -d "$db" -c "select count(*) filter (where ssl) || ' of ' || count(*) || ' scimd connections use TLS' from pg_stat_ssl join pg_stat_activity using (pid) where datname = '$db'")"
+    echo "==== sslmode=$mode, after the load: $(psql -qtA -h "$pghost" -U postgres -d "$db" -c "select count(*) filter (where ssl) || ' of ' || count(*) || ' scimd connections use TLS' from pg_stat_ssl join pg_stat_activity using (pid) where datname = '$db' and pid <> pg_backend_pid()")"
     kill "$server" && wait "$server" 2>/dev/null || true
 done
