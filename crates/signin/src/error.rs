@@ -65,6 +65,9 @@ pub enum SignInError {
     /// Refused; `reason` is the audited reason code.
     #[error("sign-in refused ({reason})")]
     Refused { reason: &'static str, refusal: Refusal },
+    /// The org already has its most live pending sign-ins (a flood of starts): try again shortly.
+    #[error("too many sign-ins of this organization are in progress")]
+    TooManyPending,
     #[error("the operating system's random generator failed")]
     Random,
     #[error(transparent)]

@@ -20,15 +20,21 @@ const ED25519_PKCS8_PREFIX: [u8; 16] = [
 ];
 
 impl OAuthProvider {
-    /// The published keys (`/oauth/jwks`); creates the first key on first use.
+    /// The published keys (`/oauth/jwks`); creates the first key on first use. A read: the write happens
+    /// only while no key exists yet (review I-1: a public GET must not queue behind SQLite's one writer).
     pub fn jwks_blocking(&self) -> Result<Value, ProviderError> {
         let now = self.clock.now_naive();
-        let keys = self.store.write(|conn| {
-            if oauth::live_signing_keys(conn)?.is_empty() {
-                self.insert_key(conn, now)?;
-            }
-            Ok::<_, ProviderError>(oauth::live_signing_keys(conn)?)
-        })?;
+        let published = self.store.read(oauth::live_signing_keys)?;
+        let keys = if !published.is_empty() {
+            published
+        } else {
+            self.store.write(|conn| {
+                if oauth::live_signing_keys(conn)?.is_empty() {
+                    self.insert_key(conn, now)?;
+                }
+                Ok::<_, ProviderError>(oauth::live_signing_keys(conn)?)
+            })?
+        };
         Ok(json!({
             "keys": keys.iter().map(|k| json!({
                 "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA",
