@@ -51,6 +51,10 @@ pub enum AdminError {
     /// A request that conflicts with the current state (for example generating a second token).
     #[error("{0}")]
     Conflict(String),
+    /// Too many requests from this address or to this organization (the sign-in throttle, or the org's most
+    /// pending sign-ins): 429 with `Retry-After`.
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
     /// The database is unavailable.
     #[error("service unavailable")]
     Unavailable,
@@ -117,6 +121,9 @@ impl From<scimd_signin::SignInError> for AdminError {
             S::NoConnection | S::Unsupported => AdminError::NoSso,
             S::Refused { refusal, .. } => AdminError::SignInRefused(refusal),
             S::BadReturnTo => AdminError::BadRequest(err.to_string()),
+            S::TooManyPending => AdminError::TooManyRequests {
+                retry_after_secs: PENDING_RETRY_AFTER_SECS,
+            },
             S::Token(err) => err.into(),
             S::Connection(err) => err.into(),
             S::Store(err) => err.into(),
@@ -244,6 +251,11 @@ impl AdminError {
                 message: capitalise(message),
                 action: None,
             },
+            AdminError::TooManyRequests { .. } => plain(
+                "Too many sign-in attempts",
+                "Too many sign-in attempts came from your network or to your organization just now. Wait a \
+                 minute, then try again.",
+            ),
             AdminError::Unavailable => plain(
                 "Temporarily unavailable",
                 "The database is not answering. Try again in a moment.",
@@ -270,6 +282,7 @@ impl AdminError {
             AdminError::SignInRefused(_) | AdminError::SignInRefusedForClient(..) => "sign_in_refused",
             AdminError::BadRequest(_) => "bad_request",
             AdminError::Conflict(_) => "conflict",
+            AdminError::TooManyRequests { .. } => "too_many_requests",
             AdminError::Unavailable => "unavailable",
             AdminError::Internal(_) => "internal",
         }
@@ -307,6 +320,7 @@ impl ResponseError for AdminError {
             AdminError::SignInRefused(_) | AdminError::SignInRefusedForClient(..) => StatusCode::FORBIDDEN,
             AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AdminError::Conflict(_) => StatusCode::CONFLICT,
+            AdminError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AdminError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -333,6 +347,10 @@ impl ResponseError for AdminError {
         if let AdminError::Unavailable = self {
             response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS));
         }
+        if let AdminError::TooManyRequests { retry_after_secs } = self {
+            response.insert_header((header::RETRY_AFTER, *retry_after_secs));
+            response.insert_header((header::CACHE_CONTROL, "no-store"));
+        }
         match page.render() {
             Ok(html) => response
                 .insert_header((
@@ -350,6 +368,9 @@ impl ResponseError for AdminError {
 
 /// `Retry-After` of a 503 while the database is unavailable.
 const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+/// `Retry-After` when the org has its most pending sign-ins: abandoned ones expire within ten minutes, and
+/// most are used within a minute.
+const PENDING_RETRY_AFTER_SECS: u64 = 60;
 
 fn log(err: &AdminError, status: StatusCode) {
     if let AdminError::Unavailable = err {

@@ -118,6 +118,12 @@ impl AdminState {
         self
     }
 
+    /// The same state, with at most `cap` live pending sign-ins per org.
+    pub fn with_signin_pending_cap(mut self, cap: u32) -> AdminState {
+        self.signin = self.signin.with_pending_cap(cap);
+        self
+    }
+
     /// Runs `f` (calls of the blocking services) on the blocking pool, off the actix worker: once per
     /// request step, rather than an async copy of every service method.
     pub async fn blocking<T, E, F>(&self, f: F) -> Result<T, AdminError>

@@ -31,7 +31,8 @@ pub fn state(
             in_flight: config.org_limits.in_flight.get(),
         })
         .with_webhooks(webhooks.clone())
-        .with_entra_authority(&config.entra_authority);
+        .with_entra_authority(&config.entra_authority)
+        .with_signin_pending_cap(config.signin_limits.pending_per_org.get());
     AppState {
         store: store.clone(),
         tokens: scimd_tokens::TokenService::new(store.clone(), clock.clone(), public_url.to_owned()),
@@ -39,6 +40,7 @@ pub fn state(
         public_url: public_url.to_owned(),
         admin,
         limits: OrgLimiter::new(store.clone(), config.org_limits),
+        signin_limits: crate::signin_limiter::SignInLimiter::new(config.signin_limits),
         api_keys: scimd_tokens::ApiKeyService::new(store.clone(), clock),
         webhooks,
     }

@@ -3,6 +3,7 @@
 
 use crate::error::ServerError;
 use crate::org_limiter::{self, Limits};
+use crate::signin_limiter::{self as signin, SignInLimits};
 use clap::{Args, ValueEnum};
 use scimd_tokens::KeySettings;
 use scimd_tokens::keys::{
@@ -164,8 +165,8 @@ pub struct ServeArgs {
     #[arg(long, env = "SCIMD_ENTRA_AUTHORITY", default_value = scimd_sso::oidc::DEFAULT_AUTHORITY)]
     pub entra_authority: String,
 
-    /// Log the client address from `Forwarded` / `X-Forwarded-For` (only behind a proxy that sets them);
-    /// otherwise the peer address is logged.
+    /// Use the client address from `Forwarded` / `X-Forwarded-For` (only behind a proxy that sets them) in
+    /// logs and the sign-in throttle; otherwise the peer address.
     #[arg(long, env = "SCIMD_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
 
@@ -174,6 +175,36 @@ pub struct ServeArgs {
     /// opens every SSO and webhook secret.
     #[arg(long, env = "SCIMD_ALLOW_KEYS_IN_DATABASE")]
     pub allow_keys_in_database: bool,
+
+    /// Sustained requests per second per client address to the sign-in pages (`/sso/*`, `/admin/sso`,
+    /// `/admin/login`, `/oauth/authorize`); more are 429.
+    #[arg(long, env = "SCIMD_SIGNIN_RATE", default_value_t = signin::DEFAULT_ADDR_RATE, value_parser = clap::value_parser!(u32).range(1..))]
+    pub signin_rate: u32,
+
+    /// Sign-in page requests per client address allowed at once above the sustained rate.
+    #[arg(long, env = "SCIMD_SIGNIN_BURST", default_value_t = signin::DEFAULT_ADDR_BURST, value_parser = clap::value_parser!(u32).range(1..))]
+    pub signin_burst: u32,
+
+    /// Sustained requests per second per org to the sign-in pages that name it (`/sso/{org}/...`).
+    #[arg(long, env = "SCIMD_SIGNIN_ORG_RATE", default_value_t = signin::DEFAULT_ORG_RATE, value_parser = clap::value_parser!(u32).range(1..))]
+    pub signin_org_rate: u32,
+
+    /// Sign-in page requests per org allowed at once above the sustained rate.
+    #[arg(long, env = "SCIMD_SIGNIN_ORG_BURST", default_value_t = signin::DEFAULT_ORG_BURST, value_parser = clap::value_parser!(u32).range(1..))]
+    pub signin_org_burst: u32,
+
+    /// Sustained requests per second per client address to the OpenID Provider's back channel (`/oauth/token`,
+    /// `userinfo`, `introspect`, `jwks`, discovery).
+    #[arg(long, env = "SCIMD_OAUTH_RATE", default_value_t = signin::DEFAULT_OAUTH_RATE, value_parser = clap::value_parser!(u32).range(1..))]
+    pub oauth_rate: u32,
+
+    /// Back-channel requests per client address allowed at once above the sustained rate.
+    #[arg(long, env = "SCIMD_OAUTH_BURST", default_value_t = signin::DEFAULT_OAUTH_BURST, value_parser = clap::value_parser!(u32).range(1..))]
+    pub oauth_burst: u32,
+
+    /// Sign-ins of one org started and not yet finished (ten minutes at most) at once; more starts are 429.
+    #[arg(long, env = "SCIMD_SIGNIN_PENDING_PER_ORG", default_value_t = scimd_signin::DEFAULT_PENDING_PER_ORG, value_parser = clap::value_parser!(u32).range(1..))]
+    pub signin_pending_per_org: u32,
 }
 
 /// The checked form of `ServeArgs`.
@@ -199,6 +230,8 @@ pub struct ServeConfig {
     pub trust_forwarded_for: bool,
     /// `SCIMD_ALLOW_KEYS_IN_DATABASE`: on PostgreSQL, run with the keys kept in the database.
     pub allow_keys_in_database: bool,
+    /// The public sign-in endpoints' limits.
+    pub signin_limits: SignInLimits,
     /// The Entra ID authority base, without a trailing slash.
     pub entra_authority: String,
     /// Whether `public_url` was configured (else it follows the address actually bound, e.g. with port 0).
@@ -257,6 +290,21 @@ impl ServeArgs {
             demo: self.demo,
             trust_forwarded_for: self.trust_forwarded_for,
             allow_keys_in_database: self.allow_keys_in_database,
+            signin_limits: SignInLimits {
+                addr_rate: nonzero(self.signin_rate, "SCIMD_SIGNIN_RATE (--signin-rate)")?,
+                addr_burst: nonzero(self.signin_burst, "SCIMD_SIGNIN_BURST (--signin-burst)")?,
+                org_rate: nonzero(self.signin_org_rate, "SCIMD_SIGNIN_ORG_RATE (--signin-org-rate)")?,
+                org_burst: nonzero(
+                    self.signin_org_burst,
+                    "SCIMD_SIGNIN_ORG_BURST (--signin-org-burst)",
+                )?,
+                oauth_rate: nonzero(self.oauth_rate, "SCIMD_OAUTH_RATE (--oauth-rate)")?,
+                oauth_burst: nonzero(self.oauth_burst, "SCIMD_OAUTH_BURST (--oauth-burst)")?,
+                pending_per_org: nonzero(
+                    self.signin_pending_per_org,
+                    "SCIMD_SIGNIN_PENDING_PER_ORG (--signin-pending-per-org)",
+                )?,
+            },
             entra_authority: check_authority(&self.entra_authority)?,
             explicit_public_url: self.address.public_url.is_some(),
         })
@@ -362,6 +410,13 @@ mod tests {
             trust_forwarded_for: false,
             entra_authority: scimd_sso::oidc::DEFAULT_AUTHORITY.into(),
             allow_keys_in_database: false,
+            signin_rate: signin::DEFAULT_ADDR_RATE,
+            signin_burst: signin::DEFAULT_ADDR_BURST,
+            signin_org_rate: signin::DEFAULT_ORG_RATE,
+            signin_org_burst: signin::DEFAULT_ORG_BURST,
+            oauth_rate: signin::DEFAULT_OAUTH_RATE,
+            oauth_burst: signin::DEFAULT_OAUTH_BURST,
+            signin_pending_per_org: scimd_signin::DEFAULT_PENDING_PER_ORG,
         }
     }
 

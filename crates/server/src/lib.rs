@@ -6,6 +6,7 @@
 //!   `store_metrics` the store's figures on `/metrics`;
 //! - `scim_api`: the SCIM 2.0 API; `org_limiter`: its per-org limits; `platform_api`: the platform's
 //!   event feed (`/api/v1/events`) with API keys; `sequencer`: the feed's upkeep (positions, retention);
+//! - `signin_limiter`: the throttle of the public sign-in endpoints (`/sso`, `/admin/sso`, `/oauth`);
 //! - `bootstrap`: the demo org a newcomer gets on an empty database;
 //! - `telemetry`: logs (human or JSON) and request ids.
 
@@ -21,6 +22,7 @@ pub mod platform_api;
 pub mod scim_api;
 pub mod sequencer;
 pub mod serve;
+pub mod signin_limiter;
 pub mod state;
 pub mod store_metrics;
 pub mod telemetry;

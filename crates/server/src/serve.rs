@@ -47,7 +47,7 @@ pub fn start(
     workers: Option<usize>,
     client_addr: ClientAddr,
     event_retention: chrono::Duration,
-    state: AppState,
+    mut state: AppState,
 ) -> std::io::Result<Running> {
     let metrics = PrometheusMetricsBuilder::new("scimd")
         .endpoint("/metrics")
@@ -63,6 +63,18 @@ pub fn start(
         .registry
         .register(Box::new(unauthenticated.clone()))
         .map_err(registry_error)?;
+    // The sign-in edge's figures (review H-1): refusals nobody verified, and throttled requests.
+    let unverified = scimd_signin::unverified_refusals_counter().map_err(registry_error)?;
+    let throttled = crate::signin_limiter::throttled_counter().map_err(registry_error)?;
+    for counter in [&unverified, &throttled] {
+        metrics
+            .registry
+            .register(Box::new(counter.clone()))
+            .map_err(registry_error)?;
+    }
+    state.admin.signin = state.admin.signin.clone().with_unverified_counter(unverified);
+    state.signin_limits = state.signin_limits.clone().with_counter(throttled);
+    let signin_limits = state.signin_limits.clone();
     let (recorder, activity_writer) =
         ActivityRecorder::start(state.store.clone(), state.clock.clone(), unauthenticated);
     let recorder = web::Data::new(recorder);
@@ -73,7 +85,9 @@ pub fn start(
         App::new()
             .app_data(recorder.clone())
             .app_data(client_addr)
+            .app_data(signin_limits.clone())
             .wrap(from_fn(activity::record_scim_activity))
+            .wrap(from_fn(crate::signin_limiter::throttle))
             .wrap(metrics.clone())
             .wrap(from_fn(echo_request_id))
             .wrap(TracingLogger::<QuietRootSpan>::new())

@@ -19,6 +19,8 @@ pub struct AppState {
     pub limits: crate::org_limiter::OrgLimiter,
     /// Verifies the platform API's keys.
     pub api_keys: scimd_tokens::ApiKeyService,
+    /// The throttle of the public sign-in endpoints.
+    pub signin_limits: crate::signin_limiter::SignInLimiter,
     /// The webhook endpoints; the server runs their delivery worker.
     pub webhooks: scimd_webhooks::WebhookService,
 }

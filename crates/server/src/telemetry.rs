@@ -39,6 +39,27 @@ pub enum ClientAddr {
     Forwarded,
 }
 
+/// The client's address as scimd sees it everywhere: the TCP peer, or the address a trusted proxy forwarded
+/// (`ClientAddr::Forwarded`, a `Forwarded` or `X-Forwarded-For` value that parses as an address, with or
+/// without a port). The sign-in throttle keys on it.
+pub fn client_ip(request: &ServiceRequest) -> Option<std::net::IpAddr> {
+    let forwarded = request
+        .app_data::<ClientAddr>()
+        .is_some_and(|c| *c == ClientAddr::Forwarded);
+    if forwarded && let Some(ip) = request.connection_info().realip_remote_addr().and_then(parse_ip) {
+        return Some(ip);
+    }
+    request.peer_addr().map(|a| a.ip())
+}
+
+fn parse_ip(raw: &str) -> Option<std::net::IpAddr> {
+    let raw = raw.trim();
+    raw.parse()
+        .ok()
+        .or_else(|| raw.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| raw.trim_start_matches('[').trim_end_matches(']').parse().ok())
+}
+
 /// The root span of every request, as `tracing-actix-web` makes it but without what must not reach a log: the
 /// target is the path only (a query holds SCIM filters with e-mail addresses, and login-link tokens), escaped
 /// by `Debug` formatting (a percent-decoded segment could hold CR/LF), and the client address is the peer's

@@ -15,7 +15,9 @@ use scimd_sso::oidc::PkceVerifier;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// The longest `return_to` accepted.
+/// The longest `return_to` accepted: a path on this server and its query (the OpenID Provider's authorize
+/// request comes back through it, 400 to 700 bytes with a typical client), kept short since every pending
+/// sign-in stores it.
 pub const MAX_RETURN_TO: usize = 2048;
 /// How long the binding cookie lives: as long as the pending request.
 pub const BROWSER_COOKIE_SECS: i64 = 600;

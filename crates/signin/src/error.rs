@@ -71,6 +71,9 @@ pub enum SignInError {
         refusal: Refusal,
         return_to: Option<String>,
     },
+    /// The org already has its most live pending sign-ins (a flood of starts): try again shortly.
+    #[error("too many sign-ins of this organization are in progress")]
+    TooManyPending,
     #[error("the operating system's random generator failed")]
     Random,
     #[error(transparent)]

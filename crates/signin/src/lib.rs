@@ -15,8 +15,10 @@
 //!   `userName` (issue #14); nobody is created at sign-in;
 //! - `error`: [`SignInError`], with a reason code for every refusal; [`ConnectionError`].
 //!
-//! Every refusal after the message arrived is audited (`sso.signin_refused` with its reason); what the browser
-//! is told stays generic, except that a person the IdP has not provisioned is told so.
+//! Every refusal after a verified message or a used-up pending request is audited (`sso.signin_refused` with
+//! its reason); one before anything was verified is only counted (`/metrics`), since anyone can cause it
+//! (review H-1). What the browser is told stays generic, except that a person the IdP has not provisioned is
+//! told so.
 
 mod browser;
 pub mod connection;
@@ -35,4 +37,4 @@ pub use oidc::{OidcCallback, OidcIdentity};
 pub use scimd_sso::oidc::http::{DEFAULT_TIMEOUT as OIDC_HTTP_TIMEOUT, HttpClient as OidcHttpClient};
 /// The IdP metadata reader behind the admin form's upload (the admin confirms what it read).
 pub use scimd_sso::saml::metadata::{IdpMetadata, MetadataError, parse_idp_metadata};
-pub use service::{Finished, SignInService, Started};
+pub use service::{DEFAULT_PENDING_PER_ORG, Finished, SignInService, Started, unverified_refusals_counter};

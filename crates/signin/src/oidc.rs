@@ -26,6 +26,7 @@ use scimd_sso::oidc::{
 use scimd_store::OrgId;
 use scimd_store::models::sso_signin;
 use scimd_tokens::SsoSignIn;
+use scimd_tokens::audit::ANONYMOUS_ACTOR;
 
 /// Step 1's result: everything step 2 needs (it is `Send`; the HTTP client is not).
 pub struct OidcCallback {
@@ -130,7 +131,7 @@ impl SignInService {
             .map(|(_, v)| v.into_owned())
             .filter(|s| !s.is_empty());
         let Some(state) = state else {
-            return Err(self.refuse(org, PROTOCOL_OIDC, "oidc_state_mismatch"));
+            return Err(self.reject_unverified(org, PROTOCOL_OIDC, "oidc_state_mismatch"));
         };
         let now = self.now_naive();
         let id = browser::digest(&state);
@@ -139,14 +140,17 @@ impl SignInService {
             .write(|conn| sso_signin::consume(conn, org, &id, now))?;
         let pending = match pending {
             Some(p) if p.protocol == PROTOCOL_OIDC => p,
-            _ => return Err(self.refuse(org, PROTOCOL_OIDC, "relay_state_unknown")),
+            _ => return Err(self.reject_unverified(org, PROTOCOL_OIDC, "relay_state_unknown")),
         };
+        // Only a live pending sign-in of this very browser goes on to the token request (review L-8).
         let cookie = match browser_cookie {
             Some(c) if browser::same_browser(&pending.browser_hash, Some(c)) => c,
-            _ => return Err(self.refuse(org, PROTOCOL_OIDC, "browser_mismatch")),
+            _ => {
+                return Err(self.refuse(org, PROTOCOL_OIDC, "browser_mismatch", ANONYMOUS_ACTOR));
+            }
         };
         let code = oidc::read_callback(query, &State::from_stored(state.clone()))
-            .map_err(|e| self.refuse(org, PROTOCOL_OIDC, e.reason_code()))?;
+            .map_err(|e| self.refuse(org, PROTOCOL_OIDC, e.reason_code(), ANONYMOUS_ACTOR))?;
         Ok(OidcCallback {
             org: org.clone(),
             config,
@@ -159,9 +163,10 @@ impl SignInService {
         })
     }
 
-    /// Records that step 2 refused (its `reason`), and gives the refusal to show.
+    /// Records that step 2 refused (its `reason`), and gives the refusal to show. Audited: the browser had
+    /// used up its own pending sign-in (the actor is `anonymous`: it was not signed in).
     pub fn oidc_refused_blocking(&self, org: &OrgId, reason: &'static str) -> SignInError {
-        self.refuse(org, PROTOCOL_OIDC, reason)
+        self.refuse(org, PROTOCOL_OIDC, reason, ANONYMOUS_ACTOR)
     }
 
     /// Step 3: the member and the session. `replacing` is the browser's current session cookie.

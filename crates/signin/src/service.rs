@@ -6,6 +6,12 @@
 //!    nothing), the response verified against it (`scimd_sso::saml::verify_response`, outside any
 //!    transaction), then one transaction records the assertion ID (replay), maps the identity to a member of
 //!    this org (`identity`: stable keys, SCIM-managed members only), opens the session, and audits the sign-in or the refusal.
+//!
+//! A refusal before anything was verified (no or an unknown RelayState/`state`, an unsolicited response where
+//! none is allowed, a response whose signature does not verify) is anyone's doing: it is counted in
+//! `scimd_signin_unverified_refusals_total{method,reason}` and logged at debug, never stored (review H-1).
+//! A refusal after a verified message or a pending request the browser used up is audited, by `idp` or by
+//! `anonymous` (the browser).
 
 use crate::browser::{self, BROWSER_COOKIE_SECS};
 use crate::connection::{ConnectionService, SignInSettings};
@@ -16,6 +22,7 @@ use chrono::TimeDelta;
 use scimd_sso::saml::{self, Expectation, SpConfig};
 use scimd_store::models::sso_signin::{self, PendingLoginRow};
 use scimd_store::{Clock, OrgId, Store};
+use scimd_tokens::audit::{ANONYMOUS_ACTOR, IDP_ACTOR};
 use scimd_tokens::{Session, SessionService, SsoDecision, SsoRefusal, SsoSignIn};
 use std::fmt;
 use std::sync::Arc;
@@ -24,6 +31,19 @@ use std::sync::Arc;
 const PENDING_LIFETIME: TimeDelta = TimeDelta::seconds(BROWSER_COOKIE_SECS);
 pub(crate) const PROTOCOL_SAML: &str = "saml";
 pub(crate) const PROTOCOL_OIDC: &str = "oidc";
+/// Live (unused, unexpired) pending sign-ins an org may have at once unless the server says otherwise.
+pub const DEFAULT_PENDING_PER_ORG: u32 = 1000;
+
+/// The counter of refusals before any verified message, by method and reason, for the server's `/metrics`.
+pub fn unverified_refusals_counter() -> prometheus::Result<prometheus::IntCounterVec> {
+    prometheus::IntCounterVec::new(
+        prometheus::Opts::new(
+            "scimd_signin_unverified_refusals_total",
+            "SSO sign-ins refused before any verified message (not stored in any org's audit trail)",
+        ),
+        &["method", "reason"],
+    )
+}
 
 /// A started sign-in: send the browser to `redirect_url` (303) with the binding cookie set to
 /// `browser_cookie` (a secret: HttpOnly, never logged).
@@ -56,6 +76,10 @@ pub struct SignInService {
     /// The Entra ID authority base (`SCIMD_ENTRA_AUTHORITY`; a fake one on loopback in tests).
     entra_authority: String,
     jwks: JwksCaches,
+    /// Where refusals before any verified message are counted (`None`: only logged, as in the CLI).
+    unverified: Option<prometheus::IntCounterVec>,
+    /// The most live pending sign-ins of one org.
+    pending_cap: u32,
 }
 
 impl fmt::Debug for SignInService {
@@ -82,7 +106,22 @@ impl SignInService {
             public_url: public_url.trim_end_matches('/').to_owned(),
             entra_authority: scimd_sso::oidc::DEFAULT_AUTHORITY.to_owned(),
             jwks: JwksCaches::default(),
+            unverified: None,
+            pending_cap: DEFAULT_PENDING_PER_ORG,
         }
+    }
+
+    /// The same service, counting refusals before any verified message in `counter` (see
+    /// [`unverified_refusals_counter`]).
+    pub fn with_unverified_counter(mut self, counter: prometheus::IntCounterVec) -> SignInService {
+        self.unverified = Some(counter);
+        self
+    }
+
+    /// The same service, with at most `cap` live pending sign-ins per org (at least 1).
+    pub fn with_pending_cap(mut self, cap: u32) -> SignInService {
+        self.pending_cap = cap.max(1);
+        self
     }
 
     /// The same service with another Entra ID authority base (default `https://login.microsoftonline.com`;
@@ -122,13 +161,37 @@ impl SignInService {
         self.clock.now_naive()
     }
 
-    /// Audits a refusal (`sso.signin_refused` with `reason`) and gives the error to show. When even the audit
-    /// fails, that failure is the error (a 503), not a silent refusal.
-    pub(crate) fn refuse(&self, org: &OrgId, method: &'static str, reason: &'static str) -> SignInError {
-        match self.sessions.record_sso_refusal_blocking(org, method, reason) {
+    /// Audits a refusal after a verified message or a used-up pending request (`sso.signin_refused` with
+    /// `reason`, by `actor`) and gives the error to show. When even the audit fails, that failure is the
+    /// error (a 503), not a silent refusal.
+    pub(crate) fn refuse(
+        &self,
+        org: &OrgId,
+        method: &'static str,
+        reason: &'static str,
+        actor: &'static str,
+    ) -> SignInError {
+        match self
+            .sessions
+            .record_sso_refusal_blocking(org, method, reason, actor)
+        {
             Ok(()) => SignInError::refused(reason),
             Err(e) => e.into(),
         }
+    }
+
+    /// A refusal before anything was verified: counted, logged at debug, and never written (review H-1).
+    pub(crate) fn reject_unverified(
+        &self,
+        org: &OrgId,
+        method: &'static str,
+        reason: &'static str,
+    ) -> SignInError {
+        tracing::debug!(org = %org, method, reason, "SSO sign-in refused before any verified message");
+        if let Some(counter) = &self.unverified {
+            counter.with_label_values(&[method, reason]).inc();
+        }
+        SignInError::refused(reason)
     }
 
     /// The SP entity ID of `org`: `{public_url}/sso/saml/{org}`.
@@ -221,7 +284,19 @@ impl SignInService {
             expires_at: now_naive + PENDING_LIFETIME,
             consumed_at: None,
         };
-        self.store.write(|conn| sso_signin::insert(conn, &row))?;
+        let cap = self.pending_cap;
+        // The cap reads at most `cap` ids over the live-rows index: never the org's whole table.
+        let admitted = self.store.write(|conn| {
+            if sso_signin::live_pending_reaches(conn, org, now_naive, cap)? {
+                return Ok::<_, scimd_store::StoreError>(false);
+            }
+            sso_signin::insert(conn, &row)?;
+            Ok(true)
+        })?;
+        if !admitted {
+            tracing::warn!(org = %org, cap, "SSO sign-in not started: the org has its most pending sign-ins");
+            return Err(SignInError::TooManyPending);
+        }
         Ok(Started {
             redirect_url,
             browser_cookie,
@@ -247,7 +322,7 @@ impl SignInService {
             }) => self.sp_config(org, &entity_id, &certificates_pem, allow_unsolicited)?,
             _ => return Err(SignInError::NoConnection),
         };
-        let refuse = |reason: &'static str| self.refuse(org, PROTOCOL_SAML, reason);
+        let unverified = |reason: &'static str| self.reject_unverified(org, PROTOCOL_SAML, reason);
         let now_naive = self.clock.now_naive();
         let pending = match relay_state.filter(|r| !r.is_empty()) {
             Some(relay) => {
@@ -258,9 +333,9 @@ impl SignInService {
             None => None,
         };
         let (expect, return_to) = match &pending {
-            Some(p) if p.protocol != PROTOCOL_SAML => return Err(refuse("relay_state_unknown")),
+            Some(p) if p.protocol != PROTOCOL_SAML => return Err(unverified("relay_state_unknown")),
             Some(p) if !browser::same_browser(&p.browser_hash, browser_cookie) => {
-                return Err(refuse("browser_mismatch"));
+                return Err(self.refuse(org, PROTOCOL_SAML, "browser_mismatch", ANONYMOUS_ACTOR));
             }
             Some(p) => (Expectation::Solicited(&p.request_id), p.return_to.clone()),
             // An IdP-initiated response (its RelayState, if any, is the IdP's own): only where allowed.
@@ -268,12 +343,17 @@ impl SignInService {
                 Expectation::Unsolicited,
                 format!("/admin/orgs/{}/sso", org.as_str()),
             ),
-            None if relay_state.is_some_and(|r| !r.is_empty()) => return Err(refuse("relay_state_unknown")),
-            None => return Err(refuse("saml_unsolicited")),
+            None if relay_state.is_some_and(|r| !r.is_empty()) => {
+                return Err(unverified("relay_state_unknown"));
+            }
+            None => return Err(unverified("saml_unsolicited")),
         };
-        let assertion = match saml::verify_response(&config, saml_response, expect, self.clock.now()) {
+        let assertion = match saml::verify_response_staged(&config, saml_response, expect, self.clock.now()) {
             Ok(a) => a,
-            Err(e) => return Err(refuse(e.reason_code())),
+            Err(f) if f.signature_verified => {
+                return Err(self.refuse(org, PROTOCOL_SAML, f.error.reason_code(), IDP_ACTOR));
+            }
+            Err(f) => return Err(unverified(f.error.reason_code())),
         };
         let keep_until = assertion.replay_keep_until.naive_utc();
         let outcome = self.sessions.sign_in_sso_blocking(

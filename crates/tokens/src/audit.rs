@@ -26,6 +26,10 @@ pub const SYSTEM_ACTOR: &str = "system";
 /// The actor of what the org's identity provider's message caused (a refused sign-in).
 pub const IDP_ACTOR: &str = "idp";
 
+/// The actor of what a browser nobody has authenticated caused: a refused sign-in whose pending request it
+/// used up (another browser's RelayState, an IdP error it carried back, a code that did not redeem).
+pub const ANONYMOUS_ACTOR: &str = "anonymous";
+
 /// The actor string for a member acting through the admin pages.
 pub fn member_actor(member_id: &str) -> String {
     format!("member:{member_id}")

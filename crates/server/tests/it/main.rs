@@ -37,6 +37,7 @@ mod owner_over_scim;
 mod scim_client;
 mod scim_isolation;
 mod scim_replay;
+mod signin_floods;
 mod sso_entra;
 mod sso_signin;
 mod test_app;

@@ -269,7 +269,6 @@ fn a_member_signs_in_through_entra_id(db: &TestDb) {
     assert_eq!(
         reasons(env, &a),
         [
-            "relay_state_unknown",
             "oidc_idp_error",
             "oidc_nonce_mismatch",
             "not_provisioned",

@@ -32,4 +32,4 @@ pub use assertion::{Expectation, VerifiedAssertion};
 pub use config::{DEFAULT_CLOCK_SKEW, MAX_CLOCK_SKEW, SpConfig, SpConfigError};
 pub use error::SamlError;
 pub use signature::CertificateSlot;
-pub use verify::verify_response;
+pub use verify::{VerifyFailure, verify_response, verify_response_staged};

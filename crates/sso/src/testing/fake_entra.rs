@@ -36,6 +36,8 @@ pub struct State {
     pub client_secret: String,
     pub codes: Mutex<HashMap<String, Grant>>,
     pub jwks_requests: AtomicUsize,
+    /// Requests to the token endpoint, answered or not (what review L-8 counts).
+    pub token_requests: AtomicUsize,
 }
 
 pub struct FakeEntra {
@@ -60,6 +62,7 @@ impl FakeEntra {
             client_secret: client_secret.to_owned(),
             codes: Mutex::default(),
             jwks_requests: AtomicUsize::new(0),
+            token_requests: AtomicUsize::new(0),
         });
         let shared = state.clone();
         std::thread::spawn(move || {
@@ -115,6 +118,7 @@ async fn token(
     form: web::Form<HashMap<String, String>>,
     state: web::Data<State>,
 ) -> HttpResponse {
+    state.token_requests.fetch_add(1, Ordering::SeqCst);
     let f = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     if path.as_str() != state.tenant
         || f("grant_type") != "authorization_code"

@@ -155,8 +155,9 @@ pub fn find_by_external_id(
         .load(conn)?)
 }
 
-/// Up to `limit` orgs with a live member whose userName normalises as `user_name` does (the SSO chooser:
-/// along the userName index, not a scan).
+/// Up to `limit` orgs with a live, active member whose userName normalises as `user_name` does (the SSO
+/// chooser and `login_hint`: along the userName index, not a scan). A deactivated member counts nowhere, so
+/// these answers say nothing about who used to be a member (review M-4).
 pub fn orgs_with_user_name(
     conn: &mut DbConnection,
     user_name: &str,
@@ -165,6 +166,7 @@ pub fn orgs_with_user_name(
     let orgs: Vec<String> = members::table
         .filter(members::user_name_norm.eq(crate::user_name::normalize(user_name)))
         .filter(members::deleted_at.is_null())
+        .filter(members::active.eq(true))
         .select(members::org_id)
         .limit(limit)
         .load(conn)?;

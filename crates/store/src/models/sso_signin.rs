@@ -72,6 +72,24 @@ pub fn consume(
         .optional()?)
 }
 
+/// Whether `org` already has `cap` live (unused, unexpired) pending logins. Reads at most `cap` ids through
+/// the `sso_pending_logins_live` index, so the cost is bounded by the cap, not by the org's rows.
+pub fn live_pending_reaches(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    now: NaiveDateTime,
+    cap: u32,
+) -> Result<bool, StoreError> {
+    let live: Vec<Vec<u8>> = sso_pending_logins::table
+        .filter(sso_pending_logins::org_id.eq(org.as_str()))
+        .filter(sso_pending_logins::consumed_at.is_null())
+        .filter(sso_pending_logins::expires_at.gt(now))
+        .select(sso_pending_logins::id)
+        .limit(i64::from(cap))
+        .load(conn)?;
+    Ok(live.len() >= usize::try_from(cap).unwrap_or(usize::MAX))
+}
+
 /// Records that `assertion_id` signed someone in to `org`; false when it already had (a replay).
 pub fn record_assertion(
     conn: &mut DbConnection,

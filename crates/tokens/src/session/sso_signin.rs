@@ -86,7 +86,7 @@ impl SessionService {
                         Ok(Ok((member_id, role)))
                     }
                     Err(refused) => {
-                        record_refusal(conn, org, now_naive, method, &refused)?;
+                        record_refusal(conn, org, now_naive, method, audit::IDP_ACTOR, &refused)?;
                         Ok(Err(refused))
                     }
                 }
@@ -119,19 +119,21 @@ impl SessionService {
         }))
     }
 
-    /// Audits an SSO sign-in refused before any member was known (a message that failed verification, an
-    /// unknown or reused RelayState): `sso.signin_refused` with `reason`.
+    /// Audits an SSO sign-in refused before any member was known, after a verified message or a pending
+    /// request that the refused browser used up (never for a message nobody verified: review H-1):
+    /// `sso.signin_refused` with `reason`, by `actor` (`audit::IDP_ACTOR` or `audit::ANONYMOUS_ACTOR`).
     pub fn record_sso_refusal_blocking(
         &self,
         org: &OrgId,
         method: &'static str,
         reason: &'static str,
+        actor: &'static str,
     ) -> Result<(), TokenError> {
         let now = self.inner.clock.now_naive();
-        tracing::info!(org = %org, method, reason, "SSO sign-in refused");
+        tracing::info!(org = %org, method, reason, actor, "SSO sign-in refused");
         self.inner
             .store
-            .write(|conn| record_refusal(conn, org, now, method, &SsoRefusal::new(reason, None)))
+            .write(|conn| record_refusal(conn, org, now, method, actor, &SsoRefusal::new(reason, None)))
     }
 }
 
@@ -161,12 +163,14 @@ fn admit(
     })
 }
 
-/// The `sso.signin_refused` audit event of a refusal (actor `idp`: the IdP's message caused it).
+/// The `sso.signin_refused` audit event of a refusal, by `actor`: `idp` when the IdP's verified message
+/// caused it, `anonymous` when a browser did.
 fn record_refusal(
     conn: &mut DbConnection,
     org: &OrgId,
     now: chrono::NaiveDateTime,
     method: &str,
+    actor: &str,
     refusal: &SsoRefusal,
 ) -> Result<(), TokenError> {
     let details = json!({"method": method, "reason": refusal.reason});
@@ -174,7 +178,7 @@ fn record_refusal(
         conn,
         org,
         now,
-        audit::IDP_ACTOR,
+        actor,
         audit::SSO_SIGNIN_REFUSED,
         refusal.member_id.as_ref().map(MemberId::as_str),
         details,

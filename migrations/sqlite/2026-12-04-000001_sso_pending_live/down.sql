@@ -1,0 +1,1 @@
+DROP INDEX sso_pending_logins_live;
