@@ -1,6 +1,5 @@
 //! `AdminError`: every way an admin request fails, and the one place it becomes a response: an HTML error page
-//! with the right status for the pages, a small JSON object for `/api/v1` (`ApiError`); both with
-//! `Retry-After` when the database is unavailable.
+//! with the right status, with `Retry-After` when the database is unavailable.
 
 use crate::assets::Assets;
 use actix_web::http::StatusCode;
@@ -266,27 +265,6 @@ impl AdminError {
             ),
         }
     }
-
-    /// A stable code for the JSON API.
-    fn code(&self) -> &'static str {
-        match self {
-            AdminError::NotSignedIn => "not_signed_in",
-            AdminError::SessionEnded { .. } => "session_ended",
-            AdminError::LoginLinkInvalid => "login_link_invalid",
-            AdminError::WrongOrg => "wrong_org",
-            AdminError::ReadOnly => "forbidden",
-            AdminError::CrossOrigin => "cross_origin",
-            AdminError::Csrf => "csrf",
-            AdminError::NotFound => "not_found",
-            AdminError::NoSso => "no_sso",
-            AdminError::SignInRefused(_) | AdminError::SignInRefusedForClient(..) => "sign_in_refused",
-            AdminError::BadRequest(_) => "bad_request",
-            AdminError::Conflict(_) => "conflict",
-            AdminError::TooManyRequests { .. } => "too_many_requests",
-            AdminError::Unavailable => "unavailable",
-            AdminError::Internal(_) => "internal",
-        }
-    }
 }
 
 fn capitalise(message: &str) -> String {
@@ -383,52 +361,19 @@ fn log(err: &AdminError, status: StatusCode) {
     }
 }
 
-/// The same errors for the JSON API: `{"error": code, "message": text}`.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct ApiError(#[from] pub AdminError);
-
-impl From<StoreError> for ApiError {
-    fn from(err: StoreError) -> Self {
-        ApiError(err.into())
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.0.status_code()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        log(&self.0, status);
-        let message = match &self.0 {
-            AdminError::Internal(_) => "internal error".to_owned(),
-            AdminError::BadRequest(message) => message.clone(),
-            other => other.explain().message,
-        };
-        let mut response = HttpResponse::build(status);
-        if let AdminError::SessionEnded { clear_cookie } = &self.0 {
-            response.insert_header((header::SET_COOKIE, clear_cookie.as_str()));
-        }
-        if let AdminError::Unavailable = &self.0 {
-            response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS));
-        }
-        response.json(serde_json::json!({ "error": self.0.code(), "message": message }))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn an_unavailable_database_is_503_with_retry_after_on_pages_and_json() {
-        let page = AdminError::from(StoreError::Unreachable("connection refused".into())).error_response();
-        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(page.headers().get(header::RETRY_AFTER).unwrap(), "5");
-        let json = ApiError::from(StoreError::Unwritable("read-only".into())).error_response();
-        assert_eq!(json.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(json.headers().get(header::RETRY_AFTER).unwrap(), "5");
+    fn an_unavailable_database_is_503_with_retry_after() {
+        for err in [
+            StoreError::Unreachable("connection refused".into()),
+            StoreError::Unwritable("read-only".into()),
+        ] {
+            let page = AdminError::from(err).error_response();
+            assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(page.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Every route of the admin crate, in one place: the pages, their JSON API, the `/sso` sign-in handlers and
+//! Every route of the admin crate, in one place: the pages, the `/sso` sign-in handlers and
 //! the OpenID Provider's `/oauth` endpoints. They all sit in one scope that adds the security headers, and
 //! that scope takes only this crate's paths (`is_admin_path`), so that the services the server registers
 //! beside it keep theirs.
@@ -38,22 +38,18 @@
 //! POST /admin/orgs/{org}/webhooks/{id}/test    sends a `webhook.test` event to the endpoint now
 //! POST /admin/orgs/{org}/webhooks/{id}/replay  sends the events after a cursor again (re-enables)
 //! POST /admin/orgs/{org}/webhooks/{id}/delete  deletes the endpoint
-//! GET  /api/v1/orgs/{org}/audit               JSON: action, since, until, cursor, limit
-//! GET  /api/v1/orgs/{org}/activity            JSON: outcome, cursor, limit
 //! ```
 
 use crate::pages::settings::{self, connection, limits, safety_valve, scim};
 use crate::pages::{activity, audit, groups, login, members, signin, webhooks};
 use crate::state::AdminState;
-use crate::{api, assets, oauth, security_headers};
+use crate::{assets, oauth, security_headers};
 use actix_web::middleware::from_fn;
 use actix_web::{guard, web};
 
-/// The first segments of this crate's paths, besides `/` itself. `/api/v1/orgs/{org}` is shared with the
-/// platform API, whose routes the server registers before these (see docs/ARCHITECTURE.md).
-const PREFIXES: [&str; 6] = [
+/// The first segments of this crate's paths, besides `/` itself.
+const PREFIXES: [&str; 5] = [
     "/static",
-    "/api/v1/orgs",
     "/.well-known/openid-configuration",
     "/oauth",
     "/sso",
@@ -84,11 +80,6 @@ pub fn configure(state: &AdminState, cfg: &mut web::ServiceConfig) {
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").route(web::get().to(login::root_get)))
         .service(web::scope("/static").route("/{name}", web::get().to(assets::static_get)))
-        .service(
-            web::scope("/api/v1/orgs/{org}")
-                .route("/audit", web::get().to(api::audit::audit_api_get))
-                .route("/activity", web::get().to(api::activity::activity_api_get)),
-        )
         .service(
             web::resource("/.well-known/openid-configuration").route(web::get().to(oauth::discovery_get)),
         )

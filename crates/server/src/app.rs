@@ -68,7 +68,6 @@ fn admin_state(
 pub fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::Data::new(state.clone()));
     crate::health::configure(cfg);
-    // Before the admin pages, whose `/api/v1/orgs/{org}` scope would take the directory API's paths.
     crate::platform_api::configure(cfg);
     scimd_admin::configure(&state.admin, cfg);
     crate::scim_api::routes::configure(cfg);

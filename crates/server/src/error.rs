@@ -23,10 +23,23 @@ pub enum ServerError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// Standard output was closed before the command finished writing (its reader exited).
+    #[error("standard output is closed")]
+    StdoutClosed,
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
     #[error("cannot write JSON output: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// What every command says when `--org` names no org: people pass the name, or a name's slug.
+pub(crate) const NO_SUCH_ORG: &str = "--org: no organization has this id (--org takes the org's id, not its name: `scimd org list` prints them)";
+
+impl ServerError {
+    /// [`NO_SUCH_ORG`], for `org`.
+    pub(crate) fn no_such_org(org: &str) -> ServerError {
+        ServerError::NotFound(NO_SUCH_ORG.replacen("--org:", &format!("--org {org}:"), 1))
+    }
 }
 
 /// The one place a token-service error becomes the CLI's.
@@ -34,9 +47,8 @@ impl From<TokenError> for ServerError {
     fn from(err: TokenError) -> Self {
         match err {
             TokenError::Store(err) => ServerError::Store(err),
-            err @ (TokenError::OrgNotFound | TokenError::MemberNotFound) => {
-                ServerError::NotFound(err.to_string())
-            }
+            TokenError::OrgNotFound => ServerError::NotFound(NO_SUCH_ORG.to_owned()),
+            err @ TokenError::MemberNotFound => ServerError::NotFound(err.to_string()),
             other => ServerError::Invalid(other.to_string()),
         }
     }
@@ -49,7 +61,7 @@ impl From<scimd_signin::ConnectionError> for ServerError {
         match err {
             C::Store(err) => ServerError::Store(err),
             C::Token(err) => err.into(),
-            err @ C::OrgNotFound => ServerError::NotFound(err.to_string()),
+            C::OrgNotFound => ServerError::NotFound(NO_SUCH_ORG.to_owned()),
             other => ServerError::Invalid(other.to_string()),
         }
     }

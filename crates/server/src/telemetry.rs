@@ -1,12 +1,14 @@
 //! Logging: tracing-subscriber, human-readable by default or JSON lines, filtered by `RUST_LOG`
 //! (default `info`). Request ids come from `tracing-actix-web` and are echoed in `x-request-id`; its root span
-//! is [`QuietRootSpan`]: no query string, no forwarded address unless configured.
+//! is [`QuietRootSpan`]: no query string, no forwarded address unless configured, and one line per request
+//! when it ends (method, route, path, status, duration, request id).
 
 use crate::config::LogFormat;
 use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use std::io::IsTerminal;
+use std::time::Instant;
 use tracing::Span;
 use tracing::field::Empty;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
@@ -68,6 +70,7 @@ pub struct QuietRootSpan;
 
 impl RootSpanBuilder for QuietRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
+        request.extensions_mut().insert(Started(Instant::now()));
         let route = request.match_pattern().unwrap_or_else(|| "default".into());
         let request_id = request
             .extensions()
@@ -97,6 +100,24 @@ impl RootSpanBuilder for QuietRootSpan {
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+        if let Ok(response) = outcome {
+            let request = response.request();
+            let duration_ms = request
+                .extensions()
+                .get::<Started>()
+                .map_or(0.0, |s| s.0.elapsed().as_micros() as f64 / 1000.0);
+            let status = response.status().as_u16();
+            // Load balancers' probes and scrapers ask every few seconds: their lines would drown the rest.
+            let probe = matches!(request.path(), "/healthz" | "/readyz" | "/metrics");
+            if probe {
+                tracing::debug!(parent: &span, status, duration_ms, "request finished");
+            } else {
+                tracing::info!(parent: &span, status, duration_ms, "request finished");
+            }
+        }
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }
+
+/// When the request started, for its line's duration.
+struct Started(Instant);

@@ -40,17 +40,15 @@ pub async fn send(
     .await?;
     let now = service.clock().now_naive();
     let event_id = format!("test_{}", uuid::Uuid::new_v4().simple());
+    // Shaped as every delivery (`worker::body`): the event, with the Standard Webhooks `timestamp`.
     let body = serde_json::to_vec(&json!({
+        "id": event_id,
         "type": TEST_EVENT_TYPE,
+        "org_id": endpoint.org_id,
+        "occurred_at": rfc3339(now),
+        "cursor": null,
         "timestamp": rfc3339(now),
-        "data": {
-            "id": event_id,
-            "type": TEST_EVENT_TYPE,
-            "org_id": endpoint.org_id,
-            "occurred_at": rfc3339(now),
-            "cursor": null,
-            "data": { "endpoint_id": endpoint.id },
-        },
+        "data": { "endpoint_id": endpoint.id },
     }))?;
     let timestamp = now.and_utc().timestamp();
     let headers = [

@@ -111,13 +111,13 @@ fn jitter() -> f64 {
     }
 }
 
-/// The body of a delivery: `{"type", "timestamp", "data": <the event as the feed shows it>}`.
+/// The body of a delivery: the event as the feed shows it (`{"id", "type", "org_id", "occurred_at", "cursor",
+/// "data"}`, so a user is at `data.user` in both) with the Standard Webhooks `timestamp` beside `type` and
+/// `data`.
 pub fn body(event: &Event) -> Result<Vec<u8>, WebhookError> {
-    Ok(serde_json::to_vec(&json!({
-        "type": event.event_type,
-        "timestamp": events::rfc3339(event.occurred_at),
-        "data": events::to_json(event)?,
-    }))?)
+    let mut payload = events::to_json(event)?;
+    payload["timestamp"] = json!(events::rfc3339(event.occurred_at));
+    Ok(serde_json::to_vec(&payload)?)
 }
 
 #[derive(Clone)]

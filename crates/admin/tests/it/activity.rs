@@ -1,5 +1,5 @@
 //! Provisioning activity: the page (newest first, the outcome filter, the chart, paging, escaping, the empty
-//! state) and its JSON API for owners and admins.
+//! state); its JSON is the platform API's (the server's tests/it/audit_api.rs).
 
 use crate::support::*;
 use actix_web::http::StatusCode;
@@ -246,88 +246,8 @@ fn without_requests_the_page_says_so_and_links_to_scim_setup(db: &TestDb) {
     });
 }
 
-/// An org with `three_requests` in its activity log, and the address of its activity in the JSON API.
-fn org_with_three_requests(db: &TestDb) -> (Ctx, String) {
-    let ctx = ctx(db);
-    three_requests(db, &ctx.org);
-    let api = format!("/api/v1/orgs/{}/activity", ctx.org);
-    (ctx, api)
-}
-
-fn the_json_api_lists_filters_and_pages_for_owners_and_admins(db: &TestDb) {
-    run(async {
-        let (ctx, api) = org_with_three_requests(db);
-        let app = app(&ctx).await;
-        let admin = login(&app, &ctx, ADMIN).await;
-
-        let all = get(&app, Some(&admin), &api).await;
-        assert_eq!(all.status, StatusCode::OK);
-        assert_eq!(all.header("content-type"), Some("application/json"));
-        let json = all.json();
-        let requests = json["requests"].as_array().unwrap();
-        assert_eq!(requests.len(), 3);
-        assert_eq!(requests[0]["status"], 503, "newest first");
-        assert_eq!(requests[0]["outcome"], "server_error");
-        assert_eq!(requests[0]["path"], "/scim/v2/o/Users/<script>alert(1)</script>");
-        assert_eq!(requests[1]["scim_type"], "invalidValue");
-        assert_eq!(
-            requests[1]["dialects"],
-            serde_json::json!(["Okta path-less replace"])
-        );
-        assert_eq!(requests[2]["duration_ms"], 12.345);
-        assert!(requests[2]["scim_type"].is_null());
-        assert!(requests[0]["occurred_at"].as_str().unwrap().ends_with('Z'));
-        assert!(json["next_cursor"].is_null());
-
-        let refused = get(&app, Some(&admin), &format!("{api}?outcome=client_error"))
-            .await
-            .json();
-        let refused = refused["requests"].as_array().unwrap();
-        assert_eq!(refused.len(), 1);
-        assert_eq!(refused[0]["method"], "PATCH");
-
-        // Paging by cursor: each request once, newest first.
-        let seen: Vec<i64> = walk_api(&app, &admin, &format!("{api}?limit=2"), "requests")
-            .await
-            .iter()
-            .map(|r| r["status"].as_i64().unwrap())
-            .collect();
-        assert_eq!(seen, vec![503, 400, 200]);
-
-        assert_bad_requests(&app, &admin, &api, "?outcome=4xx").await;
-    });
-}
-
-fn the_json_api_refuses_anonymous_members_and_other_orgs(db: &TestDb) {
-    run(async {
-        let (ctx, api) = org_with_three_requests(db);
-        let app = app(&ctx).await;
-        let anonymous = get(&app, None, &api).await;
-        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(anonymous.json()["error"], "not_signed_in");
-        // The API, like the page, is for owners and admins.
-        let member = login(&app, &ctx, MEMBER).await;
-        let res = get(&app, Some(&member), &api).await;
-        assert_eq!(res.status, StatusCode::FORBIDDEN);
-        assert_eq!(res.json()["error"], "forbidden");
-        // The owner of another org cannot read this one's.
-        let other = crate::support::ctx(db);
-        let other_owner = login(&app, &other, OWNER).await;
-        let res = get(&app, Some(&other_owner), &api).await;
-        assert_eq!(res.status, StatusCode::FORBIDDEN);
-        assert_eq!(res.json()["error"], "wrong_org");
-        assert!(!res.body.contains("okta-1"));
-        assert_eq!(
-            get(&app, Some(&other_owner), &url(&ctx, "activity")).await.status,
-            StatusCode::FORBIDDEN
-        );
-    });
-}
-
 scimd_store::backend_tests!(
     the_page_lists_requests_newest_first_under_the_chart_with_the_filter_applied,
     the_page_pages_by_cursor_keeping_the_filter,
     without_requests_the_page_says_so_and_links_to_scim_setup,
-    the_json_api_lists_filters_and_pages_for_owners_and_admins,
-    the_json_api_refuses_anonymous_members_and_other_orgs,
 );

@@ -144,11 +144,6 @@ impl Resp {
             .collect()
     }
 
-    /// The body as JSON (the API's answers).
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-
     pub fn location(&self) -> &str {
         self.header("location").unwrap_or("")
     }
@@ -343,38 +338,6 @@ where
     };
     let fields: Vec<(&str, &str)> = names.into_iter().zip(values).collect();
     post(app, browser, &url(ctx, path), &fields).await
-}
-
-/// The JSON list API at `api` refuses `bad_filter`, and the limits and cursor no list API takes, with 400
-/// `bad_request`.
-pub async fn assert_bad_requests<S, B>(app: &S, browser: &Browser, api: &str, bad_filter: &str)
-where
-    S: TestApp<B>,
-    B: MessageBody,
-{
-    for bad in [bad_filter, "?limit=0", "?limit=201", "?cursor=abc"] {
-        let res = get(app, Some(browser), &format!("{api}{bad}")).await;
-        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}");
-        assert_eq!(res.json()["error"], "bad_request");
-    }
-}
-
-/// Every item of the list `items` on the JSON API's pages from `first` on, following `next_cursor`.
-pub async fn walk_api<S, B>(app: &S, browser: &Browser, first: &str, items: &str) -> Vec<serde_json::Value>
-where
-    S: TestApp<B>,
-    B: MessageBody,
-{
-    let mut all = Vec::new();
-    let mut uri = first.to_owned();
-    loop {
-        let page = get(app, Some(browser), &uri).await.json();
-        all.extend(page[items].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(c) => uri = format!("{first}&cursor={c}"),
-            None => return all,
-        }
-    }
 }
 
 pub fn url(ctx: &Ctx, rest: &str) -> String {

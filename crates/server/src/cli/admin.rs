@@ -1,6 +1,6 @@
 //! `scimd admin login-link`: a single-use, 10-minute link that signs a member into the admin pages.
 
-use super::output::print_json;
+use super::output::{outln, print_json, time};
 use super::token::{CLI_ACTOR, open};
 use crate::config::AddressArgs;
 use crate::error::ServerError;
@@ -13,12 +13,15 @@ use serde_json::json;
 pub enum AdminCommand {
     /// Print a single-use login link (valid 10 minutes) for an active member of the org.
     LoginLink {
+        /// The org's id, not its name (`scimd org list` prints each org's id and name).
         #[arg(long)]
         org: String,
+        /// The e-mail address (userName) of an active member of the org.
         #[arg(long)]
         email: String,
         #[command(flatten)]
         url: AddressArgs,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
@@ -40,11 +43,11 @@ pub(super) fn run(database_url: &str, keys: &KeySettings, command: AdminCommand)
                 print_json(&json!({
                     "url": link.url,
                     "member_id": link.member_id,
-                    "expires_at": link.expires_at,
+                    "expires_at": time(link.expires_at),
                 }))
             } else {
-                println!("{}", link.url);
-                println!("(single use, valid until {})", link.expires_at);
+                outln!("{}", link.url);
+                outln!("(single use, valid until {})", time(link.expires_at));
                 Ok(())
             }
         }

@@ -1,11 +1,10 @@
 //! `scimd api-key create|list|revoke`: the platform API's keys. A key is printed once, at creation; only its
 //! SHA-256 and a hint are kept.
 
-use super::output::print_json;
+use super::output::{outln, print_json};
 use super::token::open;
 use crate::error::ServerError;
 use clap::Subcommand;
-use scimd_store::OrgId;
 use scimd_tokens::ApiKeyService;
 use serde_json::json;
 
@@ -13,22 +12,28 @@ use serde_json::json;
 pub enum ApiKeyCommand {
     /// Create a key for the platform API (`/api/v1/events`); with --org it sees that org only.
     Create {
+        /// A name to recognise the key by (the application that uses it).
         #[arg(long)]
         name: String,
+        /// Bind the key to this org (its id: `scimd org list`); without it the key reads every org.
         #[arg(long)]
         org: Option<String>,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// List the keys (never the keys themselves: their hints).
     List {
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Revoke a key: its next request is refused.
     Revoke {
+        /// The key's id (`scimd api-key list`).
         #[arg(long)]
         id: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
@@ -36,16 +41,16 @@ pub enum ApiKeyCommand {
 
 pub(super) fn run(database_url: &str, command: ApiKeyCommand) -> Result<(), ServerError> {
     let (store, clock) = open(database_url)?;
-    let keys = ApiKeyService::new(store, clock);
+    let keys = ApiKeyService::new(store.clone(), clock);
     match command {
         ApiKeyCommand::Create { name, org, json } => {
-            let org = org.map(OrgId::new);
+            let org = org.map(|o| super::existing_org(&store, &o)).transpose()?;
             let created = keys.create_blocking(&name, org.as_ref())?;
             if json {
                 return print_json(&created);
             }
-            println!("{}", created.key);
-            println!("(id {}; shown once: store it now)", created.id);
+            outln!("{}", created.key);
+            outln!("(id {}; shown once: store it now)", created.id);
             Ok(())
         }
         ApiKeyCommand::List { json } => {
@@ -60,7 +65,7 @@ pub(super) fn run(database_url: &str, command: ApiKeyCommand) -> Result<(), Serv
                     "active"
                 };
                 let org = k.org_id.as_deref().unwrap_or("(every org)");
-                println!("{}  {}  {}  {}  {}", k.id, k.hint, status, org, k.name);
+                outln!("{}  {}  {}  {}  {}", k.id, k.hint, status, org, k.name);
             }
             Ok(())
         }
@@ -74,7 +79,7 @@ pub(super) fn run(database_url: &str, command: ApiKeyCommand) -> Result<(), Serv
             if json {
                 return print_json(&json!({ "id": id, "revoked": true }));
             }
-            println!("revoked {id}");
+            outln!("revoked {id}");
             Ok(())
         }
     }

@@ -2,6 +2,7 @@
 //! "Keys"). `rotate` runs beside live servers: it re-seals a row at a time, each only if the row still holds
 //! what it read, and it is safe to run again.
 
+use super::output::outln;
 use crate::error::ServerError;
 use clap::{Args, Subcommand};
 use scimd_store::models::sealed::{SealedColumn, SealedValue};
@@ -57,7 +58,7 @@ pub(super) fn run(database_url: &str, keys: &KeySettings, command: KeysCommand) 
         KeysCommand::Generate => {
             let mut key = zeroize::Zeroizing::new([0u8; 32]);
             scimd_tokens::random::fill(key.as_mut()).map_err(|e| ServerError::Keys(e.to_string()))?;
-            println!("{}", *zeroize::Zeroizing::new(hex::encode(key.as_ref())));
+            outln!("{}", *zeroize::Zeroizing::new(hex::encode(key.as_ref())));
             Ok(())
         }
         KeysCommand::Rotate(args) => rotate(database_url, keys, args),
@@ -101,16 +102,19 @@ fn rotate(database_url: &str, settings: &KeySettings, args: RotateArgs) -> Resul
     if args.json {
         return super::output::print_json(&report);
     }
-    println!("sealed secrets are under key {}", report.key_id);
+    outln!("sealed secrets are under key {}", report.key_id);
     for c in &report.columns {
-        println!(
+        outln!(
             "  {}: {} re-sealed, {} already under it, {} changed meanwhile (left as written)",
-            c.secrets, c.resealed, c.already_current, c.changed_meanwhile
+            c.secrets,
+            c.resealed,
+            c.already_current,
+            c.changed_meanwhile
         );
     }
     if report.stored_key_deleted {
-        println!("the key kept in the database is deleted");
+        outln!("the key kept in the database is deleted");
     }
-    println!("{SECRET_KEY_PREVIOUS_ENV} can now be removed from every process.");
+    outln!("{SECRET_KEY_PREVIOUS_ENV} can now be removed from every process.");
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `scimd migrate`: applies pending migrations; running it again is harmless.
 
+use super::output::outln;
 use crate::error::ServerError;
 use scimd_store::{Store, StoreOptions};
 
@@ -7,9 +8,9 @@ pub(super) fn run(database_url: &str) -> Result<(), ServerError> {
     let store = Store::connect(database_url, StoreOptions::default()).map_err(ServerError::Database)?;
     let applied = store.migrate().map_err(ServerError::Database)?;
     if applied.is_empty() {
-        println!("database is up to date ({})", store.redacted_url());
+        outln!("database is up to date ({})", store.redacted_url());
     } else {
-        println!(
+        outln!(
             "applied {} migration(s) to {}: {}",
             applied.len(),
             store.redacted_url(),

@@ -18,16 +18,42 @@ pub use keys::seal_context;
 
 use crate::config::{DEFAULT_DATABASE_URL, KeyArgs, LogFormat, ServeArgs};
 use crate::error::ServerError;
-use clap::{Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use scimd_store::{Store, StoreOptions};
 use scimd_tokens::{KeySettings, Keys};
 use std::process::ExitCode;
+
+/// The top-level help: what scimd is, its commands and where the rest is. Its options (the database, the log,
+/// the keys: accepted by every command) are listed by each command's `--help`, so this stays a page.
+const ROOT_HELP: &str = "\
+{before-help}{about-with-newline}
+{usage-heading} {usage}
+
+Commands:
+{subcommands}
+{after-help}";
+
+/// Below the top-level help's list of commands: where the rest is.
+const AFTER_HELP: &str = "\
+Without a command, scimd serves: `scimd serve --help` lists the server's settings (address, limits,
+timeouts, sign-in throttles) and the options every command takes (the database, the log, the keys).
+
+The settings most deployments give, as environment variables:
+  DATABASE_URL                     ./scimd.db (SQLite), or a postgres:// URL
+  SCIMD_PUBLIC_URL                 the URL IdPs and browsers reach (login links, SCIM endpoint URLs)
+  SCIMD_BIND                       the listening address (127.0.0.1:8080)
+  SCIMD_SECRET_KEY_FILE            the key that seals stored secrets (required on PostgreSQL)
+  SCIMD_SESSION_SIGNING_KEY_FILE   the key that signs sessions and links (required on PostgreSQL)
+  RUST_LOG, SCIMD_LOG_FORMAT       the log's filter (info) and format (human or json)
+`scimd keys generate` makes a key. docs/OPERATIONS.md lists every setting.";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "scimd",
     version,
     about = "SCIM 2.0 provisioning service",
+    help_template = ROOT_HELP,
+    after_help = AFTER_HELP,
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -96,15 +122,32 @@ pub enum Command {
 
 /// Parses the command line and runs it; errors are printed as one line naming what to fix.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     crate::telemetry::init(cli.log_format);
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped reading (`| head`) got what it wanted.
+        Ok(()) | Err(ServerError::StdoutClosed) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The command line as clap reads it, with `serve`'s settings (flattened into the top level, since serving is
+/// the default) listed by `scimd serve --help` only: the top-level help stays a page.
+pub fn command() -> clap::Command {
+    let serve_settings: Vec<clap::Id> = ServeArgs::augment_args(clap::Command::new("serve"))
+        .get_arguments()
+        .map(|a| a.get_id().clone())
+        .collect();
+    Cli::command().mut_args(|arg| {
+        if serve_settings.contains(arg.get_id()) {
+            arg.hide(true)
+        } else {
+            arg
+        }
+    })
 }
 
 fn run(cli: Cli) -> Result<(), ServerError> {
@@ -129,6 +172,14 @@ fn run(cli: Cli) -> Result<(), ServerError> {
         Some(Command::OauthKey(command)) => oauth::run_key(&cli.database_url, &keys, command),
         Some(Command::Keys(command)) => keys::run(&cli.database_url, &keys, command),
     }
+}
+
+/// The org of `--org`, which must exist: a list or a key for an org that does not would answer nothing and
+/// hide the mistake (usually the org's name where its id belongs).
+pub(crate) fn existing_org(store: &Store, org: &str) -> Result<scimd_store::OrgId, ServerError> {
+    let id = scimd_store::OrgId::new(org);
+    let found = store.read(|conn| scimd_store::models::organizations::find(conn, &id))?;
+    found.map(|_| id).ok_or_else(|| ServerError::no_such_org(org))
 }
 
 /// Opens the database and brings its schema up to date; every error names DATABASE_URL.

@@ -2,7 +2,7 @@
 //! the platform's clients of "Sign in with scimd" (the OpenID Provider) and its ID token signing keys. A
 //! client secret is printed once, at creation or rotation; only its SHA-256 is kept.
 
-use super::output::print_json;
+use super::output::{outln, print_json, rfc3339};
 use super::token::open;
 use crate::error::ServerError;
 use clap::Subcommand;
@@ -14,6 +14,7 @@ use serde_json::json;
 pub enum OAuthClientCommand {
     /// Register a client: prints its client_id and client_secret (the secret once).
     Create {
+        /// The client's name (the application), shown in lists.
         #[arg(long)]
         name: String,
         /// A redirect URI, matched exactly (https; http only to loopback). Repeat for more.
@@ -22,25 +23,31 @@ pub enum OAuthClientCommand {
         /// How its ID tokens are signed (its id_token_signed_response_alg).
         #[arg(long = "id-token-alg", default_value = "RS256", value_parser = ["RS256", "EdDSA"])]
         id_token_alg: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Revoke a client: it authenticates no more, and its access tokens stop working at once.
     Revoke {
+        /// The client's id (`scimd oauth-client list`).
         #[arg(long = "client-id")]
         client_id: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Give a client a new secret (printed once); the old one stops working at once.
     RotateSecret {
+        /// The client's id (`scimd oauth-client list`).
         #[arg(long = "client-id")]
         client_id: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// List the clients (never their secrets).
     List {
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
@@ -54,6 +61,7 @@ pub enum OAuthKeyCommand {
         /// A key is compromised: every previous key leaves the JWKS now (tokens it signed stop verifying).
         #[arg(long)]
         retire_previous: bool,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
@@ -94,9 +102,9 @@ pub(super) fn run_client(
             if json {
                 return print_json(&created);
             }
-            println!("client_id:     {}", created.client_id);
-            println!("client_secret: {}", created.client_secret);
-            println!("(the secret is shown once: store it now)");
+            outln!("client_id:     {}", created.client_id);
+            outln!("client_secret: {}", created.client_secret);
+            outln!("(the secret is shown once: store it now)");
             Ok(())
         }
         OAuthClientCommand::List { json } => {
@@ -106,7 +114,7 @@ pub(super) fn run_client(
                     .iter()
                     .map(|c| {
                         json!({
-                            "client_id": c.id, "name": c.name, "created_at": c.created_at.and_utc(),
+                            "client_id": c.id, "name": c.name, "created_at": rfc3339(c.created_at),
                             "redirect_uris": serde_json::from_str::<serde_json::Value>(&c.redirect_uris).unwrap_or_default(),
                             "revoked": c.revoked_at.is_some(),
                             "id_token_signed_response_alg": c.id_token_signed_response_alg,
@@ -117,9 +125,12 @@ pub(super) fn run_client(
             }
             for c in &clients {
                 let revoked = if c.revoked_at.is_some() { "  (revoked)" } else { "" };
-                println!(
+                outln!(
                     "{}  {}  {}  {}{revoked}",
-                    c.id, c.name, c.id_token_signed_response_alg, c.redirect_uris
+                    c.id,
+                    c.name,
+                    c.id_token_signed_response_alg,
+                    c.redirect_uris
                 );
             }
             Ok(())
@@ -129,7 +140,7 @@ pub(super) fn run_client(
             if json {
                 return print_json(&json!({ "client_id": client_id, "revoked": true }));
             }
-            println!("client {client_id} revoked; its access tokens no longer work");
+            outln!("client {client_id} revoked; its access tokens no longer work");
             Ok(())
         }
         OAuthClientCommand::RotateSecret { client_id, json } => {
@@ -139,9 +150,9 @@ pub(super) fn run_client(
             if json {
                 return print_json(&rotated);
             }
-            println!("client_id:     {}", rotated.client_id);
-            println!("client_secret: {}", rotated.client_secret);
-            println!("(the secret is shown once: store it now; the previous one no longer works)");
+            outln!("client_id:     {}", rotated.client_id);
+            outln!("client_secret: {}", rotated.client_secret);
+            outln!("(the secret is shown once: store it now; the previous one no longer works)");
             Ok(())
         }
     }
@@ -162,9 +173,9 @@ pub(super) fn run_key(
             if json {
                 return print_json(&json!({ "kids": kids, "retired_previous": retire_previous }));
             }
-            println!("new signing keys {}", kids.join(", "));
+            outln!("new signing keys {}", kids.join(", "));
             if retire_previous {
-                println!("every previous key is retired: it is no longer in the JWKS");
+                outln!("every previous key is retired: it is no longer in the JWKS");
             }
             Ok(())
         }

@@ -1,7 +1,7 @@
 //! `scimd org create`, `scimd org list`, `scimd org safety-valve` and `scimd org limits` (`org owner-link` is in
 //! `owner_link.rs`).
 
-use super::output::{print_json, rfc3339};
+use super::output::{outln, print_json, rfc3339};
 use crate::error::ServerError;
 use crate::org_limiter::Limits;
 use clap::Subcommand;
@@ -13,20 +13,25 @@ use serde::Serialize;
 pub enum OrgCommand {
     /// Create an organization, optionally with its owner (a member, not managed by SCIM).
     Create {
+        /// The org's display name.
         #[arg(long)]
         name: String,
+        /// The owner's e-mail address: a member who may edit the org's settings (`scimd admin login-link` lets them in).
         #[arg(long)]
         owner_email: Option<String>,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// List every organization.
     List {
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Show or change the org's deprovisioning safety valve (as on the admin pages' SSO page).
     SafetyValve {
+        /// The org's id, not its name (`scimd org list` prints each org's id and name).
         #[arg(long)]
         org: String,
         /// Turn the valve on or off.
@@ -41,6 +46,7 @@ pub enum OrgCommand {
         /// Release a hold, letting held deprovisioning through on the IdP's next retry.
         #[arg(long)]
         release: bool,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
@@ -50,6 +56,7 @@ pub enum OrgCommand {
     IdentityChanges(super::owner_link::IdentityChangesArgs),
     /// Show or change the org's SCIM API limits; a running server applies a change within 10 seconds.
     Limits {
+        /// The org's id, not its name (`scimd org list` prints each org's id and name).
         #[arg(long)]
         org: String,
         /// Sustained requests per second.
@@ -64,6 +71,7 @@ pub enum OrgCommand {
         /// Forget the org's own limits: the server's defaults apply again.
         #[arg(long, conflicts_with_all = ["rate", "burst", "in_flight"])]
         reset: bool,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
@@ -109,7 +117,7 @@ pub(super) fn run(database_url: &str, command: OrgCommand) -> Result<(), ServerE
             if json {
                 print_json(&out)
             } else {
-                println!("created org {} ({})", out.id, out.name);
+                outln!("created org {} ({})", out.id, out.name);
                 Ok(())
             }
         }
@@ -128,7 +136,7 @@ pub(super) fn run(database_url: &str, command: OrgCommand) -> Result<(), ServerE
                 print_json(&orgs)
             } else {
                 for org in &orgs {
-                    println!("{}  {}  {}", org.id, org.created_at, org.name);
+                    outln!("{}  {}  {}", org.id, org.created_at, org.name);
                 }
                 Ok(())
             }
@@ -199,7 +207,7 @@ fn limits(
         org_limits::get(conn, org)
     });
     let stored = match stored {
-        Err(StoreError::NotFound) => return Err(ServerError::NotFound(format!("--org {org}: no such org"))),
+        Err(StoreError::NotFound) => return Err(ServerError::no_such_org(org.as_str())),
         other => other?,
     };
     // The compiled defaults: a server started with SCIMD_ORG_RATE and the like uses its own.
@@ -225,7 +233,7 @@ fn limits(
         return print_json(&out);
     }
     let mark = |name: &str| if out.own.contains(&name) { "" } else { " (default)" };
-    println!(
+    outln!(
         "rate {}/s{}, burst {}{}, in flight {}{}",
         out.rate,
         mark("rate"),
@@ -277,7 +285,7 @@ fn safety_valve(
         safety_valve::status(conn, org, now)
     });
     let status = match status {
-        Err(StoreError::NotFound) => return Err(ServerError::NotFound(format!("--org {org}: no such org"))),
+        Err(StoreError::NotFound) => return Err(ServerError::no_such_org(org.as_str())),
         Err(StoreError::Refused(why)) => return Err(ServerError::Invalid(format!("--percent/--min: {why}"))),
         other => other?,
     };
@@ -292,7 +300,7 @@ fn safety_valve(
     if json {
         return print_json(&out);
     }
-    println!(
+    outln!(
         "safety valve {} ({}% of active members, at least {}); {}; {} deprovisioned in the window, threshold {}",
         if out.enabled { "on" } else { "off" },
         out.percent,

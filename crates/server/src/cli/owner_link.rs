@@ -1,6 +1,6 @@
 //! `scimd org owner-link`: show or change whether SCIM may link the org's owner (`models::owner_link`).
 
-use super::output::print_json;
+use super::output::{outln, print_json};
 use crate::error::ServerError;
 use clap::Args;
 use scimd_store::models::{organizations, owner_link};
@@ -10,11 +10,13 @@ use serde::Serialize;
 /// Show or change whether a SCIM create with the owner's userName may link (take over) the org's owner.
 #[derive(Debug, Args)]
 pub struct OwnerLinkArgs {
+    /// The org's id, not its name (`scimd org list` prints each org's id and name).
     #[arg(long)]
     org: String,
     /// Allow (on) or forbid (off, the default) the link.
     #[arg(long, value_parser = ["on", "off"])]
     set: Option<String>,
+    /// Print one JSON document (stable field names, for scripts) instead of lines.
     #[arg(long)]
     json: bool,
 }
@@ -35,13 +37,13 @@ pub(super) fn run(store: &Store, args: &OwnerLinkArgs) -> Result<(), ServerError
         owner_link::allowed(conn, &org)
     });
     let allowed = match allowed {
-        Err(StoreError::NotFound) => return Err(ServerError::NotFound(format!("--org {org}: no such org"))),
+        Err(StoreError::NotFound) => return Err(ServerError::no_such_org(org.as_str())),
         other => other?,
     };
     if args.json {
         return print_json(&OwnerLinkOutput { allowed });
     }
-    println!(
+    outln!(
         "SCIM {} link the org's owner",
         if allowed { "may" } else { "may not" }
     );
@@ -52,11 +54,13 @@ pub(super) fn run(store: &Store, args: &OwnerLinkArgs) -> Result<(), ServerError
 /// a member by; review 3, L-10).
 #[derive(Debug, Args)]
 pub struct IdentityChangesArgs {
+    /// The org's id, not its name (`scimd org list` prints each org's id and name).
     #[arg(long)]
     org: String,
     /// Allow (on) or forbid (off, the default) the changes.
     #[arg(long, value_parser = ["on", "off"])]
     set: Option<String>,
+    /// Print one JSON document (stable field names, for scripts) instead of lines.
     #[arg(long)]
     json: bool,
 }
@@ -72,13 +76,13 @@ pub(super) fn run_identity_changes(store: &Store, args: &IdentityChangesArgs) ->
         owner_link::privileged_identity_changes_allowed(conn, &org)
     });
     let allowed = match allowed {
-        Err(StoreError::NotFound) => return Err(ServerError::NotFound(format!("--org {org}: no such org"))),
+        Err(StoreError::NotFound) => return Err(ServerError::no_such_org(org.as_str())),
         other => other?,
     };
     if args.json {
         return print_json(&OwnerLinkOutput { allowed });
     }
-    println!(
+    outln!(
         "SCIM {} change the userName or externalId of an owner or admin",
         if allowed { "may" } else { "may not" }
     );

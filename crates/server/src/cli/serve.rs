@@ -1,6 +1,7 @@
 //! `scimd serve`: open (and migrate) the database, bootstrap the demo org on a newcomer's empty database (see
 //! `bootstrap::wanted`), print where to go, and serve until a shutdown signal.
 
+use super::output::outln;
 use crate::bootstrap;
 use crate::config::ServeArgs;
 use crate::error::ServerError;
@@ -38,18 +39,19 @@ pub(super) fn run(
     if bootstrap::wanted(&config, database_url, store.backend())
         && let Some(demo) = bootstrap::demo_org_if_empty(&store, clock.as_ref())?
     {
-        println!(
+        outln!(
             "Bootstrapped a demo organization: {} (id {})",
-            demo.org.name, demo.org.id
+            demo.org.name,
+            demo.org.id
         );
-        println!("  owner: {}", demo.owner_email);
+        outln!("  owner: {}", demo.owner_email);
         let link =
             crate::bootstrap::demo_sso_and_login_link(&store, clock.clone(), &public_url, &keys, &demo)?;
-        println!(
+        outln!(
             "  SSO: Azure AD (placeholder tenant); SCIM tokens: scimd token generate --org {}",
             demo.org.id
         );
-        println!("  admin login link (single use, 10 minutes): {}", link.url);
+        outln!("  admin login link (single use, 10 minutes): {}", link.url);
     }
     let state = crate::app::state(&store, clock, &public_url, keys, &config, webhook_limits);
     actix_web::rt::System::new().block_on(async move {
@@ -65,9 +67,10 @@ pub(super) fn run(
             config.event_retention,
             state,
         )?;
-        println!(
+        outln!(
             "scimd listening on http://{} (public URL {})",
-            running.addr, public_url
+            running.addr,
+            public_url
         );
         tracing::info!(addr = %running.addr, database = %store.redacted_url(), "scimd started");
         running.run_to_end().await?;

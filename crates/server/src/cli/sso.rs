@@ -2,7 +2,7 @@
 //! from `SCIMD_AZURE_CLIENT_SECRET` or standard input, never from a flag (flags end up in shell history and
 //! process lists).
 
-use super::output::print_json;
+use super::output::{outln, print_json};
 use super::token::{CLI_ACTOR, open};
 use crate::error::ServerError;
 use clap::Subcommand;
@@ -19,6 +19,7 @@ pub const CLIENT_SECRET_ENV: &str = "SCIMD_AZURE_CLIENT_SECRET";
 pub enum SsoCommand {
     /// Connect the org to a SAML IdP.
     SetSaml {
+        /// The org's id, not its name (`scimd org list` prints each org's id and name).
         #[arg(long)]
         org: String,
         /// The IdP's entity ID (issuer).
@@ -37,32 +38,41 @@ pub enum SsoCommand {
         /// Accept IdP-initiated (unsolicited) sign-ins. Off by default: they widen login CSRF.
         #[arg(long)]
         allow_unsolicited: bool,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Connect the org to Azure AD (Microsoft Entra ID). The client secret comes from
     /// SCIMD_AZURE_CLIENT_SECRET or standard input.
     SetAzure {
+        /// The org's id, not its name (`scimd org list` prints each org's id and name).
         #[arg(long)]
         org: String,
+        /// The Entra ID tenant (directory) id.
         #[arg(long)]
         tenant_id: String,
+        /// The Entra ID app registration's application (client) id.
         #[arg(long)]
         client_id: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Show the org's SSO connection (never its secret).
     Show {
+        /// The org's id, not its name (`scimd org list` prints each org's id and name).
         #[arg(long)]
         org: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Remove the org's SSO connection; this also revokes the org's SCIM tokens.
     Remove {
+        /// The org's id, not its name (`scimd org list` prints each org's id and name).
         #[arg(long)]
         org: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
@@ -122,7 +132,7 @@ pub(super) fn run(database_url: &str, keys: &KeySettings, command: SsoCommand) -
             if json {
                 print_json(&json!({ "removed": removed }))
             } else {
-                println!(
+                outln!(
                     "{}",
                     if removed {
                         "SSO connection removed"
@@ -141,8 +151,8 @@ fn show(summary: Option<&ConnectionSummary>, json: bool) -> Result<(), ServerErr
         return print_json(&summary);
     }
     match summary {
-        None => println!("no SSO connection"),
-        Some(s) => println!("{}", serde_json::to_string_pretty(&s.settings)?),
+        None => outln!("no SSO connection"),
+        Some(s) => outln!("{}", serde_json::to_string_pretty(&s.settings)?),
     }
     Ok(())
 }

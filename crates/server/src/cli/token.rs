@@ -1,7 +1,7 @@
 //! `scimd token generate|list|revoke`: an org's SCIM bearer tokens. `generate` on an org that already has a
 //! token regenerates it, keeping the old one for `--grace`.
 
-use super::output::print_json;
+use super::output::{outln, print_json, time};
 use crate::config::AddressArgs;
 use crate::error::ServerError;
 use clap::Subcommand;
@@ -17,6 +17,7 @@ pub(super) const CLI_ACTOR: &str = "cli";
 pub enum TokenCommand {
     /// Generate the org's SCIM token (or a new one, keeping the old for --grace). Shown once.
     Generate {
+        /// The org's id, not its name (`scimd org list` prints each org's id and name).
         #[arg(long)]
         org: String,
         /// How long the previous token keeps working: none, 1h or 24h.
@@ -27,20 +28,25 @@ pub enum TokenCommand {
         expires: Expiry,
         #[command(flatten)]
         url: AddressArgs,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// List the org's tokens (hints only, never a token).
     List {
+        /// The org's id, not its name (`scimd org list` prints each org's id and name).
         #[arg(long)]
         org: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Revoke every token of the org at once (deletes its SCIM configuration).
     Revoke {
+        /// The org's id, not its name (`scimd org list` prints each org's id and name).
         #[arg(long)]
         org: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
@@ -83,23 +89,24 @@ pub(super) fn run(database_url: &str, command: TokenCommand) -> Result<(), Serve
                     "token": token,
                     "token_id": generated.token_id,
                     "hint": hint,
-                    "created_at": generated.created_at,
-                    "expires_at": generated.expires_at,
-                    "previous_valid_until": generated.previous_valid_until,
+                    "created_at": time(generated.created_at),
+                    "expires_at": generated.expires_at.map(time),
+                    "previous_valid_until": generated.previous_valid_until.map(time),
                 }))
             } else {
-                println!("SCIM endpoint URL: {}", generated.endpoint_url);
-                println!("Bearer token:      {token}");
-                println!("The token is shown once; scimd keeps only its hash ({hint}).");
+                outln!("SCIM endpoint URL: {}", generated.endpoint_url);
+                outln!("Bearer token:      {token}");
+                outln!("The token is shown once; scimd keeps only its hash ({hint}).");
                 if let Some(until) = generated.previous_valid_until {
-                    println!("The previous token works until {until}.");
+                    outln!("The previous token works until {}.", time(until));
                 }
                 Ok(())
             }
         }
         TokenCommand::List { org, json } => {
+            let org = super::existing_org(&store, &org)?;
             let service = TokenService::new(store, clock, String::new());
-            let tokens = service.list_blocking(&OrgId::new(org))?;
+            let tokens = service.list_blocking(&org)?;
             if json {
                 print_json(&tokens)
             } else {
@@ -107,25 +114,26 @@ pub(super) fn run(database_url: &str, command: TokenCommand) -> Result<(), Serve
                     let status = serde_json::to_value(t.status)?;
                     let last_used = t
                         .last_used_at
-                        .map_or("never used".to_owned(), |at| format!("last used {at}"));
-                    println!(
+                        .map_or("never used".to_owned(), |at| format!("last used {}", time(at)));
+                    outln!(
                         "{}  {}  {}  created {}  {last_used}",
                         t.token_id,
                         t.hint,
                         status.as_str().unwrap_or(""),
-                        t.created_at
+                        time(t.created_at)
                     );
                 }
                 Ok(())
             }
         }
         TokenCommand::Revoke { org, json } => {
+            let org = super::existing_org(&store, &org)?;
             let service = TokenService::new(store, clock, String::new());
-            let revoked = service.revoke_all_blocking(&OrgId::new(org), CLI_ACTOR)?;
+            let revoked = service.revoke_all_blocking(&org, CLI_ACTOR)?;
             if json {
                 print_json(&json!({ "revoked": revoked }))
             } else {
-                println!("revoked {revoked} token(s)");
+                outln!("revoked {revoked} token(s)");
                 Ok(())
             }
         }

@@ -2,11 +2,10 @@
 //! printed once, at creation; it is kept encrypted under the server's secret key (it must be read back to
 //! sign).
 
-use super::output::{print_json, rfc3339};
+use super::output::{outln, print_json, rfc3339};
 use super::token::{CLI_ACTOR, open};
 use crate::error::ServerError;
 use clap::Subcommand;
-use scimd_store::OrgId;
 use scimd_store::models::webhooks::{Delivery, Endpoint};
 use scimd_tokens::KeySettings;
 use scimd_webhooks::{WebhookLimits, WebhookService};
@@ -17,43 +16,55 @@ pub enum WebhookCommand {
     /// Create an endpoint for the events that commit from now on (every org's, or --org's; every type, or
     /// --types). Prints its signing secret once.
     Create {
+        /// The receiver's URL (https; loopback and private addresses only with SCIMD_WEBHOOK_ALLOW_PRIVATE).
         #[arg(long)]
         url: String,
+        /// Only this org's events (its id: `scimd org list`); without it, every org's.
         #[arg(long)]
         org: Option<String>,
         /// Comma-separated event types (default: all).
         #[arg(long, default_value = "")]
         types: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// List the endpoints and their delivery state (never their secrets).
     List {
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Delete an endpoint and its delivery log.
     Delete {
+        /// The endpoint's id (`scimd webhook list`).
         #[arg(long)]
         id: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// The endpoint's recent delivery attempts, newest first.
     Deliveries {
+        /// The endpoint's id (`scimd webhook list`).
         #[arg(long)]
         id: String,
+        /// The most attempts to print.
         #[arg(long, default_value_t = 50)]
         limit: i64,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Send the endpoint every retained event after CURSOR again, in order (and re-enable it).
     Replay {
+        /// The endpoint's id (`scimd webhook list`).
         #[arg(long)]
         id: String,
+        /// A feed cursor: the events after it are sent again.
         #[arg(long)]
         after: i64,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
@@ -103,7 +114,7 @@ pub(super) fn run(
 ) -> Result<(), ServerError> {
     let (store, clock) = open(database_url)?;
     let keys = super::keys(&store, keys)?;
-    let hooks = WebhookService::new(store, clock, keys.sso_secret, limits.policy)
+    let hooks = WebhookService::new(store.clone(), clock, keys.sso_secret, limits.policy)
         .with_max_endpoints_per_org(limits.max_endpoints_per_org);
     match command {
         WebhookCommand::Create {
@@ -113,7 +124,7 @@ pub(super) fn run(
             json,
         } => {
             let types = WebhookService::parse_types(&types)?;
-            let org = org.map(OrgId::new);
+            let org = org.map(|o| super::existing_org(&store, &o)).transpose()?;
             let created = hooks.create_blocking(&url, org.as_ref(), &types, CLI_ACTOR)?;
             if json {
                 return print_json(&json!({
@@ -124,8 +135,8 @@ pub(super) fn run(
                     "types": types,
                 }));
             }
-            println!("{}", created.secret.expose());
-            println!(
+            outln!("{}", created.secret.expose());
+            outln!(
                 "(endpoint {}; the signing secret is shown once: store it now)",
                 created.endpoint.id
             );
@@ -137,7 +148,7 @@ pub(super) fn run(
                 return print_json(&all);
             }
             for e in &all {
-                println!(
+                outln!(
                     "{}  {}  {}  {}  cursor {}",
                     e["id"].as_str().unwrap_or(""),
                     e["state"].as_str().unwrap_or(""),
@@ -153,7 +164,7 @@ pub(super) fn run(
             if json {
                 return print_json(&json!({ "id": id, "deleted": true }));
             }
-            println!("deleted {id}");
+            outln!("deleted {id}");
             Ok(())
         }
         WebhookCommand::Deliveries { id, limit, json } => {
@@ -167,7 +178,7 @@ pub(super) fn run(
                 return print_json(&all);
             }
             for d in &all {
-                println!(
+                outln!(
                     "{}  {}  attempt {}  {}  {} ms  {}",
                     d["attempted_at"].as_str().unwrap_or(""),
                     d["event_type"].as_str().unwrap_or(""),
@@ -184,7 +195,7 @@ pub(super) fn run(
             if json {
                 return print_json(&json!({ "id": id, "after": after.to_string() }));
             }
-            println!("{id}: the events after cursor {after} will be sent again, in order");
+            outln!("{id}: the events after cursor {after} will be sent again, in order");
             Ok(())
         }
     }

@@ -22,6 +22,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use scimd_store::models::directory::{self, GroupFilter, UserFilter};
 use scimd_store::models::events;
 use scimd_store::models::organizations;
+use scimd_store::models::platform_views::{GroupView, UserView};
 use scimd_store::{GroupId, OrgId, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -220,7 +221,7 @@ pub async fn users(
             })
             .await?;
             Ok(ok(UserPage {
-                users: page.iter().map(User::from).collect(),
+                users: page.iter().map(UserView::from).collect(),
                 next_cursor: next(&page, limit, |m| m.seq.to_string()),
                 as_of_cursor: as_of.to_string(),
             }))
@@ -236,7 +237,7 @@ async fn members_page(
     group: GroupId,
     filter: UserFilter,
     query: &ListQuery,
-) -> Result<(Vec<User>, Option<String>, String), PlatformApiError> {
+) -> Result<(Vec<UserView>, Option<String>, String), PlatformApiError> {
     let (limit, after) = (query.limit()?, query.after_id()?);
     let (as_of, page) = read_org(state, org, move |conn, org| {
         match directory::group(conn, org, &group)? {
@@ -249,7 +250,7 @@ async fn members_page(
     .await?;
     let page = page.ok_or(PlatformApiError::NotFound("group"))?;
     Ok((
-        page.iter().map(User::from).collect(),
+        page.iter().map(UserView::from).collect(),
         next(&page, limit, |m| m.id.clone()),
         as_of.to_string(),
     ))
@@ -283,7 +284,7 @@ pub async fn user(
     })
     .await?;
     let m = found.ok_or(PlatformApiError::NotFound("user"))?;
-    Ok(ok(User::from(&m)))
+    Ok(ok(UserView::from(&m)))
 }
 
 /// An org's groups
@@ -314,7 +315,7 @@ pub async fn groups(
     })
     .await?;
     Ok(ok(GroupPage {
-        groups: page.iter().map(Group::from).collect(),
+        groups: page.iter().map(GroupView::from).collect(),
         next_cursor: next(&page, limit, |g| g.seq.to_string()),
         as_of_cursor: as_of.to_string(),
     }))
@@ -350,7 +351,7 @@ pub async fn group(
     })
     .await?;
     let g = found.ok_or(PlatformApiError::NotFound("group"))?;
-    Ok(ok(Group::from(&g)))
+    Ok(ok(GroupView::from(&g)))
 }
 
 /// A group's members

@@ -1,12 +1,11 @@
 //! What the directory API (`directory.rs`) answers and reads, as types: the handlers serialize these, and
 //! their `ToSchema` and `IntoParams` derives are the OpenAPI document's (`openapi.rs`), so the two cannot drift
-//! apart. A stable, snake_case shape with RFC 3339 times in UTC (docs/PLATFORM.md, "The directory API"); a
-//! field that may be empty is `null`, never absent.
+//! apart. A user and a group are `scimd_store::models::platform_views`' shapes, the feed's and webhooks' too
+//! (docs/PLATFORM.md, "A user and a group"); `User` and `Group` here document them.
 
 use scimd_store::models::events::rfc3339;
-use scimd_store::models::groups::Group as GroupRow;
-use scimd_store::models::members::Member;
 use scimd_store::models::organizations::Organization;
+use scimd_store::models::platform_views::{GroupView, UserView};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -30,85 +29,55 @@ impl From<&Organization> for Org {
 }
 
 /// A member of an org.
-#[derive(Debug, Serialize, ToSchema)]
+// The shape is `scimd_store::models::platform_views::UserView`, which the answers serialize: this type only
+// documents it (the schema test validates real answers against it).
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "the schema of `UserView`; never built")]
 pub struct User {
     /// The SCIM `id`.
-    pub id: String,
-    pub org_id: String,
-    pub user_name: String,
+    id: String,
+    org_id: String,
+    user_name: String,
     #[schema(required = true)]
-    pub external_id: Option<String>,
+    external_id: Option<String>,
     /// `false` once the IdP deactivated the user: revoke their access.
-    pub active: bool,
+    active: bool,
     #[schema(required = true)]
-    pub display_name: Option<String>,
+    display_name: Option<String>,
     #[schema(required = true)]
-    pub given_name: Option<String>,
+    given_name: Option<String>,
     #[schema(required = true)]
-    pub family_name: Option<String>,
+    family_name: Option<String>,
     #[schema(required = true)]
-    pub email: Option<String>,
+    email: Option<String>,
     /// `owner`, `admin` or `member`: their role in scimd's admin pages.
-    pub role: String,
+    role: String,
     /// Whether the IdP provisions this user over SCIM (the org's owner may not be).
-    pub scim_managed: bool,
+    scim_managed: bool,
     #[schema(format = DateTime)]
-    pub created_at: String,
+    created_at: String,
     #[schema(format = DateTime)]
-    pub updated_at: String,
+    updated_at: String,
     /// Grows with every change: an event whose `version` is not newer than a copy's is already in it.
-    pub version: i64,
-}
-
-impl From<&Member> for User {
-    fn from(m: &Member) -> User {
-        User {
-            id: m.id.clone(),
-            org_id: m.org_id.clone(),
-            user_name: m.user_name.clone(),
-            external_id: m.external_id.clone(),
-            active: m.active,
-            display_name: m.display_name.clone(),
-            given_name: m.given_name.clone(),
-            family_name: m.family_name.clone(),
-            email: m.email.clone(),
-            role: m.role.clone(),
-            scim_managed: m.scim_managed,
-            created_at: rfc3339(m.created_at),
-            updated_at: rfc3339(m.updated_at),
-            version: m.version,
-        }
-    }
+    version: i64,
 }
 
 /// A group (its members are a list of their own).
-#[derive(Debug, Serialize, ToSchema)]
+// As `User`: the shape is `platform_views::GroupView`.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "the schema of `GroupView`; never built")]
 pub struct Group {
     /// The SCIM `id`.
-    pub id: String,
-    pub org_id: String,
-    pub display_name: String,
+    id: String,
+    org_id: String,
+    display_name: String,
     #[schema(required = true)]
-    pub external_id: Option<String>,
+    external_id: Option<String>,
     #[schema(format = DateTime)]
-    pub created_at: String,
+    created_at: String,
     #[schema(format = DateTime)]
-    pub updated_at: String,
-    pub version: i64,
-}
-
-impl From<&GroupRow> for Group {
-    fn from(g: &GroupRow) -> Group {
-        Group {
-            id: g.id.clone(),
-            org_id: g.org_id.clone(),
-            display_name: g.display_name.clone(),
-            external_id: g.external_id.clone(),
-            created_at: rfc3339(g.created_at),
-            updated_at: rfc3339(g.updated_at),
-            version: g.version,
-        }
-    }
+    updated_at: String,
+    version: i64,
 }
 
 /// A page of orgs.
@@ -123,7 +92,8 @@ pub struct OrgPage {
 /// A page of an org's users (or of a group's, with `group=`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserPage {
-    pub users: Vec<User>,
+    #[schema(value_type = Vec<User>)]
+    pub users: Vec<UserView>,
     /// The `after` of the next page; `null` on the last.
     #[schema(required = true)]
     pub next_cursor: Option<String>,
@@ -134,7 +104,8 @@ pub struct UserPage {
 /// A page of a group's members.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberPage {
-    pub members: Vec<User>,
+    #[schema(value_type = Vec<User>)]
+    pub members: Vec<UserView>,
     /// The `after` of the next page; `null` on the last.
     #[schema(required = true)]
     pub next_cursor: Option<String>,
@@ -145,7 +116,8 @@ pub struct MemberPage {
 /// A page of an org's groups.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GroupPage {
-    pub groups: Vec<Group>,
+    #[schema(value_type = Vec<Group>)]
+    pub groups: Vec<GroupView>,
     /// The `after` of the next page; `null` on the last.
     #[schema(required = true)]
     pub next_cursor: Option<String>,

@@ -5,10 +5,14 @@
 //! - `events`: the ordered feed, with a cursor that never skips and a long poll;
 //! - `directory`: the orgs, users, groups and group members, in keyset pages with their `as_of_cursor`;
 //!   `directory_json`: what it answers;
+//! - `audit` and `activity`: an org's audit trail and its provisioning activity (the SCIM requests), newest
+//!   first;
 //! - `auth`: the key of a request and its limits;
 //! - `error`: `PlatformApiError`, the one place this API's failures become responses;
 //! - `openapi`: the OpenAPI 3.1 document of all of it, served at `/api/v1/openapi.json`.
 
+pub mod activity;
+pub mod audit;
 pub mod auth;
 pub mod directory;
 pub mod directory_json;
@@ -52,6 +56,8 @@ pub fn operations(to: &mut impl Operations) {
     to.add::<directory::__path_groups, _, _>(ApiKey, DIRECTORY, directory::groups);
     to.add::<directory::__path_group, _, _>(ApiKey, DIRECTORY, directory::group);
     to.add::<directory::__path_group_members, _, _>(ApiKey, DIRECTORY, directory::group_members);
+    to.add::<audit::__path_audit, _, _>(ApiKey, "audit", audit::audit);
+    to.add::<activity::__path_activity, _, _>(ApiKey, "audit", activity::activity);
     to.add::<openapi::__path_served, _, _>(Public, "meta", openapi::served);
 }
 
@@ -104,8 +110,7 @@ fn http_method(method: &HttpMethod) -> Method {
     }
 }
 
-/// Registered before the admin pages: their scope `/api/v1/orgs/{org}` (the admin session's `audit` and
-/// `activity`) would otherwise answer 404 for these paths.
+/// The platform API's routes: everything under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     operations(cfg);
 }

@@ -4,6 +4,8 @@
 //! of `auth::admit` and `error.rs`). SDK generators start from it; a test compares it with the routes and
 //! validates real answers against it (tests/it/openapi.rs).
 
+use crate::platform_api::activity::ActivityPage;
+use crate::platform_api::audit::AuditPage;
 use crate::platform_api::directory_json::{GroupPage, MemberPage, OrgPage, UserPage};
 use crate::platform_api::error::ErrorBody;
 use crate::platform_api::events::EventPage;
@@ -29,14 +31,25 @@ const MAX_AGE_SECS: u32 = 3_600;
 #[openapi(
     info(
         title = "scimd platform API",
-        description = "The event feed and the directory of the orgs that scimd provisions, read with an API key \
+        description = "The event feed, the directory, the audit trail and the provisioning activity of the orgs \
+                       that scimd provisions, read with an API key \
                        (`scimd api-key create`). Errors are `{\"error\": CODE, \"message\": TEXT}`. \
                        See docs/PLATFORM.md."
     ),
-    components(schemas(ErrorBody, EventPage, OrgPage, UserPage, MemberPage, GroupPage)),
+    components(schemas(
+        ErrorBody,
+        EventPage,
+        OrgPage,
+        UserPage,
+        MemberPage,
+        GroupPage,
+        AuditPage,
+        ActivityPage
+    )),
     tags(
         (name = "events", description = "The ordered feed of every change to the orgs' directories"),
         (name = "directory", description = "The orgs, users, groups and group members, in keyset pages"),
+        (name = "audit", description = "An org's audit trail and its provisioning activity, newest first"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -119,12 +119,100 @@ fn safety_valve_is_shown_and_set(database_url: &str) {
         &["org", "safety-valve", "--org", "nope"],
     );
     assert!(
-        !unknown.status.success() && stderr(&unknown).contains("no such org"),
+        !unknown.status.success()
+            && stderr(&unknown).contains("--org nope: no organization has this id")
+            && stderr(&unknown).contains("`scimd org list`"),
         "{}",
         stderr(&unknown)
+    );
+    // The same for a command that reaches the org through a service, with the name where the id belongs.
+    let by_name = scimd(
+        dir.path(),
+        Some(database_url),
+        &["token", "list", "--org", "Demo Org"],
+    );
+    assert!(
+        !by_name.status.success() && stderr(&by_name).contains("takes the org's id, not its name"),
+        "{}",
+        stderr(&by_name)
     );
 }
 
 url_backend_tests!(safety_valve_is_shown_and_set: safety_valve_cli_on_sqlite, safety_valve_cli_on_postgres);
 
 url_backend_tests!(org_create_and_list_speak_json: org_commands_on_sqlite, org_commands_on_postgres);
+
+/// `scimd --help` is a page: the commands, the settings most deployments give and where the rest is; the
+/// server's many settings are under `scimd serve --help`. Every flag of every command says what it takes.
+#[test]
+fn the_help_is_short_at_the_top_and_every_flag_is_described() {
+    let mut command = scimd_server::cli::command();
+    command.build();
+    let top = command.render_long_help().to_string();
+    for expected in [
+        "scimd serve --help",
+        "DATABASE_URL",
+        "SCIMD_SECRET_KEY_FILE",
+        "SCIMD_SESSION_SIGNING_KEY_FILE",
+        "SCIMD_PUBLIC_URL",
+        "scimd keys generate",
+    ] {
+        assert!(top.contains(expected), "{expected} is not in:\n{top}");
+    }
+    assert!(
+        !top.contains("--org-rate"),
+        "serve's settings are listed at the top:\n{top}"
+    );
+    assert!(top.lines().count() <= 40, "{} lines:\n{top}", top.lines().count());
+    assert!(top.contains("keys      "), "the commands are listed:\n{top}");
+    let serve = command
+        .find_subcommand_mut("serve")
+        .unwrap()
+        .render_long_help()
+        .to_string();
+    for expected in [
+        "--org-rate",
+        "SCIMD_ORG_RATE",
+        "--database-url",
+        "SCIMD_SECRET_KEY_FILE",
+    ] {
+        assert!(serve.contains(expected), "{expected} is not in:\n{serve}");
+    }
+
+    fn undescribed(command: &clap::Command, path: &str, found: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            if arg.get_help().is_none() && !arg.is_hide_set() {
+                found.push(format!("{path} --{}", arg.get_id()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            undescribed(sub, &format!("{path} {}", sub.get_name()), found);
+        }
+    }
+    let mut found = Vec::new();
+    undescribed(&command, "scimd", &mut found);
+    assert_eq!(found, Vec::<String>::new(), "flags without a description");
+}
+
+/// A reader that stops reading (`scimd org list | head -1`) ends the command quietly: no panic, exit 0.
+#[test]
+fn a_closed_stdout_is_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = scimd(dir.path(), Some("sqlite://p.db"), CREATE_ACME);
+    assert!(created.status.success(), "{}", stderr(&created));
+    // The read end is closed before the command starts, so its first write fails with EPIPE.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(crate::harness::SCIMD)
+        .args(["org", "list"])
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "sqlite://p.db")
+        .env("RUST_LOG", "warn")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+}

@@ -348,7 +348,7 @@ fn a_consumer_copies_the_directory_then_follows_the_feed_and_misses_nothing(db: 
                 copy.insert(
                     id,
                     Copy {
-                        user_name: user["userName"].as_str().unwrap().to_owned(),
+                        user_name: user["user_name"].as_str().unwrap().to_owned(),
                         active: user["active"].as_bool().unwrap_or(true),
                         version,
                     },
@@ -387,7 +387,50 @@ fn a_consumer_copies_the_directory_then_follows_the_feed_and_misses_nothing(db: 
     );
 }
 
+/// One shape for a user and a group: the feed's `user.*` and `group.*` events carry exactly what the directory
+/// API answers for the same version (docs/PLATFORM.md, "A user and a group").
+fn the_feed_and_the_directory_describe_a_user_and_a_group_the_same_way(db: &TestDb) {
+    let env = &TestApp::init(db);
+    let scim = env.client_a();
+    let ann = create_user(&scim, "ann@a.example", Some("okta-ann"));
+    patch_user(
+        &scim,
+        &ann,
+        json!({"op": "replace", "value": {"displayName": "Ann Lee", "active": false}}),
+    );
+    let r = scim.send(
+        "POST",
+        "/Groups",
+        Some(&json!({"schemas": [GROUP], "displayName": "Eng", "externalId": "okta-eng"}).to_string()),
+        &[],
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let group = r.json()["id"].as_str().unwrap().to_owned();
+
+    let key = env.api_key(None);
+    let client = api(env, &key);
+    let a = env.a.id.as_str();
+    let feed = ok(&client, &format!("/api/v1/events?org={a}&limit=1000"));
+    let last_of = |kind: &str, id: &str| -> Value {
+        feed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|e| e["data"]["id"] == id && e["data"].get(kind).is_some())
+            .unwrap_or_else(|| panic!("no {kind} event for {id}: {feed}"))["data"][kind]
+            .clone()
+    };
+    let user = ok(&client, &format!("/api/v1/orgs/{a}/users/{ann}"));
+    assert_eq!(last_of("user", &ann), user);
+    assert_eq!(user["display_name"], "Ann Lee");
+    assert_eq!(user["active"], false);
+    let listed = ok(&client, &format!("/api/v1/orgs/{a}/groups/{group}"));
+    assert_eq!(last_of("group", &group), listed);
+}
+
 scimd_store::backend_tests!(
+    the_feed_and_the_directory_describe_a_user_and_a_group_the_same_way,
     the_directory_lists_what_each_key_may_see,
     a_consumer_copies_the_directory_then_follows_the_feed_and_misses_nothing,
 );

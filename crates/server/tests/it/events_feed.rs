@@ -67,7 +67,7 @@ fn the_feed_serves_each_key_its_orgs_events_in_order(db: &TestDb) {
         assert!(e["cursor"].as_str().unwrap().parse::<i64>().unwrap() > 0);
         assert!(e["occurred_at"].as_str().unwrap().ends_with('Z'));
     }
-    assert_eq!(events[0]["data"]["user"]["userName"], "ann@a.example");
+    assert_eq!(events[0]["data"]["user"]["user_name"], "ann@a.example");
 
     // A key bound to org A sees A's events only, and may not ask for B's.
     let a_events = read(&platform(env, Some(&only_a)), "&types=user.created", 1);

@@ -67,6 +67,21 @@ fn logs_hold_no_query_string_no_forwarded_address_and_no_raw_line_break() {
         "the events were logged: {text}"
     );
     assert!(text.contains("/Users"), "the path is logged: {text}");
+    // One line per request when it ends: method, route, status, duration and request id on it.
+    let create_line = text
+        .lines()
+        .find(|l| l.contains("request finished") && l.contains("status=201"))
+        .unwrap_or_else(|| panic!("no line for the create:\n{text}"));
+    for field in ["http.method=POST", "http.route=", "request_id=", "duration_ms="] {
+        assert!(create_line.contains(field), "{field} is not on {create_line}");
+    }
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("request finished") && l.contains("http.method=PATCH"))
+            .count(),
+        1,
+        "one line for the one PATCH:\n{text}"
+    );
     for secret in [
         "SECRET-LOGIN-TOKEN",
         "x@y.example",

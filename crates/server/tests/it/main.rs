@@ -12,6 +12,7 @@
 
 mod activity;
 mod api_prefix;
+mod audit_api;
 mod body_reads;
 mod browser;
 mod browser_sso;

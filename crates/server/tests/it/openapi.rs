@@ -1,6 +1,5 @@
 //! The platform API's OpenAPI document (`GET /api/v1/openapi.json`), kept true on both backends: it is
-//! OpenAPI 3.1; its operations are exactly the routes the app registers under `/api/v1` for an API key (the
-//! admin pages' session-only `audit` and `activity` aside); every operation answers at its documented path;
+//! OpenAPI 3.1; its operations are exactly the routes the app registers under `/api/v1`; every operation answers at its documented path;
 //! every documented status of every operation is provoked and its real answer validated against the
 //! document's schema (`openapi_schema`), and so are the query parameters' documented bounds.
 
@@ -24,6 +23,8 @@ const ONE_USER: &str = "/api/v1/orgs/{org}/users/{id}";
 const GROUPS: &str = "/api/v1/orgs/{org}/groups";
 const ONE_GROUP: &str = "/api/v1/orgs/{org}/groups/{id}";
 const MEMBERS: &str = "/api/v1/orgs/{org}/groups/{id}/members";
+const AUDIT: &str = "/api/v1/orgs/{org}/audit";
+const ACTIVITY: &str = "/api/v1/orgs/{org}/activity";
 const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// The statuses that only an outage (503), a bug (500) or a burst (429, provoked once, on the feed) give.
@@ -88,14 +89,16 @@ fn the_document_is_openapi_3_1_and_lists_every_api_key_route(db: &TestDb) {
     );
 
     // The document and the routes the app registers are one list; it holds every operation of the platform
-    // API (the events, the directory, and the document itself).
+    // API (the events, the directory, the audit trail and activity, and the document itself).
     let documented = documented(&doc);
     let routed: BTreeSet<(String, String)> = scimd_server::platform_api::routes().into_iter().collect();
     assert_eq!(documented, routed);
     let paths: BTreeSet<&str> = documented.iter().map(|(_, p)| p.as_str()).collect();
     assert_eq!(
         paths,
-        BTreeSet::from([EVENTS, ORGS, USERS, ONE_USER, GROUPS, ONE_GROUP, MEMBERS, OPENAPI])
+        BTreeSet::from([
+            EVENTS, ORGS, USERS, ONE_USER, GROUPS, ONE_GROUP, MEMBERS, AUDIT, ACTIVITY, OPENAPI
+        ])
     );
 
     let tags: Vec<&Value> = doc.0["tags"]
@@ -148,21 +151,6 @@ fn the_document_is_openapi_3_1_and_lists_every_api_key_route(db: &TestDb) {
         );
         let below = client.get(&format!("{path}/undocumented"));
         assert_eq!(below.status, 404, "{path}/undocumented: {}", below.body);
-    }
-
-    // Under /api/v1 only the admin pages' JSON is not in the document: it takes an admin's session cookie,
-    // never an API key.
-    for page in ["audit", "activity"] {
-        assert!(
-            doc.0["paths"]
-                .get(format!("/api/v1/orgs/{{org}}/{page}"))
-                .is_none()
-        );
-        let r = env
-            .client(String::new(), Some(&key))
-            .get(&format!("/api/v1/orgs/{}/{page}", env.a.id));
-        assert_eq!(r.status, 401, "{page}: {}", r.body);
-        assert_eq!(r.json()["error"], "not_signed_in", "{page}: the admin pages' API");
     }
 }
 
@@ -293,6 +281,46 @@ fn every_documented_answer_matches_the_document(db: &TestDb) {
     c.expect(MEMBERS, &members, None, 401);
     c.expect(MEMBERS, &fill(MEMBERS, b, "", &group), only_a, 403);
     c.expect(MEMBERS, &fill(MEMBERS, a, "", "no-such-group"), all, 404);
+
+    // The audit trail (the SCIM writes above are in it) and the activity (the recorder writes in batches: a
+    // row is written directly, so that the page holds one whatever the recorder's timing).
+    let audit = fill(AUDIT, a, "", "");
+    let trail = c.expect(
+        AUDIT,
+        &format!("{audit}?action=member.created&limit=1"),
+        only_a,
+        200,
+    );
+    assert_eq!(trail["events"][0]["action"], "member.created", "{trail}");
+    assert!(trail["next_cursor"].is_string(), "{trail}");
+    c.expect(AUDIT, &format!("{audit}?since=yesterday"), all, 400);
+    c.expect(AUDIT, &audit, None, 401);
+    c.expect(AUDIT, &fill(AUDIT, b, "", ""), only_a, 403);
+    c.expect(AUDIT, &fill(AUDIT, "no-such-org", "", ""), all, 404);
+    env.store
+        .write(|conn| {
+            scimd_store::models::scim_activity::insert_batch(
+                conn,
+                &[scimd_store::models::scim_activity::NewActivity {
+                    org_id: a.to_owned(),
+                    occurred_at: chrono::Utc::now().naive_utc(),
+                    method: "PATCH".into(),
+                    path: format!("/scim/v2/{a}/Users/{ann}"),
+                    status: 400,
+                    duration_us: 1_500,
+                    scim_type: Some("invalidValue".into()),
+                    dialects: "[]".into(),
+                }],
+            )
+        })
+        .unwrap();
+    let activity = fill(ACTIVITY, a, "", "");
+    let requests = c.expect(ACTIVITY, &format!("{activity}?outcome=client_error"), all, 200);
+    assert_eq!(requests["requests"][0]["scim_type"], "invalidValue", "{requests}");
+    c.expect(ACTIVITY, &format!("{activity}?outcome=4xx"), all, 400);
+    c.expect(ACTIVITY, &activity, None, 401);
+    c.expect(ACTIVITY, &fill(ACTIVITY, b, "", ""), only_a, 403);
+    c.expect(ACTIVITY, &fill(ACTIVITY, "no-such-org", "", ""), all, 404);
 
     // A burst over a key's limit (burst 200, then 50 a second) is 429 with `Retry-After`, as documented.
     let busy = env.api_key(None);

@@ -363,11 +363,7 @@ fn postgres_an_outage_is_answered_at_once_and_survived() {
     let got = receiver.wait_for("every event of the feed", |got| {
         got.iter().filter(|r| r.delivered()).count() >= feed.len()
     });
-    let delivered: Vec<Value> = got
-        .iter()
-        .filter(|r| r.delivered())
-        .map(|r| r.json()["data"].clone())
-        .collect();
+    let delivered: Vec<Value> = got.iter().filter(|r| r.delivered()).map(|r| r.json()).collect();
     let delivered_ids: Vec<&str> = delivered.iter().map(|e| e["id"].as_str().unwrap()).collect();
     let feed_ids: Vec<&str> = feed.iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(delivered_ids, feed_ids, "webhooks: every event once, in order");

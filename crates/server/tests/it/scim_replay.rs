@@ -325,9 +325,9 @@ fn shapes(events: &[scimd_store::models::events::Event]) -> Vec<(&str, String, S
                 } else {
                     "active"
                 };
-                format!("{} / {active}", user["userName"].as_str().unwrap())
+                format!("{} / {active}", user["user_name"].as_str().unwrap())
             } else if let Some(group) = data.get("group") {
-                group["displayName"].as_str().unwrap().to_owned()
+                group["display_name"].as_str().unwrap().to_owned()
             } else {
                 // Sorted: the order of ids within one event is not part of its meaning.
                 let list = |k: &str| {

@@ -15,6 +15,7 @@ pub mod org_limits;
 pub mod org_tallies;
 pub mod organizations;
 pub mod owner_link;
+pub mod platform_views;
 pub mod safety_valve;
 pub mod scim_activity;
 pub mod scim_tokens;

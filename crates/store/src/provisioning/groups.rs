@@ -282,7 +282,7 @@ fn update_events(
     removed: &[String],
 ) -> Result<(), StoreError> {
     if !changed.is_empty() {
-        feed::changed(conn, ctx, types::GROUP_UPDATED, row)?;
+        feed::group_changed(conn, ctx, types::GROUP_UPDATED, row)?;
     }
     feed::membership(conn, ctx, row, added, removed)
 }
@@ -324,7 +324,7 @@ pub fn create(
         o.insert("displayName".into(), Value::from(name));
     }
     audit::record(conn, ctx, GROUP_CREATED, &row.id, d)?;
-    feed::changed(conn, ctx, types::GROUP_CREATED, &row)?;
+    feed::group_changed(conn, ctx, types::GROUP_CREATED, &row)?;
     feed::membership(conn, ctx, &row, &added, &[])?;
     org_tallies::add(conn, &ctx.org, Tally::groups(1))?;
     Ok(group_record(row, None)?)
@@ -467,6 +467,6 @@ pub fn delete(
         &before.id,
         json!({ "displayName": before.display_name, "members_removed": removed.len() }),
     )?;
-    feed::changed(conn, ctx, types::GROUP_DELETED, &before)?;
+    feed::group_changed(conn, ctx, types::GROUP_DELETED, &before)?;
     Ok(())
 }

@@ -90,7 +90,7 @@ pub fn deprovision(
     } else {
         types::USER_DEACTIVATED
     };
-    feed::changed(conn, ctx, event, &row)?;
+    feed::user_changed(conn, ctx, event, &row)?;
     Ok(row)
 }
 
@@ -136,6 +136,6 @@ pub fn reactivate(
     let row = update_row(conn, ctx, member, changes)?;
     org_tallies::add(conn, &ctx.org, Tally::activity_changed(member.active, true))?;
     audit::record(conn, ctx, MEMBER_REACTIVATED, &member.id, details)?;
-    feed::changed(conn, ctx, types::USER_REACTIVATED, &row)?;
+    feed::user_changed(conn, ctx, types::USER_REACTIVATED, &row)?;
     Ok(row)
 }

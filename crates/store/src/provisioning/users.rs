@@ -310,7 +310,7 @@ fn save(
             } else {
                 types::USER_UPDATED
             };
-            feed::changed(conn, ctx, event, &row)?;
+            feed::user_changed(conn, ctx, event, &row)?;
             (row, false)
         }
     };
@@ -374,7 +374,7 @@ pub fn create(
                 dialects,
             );
             audit::record(conn, ctx, MEMBER_CREATED, &row.id, details)?;
-            feed::changed(conn, ctx, types::USER_CREATED, &row)?;
+            feed::user_changed(conn, ctx, types::USER_CREATED, &row)?;
             org_tallies::add(conn, &ctx.org, Tally::user_added(cols.active))?;
             Ok(Created {
                 user: user_record(row, Vec::new())?,

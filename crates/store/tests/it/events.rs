@@ -125,14 +125,14 @@ fn every_scim_write_appends_exactly_its_events(db: &TestDb) {
     let data: Vec<Value> = got.iter().map(|e| events::data(e).unwrap()).collect();
     assert_eq!(data[0]["id"], a.id.as_str());
     assert_eq!(data[0]["version"], 1);
-    assert_eq!(data[0]["user"]["userName"], "a@acme.example");
+    assert_eq!(data[0]["user"]["user_name"], "a@acme.example");
     assert_eq!(data[0]["user"]["id"], a.id.as_str());
-    assert_eq!(data[0]["user"]["meta"]["resourceType"], "User");
-    assert_eq!(data[2]["user"]["displayName"], "Ann");
+    assert_eq!(data[0]["user"]["org_id"], org.as_str());
+    assert_eq!(data[2]["user"]["display_name"], "Ann");
     assert_eq!(data[3]["user"]["active"], false);
     assert_eq!(data[3]["version"], 3);
     assert_eq!(data[4]["user"]["active"], true);
-    assert_eq!(data[5]["group"]["displayName"], "Eng");
+    assert_eq!(data[5]["group"]["display_name"], "Eng");
     assert!(
         data[5]["group"].get("members").is_none(),
         "a group's event has no members"
@@ -141,7 +141,7 @@ fn every_scim_write_appends_exactly_its_events(db: &TestDb) {
     assert_eq!(data[7]["added"], json!([b.id]), "a was a member already");
     assert_eq!(data[7]["removed"], json!([]));
     assert_eq!(data[8]["removed"], json!([a.id]));
-    assert_eq!(data[9]["group"]["displayName"], "Engineering");
+    assert_eq!(data[9]["group"]["display_name"], "Engineering");
     assert_eq!(data[10]["id"], b.id.as_str());
     assert_eq!(data[11]["id"], g.id.as_str());
     // Ids are unique, positions strictly increase.
@@ -355,7 +355,7 @@ fn a_reader_following_the_cursor_sees_every_event_once_in_order(db: &TestDb) {
         let names: Vec<String> = all
             .iter()
             .map(|e| {
-                events::data(e).unwrap()["user"]["userName"]
+                events::data(e).unwrap()["user"]["user_name"]
                     .as_str()
                     .unwrap()
                     .to_owned()

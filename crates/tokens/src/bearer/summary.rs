@@ -25,11 +25,15 @@ pub struct TokenSummary {
     pub token_id: TokenId,
     pub hint: String,
     pub status: TokenStatus,
+    #[serde(serialize_with = "crate::util::secs")]
     pub created_at: DateTime<Utc>,
     pub created_by: String,
+    #[serde(serialize_with = "crate::util::opt_secs")]
     pub last_used_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::util::opt_secs")]
     pub expires_at: Option<DateTime<Utc>>,
     /// When it stopped (or, in grace, will stop) working.
+    #[serde(serialize_with = "crate::util::opt_secs")]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -39,9 +43,12 @@ pub struct ScimConfigSummary {
     pub endpoint_url: String,
     pub token_id: TokenId,
     pub hint: String,
+    #[serde(serialize_with = "crate::util::secs")]
     pub created_at: DateTime<Utc>,
     pub created_by: String,
+    #[serde(serialize_with = "crate::util::opt_secs")]
     pub last_used_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::util::opt_secs")]
     pub expires_at: Option<DateTime<Utc>>,
     /// The previous token, while its grace period runs.
     pub previous: Option<GraceToken>,
@@ -51,7 +58,9 @@ pub struct ScimConfigSummary {
 pub struct GraceToken {
     pub token_id: TokenId,
     pub hint: String,
+    #[serde(serialize_with = "crate::util::secs")]
     pub valid_until: DateTime<Utc>,
+    #[serde(serialize_with = "crate::util::opt_secs")]
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
