@@ -2,8 +2,8 @@
 //! against the real app on both backends. A cross-site POST carries no SameSite=Lax session cookie, so this
 //! test's browser posts to the ACS without it; the ACS hands the sign-in off to `GET /sso/{org}/complete`,
 //! which (a top-level GET) carries it. That GET ends the previous session, with its `session.revoked` event
-//! and audit row, and opens the new one; the hand-off works once, for the browser the ACS answered only, and
-//! not after it expires.
+//! and audit row, and opens the new one; the hand-off works once, for the browser the ACS answered only, not
+//! after it expires, and not for a member deactivated since the ACS.
 
 use crate::scim_client::Reply;
 use crate::sso_signin::{self, Browser};
@@ -83,7 +83,7 @@ fn a_saml_sign_in_ends_the_browsers_previous_session(db: &TestDb) {
     let a = env.a.id.clone();
     sso_signin::saml_connection(env, &a, keys::idp(), false);
     sso_signin::create_user(&env.client_a(), "ada@a.example", "oid-ada");
-    sso_signin::create_user(&env.client_a(), "lin@a.example", "oid-lin");
+    let lin = sso_signin::create_user(&env.client_a(), "lin@a.example", "oid-lin");
 
     // An earlier sign-in in this browser: ada's session.
     let mut browser = Browser::new(env);
@@ -223,6 +223,21 @@ fn a_saml_sign_in_ends_the_browsers_previous_session(db: &TestDb) {
         })
         .unwrap();
     assert_eq!(left, 0);
+
+    // A member deactivated between the ACS and the hand-off is refused there, and that is audited.
+    let handoff = cross_site_acs(&mut browser, &a, "lin@a.example", "oid-lin");
+    sso_signin::set_active(&env.client_a(), &lin, false);
+    let gone = browser.send("GET", &handoff, None);
+    assert_eq!(gone.status, 403, "{}", gone.body);
+    assert!(
+        gone.body.contains("Your access has been removed"),
+        "{}",
+        gone.body
+    );
+    let refused = audited(env, &a, "sso.signin_refused");
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0]["reason"], "member_inactive");
+    assert_eq!(audited(env, &a, "admin.login").len(), 2);
 }
 
 scimd_store::backend_tests!(a_saml_sign_in_ends_the_browsers_previous_session);
