@@ -13,7 +13,8 @@
 //! GET  /admin/signed-out
 //! GET  /admin/sso[?email=|org=]               "Sign in with SSO": finds the org, moves on to its start
 //! GET  /sso/{org}/start[?return_to=]          303 to the org's IdP (SAML AuthnRequest or Entra authorize)
-//! POST /sso/saml/{org}/acs                    the IdP's SAMLResponse -> session cookie, or the refusal page
+//! POST /sso/saml/{org}/acs                    the IdP's SAMLResponse -> 303 to the hand-off, or the refusal page
+//! GET  /sso/{org}/complete?handoff=           the hand-off -> session cookie (the previous session ends)
 //! GET  /sso/oidc/{org}/callback               Entra ID's redirect (code, state) -> session cookie, or refusal
 //! GET  /sso/saml/{org}/metadata               the org's SP metadata
 //! GET  /.well-known/openid-configuration      "Sign in with scimd" (the OpenID Provider): see `oauth.rs`
@@ -97,6 +98,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
             web::scope("/sso")
                 .app_data(web::PayloadConfig::new(signin::ACS_BODY_LIMIT))
                 .route("/{org}/start", web::get().to(signin::start_get))
+                .route("/{org}/complete", web::get().to(signin::complete_get))
                 .route("/saml/{org}/acs", web::post().to(signin::acs_post))
                 .route("/oidc/{org}/callback", web::get().to(signin::oidc_callback_get))
                 .route("/saml/{org}/metadata", web::get().to(signin::metadata_get))

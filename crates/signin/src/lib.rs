@@ -4,7 +4,8 @@
 //! - `connection`: [`ConnectionService`]: the org's SSO connection (SAML or Azure AD) set, validated field by
 //!   field, read as a summary without secrets, removed (which revokes the org's SCIM tokens);
 //! - `service`: [`SignInService`]: `start` (the pending request and the redirect to the IdP), the SAML ACS
-//!   (`saml_acs`), and the SP metadata;
+//!   (`saml_acs`, which hands the sign-in off to the browser's next request, a top-level GET that carries the
+//!   session cookie: `complete`), and the SP metadata;
 //! - `oidc`: the Entra ID callback, in three steps (consume and read; redeem and verify; map and sign in);
 //! - `oauth`: "Sign in with scimd": the OpenID Provider the platform signs its users in through (clients,
 //!   authorize, token and its siblings, signing keys);
@@ -37,4 +38,7 @@ pub use oidc::{OidcCallback, OidcIdentity};
 pub use scimd_sso::oidc::http::{DEFAULT_TIMEOUT as OIDC_HTTP_TIMEOUT, HttpClient as OidcHttpClient};
 /// The IdP metadata reader behind the admin form's upload (the admin confirms what it read).
 pub use scimd_sso::saml::metadata::{IdpMetadata, MetadataError, parse_idp_metadata};
-pub use service::{DEFAULT_PENDING_PER_ORG, Finished, SignInService, Started, unverified_refusals_counter};
+pub use service::{
+    DEFAULT_PENDING_PER_ORG, Finished, HANDOFF_SECS, HandedOff, SignInService, Started,
+    unverified_refusals_counter,
+};

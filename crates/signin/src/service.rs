@@ -5,7 +5,12 @@
 //! 2. `saml_acs_blocking`: the pending request is consumed first (a second post of the same RelayState finds
 //!    nothing), the response verified against it (`scimd_sso::saml::verify_response`, outside any
 //!    transaction), then one transaction records the assertion ID (replay), maps the identity to a member of
-//!    this org (`identity`: stable keys, SCIM-managed members only), opens the session, and audits the sign-in or the refusal.
+//!    this org (`identity`: stable keys, SCIM-managed members only), and records a hand-off or audits the
+//!    refusal. The IdP's POST is cross-site, so it carries no SameSite=Lax session cookie (review 3, L-6):
+//!    the session is not opened here but handed off to
+//! 3. `complete_blocking`: `GET /sso/{org}/complete?handoff=`, where the ACS sends the browser on. That request
+//!    carries the session cookie; it consumes the hand-off (single use, two minutes, the binding cookie the
+//!    ACS set), opens the session and ends the browser's previous one, as a login link does.
 //!
 //! A refusal before anything was verified (no or an unknown RelayState/`state`, an unsolicited response where
 //! none is allowed, a response whose signature does not verify) is anyone's doing: it is counted in
@@ -23,12 +28,14 @@ use scimd_sso::saml::{self, Expectation, SpConfig};
 use scimd_store::models::sso_signin::{self, PendingLoginRow};
 use scimd_store::{Clock, OrgId, Store};
 use scimd_tokens::audit::{ANONYMOUS_ACTOR, IDP_ACTOR};
-use scimd_tokens::{Session, SessionService, SsoDecision, SsoRefusal, SsoSignIn};
+use scimd_tokens::{Session, SessionService, SsoCompletion, SsoDecision, SsoHandOff, SsoRefusal};
 use std::fmt;
 use std::sync::Arc;
 
 /// How long a started sign-in may take at the IdP.
 const PENDING_LIFETIME: TimeDelta = TimeDelta::seconds(BROWSER_COOKIE_SECS);
+/// How long the browser has to follow the ACS's redirect to the hand-off (it does at once).
+pub const HANDOFF_SECS: i64 = 120;
 pub(crate) const PROTOCOL_SAML: &str = "saml";
 pub(crate) const PROTOCOL_OIDC: &str = "oidc";
 /// Live (unused, unexpired) pending sign-ins an org may have at once unless the server says otherwise.
@@ -55,6 +62,19 @@ pub struct Started {
 impl fmt::Debug for Started {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Started").finish_non_exhaustive()
+    }
+}
+
+/// A verified SAML sign-in waiting for the browser: send it to `url` (303) with the binding cookie set to
+/// `browser_cookie` (a secret: HttpOnly, never logged; it lives [`HANDOFF_SECS`]).
+pub struct HandedOff {
+    pub url: String,
+    pub browser_cookie: String,
+}
+
+impl fmt::Debug for HandedOff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandedOff").finish_non_exhaustive()
     }
 }
 
@@ -303,16 +323,17 @@ impl SignInService {
         })
     }
 
-    /// The ACS: verifies the posted `SAMLResponse` for `org` and opens a session, or refuses (audited).
-    /// `browser_cookie` is the binding cookie the browser sent; `replacing` its current session cookie.
+    /// The ACS: verifies the posted `SAMLResponse` for `org` and hands the sign-in off to the browser's next
+    /// request ([`SignInService::complete_blocking`]), or refuses (audited). `browser_cookie` is the binding
+    /// cookie the browser sent. The hand-off is bound to a fresh binding cookie (an IdP-initiated sign-in had
+    /// none), which the answer sets.
     pub fn saml_acs_blocking(
         &self,
         org: &OrgId,
         saml_response: &str,
         relay_state: Option<&str>,
         browser_cookie: Option<&str>,
-        replacing: Option<&str>,
-    ) -> Result<Finished, SignInError> {
+    ) -> Result<HandedOff, SignInError> {
         let config = match self.connection.sign_in_settings_blocking(org)? {
             Some(SignInSettings::Saml {
                 entity_id,
@@ -356,11 +377,18 @@ impl SignInService {
             Err(f) => return Err(unverified(f.error.reason_code())),
         };
         let keep_until = assertion.replay_keep_until.naive_utc();
-        let outcome = self.sessions.sign_in_sso_blocking(
+        let (token, next_cookie) = (browser::random_value()?, browser::random_value()?);
+        let handoff = SsoHandOff {
+            id: browser::digest(&token),
+            browser_hash: browser::digest(&next_cookie),
+            return_to: &return_to,
+            lifetime: TimeDelta::seconds(HANDOFF_SECS),
+        };
+        let refused = self.sessions.hand_off_sso_blocking(
             org,
             PROTOCOL_SAML,
             assertion.session_not_on_or_after,
-            replacing,
+            &handoff,
             |conn| {
                 if !sso_signin::record_assertion(conn, org, &assertion.assertion_id, keep_until)? {
                     return Ok(SsoDecision::Refuse(SsoRefusal::new("saml_replayed", None)));
@@ -374,9 +402,42 @@ impl SignInService {
                 Ok(identity::find_member(conn, org, &ids, &names)?)
             },
         )?;
-        match outcome {
-            SsoSignIn::SignedIn(session) => Ok(Finished { session, return_to }),
-            SsoSignIn::Refused(refusal) => Err(SignInError::refused_returning(refusal.reason, return_to)),
+        if let Some(refusal) = refused {
+            return Err(SignInError::refused_returning(refusal.reason, return_to));
+        }
+        Ok(HandedOff {
+            url: format!("/sso/{}/complete?handoff={token}", org.as_str()),
+            browser_cookie: next_cookie,
+        })
+    }
+
+    /// `GET /sso/{org}/complete?handoff=`: collects the hand-off the ACS recorded, with the binding cookie the
+    /// ACS set (`browser_cookie`), and opens the session, ending `replacing` (the browser's current session
+    /// cookie, which this same-site request carries). Anything but a live hand-off of this browser is refused
+    /// unaudited (anyone can make up a token).
+    pub fn complete_blocking(
+        &self,
+        org: &OrgId,
+        handoff: &str,
+        browser_cookie: Option<&str>,
+        replacing: Option<&str>,
+    ) -> Result<Finished, SignInError> {
+        let unknown = || self.reject_unverified(org, PROTOCOL_SAML, "handoff_unknown");
+        let (Some(cookie), false) = (browser_cookie, handoff.is_empty()) else {
+            return Err(unknown());
+        };
+        let completion = self.sessions.complete_sso_blocking(
+            org,
+            &browser::digest(handoff),
+            &browser::digest(cookie),
+            replacing,
+        )?;
+        match completion {
+            SsoCompletion::SignedIn { session, return_to } => Ok(Finished { session, return_to }),
+            SsoCompletion::Refused { refusal, return_to } => {
+                Err(SignInError::refused_returning(refusal.reason, return_to))
+            }
+            SsoCompletion::Unknown => Err(unknown()),
         }
     }
 

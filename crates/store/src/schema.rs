@@ -258,6 +258,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    sso_handoffs (id) {
+        id -> Binary,
+        org_id -> Text,
+        member_id -> Text,
+        method -> Text,
+        browser_hash -> Binary,
+        return_to -> Text,
+        session_not_after -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        consumed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     sso_assertion_replays (org_id, assertion_id) {
         org_id -> Text,
         assertion_id -> Text,
@@ -342,6 +357,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     sso_pending_logins,
+    sso_handoffs,
     sso_assertion_replays,
     oauth_clients,
     oauth_codes,

@@ -51,6 +51,6 @@ pub use bearer::{
 pub use error::TokenError;
 pub use keys::{KeySettings, Keys, SecretKey, SigningKey};
 pub use session::{
-    LoginLink, LoginLinkPreview, Session, SessionInfo, SessionService, SessionSettings, SsoDecision,
-    SsoRefusal, SsoSignIn,
+    LoginLink, LoginLinkPreview, Session, SessionInfo, SessionService, SessionSettings, SsoCompletion,
+    SsoDecision, SsoHandOff, SsoRefusal, SsoSignIn,
 };

@@ -2,9 +2,15 @@
 //! `scimd_signin::SignInService`'s.
 //!
 //! - `GET /sso/{org}/start[?return_to=][&force=1]`: 303 to the IdP (forced to authenticate afresh with `force`) with the `SAMLRequest`, and the binding cookie;
-//! - `POST /sso/saml/{org}/acs`: the IdP's HTTP-POST; 303 to the return path with the session cookie, or the
-//!   refusal page. It is a cross-site POST by design, so it carries no CSRF token: the RelayState, the
-//!   binding cookie and the signed response are what tie it to the browser that started;
+//! - `POST /sso/saml/{org}/acs`: the IdP's HTTP-POST; 303 to the hand-off (below) with a fresh binding cookie,
+//!   or the refusal page. It is a cross-site POST by design, so it carries no CSRF token: the RelayState, the
+//!   binding cookie and the signed response are what tie it to the browser that started. Being cross-site,
+//!   it carries no SameSite=Lax session cookie either, so it cannot end the browser's previous session
+//!   (review 3, L-6): it opens no session;
+//! - `GET /sso/{org}/complete?handoff=`: the ACS's redirect, a top-level GET, which does carry the session
+//!   cookie: collects the hand-off (single use, bound to the binding cookie), ends the previous session and
+//!   answers 303 to the return path with the new session cookie, or the refusal page. It changes nothing
+//!   for a browser other than the one the ACS answered, so a GET is safe;
 //! - `GET /sso/oidc/{org}/callback`: Entra ID's redirect back (`code`, `state`); the code is redeemed and the
 //!   ID token verified on this worker (the outbound client is per worker), the rest on the blocking pool;
 //! - `GET /sso/saml/{org}/metadata`: the SP metadata for the IdP;
@@ -19,7 +25,7 @@ use actix_web::http::header;
 use actix_web::web::{Bytes, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use scimd_signin::{BROWSER_COOKIE_SECS, Finished, OIDC_HTTP_TIMEOUT, OidcHttpClient};
+use scimd_signin::{BROWSER_COOKIE_SECS, Finished, HANDOFF_SECS, OIDC_HTTP_TIMEOUT, OidcHttpClient};
 use scimd_store::OrgId;
 use serde::Deserialize;
 
@@ -55,7 +61,7 @@ pub async fn start_get(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((
             header::SET_COOKIE,
-            binding_cookie(&started.browser_cookie, secure),
+            binding_cookie(&started.browser_cookie, BROWSER_COOKIE_SECS, secure),
         ))
         .finish())
 }
@@ -63,12 +69,12 @@ pub async fn start_get(
 /// The binding cookie. The IdP's POST to the ACS is cross-site, which a `SameSite=Lax` cookie does not
 /// follow: over https it is `SameSite=None` (it names nothing but a pending sign-in); over plain http (a
 /// loopback test, where the IdP is same-site) browsers refuse `None` without `Secure`, so it is `Lax`.
-fn binding_cookie(value: &str, secure: bool) -> String {
+fn binding_cookie(value: &str, max_age_secs: i64, secure: bool) -> String {
     let same_site = if secure { "None" } else { "Lax" };
     session::set_cookie(
         session::sso_cookie_name(secure),
         value,
-        BROWSER_COOKIE_SECS,
+        max_age_secs,
         secure,
         same_site,
     )
@@ -94,8 +100,7 @@ pub async fn acs_post(req: HttpRequest, org: Path<String>, body: Bytes) -> Resul
     }
     let org = OrgId::new(org.into_inner());
     let browser = session::read_cookie(&req, session::sso_cookie_name(secure));
-    let previous = session::read_cookie(&req, session::session_cookie_name(secure));
-    let finished = state
+    let handed_off = state
         .blocking(move |s| {
             s.signin
                 .saml_acs_blocking(
@@ -103,8 +108,45 @@ pub async fn acs_post(req: HttpRequest, org: Path<String>, body: Bytes) -> Resul
                     &form.saml_response,
                     form.relay_state.as_deref(),
                     browser.as_deref(),
-                    previous.as_deref(),
                 )
+                .map_err(|e| refused_for_client(s, e))
+        })
+        .await;
+    match handed_off {
+        Ok(handed_off) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, handed_off.url))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((
+                header::SET_COOKIE,
+                binding_cookie(&handed_off.browser_cookie, HANDOFF_SECS, secure),
+            ))
+            .finish()),
+        Err(err) => Ok(finish(&state, Err(err))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CompleteQuery {
+    #[serde(default)]
+    handoff: String,
+}
+
+/// `GET /sso/{org}/complete?handoff=`
+pub async fn complete_get(
+    req: HttpRequest,
+    org: Path<String>,
+    query: Query<CompleteQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let state = session::state(&req)?;
+    let secure = state.secure_cookies();
+    let org = OrgId::new(org.into_inner());
+    let handoff = query.into_inner().handoff;
+    let browser = session::read_cookie(&req, session::sso_cookie_name(secure));
+    let previous = session::read_cookie(&req, session::session_cookie_name(secure));
+    let finished = state
+        .blocking(move |s| {
+            s.signin
+                .complete_blocking(&org, &handoff, browser.as_deref(), previous.as_deref())
                 .map_err(|e| refused_for_client(s, e))
         })
         .await;
@@ -199,11 +241,10 @@ fn refused_for_client(s: &crate::state::AdminState, err: scimd_signin::SignInErr
 }
 
 /// The answer to the end of a sign-in: 303 to the return path with the session cookie, or the refusal page;
-/// the binding cookie is cleared either way (the pending sign-in is used up).
+/// the binding cookie is cleared either way (the pending sign-in or the hand-off is used up).
 fn finish(state: &crate::state::AdminState, finished: Result<Finished, AdminError>) -> HttpResponse {
     let secure = state.secure_cookies();
-    let clear_binding =
-        binding_cookie("", secure).replace(&format!("Max-Age={BROWSER_COOKIE_SECS}"), "Max-Age=0");
+    let clear_binding = binding_cookie("", 0, secure);
     let finished = match finished {
         Ok(finished) => finished,
         Err(err) => {

@@ -3,6 +3,13 @@
 //! Entra-shaped response to the ACS. "Sign in with SSO" by e-mail, the Sign-in card, the page for someone the
 //! org has not provisioned, and that refusal in the provisioning activity; screenshots in
 //! `target/screenshots/`. Skipped like `browser.rs` when Chromium is missing.
+//!
+//! Then a second SAML sign-in in the same browser ends the older session (review 3, L-6), through a POST that
+//! is really cross-site: the fake IdP's IdP-initiated page is opened as `http://localhost:{port}` while scimd
+//! is `http://127.0.0.1:{port}`. Ports do not make sites, hosts do: `localhost` and `127.0.0.1` are two sites,
+//! so Chromium sends no SameSite=Lax cookie (the session's, or over plain http the binding cookie) with that
+//! POST. IdP-initiated, since a sign-in started at scimd needs its binding cookie on the POST, which only
+//! https makes `SameSite=None`.
 
 use crate::browser::{
     Driver, Server, browser_available, cli, click, connect, fill, screenshots_dir, shot, text_of,
@@ -100,28 +107,40 @@ fn attribute(xml: &str, name: &str) -> Result<String, String> {
     Ok(xml[start..].split('"').next().unwrap_or_default().to_owned())
 }
 
-/// The page for `GET {target}`: decodes the AuthnRequest, signs a response answering it.
+/// The page for `GET {target}`: `/saml2` decodes the AuthnRequest and signs a response answering it;
+/// `/idp-initiated?sp={entity id}` signs an unsolicited one for that SP (its ACS is `{entity id}/acs`).
 fn sign_in_page(target: &str, subject: &Subject) -> Result<String, String> {
     let url = url::Url::parse(&format!("http://idp{target}")).map_err(|e| e.to_string())?;
-    if url.path() != "/saml2" {
-        return Err(format!("no page at {}", url.path()));
-    }
     let param = |name: &str| {
         url.query_pairs()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
             .ok_or_else(|| format!("{name} missing"))
     };
-    let xml = scimd_sso::saml::binding::decode_redirect(&param("SAMLRequest")?).map_err(|e| e.to_string())?;
-    let relay_state = param("RelayState")?;
-    let acs_url = attribute(&xml, "AssertionConsumerServiceURL")?;
-    let issuer = xml
-        .split("<saml:Issuer>")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .ok_or("no Issuer")?
-        .to_owned();
-    let spec = response(&acs_url, &issuer, &attribute(&xml, "ID")?, subject);
+    let (acs_url, issuer, in_response_to, relay_state) = match url.path() {
+        "/saml2" => {
+            let xml = scimd_sso::saml::binding::decode_redirect(&param("SAMLRequest")?)
+                .map_err(|e| e.to_string())?;
+            let issuer = xml
+                .split("<saml:Issuer>")
+                .nth(1)
+                .and_then(|s| s.split('<').next())
+                .ok_or("no Issuer")?
+                .to_owned();
+            (
+                attribute(&xml, "AssertionConsumerServiceURL")?,
+                issuer,
+                Some(attribute(&xml, "ID")?),
+                param("RelayState")?,
+            )
+        }
+        "/idp-initiated" => {
+            let sp = param("sp")?;
+            (format!("{sp}/acs"), sp, None, String::new())
+        }
+        other => return Err(format!("no page at {other}")),
+    };
+    let spec = response(&acs_url, &issuer, in_response_to.as_deref(), subject);
     let signed = saml_idp::b64(&saml_idp::signed_xml(
         &spec,
         Mode::Assertion,
@@ -148,14 +167,15 @@ button{{width:100%;padding:10px;border:0;border-radius:6px;background:#0b63ce;co
     ))
 }
 
-/// A response as Entra sends it, now, answering the request `in_response_to`, naming the subject.
-fn response(acs_url: &str, issuer: &str, in_response_to: &str, subject: &Subject) -> Spec {
+/// A response as Entra sends it, now, answering the request `in_response_to` (or unsolicited), naming the
+/// subject.
+fn response(acs_url: &str, issuer: &str, in_response_to: Option<&str>, subject: &Subject) -> Spec {
     let now = Utc::now();
     Spec {
         response_id: format!("_r{}", uuid::Uuid::new_v4().simple()),
         assertion_id: format!("_a{}", uuid::Uuid::new_v4().simple()),
         destination: Some(acs_url.to_owned()),
-        in_response_to: Some(in_response_to.to_owned()),
+        in_response_to: in_response_to.map(str::to_owned),
         recipient: acs_url.to_owned(),
         audience: issuer.to_owned(),
         issue_instant: now,
@@ -212,6 +232,8 @@ async fn a_member_signs_in_with_saml_in_a_browser() {
                 entity_id: saml_idp::IDP_ENTITY_ID.into(),
                 sso_url: idp.sso_url.clone(),
                 certificate_pem: keys::idp().cert_pem.clone(),
+                // The IdP-initiated sign-in at the end.
+                allow_unsolicited: true,
                 ..SamlInput::default()
             },
         )
@@ -318,6 +340,57 @@ async fn a_member_signs_in_with_saml_in_a_browser() {
         .unwrap();
     let refusals = text_of(&c, "#signin-refusals-table").await;
     assert!(refusals.contains("not_provisioned"), "{refusals}");
+
+    // Review 3, L-6: ada signs in again in this browser, from the IdP's own page on another site (localhost,
+    // where scimd is 127.0.0.1), whose POST to the ACS carries no session cookie. The older session ends.
+    let older = c
+        .get_named_cookie("scimd_session")
+        .await
+        .unwrap()
+        .value()
+        .to_owned();
+    let as_cookie = |value: &str| {
+        let page = format!("/admin/orgs/{org_id}/sso");
+        let cookie = format!("scimd_session={value}");
+        scim.with_base(String::new())
+            .with_token(None)
+            .send("GET", &page, None, &[("Cookie", &cookie)])
+            .status
+    };
+    assert_eq!(as_cookie(&older), 200);
+    let idp_port = idp.sso_url.rsplit(':').next().unwrap().split('/').next().unwrap();
+    let entity = url::form_urlencoded::byte_serialize(format!("{base}/sso/saml/{org_id}").as_bytes())
+        .collect::<String>();
+    c.goto(&format!("http://localhost:{idp_port}/idp-initiated?sp={entity}"))
+        .await
+        .unwrap();
+    assert_eq!(c.current_url().await.unwrap().host_str(), Some("localhost"));
+    assert_eq!(text_of(&c, "#idp-subject").await, MEMBER);
+    click(&c, "#idp-submit", "#signin").await;
+    let landed = c.current_url().await.unwrap();
+    assert_eq!(
+        landed.path(),
+        format!("/admin/orgs/{org_id}/sso"),
+        "{}",
+        c.source().await.unwrap()
+    );
+    assert_eq!(text_of(&c, ".account-email").await, MEMBER);
+    let newer = c
+        .get_named_cookie("scimd_session")
+        .await
+        .unwrap()
+        .value()
+        .to_owned();
+    assert_ne!(newer, older);
+    assert_eq!(as_cookie(&older), 401, "the older session is ended");
+    assert_eq!(as_cookie(&newer), 200);
+    // The audit page says why it ended.
+    c.goto(&format!("{base}/admin/orgs/{org_id}/audit?action=admin.logout"))
+        .await
+        .unwrap();
+    let audit = c.source().await.unwrap();
+    assert!(audit.contains("replaced_by_login"), "{audit}");
+    saved.push(shot(&c, &shots, "14d-sso-older-session-ended", 1280).await);
 
     c.close().await.unwrap();
     eprintln!("screenshots:");

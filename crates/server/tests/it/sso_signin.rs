@@ -1,6 +1,7 @@
 //! Sign-in through the org's SAML connection, end to end against the real app on both backends: the
 //! browser (this test, keeping cookies) starts at `/sso/{org}/start`, the fake IdP answers the AuthnRequest
-//! the redirect carries with a signed response, the ACS opens a session that the admin pages accept; then the
+//! the redirect carries with a signed response, the ACS hands it off to `/sso/{org}/complete`, which opens a
+//! session that the admin pages accept (`sso_handoff.rs` tests the hand-off itself); then the
 //! member is deactivated over SCIM and the session's next request fails and a new sign-in is refused. Also:
 //! who may not sign in (not provisioned, another org's IdP, a replayed or reused response, another browser),
 //! each refusal audited with its reason, and the SP metadata.
@@ -179,7 +180,26 @@ fn form(saml_response: &str, relay_state: Option<&str>) -> String {
     out.finish()
 }
 
+/// The IdP's POST to the ACS and, when the ACS hands the sign-in off (303 to `/sso/{org}/complete`), the
+/// browser's GET there, as a browser follows it: the reply of the last.
 pub(crate) fn post_acs(
+    browser: &mut Browser,
+    org: &OrgId,
+    saml_response: &str,
+    relay_state: Option<&str>,
+) -> Reply {
+    let reply = post_acs_only(browser, org, saml_response, relay_state);
+    match reply.header("location") {
+        Some(next) if reply.status == 303 && next.starts_with(&format!("/sso/{org}/complete?")) => {
+            let next = next.to_owned();
+            browser.send("GET", &next, None)
+        }
+        _ => reply,
+    }
+}
+
+/// The IdP's POST to the ACS alone.
+pub(crate) fn post_acs_only(
     browser: &mut Browser,
     org: &OrgId,
     saml_response: &str,

@@ -17,4 +17,4 @@ pub use service::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_SESSION_LIFETIME, LAST_SEEN_INTERVAL, Session, SessionInfo, SessionService,
     SessionSettings,
 };
-pub use sso_signin::{SsoDecision, SsoRefusal, SsoSignIn};
+pub use sso_signin::{SsoCompletion, SsoDecision, SsoHandOff, SsoRefusal, SsoSignIn};

@@ -2,8 +2,8 @@
 //! (login links are `login_link.rs`; a sign-in through the org's IdP is `sso_signin.rs`).
 //!
 //! A session ends at the first of: its absolute lifetime (`SessionSettings::lifetime`), an idle period without
-//! a request (`SessionSettings::idle_timeout`, measured from `last_seen_at`), logout, a new login through a
-//! link in the same browser, or the member's deactivation. `last_seen_at` is written at most once per
+//! a request (`SessionSettings::idle_timeout`, measured from `last_seen_at`), logout, a new sign-in (a link or
+//! the org's IdP) in the same browser, or the member's deactivation. `last_seen_at` is written at most once per
 //! `LAST_SEEN_INTERVAL` per session (a conditional UPDATE, so across processes too), not on every request.
 //!
 //! Every operation blocks on the database: async callers run it on the blocking pool.
