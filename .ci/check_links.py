@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Checks that every relative link and #anchor in README.md (and the other *.md at the root), docs/*.md and
-crates/*/README.md resolves.
+"""Checks that every relative link and #anchor in README.md (and the other *.md at the root), docs/*.md,
+crates/*/README.md and examples/**/README.md resolves.
 
 A link is `[text](target)` outside code; http(s) and mailto targets are not fetched. A target must be a file
 or folder of the repository, and an anchor a heading of the target Markdown file, as GitHub makes its id
@@ -73,7 +73,8 @@ def check(path):
 
 
 def main():
-    files = [*sorted(ROOT.glob("*.md")), *sorted(ROOT.glob("docs/*.md")), *sorted(ROOT.glob("crates/*/README.md"))]
+    files = [*sorted(ROOT.glob("*.md")), *sorted(ROOT.glob("docs/*.md")), *sorted(ROOT.glob("crates/*/README.md")),
+             *sorted(ROOT.glob("examples/**/README.md"))]
     broken = [b for f in files if f.exists() for b in check(f)]
     for b in broken:
         print(b)

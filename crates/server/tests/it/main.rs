@@ -20,6 +20,7 @@ mod cli;
 mod deploy;
 mod directory;
 mod events_feed;
+mod examples;
 mod harness;
 mod http;
 mod identity_edge;
