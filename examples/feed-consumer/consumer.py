@@ -18,8 +18,8 @@ WAIT = 30  # seconds an empty answer waits for an event (scimd's most)
 
 
 def user_label(data: dict) -> str:
-    """Who a user.* event is about: the feed's `data.user` is the user's SCIM representation (camelCase)."""
-    return f"{data['user']['userName']} (id {data['id']})"
+    """Who a user.* event is about: the feed's `data.user` is the user, as the directory API shows one."""
+    return f"{data['user']['user_name']} (id {data['id']})"
 
 
 def handle(event: dict) -> None:

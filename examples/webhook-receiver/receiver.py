@@ -18,14 +18,14 @@ app = Flask(__name__)
 
 
 def user_label(event: dict) -> str:
-    """Who a user.* event is about: a delivery's `data` is the feed's event, and its `data.user` the user's
-    SCIM representation (camelCase)."""
-    return f"{event['data']['user']['userName']} (id {event['data']['id']})"
+    """Who a user.* event is about: a delivery is the feed's event, and its `data.user` the user, in the shape
+    the directory API answers (docs/PLATFORM.md, "A user and a group")."""
+    return f"{event['data']['user']['user_name']} (id {event['data']['id']})"
 
 
-def handle(payload: dict) -> None:
+def handle(event: dict) -> None:
     """Acts on the event types this app knows and ignores the others (new types may come)."""
-    kind, event = payload["type"], payload["data"]
+    kind = event["type"]
     if kind in ("user.deactivated", "user.deleted"):
         print(f"{kind}: {user_label(event)} of org {event['org_id']}: revoke their access", flush=True)
     elif kind == "user.reactivated":

@@ -319,9 +319,9 @@ fn the_webhook_receiver_verifies_deliveries_and_handles_each_event_once(db: &Tes
     // A delivery signed with the endpoint's secret and then changed on the way is refused (400), and so is
     // one without signature headers; the untampered copy is accepted: it is the tampering that was refused.
     let event_id = format!("evt_{}", uuid::Uuid::new_v4().simple());
-    let body = json!({"type": "user.deactivated", "timestamp": "2026-01-01T00:00:00Z", "data": {
-        "id": event_id, "type": "user.deactivated", "org_id": a.as_str(), "occurred_at": "2026-01-01T00:00:00Z",
-        "cursor": "1", "data": {"id": "u-1", "version": 2, "user": {"userName": "mallory@a.example"}}}})
+    let body = json!({"id": event_id, "type": "user.deactivated", "org_id": a.as_str(),
+        "occurred_at": "2026-01-01T00:00:00Z", "cursor": "1", "timestamp": "2026-01-01T00:00:00Z",
+        "data": {"id": "u-1", "version": 2, "user": {"user_name": "mallory@a.example"}}})
     .to_string();
     let now = chrono::Utc::now().timestamp();
     let signature = SigningSecret::parse(&secret)
