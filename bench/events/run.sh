@@ -22,7 +22,6 @@ fresh_work target/bench-events
 base_bin=$SCIMD_BASE_BIN
 scimd_head=$scimd
 lua=bench/http
-export RUST_LOG=warn
 
 database() { # ARM -> a fresh database URL
     if [ -n "${PG:-}" ]; then

@@ -10,7 +10,7 @@ conns=${1:-16}
 dur=${2:-15s}
 . bench/lib.sh
 fresh_work target/bench-http
-export DATABASE_URL="${DATABASE_URL:-sqlite://$PWD/$work/scimd.db}" RUST_LOG=warn
+export DATABASE_URL="${DATABASE_URL:-sqlite://$PWD/$work/scimd.db}"
 "$scimd" migrate >/dev/null
 
 new_org Bench bench-client-secret

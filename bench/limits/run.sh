@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib.sh
 fresh_work target/bench-limits
-export DATABASE_URL="${1:-sqlite://$PWD/$work/scimd.db}" RUST_LOG=warn
+export DATABASE_URL="${1:-sqlite://$PWD/$work/scimd.db}"
 
 org_with_token() {
     local org

@@ -9,7 +9,7 @@ dur=${1:-10s}
 conns=16
 . bench/lib.sh
 fresh_work target/bench-scale
-export DATABASE_URL="${DATABASE_URL:-sqlite://$PWD/$work/scimd.db}" RUST_LOG=warn
+export DATABASE_URL="${DATABASE_URL:-sqlite://$PWD/$work/scimd.db}"
 "$scimd" migrate >/dev/null
 lua=bench/http
 tool="python3 $lua/tool.py"

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib.sh
 fresh_work target/bench-signin
-export DATABASE_URL="${1:-sqlite://$PWD/$work/scimd.db}" RUST_LOG=warn
+export DATABASE_URL="${1:-sqlite://$PWD/$work/scimd.db}"
 
 new_org "Flooded" bench-client-secret
 org_a=$org

@@ -19,7 +19,7 @@ for mode in disable require; do
     db="scimd_bench_tls_$mode"
     psql -q -h "$pghost" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
     work="$root/$mode" && mkdir -p "$work"
-    export DATABASE_URL="postgres://postgres@$pghost:5432/$db?sslmode=$mode" RUST_LOG=warn
+    export DATABASE_URL="postgres://postgres@$pghost:5432/$db?sslmode=$mode"
     unset SCIMD_SECRET_KEY_FILE SCIMD_SESSION_SIGNING_KEY_FILE
     keys_for_postgres
     "$scimd" migrate >/dev/null
