@@ -89,6 +89,16 @@ fn a_second_start_does_not_bootstrap_again() {
         "{:?}",
         again.banner
     );
+    // The first link was printed once; the second start says how to get another (issue #25).
+    assert!(
+        again
+            .banner
+            .iter()
+            .any(|l| l.trim_start().starts_with("scimd admin login-link --org ")
+                && l.ends_with("--email owner@demo.example")),
+        "{:?}",
+        again.banner
+    );
 }
 
 #[test]
