@@ -229,9 +229,27 @@ pub async fn create_post(posted: Posted<CreateForm>) -> Result<HttpResponse, Adm
             | WebhookError::TooManyEndpoints { .. }),
         ) => {
             let page = Page::load(&session, "webhooks").await?;
-            render(&session, page, Some((&form, e.to_string()))).await
+            render(&session, page, Some((&form, refusal_text(&e)))).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A refusal as the org's admin reads it: what they can change, without the server setting that would allow
+/// it (that is the operator's, in docs/OPERATIONS.md).
+fn refusal_text(e: &WebhookError) -> String {
+    match e {
+        WebhookError::PrivateAddress => {
+            "The URL reaches a loopback, link-local or private address: scimd sends \
+                                         webhooks only to public addresses."
+                .to_owned()
+        }
+        WebhookError::TooManyEndpoints { max } => {
+            format!(
+                "This organization already has {max} webhook endpoints, the most it may have: delete one first."
+            )
+        }
+        other => other.to_string(),
     }
 }
 
