@@ -172,8 +172,8 @@ impl AdminError {
         match self {
             AdminError::NotSignedIn => Explanation {
                 title: "Sign in required",
-                message: "Open the sign-in link you were given to reach Organization Settings. An owner can \
-                          create one with `scimd admin login-link`."
+                message: "Sign in with SSO, or open the sign-in link you were given, to reach Organization \
+                          Settings. Your organization's owner can have one sent to you."
                     .into(),
                 action: Some(("About signing in", "/admin".into())),
             },

@@ -31,6 +31,7 @@ mod state;
 mod view;
 
 pub use error::AdminError;
+pub use pages::settings::connection::DEMO_PLACEHOLDER_TENANT_ID;
 pub use routes::configure;
 pub use state::AdminState;
 pub use state::LimitDefaults;

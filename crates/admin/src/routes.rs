@@ -28,9 +28,12 @@
 //! GET  /admin/orgs/{org}/scim/regenerate      grace choice; POST regenerates -> the one-time reveal
 //! GET  /admin/orgs/{org}/scim/delete          confirm; POST deletes the SCIM configuration
 //! GET  /admin/orgs/{org}/members              search q=, paging after= / before=
+//! GET  /admin/orgs/{org}/members/{id}         one member: attributes, groups, sessions, history
 //! GET  /admin/orgs/{org}/groups               paging after= / before=
+//! GET  /admin/orgs/{org}/groups/{id}          one group: members (paging after=), history
 //! GET  /admin/orgs/{org}/activity             provisioning activity: filter outcome=, paging before=
-//! GET  /admin/orgs/{org}/audit                filter action=, paging before=
+//! GET  /admin/orgs/{org}/audit                filter action=, from=, to= (days, UTC), paging before=
+//! GET  /admin/orgs/{org}/audit/export         the filtered trail as a download: format=csv|json
 //! POST /admin/orgs/{org}/safety-valve         the deprovisioning safety valve's settings
 //! POST /admin/orgs/{org}/safety-valve/release releases a hold on deprovisioning
 //! POST /admin/orgs/{org}/limits                the SCIM API's limits and the owner-link setting
@@ -42,7 +45,7 @@
 //! ```
 
 use crate::pages::settings::{self, connection, limits, safety_valve, scim};
-use crate::pages::{activity, audit, groups, login, members, signin, webhooks};
+use crate::pages::{activity, audit, group, groups, login, member, members, signin, webhooks};
 use crate::state::AdminState;
 use crate::{assets, oauth, security_headers};
 use actix_web::middleware::from_fn;
@@ -130,7 +133,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
                         .route("/scim/delete", web::get().to(scim::delete_get))
                         .route("/scim/delete", web::post().to(scim::delete_post))
                         .route("/members", web::get().to(members::members_get))
+                        .route("/members/{id}", web::get().to(member::member_get))
                         .route("/groups", web::get().to(groups::groups_get))
+                        .route("/groups/{id}", web::get().to(group::group_get))
                         .route("/limits", web::post().to(limits::limits_post))
                         .route("/safety-valve", web::post().to(safety_valve::settings_post))
                         .route(
@@ -139,6 +144,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
                         )
                         .route("/activity", web::get().to(activity::activity_get))
                         .route("/audit", web::get().to(audit::audit_get))
+                        .route("/audit/export", web::get().to(audit::export::export_get))
                         .route("/webhooks", web::get().to(webhooks::webhooks_get))
                         .route("/webhooks", web::post().to(webhooks::create_post))
                         .route("/webhooks/{id}/test", web::post().to(webhooks::test_post))

@@ -112,7 +112,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
     })
 }
 
-/// A time as pages show it, with a machine-readable form for `<time datetime>`.
+/// A time as pages show it (one format everywhere, with its zone: `2026-12-04 14:03:12 UTC`), with a
+/// machine-readable form for `<time datetime>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Time {
     pub iso: String,
@@ -120,12 +121,15 @@ pub struct Time {
     pub date: String,
 }
 
+/// How every page prints a time.
+pub const DISPLAY_FORMAT: &str = "%Y-%m-%d %H:%M:%S UTC";
+
 impl Time {
     pub fn utc(t: DateTime<Utc>) -> Time {
         Time {
             iso: t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            display: t.format("%b %-d, %Y, %H:%M UTC").to_string(),
-            date: t.format("%b %-d, %Y").to_string(),
+            display: t.format(DISPLAY_FORMAT).to_string(),
+            date: t.format("%Y-%m-%d").to_string(),
         }
     }
 

@@ -34,6 +34,8 @@ const FLUSH_EVERY: Duration = Duration::from_millis(250);
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// Longest path (with query) kept; a filter is useful to see, a megabyte of it is not.
 const MAX_PATH_CHARS: usize = 512;
+/// Longest error detail kept (scimd writes them; a long one quotes what the IdP sent).
+const MAX_DETAIL_CHARS: usize = 1_000;
 pub const SCIM_PREFIX: &str = "/scim/v2/";
 
 /// What a SCIM handler tells the recorder about its request, as a response extension.
@@ -42,6 +44,8 @@ pub struct ActivityNote {
     pub scim_type: Option<String>,
     /// Labels of the IdP dialect rules that fired (`scimd_scim::Dialect::label`).
     pub dialects: Vec<String>,
+    /// The error body's `detail` of a refused or failed request: what the IdP was told, for its admin.
+    pub detail: Option<String>,
 }
 
 /// A request extension the SCIM token check sets once the request's token is verified for its org: the
@@ -222,6 +226,7 @@ pub async fn record_scim_activity(
         duration_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
         scim_type: note.scim_type,
         dialects: serde_json::to_string(&note.dialects).unwrap_or_else(|_| "[]".into()),
+        detail: note.detail.map(|d| truncate(&d, MAX_DETAIL_CHARS)),
     });
     Ok(res)
 }

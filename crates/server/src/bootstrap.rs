@@ -54,8 +54,41 @@ pub fn demo_org_if_empty(store: &Store, clock: &dyn Clock) -> Result<Option<Demo
     }
 }
 
-/// Placeholder Azure AD ids of the demo org's SSO connection (not a real tenant).
-pub const DEMO_AZURE_TENANT_ID: &str = "00000000-0000-4000-8000-00000000de00";
+/// What `serve` prints when it did not bootstrap (PostgreSQL, or a second start), so that whoever started it
+/// knows the next command: there is no other way into the admin pages than a login link.
+pub fn next_step(store: &Store) -> Result<String, StoreError> {
+    let (orgs, demo) = store.read(|conn| {
+        let orgs = organizations::page(conn, "", 2)?;
+        let demo = server_secrets::get(conn, MARKER)?.is_some();
+        Ok::<_, StoreError>((orgs, demo))
+    })?;
+    Ok(match orgs.as_slice() {
+        [] => "No organization yet. Create one with its owner, then print a login link with the id it prints:\n  \
+               scimd org create --name \"Acme\" --owner-email you@example.com\n  \
+               scimd admin login-link --org ORG_ID --email you@example.com"
+            .to_owned(),
+        [org] => {
+            let email = if demo && org.name == DEMO_ORG_NAME {
+                DEMO_OWNER_EMAIL
+            } else {
+                "OWNER_EMAIL"
+            };
+            format!(
+                "To sign in to the admin pages, print a login link (single use, 10 minutes) with the same \
+                 database settings:\n  scimd admin login-link --org {} --email {email}",
+                org.id
+            )
+        }
+        _ => "To sign in to the admin pages, find the org's id with `scimd org list`, then print a login link \
+              (single use, 10 minutes) with the same database settings:\n  \
+              scimd admin login-link --org ORG_ID --email OWNER_EMAIL"
+            .to_owned(),
+    })
+}
+
+/// Placeholder Azure AD ids of the demo org's SSO connection (not a real tenant). The admin pages know the
+/// tenant ID and show the connection as a placeholder, with the step that replaces it.
+pub const DEMO_AZURE_TENANT_ID: &str = scimd_admin::DEMO_PLACEHOLDER_TENANT_ID;
 pub const DEMO_AZURE_CLIENT_ID: &str = "00000000-0000-4000-8000-00000000de01";
 
 /// Gives the demo org an Azure AD SSO connection (so that SCIM provisioning can be tried at once) and returns

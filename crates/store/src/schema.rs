@@ -161,6 +161,7 @@ diesel::table! {
         duration_us -> BigInt,
         scim_type -> Nullable<Text>,
         dialects -> Text,
+        detail -> Nullable<Text>,
     }
 }
 

@@ -116,27 +116,75 @@ fn refusal_meaning(reason: &str) -> &'static str {
 
 pub struct ActivityRow {
     pub occurred_at: Time,
-    /// The day without its year (the page covers 30 days; the year is in the `<time>` element's title).
-    pub day: String,
-    /// `HH:MM:SS`.
-    pub clock: String,
     pub method: String,
-    pub path: String,
+    /// The path as a route, ids templated: `/Users/{id}`.
+    pub route: String,
+    /// The ids the route's `{id}` stood for, to show beside it.
+    pub resource_id: Option<String>,
+    /// The query, percent-decoded, one `name=value` per parameter (a filter reads as the IdP wrote it).
+    pub query: Vec<String>,
+    /// The path as it was requested, for its title.
+    pub raw_path: String,
     pub status: i32,
     pub pill: &'static str,
     pub duration_ms: String,
     pub scim_type: Option<String>,
+    /// scimd's own `detail` of a refused or failed request: what the IdP was told.
+    pub detail: Option<String>,
     pub dialects: Vec<String>,
+}
+
+/// Splits a recorded SCIM path (`/scim/v2/{org}/Users/{id}?filter=...`) into its route (`/Users/{id}`), the id
+/// and the decoded query parameters.
+pub fn route_of(raw: &str) -> (String, Option<String>, Vec<String>) {
+    let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
+    // `/scim/v2/{org}/rest`: the org is the page's, so it is left out.
+    let rest = path
+        .strip_prefix("/scim/v2/")
+        .and_then(|r| r.split_once('/'))
+        .map_or("", |(_, rest)| rest);
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let mut id = None;
+    let route: Vec<String> = segments
+        .iter()
+        .enumerate()
+        .map(|(i, seg)| match (i, segments.first()) {
+            // `/Users/{id}`, `/Groups/{id}`: the second segment of a resource type is an id.
+            (1, Some(&("Users" | "Groups"))) => {
+                id = Some(percent_decode(seg));
+                "{id}".to_owned()
+            }
+            _ => percent_decode(seg),
+        })
+        .collect();
+    let query = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k.into_owned()
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect();
+    (format!("/{}", route.join("/")), id, query)
+}
+
+fn percent_decode(segment: &str) -> String {
+    url::form_urlencoded::parse(format!("s={}", segment.replace('+', "%2B")).as_bytes())
+        .next()
+        .map_or_else(|| segment.to_owned(), |(_, v)| v.into_owned())
 }
 
 impl ActivityRow {
     fn new(a: &Activity) -> ActivityRow {
+        let (route, resource_id, query) = route_of(&a.path);
         ActivityRow {
             occurred_at: Time::naive(a.occurred_at),
-            day: a.occurred_at.format("%b %-d").to_string(),
-            clock: a.occurred_at.format("%H:%M:%S").to_string(),
             method: a.method.clone(),
-            path: a.path.clone(),
+            route,
+            resource_id,
+            query,
+            raw_path: a.path.clone(),
             status: a.status,
             pill: match a.outcome() {
                 Outcome::Success => "pill-success",
@@ -145,6 +193,7 @@ impl ActivityRow {
             },
             duration_ms: duration_ms(a.duration_us),
             scim_type: a.scim_type.clone(),
+            detail: a.detail.clone().filter(|_| a.status >= 400),
             dialects: a.dialect_labels(),
         }
     }
@@ -228,4 +277,22 @@ pub async fn activity_get(session: Authed, query: Query<ActivityQuery>) -> Resul
         first_url,
         refusals,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_of;
+
+    #[test]
+    fn paths_read_as_routes_with_their_ids_and_decoded_filters() {
+        let (route, id, query) =
+            route_of("/scim/v2/org1/Users?filter=userName%20eq%20%22ada%40acme.test%22&count=1");
+        assert_eq!(route, "/Users");
+        assert_eq!(id, None);
+        assert_eq!(query, vec![r#"filter=userName eq "ada@acme.test""#, "count=1"]);
+        let (route, id, _) = route_of("/scim/v2/org1/Groups/g%2F1");
+        assert_eq!((route.as_str(), id.as_deref()), ("/Groups/{id}", Some("g/1")));
+        let (route, _, _) = route_of("/scim/v2/org1/ServiceProviderConfig");
+        assert_eq!(route, "/ServiceProviderConfig");
+    }
 }

@@ -24,6 +24,8 @@ struct GroupsPage {
 }
 
 struct GroupRow {
+    /// The group's page.
+    href: String,
     name: String,
     external_id: Option<String>,
     member_count: i64,
@@ -71,6 +73,7 @@ pub async fn groups_get(session: Authed, query: Query<GroupsQuery>) -> Result<Ht
         .rows
         .into_iter()
         .map(|g| GroupRow {
+            href: page.url(&format!("groups/{}", crate::view::urlencode(&g.group.id))),
             name: g.group.display_name,
             external_id: g.group.external_id,
             member_count: g.member_count,

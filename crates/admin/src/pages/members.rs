@@ -28,6 +28,8 @@ struct MembersPage {
 }
 
 struct MemberRow {
+    /// The member's page.
+    href: String,
     name: String,
     email: String,
     initials: String,
@@ -38,7 +40,7 @@ struct MemberRow {
 }
 
 impl MemberRow {
-    fn new(m: &Member) -> MemberRow {
+    fn new(m: &Member, page: &Page) -> MemberRow {
         let email = m.email.clone().unwrap_or_else(|| m.user_name.clone());
         let name = m
             .display_name
@@ -61,6 +63,7 @@ impl MemberRow {
             .flat_map(char::to_uppercase)
             .collect();
         MemberRow {
+            href: page.url(&format!("members/{}", urlencode(&m.id))),
             name,
             email,
             initials,
@@ -124,9 +127,9 @@ pub async fn members_get(session: Authed, query: Query<MembersQuery>) -> Result<
     };
     view::ok(&MembersPage {
         assets: view::assets(),
-        page,
         search,
-        rows: result.rows.iter().map(MemberRow::new).collect(),
+        rows: result.rows.iter().map(|m| MemberRow::new(m, &page)).collect(),
+        page,
         total,
         older_url,
         newer_url,

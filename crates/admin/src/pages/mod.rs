@@ -2,8 +2,10 @@
 
 pub mod activity;
 pub mod audit;
+pub mod group;
 pub mod groups;
 pub mod login;
+pub mod member;
 pub mod members;
 pub mod settings;
 pub mod signin;

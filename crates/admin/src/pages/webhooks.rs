@@ -26,10 +26,10 @@ struct WebhooksPage {
     deliveries: Vec<DeliveryRow>,
     /// The form as typed, and why it was refused.
     form_url: String,
-    form_types: String,
     form_error: Option<String>,
     disable_after_days: i64,
-    event_types: &'static [&'static str],
+    /// Every event type, and whether its box is checked.
+    event_types: Vec<(&'static str, bool)>,
 }
 
 #[derive(Template)]
@@ -114,8 +114,35 @@ pub struct NoticeQuery {
 pub struct CreateForm {
     #[serde(default)]
     url: String,
+    /// Comma-separated types (scripts post this); the page posts one `event:{type}` checkbox per type.
     #[serde(default)]
     types: String,
+    /// The checkboxes, among the other fields (a repeated name would not fit a struct field).
+    #[serde(flatten)]
+    rest: std::collections::HashMap<String, String>,
+}
+
+/// The prefix of an event type's checkbox name.
+const CHECKBOX_PREFIX: &str = "event:";
+
+impl CreateForm {
+    /// The types asked for, comma-separated as the service parses them (it refuses unknown ones).
+    fn type_list(&self) -> String {
+        let mut types: Vec<&str> = self
+            .types
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect();
+        let mut checked: Vec<&str> = self
+            .rest
+            .keys()
+            .filter_map(|k| k.strip_prefix(CHECKBOX_PREFIX))
+            .collect();
+        checked.sort_unstable();
+        types.extend(checked);
+        types.join(",")
+    }
 }
 
 async fn render(
@@ -136,7 +163,7 @@ async fn render(
         .await?;
     let refused = form.is_some();
     let (form_url, form_types, form_error) = match form {
-        Some((f, error)) => (f.url.clone(), f.types.clone(), Some(error)),
+        Some((f, error)) => (f.url.clone(), f.type_list(), Some(error)),
         None => (String::new(), String::new(), None),
     };
     let body = WebhooksPage {
@@ -145,10 +172,12 @@ async fn render(
         endpoints: endpoints.iter().map(EndpointRow::new).collect(),
         deliveries: deliveries.iter().map(DeliveryRow::new).collect(),
         form_url,
-        form_types,
         form_error,
         disable_after_days: DISABLE_AFTER_DAYS,
-        event_types: &scimd_store::models::events::types::ALL,
+        event_types: scimd_store::models::events::types::ALL
+            .iter()
+            .map(|t| (*t, form_types.split(',').any(|c| c == *t)))
+            .collect(),
     };
     let mut response = view::ok(&body)?;
     if refused {
@@ -172,7 +201,7 @@ pub async fn create_post(posted: Posted<CreateForm>) -> Result<HttpResponse, Adm
     let Posted { session, form } = posted;
     let org = session.info.org_id.clone();
     let actor = session.actor();
-    let (url, types) = (form.url.clone(), form.types.clone());
+    let (url, types) = (form.url.clone(), form.type_list());
     let created = session
         .state
         .blocking(move |s| {
@@ -200,9 +229,27 @@ pub async fn create_post(posted: Posted<CreateForm>) -> Result<HttpResponse, Adm
             | WebhookError::TooManyEndpoints { .. }),
         ) => {
             let page = Page::load(&session, "webhooks").await?;
-            render(&session, page, Some((&form, e.to_string()))).await
+            render(&session, page, Some((&form, refusal_text(&e)))).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A refusal as the org's admin reads it: what they can change, without the server setting that would allow
+/// it (that is the operator's, in docs/OPERATIONS.md).
+fn refusal_text(e: &WebhookError) -> String {
+    match e {
+        WebhookError::PrivateAddress => {
+            "The URL reaches a loopback, link-local or private address: scimd sends \
+                                         webhooks only to public addresses."
+                .to_owned()
+        }
+        WebhookError::TooManyEndpoints { max } => {
+            format!(
+                "This organization already has {max} webhook endpoints, the most it may have: delete one first."
+            )
+        }
+        other => other.to_string(),
     }
 }
 

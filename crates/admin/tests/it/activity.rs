@@ -14,6 +14,7 @@ struct Row<'a> {
     status: i32,
     scim_type: Option<&'a str>,
     dialects: &'a [&'a str],
+    detail: Option<&'a str>,
 }
 
 fn record(db: &TestDb, org: &OrgId, rows: &[Row<'_>]) {
@@ -29,6 +30,7 @@ fn record(db: &TestDb, org: &OrgId, rows: &[Row<'_>]) {
             duration_us: 12_345,
             scim_type: r.scim_type.map(str::to_owned),
             dialects: serde_json::to_string(r.dialects).unwrap(),
+            detail: r.detail.map(str::to_owned),
         })
         .collect();
     db.store
@@ -50,6 +52,7 @@ fn three_requests(db: &TestDb, org: &OrgId) {
                 status: 200,
                 scim_type: None,
                 dialects: &[],
+                detail: None,
             },
             Row {
                 minutes_ago: 30,
@@ -58,6 +61,7 @@ fn three_requests(db: &TestDb, org: &OrgId) {
                 status: 400,
                 scim_type: Some("invalidValue"),
                 dialects: &["Okta path-less replace"],
+                detail: Some("Attribute 'active' must be a boolean, not \"<b>no</b>\"."),
             },
             Row {
                 minutes_ago: 10,
@@ -66,6 +70,7 @@ fn three_requests(db: &TestDb, org: &OrgId) {
                 status: 503,
                 scim_type: None,
                 dialects: &["<b>Entra string boolean</b>"],
+                detail: None,
             },
         ],
     );
@@ -127,18 +132,35 @@ fn the_page_lists_requests_newest_first_under_the_chart_with_the_filter_applied(
         );
         assert!(
             all[1].contains("PATCH")
-                && all[1].contains("/scim/v2/o/Users/okta-1")
+                && all[1].contains("/Users/{id}")
+                && all[1].contains("okta-1")
                 && all[1].contains("400")
                 && all[1].contains("invalidValue")
                 && all[1].contains("Okta path-less replace"),
             "{}",
             all[1]
         );
+        // The filter as the IdP wrote it, percent-decoding undone; the raw path stays in the title.
         assert!(
-            all[2].contains("userName%20eq") && all[2].contains("200"),
+            all[2].contains("filter=userName eq &#34;ada@acme.test&#34;")
+                || all[2].contains("filter=userName eq &quot;ada@acme.test&quot;"),
             "{}",
             all[2]
         );
+        assert!(all[2].contains("200"), "{}", all[2]);
+        assert!(
+            res.body
+                .contains(r#"title="/scim/v2/o/Users?filter=userName%20eq%20%22ada%40acme.test%22""#)
+        );
+        // scimd's own detail of the refused request, as the IdP was told it, escaped; none for a success.
+        assert!(
+            all[1].contains("Attribute &#39;active&#39; must be a boolean")
+                || all[1].contains("Attribute &#x27;active&#x27; must be a boolean"),
+            "{}",
+            all[1]
+        );
+        assert!(!res.body.contains("<b>no</b>"));
+        assert_eq!(res.body.matches(r#"<p class="activity-detail">"#).count(), 1);
         assert!(all[2].contains("12"), "the duration in ms: {}", all[2]);
         assert!(res.body.contains(r#"<span class="pill pill-danger">503</span>"#));
         assert!(res.body.contains(r#"<span class="pill pill-warning">400</span>"#));
@@ -200,6 +222,7 @@ fn the_page_pages_by_cursor_keeping_the_filter(db: &TestDb) {
                 status: if i % 2 == 0 { 500 } else { 204 },
                 scim_type: None,
                 dialects: &[],
+                detail: None,
             })
             .collect();
         record(db, &ctx.org, &rows_in);
@@ -212,12 +235,16 @@ fn the_page_pages_by_cursor_keeping_the_filter(db: &TestDb) {
         let all = get(&app, Some(&browser), &url(&ctx, "activity")).await;
         let page1 = rows(&all.body);
         assert_eq!(page1.len(), 50);
-        assert!(page1[0].contains("/Users/u59"), "newest first: {}", page1[0]);
+        assert!(
+            page1[0].contains("/Users/{id} id u59"),
+            "newest first: {}",
+            page1[0]
+        );
         let older = unescape_amp(href_with(&all.body, "before="));
         let page2 = get(&app, Some(&browser), &older).await;
         let page2_rows = rows(&page2.body);
         assert_eq!(page2_rows.len(), 10);
-        assert!(page2_rows[0].contains("/Users/u09"), "{}", page2_rows[0]);
+        assert!(page2_rows[0].contains("/Users/{id} id u09"), "{}", page2_rows[0]);
         assert!(page2.body.contains(r#"id="newest""#));
         assert!(!page2.body.contains(r#"id="older""#));
     });

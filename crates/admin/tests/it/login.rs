@@ -229,7 +229,9 @@ fn without_a_session_pages_ask_to_sign_in(db: &TestDb) {
         assert_eq!(root.location(), "/admin");
         let help = get(&app, None, "/admin").await;
         assert_eq!(help.status, StatusCode::OK);
-        assert!(help.body.contains("scimd admin login-link"));
+        // What the person can do, and no operator command: the CLI is for whoever runs scimd (docs/OPERATIONS.md).
+        assert!(help.body.contains("Ask your organization's owner"));
+        assert!(!help.body.contains("scimd admin") && !help.body.contains("SCIMD_"));
         let page = get(&app, None, &url(&ctx, "sso")).await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED);
         assert!(page.body.contains("Sign in required"));

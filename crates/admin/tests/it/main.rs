@@ -10,6 +10,7 @@
 
 mod activity;
 mod audit;
+mod directory_pages;
 mod limits;
 mod login;
 mod members;

@@ -144,6 +144,11 @@ impl Resp {
             .collect()
     }
 
+    /// The body as JSON (the audit export's JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+
     pub fn location(&self) -> &str {
         self.header("location").unwrap_or("")
     }

@@ -90,7 +90,11 @@ fn an_admin_adds_an_endpoint_tests_it_and_deletes_it(db: &TestDb) {
             &app,
             &admin,
             &url(&ctx, "webhooks"),
-            &[("url", &receiver), ("types", "user.deleted")],
+            &[
+                ("url", &receiver),
+                ("event:user.deleted", "on"),
+                ("event:group.deleted", "on"),
+            ],
         )
         .await;
         assert_eq!(created.status, StatusCode::OK, "{}", created.body);
@@ -101,7 +105,13 @@ fn an_admin_adds_an_endpoint_tests_it_and_deletes_it(db: &TestDb) {
 
         let page = get(&app, Some(&admin), &url(&ctx, "webhooks")).await;
         assert!(page.body.contains(&receiver));
-        assert!(page.body.contains("user.deleted"));
+        // The checked types, and only those.
+        let endpoint_row = row_from(&page.body, &receiver);
+        assert!(
+            endpoint_row.contains("group.deleted, user.deleted"),
+            "{endpoint_row}"
+        );
+        assert!(!endpoint_row.contains("user.created"));
         assert!(
             !page.body.contains(secret.expose()),
             "the secret is never shown again"
@@ -212,9 +222,9 @@ fn a_private_url_is_refused_next_to_the_field(db: &TestDb) {
         )
         .await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            res.body.contains(r#"id="webhook-error""#) && res.body.contains("SCIMD_WEBHOOK_ALLOW_PRIVATE")
-        );
+        assert!(res.body.contains(r#"id="webhook-error""#) && res.body.contains("only to public addresses"));
+        // The server setting that would allow it is the operator's, not the org admin's.
+        assert!(!res.body.contains("SCIMD_"));
         assert!(
             res.body.contains(r#"value="http://127.0.0.1:9/x""#),
             "the form keeps what was typed"
@@ -227,6 +237,25 @@ fn a_private_url_is_refused_next_to_the_field(db: &TestDb) {
         )
         .await;
         assert_eq!(bad_type.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // The same refusal from the checkboxes, which come back checked.
+        let checked = post(
+            &app,
+            &admin,
+            &url(&ctx, "webhooks"),
+            &[
+                ("url", "http://127.0.0.1:9/x"),
+                ("event:user.deleted", "on"),
+                ("event:user.created", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(checked.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            checked
+                .body
+                .contains(r#"name="event:user.deleted" value="on" id="event-user.deleted" checked>"#)
+        );
+        assert!(!checked.body.contains(r#"id="event-user.updated" checked"#));
         assert!(
             ctx.state
                 .webhooks

@@ -36,9 +36,12 @@ pub(super) fn run(
     if config.demo && store.backend() == scimd_store::Backend::Postgres {
         tracing::warn!("--demo is ignored on PostgreSQL: no demo org is created there");
     }
-    if bootstrap::wanted(&config, database_url, store.backend())
-        && let Some(demo) = bootstrap::demo_org_if_empty(&store, clock.as_ref())?
-    {
+    let demo = if bootstrap::wanted(&config, database_url, store.backend()) {
+        bootstrap::demo_org_if_empty(&store, clock.as_ref())?
+    } else {
+        None
+    };
+    if let Some(demo) = demo {
         outln!(
             "Bootstrapped a demo organization: {} (id {})",
             demo.org.name,
@@ -52,6 +55,8 @@ pub(super) fn run(
             demo.org.id
         );
         outln!("  admin login link (single use, 10 minutes): {}", link.url);
+    } else {
+        outln!("{}", bootstrap::next_step(&store)?);
     }
     let state = crate::app::state(&store, clock, &public_url, keys, &config, webhook_limits);
     actix_web::rt::System::new().block_on(async move {

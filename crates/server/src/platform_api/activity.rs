@@ -64,6 +64,9 @@ pub struct Request {
     /// The SCIM error's `scimType`, when scimd refused the request with one.
     #[schema(required = true)]
     pub scim_type: Option<String>,
+    /// scimd's own `detail` of a refused or failed request, as the IdP was told it.
+    #[schema(required = true)]
+    pub detail: Option<String>,
     /// The labels of the IdP dialect rules that fired (scimd's adjustments to an IdP's known habits).
     pub dialects: Vec<String>,
 }
@@ -124,6 +127,7 @@ pub async fn activity(
             path: r.path,
             status: r.status,
             scim_type: r.scim_type,
+            detail: r.detail,
         })
         .collect();
     Ok(ok(ActivityPage {

@@ -155,6 +155,7 @@ impl ResponseError for ScimApiError {
         res.extensions_mut().insert(ActivityNote {
             scim_type: e.scim_type.map(|t| t.as_str().to_owned()),
             dialects: Vec::new(),
+            detail: Some(e.detail.clone()),
         });
         res
     }

@@ -60,6 +60,7 @@ pub fn note_dialects(res: &mut HttpResponse, dialects: &[Dialect]) {
     res.extensions_mut().insert(ActivityNote {
         scim_type: None,
         dialects: labels,
+        detail: None,
     });
 }
 

@@ -128,6 +128,7 @@ fn record_activity(env: &TestApp, org: &OrgId, statuses: &[(i32, &str)]) {
             duration_us: 12_345,
             scim_type: (*status == 400).then(|| "invalidValue".to_owned()),
             dialects: r#"["Okta path-less replace"]"#.into(),
+            detail: (*status == 400).then(|| "active: not a boolean".to_owned()),
         })
         .collect();
     env.store
@@ -156,6 +157,8 @@ fn the_activity_filters_by_outcome_and_pages_newest_first(db: &TestDb) {
     assert_eq!(requests[0]["status"], 503, "newest first");
     assert_eq!(requests[0]["outcome"], "server_error");
     assert_eq!(requests[1]["scim_type"], "invalidValue");
+    assert_eq!(requests[1]["detail"], "active: not a boolean");
+    assert!(requests[0]["detail"].is_null());
     assert_eq!(requests[1]["dialects"], json!(["Okta path-less replace"]));
     assert_eq!(requests[2]["duration_ms"], 12.345);
     assert!(requests[2]["scim_type"].is_null());

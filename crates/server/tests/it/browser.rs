@@ -177,6 +177,36 @@ pub(crate) async fn shot(c: &Client, dir: &Path, name: &str, width: u32) -> Path
     path
 }
 
+/// The tables of the page that do not fit their card: wider than the card, or scrolling inside it.
+const TABLES_THAT_DO_NOT_FIT: &str = r#"
+const out = [];
+for (const t of document.querySelectorAll('table')) {
+  const card = t.closest('.card') || t.parentElement;
+  const wrap = t.parentElement;
+  const name = t.id || 'a table';
+  const width = Math.ceil(t.getBoundingClientRect().width);
+  if (width > card.clientWidth + 1 || t.scrollWidth > card.clientWidth + 1) {
+    out.push(`${name}: ${Math.max(width, t.scrollWidth)} px in a card of ${card.clientWidth} px`);
+  }
+  if (t.scrollWidth > t.clientWidth + 1) out.push(`${name}: content ${t.scrollWidth} px in ${t.clientWidth} px`);
+  if (wrap.scrollWidth > wrap.clientWidth + 1) out.push(`${name}: scrolls (${wrap.scrollWidth} px in ${wrap.clientWidth} px)`);
+}
+return out;
+"#;
+
+/// Checks at 1280 and 375 px that every table of the page fits its card, and screenshots the page at both.
+pub(crate) async fn fits_and_shots(c: &Client, dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    for width in [1280, 375] {
+        c.set_window_size(width, 1000).await.unwrap();
+        let offenders = c.execute(TABLES_THAT_DO_NOT_FIT, vec![]).await.unwrap();
+        let offenders: Vec<String> = serde_json::from_value(offenders).unwrap();
+        assert!(offenders.is_empty(), "{name} at {width} px: {offenders:?}");
+        paths.push(shot(c, dir, &format!("{name}-{width}"), width).await);
+    }
+    paths
+}
+
 /// One GET with a bearer token, through the tests' one HTTP client; returns the status and body.
 fn scim_get(url: &str, token: &str) -> (u16, String) {
     let rest = url.strip_prefix("http://").unwrap();
@@ -410,15 +440,19 @@ async fn an_admin_sets_up_sso_and_scim_in_a_browser() {
         .await
         .unwrap();
     fill(&c, "#webhook_url", "https://hooks.example.com/scimd").await;
-    fill(&c, "#webhook_types", "user.deactivated,user.deleted").await;
+    for t in ["user.deactivated", "user.deleted"] {
+        let css = format!(r#"input[name="event:{t}"]"#);
+        c.find(Locator::Css(&css)).await.unwrap().click().await.unwrap();
+    }
     click(&c, "#webhook-form button[type=submit]", "#webhook-secret").await;
     assert!(text_of(&c, "#webhook-secret").await.starts_with("whsec_"));
     saved.push(shot(&c, &shots, "12b-webhook-secret", 1440).await);
     click(&c, "#done", "#endpoints-table").await;
+    let endpoints = text_of(&c, "#endpoints-table").await;
+    assert!(endpoints.contains("hooks.example.com"), "{endpoints}");
     assert!(
-        text_of(&c, "#endpoints-table")
-            .await
-            .contains("hooks.example.com")
+        endpoints.contains("user.deactivated, user.deleted"),
+        "the checked types: {endpoints}"
     );
     saved.push(shot(&c, &shots, "12c-webhooks", 1440).await);
     saved.push(shot(&c, &shots, "12c-webhooks-375", 375).await);
@@ -487,11 +521,11 @@ async fn an_admin_sets_up_sso_and_scim_in_a_browser() {
             .is_ok()
     );
     let table = text_of(&c, "#activity-table").await;
-    assert!(table.contains(&format!("/scim/v2/{org_id}/Users")), "{table}");
+    assert!(table.contains("/Users/{id}"), "{table}");
     assert!(table.contains("Okta path-less replace"), "{table}");
     let lookups = c
         .find_all(Locator::XPath(
-            "//table[@id='activity-table']//code[contains(., '/Users?filter=userName')]",
+            "//table[@id='activity-table']//code[contains(., 'filter=userName eq \"nobody@acme.test\"')]",
         ))
         .await
         .unwrap();
@@ -524,6 +558,212 @@ async fn an_admin_sets_up_sso_and_scim_in_a_browser() {
     assert!(c.source().await.unwrap().contains("Sign in required"));
 
     c.close().await.unwrap();
+    eprintln!("screenshots:");
+    for path in saved {
+        eprintln!("  {}", path.display());
+    }
+}
+
+/// `scimd` with no settings but the address, in an empty directory: the README's quickstart. Returns the
+/// server, the demo org's id and the login link it printed.
+fn start_as_in_the_quickstart(dir: &Path) -> (Server, String, String) {
+    let bind = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(SCIMD)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("SCIMD_BIND", &bind)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn scimd");
+    let out = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(out).lines();
+    let mut banner = Vec::new();
+    for line in lines.by_ref().take(50).map_while(Result::ok) {
+        let done = line.starts_with("scimd listening on");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let org = banner
+        .iter()
+        .find_map(|l| l.strip_prefix("Bootstrapped a demo organization: Demo Org (id "))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no demo org in {banner:?}"))
+        .to_owned();
+    let link = banner
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("admin login link (single use, 10 minutes): ")
+        })
+        .unwrap_or_else(|| panic!("no login link in {banner:?}"))
+        .to_owned();
+    let server = Server {
+        child,
+        base: format!("http://{bind}"),
+    };
+    (server, org, link)
+}
+
+/// README.md "Quickstart" as written: the printed link, the SSO page (the demo's placeholder shown as such),
+/// a token, a member provisioned over SCIM and opened from the members list, the audit sentence for it, and
+/// the activity row of a refused request with scimd's detail. Every page is screenshot at 1280 and 375 px,
+/// and fails if a table is wider than its card.
+#[tokio::test]
+async fn the_readme_quickstart_in_a_browser() {
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (server, org_id, link) = start_as_in_the_quickstart(dir.path());
+    let base = server.base.clone();
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let c = connect(&driver, profile.path()).await;
+    let shots = screenshots_dir();
+    let mut saved = Vec::new();
+
+    // 2. Open the printed link and Continue: the demo org's SSO page.
+    c.goto(&link).await.unwrap();
+    saved.extend(fits_and_shots(&c, &shots, "quickstart-01-login-link").await);
+    click(&c, "#continue", "#sso-title").await;
+    // The demo's Azure AD connection is a placeholder, and says so, with the step that replaces it.
+    assert_eq!(text_of(&c, "#sso-status").await, "Placeholder");
+    assert!(
+        text_of(&c, "#sso-placeholder")
+            .await
+            .contains("not a real connection")
+    );
+    assert!(c.find(Locator::Css("#sso-replace-placeholder")).await.is_ok());
+    saved.extend(fits_and_shots(&c, &shots, "quickstart-02-sso-placeholder").await);
+
+    // 3. Generate a SCIM token.
+    click(&c, "#generate", "#scim-token").await;
+    let endpoint = text_of(&c, "#endpoint-url").await;
+    let token = text_of(&c, "#scim-token").await;
+    assert_eq!(endpoint, format!("{base}/scim/v2/{org_id}"));
+    saved.extend(fits_and_shots(&c, &shots, "quickstart-03-token").await);
+    click(&c, "#done", "#scim-summary").await;
+
+    // 4. Provision a user as an IdP would; 5. deactivate her the Okta way. And one request scimd refuses.
+    let idp = crate::scim_client::Client {
+        addr: base.trim_start_matches("http://").parse().unwrap(),
+        base: format!("/scim/v2/{org_id}"),
+        token: Some(token.clone()),
+    };
+    let alice = r#"{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "alice@demo.example",
+        "name": {"givenName": "Alice", "familyName": "Smith"}}"#;
+    let created = idp.send("POST", "/Users", Some(alice), &[]);
+    assert_eq!(created.status, 201, "{}", created.body);
+    let alice_id = created.json()["id"].as_str().unwrap().to_owned();
+    let deactivate = r#"{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": {"active": false}}]}"#;
+    let patched = idp.send("PATCH", &format!("/Users/{alice_id}"), Some(deactivate), &[]);
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let nameless =
+        r#"{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "name": {"givenName": "Bob"}}"#;
+    let refused = idp.send("POST", "/Users", Some(nameless), &[]);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let detail = refused.json()["detail"].as_str().unwrap().to_owned();
+
+    // Alice on the members list, opened from it.
+    c.goto(&format!("{base}/admin/orgs/{org_id}/members"))
+        .await
+        .unwrap();
+    saved.extend(fits_and_shots(&c, &shots, "quickstart-04-members").await);
+    c.find(Locator::XPath(
+        "//table[@id='members-table']//a[contains(., 'alice@demo.example')]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while c.find(Locator::Css("#member-title")).await.is_err() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with(&format!("/members/{alice_id}"))
+    );
+    assert_eq!(text_of(&c, "#member-title").await, "Alice Smith");
+    assert!(text_of(&c, "#member-status").await.contains("Deactivated"));
+    assert!(
+        text_of(&c, "#member-document")
+            .await
+            .contains("\"givenName\": \"Alice\"")
+    );
+    let tail = &token[token.len() - 4..];
+    let history = text_of(&c, "#member-history-table").await;
+    assert!(
+        history.contains(&format!(
+            "Okta (SCIM token …{tail}) deactivated alice@demo.example"
+        )),
+        "{history}"
+    );
+    saved.extend(fits_and_shots(&c, &shots, "quickstart-05-member").await);
+
+    // The audit sentence for her.
+    c.goto(&format!("{base}/admin/orgs/{org_id}/audit"))
+        .await
+        .unwrap();
+    let sentences: Vec<String> = {
+        let mut out = Vec::new();
+        for e in c.find_all(Locator::Css("#audit-table .sentence")).await.unwrap() {
+            out.push(e.text().await.unwrap());
+        }
+        out
+    };
+    let provisioned = format!("Your identity provider (SCIM token …{tail}) provisioned alice@demo.example");
+    assert!(sentences.contains(&provisioned), "{sentences:?}");
+    let to_member = c
+        .find(Locator::XPath(&format!(
+            "//table[@id='audit-table']//p[@class='sentence'][contains(., 'provisioned')]/a[contains(@href, '/members/{alice_id}')]"
+        )))
+        .await;
+    assert!(to_member.is_ok(), "the sentence links to her page");
+    saved.extend(fits_and_shots(&c, &shots, "quickstart-06-audit").await);
+
+    // The activity row of the refused request, with scimd's detail (the recorder writes every 250 ms).
+    let activity = format!("{base}/admin/orgs/{org_id}/activity?outcome=client_error");
+    let mut shown = None;
+    for _ in 0..50 {
+        c.goto(&activity).await.unwrap();
+        if let Ok(d) = c.find(Locator::Css("#activity-table .activity-detail")).await {
+            shown = Some(d.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(shown.as_deref(), Some(detail.as_str()));
+    let row = text_of(&c, "#activity-table tbody tr").await;
+    assert!(
+        row.contains("POST") && row.contains("/Users") && row.contains("400"),
+        "{row}"
+    );
+    saved.extend(fits_and_shots(&c, &shots, "quickstart-07-activity-refused").await);
+    c.goto(&format!("{base}/admin/orgs/{org_id}/activity"))
+        .await
+        .unwrap();
+    saved.extend(fits_and_shots(&c, &shots, "quickstart-08-activity").await);
+
+    // The other pages an admin visits, wide and narrow.
+    for (page, name) in [("groups", "09-groups"), ("webhooks", "10-webhooks")] {
+        c.goto(&format!("{base}/admin/orgs/{org_id}/{page}"))
+            .await
+            .unwrap();
+        saved.extend(fits_and_shots(&c, &shots, &format!("quickstart-{name}")).await);
+    }
+
+    c.close().await.unwrap();
+    drop(server);
     eprintln!("screenshots:");
     for path in saved {
         eprintln!("  {}", path.display());

@@ -89,6 +89,16 @@ fn a_second_start_does_not_bootstrap_again() {
         "{:?}",
         again.banner
     );
+    // The first link was printed once; the second start says how to get another (issue #25).
+    assert!(
+        again
+            .banner
+            .iter()
+            .any(|l| l.trim_start().starts_with("scimd admin login-link --org ")
+                && l.ends_with("--email owner@demo.example")),
+        "{:?}",
+        again.banner
+    );
 }
 
 #[test]
@@ -112,7 +122,16 @@ fn only_the_default_file_or_demo_gets_a_demo_org() {
     let plain = ServerProcess::start(dir.path(), Some(&other));
     assert!(!bootstrapped(&plain), "{:?}", plain.banner);
     assert!(
-        !plain.banner.iter().any(|l| l.contains("login link")),
+        !plain.banner.iter().any(|l| l.contains("/admin/login?token=")),
+        "no way in is printed: {:?}",
+        plain.banner
+    );
+    // Only the commands that make one (issue #25).
+    assert!(
+        plain
+            .banner
+            .iter()
+            .any(|l| l.trim() == "scimd admin login-link --org ORG_ID --email you@example.com"),
         "{:?}",
         plain.banner
     );

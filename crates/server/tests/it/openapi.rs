@@ -310,6 +310,7 @@ fn every_documented_answer_matches_the_document(db: &TestDb) {
                     duration_us: 1_500,
                     scim_type: Some("invalidValue".into()),
                     dialects: "[]".into(),
+                    detail: Some("active: not a boolean".into()),
                 }],
             )
         })

@@ -88,3 +88,22 @@ pub fn touch_last_seen(
     .execute(conn)?
         > 0)
 }
+
+/// The member's sessions that are live at `now` (not revoked, not expired), newest first, at most `limit`.
+pub fn live_for_member(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    member: &MemberId,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<AdminSessionRow>, StoreError> {
+    Ok(admin_sessions::table
+        .filter(admin_sessions::member_id.eq(member.as_str()))
+        .filter(admin_sessions::org_id.eq(org.as_str()))
+        .filter(admin_sessions::revoked_at.is_null())
+        .filter(admin_sessions::expires_at.gt(now))
+        .select(AdminSessionRow::as_select())
+        .order(admin_sessions::created_at.desc())
+        .limit(limit)
+        .load(conn)?)
+}

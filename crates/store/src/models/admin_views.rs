@@ -1,5 +1,5 @@
 //! Read-only queries behind the admin pages (`scimd-admin`): pages of members, groups with their member
-//! counts, and the audit trail filtered by action and time.
+//! counts, the audit trail filtered by action and time, and the history of one member or group.
 //!
 //! Every page is keyset-paged by `seq` (newest first) over the `(org_id, seq)` indexes, so that page 2,000 of
 //! an org with 100,000 members costs what page 1 costs: no OFFSET, no count of what was skipped.
@@ -181,6 +181,23 @@ pub fn audit_page(
     };
     let rows = query.load(conn)?;
     Ok(into_page(rows, keyset, limit))
+}
+
+/// The org's newest audit events about `target` (a member's or a group's id), newest first: the history on
+/// its page. Read along `(org_id, target, seq)`.
+pub fn audit_about(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    target: &str,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    Ok(audit_events::table
+        .filter(audit_events::org_id.eq(org.as_str()))
+        .filter(audit_events::target.eq(target))
+        .select(AuditEvent::as_select())
+        .order(audit_events::seq.desc())
+        .limit(limit)
+        .load(conn)?)
 }
 
 /// The actions recorded in the org's audit trail, for the filter's choices.

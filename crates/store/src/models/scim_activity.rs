@@ -25,6 +25,8 @@ pub struct Activity {
     pub scim_type: Option<String>,
     /// JSON array of the labels of the IdP dialect rules that fired.
     pub dialects: String,
+    /// scimd's `detail` of a refused or failed request, as the IdP was told it.
+    pub detail: Option<String>,
 }
 
 impl Activity {
@@ -48,6 +50,7 @@ pub struct NewActivity {
     pub duration_us: i64,
     pub scim_type: Option<String>,
     pub dialects: String,
+    pub detail: Option<String>,
 }
 
 /// What a request's status says about it, for filtering and the chart.

@@ -24,6 +24,7 @@ fn row(org: &OrgId, occurred_at: NaiveDateTime, status: i32) -> NewActivity {
         duration_us: 1500,
         scim_type: (status == 400).then(|| "invalidValue".to_owned()),
         dialects: r#"["Entra string boolean"]"#.into(),
+        detail: (status == 400).then(|| "active must be a boolean".to_owned()),
     }
 }
 

@@ -16,6 +16,11 @@ use scimd_signin::connection::{
 };
 use serde::Deserialize;
 
+/// The tenant ID of the demo org's Azure AD connection, which `serve` creates on a newcomer's first start so
+/// that SCIM can be tried at once. No tenant has it (version 4 UUIDs are random, this one is not): the card
+/// shows such a connection as a placeholder, never as connected.
+pub const DEMO_PLACEHOLDER_TENANT_ID: &str = "00000000-0000-4000-8000-00000000de00";
+
 pub const KIND_SAML: &str = "saml";
 pub const KIND_AZURE: &str = "azure_ad";
 
@@ -32,6 +37,8 @@ pub struct ConnectionView {
     /// SAML: IdP-initiated sign-ins are accepted.
     pub allow_unsolicited: bool,
     pub client_secret_set: bool,
+    /// The demo org's placeholder (`DEMO_PLACEHOLDER_TENANT_ID`): nobody can sign in through it.
+    pub placeholder: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +139,7 @@ impl ConnectionView {
                 next_certificate: next_certificate.as_ref().map(|c| CertificateView::new(c, now)),
                 allow_unsolicited: *allow_unsolicited,
                 client_secret_set: false,
+                placeholder: false,
             },
             SettingsSummary::AzureAd {
                 tenant_id,
@@ -146,6 +154,7 @@ impl ConnectionView {
                 next_certificate: None,
                 allow_unsolicited: false,
                 client_secret_set: *client_secret_set,
+                placeholder: tenant_id == DEMO_PLACEHOLDER_TENANT_ID,
             },
         }
     }
