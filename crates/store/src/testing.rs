@@ -5,6 +5,7 @@
 //! PostgreSQL half prints that it was skipped; with the variable set and the server unreachable it fails.
 
 pub mod proxy;
+pub mod statements;
 
 use crate::connection::DbConnection;
 use crate::store::{Store, StoreOptions};

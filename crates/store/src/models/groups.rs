@@ -102,19 +102,20 @@ pub fn update(
     id: &GroupId,
     changes: &GroupChanges<'_>,
 ) -> Result<Group, StoreError> {
-    let n = conn.transaction(|conn| {
-        diesel::update(
-            groups::table
-                .filter(super::tenant_of_key("groups", org))
-                .filter(groups::id.eq(id.as_str())),
-        )
-        .set(changes)
-        .execute(conn)
+    // One statement: the row comes back from the UPDATE itself (MultiConnection has no RETURNING; each
+    // backend has), and a displayName taken meanwhile leaves the transaction usable (`insert_may_conflict`).
+    let target = groups::table
+        .filter(super::tenant_of_key_sql("groups", org))
+        .filter(groups::id.eq(id.as_str()));
+    let update = diesel::update(target).set(changes);
+    let row = crate::connection::insert_may_conflict(conn, |conn| {
+        match conn {
+            DbConnection::Postgres(c) => update.returning(Group::as_returning()).get_result(c),
+            DbConnection::Sqlite(c) => update.returning(Group::as_returning()).get_result(c),
+        }
+        .optional()
     })?;
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
-    get(conn, org, id)
+    row.ok_or(StoreError::NotFound)
 }
 
 /// Deletes a group of the org (its membership rows first: see [`clear_members`]).

@@ -268,20 +268,21 @@ pub fn update(
     id: &MemberId,
     changes: &MemberChanges<'_>,
 ) -> Result<Member, StoreError> {
-    let n = conn.transaction(|conn| {
-        diesel::update(
-            members::table
-                .filter(super::tenant_of_key("members", org))
-                .filter(members::id.eq(id.as_str()))
-                .filter(members::deleted_at.is_null()),
-        )
-        .set(changes)
-        .execute(conn)
+    // One statement: the row comes back from the UPDATE itself (MultiConnection has no RETURNING; each
+    // backend has), and a userName taken meanwhile leaves the transaction usable (`insert_may_conflict`).
+    let target = members::table
+        .filter(super::tenant_of_key_sql("members", org))
+        .filter(members::id.eq(id.as_str()))
+        .filter(members::deleted_at.is_null());
+    let update = diesel::update(target).set(changes);
+    let row = crate::connection::insert_may_conflict(conn, |conn| {
+        match conn {
+            DbConnection::Postgres(c) => update.returning(Member::as_returning()).get_result(c),
+            DbConnection::Sqlite(c) => update.returning(Member::as_returning()).get_result(c),
+        }
+        .optional()
     })?;
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
-    get(conn, org, id)
+    row.ok_or(StoreError::NotFound)
 }
 
 /// SCIM DELETE of a member: hidden from SCIM (`deleted_at`), inactive, its version moved on. The userName is

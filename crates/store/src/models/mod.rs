@@ -46,6 +46,18 @@ pub(crate) fn tenant_of_key(table: &str, org: &OrgId) -> Raw<Bool> {
         .expr()
 }
 
+/// [`tenant_of_key`] for a statement run on one backend's own connection (an UPDATE ... RETURNING): the same
+/// SQL, as a diesel expression every backend can run.
+pub(crate) fn tenant_of_key_sql(
+    table: &str,
+    org: &OrgId,
+) -> diesel::expression::UncheckedBind<
+    diesel::expression::SqlLiteral<Bool>,
+    <String as diesel::expression::AsExpression<Text>>::Expression,
+> {
+    diesel::dsl::sql::<Bool>(&format!("({table}.org_id || '') = ")).bind::<Text, _>(org.as_str().to_owned())
+}
+
 /// The rows a read-modify-write locks first.
 #[derive(Debug, Clone, Copy)]
 pub enum Locked {

@@ -24,6 +24,7 @@ mod safety_valve;
 mod schema;
 mod scim_filter;
 mod scim_lifecycle;
+mod statement_counts;
 mod tallies;
 mod tls;
 mod uniqueness;
