@@ -30,8 +30,7 @@ const ROOT_HELP: &str = "\
 {usage-heading} {usage}
 
 Commands:
-{subcommands}
-{after-help}";
+{subcommands}{after-help}";
 
 /// Below the top-level help's list of commands: where the rest is.
 const AFTER_HELP: &str = "\
