@@ -285,11 +285,16 @@ impl Store {
     }
 
     /// Runs a read-only unit of work in one transaction, for reads that must agree with each other
-    /// (a page and its total count).
+    /// (a page and its total count): on SQLite one snapshot. On PostgreSQL no transaction is opened: at its
+    /// isolation level (READ COMMITTED) every statement of a transaction takes a snapshot of its own anyway,
+    /// so `BEGIN` and `COMMIT` would be two round trips that change nothing a read sees.
     pub fn read_consistent<T, E: UnitError>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
+        if self.backend() == Backend::Postgres {
+            return self.read(f);
+        }
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
         let result = conn

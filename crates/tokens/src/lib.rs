@@ -46,7 +46,7 @@ mod util;
 pub use api_keys::{ApiKeyAuth, ApiKeyService, CreatedKey};
 pub use bearer::{
     Expiry, GeneratedToken, Grace, GraceToken, PlaintextToken, ScimConfigSummary, TokenHash, TokenHint,
-    TokenService, TokenStatus, TokenSummary, VerifiedToken,
+    FollowUp, TokenService, TokenStatus, TokenSummary, VerifiedToken,
 };
 pub use error::TokenError;
 pub use keys::{KeySettings, Keys, SecretKey, SigningKey};

@@ -9,7 +9,8 @@
 //! admitted request holds one of the org's in-flight slots until its database work is done.
 //!
 //! [`read`] and [`write()`] verify the token and run the database work in ONE trip to the blocking pool: a
-//! lookup is then one hop off the async workers, not two (the token check is itself a database read).
+//! lookup is then one hop off the async workers, not two (the token check is itself a database read). A
+//! read also checks the token on its own connection, inside its transaction: one pool check-out a request.
 //! Requests with a body ([`read_body`], [`write_with_body`]) take two: the body is read only after the token
 //! is accepted and the org admitted, so that nobody without a token can make the server buffer 2 MiB.
 
@@ -24,6 +25,7 @@ use actix_web::{HttpMessage, HttpRequest};
 use scimd_scim::ScimError;
 use scimd_store::provisioning::{ScimStoreError, WriteCtx};
 use scimd_store::{DbConnection, OrgId};
+use scimd_tokens::{FollowUp, VerifiedToken};
 
 /// A verified caller.
 #[derive(Debug, Clone)]
@@ -109,7 +111,11 @@ fn admit_blocking(
         .tokens
         .verify_blocking(&c.url_org, c.authorization.as_deref());
     drop(pass);
-    let v = v?;
+    admitted(state, c, v?)
+}
+
+/// Admits a verified caller under its org's limits.
+fn admitted(state: &AppState, c: &Credentials, v: VerifiedToken) -> Result<(Caller, Admission), ScimApiError> {
     c.verified.set();
     let admission = state.limits.admit(&v.org_id)?;
     Ok((
@@ -144,11 +150,22 @@ where
 {
     let c = credentials(req);
     let pass = check_pass(state, &c).await?;
+    let hash = state.tokens.check_header(&c.url_org, c.authorization.as_deref())?;
     let state = state.clone();
     scimd_store::blocking(move || {
-        let (caller, _admission) = admit_blocking(&state, &c, pass)?;
-        let t = state.store.read_consistent(|conn| f(&caller, conn))?;
-        Ok((caller, t))
+        // The token's row is the unit's first read, on its connection and in its snapshot: one pool
+        // check-out per request (see `TokenService::verify_on`).
+        let mut owed = FollowUp::default();
+        let read = state.store.read_consistent(|conn| {
+            let (verified, follow_up) = state.tokens.verify_on(conn, &c.url_org, &hash);
+            owed = follow_up;
+            drop(pass);
+            let (caller, _admission) = admitted(&state, &c, verified?)?;
+            let t = f(&caller, conn)?;
+            Ok::<_, ScimApiError>((caller, t))
+        });
+        state.tokens.follow_up(owed);
+        read
     })
     .await
 }

@@ -69,6 +69,9 @@ impl From<AdmitError> for ScimApiError {
     }
 }
 
+/// The reads of `scim_api::auth::read` run as the store's unit of work with this error; none commits.
+impl scimd_store::UnitError for ScimApiError {}
+
 impl From<TokenError> for ScimApiError {
     fn from(e: TokenError) -> Self {
         match e {

@@ -95,26 +95,35 @@ pub struct GroupChanges<'a> {
 }
 
 /// Applies `changes` to a group of the org; a display name another group has is `StoreError::Conflict` (in a
-/// savepoint, so the caller's transaction stays usable).
+/// savepoint, so the caller's transaction stays usable). `renames` says whether the change moves the group's
+/// display name (its normalised form): only then can the unique index refuse it.
 pub fn update(
     conn: &mut DbConnection,
     org: &OrgId,
     id: &GroupId,
     changes: &GroupChanges<'_>,
+    renames: bool,
 ) -> Result<Group, StoreError> {
     // One statement: the row comes back from the UPDATE itself (MultiConnection has no RETURNING; each
     // backend has), and a displayName taken meanwhile leaves the transaction usable (`insert_may_conflict`).
+    // An update that keeps the name (a membership change) cannot conflict: no savepoint, two round trips
+    // fewer on PostgreSQL.
     let target = groups::table
         .filter(super::tenant_of_key_sql("groups", org))
         .filter(groups::id.eq(id.as_str()));
     let update = diesel::update(target).set(changes);
-    let row = crate::connection::insert_may_conflict(conn, |conn| {
+    let run = |conn: &mut DbConnection| {
         match conn {
             DbConnection::Postgres(c) => update.returning(Group::as_returning()).get_result(c),
             DbConnection::Sqlite(c) => update.returning(Group::as_returning()).get_result(c),
         }
         .optional()
-    })?;
+    };
+    let row = if renames {
+        crate::connection::insert_may_conflict(conn, run)?
+    } else {
+        run(conn)?
+    };
     row.ok_or(StoreError::NotFound)
 }
 

@@ -261,27 +261,35 @@ pub struct MemberChanges<'a> {
 }
 
 /// Applies `changes` to a live member of the org; a userName taken by another member is
-/// `StoreError::Conflict` (in a savepoint, so the caller's transaction stays usable).
+/// `StoreError::Conflict` (in a savepoint, so the caller's transaction stays usable). `renames` says whether
+/// the change moves the member's userName (its normalised form): only then can the unique index refuse it.
 pub fn update(
     conn: &mut DbConnection,
     org: &OrgId,
     id: &MemberId,
     changes: &MemberChanges<'_>,
+    renames: bool,
 ) -> Result<Member, StoreError> {
     // One statement: the row comes back from the UPDATE itself (MultiConnection has no RETURNING; each
     // backend has), and a userName taken meanwhile leaves the transaction usable (`insert_may_conflict`).
+    // An update that keeps the userName cannot conflict, so it saves PostgreSQL's savepoint (two round trips).
     let target = members::table
         .filter(super::tenant_of_key_sql("members", org))
         .filter(members::id.eq(id.as_str()))
         .filter(members::deleted_at.is_null());
     let update = diesel::update(target).set(changes);
-    let row = crate::connection::insert_may_conflict(conn, |conn| {
+    let run = |conn: &mut DbConnection| {
         match conn {
             DbConnection::Postgres(c) => update.returning(Member::as_returning()).get_result(c),
             DbConnection::Sqlite(c) => update.returning(Member::as_returning()).get_result(c),
         }
         .optional()
-    })?;
+    };
+    let row = if renames {
+        crate::connection::insert_may_conflict(conn, run)?
+    } else {
+        run(conn)?
+    };
     row.ok_or(StoreError::NotFound)
 }
 

@@ -16,7 +16,7 @@ use crate::ids::{GroupId, OrgId};
 use crate::models::events::types;
 use crate::models::groups::{self, Group, GroupChanges, NewGroup};
 use crate::models::org_tallies::{self, Tally};
-use crate::models::{self, Locked};
+use crate::models;
 use crate::schema::{group_members, groups as g, members};
 use crate::sql::{Raw, Sql};
 use crate::user_name;
@@ -184,9 +184,24 @@ fn live_row(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<Group, Sci
         .ok_or_else(|| ScimError::not_found(format!("Group {id}")).into())
 }
 
-fn lock(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<(), StoreError> {
-    models::lock_for_update(conn, Locked::Group, org, id)
+/// The live row of `id`, locked for the read-modify-write that follows. On PostgreSQL one `SELECT ... FOR
+/// UPDATE` instead of a lock and then a read: after waiting for a concurrent writer it returns the row as that
+/// writer committed it, or nothing when the row no longer qualifies (404). SQLite's write transaction already
+/// holds the database's write lock.
+fn locked_live_row(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<Group, ScimStoreError> {
+    let DbConnection::Postgres(pg) = conn else {
+        return live_row(conn, org, id);
+    };
+    g::table
+        .filter(models::tenant_of_key_sql("groups", org))
+        .filter(g::id.eq(id))
+        .select(Group::as_select())
+        .for_update()
+        .first(pg)
+        .optional()?
+        .ok_or_else(|| ScimError::not_found(format!("Group {id}")).into())
 }
+
 
 /// One Group; its member rows are read only when `with_members`.
 pub fn get(
@@ -346,7 +361,8 @@ fn write_row(
         version: before.version + 1,
         updated_at: ctx.now,
     };
-    match groups::update(conn, &ctx.org, &GroupId::new(before.id.clone()), &changes) {
+    let renames = changes.display_name_norm != before.display_name_norm;
+    match groups::update(conn, &ctx.org, &GroupId::new(before.id.clone()), &changes, renames) {
         Err(StoreError::Conflict(_)) => Err(taken().into()),
         other => Ok(other?),
     }
@@ -362,8 +378,7 @@ pub fn replace(
     member_ids: &[String],
     dialects: &[Dialect],
 ) -> Result<GroupRecord, ScimStoreError> {
-    lock(conn, &ctx.org, id)?;
-    let before = live_row(conn, &ctx.org, id)?;
+    let before = locked_live_row(conn, &ctx.org, id)?;
     check_if_match(if_match, before.version)?;
     models::lock_joining_members(conn, &ctx.org, id, member_ids)?;
     check_members(conn, &ctx.org, member_ids)?;
@@ -407,8 +422,7 @@ pub fn patch(
     req: &PatchRequest,
     max_members: usize,
 ) -> Result<(GroupRecord, PatchOutcome), ScimStoreError> {
-    lock(conn, &ctx.org, id)?;
-    let before = live_row(conn, &ctx.org, id)?;
+    let before = locked_live_row(conn, &ctx.org, id)?;
     check_if_match(if_match, before.version)?;
     let before_doc: Value = serde_json::from_str(&before.document)?;
     let mut doc = before_doc.clone();
@@ -454,8 +468,7 @@ pub fn delete(
     id: &str,
     if_match: Option<IfMatch>,
 ) -> Result<(), ScimStoreError> {
-    lock(conn, &ctx.org, id)?;
-    let before = live_row(conn, &ctx.org, id)?;
+    let before = locked_live_row(conn, &ctx.org, id)?;
     check_if_match(if_match, before.version)?;
     let removed = groups::clear_members(conn, &before.group_id())?;
     groups::delete(conn, &ctx.org, &before.group_id())?;

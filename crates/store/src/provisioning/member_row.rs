@@ -89,7 +89,8 @@ pub(crate) fn update_row(
     before: &Member,
     ch: &MemberChanges<'_>,
 ) -> Result<Member, ScimStoreError> {
-    match members::update(conn, &ctx.org, &before.member_id(), ch) {
+    let renames = ch.user_name_norm != before.user_name_norm;
+    match members::update(conn, &ctx.org, &before.member_id(), ch, renames) {
         Err(StoreError::Conflict(_)) => {
             Err(ScimError::uniqueness("Another User of this organization already has this userName.").into())
         }

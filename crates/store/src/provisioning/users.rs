@@ -239,6 +239,26 @@ fn live_row(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<Member, Sc
         .ok_or_else(|| ScimError::not_found(format!("User {id}")).into())
 }
 
+/// The live row of `id`, locked for the read-modify-write that follows. On PostgreSQL one `SELECT ... FOR
+/// UPDATE` instead of a lock and then a read: after waiting for a concurrent writer it returns the row as that
+/// writer committed it, or nothing when the row no longer qualifies (404). SQLite's write transaction already
+/// holds the database's write lock.
+fn locked_live_row(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<Member, ScimStoreError> {
+    let DbConnection::Postgres(pg) = conn else {
+        return live_row(conn, org, id);
+    };
+    m::table
+        .filter(models::tenant_of_key_sql("members", org))
+        .filter(diesel::dsl::sql::<Bool>("COALESCE(members.scim_managed, FALSE)"))
+        .filter(m::deleted_at.is_null())
+        .filter(m::id.eq(id))
+        .select(Member::as_select())
+        .for_update()
+        .first(pg)
+        .optional()?
+        .ok_or_else(|| ScimError::not_found(format!("User {id}")).into())
+}
+
 fn lock(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<(), StoreError> {
     models::lock_for_update(conn, Locked::Member, org, id)
 }
@@ -430,8 +450,7 @@ pub fn replace(
     doc: &Value,
     dialects: &[Dialect],
 ) -> Result<UserRecord, ScimStoreError> {
-    lock(conn, &ctx.org, id)?;
-    let before = live_row(conn, &ctx.org, id)?;
+    let before = locked_live_row(conn, &ctx.org, id)?;
     check_if_match(if_match, before.version)?;
     let before_doc: Value = serde_json::from_str(&before.document)?;
     let row = save(conn, ctx, &before, &before_doc, doc, false, dialects)?;
@@ -446,8 +465,7 @@ pub fn patch(
     if_match: Option<IfMatch>,
     req: &PatchRequest,
 ) -> Result<(UserRecord, PatchOutcome), ScimStoreError> {
-    lock(conn, &ctx.org, id)?;
-    let before = live_row(conn, &ctx.org, id)?;
+    let before = locked_live_row(conn, &ctx.org, id)?;
     check_if_match(if_match, before.version)?;
     let before_doc: Value = serde_json::from_str(&before.document)?;
     let mut doc = before_doc.clone();
@@ -467,8 +485,7 @@ pub fn delete(
     id: &str,
     if_match: Option<IfMatch>,
 ) -> Result<(), ScimStoreError> {
-    lock(conn, &ctx.org, id)?;
-    let before = live_row(conn, &ctx.org, id)?;
+    let before = locked_live_row(conn, &ctx.org, id)?;
     check_if_match(if_match, before.version)?;
     lifecycle::deprovision(conn, ctx, &before, Deprovision::Delete, json!({}))?;
     Ok(())

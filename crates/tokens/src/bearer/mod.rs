@@ -14,4 +14,4 @@ pub use options::{Expiry, Grace};
 pub use service::{GeneratedToken, TokenService};
 pub use summary::{GraceToken, ScimConfigSummary, TokenStatus, TokenSummary};
 pub use usage::LAST_USED_INTERVAL;
-pub use verify::VerifiedToken;
+pub use verify::{FollowUp, VerifiedToken};
