@@ -24,6 +24,13 @@ pub fn state(
         webhook_limits.policy,
     )
     .with_max_endpoints_per_org(webhook_limits.max_endpoints_per_org);
+    let ssf = scimd_ssf::SsfService::new(
+        store.clone(),
+        clock.clone(),
+        public_url,
+        keys.sso_secret.clone(),
+        webhook_limits.policy,
+    );
     let admin = admin_state(store, clock.clone(), public_url, keys)
         .with_limit_defaults(scimd_admin::LimitDefaults {
             rate: config.org_limits.rate.get(),
@@ -43,6 +50,7 @@ pub fn state(
         signin_limits: crate::signin_limiter::SignInLimiter::new(config.signin_limits),
         api_keys: scimd_tokens::ApiKeyService::new(store.clone(), clock),
         webhooks,
+        ssf,
     }
 }
 
@@ -70,5 +78,6 @@ pub fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {
     crate::health::configure(cfg);
     crate::platform_api::configure(cfg);
     scimd_admin::configure(&state.admin, cfg);
+    scimd_ssf::configure(&state.ssf, cfg);
     crate::scim_api::routes::configure(cfg);
 }
