@@ -10,6 +10,7 @@
 //! - verification; paused then resumed; removed subjects;
 //! - push: in order, retried while the receiver fails, with the registered authorization header.
 
+use crate::harness::ServerProcess;
 use crate::scim_client::{Client, Reply};
 use crate::test_app::TestApp;
 use jwt_compact::alg::{Rsa, RsaPublicKey};
@@ -658,6 +659,7 @@ struct Push {
 struct PushState {
     received: Vec<Push>,
     fail_next: usize,
+    fail_all: bool,
 }
 
 fn push_receiver() -> (SocketAddr, Arc<Mutex<PushState>>) {
@@ -705,8 +707,8 @@ fn serve_push(stream: TcpStream, state: &Mutex<PushState>) {
         }
         let status = {
             let mut s = state.lock().unwrap();
-            let status = if s.fail_next > 0 {
-                s.fail_next -= 1;
+            let status = if s.fail_all || s.fail_next > 0 {
+                s.fail_next = s.fail_next.saturating_sub(1);
                 500
             } else {
                 202
@@ -785,7 +787,96 @@ fn pushed_sets_arrive_in_order_and_are_retried(db: &TestDb) {
     assert_eq!(jti(&received[0]), jti(&received[1]), "a retry is the same SET");
 }
 
+/// Waits until the receiver accepted `n` SETs (two minutes at most: a lease of a killed process runs out in
+/// one); returns everything it got.
+fn wait_accepted(state: &Mutex<PushState>, n: usize) -> Vec<Push> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let got = state.lock().unwrap().received.clone();
+        if got.iter().filter(|p| p.status == 202).count() >= n {
+            return got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} accepted",
+            got.iter().filter(|p| p.status == 202).count()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Against the real binary: SETs pending when a server is killed (SIGKILL) are all delivered after it is
+/// gone, by the two processes left on the database, each once and in feed order.
+fn a_killed_server_loses_nothing_and_two_processes_deliver_each_set_once(db: &TestDb) {
+    const ALLOW_PRIVATE: (&str, &str) = ("SCIMD_WEBHOOK_ALLOW_PRIVATE", "true");
+    // The processes of one deployment share their public URL: the issuer of every SET, whichever made it.
+    const PUBLIC_URL: (&str, &str) = ("SCIMD_PUBLIC_URL", "https://scimd.example.test");
+    let org = crate::test_app::org_with_token(db, "A", None);
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, state) = push_receiver();
+    state.lock().unwrap().fail_all = true;
+    let key = scimd_tokens::ApiKeyService::new(db.store.clone(), Arc::new(SystemClock))
+        .create_blocking("receiver", Some(&org.id))
+        .unwrap()
+        .key;
+    let mut first = ServerProcess::start_with(dir.path(), Some(&db.url), &[ALLOW_PRIVATE, PUBLIC_URL]);
+    let second = ServerProcess::start_with(dir.path(), Some(&db.url), &[ALLOW_PRIVATE, PUBLIC_URL]);
+    let receiver = Receiver {
+        client: Client {
+            addr: first.addr,
+            base: String::new(),
+            token: Some(key),
+        },
+    };
+    receiver.create(&json!({"events_requested": [format!("{PROV}create:notice")],
+        "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": format!("http://{addr}/events")}}));
+    let scim = Client {
+        addr: first.addr,
+        base: format!("/scim/v2/{}", org.id),
+        token: Some(org.token.clone()),
+    };
+    let users: Vec<String> = (0..12)
+        .map(|i| create_user(&scim, &format!("u{i}@a.example")))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while state.lock().unwrap().received.is_empty() {
+        assert!(Instant::now() < deadline, "no first attempt");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.child.kill().unwrap(); // SIGKILL: no shutdown, no chance to finish anything
+    first.child.wait().unwrap();
+    state.lock().unwrap().fail_all = false;
+    let third = ServerProcess::start_with(dir.path(), Some(&db.url), &[ALLOW_PRIVATE, PUBLIC_URL]);
+
+    let got = wait_accepted(&state, users.len());
+    let client = Client {
+        addr: third.addr,
+        base: String::new(),
+        token: None,
+    };
+    let keys = Jwks {
+        keys: client.get("/oauth/jwks").json()["keys"]
+            .as_array()
+            .unwrap()
+            .clone(),
+        issuer: PUBLIC_URL.1.to_owned(),
+    };
+    assert_eq!(
+        client.get("/.well-known/ssf-configuration").json()["issuer"],
+        PUBLIC_URL.1
+    );
+    let accepted: Vec<String> = got
+        .iter()
+        .filter(|p| p.status == 202)
+        .map(|p| keys.verify(&p.body)["sub_id"]["uri"].as_str().unwrap().to_owned())
+        .collect();
+    let wanted: Vec<String> = users.iter().map(|u| format!("/Users/{u}")).collect();
+    assert_eq!(accepted, wanted, "every SET accepted once, in feed order");
+    drop((second, third));
+}
+
 scimd_store::backend_tests!(
+    a_killed_server_loses_nothing_and_two_processes_deliver_each_set_once,
     discovery_has_every_field,
     streams_are_managed_by_their_key_only,
     each_scim_lifecycle_step_yields_exactly_its_sets,
