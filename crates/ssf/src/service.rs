@@ -46,6 +46,11 @@ fn seal_org(org: Option<&str>) -> OrgId {
     OrgId::new(org.unwrap_or("*"))
 }
 
+/// The org and purpose a stored authorization header was sealed with (`scimd keys rotate` re-seals it).
+pub fn seal_context(value: &scimd_store::models::sealed::SealedValue) -> (OrgId, String) {
+    (seal_org(value.org_id.as_deref()), seal_purpose(&value.key))
+}
+
 /// A stream's delivery as the receiver sends it (SSF §8.1.1).
 #[derive(Debug, Clone, Deserialize)]
 pub struct DeliveryInput {
