@@ -785,6 +785,45 @@ fn pushed_sets_arrive_in_order_and_are_retried(db: &TestDb) {
     );
     let jti = |p: &Push| keys.verify(&p.body)["jti"].as_str().unwrap().to_owned();
     assert_eq!(jti(&received[0]), jti(&received[1]), "a retry is the same SET");
+
+    // The org's admins see the stream, its state and its deliveries (the failed attempt among them).
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let sessions = SessionService::new(
+        env.store.clone(),
+        clock,
+        env.session_key.clone(),
+        "http://unused".into(),
+    );
+    let link = sessions
+        .issue_login_link_blocking(&env.a.id, "owner@a.example", "test")
+        .unwrap();
+    let token = link.url.split("token=").nth(1).unwrap().to_owned();
+    let cookie = sessions
+        .exchange_login_link_blocking(&token, None)
+        .unwrap()
+        .cookie_value;
+    let page = env.client(String::new(), None).send(
+        "GET",
+        &format!("/admin/orgs/{}/signals", env.a.id),
+        None,
+        &[("Cookie", &format!("scimd_session={cookie}"))],
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    let stream_id = stream["stream_id"].as_str().unwrap();
+    assert!(page.body.contains(stream_id), "the stream is listed");
+    assert!(
+        page.body.contains(&jti(&received[0])),
+        "its deliveries are listed"
+    );
+    assert!(page.body.contains("500"), "the failed attempt shows its status");
+    // Org B's admins do not see org A's streams.
+    let other = env.client(String::new(), None).send(
+        "GET",
+        &format!("/admin/orgs/{}/signals", env.b.id),
+        None,
+        &[("Cookie", &format!("scimd_session={cookie}"))],
+    );
+    assert!(!other.body.contains(stream_id));
 }
 
 /// Waits until the receiver accepted `n` SETs (two minutes at most: a lease of a killed process runs out in
