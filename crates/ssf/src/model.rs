@@ -314,7 +314,8 @@ pub fn purge_deliveries(conn: &mut DbConnection, before: NaiveDateTime) -> Resul
 }
 
 /// The ids of up to `limit` enabled push streams that are due, not leased, and have work: SETs waiting, or a
-/// cursor behind the feed's newest position `latest`.
+/// cursor behind the feed's newest position `latest`. A stream whose API key was revoked is pushed no more
+/// (its receiver can no longer manage it either).
 fn due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -331,12 +332,14 @@ fn due(
             "SELECT id FROM ssf_streams WHERE status = 'enabled' AND delivery_method = 'urn:ietf:rfc:8935' \
              AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until < ?) \
              AND (cursor < ? OR EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id)) \
+             AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = ssf_streams.api_key_id AND k.revoked_at IS NULL) \
              ORDER BY next_attempt_at, id LIMIT ?"
         }
         DbConnection::Postgres(_) => {
             "SELECT id FROM ssf_streams WHERE status = 'enabled' AND delivery_method = 'urn:ietf:rfc:8935' \
              AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until < $2) \
              AND (cursor < $3 OR EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id)) \
+             AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = ssf_streams.api_key_id AND k.revoked_at IS NULL) \
              ORDER BY next_attempt_at, id LIMIT $4"
         }
     };

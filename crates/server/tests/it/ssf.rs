@@ -914,7 +914,36 @@ fn a_killed_server_loses_nothing_and_two_processes_deliver_each_set_once(db: &Te
     drop((second, third));
 }
 
+/// A stream whose API key was revoked is pushed no more: with new events after its cursor it is not due.
+fn a_revoked_keys_push_stream_is_pushed_no_more(db: &TestDb) {
+    let env = TestApp::init(db);
+    let keys = scimd_tokens::ApiKeyService::new(env.store.clone(), Arc::new(SystemClock));
+    let key = keys.create_blocking("receiver", Some(&env.a.id)).unwrap();
+    let (addr, state) = push_receiver();
+    let receiver = Receiver::new(&env, &key.key);
+    let stream = receiver.create(&json!({"events_requested": [format!("{PROV}create:notice")],
+        "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": format!("http://{addr}/events")}}));
+    let id = stream["stream_id"].as_str().unwrap().to_owned();
+    assert!(keys.revoke_blocking(&key.id).unwrap());
+    create_user(&env.client_a(), "late@a.example");
+    scimd_store::models::events::catch_up(&env.store).unwrap();
+    let now = SystemClock.now_naive();
+    let (due, cursor, latest) = env
+        .store
+        .read(|conn| {
+            let latest = scimd_store::models::events::latest(conn)?;
+            let cursor = scimd_ssf::model::get(conn, &id)?.unwrap().cursor;
+            Ok::<_, scimd_store::StoreError>((scimd_ssf::model::any_due(conn, now, latest)?, cursor, latest))
+        })
+        .unwrap();
+    assert!(cursor < latest, "the stream has work");
+    assert!(!due, "but its key is revoked");
+    assert!(state.lock().unwrap().received.is_empty());
+    assert_eq!(receiver.send("GET", "/ssf/streams", None).status, 401);
+}
+
 scimd_store::backend_tests!(
+    a_revoked_keys_push_stream_is_pushed_no_more,
     a_killed_server_loses_nothing_and_two_processes_deliver_each_set_once,
     discovery_has_every_field,
     streams_are_managed_by_their_key_only,
