@@ -1,6 +1,6 @@
 //! `SsfError`, the crate's one error type, and the ONE place the transmitter's failures become HTTP responses:
 //! `{"err": CODE, "description": TEXT}` (the shape of RFC 8935 §2.3 and RFC 8936 §2.6, which SSF's stream
-//! management borrows), `WWW-Authenticate: Bearer` on 401, `Retry-After` on 503. Internal failures are logged
+//! management borrows), `WWW-Authenticate: Bearer` on 401, `Retry-After` on 429 and 503. Internal failures are logged
 //! here and answered without detail.
 
 use actix_web::http::StatusCode;
@@ -36,6 +36,10 @@ pub enum SsfError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Token(#[from] TokenError),
+    /// Over the API key's request rate or requests in flight (the platform API's limits): 429 with
+    /// `Retry-After`.
+    #[error("over this API key's limit; retry after {retry_after_secs} s")]
+    Limited { retry_after_secs: u64 },
     /// The receiver changed the stream meanwhile (another request or process): the caller retries.
     #[error("the stream changed meanwhile")]
     Conflict,
@@ -76,6 +80,7 @@ impl SsfError {
             SsfError::Unauthorized => "authentication_failed",
             SsfError::NotFound => "not_found",
             SsfError::TooManyStreams { .. } | SsfError::Conflict => "conflict",
+            SsfError::Limited { .. } => "rate_limited",
             _ if self.is_unavailable() => "unavailable",
             _ => "internal_error",
         }
@@ -92,6 +97,7 @@ impl ResponseError for SsfError {
             SsfError::NotFound => StatusCode::NOT_FOUND,
             SsfError::TooManyStreams { .. } | SsfError::Conflict => StatusCode::CONFLICT,
             SsfError::Token(TokenError::Unauthorized) => StatusCode::UNAUTHORIZED,
+            SsfError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             _ if self.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -108,6 +114,12 @@ impl ResponseError for SsfError {
             StatusCode::SERVICE_UNAVAILABLE => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("2")));
                 "the database is unavailable; retry shortly".to_owned()
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                if let SsfError::Limited { retry_after_secs } = self {
+                    res.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+                }
+                self.to_string()
             }
             StatusCode::UNAUTHORIZED => {
                 res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));

@@ -44,25 +44,25 @@ pub fn configure(service: &SsfService, cfg: &mut web::ServiceConfig) {
         );
 }
 
-async fn caller(service: &SsfService, req: &HttpRequest) -> Result<ApiKeyAuth, SsfError> {
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let service = service.clone();
-    scimd_store::blocking(move || service.authenticate_blocking(authorization.as_deref())).await
-}
-
-/// Runs `f` with the caller's key on the blocking pool.
+/// Runs `f` on the blocking pool for the caller's key (401 without a live one), admitted under the key's
+/// limits (429 over them) for as long as `f` runs.
 async fn as_caller<T, F>(service: web::Data<SsfService>, req: &HttpRequest, f: F) -> Result<T, SsfError>
 where
     T: Send + 'static,
     F: FnOnce(&SsfService, &ApiKeyAuth) -> Result<T, SsfError> + Send + 'static,
 {
-    let key = caller(&service, req).await?;
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let service = service.get_ref().clone();
-    scimd_store::blocking(move || f(&service, &key)).await
+    scimd_store::blocking(move || {
+        let key = service.authenticate_blocking(authorization.as_deref())?;
+        let _admission = service.admit(&key)?;
+        f(&service, &key)
+    })
+    .await
 }
 
 pub async fn configuration_get(service: web::Data<SsfService>) -> HttpResponse {

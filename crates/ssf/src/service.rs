@@ -91,8 +91,14 @@ pub struct PollRequest {
     pub set_errs: serde_json::Map<String, Value>,
 }
 
+/// Admits one request of an API key (by its id) under the platform API's per-key limits: a guard held while
+/// the request is served, or `SsfError::Limited`. The server supplies it (`OrgLimiter`); without one, every
+/// request is admitted.
+pub type Admit = Arc<dyn Fn(&str) -> Result<Box<dyn std::any::Any + Send>, SsfError> + Send + Sync>;
+
 #[derive(Clone)]
 pub struct SsfService {
+    admit: Option<Admit>,
     store: Store,
     clock: Arc<dyn Clock>,
     issuer: String,
@@ -126,6 +132,7 @@ impl SsfService {
     ) -> SsfService {
         let issuer = public_url.trim_end_matches('/').to_owned();
         SsfService {
+            admit: None,
             api_keys: ApiKeyService::new(store.clone(), clock.clone()),
             provider: scimd_signin::oauth::OAuthProvider::new(
                 store.clone(),
@@ -139,6 +146,17 @@ impl SsfService {
             secret_key,
             policy,
         }
+    }
+
+    /// The same service, admitting each request of a key through `admit` (the platform API's limits).
+    pub fn with_admission(mut self, admit: Admit) -> SsfService {
+        self.admit = Some(admit);
+        self
+    }
+
+    /// Admits a request of `key` (see [`Admit`]).
+    pub fn admit(&self, key: &ApiKeyAuth) -> Result<Option<Box<dyn std::any::Any + Send>>, SsfError> {
+        self.admit.as_ref().map(|admit| admit(&key.id)).transpose()
     }
 
     pub fn store(&self) -> &Store {

@@ -942,7 +942,27 @@ fn a_revoked_keys_push_stream_is_pushed_no_more(db: &TestDb) {
     assert_eq!(receiver.send("GET", "/ssf/streams", None).status, 401);
 }
 
+/// A receiver's key is held to the platform API's per-key limits: past its burst, 429 with `Retry-After`.
+fn a_receiver_is_held_to_its_keys_limits(db: &TestDb) {
+    let env = TestApp::init_with(db, &["--org-rate", "1", "--org-burst", "3"]);
+    let receiver = Receiver::new(&env, &env.api_key(Some(&env.a.id)));
+    let statuses: Vec<u16> = (0..6)
+        .map(|_| receiver.send("GET", "/ssf/streams", None).status)
+        .collect();
+    assert_eq!(&statuses[..3], [200, 200, 200], "{statuses:?}");
+    assert!(statuses[3..].contains(&429), "{statuses:?}");
+    let limited = receiver.send("GET", "/ssf/streams", None);
+    assert_eq!(limited.status, 429);
+    assert!(
+        limited
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n >= 1))
+    );
+    assert_eq!(limited.json()["err"], "rate_limited");
+}
+
 scimd_store::backend_tests!(
+    a_receiver_is_held_to_its_keys_limits,
     a_revoked_keys_push_stream_is_pushed_no_more,
     a_killed_server_loses_nothing_and_two_processes_deliver_each_set_once,
     discovery_has_every_field,
