@@ -961,7 +961,64 @@ fn a_receiver_is_held_to_its_keys_limits(db: &TestDb) {
     assert_eq!(limited.json()["err"], "rate_limited");
 }
 
+/// Every deprovisioning shape of the Okta and Entra replays (Okta's path-less PATCH, Entra's `Replace` with
+/// `"False"`, PUT `active: false`, DELETE) yields exactly its RISC and RFC 9967 SETs, once.
+fn every_deprovisioning_shape_yields_exactly_its_sets(db: &TestDb) {
+    let env = TestApp::init(db);
+    let keys = Jwks::fetch(&env);
+    let receiver = Receiver::new(&env, &env.api_key(Some(&env.a.id)));
+    let id = receiver.create(&json!({"events_requested": all_events()}))["stream_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let scim = env.client_a();
+    let patch = |ops: Value| json!({"schemas": [PATCH], "Operations": ops}).to_string();
+    let disabled = sorted(vec![
+        format!("{RISC}account-disabled"),
+        format!("{PROV}deactivate"),
+    ]);
+    let purged = sorted(vec![format!("{RISC}account-purged"), format!("{PROV}delete")]);
+    for (i, (shape, method, body, wanted)) in [
+        (
+            "Okta path-less PATCH",
+            "PATCH",
+            Some(patch(json!([{"op": "replace", "value": {"active": false}}]))),
+            &disabled,
+        ),
+        (
+            "Entra Replace \"False\"",
+            "PATCH",
+            Some(patch(
+                json!([{"op": "Replace", "path": "active", "value": "False"}]),
+            )),
+            &disabled,
+        ),
+        ("PUT active false", "PUT", None, &disabled),
+        ("DELETE", "DELETE", None, &purged),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("shape{i}@a.example");
+        let user = create_user(&scim, &name);
+        receiver.drain(&id, &keys);
+        let body = match (method, body) {
+            ("PUT", _) => Some(json!({"schemas": [USER], "userName": name, "active": false}).to_string()),
+            (_, body) => body,
+        };
+        let r = scim.send(method, &format!("/Users/{user}"), body.as_deref(), &[]);
+        assert!(r.status == 200 || r.status == 204, "{shape}: {}", r.body);
+        let sets = receiver.drain(&id, &keys);
+        assert_eq!(&types(&sets), wanted, "{shape}");
+        assert!(
+            sets.iter().all(|s| s["txn"] == sets[0]["txn"]),
+            "{shape}: one change, one txn"
+        );
+    }
+}
+
 scimd_store::backend_tests!(
+    every_deprovisioning_shape_yields_exactly_its_sets,
     a_receiver_is_held_to_its_keys_limits,
     a_revoked_keys_push_stream_is_pushed_no_more,
     a_killed_server_loses_nothing_and_two_processes_deliver_each_set_once,
