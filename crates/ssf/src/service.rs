@@ -303,9 +303,13 @@ impl SsfService {
                 stream.endpoint_url = Some(url.to_string());
                 stream.authorization_sealed = match &delivery.authorization_header {
                     None => None,
-                    Some(h) if h.len() > MAX_AUTHORIZATION_LEN || h.chars().any(char::is_control) => {
+                    // An HTTP header value: visible ASCII and spaces, or every push would fail to send.
+                    Some(h)
+                        if h.len() > MAX_AUTHORIZATION_LEN
+                            || !h.bytes().all(|b| (0x20..0x7f).contains(&b)) =>
+                    {
                         return Err(bad(
-                            "authorization_header is too long or holds control characters",
+                            "authorization_header is longer than 4096 bytes or holds characters a header cannot",
                         ));
                     }
                     Some(h) => {

@@ -340,6 +340,15 @@ fn streams_are_managed_by_their_key_only(db: &TestDb) {
     let replaced = replaced.json();
     assert!(replaced.get("description").is_none(), "{replaced}");
     assert_eq!(replaced["events_delivered"], json!([format!("{PROV}delete")]));
+    // An authorization header a request cannot carry is refused.
+    let bad_header = a.send(
+        "PATCH",
+        "/ssf/streams",
+        Some(&json!({"stream_id": id,
+        "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "http://127.0.0.1:9/ssf",
+            "authorization_header": "Bearer caf\u{e9}"}})),
+    );
+    assert_eq!(bad_header.status, 400, "{}", bad_header.body);
     // A push endpoint on a private address is refused unless allowed (the test app allows loopback).
     let push = a.send(
         "PATCH",
