@@ -1026,7 +1026,67 @@ fn every_deprovisioning_shape_yields_exactly_its_sets(db: &TestDb) {
     }
 }
 
+/// A push stream whose every attempt failed for `DISABLE_AFTER_DAYS` is disabled by the transmitter, its
+/// status saying why, and its waiting SETs dropped.
+fn a_stream_failing_for_days_is_disabled_and_says_so(db: &TestDb) {
+    use scimd_ssf::model::{self, Outcome};
+    let org = crate::test_app::org_with_token(db, "A", None);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let key = scimd_tokens::ApiKeyService::new(db.store.clone(), clock.clone())
+        .create_blocking("receiver", Some(&org.id))
+        .unwrap();
+    let owner = scimd_tokens::ApiKeyAuth {
+        id: key.id,
+        org: Some(org.id.clone()),
+    };
+    let service = scimd_ssf::SsfService::new(
+        db.store.clone(),
+        clock,
+        "https://scimd.example.test",
+        None,
+        scimd_webhooks::AddressPolicy { allow_private: true },
+    );
+    let input: scimd_ssf::service::StreamInput = serde_json::from_value(json!({
+        "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "http://127.0.0.1:9/ssf"}}))
+    .unwrap();
+    let stream = service.create_blocking(&owner, &input).unwrap();
+    service.verify_blocking(&owner, &stream.id, Some("s")).unwrap();
+    let now = SystemClock.now_naive();
+    let failing_since =
+        now - chrono::Duration::days(model::DISABLE_AFTER_DAYS) - chrono::Duration::minutes(1);
+    db.store
+        .write(|conn| {
+            let latest = scimd_store::models::events::latest(conn)?;
+            let claimed = model::claim(conn, "test", now, now + chrono::Duration::minutes(1), latest, 10)?;
+            assert_eq!(claimed.len(), 1, "a verification SET waits: the stream has work");
+            let outcome = Outcome::Failed {
+                failures: 120,
+                retry_at: now,
+                failing_since,
+            };
+            assert!(model::finish(conn, &stream.id, "test", &[], &[], &outcome, now)?);
+            Ok::<_, scimd_store::StoreError>(())
+        })
+        .unwrap();
+    let after = service.get_blocking(&owner, &stream.id).unwrap();
+    assert_eq!(after.status, "disabled");
+    assert!(
+        after.reason.as_deref().is_some_and(|r| r.contains("days")),
+        "{:?}",
+        after.reason
+    );
+    let waiting = db
+        .store
+        .read(|conn| model::pending_count(conn, &stream.id))
+        .unwrap();
+    assert_eq!(waiting, 0, "a disabled stream drops what waited");
+    let status = scimd_ssf::SsfService::render_status(&after);
+    assert_eq!(status["status"], "disabled");
+    assert!(status["reason"].is_string());
+}
+
 scimd_store::backend_tests!(
+    a_stream_failing_for_days_is_disabled_and_says_so,
     every_deprovisioning_shape_yields_exactly_its_sets,
     a_receiver_is_held_to_its_keys_limits,
     a_revoked_keys_push_stream_is_pushed_no_more,
