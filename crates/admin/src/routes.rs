@@ -37,6 +37,7 @@
 //! POST /admin/orgs/{org}/safety-valve         the deprovisioning safety valve's settings
 //! POST /admin/orgs/{org}/safety-valve/release releases a hold on deprovisioning
 //! POST /admin/orgs/{org}/limits                the SCIM API's limits and the owner-link setting
+//! GET  /admin/orgs/{org}/signals               the org's Shared Signals streams and their deliveries (editors)
 //! GET  /admin/orgs/{org}/webhooks              the org's webhook endpoints and recent deliveries (editors)
 //! POST /admin/orgs/{org}/webhooks              adds an endpoint; answers with its secret, shown once
 //! POST /admin/orgs/{org}/webhooks/{id}/test    sends a `webhook.test` event to the endpoint now
@@ -45,7 +46,7 @@
 //! ```
 
 use crate::pages::settings::{self, connection, limits, safety_valve, scim};
-use crate::pages::{activity, audit, group, groups, login, member, members, signin, webhooks};
+use crate::pages::{activity, audit, group, groups, login, member, members, signals, signin, webhooks};
 use crate::state::AdminState;
 use crate::{assets, oauth, security_headers};
 use actix_web::middleware::from_fn;
@@ -145,6 +146,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
                         .route("/activity", web::get().to(activity::activity_get))
                         .route("/audit", web::get().to(audit::audit_get))
                         .route("/audit/export", web::get().to(audit::export::export_get))
+                        .route("/signals", web::get().to(signals::signals_get))
                         .route("/webhooks", web::get().to(webhooks::webhooks_get))
                         .route("/webhooks", web::post().to(webhooks::create_post))
                         .route("/webhooks/{id}/test", web::post().to(webhooks::test_post))

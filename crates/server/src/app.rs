@@ -24,6 +24,29 @@ pub fn state(
         webhook_limits.policy,
     )
     .with_max_endpoints_per_org(webhook_limits.max_endpoints_per_org);
+    let limits = OrgLimiter::new(store.clone(), config.org_limits);
+    let ssf_limits = limits.clone();
+    let ssf = scimd_ssf::SsfService::new(
+        store.clone(),
+        clock.clone(),
+        public_url,
+        keys.sso_secret.clone(),
+        webhook_limits.policy,
+    )
+    // A receiver's key is held to the platform API's limits, in the same bucket as its platform API calls.
+    .with_admission(Arc::new(move |key_id: &str| {
+        use crate::org_limiter::{AdmitError, Refusal};
+        match ssf_limits.admit(&scimd_store::OrgId::new(format!("api-key:{key_id}"))) {
+            Ok(admission) => Ok(Box::new(admission) as Box<dyn std::any::Any + Send>),
+            Err(AdmitError::Refused(Refusal::Rate { retry_after_secs })) => {
+                Err(scimd_ssf::SsfError::Limited { retry_after_secs })
+            }
+            Err(AdmitError::Refused(Refusal::InFlight { .. })) => {
+                Err(scimd_ssf::SsfError::Limited { retry_after_secs: 1 })
+            }
+            Err(AdmitError::Store(e)) => Err(scimd_ssf::SsfError::Store(e)),
+        }
+    }));
     let admin = admin_state(store, clock.clone(), public_url, keys)
         .with_limit_defaults(scimd_admin::LimitDefaults {
             rate: config.org_limits.rate.get(),
@@ -39,10 +62,11 @@ pub fn state(
         clock: clock.clone(),
         public_url: public_url.to_owned(),
         admin,
-        limits: OrgLimiter::new(store.clone(), config.org_limits),
+        limits,
         signin_limits: crate::signin_limiter::SignInLimiter::new(config.signin_limits),
         api_keys: scimd_tokens::ApiKeyService::new(store.clone(), clock),
         webhooks,
+        ssf,
     }
 }
 
@@ -70,5 +94,6 @@ pub fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {
     crate::health::configure(cfg);
     crate::platform_api::configure(cfg);
     scimd_admin::configure(&state.admin, cfg);
+    scimd_ssf::configure(&state.ssf, cfg);
     crate::scim_api::routes::configure(cfg);
 }

@@ -2,8 +2,8 @@
 //! (`scimd_store::models::events::catch_up`): a reader positions what has committed, under an
 //! advisory lock that lets one process at a time do it, then reads. Positioning is a second write of each
 //! event, so a deployment nobody reads the feed of does not pay for it. On SQLite an event's position is its
-//! row's `seq` and nothing needs doing. On both backends, the retention purge (events, and the webhooks'
-//! delivery log) runs at start and then hourly; the purge of sign-in state past its time (pending sign-ins,
+//! row's `seq` and nothing needs doing. On both backends, the retention purge (events, and the webhooks' and
+//! Shared Signals streams' delivery logs) runs at start and then hourly; the purge of sign-in state past its time (pending sign-ins,
 //! assertion replay records, the OpenID Provider's codes and access tokens) every [`SIGNIN_PURGE_EVERY`],
 //! so that a flood of started sign-ins leaves at most a minute of expired rows behind. A purge that meets
 //! the database away tries again every [`PURGE_RETRY`] until it is back, instead of at its next turn.
@@ -72,7 +72,11 @@ async fn purge_events(
         let mut total = 0;
         loop {
             let n = store.write(|conn| {
-                Ok::<_, StoreError>(events::purge(conn, before)? + webhooks::purge_deliveries(conn, before)?)
+                Ok::<_, StoreError>(
+                    events::purge(conn, before)?
+                        + webhooks::purge_deliveries(conn, before)?
+                        + scimd_ssf::model::purge_deliveries(conn, before)?,
+                )
             })?;
             total += n;
             if i64::try_from(n).unwrap_or(0) < events::PURGE_BATCH {

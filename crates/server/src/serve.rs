@@ -81,6 +81,7 @@ pub fn start(
     crate::sequencer::spawn(state.store.clone(), state.clock.clone(), event_retention);
     crate::health::spawn_probe(state.store.clone());
     scimd_webhooks::Worker::new(state.webhooks.clone(), scimd_webhooks::WorkerSettings::default()).spawn();
+    scimd_ssf::PushWorker::new(state.ssf.clone(), scimd_ssf::PushSettings::default()).spawn();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(recorder.clone())

@@ -23,4 +23,6 @@ pub struct AppState {
     pub signin_limits: crate::signin_limiter::SignInLimiter,
     /// The webhook endpoints; the server runs their delivery worker.
     pub webhooks: scimd_webhooks::WebhookService,
+    /// The Shared Signals transmitter; the server runs its push worker.
+    pub ssf: scimd_ssf::SsfService,
 }

@@ -8,5 +8,6 @@ pub mod login;
 pub mod member;
 pub mod members;
 pub mod settings;
+pub mod signals;
 pub mod signin;
 pub mod webhooks;

@@ -50,6 +50,7 @@ pub fn seal_context(column: SealedColumn) -> fn(&SealedValue) -> (OrgId, String)
         SealedColumn::SsoClientSecret => scimd_signin::connection::seal_context,
         SealedColumn::WebhookSecret => scimd_webhooks::service::seal_context,
         SealedColumn::OAuthSigningKey => scimd_signin::oauth::seal_context,
+        SealedColumn::SsfAuthorizationHeader => scimd_ssf::service::seal_context,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Keys outside the database (issue #24): `serve` on PostgreSQL refuses to start without them unless the
 //! operator opts out (warned), SQLite says where they are; `scimd keys rotate` re-seals every sealed secret
-//! (SSO client secrets, webhook signing secrets, the OpenID Provider's keys) under the new key, after which
+//! (SSO client secrets, webhook signing secrets, the OpenID Provider's keys, Shared Signals push authorization
+//! headers) under the new key, after which
 //! the old key opens none of them; and it moves the secrets off the key kept in the database.
 
 use crate::harness::{CREATE_ACME, SCIMD, ServerProcess, scimd_with, stderr, stdout, url_backend_tests};
@@ -68,7 +69,38 @@ fn sealed_secrets(dir: &Path, url: &str, env: &[(&str, &str)]) -> String {
         &["oauth-key", "rotate", "--json"],
         env,
     ));
+    ssf_push_stream(url, &org, env);
     org
+}
+
+/// A Shared Signals push stream of `org` whose receiver registered an authorization header (sealed).
+fn ssf_push_stream(url: &str, org: &str, env: &[(&str, &str)]) {
+    let secret = env
+        .iter()
+        .find(|(k, v)| *k == "SCIMD_SECRET_KEY" && !v.is_empty())
+        .map(|(_, v)| SecretKey::parse(v).unwrap());
+    let store = Store::open(url, StoreOptions::default()).unwrap();
+    let clock: std::sync::Arc<dyn scimd_store::Clock> = std::sync::Arc::new(scimd_store::SystemClock);
+    let org = OrgId::new(org);
+    let key = scimd_tokens::ApiKeyService::new(store.clone(), clock.clone())
+        .create_blocking("ssf receiver", Some(&org))
+        .unwrap();
+    let owner = scimd_tokens::ApiKeyAuth {
+        id: key.id,
+        org: Some(org),
+    };
+    let policy = scimd_webhooks::AddressPolicy { allow_private: true };
+    let input = scimd_ssf::service::StreamInput {
+        delivery: Some(scimd_ssf::service::DeliveryInput {
+            method: scimd_ssf::model::PUSH.to_owned(),
+            endpoint_url: Some("http://127.0.0.1:9/ssf".into()),
+            authorization_header: Some("Bearer the-receiver-secret".into()),
+        }),
+        ..Default::default()
+    };
+    scimd_ssf::SsfService::new(store, clock, "http://127.0.0.1:9", secret, policy)
+        .create_blocking(&owner, &input)
+        .unwrap();
 }
 
 /// Every sealed value, with the org and purpose it was sealed with.

@@ -40,6 +40,7 @@ mod scim_client;
 mod scim_isolation;
 mod scim_replay;
 mod signin_floods;
+mod ssf;
 mod sso_entra;
 mod sso_handoff;
 mod sso_signin;

@@ -1,7 +1,9 @@
 //! Every column holding a value sealed under the secret key (`scimd_tokens::cipher`), read and replaced in
 //! keyset pages, for `scimd keys rotate`: the Azure AD client secrets (`sso_connections.secret_ciphertext`),
 //! the webhook signing secrets (`webhook_endpoints.secret_sealed`) and the OpenID Provider's private keys
-//! (`oauth_signing_keys.private_sealed`). A column sealed anywhere else must be added here.
+//! (`oauth_signing_keys.private_sealed`), and the Shared Signals push receivers' authorization headers
+//! (`ssf_streams.authorization_sealed`, a table of `scimd-ssf`'s own, so read here in SQL). A column sealed
+//! anywhere else must be added here.
 
 use crate::connection::DbConnection;
 use crate::error::StoreError;
@@ -14,13 +16,15 @@ pub enum SealedColumn {
     SsoClientSecret,
     WebhookSecret,
     OAuthSigningKey,
+    SsfAuthorizationHeader,
 }
 
 impl SealedColumn {
-    pub const ALL: [SealedColumn; 3] = [
+    pub const ALL: [SealedColumn; 4] = [
         SealedColumn::SsoClientSecret,
         SealedColumn::WebhookSecret,
         SealedColumn::OAuthSigningKey,
+        SealedColumn::SsfAuthorizationHeader,
     ];
 
     /// What an operator reads in `scimd keys rotate`'s report.
@@ -29,6 +33,7 @@ impl SealedColumn {
             SealedColumn::SsoClientSecret => "SSO client secrets",
             SealedColumn::WebhookSecret => "webhook signing secrets",
             SealedColumn::OAuthSigningKey => "OpenID Provider signing keys",
+            SealedColumn::SsfAuthorizationHeader => "Shared Signals push authorization headers",
         }
     }
 }
@@ -89,6 +94,25 @@ pub fn page(
             .into_iter()
             .map(|(kid, sealed)| (kid, None, Some(sealed)))
             .collect(),
+        SealedColumn::SsfAuthorizationHeader => {
+            let sql = match conn {
+                DbConnection::Sqlite(_) => {
+                    "SELECT id, org_id, authorization_sealed FROM ssf_streams \
+                     WHERE id > ? AND authorization_sealed IS NOT NULL ORDER BY id LIMIT ?"
+                }
+                DbConnection::Postgres(_) => {
+                    "SELECT id, org_id, authorization_sealed FROM ssf_streams \
+                     WHERE id > $1 AND authorization_sealed IS NOT NULL ORDER BY id LIMIT $2"
+                }
+            };
+            diesel::sql_query(sql)
+                .bind::<diesel::sql_types::Text, _>(after)
+                .bind::<diesel::sql_types::BigInt, _>(limit)
+                .load::<SsfRow>(conn)?
+                .into_iter()
+                .map(|r| (r.id, r.org_id, r.authorization_sealed))
+                .collect()
+        }
     };
     Ok(rows
         .into_iter()
@@ -100,6 +124,16 @@ pub fn page(
             })
         })
         .collect())
+}
+
+#[derive(QueryableByName)]
+struct SsfRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    org_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
+    authorization_sealed: Option<Vec<u8>>,
 }
 
 /// Replaces the value of row `key` if it is still `old` (a value written meanwhile, sealed by a process under
@@ -133,6 +167,21 @@ pub fn replace(
         )
         .set(oauth_signing_keys::private_sealed.eq(new))
         .execute(conn)?,
+        SealedColumn::SsfAuthorizationHeader => {
+            let sql = match conn {
+                DbConnection::Sqlite(_) => {
+                    "UPDATE ssf_streams SET authorization_sealed = ? WHERE id = ? AND authorization_sealed = ?"
+                }
+                DbConnection::Postgres(_) => {
+                    "UPDATE ssf_streams SET authorization_sealed = $1 WHERE id = $2 AND authorization_sealed = $3"
+                }
+            };
+            diesel::sql_query(sql)
+                .bind::<diesel::sql_types::Binary, _>(new)
+                .bind::<diesel::sql_types::Text, _>(key)
+                .bind::<diesel::sql_types::Binary, _>(old)
+                .execute(conn)?
+        }
     };
     Ok(updated > 0)
 }

@@ -1,0 +1,1100 @@
+//! scimd as a Shared Signals transmitter (issue #28), end to end with the real app on both backends, written
+//! from SSF 1.0, RFC 8935/8936/8417 and RFC 9967. Every SET a test receives is verified with jwt-compact (a
+//! JOSE library other than the one scimd signs with) against the key `jwks_uri` publishes.
+//!
+//! - the configuration document's fields;
+//! - stream management and isolation: another key (of another org, or of the same org) neither sees nor
+//!   changes a stream;
+//! - each SCIM lifecycle step yields exactly its SETs, org A's only; a deprovisioning ends a session: CAEP;
+//! - poll: redelivery until acknowledged, `setErrs`, long poll;
+//! - verification; paused then resumed; removed subjects;
+//! - push: in order, retried while the receiver fails, with the registered authorization header.
+
+use crate::harness::ServerProcess;
+use crate::scim_client::{Client, Reply};
+use crate::test_app::TestApp;
+use jwt_compact::alg::{Rsa, RsaPublicKey};
+use jwt_compact::jwk::JsonWebKey;
+use jwt_compact::{AlgorithmExt, Token, UntrustedToken};
+use scimd_store::testing::TestDb;
+use scimd_store::{Clock, SystemClock};
+use scimd_tokens::SessionService;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const RISC: &str = "https://schemas.openid.net/secevent/risc/event-type/";
+const CAEP: &str = "https://schemas.openid.net/secevent/caep/event-type/";
+const PROV: &str = "urn:ietf:params:scim:event:prov:";
+const VERIFICATION: &str = "https://schemas.openid.net/secevent/ssf/event-type/verification";
+
+fn all_events() -> Vec<String> {
+    vec![
+        format!("{CAEP}session-revoked"),
+        format!("{RISC}account-disabled"),
+        format!("{RISC}account-enabled"),
+        format!("{RISC}account-purged"),
+        format!("{PROV}create:full"),
+        format!("{PROV}patch:notice"),
+        format!("{PROV}delete"),
+        format!("{PROV}activate"),
+        format!("{PROV}deactivate"),
+    ]
+}
+
+/// A receiver's client of the transmitter, with its API key.
+struct Receiver {
+    client: Client,
+}
+
+impl Receiver {
+    fn new(env: &TestApp, key: &str) -> Receiver {
+        Receiver {
+            client: env.client(String::new(), Some(key)),
+        }
+    }
+
+    fn send(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        let body = body.map(Value::to_string);
+        self.client.send(
+            method,
+            path,
+            body.as_deref(),
+            &[("Content-Type", "application/json")],
+        )
+    }
+
+    fn create(&self, body: &Value) -> Value {
+        let r = self.send("POST", "/ssf/streams", Some(body));
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()
+    }
+
+    fn poll(&self, stream: &str, body: &Value) -> Value {
+        let r = self.send("POST", &format!("/ssf/poll/{stream}"), Some(body));
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    }
+
+    /// The SETs waiting, acknowledged at once; returns them verified, in `jti` order of arrival is not
+    /// kept by a JSON object, so they are sorted by the feed order scimd gave them (`iat`, then `txn`).
+    fn drain(&self, stream: &str, keys: &Jwks) -> Vec<Value> {
+        let got = self.poll(stream, &json!({"returnImmediately": true, "maxEvents": 100}));
+        let sets = got["sets"].as_object().unwrap().clone();
+        let ack: Vec<String> = sets.keys().cloned().collect();
+        if !ack.is_empty() {
+            self.poll(
+                stream,
+                &json!({"returnImmediately": true, "maxEvents": 0, "ack": ack}),
+            );
+        }
+        sets.iter()
+            .map(|(jti, token)| {
+                let claims = keys.verify(token.as_str().unwrap());
+                assert_eq!(claims["jti"], jti.as_str(), "the sets map is keyed by jti");
+                claims
+            })
+            .collect()
+    }
+}
+
+/// The published keys, and the checks every SET must pass (RFC 8417, SSF §4, CAEP interop §2.6, §2.8.1).
+struct Jwks {
+    keys: Vec<Value>,
+    issuer: String,
+}
+
+impl Jwks {
+    fn fetch(env: &TestApp) -> Jwks {
+        let config = env.get("/.well-known/ssf-configuration").json();
+        let issuer = config["issuer"].as_str().unwrap().to_owned();
+        let path = config["jwks_uri"]
+            .as_str()
+            .unwrap()
+            .strip_prefix(&issuer)
+            .unwrap()
+            .to_owned();
+        let keys = env.get(&path).json()["keys"].as_array().unwrap().clone();
+        Jwks { keys, issuer }
+    }
+
+    /// The verified claims of `token`, with `iat` put back in.
+    fn verify(&self, token: &str) -> Value {
+        let untrusted = UntrustedToken::new(token).unwrap();
+        assert_eq!(untrusted.algorithm(), "RS256");
+        let header = untrusted.header();
+        assert_eq!(header.token_type.as_deref(), Some("secevent+jwt"));
+        let kid = header.key_id.clone().expect("a kid");
+        let jwk = self
+            .keys
+            .iter()
+            .find(|k| k["kid"] == kid.as_str())
+            .unwrap_or_else(|| panic!("kid {kid} is not in jwks_uri"));
+        assert_eq!(jwk["kty"], "RSA");
+        let n = jwk["n"].as_str().unwrap();
+        assert!(n.len() * 6 / 8 >= 256, "an RSA key of at least 2048 bits");
+        let public = json!({"kty": "RSA", "n": jwk["n"], "e": jwk["e"]});
+        let jwk: JsonWebKey<'_> = serde_json::from_value(public).unwrap();
+        let key = RsaPublicKey::try_from(&jwk).unwrap();
+        let verified: Token<Value> = Rsa::rs256().validator(&key).validate(&untrusted).unwrap();
+        let claims = verified.claims();
+        let iat = claims.issued_at.expect("iat").timestamp();
+        assert!(claims.expiration.is_none(), "a SET has no exp");
+        let mut body = claims.custom.clone();
+        body["iat"] = json!(iat);
+        assert_eq!(body["iss"], self.issuer.as_str());
+        assert!(body.get("sub").is_none(), "no sub: the subject is sub_id");
+        assert!(body["jti"].as_str().is_some_and(|j| j.len() >= 16));
+        assert!(body["aud"].is_string() || body["aud"].is_array());
+        assert!(body["sub_id"]["format"].is_string(), "{body}");
+        assert_eq!(
+            body["events"].as_object().map(|e| e.len()),
+            Some(1),
+            "exactly one event: {body}"
+        );
+        body
+    }
+}
+
+fn event_type(set: &Value) -> String {
+    set["events"].as_object().unwrap().keys().next().unwrap().clone()
+}
+
+fn types(sets: &[Value]) -> Vec<String> {
+    let mut t: Vec<String> = sets.iter().map(event_type).collect();
+    t.sort();
+    t
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn create_user(client: &Client, name: &str) -> String {
+    let body = json!({"schemas": [USER], "userName": name, "externalId": format!("ext-{name}"),
+        "name": {"givenName": "Ada", "familyName": "Lovelace"}})
+    .to_string();
+    let r = client.send("POST", "/Users", Some(&body), &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+fn set_active(client: &Client, id: &str, active: bool) {
+    let body = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": active}}]});
+    let r = client.send("PATCH", &format!("/Users/{id}"), Some(&body.to_string()), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+fn discovery_has_every_field(db: &TestDb) {
+    let env = TestApp::init(db);
+    let r = env.get("/.well-known/ssf-configuration");
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("application/json"))
+    );
+    let c = r.json();
+    let issuer = format!("http://{}", env.addr);
+    assert_eq!(c["issuer"], issuer.as_str());
+    assert_eq!(c["spec_version"], "1_0");
+    assert_eq!(
+        c["delivery_methods_supported"],
+        json!(["urn:ietf:rfc:8935", "urn:ietf:rfc:8936"])
+    );
+    for field in [
+        "jwks_uri",
+        "configuration_endpoint",
+        "status_endpoint",
+        "add_subject_endpoint",
+        "remove_subject_endpoint",
+        "verification_endpoint",
+    ] {
+        assert!(
+            c[field].as_str().is_some_and(|u| u.starts_with(&issuer)),
+            "{field}: {c}"
+        );
+    }
+    assert_eq!(c["default_subjects"], "ALL");
+    assert!(
+        c["authorization_schemes"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    let keys = Jwks::fetch(&env);
+    assert!(
+        keys.keys
+            .iter()
+            .any(|k| k["alg"] == "RS256" && k["kid"].is_string())
+    );
+}
+
+fn streams_are_managed_by_their_key_only(db: &TestDb) {
+    let env = TestApp::init(db);
+    let a = Receiver::new(&env, &env.api_key(Some(&env.a.id)));
+    let other_a = Receiver::new(&env, &env.api_key(Some(&env.a.id)));
+    let b = Receiver::new(&env, &env.api_key(Some(&env.b.id)));
+    let anonymous = env.client(String::new(), None);
+
+    let created = a.create(
+        &json!({"events_requested": [format!("{RISC}account-disabled"), "urn:example:unknown"],
+        "description": "okta"}),
+    );
+    let id = created["stream_id"].as_str().unwrap().to_owned();
+    assert_eq!(created["iss"], format!("http://{}", env.addr).as_str());
+    assert_eq!(
+        created["delivery"]["method"], "urn:ietf:rfc:8936",
+        "no delivery: poll"
+    );
+    assert!(
+        created["delivery"]["endpoint_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/ssf/poll/{id}"))
+    );
+    assert_eq!(
+        created["events_delivered"],
+        json!([format!("{RISC}account-disabled")])
+    );
+    assert!(created["events_supported"].as_array().unwrap().len() >= 4);
+
+    let one = a.send("GET", &format!("/ssf/streams?stream_id={id}"), None);
+    assert_eq!(
+        (one.status, one.json()["description"].clone()),
+        (200, json!("okta"))
+    );
+    assert_eq!(
+        a.send("GET", "/ssf/streams", None)
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Nobody else reads it, changes it, or learns it exists.
+    for other in [&other_a, &b] {
+        assert_eq!(other.send("GET", "/ssf/streams", None).json(), json!([]));
+        for (method, path, body) in [
+            ("GET", format!("/ssf/streams?stream_id={id}"), None),
+            (
+                "PATCH",
+                "/ssf/streams".to_owned(),
+                Some(json!({"stream_id": id, "description": "x"})),
+            ),
+            ("PUT", "/ssf/streams".to_owned(), Some(json!({"stream_id": id}))),
+            ("DELETE", format!("/ssf/streams?stream_id={id}"), None),
+            ("GET", format!("/ssf/status?stream_id={id}"), None),
+            (
+                "POST",
+                "/ssf/status".to_owned(),
+                Some(json!({"stream_id": id, "status": "disabled"})),
+            ),
+            ("POST", "/ssf/verify".to_owned(), Some(json!({"stream_id": id}))),
+            (
+                "POST",
+                format!("/ssf/poll/{id}"),
+                Some(json!({"returnImmediately": true})),
+            ),
+            (
+                "POST",
+                "/ssf/subjects/remove".to_owned(),
+                Some(json!({"stream_id": id, "subject": {"format": "email", "email": "x@a.example"}})),
+            ),
+        ] {
+            let r = other.send(method, &path, body.as_ref());
+            assert_eq!(r.status, 404, "{method} {path}: {}", r.body);
+        }
+    }
+    let r = anonymous.send("GET", "/ssf/streams", None, &[]);
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    let r = anonymous.send(
+        "POST",
+        "/ssf/streams",
+        Some("{}"),
+        &[("Content-Type", "application/json")],
+    );
+    assert_eq!(r.status, 401);
+
+    // PATCH changes what it names; PUT replaces, dropping what it leaves out.
+    let patched = a.send(
+        "PATCH",
+        "/ssf/streams",
+        Some(&json!({"stream_id": id, "description": "okta prod"})),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.json()["description"], "okta prod");
+    assert_eq!(patched.json()["events_requested"].as_array().unwrap().len(), 2);
+    let replaced = a.send(
+        "PUT",
+        "/ssf/streams",
+        Some(&json!({"stream_id": id, "events_requested": [format!("{PROV}delete")]})),
+    );
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    let replaced = replaced.json();
+    assert!(replaced.get("description").is_none(), "{replaced}");
+    assert_eq!(replaced["events_delivered"], json!([format!("{PROV}delete")]));
+    // An authorization header a request cannot carry is refused.
+    let bad_header = a.send(
+        "PATCH",
+        "/ssf/streams",
+        Some(&json!({"stream_id": id,
+        "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "http://127.0.0.1:9/ssf",
+            "authorization_header": "Bearer caf\u{e9}"}})),
+    );
+    assert_eq!(bad_header.status, 400, "{}", bad_header.body);
+    // A push endpoint on a private address is refused unless allowed (the test app allows loopback).
+    let push = a.send(
+        "PATCH",
+        "/ssf/streams",
+        Some(&json!({"stream_id": id,
+        "delivery": {"method": "urn:ietf:rfc:8935"}})),
+    );
+    assert_eq!(push.status, 400, "a push delivery needs endpoint_url");
+
+    // Status: read and changed; an unknown stream is 404.
+    let status = a.send("GET", &format!("/ssf/status?stream_id={id}"), None).json();
+    assert_eq!(status, json!({"stream_id": id, "status": "enabled"}));
+    let paused = a.send(
+        "POST",
+        "/ssf/status",
+        Some(&json!({"stream_id": id, "status": "paused", "reason": "maintenance"})),
+    );
+    assert_eq!(
+        paused.json(),
+        json!({"stream_id": id, "status": "paused", "reason": "maintenance"})
+    );
+    let bad = a.send(
+        "POST",
+        "/ssf/status",
+        Some(&json!({"stream_id": id, "status": "sleeping"})),
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(a.send("GET", "/ssf/status?stream_id=nope", None).status, 404);
+
+    assert_eq!(
+        a.send("DELETE", &format!("/ssf/streams?stream_id={id}"), None)
+            .status,
+        204
+    );
+    assert_eq!(
+        a.send("GET", &format!("/ssf/streams?stream_id={id}"), None)
+            .status,
+        404
+    );
+}
+
+fn each_scim_lifecycle_step_yields_exactly_its_sets(db: &TestDb) {
+    let env = TestApp::init(db);
+    let keys = Jwks::fetch(&env);
+    let receiver = Receiver::new(&env, &env.api_key(Some(&env.a.id)));
+    let stream =
+        receiver.create(&json!({"events_requested": all_events(), "aud": "https://receiver.example"}));
+    let id = stream["stream_id"].as_str().unwrap().to_owned();
+    let (scim_a, scim_b) = (env.client_a(), env.client_b());
+    let org = env.a.id.to_string();
+
+    let user = create_user(&scim_a, "ada@a.example");
+    // Org B's changes never reach org A's stream.
+    let other = create_user(&scim_b, "bob@b.example");
+    set_active(&scim_b, &other, false);
+    let sets = receiver.drain(&id, &keys);
+    assert_eq!(types(&sets), [format!("{PROV}create:full")]);
+    let created = &sets[0];
+    assert_eq!(created["aud"], "https://receiver.example");
+    assert_eq!(
+        created["sub_id"],
+        json!({"format": "scim", "uri": format!("/Users/{user}"), "externalId": "ext-ada@a.example"})
+    );
+    let data = &created["events"][format!("{PROV}create:full")]["data"];
+    assert_eq!(
+        (data["id"].as_str(), data["userName"].as_str()),
+        (Some(user.as_str()), Some("ada@a.example"))
+    );
+    assert!(created["txn"].is_string());
+
+    // Deactivation: RISC and RFC 9967, one change so one txn; and the member's admin session ends: CAEP.
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let sessions = SessionService::new(
+        env.store.clone(),
+        clock,
+        env.session_key.clone(),
+        "http://unused".into(),
+    );
+    let link = sessions
+        .issue_login_link_blocking(&env.a.id, "ada@a.example", "test")
+        .unwrap();
+    let token = link.url.split("token=").nth(1).unwrap().to_owned();
+    sessions.exchange_login_link_blocking(&token, None).unwrap();
+    set_active(&scim_a, &user, false);
+    let sets = receiver.drain(&id, &keys);
+    assert_eq!(
+        types(&sets),
+        sorted(vec![
+            format!("{CAEP}session-revoked"),
+            format!("{RISC}account-disabled"),
+            format!("{PROV}deactivate")
+        ])
+    );
+    let account = json!({"format": "complex", "user": {"format": "iss_sub", "iss": keys.issuer, "sub": user},
+        "tenant": {"format": "opaque", "id": org}});
+    for set in &sets {
+        let kind = event_type(set);
+        if kind.starts_with(PROV) {
+            assert_eq!(set["sub_id"]["uri"], format!("/Users/{user}").as_str());
+        } else {
+            assert_eq!(set["sub_id"], account, "{kind}");
+        }
+        if kind.ends_with("session-revoked") {
+            let event = &set["events"][&kind];
+            assert_eq!(event["initiating_entity"], "policy");
+            assert!(
+                event["reason_admin"]["en"]
+                    .as_str()
+                    .is_some_and(|r| !r.is_empty())
+            );
+            assert!(event["event_timestamp"].is_i64());
+        }
+    }
+    let jtis: HashSet<&str> = sets.iter().map(|s| s["jti"].as_str().unwrap()).collect();
+    assert_eq!(jtis.len(), sets.len(), "unique jti");
+
+    set_active(&scim_a, &user, true);
+    let sets = receiver.drain(&id, &keys);
+    assert_eq!(
+        types(&sets),
+        sorted(vec![format!("{RISC}account-enabled"), format!("{PROV}activate")])
+    );
+
+    let r = scim_a.send("PATCH", &format!("/Users/{user}"),
+        Some(&json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": "Ada L"}]}).to_string()), &[]);
+    assert_eq!(r.status, 200);
+    let sets = receiver.drain(&id, &keys);
+    assert_eq!(types(&sets), [format!("{PROV}patch:notice")]);
+    let notice = &sets[0]["events"][format!("{PROV}patch:notice")];
+    assert!(
+        notice["attributes"]
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("displayName")))
+    );
+    assert!(notice.get("data").is_none());
+
+    assert_eq!(
+        scim_a.send("DELETE", &format!("/Users/{user}"), None, &[]).status,
+        204
+    );
+    let sets = receiver.drain(&id, &keys);
+    assert_eq!(
+        types(&sets),
+        sorted(vec![format!("{RISC}account-purged"), format!("{PROV}delete")])
+    );
+    let delete = sets
+        .iter()
+        .find(|s| event_type(s).ends_with("prov:delete"))
+        .unwrap();
+    assert_eq!(delete["events"][format!("{PROV}delete")], json!({}));
+    assert!(receiver.drain(&id, &keys).is_empty(), "nothing more");
+}
+
+fn polled_sets_come_back_until_acknowledged(db: &TestDb) {
+    let env = TestApp::init(db);
+    let keys = Jwks::fetch(&env);
+    let receiver = Receiver::new(&env, &env.api_key(Some(&env.a.id)));
+    let id = receiver.create(&json!({"events_requested": [format!("{PROV}create:notice")]}))["stream_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let scim = env.client_a();
+    create_user(&scim, "one@a.example");
+    create_user(&scim, "two@a.example");
+
+    let first = receiver.poll(&id, &json!({"returnImmediately": true, "maxEvents": 1}));
+    let sets = first["sets"].as_object().unwrap();
+    assert_eq!(sets.len(), 1);
+    assert_eq!(first["moreAvailable"], true);
+    let (jti, token) = sets.iter().next().unwrap();
+    let one = keys.verify(token.as_str().unwrap());
+    assert!(one["events"][format!("{PROV}create:notice")]["attributes"].is_array());
+    // Not acknowledged: the same SET (same jti, same token) again, first.
+    let again = receiver.poll(&id, &json!({"returnImmediately": true, "maxEvents": 1}));
+    assert_eq!(again["sets"][jti], *token);
+    // Acknowledged: the next one; its error reported: gone too.
+    let next = receiver.poll(
+        &id,
+        &json!({"returnImmediately": true, "maxEvents": 5, "ack": [jti]}),
+    );
+    let next_sets = next["sets"].as_object().unwrap();
+    assert_eq!(next_sets.len(), 1);
+    assert!(!next_sets.contains_key(jti));
+    assert_eq!(next["moreAvailable"], false);
+    let second = next_sets.keys().next().unwrap().clone();
+    let after = receiver.poll(
+        &id,
+        &json!({"returnImmediately": true,
+        "setErrs": {second.clone(): {"err": "invalid_key", "description": "unknown user"}}}),
+    );
+    assert_eq!(after["sets"], json!({}));
+
+    // A long poll waits for the next change.
+    let waiting = {
+        let client = receiver.client.clone();
+        let id = id.clone();
+        std::thread::spawn(move || {
+            let r = client.send(
+                "POST",
+                &format!("/ssf/poll/{id}"),
+                Some(r#"{"maxEvents": 10}"#),
+                &[("Content-Type", "application/json")],
+            );
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.json()
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let three = create_user(&scim, "three@a.example");
+    let woke = waiting.join().unwrap();
+    let sets = woke["sets"].as_object().unwrap();
+    assert_eq!(sets.len(), 1, "{woke}");
+    let set = keys.verify(sets.values().next().unwrap().as_str().unwrap());
+    assert_eq!(set["sub_id"]["uri"], format!("/Users/{three}").as_str());
+}
+
+fn verification_and_pause_and_subjects(db: &TestDb) {
+    let env = TestApp::init(db);
+    let keys = Jwks::fetch(&env);
+    let receiver = Receiver::new(&env, &env.api_key(Some(&env.a.id)));
+    let id = receiver.create(&json!({"events_requested": [format!("{RISC}account-disabled")]}))["stream_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let scim = env.client_a();
+
+    let r = receiver.send(
+        "POST",
+        "/ssf/verify",
+        Some(&json!({"stream_id": id, "state": "VGhpcyBpcyBh"})),
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    let sets = receiver.drain(&id, &keys);
+    assert_eq!(types(&sets), [VERIFICATION]);
+    assert_eq!(sets[0]["events"][VERIFICATION], json!({"state": "VGhpcyBpcyBh"}));
+    assert_eq!(sets[0]["sub_id"], json!({"format": "opaque", "id": id}));
+
+    // Paused: held, then delivered on resume.
+    let user = create_user(&scim, "held@a.example");
+    receiver.send(
+        "POST",
+        "/ssf/status",
+        Some(&json!({"stream_id": id, "status": "paused"})),
+    );
+    set_active(&scim, &user, false);
+    assert!(
+        receiver.drain(&id, &keys).is_empty(),
+        "a paused stream transmits nothing"
+    );
+    receiver.send(
+        "POST",
+        "/ssf/status",
+        Some(&json!({"stream_id": id, "status": "enabled"})),
+    );
+    let sets = receiver.drain(&id, &keys);
+    assert_eq!(types(&sets), [format!("{RISC}account-disabled")]);
+    assert_eq!(sets[0]["sub_id"]["user"]["sub"], user.as_str());
+
+    // A removed subject's events are not sent; added back, they are.
+    set_active(&scim, &user, true);
+    let r = receiver.send(
+        "POST",
+        "/ssf/subjects/remove",
+        Some(&json!({"stream_id": id, "subject": {"format": "email", "email": "HELD@a.example"}})),
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    set_active(&scim, &user, false);
+    assert!(receiver.drain(&id, &keys).is_empty());
+    let r = receiver.send(
+        "POST",
+        "/ssf/subjects/add",
+        Some(&json!({"stream_id": id, "subject": {"format": "iss_sub", "iss": keys.issuer, "sub": user}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    set_active(&scim, &user, true);
+    set_active(&scim, &user, false);
+    assert_eq!(
+        types(&receiver.drain(&id, &keys)),
+        [format!("{RISC}account-disabled")]
+    );
+    let unknown = receiver.send(
+        "POST",
+        "/ssf/subjects/add",
+        Some(&json!({"stream_id": id, "subject": {"format": "email", "email": "bob@b.example"}})),
+    );
+    assert_eq!(unknown.status, 400);
+
+    // Disabled: dropped, and enabled again it starts from new events.
+    receiver.send(
+        "POST",
+        "/ssf/status",
+        Some(&json!({"stream_id": id, "status": "disabled"})),
+    );
+    set_active(&scim, &user, true);
+    set_active(&scim, &user, false);
+    receiver.send(
+        "POST",
+        "/ssf/status",
+        Some(&json!({"stream_id": id, "status": "enabled"})),
+    );
+    assert!(
+        receiver.drain(&id, &keys).is_empty(),
+        "what happened while disabled is dropped"
+    );
+}
+
+/// A push receiver on loopback: records each request, answers 202, or 500 while told to fail.
+#[derive(Debug, Clone)]
+struct Push {
+    content_type: String,
+    authorization: String,
+    body: String,
+    status: u16,
+}
+
+#[derive(Default)]
+struct PushState {
+    received: Vec<Push>,
+    fail_next: usize,
+    fail_all: bool,
+}
+
+fn push_receiver() -> (SocketAddr, Arc<Mutex<PushState>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = Arc::new(Mutex::new(PushState::default()));
+    let shared = state.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let state = shared.clone();
+            std::thread::spawn(move || serve_push(stream, &state));
+        }
+    });
+    (addr, state)
+}
+
+fn serve_push(stream: TcpStream, state: &Mutex<PushState>) {
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            let line = line.trim_end().to_owned();
+            if line.is_empty() {
+                break;
+            }
+            headers.push(line);
+        }
+        let header = |name: &str| {
+            headers
+                .iter()
+                .filter_map(|h| h.split_once(':'))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let mut body = vec![0u8; header("content-length").parse().unwrap_or(0)];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let status = {
+            let mut s = state.lock().unwrap();
+            let status = if s.fail_all || s.fail_next > 0 {
+                s.fail_next = s.fail_next.saturating_sub(1);
+                500
+            } else {
+                202
+            };
+            s.received.push(Push {
+                content_type: header("content-type"),
+                authorization: header("authorization"),
+                body: String::from_utf8(body).unwrap(),
+                status,
+            });
+            status
+        };
+        let reason = if status == 202 {
+            "Accepted"
+        } else {
+            "Internal Server Error"
+        };
+        if writer
+            .write_all(format!("HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n\r\n").as_bytes())
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn pushed_sets_arrive_in_order_and_are_retried(db: &TestDb) {
+    let env = TestApp::init(db);
+    let keys = Jwks::fetch(&env);
+    let (addr, state) = push_receiver();
+    let receiver = Receiver::new(&env, &env.api_key(Some(&env.a.id)));
+    let stream = receiver.create(&json!({"events_requested": [format!("{PROV}create:full")],
+        "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": format!("http://{addr}/events"),
+            "authorization_header": "Bearer receiver-secret"}}));
+    assert_eq!(
+        stream["delivery"]["endpoint_url"],
+        format!("http://{addr}/events").as_str()
+    );
+    assert!(
+        stream["delivery"].get("authorization_header").is_none(),
+        "never shown back"
+    );
+    // The first attempt fails: the second user's SET waits for the first one's retry.
+    state.lock().unwrap().fail_next = 1;
+    let scim = env.client_a();
+    let first = create_user(&scim, "first@a.example");
+    let second = create_user(&scim, "second@a.example");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let received = loop {
+        let got = state.lock().unwrap().received.clone();
+        if got.iter().filter(|p| p.status == 202).count() >= 2 {
+            break got;
+        }
+        assert!(Instant::now() < deadline, "never delivered: {got:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(received[0].status, 500);
+    let subjects: Vec<String> = received
+        .iter()
+        .map(|p| {
+            assert_eq!(p.content_type, "application/secevent+jwt");
+            assert_eq!(p.authorization, "Bearer receiver-secret");
+            keys.verify(&p.body)["sub_id"]["uri"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            format!("/Users/{first}"),
+            format!("/Users/{first}"),
+            format!("/Users/{second}")
+        ],
+        "the retried SET first, then the next, each accepted once"
+    );
+    let jti = |p: &Push| keys.verify(&p.body)["jti"].as_str().unwrap().to_owned();
+    assert_eq!(jti(&received[0]), jti(&received[1]), "a retry is the same SET");
+
+    // The org's admins see the stream, its state and its deliveries (the failed attempt among them).
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let sessions = SessionService::new(
+        env.store.clone(),
+        clock,
+        env.session_key.clone(),
+        "http://unused".into(),
+    );
+    let link = sessions
+        .issue_login_link_blocking(&env.a.id, "owner@a.example", "test")
+        .unwrap();
+    let token = link.url.split("token=").nth(1).unwrap().to_owned();
+    let cookie = sessions
+        .exchange_login_link_blocking(&token, None)
+        .unwrap()
+        .cookie_value;
+    let page = env.client(String::new(), None).send(
+        "GET",
+        &format!("/admin/orgs/{}/signals", env.a.id),
+        None,
+        &[("Cookie", &format!("scimd_session={cookie}"))],
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    let stream_id = stream["stream_id"].as_str().unwrap();
+    assert!(page.body.contains(stream_id), "the stream is listed");
+    assert!(
+        page.body.contains(&jti(&received[0])),
+        "its deliveries are listed"
+    );
+    assert!(page.body.contains("500"), "the failed attempt shows its status");
+    // Org B's admins do not see org A's streams.
+    let other = env.client(String::new(), None).send(
+        "GET",
+        &format!("/admin/orgs/{}/signals", env.b.id),
+        None,
+        &[("Cookie", &format!("scimd_session={cookie}"))],
+    );
+    assert!(!other.body.contains(stream_id));
+}
+
+/// Waits until the receiver accepted `n` SETs (two minutes at most: a lease of a killed process runs out in
+/// one); returns everything it got.
+fn wait_accepted(state: &Mutex<PushState>, n: usize) -> Vec<Push> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let got = state.lock().unwrap().received.clone();
+        if got.iter().filter(|p| p.status == 202).count() >= n {
+            return got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} accepted",
+            got.iter().filter(|p| p.status == 202).count()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Against the real binary: SETs pending when a server is killed (SIGKILL) are all delivered after it is
+/// gone, by the two processes left on the database, each once and in feed order.
+fn a_killed_server_loses_nothing_and_two_processes_deliver_each_set_once(db: &TestDb) {
+    const ALLOW_PRIVATE: (&str, &str) = ("SCIMD_WEBHOOK_ALLOW_PRIVATE", "true");
+    // The processes of one deployment share their public URL: the issuer of every SET, whichever made it.
+    const PUBLIC_URL: (&str, &str) = ("SCIMD_PUBLIC_URL", "https://scimd.example.test");
+    let org = crate::test_app::org_with_token(db, "A", None);
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, state) = push_receiver();
+    state.lock().unwrap().fail_all = true;
+    let key = scimd_tokens::ApiKeyService::new(db.store.clone(), Arc::new(SystemClock))
+        .create_blocking("receiver", Some(&org.id))
+        .unwrap()
+        .key;
+    let mut first = ServerProcess::start_with(dir.path(), Some(&db.url), &[ALLOW_PRIVATE, PUBLIC_URL]);
+    let second = ServerProcess::start_with(dir.path(), Some(&db.url), &[ALLOW_PRIVATE, PUBLIC_URL]);
+    let receiver = Receiver {
+        client: Client {
+            addr: first.addr,
+            base: String::new(),
+            token: Some(key),
+        },
+    };
+    receiver.create(&json!({"events_requested": [format!("{PROV}create:notice")],
+        "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": format!("http://{addr}/events")}}));
+    let scim = Client {
+        addr: first.addr,
+        base: format!("/scim/v2/{}", org.id),
+        token: Some(org.token.clone()),
+    };
+    let users: Vec<String> = (0..12)
+        .map(|i| create_user(&scim, &format!("u{i}@a.example")))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while state.lock().unwrap().received.is_empty() {
+        assert!(Instant::now() < deadline, "no first attempt");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.child.kill().unwrap(); // SIGKILL: no shutdown, no chance to finish anything
+    first.child.wait().unwrap();
+    state.lock().unwrap().fail_all = false;
+    let third = ServerProcess::start_with(dir.path(), Some(&db.url), &[ALLOW_PRIVATE, PUBLIC_URL]);
+
+    let got = wait_accepted(&state, users.len());
+    let client = Client {
+        addr: third.addr,
+        base: String::new(),
+        token: None,
+    };
+    let keys = Jwks {
+        keys: client.get("/oauth/jwks").json()["keys"]
+            .as_array()
+            .unwrap()
+            .clone(),
+        issuer: PUBLIC_URL.1.to_owned(),
+    };
+    assert_eq!(
+        client.get("/.well-known/ssf-configuration").json()["issuer"],
+        PUBLIC_URL.1
+    );
+    let accepted: Vec<String> = got
+        .iter()
+        .filter(|p| p.status == 202)
+        .map(|p| keys.verify(&p.body)["sub_id"]["uri"].as_str().unwrap().to_owned())
+        .collect();
+    let wanted: Vec<String> = users.iter().map(|u| format!("/Users/{u}")).collect();
+    assert_eq!(accepted, wanted, "every SET accepted once, in feed order");
+    drop((second, third));
+}
+
+/// A stream whose API key was revoked is pushed no more: with new events after its cursor it is not due.
+fn a_revoked_keys_push_stream_is_pushed_no_more(db: &TestDb) {
+    let env = TestApp::init(db);
+    let keys = scimd_tokens::ApiKeyService::new(env.store.clone(), Arc::new(SystemClock));
+    let key = keys.create_blocking("receiver", Some(&env.a.id)).unwrap();
+    let (addr, state) = push_receiver();
+    let receiver = Receiver::new(&env, &key.key);
+    let stream = receiver.create(&json!({"events_requested": [format!("{PROV}create:notice")],
+        "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": format!("http://{addr}/events")}}));
+    let id = stream["stream_id"].as_str().unwrap().to_owned();
+    assert!(keys.revoke_blocking(&key.id).unwrap());
+    create_user(&env.client_a(), "late@a.example");
+    scimd_store::models::events::catch_up(&env.store).unwrap();
+    let now = SystemClock.now_naive();
+    let (due, cursor, latest) = env
+        .store
+        .read(|conn| {
+            let latest = scimd_store::models::events::latest(conn)?;
+            let cursor = scimd_ssf::model::get(conn, &id)?.unwrap().cursor;
+            Ok::<_, scimd_store::StoreError>((scimd_ssf::model::any_due(conn, now, latest)?, cursor, latest))
+        })
+        .unwrap();
+    assert!(cursor < latest, "the stream has work");
+    assert!(!due, "but its key is revoked");
+    assert!(state.lock().unwrap().received.is_empty());
+    assert_eq!(receiver.send("GET", "/ssf/streams", None).status, 401);
+}
+
+/// A receiver's key is held to the platform API's per-key limits: past its burst, 429 with `Retry-After`.
+fn a_receiver_is_held_to_its_keys_limits(db: &TestDb) {
+    let env = TestApp::init_with(db, &["--org-rate", "1", "--org-burst", "3"]);
+    let receiver = Receiver::new(&env, &env.api_key(Some(&env.a.id)));
+    let statuses: Vec<u16> = (0..6)
+        .map(|_| receiver.send("GET", "/ssf/streams", None).status)
+        .collect();
+    assert_eq!(&statuses[..3], [200, 200, 200], "{statuses:?}");
+    assert!(statuses[3..].contains(&429), "{statuses:?}");
+    let limited = receiver.send("GET", "/ssf/streams", None);
+    assert_eq!(limited.status, 429);
+    assert!(
+        limited
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n >= 1))
+    );
+    assert_eq!(limited.json()["err"], "rate_limited");
+}
+
+/// Every deprovisioning shape of the Okta and Entra replays (Okta's path-less PATCH, Entra's `Replace` with
+/// `"False"`, PUT `active: false`, DELETE) yields exactly its RISC and RFC 9967 SETs, once.
+fn every_deprovisioning_shape_yields_exactly_its_sets(db: &TestDb) {
+    let env = TestApp::init(db);
+    let keys = Jwks::fetch(&env);
+    let receiver = Receiver::new(&env, &env.api_key(Some(&env.a.id)));
+    let id = receiver.create(&json!({"events_requested": all_events()}))["stream_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let scim = env.client_a();
+    let patch = |ops: Value| json!({"schemas": [PATCH], "Operations": ops}).to_string();
+    let disabled = sorted(vec![
+        format!("{RISC}account-disabled"),
+        format!("{PROV}deactivate"),
+    ]);
+    let purged = sorted(vec![format!("{RISC}account-purged"), format!("{PROV}delete")]);
+    for (i, (shape, method, body, wanted)) in [
+        (
+            "Okta path-less PATCH",
+            "PATCH",
+            Some(patch(json!([{"op": "replace", "value": {"active": false}}]))),
+            &disabled,
+        ),
+        (
+            "Entra Replace \"False\"",
+            "PATCH",
+            Some(patch(
+                json!([{"op": "Replace", "path": "active", "value": "False"}]),
+            )),
+            &disabled,
+        ),
+        ("PUT active false", "PUT", None, &disabled),
+        ("DELETE", "DELETE", None, &purged),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("shape{i}@a.example");
+        let user = create_user(&scim, &name);
+        receiver.drain(&id, &keys);
+        let body = match (method, body) {
+            ("PUT", _) => Some(json!({"schemas": [USER], "userName": name, "active": false}).to_string()),
+            (_, body) => body,
+        };
+        let r = scim.send(method, &format!("/Users/{user}"), body.as_deref(), &[]);
+        assert!(r.status == 200 || r.status == 204, "{shape}: {}", r.body);
+        let sets = receiver.drain(&id, &keys);
+        assert_eq!(&types(&sets), wanted, "{shape}");
+        assert!(
+            sets.iter().all(|s| s["txn"] == sets[0]["txn"]),
+            "{shape}: one change, one txn"
+        );
+    }
+}
+
+/// A push stream whose every attempt failed for `DISABLE_AFTER_DAYS` is disabled by the transmitter, its
+/// status saying why, and its waiting SETs dropped.
+fn a_stream_failing_for_days_is_disabled_and_says_so(db: &TestDb) {
+    use scimd_ssf::model::{self, Outcome};
+    let org = crate::test_app::org_with_token(db, "A", None);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let key = scimd_tokens::ApiKeyService::new(db.store.clone(), clock.clone())
+        .create_blocking("receiver", Some(&org.id))
+        .unwrap();
+    let owner = scimd_tokens::ApiKeyAuth {
+        id: key.id,
+        org: Some(org.id.clone()),
+    };
+    let service = scimd_ssf::SsfService::new(
+        db.store.clone(),
+        clock,
+        "https://scimd.example.test",
+        None,
+        scimd_webhooks::AddressPolicy { allow_private: true },
+    );
+    let input: scimd_ssf::service::StreamInput = serde_json::from_value(json!({
+        "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "http://127.0.0.1:9/ssf"}}))
+    .unwrap();
+    let stream = service.create_blocking(&owner, &input).unwrap();
+    service.verify_blocking(&owner, &stream.id, Some("s")).unwrap();
+    let now = SystemClock.now_naive();
+    let failing_since =
+        now - chrono::Duration::days(model::DISABLE_AFTER_DAYS) - chrono::Duration::minutes(1);
+    db.store
+        .write(|conn| {
+            let latest = scimd_store::models::events::latest(conn)?;
+            let claimed = model::claim(conn, "test", now, now + chrono::Duration::minutes(1), latest, 10)?;
+            assert_eq!(claimed.len(), 1, "a verification SET waits: the stream has work");
+            let outcome = Outcome::Failed {
+                failures: 120,
+                retry_at: now,
+                failing_since,
+            };
+            assert!(model::finish(conn, &stream.id, "test", &[], &[], &outcome, now)?);
+            Ok::<_, scimd_store::StoreError>(())
+        })
+        .unwrap();
+    let after = service.get_blocking(&owner, &stream.id).unwrap();
+    assert_eq!(after.status, "disabled");
+    assert!(
+        after.reason.as_deref().is_some_and(|r| r.contains("days")),
+        "{:?}",
+        after.reason
+    );
+    let waiting = db
+        .store
+        .read(|conn| model::pending_count(conn, &stream.id))
+        .unwrap();
+    assert_eq!(waiting, 0, "a disabled stream drops what waited");
+    let status = scimd_ssf::SsfService::render_status(&after);
+    assert_eq!(status["status"], "disabled");
+    assert!(status["reason"].is_string());
+}
+
+scimd_store::backend_tests!(
+    a_stream_failing_for_days_is_disabled_and_says_so,
+    every_deprovisioning_shape_yields_exactly_its_sets,
+    a_receiver_is_held_to_its_keys_limits,
+    a_revoked_keys_push_stream_is_pushed_no_more,
+    a_killed_server_loses_nothing_and_two_processes_deliver_each_set_once,
+    discovery_has_every_field,
+    streams_are_managed_by_their_key_only,
+    each_scim_lifecycle_step_yields_exactly_its_sets,
+    polled_sets_come_back_until_acknowledged,
+    verification_and_pause_and_subjects,
+    pushed_sets_arrive_in_order_and_are_retried,
+);

@@ -1,0 +1,478 @@
+//! The rows of the transmitter's tables and their queries (functions that take the connection). Every query
+//! of a stream names its owner key, so that one key never reaches another's stream.
+
+use crate::schema::{ssf_deliveries as d, ssf_pending as p, ssf_stream_subjects as s, ssf_streams as st};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use scimd_store::{DbConnection, StoreError};
+
+pub const ENABLED: &str = "enabled";
+pub const PAUSED: &str = "paused";
+pub const DISABLED: &str = "disabled";
+
+pub const PUSH: &str = "urn:ietf:rfc:8935";
+pub const POLL: &str = "urn:ietf:rfc:8936";
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = st, treat_none_as_null = true)]
+pub struct Stream {
+    pub id: String,
+    pub org_id: Option<String>,
+    pub api_key_id: String,
+    /// JSON: a string or an array of strings.
+    pub audience: String,
+    pub delivery_method: String,
+    pub endpoint_url: Option<String>,
+    pub authorization_sealed: Option<Vec<u8>>,
+    /// JSON array of event type URIs, as the receiver asked.
+    pub events_requested: String,
+    pub description: Option<String>,
+    pub status: String,
+    pub reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    /// The feed position turned into SETs through.
+    pub cursor: i64,
+    /// Failed push attempts at the oldest pending SET.
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub failing_since: Option<NaiveDateTime>,
+    pub leased_until: Option<NaiveDateTime>,
+    pub lease_owner: Option<String>,
+}
+
+impl Stream {
+    pub fn requested(&self) -> Vec<String> {
+        serde_json::from_str(&self.events_requested).unwrap_or_default()
+    }
+
+    pub fn delivered(&self) -> Vec<String> {
+        crate::events::delivered(&self.requested())
+    }
+
+    pub fn org(&self) -> Option<scimd_store::OrgId> {
+        self.org_id.clone().map(scimd_store::OrgId::new)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = p)]
+pub struct Pending {
+    pub seq: i64,
+    pub stream_id: String,
+    pub jti: String,
+    pub event_type: String,
+    pub token: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = p)]
+pub struct NewPending {
+    pub stream_id: String,
+    pub jti: String,
+    pub event_type: String,
+    pub token: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = d)]
+pub struct Delivery {
+    pub seq: i64,
+    pub stream_id: String,
+    pub org_id: Option<String>,
+    pub jti: String,
+    pub event_type: String,
+    pub attempt: i32,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub latency_ms: i64,
+    pub delivered: bool,
+    pub attempted_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = d, treat_none_as_default_value = false)]
+pub struct NewDelivery {
+    pub stream_id: String,
+    pub org_id: Option<String>,
+    pub jti: String,
+    pub event_type: String,
+    pub attempt: i32,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub latency_ms: i64,
+    pub delivered: bool,
+    pub attempted_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, stream: &Stream) -> Result<(), StoreError> {
+    diesel::insert_into(st::table).values(stream).execute(conn)?;
+    Ok(())
+}
+
+/// The stream `id` if `key` owns it.
+pub fn owned(conn: &mut DbConnection, key: &str, id: &str) -> Result<Option<Stream>, StoreError> {
+    Ok(st::table
+        .filter(st::id.eq(id))
+        .filter(st::api_key_id.eq(key))
+        .select(Stream::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<Stream>, StoreError> {
+    Ok(st::table
+        .filter(st::id.eq(id))
+        .select(Stream::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The streams `key` owns, oldest first (a key has at most `MAX_STREAMS_PER_KEY`).
+pub fn list_owned(conn: &mut DbConnection, key: &str) -> Result<Vec<Stream>, StoreError> {
+    Ok(st::table
+        .filter(st::api_key_id.eq(key))
+        .order((st::created_at.asc(), st::id.asc()))
+        .select(Stream::as_select())
+        .load(conn)?)
+}
+
+/// The streams of one org, oldest first (the admin page).
+pub fn list_for_org(conn: &mut DbConnection, org: &str, limit: i64) -> Result<Vec<Stream>, StoreError> {
+    Ok(st::table
+        .filter(st::org_id.eq(org))
+        .order((st::created_at.asc(), st::id.asc()))
+        .limit(limit)
+        .select(Stream::as_select())
+        .load(conn)?)
+}
+
+pub fn count_owned(conn: &mut DbConnection, key: &str) -> Result<i64, StoreError> {
+    Ok(st::table
+        .filter(st::api_key_id.eq(key))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Writes every column of `stream` (its owner and id unchanged); false when it is gone.
+pub fn update(conn: &mut DbConnection, stream: &Stream) -> Result<bool, StoreError> {
+    Ok(diesel::update(
+        st::table
+            .filter(st::id.eq(&stream.id))
+            .filter(st::api_key_id.eq(&stream.api_key_id)),
+    )
+    .set(stream)
+    .execute(conn)?
+        > 0)
+}
+
+/// Moves the stream's cursor from `from` to `to`; false when another unit of work moved it first (the
+/// caller's SETs must then not be kept: it rolls back).
+pub fn advance(conn: &mut DbConnection, id: &str, from: i64, to: i64) -> Result<bool, StoreError> {
+    Ok(
+        diesel::update(st::table.filter(st::id.eq(id)).filter(st::cursor.eq(from)))
+            .set(st::cursor.eq(to))
+            .execute(conn)?
+            > 0,
+    )
+}
+
+pub fn delete(conn: &mut DbConnection, key: &str, id: &str) -> Result<bool, StoreError> {
+    if owned(conn, key, id)?.is_none() {
+        return Ok(false);
+    }
+    // Children first: the deletion should not depend on SQLite's foreign-key pragma to cascade.
+    diesel::delete(p::table.filter(p::stream_id.eq(id))).execute(conn)?;
+    diesel::delete(s::table.filter(s::stream_id.eq(id))).execute(conn)?;
+    diesel::delete(d::table.filter(d::stream_id.eq(id))).execute(conn)?;
+    Ok(diesel::delete(st::table.filter(st::id.eq(id)).filter(st::api_key_id.eq(key))).execute(conn)? > 0)
+}
+
+/// Records whether `member` is in the stream (an added subject undoes a removal).
+pub fn set_subject(
+    conn: &mut DbConnection,
+    stream: &str,
+    member: &str,
+    included: bool,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    diesel::delete(
+        s::table
+            .filter(s::stream_id.eq(stream))
+            .filter(s::member_id.eq(member)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(s::table)
+        .values((
+            s::stream_id.eq(stream),
+            s::member_id.eq(member),
+            s::included.eq(included),
+            s::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether the receiver removed `member` from the stream.
+pub fn excluded(conn: &mut DbConnection, stream: &str, member: &str) -> Result<bool, StoreError> {
+    let row: Option<bool> = s::table
+        .filter(s::stream_id.eq(stream))
+        .filter(s::member_id.eq(member))
+        .select(s::included)
+        .first(conn)
+        .optional()?;
+    Ok(row == Some(false))
+}
+
+pub fn push_pending(conn: &mut DbConnection, rows: &[NewPending]) -> Result<(), StoreError> {
+    // A row at a time, as `webhooks::record` does: a batch is at most a page of the feed.
+    for row in rows {
+        diesel::insert_into(p::table).values(row).execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn pending_count(conn: &mut DbConnection, stream: &str) -> Result<i64, StoreError> {
+    Ok(p::table
+        .filter(p::stream_id.eq(stream))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The oldest `limit` SETs waiting in the stream, in order.
+pub fn pending(conn: &mut DbConnection, stream: &str, limit: i64) -> Result<Vec<Pending>, StoreError> {
+    Ok(p::table
+        .filter(p::stream_id.eq(stream))
+        .order(p::seq.asc())
+        .limit(limit)
+        .select(Pending::as_select())
+        .load(conn)?)
+}
+
+/// Removes the stream's SETs with these `jti`s; returns those that were there, with their event types.
+pub fn remove_pending(
+    conn: &mut DbConnection,
+    stream: &str,
+    jtis: &[String],
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in jtis.chunks(500) {
+        let rows: Vec<(String, String)> = p::table
+            .filter(p::stream_id.eq(stream))
+            .filter(p::jti.eq_any(chunk))
+            .select((p::jti, p::event_type))
+            .load(conn)?;
+        diesel::delete(
+            p::table
+                .filter(p::stream_id.eq(stream))
+                .filter(p::jti.eq_any(chunk)),
+        )
+        .execute(conn)?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+pub fn clear_pending(conn: &mut DbConnection, stream: &str) -> Result<(), StoreError> {
+    diesel::delete(p::table.filter(p::stream_id.eq(stream))).execute(conn)?;
+    Ok(())
+}
+
+pub fn record(conn: &mut DbConnection, attempts: &[NewDelivery]) -> Result<(), StoreError> {
+    for a in attempts {
+        diesel::insert_into(d::table).values(a).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The newest `limit` deliveries of a stream, newest first.
+pub fn deliveries(conn: &mut DbConnection, stream: &str, limit: i64) -> Result<Vec<Delivery>, StoreError> {
+    Ok(d::table
+        .filter(d::stream_id.eq(stream))
+        .order(d::seq.desc())
+        .limit(limit)
+        .select(Delivery::as_select())
+        .load(conn)?)
+}
+
+/// Retention of the delivery log: up to a batch older than `before`; returns how many.
+pub fn purge_deliveries(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, StoreError> {
+    let old: Vec<i64> = d::table
+        .filter(d::attempted_at.lt(before))
+        .order(d::attempted_at.asc())
+        .select(d::seq)
+        .limit(1_000)
+        .load(conn)?;
+    let mut n = 0;
+    for chunk in old.chunks(500) {
+        n += diesel::delete(d::table.filter(d::seq.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(n)
+}
+
+/// The ids of up to `limit` enabled push streams that are due, not leased, and have work: SETs waiting, or a
+/// cursor behind the feed's newest position `latest`. A stream whose API key was revoked is pushed no more
+/// (its receiver can no longer manage it either).
+fn due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    latest: i64,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Due {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let sql = match conn {
+        DbConnection::Sqlite(_) => {
+            "SELECT id FROM ssf_streams WHERE status = 'enabled' AND delivery_method = 'urn:ietf:rfc:8935' \
+             AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until < ?) \
+             AND (cursor < ? OR EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id)) \
+             AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = ssf_streams.api_key_id AND k.revoked_at IS NULL) \
+             ORDER BY next_attempt_at, id LIMIT ?"
+        }
+        DbConnection::Postgres(_) => {
+            "SELECT id FROM ssf_streams WHERE status = 'enabled' AND delivery_method = 'urn:ietf:rfc:8935' \
+             AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until < $2) \
+             AND (cursor < $3 OR EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id)) \
+             AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = ssf_streams.api_key_id AND k.revoked_at IS NULL) \
+             ORDER BY next_attempt_at, id LIMIT $4"
+        }
+    };
+    let due: Vec<Due> = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(latest)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
+    Ok(due.into_iter().map(|d| d.id).collect())
+}
+
+/// Whether any push stream has work now (the worker's look of every poll: a read, so that a deployment whose
+/// streams are caught up writes nothing).
+pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime, latest: i64) -> Result<bool, StoreError> {
+    Ok(!due(conn, now, latest, 1)?.is_empty())
+}
+
+/// Leases up to `limit` push streams that have work (see [`any_due`]) for `owner` until `lease_until`. On
+/// PostgreSQL the claims of every process take turns (a transaction-scoped advisory lock taken before the
+/// first read), so that no stream is leased twice: its SETs go out once and in order.
+pub fn claim(
+    conn: &mut DbConnection,
+    owner: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    latest: i64,
+    limit: i64,
+) -> Result<Vec<Stream>, StoreError> {
+    if let DbConnection::Postgres(_) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7262431028)").execute(conn)?;
+    }
+    let ids = due(conn, now, latest, limit)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(st::table.filter(st::id.eq_any(&ids)))
+        .set((
+            st::leased_until.eq(Some(lease_until)),
+            st::lease_owner.eq(Some(owner)),
+        ))
+        .execute(conn)?;
+    Ok(st::table
+        .filter(st::id.eq_any(&ids))
+        .order(st::next_attempt_at.asc())
+        .select(Stream::as_select())
+        .load(conn)?)
+}
+
+/// How a leased push round ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Every SET sent was accepted; due again at `due_at`.
+    Delivered { due_at: NaiveDateTime },
+    /// The oldest pending SET failed for the `failures`th time; retried at `retry_at`.
+    Failed {
+        failures: i32,
+        retry_at: NaiveDateTime,
+        failing_since: NaiveDateTime,
+    },
+}
+
+/// An endpoint failing this long is disabled, with a reason the receiver reads in its status.
+pub const DISABLE_AFTER_DAYS: i64 = scimd_store::models::webhooks::DISABLE_AFTER_DAYS;
+
+/// Records a round (its attempts, the SETs accepted removed) and releases the lease, if `owner` still holds
+/// it; returns whether it did.
+pub fn finish(
+    conn: &mut DbConnection,
+    id: &str,
+    owner: &str,
+    accepted: &[String],
+    attempts: &[NewDelivery],
+    outcome: &Outcome,
+    now: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let held = || st::table.filter(st::id.eq(id)).filter(st::lease_owner.eq(owner));
+    if held().select(st::id).first::<String>(conn).optional()?.is_none() {
+        return Ok(false);
+    }
+    remove_pending(conn, id, accepted)?;
+    record(conn, attempts)?;
+    let released = (
+        st::leased_until.eq(None::<NaiveDateTime>),
+        st::lease_owner.eq(None::<String>),
+    );
+    match outcome {
+        Outcome::Delivered { due_at } => diesel::update(held())
+            .set((
+                st::attempts.eq(0),
+                st::next_attempt_at.eq(*due_at),
+                st::failing_since.eq(None::<NaiveDateTime>),
+                released,
+            ))
+            .execute(conn)?,
+        Outcome::Failed {
+            failures,
+            retry_at,
+            failing_since,
+        } => {
+            let give_up = now - *failing_since >= chrono::Duration::days(DISABLE_AFTER_DAYS);
+            diesel::update(held())
+                .set((
+                    st::attempts.eq(*failures),
+                    st::next_attempt_at.eq(*retry_at),
+                    st::failing_since.eq(Some(*failing_since)),
+                    released,
+                ))
+                .execute(conn)?;
+            if give_up {
+                let reason = format!(
+                    "disabled by the transmitter: every push failed for {DISABLE_AFTER_DAYS} days; \
+                     set the status to enabled to start again from new events"
+                );
+                diesel::update(st::table.filter(st::id.eq(id)))
+                    .set((
+                        st::status.eq(DISABLED),
+                        st::reason.eq(Some(reason)),
+                        st::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                clear_pending(conn, id)?;
+            }
+            1
+        }
+    };
+    Ok(true)
+}
+
+/// Makes `stream` due now (a SET was queued for it).
+pub fn due_now(conn: &mut DbConnection, stream: &str, now: NaiveDateTime) -> Result<(), StoreError> {
+    diesel::update(st::table.filter(st::id.eq(stream)).filter(st::attempts.eq(0)))
+        .set(st::next_attempt_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! The push worker (RFC 8935), one per process: every [`PushSettings::poll`] it leases the push streams that
+//! have work (`model::claim`: SETs waiting, or new feed events), makes their SETs from the feed, and POSTs
+//! each waiting SET in order (`Content-Type: application/secevent+jwt`, the receiver's registered
+//! `authorization_header`), stopping at the first failure: a later SET waits while an earlier one is retried
+//! (the webhooks' back-off, 5 s doubling to an hour, with jitter). A SET leaves the queue only once the
+//! receiver accepted it (2xx; RFC 8935 §2.2 names 202), in the write that ends the round, so a crash
+//! resends it with the same `jti` (at least once). A paused or disabled stream is never claimed; one failing
+//! for `DISABLE_AFTER_DAYS` is disabled with a reason its receiver reads in its status.
+//!
+//! The outbound client and address policy are the webhooks' (`scimd_webhooks::client::Sender`,
+//! `SCIMD_WEBHOOK_ALLOW_PRIVATE`): the same timeouts, no redirects, no private addresses unless allowed.
+
+use crate::error::SsfError;
+use crate::model::{self, NewDelivery, Outcome, Stream};
+use crate::service::SsfService;
+use crate::set::MEDIA_TYPE;
+use chrono::TimeDelta;
+use scimd_store::models::events as feed;
+use scimd_webhooks::client::{DEFAULT_TIMEOUT, Sender};
+use scimd_webhooks::worker::backoff;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
+
+#[derive(Debug, Clone)]
+pub struct PushSettings {
+    /// How often the worker looks for work.
+    pub poll: Duration,
+    /// The most SETs one stream's round sends.
+    pub batch: i64,
+    /// The most streams one process serves at once.
+    pub parallel: i64,
+    /// How long a lease lasts; a round starts no send after half of it.
+    pub lease: Duration,
+    /// Each attempt's timeout.
+    pub timeout: Duration,
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        PushSettings {
+            poll: Duration::from_millis(200),
+            batch: 100,
+            parallel: 8,
+            lease: Duration::from_secs(60),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+fn td(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+fn jitter() -> f64 {
+    match scimd_tokens::random::bytes::<8>() {
+        Ok(b) => (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64,
+        Err(_) => 1.0,
+    }
+}
+
+#[derive(Clone)]
+pub struct PushWorker {
+    service: SsfService,
+    settings: PushSettings,
+    owner: String,
+}
+
+impl std::fmt::Debug for PushWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushWorker")
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PushWorker {
+    pub fn new(service: SsfService, settings: PushSettings) -> PushWorker {
+        PushWorker {
+            service,
+            settings,
+            owner: format!(
+                "scimd-ssf-{}-{}",
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            ),
+        }
+    }
+
+    /// Runs the worker on the current actix runtime until the process ends.
+    pub fn spawn(self) {
+        actix_rt::spawn(async move {
+            let sender = match Sender::new(self.service.policy(), self.settings.timeout) {
+                Ok(s) => Rc::new(s),
+                Err(e) => {
+                    tracing::error!(error = %e, "ssf: the push client cannot start; no SETs are pushed");
+                    return;
+                }
+            };
+            loop {
+                let worked = match self.round(&sender).await {
+                    Ok(n) => n > 0,
+                    Err(e) if e.is_unavailable() => false,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "ssf: a push round failed; trying again");
+                        false
+                    }
+                };
+                if !worked {
+                    actix_rt::time::sleep(self.settings.poll).await;
+                }
+            }
+        });
+    }
+
+    /// Leases the streams that have work and serves them concurrently; returns how many it leased.
+    pub async fn round(&self, sender: &Rc<Sender>) -> Result<usize, SsfError> {
+        let (service, owner, settings) = (self.service.clone(), self.owner.clone(), self.settings.clone());
+        let claimed = scimd_store::blocking(move || {
+            feed::catch_up(service.store())?;
+            let now = service.clock().now_naive();
+            let latest = service.store().read(feed::latest)?;
+            if !service.store().read(|conn| model::any_due(conn, now, latest))? {
+                return Ok(Vec::new());
+            }
+            let until = now + td(settings.lease);
+            Ok::<_, SsfError>(
+                service
+                    .store()
+                    .write(|conn| model::claim(conn, &owner, now, until, latest, settings.parallel))?,
+            )
+        })
+        .await?;
+        let n = claimed.len();
+        let mut running: JoinSet<()> = JoinSet::new();
+        for stream in claimed {
+            let (worker, sender) = (self.clone(), sender.clone());
+            running.spawn_local(async move {
+                let id = stream.id.clone();
+                if let Err(e) = worker.serve(&sender, stream).await {
+                    tracing::warn!(stream = %id, error = %e, "ssf: a stream's push round failed");
+                }
+            });
+        }
+        while running.join_next().await.is_some() {}
+        Ok(n)
+    }
+
+    /// One leased stream's round: its SETs made, then sent in order until one fails.
+    async fn serve(&self, sender: &Sender, stream: Stream) -> Result<(), SsfError> {
+        let started = Instant::now();
+        let (service, id, batch) = (self.service.clone(), stream.id.clone(), self.settings.batch);
+        let row = stream.clone();
+        let (pending, authorization) = scimd_store::blocking(move || {
+            match service.make_sets_blocking(&id) {
+                Ok(_) | Err(SsfError::Conflict) => {}
+                Err(e) => return Err(e),
+            }
+            service.store().read(|conn| {
+                let pending = model::pending(conn, &id, batch)?;
+                let authorization = service.authorization(conn, &row)?;
+                Ok::<_, SsfError>((pending, authorization))
+            })
+        })
+        .await?;
+        let url = stream.endpoint_url.clone().unwrap_or_default();
+        let mut accepted = Vec::new();
+        let mut attempts = Vec::new();
+        let mut failure = None;
+        for (i, set) in pending.iter().enumerate() {
+            if started.elapsed() > self.settings.lease / 2 {
+                break;
+            }
+            let mut headers = vec![
+                ("content-type", MEDIA_TYPE.to_owned()),
+                ("accept", "application/json".to_owned()),
+            ];
+            if let Some(auth) = &authorization {
+                headers.push(("authorization", auth.clone()));
+            }
+            let attempt = sender.post(&url, &headers, set.token.clone().into_bytes()).await;
+            let number = if i == 0 { stream.attempts + 1 } else { 1 };
+            attempts.push(NewDelivery {
+                stream_id: stream.id.clone(),
+                org_id: stream.org_id.clone(),
+                jti: set.jti.clone(),
+                event_type: set.event_type.clone(),
+                attempt: number,
+                status_code: attempt.status.map(i32::from),
+                error: attempt.error.clone(),
+                latency_ms: attempt.latency_ms,
+                delivered: attempt.delivered(),
+                attempted_at: self.service.clock().now_naive(),
+            });
+            if attempt.delivered() {
+                accepted.push(set.jti.clone());
+            } else {
+                failure = Some(number);
+                break;
+            }
+        }
+        let now = self.service.clock().now_naive();
+        let outcome = match failure {
+            Some(failures) => Outcome::Failed {
+                failures,
+                retry_at: now + td(backoff(failures, jitter())),
+                failing_since: match (stream.failing_since, accepted.is_empty()) {
+                    (Some(since), true) => since,
+                    _ => now,
+                },
+            },
+            None => Outcome::Delivered { due_at: now },
+        };
+        if let Outcome::Failed { failures, .. } = &outcome {
+            tracing::info!(stream = %stream.id, failures, "ssf: a push failed; it will be retried");
+        }
+        let (service, owner, id) = (self.service.clone(), self.owner.clone(), stream.id.clone());
+        scimd_store::blocking(move || {
+            service
+                .store()
+                .write(|conn| model::finish(conn, &id, &owner, &accepted, &attempts, &outcome, now))
+                .map_err(SsfError::from)
+        })
+        .await?;
+        Ok(())
+    }
+}

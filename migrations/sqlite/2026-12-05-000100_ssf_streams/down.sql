@@ -1,0 +1,4 @@
+DROP TABLE ssf_deliveries;
+DROP TABLE ssf_pending;
+DROP TABLE ssf_stream_subjects;
+DROP TABLE ssf_streams;
