@@ -153,6 +153,17 @@ fn reads_of(
     tables: &[&str],
     paths: impl FnOnce(&mut DbConnection) -> Result<(), ScimStoreError>,
 ) -> i64 {
+    // The transaction's counters (`pg_stat_xact_*`) also hold what earlier transactions of this backend
+    // counted and did not flush yet (PostgreSQL 15 flushes at most once a second), and a savepoint's release
+    // can count those again: flush them first (on the way to idle after this statement), so that only the
+    // paths' own reads are measured.
+    store
+        .read(|conn| {
+            diesel::sql_query("SELECT pg_stat_force_next_flush()")
+                .execute(conn)
+                .map_err(StoreError::from)
+        })
+        .unwrap();
     store
         .write(|conn| {
             let before = rows_read(conn, tables);
