@@ -27,11 +27,13 @@ pub enum RoleCommand {
     },
     /// Map an IdP group to a role: its members have the role while they are in it (the group survives a rename).
     Map {
+        /// The org's id (`scimd org list`).
         #[arg(long)]
         org: String,
         /// The group's SCIM id, or its displayName (stored as the id).
         #[arg(long)]
         group: String,
+        /// The role's name (`scimd role list`).
         #[arg(long)]
         role: String,
         /// Print how many members would gain and lose each role, and save nothing.
@@ -40,15 +42,19 @@ pub enum RoleCommand {
         /// Members per transaction when the change is applied to a large group.
         #[arg(long, default_value_t = BATCH, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         batch_size: u64,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Remove a mapping: the group's members lose the role (unless something else gives it).
     Unmap {
+        /// The org's id (`scimd org list`).
         #[arg(long)]
         org: String,
+        /// The group's SCIM id, or its displayName (stored as the id).
         #[arg(long)]
         group: String,
+        /// The role's name (`scimd role list`).
         #[arg(long)]
         role: String,
         /// Save an unmap that takes `admin` from more than 20% of the org's admins.
@@ -60,39 +66,49 @@ pub enum RoleCommand {
         /// Members per transaction when the change is applied to a large group.
         #[arg(long, default_value_t = BATCH, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         batch_size: u64,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Finish the mapping changes a crash or a kill interrupted (`scimd serve` also does, on its own).
     Resume {
+        /// Members per transaction.
         #[arg(long, default_value_t = BATCH, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         batch_size: u64,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// The org's role catalog and the groups mapped to each role.
     List {
+        /// The org's id (`scimd org list`).
         #[arg(long)]
         org: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// A member's roles, and which group or attribute gave each one.
     Explain {
+        /// The org's id (`scimd org list`).
         #[arg(long)]
         org: String,
         /// The member's id (its SCIM id).
         #[arg(long)]
         user: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },
     /// Whether the IdP's SCIM `roles` attribute grants roles (within the catalog; never owner). Off by default.
     ScimRoles {
+        /// The org's id (`scimd org list`).
         #[arg(long)]
         org: String,
+        /// `on` or `off`.
         #[arg(long, value_parser = ["on", "off"])]
         set: String,
+        /// Print one JSON document (stable field names, for scripts) instead of lines.
         #[arg(long)]
         json: bool,
     },

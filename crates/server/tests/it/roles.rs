@@ -50,11 +50,21 @@ fn last_position(env: &TestApp) -> i64 {
     feed(env, 0).last().and_then(|e| e.position).unwrap_or(0)
 }
 
-fn feed(env: &TestApp, after: i64) -> Vec<events::Event> {
+/// Org A's events after `after`, every page of them.
+fn feed(env: &TestApp, mut after: i64) -> Vec<events::Event> {
     events::catch_up(&env.store).unwrap();
-    env.store
-        .read(|c| events::after(c, after, 1_000, Some(&env.a.id), &[]))
-        .unwrap()
+    let mut all = Vec::new();
+    loop {
+        let page = env
+            .store
+            .read(|c| events::after(c, after, 1_000, Some(&env.a.id), &[]))
+            .unwrap();
+        let Some(last) = page.last() else {
+            return all;
+        };
+        after = last.position.unwrap_or(last.seq);
+        all.extend(page);
+    }
 }
 
 /// The `user.roles_changed` events after `after`, as (member, added, removed), sorted by member.
@@ -613,10 +623,186 @@ fn cli_contract(db: &TestDb) {
     );
 }
 
+/// A group of `n` members, seeded in one write (members and memberships), with its id.
+fn big_group(env: &TestApp, n: usize) -> String {
+    use scimd_store::models::{groups, members};
+    let now = SystemClock.now_naive();
+    let org = env.a.id.clone();
+    env.store
+        .write(|conn| {
+            let gid = scimd_store::GroupId::generate();
+            groups::insert(
+                conn,
+                &groups::NewGroup {
+                    id: gid.as_str(),
+                    org_id: org.as_str(),
+                    display_name: "Everyone",
+                    display_name_norm: scimd_store::user_name::normalize("Everyone"),
+                    external_id: None,
+                    document: &json!({"schemas": [GROUP], "displayName": "Everyone"}).to_string(),
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            let mut ids = Vec::with_capacity(n);
+            for i in 0..n {
+                let id = scimd_store::MemberId::generate();
+                let name = format!("big{i:06}@a.example");
+                members::insert(
+                    conn,
+                    &members::NewMember {
+                        id: id.as_str(),
+                        org_id: org.as_str(),
+                        user_name: &name,
+                        user_name_norm: scimd_store::user_name::normalize(&name),
+                        external_id: None,
+                        role: "member",
+                        active: true,
+                        scim_managed: true,
+                        display_name: None,
+                        given_name: None,
+                        family_name: None,
+                        email: None,
+                        document: "{}",
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                ids.push(id.as_str().to_owned());
+            }
+            groups::add_members(conn, &org, &gid, &ids, now)?;
+            Ok::<_, scimd_store::StoreError>(gid.as_str().to_owned())
+        })
+        .unwrap()
+}
+
+/// The `user.roles_changed` events after `after` that add `role`: (events, distinct members).
+fn grants_in_feed(env: &TestApp, after: i64, role: &str) -> (usize, usize) {
+    let events: Vec<Value> = feed(env, after)
+        .iter()
+        .filter(|e| e.event_type == "user.roles_changed")
+        .map(|e| events::data(e).unwrap())
+        .filter(|d| d["added"].as_array().unwrap().iter().any(|r| r == role))
+        .collect();
+    let members: std::collections::HashSet<&str> = events.iter().map(|d| d["id"].as_str().unwrap()).collect();
+    (events.len(), members.len())
+}
+
+/// A mapping change on a large group runs in batches, each its own transaction with its events and progress;
+/// the CLI killed (SIGKILL) halfway leaves a consistent prefix, and `scimd role resume` finishes it with every
+/// member granted once and one event each.
+fn a_big_mapping_runs_in_batches_and_survives_a_kill(db: &TestDb) {
+    const N: usize = 4_000;
+    let env = TestApp::init(db);
+    let g = big_group(&env, N);
+    let org = env.a.id.as_str().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let out = scimd(
+        dir.path(),
+        Some(&env.db_url),
+        &["role", "create", "--org", &org, "--name", "deployer"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let start = last_position(&env);
+    let mut child = crate::harness::scimd_command(dir.path(), Some(&env.db_url))
+        .args([
+            "role",
+            "map",
+            "--org",
+            &org,
+            "--group",
+            &g,
+            "--role",
+            "deployer",
+            "--batch-size",
+            "25",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let progress = || env.store.read(|c| roles::jobs_of(c, &env.a.id, 1)).unwrap().pop();
+    // Killed once some batches have committed, long before the last.
+    let killed_at = loop {
+        if let Some(job) = progress().filter(|j| j.done >= 100) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break job;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the map ended before it could be killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    let after_kill = progress().unwrap();
+    assert!(
+        !after_kill.is_finished() && after_kill.done < N as i64,
+        "{after_kill:?}"
+    );
+    assert!(after_kill.done >= killed_at.done);
+    assert_eq!(after_kill.done % 25, 0, "whole batches only");
+    assert_eq!(after_kill.changed, after_kill.done);
+    let (events_so_far, _) = grants_in_feed(&env, start, "deployer");
+    assert_eq!(
+        events_so_far as i64, after_kill.done,
+        "each committed batch with its events, and only those"
+    );
+
+    let resumed = scimd(
+        dir.path(),
+        Some(&env.db_url),
+        &["role", "resume", "--batch-size", "500", "--json"],
+    );
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let job = progress().unwrap();
+    assert!(job.is_finished());
+    assert_eq!((job.done, job.total, job.changed), (N as i64, N as i64, N as i64));
+    assert_eq!(
+        grants_in_feed(&env, start, "deployer"),
+        (N, N),
+        "one event per member, none twice"
+    );
+
+    // The worker's path, in-process: an unmap in batches of 1,000 (the default), run to its end.
+    let start = last_position(&env);
+    let out = env
+        .store
+        .write(|c| {
+            roles::unmap(
+                c,
+                &ctx(&env.a.id),
+                Acting(Role::Owner),
+                &g,
+                "deployer",
+                false,
+                roles::JOB_BATCH,
+            )
+        })
+        .unwrap();
+    let first = out.job.unwrap();
+    assert_eq!(
+        (first.done, first.is_finished()),
+        (roles::JOB_BATCH as i64, false)
+    );
+    let done = roles::run_job(&env.store, &first.id, roles::JOB_BATCH, &SystemClock)
+        .unwrap()
+        .unwrap();
+    assert_eq!((done.done, done.changed), (N as i64, N as i64));
+    let removed = feed(&env, start)
+        .iter()
+        .filter(|e| e.event_type == "user.roles_changed")
+        .count();
+    assert_eq!(removed, N);
+}
+
 scimd_store::backend_tests!(
     okta_push,
     entra_push,
     admin_share_needs_confirmation,
     cli_contract,
-    entra_roles_attribute
+    entra_roles_attribute,
+    a_big_mapping_runs_in_batches_and_survives_a_kill
 );

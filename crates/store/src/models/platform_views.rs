@@ -36,11 +36,16 @@ pub struct UserView {
 }
 
 impl UserView {
-    /// The view of `m`, with its effective roles read in the caller's unit of work.
+    /// The view of `m`, with its effective roles read in the caller's unit of work: one statement (by the
+    /// grants' primary key), none for a deleted member (its grants went with it).
     pub fn read(conn: &mut DbConnection, m: &Member) -> Result<UserView, StoreError> {
-        Ok(UserView::many(conn, std::slice::from_ref(m))?
-            .pop()
-            .unwrap_or_else(|| UserView::from(m)))
+        let mut v = UserView::from(m);
+        if m.deleted_at.is_none() {
+            let org = OrgId::new(m.org_id.clone());
+            let granted = crate::provisioning::roles::granted_roles(conn, &org, &m.id)?;
+            v.roles = crate::provisioning::roles::compose(&m.role, granted.iter().map(String::as_str));
+        }
+        Ok(v)
     }
 
     /// The views of `page` (members of one org), their roles read in one pass.

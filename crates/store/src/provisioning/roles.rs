@@ -275,6 +275,15 @@ pub fn mapped_roles(conn: &mut DbConnection, group: &str) -> Result<Vec<String>,
         .load(conn)?)
 }
 
+/// The roles granted to one member (by any source), along the grants' primary key.
+pub fn granted_roles(conn: &mut DbConnection, org: &OrgId, member: &str) -> Result<Vec<String>, StoreError> {
+    Ok(member_roles::table
+        .filter(member_roles::member_id.eq(member))
+        .filter(member_roles::org_id.eq(org.as_str()))
+        .select(member_roles::role)
+        .load(conn)?)
+}
+
 /// (member id, role, source kind, source id) of the live members among `ids`, and their base roles.
 struct Grants {
     base: HashMap<String, String>,
