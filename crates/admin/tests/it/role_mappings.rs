@@ -112,6 +112,13 @@ fn an_unmap_taking_admin_from_many_needs_a_confirmation(db: &TestDb) {
             StatusCode::SEE_OTHER
         );
         assert_eq!(effective(db, &ctx, &ids[0]), ["admin"]);
+        // The admin pages honour it: a member made admin by the group may edit.
+        let mapped_admin = login(&app, &ctx, "a0@acme.test").await;
+        let page = get(&app, Some(&mapped_admin), &url(&ctx, "sso")).await;
+        assert!(
+            page.body.contains(r#"id="roles-map-form""#),
+            "an admin sees the forms"
+        );
 
         let unmap = post(&app, &owner, &url(&ctx, "roles/unmap"), &save).await;
         assert_eq!(unmap.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -129,6 +136,11 @@ fn an_unmap_taking_admin_from_many_needs_a_confirmation(db: &TestDb) {
         assert_eq!(done.status, StatusCode::SEE_OTHER);
         assert_eq!(effective(db, &ctx, &ids[0]), ["member"]);
         assert!(audit_actions(db, &ctx.org).contains(&"role.unmapped".to_owned()));
+        let page = get(&app, Some(&mapped_admin), &url(&ctx, "sso")).await;
+        assert!(
+            !page.body.contains(r#"id="roles-map-form""#),
+            "back to read-only at once"
+        );
     });
 }
 

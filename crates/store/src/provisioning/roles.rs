@@ -1099,8 +1099,19 @@ pub fn run_job_batch(
     batch: usize,
     now: NaiveDateTime,
 ) -> Result<Option<Job>, StoreError> {
+    // The group's lock first, as a membership change and a mapping change take it: a batch then never grants
+    // to a member a concurrent PATCH is taking out of the group (nor the reverse), and the order (group, then
+    // job) is the one `map` and `unmap` take, so they cannot deadlock. Then the job's: one runner at a time.
+    let group: Option<(String, String)> = role_jobs::table
+        .find(id)
+        .select((role_jobs::org_id, role_jobs::group_id))
+        .first(conn)
+        .optional()?;
+    let Some((org_id, group_id)) = group else {
+        return Ok(None);
+    };
+    crate::models::lock_for_update(conn, crate::models::Locked::Group, &OrgId::new(org_id), &group_id)?;
     if let DbConnection::Postgres(pg) = conn {
-        // One runner at a time: a second waits, then sees the first's progress.
         diesel::sql_query("SELECT 1 FROM role_jobs WHERE id = $1 FOR UPDATE")
             .bind::<diesel::sql_types::Text, _>(id)
             .execute(pg)?;
