@@ -279,7 +279,7 @@ pub fn mapped_roles(conn: &mut DbConnection, group: &str) -> Result<Vec<String>,
 pub fn granted_roles(conn: &mut DbConnection, org: &OrgId, member: &str) -> Result<Vec<String>, StoreError> {
     Ok(member_roles::table
         .filter(member_roles::member_id.eq(member))
-        .filter(member_roles::org_id.eq(org.as_str()))
+        .filter(crate::models::tenant_of_key("member_roles", org))
         .select(member_roles::role)
         .load(conn)?)
 }
@@ -301,9 +301,12 @@ fn grants_of(conn: &mut DbConnection, org: &OrgId, ids: &[String]) -> Result<Gra
             .select((members::id, members::role))
             .load(conn)?;
         base.extend(rows);
+        // The tenant predicate no index serves (`models::tenant_of_key`): the rows are found by the primary
+        // key's `member_id`, whatever the statistics say; with `org_id = ?` a fresh PostgreSQL database planned
+        // a walk of the org's grants along `member_roles_source`, O(grants) per call.
         let rows: Vec<(String, String, String, String)> = member_roles::table
             .filter(member_roles::member_id.eq_any(chunk))
-            .filter(member_roles::org_id.eq(org.as_str()))
+            .filter(crate::models::tenant_of_key("member_roles", org))
             .select((
                 member_roles::member_id,
                 member_roles::role,
@@ -453,7 +456,7 @@ fn revoke_rows(
     for chunk in ids.chunks(IN_CHUNK) {
         let q = member_roles::table
             .filter(member_roles::member_id.eq_any(chunk))
-            .filter(member_roles::org_id.eq(org.as_str()))
+            .filter(crate::models::tenant_of_key("member_roles", org))
             .filter(member_roles::source_kind.eq(kind))
             .filter(member_roles::source_id.eq(source));
         match role {
@@ -512,7 +515,7 @@ pub fn on_member_deleted(conn: &mut DbConnection, org: &OrgId, member: &MemberId
     diesel::delete(
         member_roles::table
             .filter(member_roles::member_id.eq(member.as_str()))
-            .filter(member_roles::org_id.eq(org.as_str())),
+            .filter(crate::models::tenant_of_key("member_roles", org)),
     )
     .execute(conn)?;
     Ok(())
