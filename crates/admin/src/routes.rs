@@ -36,6 +36,9 @@
 //! GET  /admin/orgs/{org}/audit/export         the filtered trail as a download: format=csv|json
 //! POST /admin/orgs/{org}/safety-valve         the deprovisioning safety valve's settings
 //! POST /admin/orgs/{org}/safety-valve/release releases a hold on deprovisioning
+//! POST /admin/orgs/{org}/roles                 adds a platform role to the org's catalog
+//! POST /admin/orgs/{org}/roles/map|unmap       previews or saves a group -> role mapping (action=preview|save)
+//! POST /admin/orgs/{org}/roles/scim            whether the IdP's SCIM `roles` attribute grants roles
 //! POST /admin/orgs/{org}/limits                the SCIM API's limits and the owner-link setting
 //! GET  /admin/orgs/{org}/signals               the org's Shared Signals streams and their deliveries (editors)
 //! GET  /admin/orgs/{org}/webhooks              the org's webhook endpoints and recent deliveries (editors)
@@ -45,7 +48,7 @@
 //! POST /admin/orgs/{org}/webhooks/{id}/delete  deletes the endpoint
 //! ```
 
-use crate::pages::settings::{self, connection, limits, safety_valve, scim};
+use crate::pages::settings::{self, connection, limits, roles, safety_valve, scim};
 use crate::pages::{activity, audit, group, groups, login, member, members, signals, signin, webhooks};
 use crate::state::AdminState;
 use crate::{assets, oauth, security_headers};
@@ -139,6 +142,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
                         .route("/groups/{id}", web::get().to(group::group_get))
                         .route("/limits", web::post().to(limits::limits_post))
                         .route("/safety-valve", web::post().to(safety_valve::settings_post))
+                        .route("/roles", web::post().to(roles::create_post))
+                        .route("/roles/map", web::post().to(roles::map_post))
+                        .route("/roles/unmap", web::post().to(roles::unmap_post))
+                        .route("/roles/scim", web::post().to(roles::scim_post))
                         .route(
                             "/safety-valve/release",
                             web::post().to(safety_valve::release_post),

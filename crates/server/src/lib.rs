@@ -7,6 +7,7 @@
 //! - `scim_api`: the SCIM 2.0 API; `org_limiter`: its per-org limits; `platform_api`: the platform's
 //!   event feed (`/api/v1/events`) with API keys; `sequencer`: the feed's upkeep (positions, retention);
 //! - `signin_limiter`: the throttle of the public sign-in endpoints (`/sso`, `/admin/sso`, `/oauth`);
+//! - `role_jobs`: the worker that finishes mapping changes on large groups, a batch per transaction;
 //! - `bootstrap`: the demo org a newcomer gets on an empty database;
 //! - `telemetry`: logs (human or JSON) and request ids.
 
@@ -19,6 +20,7 @@ pub mod error;
 pub mod health;
 pub mod org_limiter;
 pub mod platform_api;
+pub mod role_jobs;
 pub mod scim_api;
 pub mod sequencer;
 pub mod serve;

@@ -80,6 +80,7 @@ pub fn start(
     let recorder = web::Data::new(recorder);
     crate::sequencer::spawn(state.store.clone(), state.clock.clone(), event_retention);
     crate::health::spawn_probe(state.store.clone());
+    crate::role_jobs::spawn(state.store.clone(), state.clock.clone());
     scimd_webhooks::Worker::new(state.webhooks.clone(), scimd_webhooks::WorkerSettings::default()).spawn();
     scimd_ssf::PushWorker::new(state.ssf.clone(), scimd_ssf::PushSettings::default()).spawn();
     let server = HttpServer::new(move || {

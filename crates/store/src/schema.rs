@@ -335,6 +335,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    roles (org_id, name) {
+        org_id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    role_mappings (group_id, role) {
+        group_id -> Text,
+        role -> Text,
+        org_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    member_roles (member_id, role, source_kind, source_id) {
+        member_id -> Text,
+        role -> Text,
+        source_kind -> Text,
+        source_id -> Text,
+        org_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    role_settings (org_id) {
+        org_id -> Text,
+        scim_roles -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    role_jobs (id) {
+        id -> Text,
+        org_id -> Text,
+        group_id -> Text,
+        role -> Text,
+        direction -> Text,
+        after_member -> Text,
+        done -> BigInt,
+        total -> BigInt,
+        changed -> BigInt,
+        finished_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -364,4 +417,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_codes,
     oauth_access_tokens,
     oauth_signing_keys,
+    roles,
+    role_mappings,
+    member_roles,
+    role_settings,
+    role_jobs,
 );

@@ -14,6 +14,7 @@ mod directory_pages;
 mod limits;
 mod login;
 mod members;
+mod role_mappings;
 mod roles;
 mod safety_valve;
 mod scim;

@@ -9,6 +9,7 @@ mod oauth;
 mod org;
 mod output;
 mod owner_link;
+mod role;
 mod serve;
 mod sso;
 mod token;
@@ -117,6 +118,9 @@ pub enum Command {
     /// The server keys: make one; re-seal every stored secret under a new secret key.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Roles from the directory: the catalog, group mappings, explanations.
+    #[command(subcommand)]
+    Role(role::RoleCommand),
 }
 
 /// Parses the command line and runs it; errors are printed as one line naming what to fix.
@@ -170,6 +174,7 @@ fn run(cli: Cli) -> Result<(), ServerError> {
         Some(Command::OauthClient(command)) => oauth::run_client(&cli.database_url, &keys, command),
         Some(Command::OauthKey(command)) => oauth::run_key(&cli.database_url, &keys, command),
         Some(Command::Keys(command)) => keys::run(&cli.database_url, &keys, command),
+        Some(Command::Role(command)) => role::run(&cli.database_url, command),
     }
 }
 

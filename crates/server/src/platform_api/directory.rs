@@ -216,12 +216,14 @@ pub async fn users(
         }
         None => {
             let after = query.after_seq()?;
-            let (as_of, page) = read_org(&state, org, move |conn, org| {
-                directory::users(conn, org, &filter, after, limit)
+            let (as_of, (page, users)) = read_org(&state, org, move |conn, org| {
+                let page = directory::users(conn, org, &filter, after, limit)?;
+                let users = UserView::many(conn, &page)?;
+                Ok((page, users))
             })
             .await?;
             Ok(ok(UserPage {
-                users: page.iter().map(UserView::from).collect(),
+                users,
                 next_cursor: next(&page, limit, |m| m.seq.to_string()),
                 as_of_cursor: as_of.to_string(),
             }))
@@ -242,18 +244,16 @@ async fn members_page(
     let (as_of, page) = read_org(state, org, move |conn, org| {
         match directory::group(conn, org, &group)? {
             None => Ok(None),
-            Some(_) => Ok(Some(directory::group_members(
-                conn, org, &group, &filter, &after, limit,
-            )?)),
+            Some(_) => {
+                let page = directory::group_members(conn, org, &group, &filter, &after, limit)?;
+                let users = UserView::many(conn, &page)?;
+                Ok(Some((page, users)))
+            }
         }
     })
     .await?;
-    let page = page.ok_or(PlatformApiError::NotFound("group"))?;
-    Ok((
-        page.iter().map(UserView::from).collect(),
-        next(&page, limit, |m| m.id.clone()),
-        as_of.to_string(),
-    ))
+    let (page, users) = page.ok_or(PlatformApiError::NotFound("group"))?;
+    Ok((users, next(&page, limit, |m| m.id.clone()), as_of.to_string()))
 }
 
 /// One user
@@ -280,11 +280,12 @@ pub async fn user(
     let (org, id) = path.into_inner();
     let org = org_of(&key, &org)?;
     let (_, found) = read_org(&state, org, move |conn, org| {
-        scimd_store::models::members::find(conn, org, &scimd_store::MemberId::new(id))
+        scimd_store::models::members::find(conn, org, &scimd_store::MemberId::new(id))?
+            .map(|m| UserView::read(conn, &m))
+            .transpose()
     })
     .await?;
-    let m = found.ok_or(PlatformApiError::NotFound("user"))?;
-    Ok(ok(UserView::from(&m)))
+    Ok(ok(found.ok_or(PlatformApiError::NotFound("user"))?))
 }
 
 /// An org's groups

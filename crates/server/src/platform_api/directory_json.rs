@@ -60,6 +60,9 @@ pub struct User {
     updated_at: String,
     /// Grows with every change: an event whose `version` is not newer than a copy's is already in it.
     version: i64,
+    /// The user's effective roles: scimd's own (`owner`, `admin` or `member`) first, then the platform's
+    /// roles from its IdP groups (and the IdP's `roles` attribute, when the org honours it), sorted.
+    roles: Vec<String>,
 }
 
 /// A group (its members are a list of their own).

@@ -56,11 +56,10 @@ pub fn scimd(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
     scimd_with(dir, database_url, args, &[])
 }
 
-/// As [`scimd`], with the given scimd settings.
-pub fn scimd_with(dir: &Path, database_url: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// The `scimd` command as [`scimd`] runs it, before its arguments (for a child the test waits on or kills).
+pub fn scimd_command(dir: &Path, database_url: Option<&str>) -> Command {
     let mut cmd = Command::new(SCIMD);
-    cmd.args(args)
-        .current_dir(dir)
+    cmd.current_dir(dir)
         .env_remove("DATABASE_URL")
         .env("RUST_LOG", "warn");
     for (key, _) in std::env::vars() {
@@ -72,6 +71,13 @@ pub fn scimd_with(dir: &Path, database_url: Option<&str>, args: &[&str], env: &[
         cmd.env("DATABASE_URL", url);
     }
     keys_for_postgres(&mut cmd, database_url);
+    cmd
+}
+
+/// As [`scimd`], with the given scimd settings.
+pub fn scimd_with(dir: &Path, database_url: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = scimd_command(dir, database_url);
+    cmd.args(args);
     for (key, value) in env {
         cmd.env(key, value);
     }

@@ -36,6 +36,7 @@ mod openapi_schema;
 mod org_limits;
 mod outage;
 mod owner_over_scim;
+mod roles;
 mod scim_client;
 mod scim_isolation;
 mod scim_replay;

@@ -90,6 +90,25 @@ fn the_platform_signs_a_member_in_through_scimd(db: &TestDb) {
         .as_str()
         .unwrap()
         .to_owned();
+    // Eng's members are deployers (issue #26): the `roles` scope carries it.
+    env.store
+        .write(|c| {
+            let ctx = scimd_store::provisioning::WriteCtx {
+                org: a.clone(),
+                actor: "cli".into(),
+                now: scimd_store::Clock::now_naive(&scimd_store::SystemClock),
+            };
+            scimd_store::provisioning::roles::create_role(c, Some(&a), "cli", "deployer", ctx.now)?;
+            scimd_store::provisioning::roles::map(
+                c,
+                &ctx,
+                scimd_store::provisioning::roles::Acting(scimd_store::models::members::Role::Owner),
+                &group,
+                "deployer",
+                scimd_store::provisioning::roles::JOB_BATCH,
+            )
+        })
+        .unwrap();
 
     // The platform registers.
     let dir = tempfile::tempdir().unwrap();
@@ -124,6 +143,12 @@ fn the_platform_signs_a_member_in_through_scimd(db: &TestDb) {
         format!("{issuer}/oauth/authorize")
     );
     assert_eq!(discovery["code_challenge_methods_supported"], json!(["S256"]));
+    assert!(
+        discovery["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("roles"))
+    );
 
     // An unregistered redirect URI is shown an error, never redirected to.
     let bad = browser.send(
@@ -138,7 +163,7 @@ fn the_platform_signs_a_member_in_through_scimd(db: &TestDb) {
     let verifier = "a-pkce-verifier-of-the-platform-0123456789abcdef";
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let authorize = format!(
-        "/oauth/authorize?client_id={client_id}&redirect_uri={}&response_type=code&scope=openid%20email%20groups&state=st-1&nonce=n-1&code_challenge={challenge}&code_challenge_method=S256&login_hint=ada@a.example",
+        "/oauth/authorize?client_id={client_id}&redirect_uri={}&response_type=code&scope=openid%20email%20groups%20roles&state=st-1&nonce=n-1&code_challenge={challenge}&code_challenge_method=S256&login_hint=ada@a.example",
         url::form_urlencoded::byte_serialize(REDIRECT_URI.as_bytes()).collect::<String>()
     );
     let request = to_idp(&mut browser, &authorize);
@@ -236,6 +261,7 @@ fn the_platform_signs_a_member_in_through_scimd(db: &TestDb) {
     assert!(claims["at_hash"].as_str().is_some_and(|h| h.len() == 22));
     assert_eq!(claims["nonce"], "n-1");
     assert_eq!(claims["groups"], json!([group]));
+    assert_eq!(claims["roles"], json!(["member", "deployer"]), "the roles scope");
     assert!(claims["sid"].as_str().is_some_and(|s| !s.is_empty()));
 
     // userinfo and introspection while the member is active.
@@ -244,6 +270,7 @@ fn the_platform_signs_a_member_in_through_scimd(db: &TestDb) {
     let info = browser.client_send("GET", "/oauth/userinfo", None, &[("Authorization", &bearer)]);
     assert_eq!(info.status, 200, "{}", info.body);
     assert_eq!(info.json()["sub"], ada.as_str());
+    assert_eq!(info.json()["roles"], json!(["member", "deployer"]));
     let (status, active) = form_post(
         &mut browser,
         "/oauth/introspect",

@@ -7,7 +7,7 @@
 //!   `openid`), and, for a live session of the right org, a code (its SHA-256 stored, single use, 5 minutes);
 //! - [`OAuthProvider::token_blocking`]: the code redeemed by its client with the PKCE verifier: an ID token
 //!   (RS256 or EdDSA, as the client registered; `sub` the member id, `org_id`, `email` with
-//!   `email_verified: false`, `name`, `groups` when asked, `sid`, `auth_time`, `at_hash`) and an access token
+//!   `email_verified: false`, `name`, `groups` and `roles` (the member's effective roles) when asked, `sid`, `auth_time`, `at_hash`) and an access token
 //!   (its SHA-256 stored) for userinfo and introspection; a replayed code revokes what it was redeemed for;
 //! - [`OAuthProvider::introspect_blocking`] (RFC 7662) and [`OAuthProvider::userinfo_blocking`]: active only
 //!   while the session lives and the member is active, so a deprovisioning shows at once;
@@ -153,11 +153,11 @@ impl OAuthProvider {
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": keys::ALGORITHMS,
             "authorization_response_iss_parameter_supported": true,
-            "scopes_supported": ["openid", "email", "profile", "groups"],
+            "scopes_supported": ["openid", "email", "profile", "groups", "roles"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "code_challenge_methods_supported": ["S256"],
-            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "org_id", "email", "email_verified", "name", "groups"],
+            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "org_id", "email", "email_verified", "name", "groups", "roles"],
         })
     }
 }

@@ -31,7 +31,25 @@ struct Redeemed {
     session: admin_sessions::AdminSessionRow,
     member: members::Member,
     group_ids: Option<Vec<String>>,
+    /// The member's effective roles, with the `roles` scope.
+    roles: Option<Vec<String>>,
     key: Signer,
+}
+
+/// The member's effective roles (issue #26), for the `roles` claim.
+fn roles_of(
+    conn: &mut scimd_store::DbConnection,
+    org: &OrgId,
+    member: &members::Member,
+) -> Result<Vec<String>, scimd_store::StoreError> {
+    let ids = [member.id.clone()];
+    Ok(scimd_store::provisioning::roles::effective_of(conn, org, &ids)?
+        .remove(&member.id)
+        .unwrap_or_else(|| scimd_store::provisioning::roles::compose(&member.role, [])))
+}
+
+fn has_scope(scope: &str, wanted: &str) -> bool {
+    scope.split(' ').any(|s| s == wanted)
 }
 
 impl OAuthProvider {
@@ -106,8 +124,13 @@ impl OAuthProvider {
         else {
             return Err(ProviderError::InvalidGrant);
         };
-        let group_ids = if code.scope.split(' ').any(|s| s == "groups") {
+        let group_ids = if has_scope(&code.scope, "groups") {
             Some(groups::ids_of_member(conn, &org, &member.member_id())?)
+        } else {
+            None
+        };
+        let roles = if has_scope(&code.scope, "roles") {
+            Some(roles_of(conn, &org, &member)?)
         } else {
             None
         };
@@ -131,11 +154,12 @@ impl OAuthProvider {
             session,
             member,
             group_ids,
+            roles,
             key,
         }))
     }
 
-    /// The ID token's claims: who (`sub`, `org_id`, `email`, `name`, `groups` when asked), for whom (`aud`),
+    /// The ID token's claims: who (`sub`, `org_id`, `email`, `name`, `groups` and `roles` when asked), for whom (`aud`),
     /// from which session (`sid`, `auth_time`: when the member signed in), until `exp`. `email` is whatever the
     /// org's SCIM caller wrote, so `email_verified` is false (review 3, M-2): `(iss, sub)` is the account key.
     fn id_token_claims(&self, r: &Redeemed, now: DateTime<Utc>, exp: DateTime<Utc>) -> Value {
@@ -157,6 +181,9 @@ impl OAuthProvider {
         }
         if let Some(ids) = &r.group_ids {
             claims["groups"] = json!(ids);
+        }
+        if let Some(roles) = &r.roles {
+            claims["roles"] = json!(roles);
         }
         claims
     }
@@ -212,8 +239,11 @@ impl OAuthProvider {
                 "email_verified": false,
                 "name": member.display_name.clone().unwrap_or_else(|| member.user_name.clone()),
             });
-            if row.scope.split(' ').any(|s| s == "groups") {
+            if has_scope(&row.scope, "groups") {
                 info["groups"] = json!(groups::ids_of_member(conn, &org, &member.member_id())?);
+            }
+            if has_scope(&row.scope, "roles") {
+                info["roles"] = json!(roles_of(conn, &org, &member)?);
             }
             Ok(info)
         })

@@ -38,9 +38,12 @@ pub mod types {
     pub const SAFETY_VALVE_RELEASED: &str = "safety_valve.released";
     /// Admin sessions that ended: a logout, a replacing sign-in, or every session of a deprovisioned member.
     pub const SESSION_REVOKED: &str = "session.revoked";
+    /// A member's effective roles changed (a group it joined or left, a mapping, its `roles`): `added` and
+    /// `removed` say how.
+    pub const USER_ROLES_CHANGED: &str = "user.roles_changed";
 
     /// Every type, as the feed's `types` filter accepts them.
-    pub const ALL: [&str; 16] = [
+    pub const ALL: [&str; 17] = [
         USER_CREATED,
         USER_UPDATED,
         USER_DEACTIVATED,
@@ -57,6 +60,7 @@ pub mod types {
         SAFETY_VALVE_TRIPPED,
         SAFETY_VALVE_RELEASED,
         SESSION_REVOKED,
+        USER_ROLES_CHANGED,
     ];
 }
 

@@ -4,6 +4,9 @@
 //! absent. The server's OpenAPI document describes these (`platform_api::directory_json`), and its tests
 //! validate real answers against it.
 
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::ids::OrgId;
 use crate::models::events::rfc3339;
 use crate::models::groups::Group;
 use crate::models::members::Member;
@@ -27,8 +30,46 @@ pub struct UserView {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    /// The member's effective roles: scimd's own first, then the platform's, sorted
+    /// (`provisioning::roles`).
+    pub roles: Vec<String>,
 }
 
+impl UserView {
+    /// The view of `m`, with its effective roles read in the caller's unit of work: one statement (by the
+    /// grants' primary key), none for a deleted member (its grants went with it).
+    pub fn read(conn: &mut DbConnection, m: &Member) -> Result<UserView, StoreError> {
+        let mut v = UserView::from(m);
+        if m.deleted_at.is_none() {
+            let org = OrgId::new(m.org_id.clone());
+            let granted = crate::provisioning::roles::granted_roles(conn, &org, &m.id)?;
+            v.roles = crate::provisioning::roles::compose(&m.role, granted.iter().map(String::as_str));
+        }
+        Ok(v)
+    }
+
+    /// The views of `page` (members of one org), their roles read in one pass.
+    pub fn many(conn: &mut DbConnection, page: &[Member]) -> Result<Vec<UserView>, StoreError> {
+        let Some(first) = page.first() else {
+            return Ok(Vec::new());
+        };
+        let org = OrgId::new(first.org_id.clone());
+        let ids: Vec<String> = page.iter().map(|m| m.id.clone()).collect();
+        let mut roles = crate::provisioning::roles::effective_of(conn, &org, &ids)?;
+        Ok(page
+            .iter()
+            .map(|m| {
+                let mut v = UserView::from(m);
+                if let Some(r) = roles.remove(&m.id) {
+                    v.roles = r;
+                }
+                v
+            })
+            .collect())
+    }
+}
+
+/// Without a read of its grants: the member's own role only. Use [`UserView::read`] or [`UserView::many`].
 impl From<&Member> for UserView {
     fn from(m: &Member) -> UserView {
         UserView {
@@ -46,6 +87,7 @@ impl From<&Member> for UserView {
             created_at: rfc3339(m.created_at),
             updated_at: rfc3339(m.updated_at),
             version: m.version,
+            roles: crate::provisioning::roles::compose(&m.role, []),
         }
     }
 }

@@ -22,7 +22,7 @@ pub fn user_changed(
     event_type: &str,
     row: &Member,
 ) -> Result<(), StoreError> {
-    let data = json!({ "id": row.id, "version": row.version, "user": UserView::from(row) });
+    let data = json!({ "id": row.id, "version": row.version, "user": UserView::read(conn, row)? });
     events::append(conn, &ctx.org, event_type, ctx.now, &data)
 }
 

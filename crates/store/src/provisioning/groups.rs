@@ -9,7 +9,7 @@ use super::audit::{self, GROUP_CREATED, GROUP_DELETED, GROUP_UPDATED};
 use super::feed;
 use super::filter_sql::{self, Translator};
 use super::paging::{self, ListSource, table_reads};
-use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match, users};
+use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match, roles, users};
 use crate::connection::{Backend, DbConnection, MultiBackend};
 use crate::error::StoreError;
 use crate::ids::{GroupId, OrgId};
@@ -276,6 +276,7 @@ fn apply_delta(
     };
     removed.extend(groups::remove_members(conn, group, &delta.removed)?);
     let added = groups::add_members(conn, &ctx.org, group, &delta.added, ctx.now)?;
+    roles::on_membership(conn, ctx, group, &added, &removed)?;
     Ok((added, removed))
 }
 
@@ -334,6 +335,7 @@ pub fn create(
         other => other?,
     };
     let added = groups::add_members(conn, &ctx.org, &row.group_id(), member_ids, ctx.now)?;
+    // A new group has no mapping yet: nothing to grant.
     let mut d = details(&[], added.len(), 0, dialects);
     if let Some(o) = d.as_object_mut() {
         o.insert("displayName".into(), Value::from(name));
@@ -471,6 +473,7 @@ pub fn delete(
     let before = locked_live_row(conn, &ctx.org, id)?;
     check_if_match(if_match, before.version)?;
     let removed = groups::clear_members(conn, &before.group_id())?;
+    roles::on_group_deleted(conn, ctx, &before.group_id(), &removed)?;
     groups::delete(conn, &ctx.org, &before.group_id())?;
     org_tallies::add(conn, &ctx.org, Tally::groups(-1))?;
     audit::record(

@@ -61,6 +61,7 @@ pub fn deprovision(
             let version = member.version + 1;
             members::soft_delete(conn, &ctx.org, &id, version, ctx.now)?;
             let removed = groups::remove_member_everywhere(conn, &ctx.org, &id, ctx.now)?;
+            super::roles::on_member_deleted(conn, &ctx.org, &id)?;
             let mut row = member.clone();
             row.deleted_at = Some(ctx.now);
             row.active = false;

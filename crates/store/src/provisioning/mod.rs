@@ -25,6 +25,7 @@ pub mod lifecycle;
 mod member_row;
 pub mod paging;
 pub mod privileged;
+pub mod roles;
 pub mod users;
 
 use crate::error::StoreError;

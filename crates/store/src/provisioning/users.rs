@@ -334,6 +334,7 @@ fn save(
             (row, false)
         }
     };
+    super::roles::on_user_document(conn, ctx, &row.id, Some(before_doc), after)?;
     if link {
         // The member enters the SCIM view as it was (the transition's own tally change adds to it). Counted only
         // after the transition: a refusal that commits (the valve's hold, the last owner) must not count it.
@@ -395,6 +396,7 @@ pub fn create(
             );
             audit::record(conn, ctx, MEMBER_CREATED, &row.id, details)?;
             feed::user_changed(conn, ctx, types::USER_CREATED, &row)?;
+            super::roles::on_user_document(conn, ctx, &row.id, None, doc)?;
             org_tallies::add(conn, &ctx.org, Tally::user_added(cols.active))?;
             Ok(Created {
                 user: user_record(row, Vec::new())?,

@@ -183,11 +183,15 @@ impl SessionService {
                 Some(member) if member.active => member,
                 _ => return Err(refuse("member_inactive")),
             };
+            // The member's effective scimd role: an `admin` mapped from an IdP group counts (issue #26).
+            let granted = scimd_store::provisioning::roles::granted_roles(conn, &org, &member.id)?;
+            let effective =
+                scimd_store::provisioning::roles::compose(&member.role, granted.iter().map(String::as_str));
             let info = SessionInfo {
                 session_id: session_id.clone(),
                 org_id: org.clone(),
                 member_id: member_id.clone(),
-                role: member.role(),
+                role: effective.first().map_or(member.role(), |r| Role::parse(r)),
                 email: member.email.clone().unwrap_or_else(|| member.user_name.clone()),
             };
             Ok((info, row.last_seen_at))

@@ -10,6 +10,7 @@
 
 pub mod connection;
 pub mod limits;
+pub mod roles;
 pub mod safety_valve;
 pub mod scim;
 
@@ -24,6 +25,7 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use connection::{ConnectionForm, ConnectionView, kind_param};
 use limits::LimitsSection;
+use roles::RolesSection;
 use safety_valve::ValveSection;
 use scim::ScimSection;
 use scimd_signin::ConnectionSummary;
@@ -44,6 +46,7 @@ pub struct SettingsPage {
     pub valve: ValveSection,
     pub limits: LimitsSection,
     pub signin: SignInCard,
+    pub roles: RolesSection,
 }
 
 /// The sign-in card: this org's SP values for the IdP, and where members start signing in.
@@ -65,9 +68,15 @@ pub(crate) struct Cards {
     pub valve: ValveSection,
     pub limits: LimitsSection,
     pub signin: SignInCard,
+    pub roles: RolesSection,
 }
 
 pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
+    load_with(session, None).await
+}
+
+/// [`load`], with the roles card explaining member `explain`'s roles.
+pub(crate) async fn load_with(session: &Authed, explain: Option<String>) -> Result<Cards, AdminError> {
     let page = Page::load(session, "sso").await?;
     let saved = session
         .blocking(|s, me| s.connection.get_blocking(&me.org_id))
@@ -75,6 +84,7 @@ pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
     let scim = ScimSection::load(session, saved.is_some()).await?;
     let valve = ValveSection::load(session).await?;
     let limits = LimitsSection::load(session).await?;
+    let roles = RolesSection::load(session, explain).await?;
     let org = &session.info.org_id;
     let signin = &session.state.signin;
     let signin = SignInCard {
@@ -94,6 +104,7 @@ pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
         valve,
         limits,
         signin,
+        roles,
     })
 }
 
@@ -108,6 +119,7 @@ impl Cards {
             valve: self.valve,
             limits: self.limits,
             signin: self.signin,
+            roles: self.roles,
         }
     }
 }
@@ -132,11 +144,13 @@ pub struct SettingsQuery {
     kind: Option<String>,
     edit: Option<String>,
     notice: Option<String>,
+    /// A member id: the roles card explains its roles.
+    explain: Option<String>,
 }
 
 /// `GET /admin/orgs/{org}/sso`
 pub async fn settings_get(session: Authed, query: Query<SettingsQuery>) -> Result<HttpResponse, AdminError> {
-    let mut cards = load(&session).await?;
+    let mut cards = load_with(&session, query.explain.clone()).await?;
     cards.page = cards.page.with_notice(query.notice.as_deref());
     view::ok(&as_shown(
         &session,
@@ -157,6 +171,16 @@ pub(crate) async fn refused(
         StatusCode::UNPROCESSABLE_ENTITY,
         &as_shown(session, cards, None, false),
     )
+}
+
+/// The page as a GET shows it, with `shown` put in a card (a preview), with 200.
+pub(crate) async fn shown(
+    session: &Authed,
+    shown: impl FnOnce(&mut Cards),
+) -> Result<HttpResponse, AdminError> {
+    let mut cards = load(session).await?;
+    shown(&mut cards);
+    view::render(StatusCode::OK, &as_shown(session, cards, None, false))
 }
 
 /// Saves a card's form: `f` runs as one write with the org, the actor and the time, then the browser goes back

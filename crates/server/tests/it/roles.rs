@@ -1,0 +1,808 @@
+//! Roles from IdP groups (issue #26), over the real SCIM API on SQLite and PostgreSQL: Okta's and Entra's
+//! group pushes grant the mapped roles with exactly the `user.roles_changed` events, a removal takes the role
+//! in the same write, a rename keeps the mapping, nothing grants `owner`, and an unmap that takes `admin`
+//! from too many admins waits for a confirmation.
+
+use crate::harness::{scimd, stderr};
+use crate::scim_client::Client;
+use crate::test_app::TestApp;
+use scimd_store::models::events;
+use scimd_store::models::members::Role;
+use scimd_store::provisioning::WriteCtx;
+use scimd_store::provisioning::roles::{self, Acting, Direction, RoleError, Source};
+use scimd_store::testing::{TestDb, TestMember};
+use scimd_store::{Clock, OrgId, SystemClock};
+use serde_json::{Value, json};
+
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+fn ctx(org: &OrgId) -> WriteCtx {
+    WriteCtx {
+        org: org.clone(),
+        actor: "cli".into(),
+        now: SystemClock.now_naive(),
+    }
+}
+
+fn create(a: &Client, path: &str, body: Value) -> String {
+    let r = a.send("POST", path, Some(&body.to_string()), &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+fn patch(a: &Client, group: &str, ops: Value) {
+    let body = json!({ "schemas": [PATCH_OP], "Operations": ops });
+    let r = a.send("PATCH", &format!("/Groups/{group}"), Some(&body.to_string()), &[]);
+    assert!(r.status == 200 || r.status == 204, "{}", r.body);
+}
+
+fn user(a: &Client, name: &str) -> String {
+    create(
+        a,
+        "/Users",
+        json!({ "schemas": [USER], "userName": name, "active": true }),
+    )
+}
+
+fn last_position(env: &TestApp) -> i64 {
+    feed(env, 0).last().and_then(|e| e.position).unwrap_or(0)
+}
+
+/// Org A's events after `after`, every page of them.
+fn feed(env: &TestApp, mut after: i64) -> Vec<events::Event> {
+    events::catch_up(&env.store).unwrap();
+    let mut all = Vec::new();
+    loop {
+        let page = env
+            .store
+            .read(|c| events::after(c, after, 1_000, Some(&env.a.id), &[]))
+            .unwrap();
+        let Some(last) = page.last() else {
+            return all;
+        };
+        after = last.position.unwrap_or(last.seq);
+        all.extend(page);
+    }
+}
+
+/// The `user.roles_changed` events after `after`, as (member, added, removed), sorted by member.
+fn roles_changed(env: &TestApp, after: i64) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut out: Vec<_> = feed(env, after)
+        .iter()
+        .filter(|e| e.event_type == "user.roles_changed")
+        .map(|e| {
+            let d = events::data(e).unwrap();
+            (
+                d["id"].as_str().unwrap().to_owned(),
+                strings(&d["added"]),
+                strings(&d["removed"]),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn effective(env: &TestApp, id: &str) -> Vec<String> {
+    let ids = [id.to_owned()];
+    env.store
+        .read(|c| roles::effective_of(c, &env.a.id, &ids))
+        .unwrap()
+        .remove(id)
+        .unwrap()
+}
+
+fn map(env: &TestApp, acting: Role, group: &str, role: &str) -> Result<roles::MappingOutcome, RoleError> {
+    env.store
+        .write(|c| roles::map(c, &ctx(&env.a.id), Acting(acting), group, role, roles::JOB_BATCH))
+}
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn okta_push(db: &TestDb) {
+    let env = TestApp::init(db);
+    let a = env.client_a();
+    env.store
+        .write(|c| roles::create_role(c, Some(&env.a.id), "cli", "deployer", SystemClock.now_naive()))
+        .unwrap();
+    let u = create(
+        &a,
+        "/Users",
+        json!({ "schemas": [USER], "userName": "test.user@okta.local", "externalId": "00ujl29u0le5T6Aj10h7",
+            "name": {"givenName": "Test", "familyName": "User"}, "active": true }),
+    );
+    let g = create(
+        &a,
+        "/Groups",
+        json!({ "schemas": [GROUP], "displayName": "Test SCIMv2", "members": [] }),
+    );
+    // Mapped by displayName; stored by id.
+    let out = map(&env, Role::Admin, "test scimv2", "deployer").unwrap();
+    assert_eq!((out.group.id.as_str(), out.job.unwrap().changed), (g.as_str(), 0));
+
+    let start = last_position(&env);
+    patch(
+        &a,
+        &g,
+        json!([{"op": "add", "path": "members", "value": [{"value": u, "display": "test.user@okta.local"}]}]),
+    );
+    assert_eq!(
+        roles_changed(&env, start),
+        [(u.clone(), s(&["deployer"]), vec![])],
+        "the member add grants the mapped role, one event"
+    );
+    assert_eq!(effective(&env, &u), s(&["member", "deployer"]));
+
+    // Okta's rename echoes the id; the mapping follows the id.
+    patch(
+        &a,
+        &g,
+        json!([{"op": "replace", "value": {"id": g, "displayName": "Test SCIMv2 renamed"}}]),
+    );
+    let catalog = env.store.read(|c| roles::catalog(c, &env.a.id)).unwrap();
+    let deployer = catalog.iter().find(|r| r.name == "deployer").unwrap();
+    assert_eq!(deployer.groups.len(), 1);
+    assert_eq!(deployer.groups[0].display_name, "Test SCIMv2 renamed");
+    let why = env
+        .store
+        .read(|c| roles::explain(c, &env.a.id, &u))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&why).unwrap()["roles"],
+        json!([
+            {"role": "member", "sources": [{"kind": "assigned"}]},
+            {"role": "deployer", "sources": [{"kind": "group", "group_id": g, "group": "Test SCIMv2 renamed"}]},
+        ]),
+        "the explanation names the group"
+    );
+
+    // A request that fails part-way changes nothing: neither the membership nor the role.
+    let start = last_position(&env);
+    let body = json!({ "schemas": [PATCH_OP], "Operations": [
+        {"op": "remove", "path": format!("members[value eq \"{u}\"]")},
+        {"op": "add", "path": "members", "value": [{"value": "no-such-user"}]}]});
+    let r = a.send("PATCH", &format!("/Groups/{g}"), Some(&body.to_string()), &[]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(effective(&env, &u), s(&["member", "deployer"]));
+    assert!(roles_changed(&env, start).is_empty());
+
+    patch(
+        &a,
+        &g,
+        json!([{"op": "remove", "path": format!("members[value eq \"{u}\"]")}]),
+    );
+    assert_eq!(
+        roles_changed(&env, start),
+        [(u.clone(), vec![], s(&["deployer"]))]
+    );
+    assert_eq!(
+        effective(&env, &u),
+        s(&["member"]),
+        "the removal took the role in its own write"
+    );
+
+    // Okta's `replace members []` after a re-add, then the group's deletion: each takes what it gave.
+    patch(
+        &a,
+        &g,
+        json!([{"op": "add", "path": "members", "value": [{"value": u}]}]),
+    );
+    patch(&a, &g, json!([{"op": "replace", "path": "members", "value": []}]));
+    patch(
+        &a,
+        &g,
+        json!([{"op": "add", "path": "members", "value": [{"value": u}]}]),
+    );
+    let start = last_position(&env);
+    assert_eq!(a.send("DELETE", &format!("/Groups/{g}"), None, &[]).status, 204);
+    assert_eq!(
+        roles_changed(&env, start),
+        [(u.clone(), vec![], s(&["deployer"]))]
+    );
+    let catalog = env.store.read(|c| roles::catalog(c, &env.a.id)).unwrap();
+    assert!(
+        catalog.iter().all(|r| r.groups.is_empty()),
+        "the mapping went with the group"
+    );
+}
+
+fn entra_push(db: &TestDb) {
+    let env = TestApp::init(db);
+    let a = env.client_a();
+    let now = SystemClock.now_naive();
+    // A deployment-wide role is in every org's catalog.
+    env.store
+        .write(|c| roles::create_role(c, None, "cli", "viewer", now))
+        .unwrap();
+    let (u1, u2, u3) = (
+        user(&a, "u1@contoso.com"),
+        user(&a, "u2@contoso.com"),
+        user(&a, "u3@contoso.com"),
+    );
+    // A SCIM-managed owner in the group: nothing it gets from the group changes it.
+    let owner = TestMember {
+        org: &env.a.id,
+        email: "boss@contoso.com",
+        role: "owner",
+        display_name: None,
+        scim_managed: true,
+        now,
+    }
+    .insert(&env.store)
+    .unwrap();
+    let owner = owner.as_str().to_owned();
+    let g = create(
+        &a,
+        "/Groups",
+        json!({ "schemas": [GROUP, "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/Group"],
+            "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159", "displayName": "Platform Admins" }),
+    );
+    assert!(matches!(
+        map(&env, Role::Owner, &g, "owner"),
+        Err(RoleError::OwnerNeverGranted)
+    ));
+    assert!(matches!(
+        map(&env, Role::Admin, &g, "admin"),
+        Err(RoleError::AdminNeedsOwner)
+    ));
+    assert!(matches!(
+        map(&env, Role::Owner, &g, "nope"),
+        Err(RoleError::UnknownRole(_))
+    ));
+    map(&env, Role::Owner, &g, "admin").unwrap();
+    map(&env, Role::Owner, &g, "viewer").unwrap();
+
+    let start = last_position(&env);
+    patch(
+        &a,
+        &g,
+        json!([{"name": "addMember", "op": "add", "path": "members",
+            "value": [{"displayName": "new_user", "value": u1}, {"value": u2}, {"value": owner}]}]),
+    );
+    let mut expected = vec![
+        (u1.clone(), s(&["admin", "viewer"]), s(&["member"])),
+        (u2.clone(), s(&["admin", "viewer"]), s(&["member"])),
+        (owner.clone(), s(&["viewer"]), vec![]),
+    ];
+    expected.sort();
+    assert_eq!(roles_changed(&env, start), expected, "first batch");
+    assert_eq!(
+        effective(&env, &owner),
+        s(&["owner", "viewer"]),
+        "an owner stays an owner"
+    );
+
+    // Entra repeats u2: only u3 is new.
+    let start = last_position(&env);
+    patch(
+        &a,
+        &g,
+        json!([{"op": "Add", "path": "members", "value": [{"value": u3}, {"value": u2}]}]),
+    );
+    assert_eq!(
+        roles_changed(&env, start),
+        [(u3.clone(), s(&["admin", "viewer"]), s(&["member"]))]
+    );
+
+    let start = last_position(&env);
+    patch(
+        &a,
+        &g,
+        json!([{"name": "removeMember", "op": "Remove", "path": "members",
+            "value": [{"value": u1}, {"value": u3}, {"value": owner}]}]),
+    );
+    let mut expected = vec![
+        (u1.clone(), s(&["member"]), s(&["admin", "viewer"])),
+        (u3.clone(), s(&["member"]), s(&["admin", "viewer"])),
+        (owner.clone(), vec![], s(&["viewer"])),
+    ];
+    expected.sort();
+    assert_eq!(roles_changed(&env, start), expected, "the removal batch");
+    assert_eq!(effective(&env, &owner), s(&["owner"]));
+
+    // The other org sees none of it.
+    let b_events = {
+        events::catch_up(&env.store).unwrap();
+        env.store
+            .read(|c| events::after(c, 0, 1_000, Some(&env.b.id), &["user.roles_changed".into()]))
+            .unwrap()
+    };
+    assert!(b_events.is_empty());
+    let b_explain = env.store.read(|c| roles::explain(c, &env.b.id, &u2)).unwrap();
+    assert!(b_explain.is_none(), "org B cannot explain org A's member");
+    let b_group = env.store.write(|c| {
+        roles::map(
+            c,
+            &ctx(&env.b.id),
+            Acting(Role::Owner),
+            &g,
+            "viewer",
+            roles::JOB_BATCH,
+        )
+    });
+    assert!(
+        matches!(b_group, Err(RoleError::UnknownGroup(_))),
+        "org B cannot map org A's group"
+    );
+}
+
+fn admin_share_needs_confirmation(db: &TestDb) {
+    let env = TestApp::init(db);
+    let a = env.client_a();
+    let ids: Vec<String> = (0..3).map(|i| user(&a, &format!("adm{i}@a.example"))).collect();
+    let members: Vec<Value> = ids.iter().map(|id| json!({ "value": id })).collect();
+    let g = create(
+        &a,
+        "/Groups",
+        json!({ "schemas": [GROUP], "displayName": "Admins", "members": members }),
+    );
+    let out = map(&env, Role::Owner, "Admins", "admin").unwrap();
+    assert_eq!(
+        out.job.unwrap().changed,
+        3,
+        "a mapping grants to the members already there"
+    );
+
+    let group = env
+        .store
+        .read(|c| roles::resolve_group(c, &env.a.id, &g))
+        .unwrap();
+    let p = env
+        .store
+        .read(|c| roles::preview(c, &env.a.id, &group, "admin", Direction::Unmap))
+        .unwrap();
+    assert_eq!((p.members, p.admins, p.admins_losing), (3, 3, 3));
+    assert_eq!(p.lose.get("admin"), Some(&3));
+    assert_eq!(p.gain.get("member"), Some(&3));
+    assert!(p.needs_confirmation);
+
+    let start = last_position(&env);
+    let unconfirmed = env.store.write(|c| {
+        roles::unmap(
+            c,
+            &ctx(&env.a.id),
+            Acting(Role::Owner),
+            &g,
+            "admin",
+            false,
+            roles::JOB_BATCH,
+        )
+    });
+    assert!(matches!(
+        unconfirmed,
+        Err(RoleError::NeedsConfirmation { losing: 3, admins: 3 })
+    ));
+    assert_eq!(effective(&env, &ids[0]), s(&["admin"]), "nothing changed");
+    assert!(roles_changed(&env, start).is_empty());
+    let by_admin = env.store.write(|c| {
+        roles::unmap(
+            c,
+            &ctx(&env.a.id),
+            Acting(Role::Admin),
+            &g,
+            "admin",
+            true,
+            roles::JOB_BATCH,
+        )
+    });
+    assert!(matches!(by_admin, Err(RoleError::AdminNeedsOwner)));
+    env.store
+        .write(|c| {
+            roles::unmap(
+                c,
+                &ctx(&env.a.id),
+                Acting(Role::Owner),
+                &g,
+                "admin",
+                true,
+                roles::JOB_BATCH,
+            )
+        })
+        .unwrap();
+    assert_eq!(roles_changed(&env, start).len(), 3);
+    assert_eq!(effective(&env, &ids[0]), s(&["member"]));
+    let audited = env
+        .store
+        .read(|c| scimd_store::models::audit_events::list(c, &env.a.id, Some("role.unmapped"), None, 10))
+        .unwrap();
+    assert_eq!(audited.len(), 1, "the unmap is audited");
+    // The explanation of a member with nothing granted: its own role.
+    let why = env
+        .store
+        .read(|c| roles::explain(c, &env.a.id, &ids[0]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(why.roles.len(), 1);
+    assert_eq!(why.roles[0].sources, [Source::Assigned]);
+}
+
+/// Entra's app role assignments in `roles`: honoured only when the org turns them on, within the catalog,
+/// never `owner`; turned off, they are taken back.
+fn entra_roles_attribute(db: &TestDb) {
+    let env = TestApp::init(db);
+    let a = env.client_a();
+    let now = SystemClock.now_naive();
+    env.store
+        .write(|c| roles::create_role(c, Some(&env.a.id), "cli", "deployer", now))
+        .unwrap();
+    let assigned = json!([
+        {"primary": false, "type": "WindowsAzureActiveDirectoryRole", "display": "Deployer", "value": "deployer"},
+        {"primary": false, "type": "WindowsAzureActiveDirectoryRole", "value": "owner"},
+        {"primary": false, "type": "WindowsAzureActiveDirectoryRole", "value": "not-in-catalog"},
+    ]);
+    let start = last_position(&env);
+    let u = create(
+        &a,
+        "/Users",
+        json!({ "schemas": [USER], "userName": "app@contoso.com", "active": true, "roles": assigned }),
+    );
+    assert_eq!(effective(&env, &u), s(&["member"]), "off by default");
+    assert!(roles_changed(&env, start).is_empty());
+
+    env.store
+        .write(|c| roles::set_scim_roles(c, &env.a.id, "cli", true, now))
+        .unwrap();
+    let start = last_position(&env);
+    let body = json!({ "schemas": [PATCH_OP], "Operations": [
+        {"op": "Replace", "path": "roles", "value": assigned.as_array().unwrap()[..2].to_vec()},
+        {"op": "Add", "path": "roles", "value": [{"value": "not-in-catalog"}]}]});
+    let r = a.send("PATCH", &format!("/Users/{u}"), Some(&body.to_string()), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        effective(&env, &u),
+        s(&["member", "deployer"]),
+        "within the catalog, never owner"
+    );
+    assert_eq!(
+        roles_changed(&env, start),
+        [(u.clone(), s(&["deployer"]), vec![])]
+    );
+    let why = env
+        .store
+        .read(|c| roles::explain(c, &env.a.id, &u))
+        .unwrap()
+        .unwrap();
+    assert_eq!(why.roles[1].sources, [Source::Attribute]);
+
+    let start = last_position(&env);
+    env.store
+        .write(|c| roles::set_scim_roles(c, &env.a.id, "cli", false, now))
+        .unwrap();
+    assert_eq!(effective(&env, &u), s(&["member"]));
+    assert_eq!(
+        roles_changed(&env, start),
+        [(u.clone(), vec![], s(&["deployer"]))]
+    );
+}
+
+/// `scimd role ...` as operators script it: the names and the `--json` fields are a contract.
+fn cli_contract(db: &TestDb) {
+    let env = TestApp::init(db);
+    let a = env.client_a();
+    let dir = tempfile::tempdir().unwrap();
+    let org = env.a.id.as_str().to_owned();
+    let run = |args: &[&str]| -> Value {
+        let out = scimd(dir.path(), Some(&env.db_url), args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let fails = |args: &[&str], says: &str| {
+        let out = scimd(dir.path(), Some(&env.db_url), args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    };
+    let u = user(&a, "ops@a.example");
+    let g = create(
+        &a,
+        "/Groups",
+        json!({ "schemas": [GROUP], "displayName": "Deployers", "members": [{"value": u}] }),
+    );
+
+    assert_eq!(
+        run(&["role", "create", "--org", &org, "--name", "deployer", "--json"]),
+        json!({ "org_id": org, "name": "deployer", "scope": "org" })
+    );
+    fails(
+        &["role", "create", "--org", &org, "--name", "deployer"],
+        "already exists",
+    );
+    fails(
+        &["role", "create", "--org", &org, "--name", "owner"],
+        "scimd's own roles",
+    );
+    fails(
+        &["role", "create", "--org", "Acme", "--name", "x"],
+        "--org Acme: no organization",
+    );
+
+    let dry = run(&[
+        "role",
+        "map",
+        "--org",
+        &org,
+        "--group",
+        "Deployers",
+        "--role",
+        "deployer",
+        "--dry-run",
+        "--json",
+    ]);
+    assert_eq!(
+        (dry["members"].clone(), dry["gain"].clone()),
+        (json!(1), json!({ "deployer": 1 }))
+    );
+    assert!(
+        run(&["role", "list", "--org", &org, "--json"])["roles"][3]["groups"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "a dry run saves nothing"
+    );
+
+    let mapped = run(&[
+        "role",
+        "map",
+        "--org",
+        &org,
+        "--group",
+        "Deployers",
+        "--role",
+        "deployer",
+        "--json",
+    ]);
+    assert_eq!(mapped["group"], json!({ "id": g, "display_name": "Deployers" }));
+    assert_eq!(
+        (mapped["changed"].clone(), mapped["job"]["changed"].clone()),
+        (json!(true), json!(1))
+    );
+    assert!(
+        mapped["job"]["finished_at"].is_string(),
+        "a small group is done at once"
+    );
+    fails(
+        &["role", "map", "--org", &org, "--group", &g, "--role", "owner"],
+        "Nothing grants \"owner\"",
+    );
+    fails(
+        &[
+            "role", "map", "--org", &org, "--group", "Nobody", "--role", "deployer",
+        ],
+        "no group \"Nobody\"",
+    );
+
+    let listed = run(&["role", "list", "--org", &org, "--json"]);
+    let names: Vec<&str> = listed["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["owner", "admin", "member", "deployer"]);
+    assert_eq!(listed["roles"][3]["scope"], "org");
+    assert_eq!(
+        listed["roles"][3]["groups"],
+        json!([{ "id": g, "display_name": "Deployers" }])
+    );
+
+    let why = run(&["role", "explain", "--org", &org, "--user", &u, "--json"]);
+    assert_eq!(why["member_id"], json!(u));
+    assert_eq!(
+        why["roles"][1],
+        json!({ "role": "deployer", "sources": [{ "kind": "group", "group_id": g, "group": "Deployers" }] })
+    );
+    fails(
+        &["role", "explain", "--org", &org, "--user", "nobody"],
+        "--user nobody",
+    );
+    let b = env.b.id.as_str().to_owned();
+    fails(
+        &["role", "explain", "--org", &b, "--user", &u],
+        "no member of the org",
+    );
+
+    let unmapped = run(&[
+        "role", "unmap", "--org", &org, "--group", &g, "--role", "deployer", "--json",
+    ]);
+    assert_eq!(unmapped["job"]["changed"], 1);
+    assert_eq!(effective(&env, &u), s(&["member"]));
+    assert_eq!(
+        run(&["role", "scim-roles", "--org", &org, "--set", "on", "--json"]),
+        json!({ "org_id": org, "scim_roles": true })
+    );
+}
+
+/// A group of `n` members, seeded in one write (members and memberships), with its id.
+fn big_group(env: &TestApp, n: usize) -> String {
+    use scimd_store::models::{groups, members};
+    let now = SystemClock.now_naive();
+    let org = env.a.id.clone();
+    env.store
+        .write(|conn| {
+            let gid = scimd_store::GroupId::generate();
+            groups::insert(
+                conn,
+                &groups::NewGroup {
+                    id: gid.as_str(),
+                    org_id: org.as_str(),
+                    display_name: "Everyone",
+                    display_name_norm: scimd_store::user_name::normalize("Everyone"),
+                    external_id: None,
+                    document: &json!({"schemas": [GROUP], "displayName": "Everyone"}).to_string(),
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            let mut ids = Vec::with_capacity(n);
+            for i in 0..n {
+                let id = scimd_store::MemberId::generate();
+                let name = format!("big{i:06}@a.example");
+                members::insert(
+                    conn,
+                    &members::NewMember {
+                        id: id.as_str(),
+                        org_id: org.as_str(),
+                        user_name: &name,
+                        user_name_norm: scimd_store::user_name::normalize(&name),
+                        external_id: None,
+                        role: "member",
+                        active: true,
+                        scim_managed: true,
+                        display_name: None,
+                        given_name: None,
+                        family_name: None,
+                        email: None,
+                        document: "{}",
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                ids.push(id.as_str().to_owned());
+            }
+            groups::add_members(conn, &org, &gid, &ids, now)?;
+            Ok::<_, scimd_store::StoreError>(gid.as_str().to_owned())
+        })
+        .unwrap()
+}
+
+/// The `user.roles_changed` events after `after` that add `role`: (events, distinct members).
+fn grants_in_feed(env: &TestApp, after: i64, role: &str) -> (usize, usize) {
+    let events: Vec<Value> = feed(env, after)
+        .iter()
+        .filter(|e| e.event_type == "user.roles_changed")
+        .map(|e| events::data(e).unwrap())
+        .filter(|d| d["added"].as_array().unwrap().iter().any(|r| r == role))
+        .collect();
+    let members: std::collections::HashSet<&str> = events.iter().map(|d| d["id"].as_str().unwrap()).collect();
+    (events.len(), members.len())
+}
+
+/// A mapping change on a large group runs in batches, each its own transaction with its events and progress;
+/// the CLI killed (SIGKILL) halfway leaves a consistent prefix, and `scimd role resume` finishes it with every
+/// member granted once and one event each.
+fn a_big_mapping_runs_in_batches_and_survives_a_kill(db: &TestDb) {
+    const N: usize = 4_000;
+    let env = TestApp::init(db);
+    let g = big_group(&env, N);
+    let org = env.a.id.as_str().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let out = scimd(
+        dir.path(),
+        Some(&env.db_url),
+        &["role", "create", "--org", &org, "--name", "deployer"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let start = last_position(&env);
+    let mut child = crate::harness::scimd_command(dir.path(), Some(&env.db_url))
+        .args([
+            "role",
+            "map",
+            "--org",
+            &org,
+            "--group",
+            &g,
+            "--role",
+            "deployer",
+            "--batch-size",
+            "25",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let progress = || env.store.read(|c| roles::jobs_of(c, &env.a.id, 1)).unwrap().pop();
+    // Killed once some batches have committed, long before the last.
+    let killed_at = loop {
+        if let Some(job) = progress().filter(|j| j.done >= 100) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break job;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the map ended before it could be killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    let after_kill = progress().unwrap();
+    assert!(
+        !after_kill.is_finished() && after_kill.done < N as i64,
+        "{after_kill:?}"
+    );
+    assert!(after_kill.done >= killed_at.done);
+    assert_eq!(after_kill.done % 25, 0, "whole batches only");
+    assert_eq!(after_kill.changed, after_kill.done);
+    let (events_so_far, _) = grants_in_feed(&env, start, "deployer");
+    assert_eq!(
+        events_so_far as i64, after_kill.done,
+        "each committed batch with its events, and only those"
+    );
+
+    let resumed = scimd(
+        dir.path(),
+        Some(&env.db_url),
+        &["role", "resume", "--batch-size", "500", "--json"],
+    );
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let job = progress().unwrap();
+    assert!(job.is_finished());
+    assert_eq!((job.done, job.total, job.changed), (N as i64, N as i64, N as i64));
+    assert_eq!(
+        grants_in_feed(&env, start, "deployer"),
+        (N, N),
+        "one event per member, none twice"
+    );
+
+    // The worker's path, in-process: an unmap in batches of 1,000 (the default), run to its end.
+    let start = last_position(&env);
+    let out = env
+        .store
+        .write(|c| {
+            roles::unmap(
+                c,
+                &ctx(&env.a.id),
+                Acting(Role::Owner),
+                &g,
+                "deployer",
+                false,
+                roles::JOB_BATCH,
+            )
+        })
+        .unwrap();
+    let first = out.job.unwrap();
+    assert_eq!(
+        (first.done, first.is_finished()),
+        (roles::JOB_BATCH as i64, false)
+    );
+    let done = roles::run_job(&env.store, &first.id, roles::JOB_BATCH, &SystemClock)
+        .unwrap()
+        .unwrap();
+    assert_eq!((done.done, done.changed), (N as i64, N as i64));
+    let removed = feed(&env, start)
+        .iter()
+        .filter(|e| e.event_type == "user.roles_changed")
+        .count();
+    assert_eq!(removed, N);
+}
+
+scimd_store::backend_tests!(
+    okta_push,
+    entra_push,
+    admin_share_needs_confirmation,
+    cli_contract,
+    entra_roles_attribute,
+    a_big_mapping_runs_in_batches_and_survives_a_kill
+);
