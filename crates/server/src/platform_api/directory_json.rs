@@ -60,6 +60,10 @@ pub struct User {
     updated_at: String,
     /// Grows with every change: an event whose `version` is not newer than a copy's is already in it.
     version: i64,
+    /// The custom attributes the IdP sent (`urn:ietf:params:scim:schemas:extension:scimd:2.0:User`), by
+    /// name: each a string, boolean, number or array as declared (`scimd attribute list`); `{}` when none.
+    #[schema(value_type = Object)]
+    attributes: serde_json::Value,
 }
 
 /// A group (its members are a list of their own).

@@ -7,6 +7,7 @@
 use crate::models::events::rfc3339;
 use crate::models::groups::Group;
 use crate::models::members::Member;
+use scimd_scim::schema::CustomSchema;
 use serde::Serialize;
 
 /// A member of an org.
@@ -27,6 +28,8 @@ pub struct UserView {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    /// The custom attributes in the member's document (`urn:...:scimd:2.0:User`), by name; `{}` when none.
+    pub attributes: serde_json::Value,
 }
 
 impl From<&Member> for UserView {
@@ -46,6 +49,9 @@ impl From<&Member> for UserView {
             created_at: rfc3339(m.created_at),
             updated_at: rfc3339(m.updated_at),
             version: m.version,
+            attributes: serde_json::from_str(&m.document)
+                .map(|d| CustomSchema::values_of(&d))
+                .unwrap_or_else(|_| serde_json::Value::Object(serde_json::Map::new())),
         }
     }
 }
