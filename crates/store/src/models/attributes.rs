@@ -13,8 +13,9 @@ use crate::models::audit_events;
 use crate::schema::{attribute_definitions as d, member_attribute_values as v};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+pub use scimd_scim::schema::CustomType;
 use scimd_scim::schema::custom::{self, IndexValue, IndexedValue};
-use scimd_scim::schema::{CustomAttr, CustomSchema, CustomType};
+use scimd_scim::schema::{CustomAttr, CustomSchema};
 use serde::Serialize;
 
 /// The audit action of an org's declaration.
