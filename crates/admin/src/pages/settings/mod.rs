@@ -8,6 +8,7 @@
 //! save and return to it (`save_card`). Splitting the cards' handlers from their view types would only move
 //! the loop.
 
+pub mod attributes;
 pub mod connection;
 pub mod limits;
 pub mod safety_valve;
@@ -21,6 +22,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::Query;
 use askama::Template;
+use attributes::AttributesSection;
 use chrono::NaiveDateTime;
 use connection::{ConnectionForm, ConnectionView, kind_param};
 use limits::LimitsSection;
@@ -44,6 +46,7 @@ pub struct SettingsPage {
     pub valve: ValveSection,
     pub limits: LimitsSection,
     pub signin: SignInCard,
+    pub attributes: AttributesSection,
 }
 
 /// The sign-in card: this org's SP values for the IdP, and where members start signing in.
@@ -65,6 +68,7 @@ pub(crate) struct Cards {
     pub valve: ValveSection,
     pub limits: LimitsSection,
     pub signin: SignInCard,
+    pub attributes: AttributesSection,
 }
 
 pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
@@ -75,6 +79,7 @@ pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
     let scim = ScimSection::load(session, saved.is_some()).await?;
     let valve = ValveSection::load(session).await?;
     let limits = LimitsSection::load(session).await?;
+    let attributes = AttributesSection::load(session).await?;
     let org = &session.info.org_id;
     let signin = &session.state.signin;
     let signin = SignInCard {
@@ -94,6 +99,7 @@ pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
         valve,
         limits,
         signin,
+        attributes,
     })
 }
 
@@ -108,6 +114,7 @@ impl Cards {
             valve: self.valve,
             limits: self.limits,
             signin: self.signin,
+            attributes: self.attributes,
         }
     }
 }
