@@ -221,6 +221,14 @@ fn custom_attributes(db: &TestDb) {
         Err("invalidFilter".into())
     );
 
+    // The same filter through POST /.search (over Users and Groups): Groups have no custom attributes.
+    let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                        "filter": format!("{cc} eq \"CC-9\"")});
+    let r = a.send("POST", "/.search", Some(&search.to_string()), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["totalResults"], 1);
+    assert_eq!(r.json()["Resources"][0]["userName"], "bob@a.example");
+
     // PUT replaces the values, and a value removed leaves the index.
     let put = json!({"schemas": [USER, URN], "userName": "bob@a.example", URN: {"clearance": 7}});
     let r = a.send("PUT", &format!("/Users/{bob_id}"), Some(&put.to_string()), &[]);
