@@ -12,6 +12,11 @@ export RUST_LOG=warn
 
 new_org Compliance compliance-client-secret
 "$scimd" token generate --org "$org" --json >"$work/token.json"
+# Custom attributes declared, as a platform would (issue #26): the checker reads /Schemas and exercises every
+# attribute it advertises, the extension's included. One filterable, one not, one multi-valued.
+"$scimd" attribute define --org "$org" --name costCenter --type string --filterable >/dev/null
+"$scimd" attribute define --org "$org" --name clearance --type integer >/dev/null
+"$scimd" attribute define --org "$org" --name badges --type string --multi-valued --filterable >/dev/null
 # The checker creates and deletes dozens of users within a minute. The deprovisioning safety valve stays on (the
 # default): users the IdP created within the valve's hour do not count towards it.
 

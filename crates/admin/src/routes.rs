@@ -48,7 +48,7 @@
 //! POST /admin/orgs/{org}/webhooks/{id}/delete  deletes the endpoint
 //! ```
 
-use crate::pages::settings::{self, connection, limits, roles, safety_valve, scim};
+use crate::pages::settings::{self, attributes, connection, limits, roles, safety_valve, scim};
 use crate::pages::{activity, audit, group, groups, login, member, members, signals, signin, webhooks};
 use crate::state::AdminState;
 use crate::{assets, oauth, security_headers};
@@ -141,6 +141,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
                         .route("/groups", web::get().to(groups::groups_get))
                         .route("/groups/{id}", web::get().to(group::group_get))
                         .route("/limits", web::post().to(limits::limits_post))
+                        .route("/attributes", web::post().to(attributes::attribute_post))
                         .route("/safety-valve", web::post().to(safety_valve::settings_post))
                         .route("/roles", web::post().to(roles::create_post))
                         .route("/roles/map", web::post().to(roles::map_post))

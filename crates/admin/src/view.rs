@@ -105,6 +105,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "role_unmapped" => "Mapping removed. Its members lost the role (a large group's, within moments).",
         "roles_saved" => "Role settings saved.",
         "limits_saved" => "Limits saved. The SCIM API applies them within seconds.",
+        "attribute_defined" => {
+            "Attribute declared. Your IdP can map it now (Okta: import the app's schema again)."
+        }
         "webhook_deleted" => "Webhook endpoint deleted. Nothing more is sent to it.",
         "webhook_replayed" => "Replay scheduled: the endpoint gets those events again, in order.",
         "webhook_test_sent" => "Test event delivered: the endpoint answered 2xx.",

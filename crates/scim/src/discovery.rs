@@ -3,7 +3,9 @@
 //! of the crate does.
 
 use crate::list::{DEFAULT_COUNT, ListResponse, MAX_COUNT};
-use crate::schema::{ResourceSchema, SchemaDef, all_schemas, resource_schemas};
+use crate::schema::{
+    CUSTOM_USER_URN, CustomSchema, ResourceSchema, SchemaDef, all_schemas, resource_schemas,
+};
 use serde_json::{Value, json};
 
 /// The ServiceProviderConfig schema URN.
@@ -74,11 +76,13 @@ pub fn service_provider_config(base_url: &str, limits: &ServiceLimits) -> Value 
     doc
 }
 
-/// One resource type's representation (RFC 7643 §6).
-pub fn resource_type(base_url: &str, rt: &ResourceSchema) -> Value {
+/// One resource type's representation (RFC 7643 §6). The custom attributes' extension is listed only when
+/// the org has declared some (`custom`).
+pub fn resource_type(base_url: &str, rt: &ResourceSchema, custom: &CustomSchema) -> Value {
     let extensions: Vec<Value> = rt
         .extensions
         .iter()
+        .filter(|e| e.schema.id != CUSTOM_USER_URN || !custom.is_empty())
         .map(|e| json!({"schema": e.schema.id, "required": e.required}))
         .collect();
     json!({
@@ -94,20 +98,20 @@ pub fn resource_type(base_url: &str, rt: &ResourceSchema) -> Value {
 }
 
 /// `GET /ResourceTypes`: User and Group, as a ListResponse.
-pub fn resource_types(base_url: &str) -> Value {
+pub fn resource_types(base_url: &str, custom: &CustomSchema) -> Value {
     let all: Vec<Value> = resource_schemas()
         .into_iter()
-        .map(|rt| resource_type(base_url, rt))
+        .map(|rt| resource_type(base_url, rt, custom))
         .collect();
     ListResponse::new(all.len() as u64, 1, all).to_value()
 }
 
 /// `GET /ResourceTypes/{name}`.
-pub fn resource_type_by_name(base_url: &str, name: &str) -> Option<Value> {
+pub fn resource_type_by_name(base_url: &str, name: &str, custom: &CustomSchema) -> Option<Value> {
     resource_schemas()
         .into_iter()
         .find(|rt| rt.name.eq_ignore_ascii_case(name))
-        .map(|rt| resource_type(base_url, rt))
+        .map(|rt| resource_type(base_url, rt, custom))
 }
 
 /// One schema's representation (RFC 7643 §7).
@@ -123,14 +127,21 @@ pub fn schema(base_url: &str, s: &SchemaDef) -> Value {
     })
 }
 
-/// `GET /Schemas`: User, Enterprise User and Group, as a ListResponse.
-pub fn schemas(base_url: &str) -> Value {
-    let all: Vec<Value> = all_schemas().into_iter().map(|s| schema(base_url, s)).collect();
+/// `GET /Schemas`: User, Enterprise User and Group, and the org's custom attributes' extension when it
+/// declared some, as a ListResponse.
+pub fn schemas(base_url: &str, custom: &CustomSchema) -> Value {
+    let mut all: Vec<Value> = all_schemas().into_iter().map(|s| schema(base_url, s)).collect();
+    if !custom.is_empty() {
+        all.push(custom.schema_json(base_url));
+    }
     ListResponse::new(all.len() as u64, 1, all).to_value()
 }
 
 /// `GET /Schemas/{id}`.
-pub fn schema_by_id(base_url: &str, id: &str) -> Option<Value> {
+pub fn schema_by_id(base_url: &str, id: &str, custom: &CustomSchema) -> Option<Value> {
+    if id.eq_ignore_ascii_case(CUSTOM_USER_URN) {
+        return (!custom.is_empty()).then(|| custom.schema_json(base_url));
+    }
     all_schemas()
         .into_iter()
         .find(|s| s.id.eq_ignore_ascii_case(id))

@@ -229,6 +229,27 @@ impl ListQuery {
             .transpose()
     }
 
+    /// `filter` resolved against the resource type and the org's custom attributes.
+    pub fn resolve_filter_with(
+        &self,
+        schema: &ResourceSchema,
+        custom: &crate::schema::CustomSchema,
+    ) -> Result<Option<ResolvedFilter>, ScimError> {
+        self.filter
+            .as_ref()
+            .map(|f| filter::resolve::resolve_with(f, schema, custom))
+            .transpose()
+    }
+
+    /// Whether the filter names the custom attributes' extension (the org's declarations are then needed).
+    pub fn filter_names_custom(&self) -> bool {
+        self.filter.as_ref().is_some_and(|f| {
+            f.to_string()
+                .to_ascii_lowercase()
+                .contains(&crate::schema::CUSTOM_USER_URN.to_ascii_lowercase())
+        })
+    }
+
     /// `sortBy` resolved against the resource type; sorting by a complex attribute is `invalidValue`.
     pub fn resolve_sort(&self, schema: &ResourceSchema) -> Result<Option<ResolvedAttr>, ScimError> {
         let Some(p) = &self.sort_by else { return Ok(None) };

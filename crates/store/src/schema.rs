@@ -390,6 +390,34 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
+diesel::table! {
+    attribute_definitions (id) {
+        id -> Text,
+        org_id -> Nullable<Text>,
+        name -> Text,
+        name_norm -> Text,
+        ty -> Text,
+        multi_valued -> Bool,
+        case_exact -> Bool,
+        filterable -> Bool,
+        claim -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    member_attribute_values (member_id, attribute, position) {
+        org_id -> Text,
+        member_id -> Text,
+        attribute -> Text,
+        position -> Integer,
+        value_text -> Nullable<Text>,
+        value_int -> Nullable<BigInt>,
+        value_dec -> Nullable<Double>,
+        value_time -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     organizations,
@@ -422,4 +450,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_roles,
     role_settings,
     role_jobs,
+    attribute_definitions,
+    member_attribute_values,
 );

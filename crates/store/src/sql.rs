@@ -18,6 +18,8 @@ pub enum Bind {
     Text(String),
     Bool(bool),
     Time(NaiveDateTime),
+    BigInt(i64),
+    Double(f64),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +108,8 @@ impl<ST> QueryFragment<MultiBackend> for Raw<ST> {
                 Part::Bind(Bind::Text(v)) => out.push_bind_param::<Text, String>(v)?,
                 Part::Bind(Bind::Bool(v)) => out.push_bind_param::<Bool, bool>(v)?,
                 Part::Bind(Bind::Time(v)) => out.push_bind_param::<Timestamp, NaiveDateTime>(v)?,
+                Part::Bind(Bind::BigInt(v)) => out.push_bind_param::<diesel::sql_types::BigInt, i64>(v)?,
+                Part::Bind(Bind::Double(v)) => out.push_bind_param::<diesel::sql_types::Double, f64>(v)?,
             }
         }
         Ok(())

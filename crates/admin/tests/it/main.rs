@@ -9,6 +9,7 @@
 )]
 
 mod activity;
+mod attributes;
 mod audit;
 mod directory_pages;
 mod limits;

@@ -6,7 +6,10 @@
 
 use super::ast::{AttrPath, CompValue, CompareOp, Filter};
 use crate::error::ScimError;
-use crate::schema::{AttrLocation, AttrType, AttributeDef, Namespace, ResourceSchema};
+use crate::schema::{
+    AttrLocation, AttrType, AttributeDef, CUSTOM_USER_SCHEMA, CUSTOM_USER_URN, CustomSchema, Namespace,
+    ResourceSchema,
+};
 use chrono::{DateTime, Utc};
 
 /// A resolved attribute: canonical path, type and comparison rule.
@@ -98,7 +101,17 @@ impl ResolvedFilter {
 
 /// Resolves `filter` against the resource type `schema`.
 pub fn resolve(filter: &Filter, schema: &ResourceSchema) -> Result<ResolvedFilter, ScimError> {
-    resolve_in(filter, schema, None)
+    resolve_in(filter, schema, None, None)
+}
+
+/// Resolves `filter` against `schema` and the org's custom attributes: a declared filterable attribute
+/// resolves (its namespace is the custom extension), one declared but not filterable is `invalidFilter`.
+pub fn resolve_with(
+    filter: &Filter,
+    schema: &ResourceSchema,
+    custom: &CustomSchema,
+) -> Result<ResolvedFilter, ScimError> {
+    resolve_in(filter, schema, None, Some(custom))
 }
 
 /// Resolves the inner filter of a value path on the complex attribute `parent`.
@@ -107,28 +120,29 @@ pub(crate) fn resolve_value_filter(
     schema: &ResourceSchema,
     parent: AttrLocation,
 ) -> Result<ResolvedFilter, ScimError> {
-    resolve_in(filter, schema, Some(parent))
+    resolve_in(filter, schema, Some(parent), None)
 }
 
 fn resolve_in(
     filter: &Filter,
     schema: &ResourceSchema,
     parent: Option<AttrLocation>,
+    custom: Option<&CustomSchema>,
 ) -> Result<ResolvedFilter, ScimError> {
     crate::work::add(1);
     Ok(match filter {
         Filter::And(a, b) => ResolvedFilter::And(
-            Box::new(resolve_in(a, schema, parent)?),
-            Box::new(resolve_in(b, schema, parent)?),
+            Box::new(resolve_in(a, schema, parent, custom)?),
+            Box::new(resolve_in(b, schema, parent, custom)?),
         ),
         Filter::Or(a, b) => ResolvedFilter::Or(
-            Box::new(resolve_in(a, schema, parent)?),
-            Box::new(resolve_in(b, schema, parent)?),
+            Box::new(resolve_in(a, schema, parent, custom)?),
+            Box::new(resolve_in(b, schema, parent, custom)?),
         ),
-        Filter::Not(a) => ResolvedFilter::Not(Box::new(resolve_in(a, schema, parent)?)),
-        Filter::Present(path) => ResolvedFilter::Present(resolve_path(path, schema, parent)?),
+        Filter::Not(a) => ResolvedFilter::Not(Box::new(resolve_in(a, schema, parent, custom)?)),
+        Filter::Present(path) => ResolvedFilter::Present(resolve_path_in(path, schema, parent, custom)?),
         Filter::Compare { path, op, value } => {
-            let mut attr = resolve_path(path, schema, parent)?;
+            let mut attr = resolve_path_in(path, schema, parent, custom)?;
             if attr.ty == AttrType::Complex {
                 // RFC 7643 §2.4: `value` is a complex attribute's significant sub-attribute, so
                 // `emails eq "x"` means `emails.value eq "x"`.
@@ -153,7 +167,7 @@ fn resolve_in(
                     "A value filter '[...]' cannot contain another one.",
                 ));
             }
-            let attr = resolve_path(path, schema, None)?;
+            let attr = resolve_path_in(path, schema, None, custom)?;
             if attr.ty != AttrType::Complex || attr.sub_attr.is_some() {
                 return Err(ScimError::invalid_filter(format!(
                     "\"{}[...]\" filters the values of a complex attribute, and \"{}\" is not one.",
@@ -164,7 +178,7 @@ fn resolve_in(
                 namespace: attr.namespace,
                 def: attr.attr,
             };
-            let inner = resolve_in(filter, schema, Some(loc))?;
+            let inner = resolve_in(filter, schema, Some(loc), custom)?;
             ResolvedFilter::ValuePath {
                 attr,
                 filter: Box::new(inner),
@@ -189,6 +203,22 @@ pub(crate) fn resolve_path(
     schema: &ResourceSchema,
     parent: Option<AttrLocation>,
 ) -> Result<ResolvedAttr, ScimError> {
+    resolve_path_in(path, schema, parent, None)
+}
+
+fn resolve_path_in(
+    path: &AttrPath,
+    schema: &ResourceSchema,
+    parent: Option<AttrLocation>,
+    custom: Option<&CustomSchema>,
+) -> Result<ResolvedAttr, ScimError> {
+    if let Some(urn) = &path.urn
+        && parent.is_none()
+        && urn.eq_ignore_ascii_case(CUSTOM_USER_URN)
+        && schema.extension(urn).is_some()
+    {
+        return resolve_custom(path, custom.unwrap_or(&CustomSchema::default()));
+    }
     if let Some(parent) = parent {
         let sub = match (&path.urn, &path.sub_attr) {
             (None, None) => parent.def.sub(&path.attr),
@@ -216,6 +246,36 @@ pub(crate) fn resolve_path(
             ))),
         },
     }
+}
+
+/// A custom attribute: declared and filterable, or `invalidFilter` saying which it is not.
+fn resolve_custom(path: &AttrPath, custom: &CustomSchema) -> Result<ResolvedAttr, ScimError> {
+    let Some(def) = custom.find(&path.attr) else {
+        return Err(ScimError::invalid_filter(format!(
+            "\"{path}\" is not a custom attribute this organization declared."
+        )));
+    };
+    if !def.filterable {
+        return Err(ScimError::invalid_filter(format!(
+            "\"{}\" is not declared filterable, so it cannot be used in a filter.",
+            def.path()
+        )));
+    }
+    if path.sub_attr.is_some() {
+        return Err(ScimError::invalid_filter(format!(
+            "\"{}\" has no sub-attributes.",
+            def.path()
+        )));
+    }
+    Ok(ResolvedAttr {
+        path: def.path(),
+        namespace: Namespace::Extension(&CUSTOM_USER_SCHEMA),
+        attr: def.ty.stand_in(),
+        sub_attr: None,
+        ty: def.ty.attr_type(),
+        case_exact: def.case_exact,
+        multi_valued: def.multi_valued,
+    })
 }
 
 fn leaf(loc: AttrLocation) -> ResolvedAttr {

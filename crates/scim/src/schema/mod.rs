@@ -5,16 +5,19 @@
 //! - [`attribute`]: [`AttributeDef`] and its characteristics (type, mutability, returned, ...).
 //! - [`common`]: `id`, `externalId`, `meta`.
 //! - [`user`], [`enterprise`], [`group`]: the RFC 7643 schemas.
+//! - [`custom`]: the extension of the attributes an org declares, [`CustomSchema`].
 //! - this module: [`SchemaDef`], [`ResourceSchema`] (a resource type: core schema plus extensions) and the
 //!   two resource types scimd serves, [`USER`] and [`GROUP`].
 
 pub mod attribute;
 pub mod common;
+pub mod custom;
 pub mod enterprise;
 pub mod group;
 pub mod user;
 
 pub use attribute::{AttrType, AttributeDef, Mutability, Returned, Uniqueness, find_attr};
+pub use custom::{CUSTOM_USER_SCHEMA, CUSTOM_USER_URN, CustomAttr, CustomSchema, CustomType};
 pub use enterprise::{ENTERPRISE_USER_SCHEMA, ENTERPRISE_USER_URN};
 pub use group::{GROUP_SCHEMA, GROUP_URN};
 pub use user::{USER_SCHEMA, USER_URN};
@@ -166,16 +169,23 @@ impl ResourceSchema {
     }
 }
 
-/// The User resource type: core User plus the Enterprise User extension.
+/// The User resource type: core User plus the Enterprise User extension and the custom attributes' extension.
 pub static USER: ResourceSchema = ResourceSchema {
     name: "User",
     endpoint: "/Users",
     description: "User Account",
     core: &USER_SCHEMA,
-    extensions: &[SchemaExtension {
-        schema: &ENTERPRISE_USER_SCHEMA,
-        required: false,
-    }],
+    extensions: &[
+        SchemaExtension {
+            schema: &ENTERPRISE_USER_SCHEMA,
+            required: false,
+        },
+        // Its attributes are the org's declarations (`custom`); discovery lists it only when there are some.
+        SchemaExtension {
+            schema: &CUSTOM_USER_SCHEMA,
+            required: false,
+        },
+    ],
     members_as_rows: false,
 };
 

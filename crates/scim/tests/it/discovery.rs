@@ -26,7 +26,7 @@ fn service_provider_config() {
 
 #[test]
 fn resource_types() {
-    let rts = discovery::resource_types("https://h/scim/v2");
+    let rts = discovery::resource_types("https://h/scim/v2", &Default::default());
     assert_eq!(rts["totalResults"], 2);
     let user = &rts["Resources"][0];
     assert_eq!(user["endpoint"], "/Users");
@@ -36,14 +36,19 @@ fn resource_types() {
         json!([{"schema": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "required": false}])
     );
     assert_eq!(rts["Resources"][1]["endpoint"], "/Groups");
-    assert!(discovery::resource_type_by_name("https://h", "group").is_some());
+    assert!(discovery::resource_type_by_name("https://h", "group", &Default::default()).is_some());
 }
 
 #[test]
 fn schemas_document_says_what_validation_does() {
-    let all = discovery::schemas("https://h/scim/v2");
+    let all = discovery::schemas("https://h/scim/v2", &Default::default());
     assert_eq!(all["totalResults"], 3);
-    let user = discovery::schema_by_id("https://h", "urn:ietf:params:scim:schemas:core:2.0:User").unwrap();
+    let user = discovery::schema_by_id(
+        "https://h",
+        "urn:ietf:params:scim:schemas:core:2.0:User",
+        &Default::default(),
+    )
+    .unwrap();
     let user_name = attribute(&user, "userName");
     assert_eq!(user_name["required"], true);
     assert_eq!(user_name["uniqueness"], "server");
@@ -61,7 +66,12 @@ fn schemas_document_says_what_validation_does() {
             .all(|a| a["name"] != "id"),
         "common attributes are in no schema"
     );
-    let group = discovery::schema_by_id("https://h", "urn:ietf:params:scim:schemas:core:2.0:Group").unwrap();
+    let group = discovery::schema_by_id(
+        "https://h",
+        "urn:ietf:params:scim:schemas:core:2.0:Group",
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!(attribute(&group, "displayName")["required"], true);
     assert_eq!(
         group["meta"]["location"],

@@ -3,6 +3,7 @@
 
 mod admin;
 mod api_key;
+mod attribute;
 mod keys;
 mod migrate;
 mod oauth;
@@ -100,6 +101,9 @@ pub enum Command {
     /// Manage an organization's SCIM bearer tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Custom attributes the IdP may send (a SCIM schema extension).
+    #[command(subcommand)]
+    Attribute(attribute::AttributeCommand),
     /// Admin access: login links.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -168,6 +172,7 @@ fn run(cli: Cli) -> Result<(), ServerError> {
         Some(Command::Org(command)) => org::run(&cli.database_url, command),
         Some(Command::Sso(command)) => sso::run(&cli.database_url, &keys, command),
         Some(Command::Token(command)) => token::run(&cli.database_url, command),
+        Some(Command::Attribute(command)) => attribute::run(&cli.database_url, command),
         Some(Command::Admin(command)) => admin::run(&cli.database_url, &keys, command),
         Some(Command::ApiKey(command)) => api_key::run(&cli.database_url, command),
         Some(Command::Webhook(command)) => webhook::run(&cli.database_url, &keys, policy, command),

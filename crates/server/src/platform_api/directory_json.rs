@@ -63,6 +63,10 @@ pub struct User {
     /// The user's effective roles: scimd's own (`owner`, `admin` or `member`) first, then the platform's
     /// roles from its IdP groups (and the IdP's `roles` attribute, when the org honours it), sorted.
     roles: Vec<String>,
+    /// The custom attributes the IdP sent (`urn:ietf:params:scim:schemas:extension:scimd:2.0:User`), by
+    /// name: each a string, boolean, number or array as declared (`scimd attribute list`); `{}` when none.
+    #[schema(value_type = Object)]
+    attributes: serde_json::Value,
 }
 
 /// A group (its members are a list of their own).

@@ -10,6 +10,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use scimd_scim::ScimError;
 use scimd_scim::discovery::{self, ServiceLimits};
+use scimd_scim::schema::CustomSchema;
+use scimd_store::models::attributes;
 use serde_json::Value;
 
 fn limits() -> ServiceLimits {
@@ -22,6 +24,19 @@ fn limits() -> ServiceLimits {
 async fn base(req: &HttpRequest, state: &AppState) -> Result<String, ScimApiError> {
     let caller = auth::verify(state, req).await?;
     Ok(render::base_url(state, &caller.org))
+}
+
+/// The base URL and the org's custom attributes (its declarations and the deployment's), read in one
+/// transaction after the caller is verified.
+async fn base_and_custom(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<(String, CustomSchema), ScimApiError> {
+    let (caller, custom) = auth::read(state, req, |caller, conn| {
+        Ok(attributes::schema_for(conn, &caller.org)?)
+    })
+    .await?;
+    Ok((render::base_url(state, &caller.org), custom))
 }
 
 fn ok(body: &Value) -> HttpResponse {
@@ -46,8 +61,8 @@ pub async fn resource_types(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ScimApiError> {
-    let base = base(&req, &state).await?;
-    Ok(ok(&discovery::resource_types(&base)))
+    let (base, custom) = base_and_custom(&req, &state).await?;
+    Ok(ok(&discovery::resource_types(&base, &custom)))
 }
 
 pub async fn resource_type(
@@ -55,16 +70,16 @@ pub async fn resource_type(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ScimApiError> {
-    let base = base(&req, &state).await?;
+    let (base, custom) = base_and_custom(&req, &state).await?;
     let (_, name) = path.into_inner();
-    discovery::resource_type_by_name(&base, &name)
+    discovery::resource_type_by_name(&base, &name, &custom)
         .map(|d| ok(&d))
         .ok_or_else(|| ScimError::not_found(format!("ResourceType {name}")).into())
 }
 
 pub async fn schemas(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimApiError> {
-    let base = base(&req, &state).await?;
-    Ok(ok(&discovery::schemas(&base)))
+    let (base, custom) = base_and_custom(&req, &state).await?;
+    Ok(ok(&discovery::schemas(&base, &custom)))
 }
 
 pub async fn schema(
@@ -72,9 +87,9 @@ pub async fn schema(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ScimApiError> {
-    let base = base(&req, &state).await?;
+    let (base, custom) = base_and_custom(&req, &state).await?;
     let (_, id) = path.into_inner();
-    discovery::schema_by_id(&base, &id)
+    discovery::schema_by_id(&base, &id, &custom)
         .map(|d| ok(&d))
         .ok_or_else(|| ScimError::not_found(format!("Schema {id}")).into())
 }

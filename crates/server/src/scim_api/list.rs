@@ -15,6 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use scimd_scim::ScimError;
 use scimd_scim::list::{ListQuery, ListResponse, SearchRequest, SortOrder};
 use scimd_scim::schema::ResourceKind;
+use scimd_store::models::attributes;
 use scimd_store::provisioning::paging::{self, Paging};
 use scimd_store::provisioning::{ListSpec, ScimStoreError, groups, users};
 use scimd_store::{Backend, DbConnection};
@@ -102,7 +103,13 @@ fn page(
     q: ListQuery,
 ) -> Result<Page, ScimStoreError> {
     let schema = kind.schema();
-    let filter = q.resolve_filter(schema)?;
+    // The org's declarations are read only when the filter names the custom extension: lookups by userName
+    // or externalId (most of an IdP's lists) cost no extra query.
+    let filter = if kind == ResourceKind::User && q.filter_names_custom() {
+        q.resolve_filter_with(schema, &attributes::schema_for(conn, &caller.org)?)?
+    } else {
+        q.resolve_filter(schema)?
+    };
     let sort = q.resolve_sort(schema)?;
     let p = Projection::from(&q);
     let spec = ListSpec {

@@ -13,6 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use scimd_scim::ScimError;
 use scimd_scim::list::ListResponse;
 use scimd_scim::schema::{GROUP, USER};
+use scimd_store::models::attributes;
 use scimd_store::provisioning::paging::Paging;
 use scimd_store::provisioning::{ListSpec, groups, users};
 
@@ -31,7 +32,12 @@ pub async fn root_search(
                 )
                 .into());
             }
-            let (fu, fg) = (q.resolve_filter(&USER), q.resolve_filter(&GROUP));
+            let fu = if q.filter_names_custom() {
+                q.resolve_filter_with(&USER, &attributes::schema_for(conn, &caller.org)?)
+            } else {
+                q.resolve_filter(&USER)
+            };
+            let fg = q.resolve_filter(&GROUP);
             if let (Err(e), Err(_)) = (&fu, &fg) {
                 return Err(e.clone().into());
             }

@@ -12,11 +12,13 @@
 
 mod activity;
 mod api_prefix;
+mod attribute_cli;
 mod audit_api;
 mod body_reads;
 mod browser;
 mod browser_sso;
 mod cli;
+mod custom_attributes;
 mod deploy;
 mod directory;
 mod events_feed;

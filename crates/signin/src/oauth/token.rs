@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use scimd_store::models::oauth::{self, OAuthAccessToken, OAuthClient, OAuthCode};
-use scimd_store::models::{admin_sessions, groups, members};
+use scimd_store::models::{admin_sessions, attributes, groups, members};
 use scimd_store::{DbConnection, MemberId, OrgId, SessionId};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256, Sha512};
@@ -33,6 +33,8 @@ struct Redeemed {
     group_ids: Option<Vec<String>>,
     /// The member's effective roles, with the `roles` scope.
     roles: Option<Vec<String>>,
+    /// Custom attributes the org maps to claims (`scimd attribute define --claim`).
+    attribute_claims: serde_json::Map<String, Value>,
     key: Signer,
 }
 
@@ -149,17 +151,20 @@ impl OAuthProvider {
             },
         )?;
         let key = self.signing_key(conn, &client_row.id_token_signed_response_alg, now)?;
+        let attribute_claims = attributes::claims_of(conn, &org, &member.document)?;
         Ok(Some(Redeemed {
             code,
             session,
             member,
             group_ids,
             roles,
+            attribute_claims,
             key,
         }))
     }
 
-    /// The ID token's claims: who (`sub`, `org_id`, `email`, `name`, `groups` and `roles` when asked), for whom (`aud`),
+    /// The ID token's claims: who (`sub`, `org_id`, `email`, `name`, `groups` and `roles` when asked, custom
+    /// attributes the org maps to claims, never over these), for whom (`aud`),
     /// from which session (`sid`, `auth_time`: when the member signed in), until `exp`. `email` is whatever the
     /// org's SCIM caller wrote, so `email_verified` is false (review 3, M-2): `(iss, sub)` is the account key.
     fn id_token_claims(&self, r: &Redeemed, now: DateTime<Utc>, exp: DateTime<Utc>) -> Value {
@@ -184,6 +189,11 @@ impl OAuthProvider {
         }
         if let Some(roles) = &r.roles {
             claims["roles"] = json!(roles);
+        }
+        if let Some(o) = claims.as_object_mut() {
+            for (k, v) in &r.attribute_claims {
+                o.entry(k.clone()).or_insert_with(|| v.clone());
+            }
         }
         claims
     }
@@ -244,6 +254,11 @@ impl OAuthProvider {
             }
             if has_scope(&row.scope, "roles") {
                 info["roles"] = json!(roles_of(conn, &org, &member)?);
+            }
+            if let Some(o) = info.as_object_mut() {
+                for (k, v) in attributes::claims_of(conn, &org, &member.document)? {
+                    o.entry(k).or_insert(v);
+                }
             }
             Ok(info)
         })

@@ -333,4 +333,52 @@ scimd_store::backend_tests!(
     a_compromised_key_leaves_the_jwks,
     prompt_login_and_max_age_ask_for_a_fresh_sign_in,
     a_refused_member_goes_back_to_the_client_with_access_denied,
+    custom_attributes_mapped_to_claims,
 );
+
+/// A custom attribute the org maps to a claim (`scimd attribute define --claim`) is in the ID token and userinfo
+/// when the member has a value; an unmapped one is not, and a claim scimd sets itself cannot be mapped.
+fn custom_attributes_mapped_to_claims(db: &TestDb) {
+    use diesel::prelude::*;
+    use scimd_store::models::attributes::{self, CustomType, NewDefinition};
+    use scimd_store::{StoreError, schema::members as m};
+    const URN: &str = "urn:ietf:params:scim:schemas:extension:scimd:2.0:User";
+    let p = platform(db);
+    let org = p.w.org.clone();
+    let now = p.w.clock.now_naive();
+    let define = |name: &'static str, claim: Option<&'static str>| {
+        let new = NewDefinition {
+            name,
+            ty: CustomType::String,
+            multi_valued: false,
+            case_exact: false,
+            filterable: false,
+            claim,
+        };
+        db.store
+            .write(|conn| attributes::define(conn, Some(&org), "test", &new, now))
+    };
+    define("costCenter", Some("cost_center")).unwrap();
+    define("department", None).unwrap();
+    assert!(matches!(define("x", Some("email")), Err(StoreError::Refused(_))));
+    let doc = serde_json::json!({URN: {"costCenter": "CC-7", "department": "R&D"}}).to_string();
+    db.store
+        .write(|conn| {
+            diesel::update(m::table.filter(m::id.eq(p.who.member.as_str())))
+                .set(m::document.eq(&doc))
+                .execute(conn)
+                .map_err(StoreError::from)
+        })
+        .unwrap();
+
+    let tokens = p.redeem(&p.code(), REDIRECT_URI, VERIFIER).unwrap();
+    let (_, claims) = verify(&p, tokens["id_token"].as_str().unwrap()).unwrap();
+    assert_eq!(claims["cost_center"], "CC-7");
+    assert!(claims.get("department").is_none());
+    assert_eq!(claims["email"], OWNER_EMAIL);
+    let info = p
+        .provider
+        .userinfo_blocking(tokens["access_token"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(info["cost_center"], "CC-7");
+}

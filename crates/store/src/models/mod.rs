@@ -4,6 +4,7 @@
 pub mod admin_sessions;
 pub mod admin_views;
 pub mod api_keys;
+pub mod attributes;
 pub mod audit_events;
 pub mod directory;
 pub mod events;

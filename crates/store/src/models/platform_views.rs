@@ -10,6 +10,7 @@ use crate::ids::OrgId;
 use crate::models::events::rfc3339;
 use crate::models::groups::Group;
 use crate::models::members::Member;
+use scimd_scim::schema::CustomSchema;
 use serde::Serialize;
 
 /// A member of an org.
@@ -33,6 +34,8 @@ pub struct UserView {
     /// The member's effective roles: scimd's own first, then the platform's, sorted
     /// (`provisioning::roles`).
     pub roles: Vec<String>,
+    /// The custom attributes in the member's document (`urn:...:scimd:2.0:User`), by name; `{}` when none.
+    pub attributes: serde_json::Value,
 }
 
 impl UserView {
@@ -88,6 +91,9 @@ impl From<&Member> for UserView {
             updated_at: rfc3339(m.updated_at),
             version: m.version,
             roles: crate::provisioning::roles::compose(&m.role, []),
+            attributes: serde_json::from_str(&m.document)
+                .map(|d| CustomSchema::values_of(&d))
+                .unwrap_or_else(|_| serde_json::Value::Object(serde_json::Map::new())),
         }
     }
 }

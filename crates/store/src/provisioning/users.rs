@@ -20,7 +20,7 @@ use crate::ids::{MemberId, OrgId};
 use crate::models::events::types;
 use crate::models::members::{self, Member, NewMember, Role};
 use crate::models::org_tallies::{self, Tally};
-use crate::models::{self, Locked, owner_link};
+use crate::models::{self, Locked, attributes, owner_link};
 use crate::schema::{group_members, groups, members as m};
 use crate::sql::{Raw, Sql};
 use crate::user_name;
@@ -29,7 +29,8 @@ use diesel::sql_types::{BigInt, Bool};
 use scimd_scim::filter::CompareOp;
 use scimd_scim::filter::resolve::{ResolvedFilter, TypedValue};
 use scimd_scim::patch::{self, PatchOutcome, PatchRequest};
-use scimd_scim::schema::ResourceKind;
+use scimd_scim::schema::custom::IndexedValue;
+use scimd_scim::schema::{CUSTOM_USER_URN, ResourceKind};
 use scimd_scim::{Dialect, ScimError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -170,7 +171,11 @@ pub fn list(
         tallied: Tallied::of_filter(spec.filter),
         filter: spec
             .filter
-            .map(|f| Translator::new(backend, ResourceKind::User).filter(f))
+            .map(|f| {
+                Translator::new(backend, ResourceKind::User)
+                    .for_org(org)
+                    .filter(f)
+            })
             .transpose()?,
         sort: spec
             .sort
@@ -297,6 +302,9 @@ fn save(
     link: bool,
     dialects: &[Dialect],
 ) -> Result<Member, ScimStoreError> {
+    let mut after = after.clone();
+    let index = custom_attributes(conn, &ctx.org, &mut after, Some(before_doc))?;
+    let after = &after;
     if !link && after == before_doc {
         return Ok(before.clone());
     }
@@ -335,6 +343,9 @@ fn save(
         }
     };
     super::roles::on_user_document(conn, ctx, &row.id, Some(before_doc), after)?;
+    if let Some(index) = index {
+        attributes::write_values(conn, &ctx.org, &before.id, &index)?;
+    }
     if link {
         // The member enters the SCIM view as it was (the transition's own tally change adds to it). Counted only
         // after the transition: a refusal that commits (the valve's hold, the last owner) must not count it.
@@ -344,6 +355,26 @@ fn save(
         }
     }
     Ok(row)
+}
+
+/// Applies the org's custom attribute declarations to `doc` (validated by type, canonicalised) and returns
+/// the values to index; `None`, without a query, when neither `doc` nor the stored `before` carries the
+/// custom extension (the common case costs nothing).
+fn custom_attributes(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    doc: &mut Value,
+    before: Option<&Value>,
+) -> Result<Option<Vec<IndexedValue>>, ScimStoreError> {
+    let carries = |d: &Value| {
+        d.as_object()
+            .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case(CUSTOM_USER_URN)))
+    };
+    if !carries(doc) && !before.is_some_and(carries) {
+        return Ok(None);
+    }
+    let schema = attributes::schema_for(conn, org)?;
+    Ok(Some(schema.apply(doc)?))
 }
 
 /// What a create did.
@@ -363,7 +394,9 @@ pub fn create(
     doc: &Value,
     dialects: &[Dialect],
 ) -> Result<Created, ScimStoreError> {
-    let doc = &with_default_active(doc);
+    let mut doc = with_default_active(doc);
+    let index = custom_attributes(conn, &ctx.org, &mut doc, None)?;
+    let doc = &doc;
     let cols = columns(doc, true)?;
     let text = doc.to_string();
     let id = MemberId::generate();
@@ -394,6 +427,9 @@ pub fn create(
                 json!({ "userName": cols.user_name, "active": cols.active }),
                 dialects,
             );
+            if let Some(index) = &index {
+                attributes::write_values(conn, &ctx.org, &row.id, index)?;
+            }
             audit::record(conn, ctx, MEMBER_CREATED, &row.id, details)?;
             feed::user_changed(conn, ctx, types::USER_CREATED, &row)?;
             super::roles::on_user_document(conn, ctx, &row.id, None, doc)?;

@@ -12,6 +12,7 @@ mod audit;
 mod bounds;
 mod cached_plans;
 mod concurrency;
+mod custom_attribute_plans;
 mod events;
 mod fixtures;
 mod group_commit;

@@ -3,8 +3,10 @@
 
 use crate::fixtures;
 use diesel::prelude::*;
+use scimd_scim::schema::custom::{IndexValue, IndexedValue};
 use scimd_store::models::{
-    admin_sessions, audit_events, groups, login_links, scim_tokens, server_secrets, sso_connections,
+    admin_sessions, attributes, audit_events, groups, login_links, scim_tokens, server_secrets,
+    sso_connections,
 };
 use scimd_store::schema;
 use scimd_store::testing::TestDb;
@@ -140,6 +142,45 @@ fn every_table_round_trips_through_its_model(db: &TestDb) {
                 events[0].occurred_at, now,
                 "timestamps round-trip to the microsecond"
             );
+
+            // Custom attributes: a declaration (every column, the claim too) and typed index rows of each kind.
+            let defined = attributes::define(
+                conn,
+                Some(&org),
+                "test",
+                &attributes::NewDefinition {
+                    name: "costCenter",
+                    ty: attributes::CustomType::Decimal,
+                    multi_valued: true,
+                    case_exact: true,
+                    filterable: true,
+                    claim: Some("cost_center"),
+                },
+                now,
+            )?;
+            assert_eq!(attributes::list(conn, &org)?, vec![defined]);
+            let at = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc);
+            let values = [
+                IndexValue::Text("x".into()),
+                IndexValue::Integer(i64::MAX),
+                IndexValue::Decimal(2.5),
+                IndexValue::DateTime(at),
+            ];
+            let rows: Vec<IndexedValue> = values
+                .into_iter()
+                .enumerate()
+                .map(|(i, value)| IndexedValue {
+                    attribute: "costcenter".into(),
+                    position: i32::try_from(i).unwrap(),
+                    value,
+                })
+                .collect();
+            attributes::write_values(conn, &org, &member.id, &rows)?;
+            let stored = attributes::indexed_values(conn, &org, &member.id)?;
+            assert_eq!(stored.len(), 4);
+            assert_eq!(stored[1].3, Some(i64::MAX));
             Ok::<_, scimd_store::StoreError>(())
         })
         .unwrap();

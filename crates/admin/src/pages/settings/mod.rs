@@ -8,6 +8,7 @@
 //! save and return to it (`save_card`). Splitting the cards' handlers from their view types would only move
 //! the loop.
 
+pub mod attributes;
 pub mod connection;
 pub mod limits;
 pub mod roles;
@@ -22,6 +23,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::Query;
 use askama::Template;
+use attributes::AttributesSection;
 use chrono::NaiveDateTime;
 use connection::{ConnectionForm, ConnectionView, kind_param};
 use limits::LimitsSection;
@@ -47,6 +49,7 @@ pub struct SettingsPage {
     pub limits: LimitsSection,
     pub signin: SignInCard,
     pub roles: RolesSection,
+    pub attributes: AttributesSection,
 }
 
 /// The sign-in card: this org's SP values for the IdP, and where members start signing in.
@@ -69,6 +72,7 @@ pub(crate) struct Cards {
     pub limits: LimitsSection,
     pub signin: SignInCard,
     pub roles: RolesSection,
+    pub attributes: AttributesSection,
 }
 
 pub(crate) async fn load(session: &Authed) -> Result<Cards, AdminError> {
@@ -85,6 +89,7 @@ pub(crate) async fn load_with(session: &Authed, explain: Option<String>) -> Resu
     let valve = ValveSection::load(session).await?;
     let limits = LimitsSection::load(session).await?;
     let roles = RolesSection::load(session, explain).await?;
+    let attributes = AttributesSection::load(session).await?;
     let org = &session.info.org_id;
     let signin = &session.state.signin;
     let signin = SignInCard {
@@ -105,6 +110,7 @@ pub(crate) async fn load_with(session: &Authed, explain: Option<String>) -> Resu
         limits,
         signin,
         roles,
+        attributes,
     })
 }
 
@@ -120,6 +126,7 @@ impl Cards {
             limits: self.limits,
             signin: self.signin,
             roles: self.roles,
+            attributes: self.attributes,
         }
     }
 }

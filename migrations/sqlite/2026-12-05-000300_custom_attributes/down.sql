@@ -1,0 +1,2 @@
+DROP TABLE member_attribute_values;
+DROP TABLE attribute_definitions;
