@@ -5,18 +5,19 @@
 # turn, ROUNDS rounds of three arms: no stream, one push stream, one poll stream, each a fresh `serve` driven by
 # wrk with bench/http/deactivate.lua (TOGGLE=1: every request deactivates or reactivates a user, so every 2xx is
 # a feed event and one SET of the stream: RISC account-disabled or account-enabled). The SET rate is the SETs
-# received over the seconds from the first to the last; the arms with a stream count the backlog left when wrk
-# stopped too. On a fresh SQLite file, or on the PostgreSQL database DATABASE_URL names (a fresh, empty one:
+# received over the seconds from the first to the last, counted until all arrived or DRAIN seconds (20) after
+# the first (what is left is deleted with the stream). On a fresh SQLite file, or on the PostgreSQL database DATABASE_URL names (a fresh, empty one:
 # `createdb -h 127.0.0.1 -U postgres scimd_bench_ssf`). Default settings, except the org's raised limits
 # (`unlimit`, as every benchmark) and SCIMD_WEBHOOK_ALLOW_PRIVATE=true for a receiver on loopback. Figures go to
 # BENCHMARKS.md ("Shared Signals"). Needs `wrk` and python3.
-# Usage: [DATABASE_URL=...] [ROUNDS=3] [USERS=5000] bench/signals/run.sh [CONNECTIONS] [DURATION]
+# Usage: [DATABASE_URL=...] [ROUNDS=3] [USERS=5000] [DRAIN=20] bench/signals/run.sh [CONNECTIONS] [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 conns=${1:-16}
 dur=${2:-10s}
 rounds=${ROUNDS:-3}
 users=${USERS:-5000}
+most=${DRAIN:-20}
 . bench/lib.sh
 fresh_work target/bench-signals
 export DATABASE_URL="${DATABASE_URL:-sqlite://$PWD/$work/scimd.db}"
@@ -59,7 +60,7 @@ for round in $(seq 1 "$rounds"); do
                 ;;
             poll)
                 stream=$(python3 $sig/tool.py stream "$url" "$key" poll)
-                python3 $sig/tool.py poll "$url" "$key" "$stream" 5 >"$work/poll.out" &
+                python3 $sig/tool.py poll "$url" "$key" "$stream" 5 "$most" >"$work/poll.out" &
                 poller=$!
                 ;;
         esac
@@ -70,13 +71,13 @@ for round in $(seq 1 "$rounds"); do
         requests=$(awk '/requests in/ {print $1}' "$work/wrk.out")
         case $arm in
             push)
-                read -r n span rate < <(python3 $sig/tool.py drain "$stats_url" "$requests" 5)
-                echo "   pushed: $n SETs in ${span}s from the first to the last: $rate SETs/s"
+                read -r n span rate < <(python3 $sig/tool.py drain "$stats_url" "$requests" 5 "$most")
+                echo "   pushed: $n of $requests SETs in ${span}s from the first to the last: $rate SETs/s"
                 ;;
             poll)
                 wait "$poller"
                 read -r n span rate <"$work/poll.out"
-                echo "   polled: $n SETs in ${span}s from the first to the last: $rate SETs/s"
+                echo "   polled: $n of $requests SETs in ${span}s from the first to the last: $rate SETs/s"
                 ;;
         esac
         [ -z "$stream" ] || python3 $sig/tool.py delete "$url" "$key" "$stream"

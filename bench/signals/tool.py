@@ -2,10 +2,12 @@
 """Helpers of bench/signals/run.sh, standard library only.
   stream BASE KEY push URL | poll   create a stream (account-disabled/-enabled); prints its stream_id
   delete BASE KEY STREAM            delete it
-  poll BASE KEY STREAM SECONDS      poll with ack (maxEvents 100, returnImmediately) until SECONDS pass with nothing new;
-                                    prints SETs polled, the seconds from the first to the last, and SETs/s
-  drain RECEIVER EXPECTED SECONDS   wait until the receiver has EXPECTED SETs or SECONDS pass with nothing new;
-                                    prints SETs pushed, the seconds from the first to the last, and SETs/s"""
+  poll BASE KEY STREAM SECONDS MAX  poll with ack (maxEvents 100, returnImmediately) until SECONDS pass with nothing
+                                    new or MAX seconds after the first SET; prints SETs polled, the seconds from the
+                                    first to the last, and SETs/s
+  drain RECEIVER EXPECTED SECONDS MAX  wait until the receiver has EXPECTED SETs, SECONDS pass with nothing new, or
+                                    MAX seconds after its first SET; prints SETs pushed, the seconds from the first
+                                    to the last, and SETs/s"""
 import json
 import sys
 import time
@@ -40,7 +42,7 @@ def main():
         base, key, stream = sys.argv[2:5]
         call("DELETE", base + "/ssf/streams?stream_id=" + stream, key)
     elif cmd == "poll":
-        base, key, stream, quiet = sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
+        base, key, stream, quiet, most = sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), float(sys.argv[6])
         ack, count, first, last = [], 0, None, time.monotonic()
         while True:
             try:
@@ -62,18 +64,21 @@ def main():
                 break
             else:
                 time.sleep(0.05)
+            if first and now - first > most:
+                break
         if ack:
             call("POST", base + "/ssf/poll/" + stream, key, {"returnImmediately": True, "maxEvents": 0, "ack": ack})
         span = (last - first) if first else 0
         print(f"{count} {span:.2f} {count / span if span else 0:.0f}")
     elif cmd == "drain":
-        receiver, expected, quiet = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+        receiver, expected, quiet, most = sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
         seen, since = -1, time.monotonic()
         while True:
             s = json.load(urllib.request.urlopen(receiver))
             if s["count"] != seen:
                 seen, since = s["count"], time.monotonic()
-            if s["count"] >= expected or time.monotonic() - since > quiet:
+            if s["count"] >= expected or time.monotonic() - since > quiet or (
+                    s["first"] and s["now"] - s["first"] > most):
                 break
             time.sleep(0.2)
         span = (s["last"] - s["first"]) if s["first"] else 0
