@@ -30,14 +30,27 @@ key=$("$scimd" api-key create --name bench-receiver --org "$org" --json | json_f
 sig=bench/signals
 lua=bench/http
 
+# serve (bench/lib.sh), given a minute to listen: on this shared machine a server starting beside a loaded one
+# may need more than serve's ten seconds.
+serve_patiently() {
+    keys_for_postgres
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    SCIMD_BIND="127.0.0.1:$port" SCIMD_NO_BOOTSTRAP=true "$scimd" serve >"$work/server.log" 2>&1 &
+    server=$!
+    trap 'kill "$server" "$receiver" 2>/dev/null || true' EXIT
+    for _ in $(seq 1 600); do grep -q "listening" "$work/server.log" && break; sleep 0.1; done
+    grep -q "listening" "$work/server.log" || { echo "scimd did not start:"; tail -20 "$work/server.log"; exit 1; }
+    url="http://127.0.0.1:$port"
+}
+
 python3 $sig/receiver.py "$work/receiver.port" &
 receiver=$!
 for _ in $(seq 1 50); do [ -s "$work/receiver.port" ] && break; sleep 0.1; done
 push_url="http://127.0.0.1:$(cat "$work/receiver.port")/events"
 stats_url="http://127.0.0.1:$(cat "$work/receiver.port")/stats"
 
-serve
-trap 'kill "$server" "$receiver" 2>/dev/null || true' EXIT
+serve_patiently
 export BASE="/scim/v2/$org"
 run=1
 while [ "$(python3 $lua/tool.py total "$url$BASE" "$TOKEN")" -lt "$users" ]; do
@@ -50,8 +63,7 @@ kill "$server"; wait "$server" 2>/dev/null || true
 
 for round in $(seq 1 "$rounds"); do
     for arm in none push poll; do
-        serve
-        trap 'kill "$server" "$receiver" 2>/dev/null || true' EXIT
+        serve_patiently
         stream=""
         case $arm in
             push)
@@ -60,7 +72,7 @@ for round in $(seq 1 "$rounds"); do
                 ;;
             poll)
                 stream=$(python3 $sig/tool.py stream "$url" "$key" poll)
-                python3 $sig/tool.py poll "$url" "$key" "$stream" 5 "$most" >"$work/poll.out" &
+                python3 $sig/tool.py poll "$url" "$key" "$stream" 10 "$most" >"$work/poll.out" &
                 poller=$!
                 ;;
         esac
@@ -71,7 +83,7 @@ for round in $(seq 1 "$rounds"); do
         requests=$(awk '/requests in/ {print $1}' "$work/wrk.out")
         case $arm in
             push)
-                read -r n span rate < <(python3 $sig/tool.py drain "$stats_url" "$requests" 5 "$most")
+                read -r n span rate < <(python3 $sig/tool.py drain "$stats_url" "$requests" 10 "$most")
                 echo "   pushed: $n of $requests SETs in ${span}s from the first to the last: $rate SETs/s"
                 ;;
             poll)

@@ -60,7 +60,7 @@ def main():
                 count += len(sets)
                 first = first or now
                 last = now
-            elif now - last > quiet:
+            elif now - last > (quiet if first else 30):  # the first SET may take a while to come
                 break
             else:
                 time.sleep(0.05)
@@ -77,7 +77,7 @@ def main():
             s = json.load(urllib.request.urlopen(receiver))
             if s["count"] != seen:
                 seen, since = s["count"], time.monotonic()
-            if s["count"] >= expected or time.monotonic() - since > quiet or (
+            if s["count"] >= expected or time.monotonic() - since > (quiet if s["first"] else 30) or (
                     s["first"] and s["now"] - s["first"] > most):
                 break
             time.sleep(0.2)
