@@ -8,7 +8,8 @@
 //! - each SCIM lifecycle step yields exactly its SETs, org A's only; a deprovisioning ends a session: CAEP;
 //! - poll: redelivery until acknowledged, `setErrs`, long poll;
 //! - verification; paused then resumed; removed subjects;
-//! - push: in order, retried while the receiver fails, with the registered authorization header.
+//! - push: in order, retried while the receiver fails, with the registered authorization header; a SET the
+//!   receiver refuses as RFC 8935 §2.3 says (400, JSON `err`) is logged and not retried.
 
 use crate::harness::ServerProcess;
 use crate::scim_client::{Client, Reply};
@@ -669,6 +670,8 @@ struct PushState {
     received: Vec<Push>,
     fail_next: usize,
     fail_all: bool,
+    /// Answers given before any other, in order: 400 with this body (empty: no body).
+    refuse: std::collections::VecDeque<&'static str>,
 }
 
 fn push_receiver() -> (SocketAddr, Arc<Mutex<PushState>>) {
@@ -714,9 +717,12 @@ fn serve_push(stream: TcpStream, state: &Mutex<PushState>) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let status = {
+        let (status, answer) = {
             let mut s = state.lock().unwrap();
-            let status = if s.fail_all || s.fail_next > 0 {
+            let refusal = s.refuse.pop_front();
+            let status = if refusal.is_some() {
+                400
+            } else if s.fail_all || s.fail_next > 0 {
                 s.fail_next = s.fail_next.saturating_sub(1);
                 500
             } else {
@@ -728,17 +734,18 @@ fn serve_push(stream: TcpStream, state: &Mutex<PushState>) {
                 body: String::from_utf8(body).unwrap(),
                 status,
             });
-            status
+            (status, refusal.unwrap_or_default())
         };
-        let reason = if status == 202 {
-            "Accepted"
-        } else {
-            "Internal Server Error"
+        let reason = match status {
+            202 => "Accepted",
+            400 => "Bad Request",
+            _ => "Internal Server Error",
         };
-        if writer
-            .write_all(format!("HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n\r\n").as_bytes())
-            .is_err()
-        {
+        let head = format!(
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            answer.len()
+        );
+        if writer.write_all(format!("{head}{answer}").as_bytes()).is_err() {
             return;
         }
     }
@@ -833,6 +840,73 @@ fn pushed_sets_arrive_in_order_and_are_retried(db: &TestDb) {
         &[("Cookie", &format!("scimd_session={cookie}"))],
     );
     assert!(!other.body.contains(stream_id));
+}
+
+/// RFC 8935 §2.3: a receiver that answers 400 with a JSON `err` refused that SET after validating it; the
+/// transmitter records it in the delivery log and goes on with the next SET, never resending it. A 400
+/// without that body says nothing of the SET: it is retried like any failure.
+fn a_set_refused_with_an_error_code_is_logged_and_not_retried(db: &TestDb) {
+    let env = TestApp::init(db);
+    let keys = Jwks::fetch(&env);
+    let (addr, state) = push_receiver();
+    let receiver = Receiver::new(&env, &env.api_key(Some(&env.a.id)));
+    let stream = receiver.create(&json!({"events_requested": [format!("{PROV}create:full")],
+        "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": format!("http://{addr}/events")}}));
+    state.lock().unwrap().refuse.extend([
+        r#"{"err": "invalid_audience", "description": "not our audience"}"#,
+        "",
+    ]);
+    let scim = env.client_a();
+    let first = create_user(&scim, "refused@a.example");
+    let second = create_user(&scim, "retried@a.example");
+    let third = create_user(&scim, "third@a.example");
+    let received = wait_accepted(&state, 2);
+    let seen: Vec<(u16, String)> = received
+        .iter()
+        .map(|p| {
+            let set = keys.verify(&p.body);
+            (p.status, set["sub_id"]["uri"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (400, format!("/Users/{first}")),
+            (400, format!("/Users/{second}")),
+            (202, format!("/Users/{second}")),
+            (202, format!("/Users/{third}")),
+        ],
+        "the refused SET is sent once; the bare 400 is retried, in order"
+    );
+    let jti = |p: &Push| keys.verify(&p.body)["jti"].as_str().unwrap().to_owned();
+    let stream_id = stream["stream_id"].as_str().unwrap().to_owned();
+    // The round's write (the log, the queue) follows the receiver's last answer: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let log = loop {
+        let (log, waiting) = db
+            .store
+            .read(|conn| {
+                let log = scimd_ssf::model::deliveries(conn, &stream_id, 50)?;
+                let waiting = scimd_ssf::model::pending_count(conn, &stream_id)?;
+                Ok::<_, scimd_store::StoreError>((log, waiting))
+            })
+            .unwrap();
+        if waiting == 0 && log.iter().filter(|d| d.delivered).count() == 2 {
+            break log;
+        }
+        assert!(Instant::now() < deadline, "{waiting} waiting; {log:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let refused: Vec<_> = log.iter().filter(|d| d.jti == jti(&received[0])).collect();
+    assert_eq!(refused.len(), 1, "{log:?}");
+    assert_eq!(refused[0].status_code, Some(400));
+    assert!(!refused[0].delivered);
+    assert_eq!(
+        refused[0].error.as_deref(),
+        Some("refused (invalid_audience): not our audience")
+    );
+    let retried: Vec<_> = log.iter().filter(|d| d.jti == jti(&received[1])).collect();
+    assert_eq!(retried.len(), 2, "the bare 400, then the 202: {log:?}");
 }
 
 /// Waits until the receiver accepted `n` SETs (two minutes at most: a lease of a killed process runs out in
@@ -1097,4 +1171,5 @@ scimd_store::backend_tests!(
     polled_sets_come_back_until_acknowledged,
     verification_and_pause_and_subjects,
     pushed_sets_arrive_in_order_and_are_retried,
+    a_set_refused_with_an_error_code_is_logged_and_not_retried,
 );
