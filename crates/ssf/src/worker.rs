@@ -7,7 +7,8 @@
 //! resends it with the same `jti` (at least once). A SET the receiver refuses as RFC 8935 §2.3 says (400 with
 //! a JSON `err`) failed its validation and would fail again: it is logged and dropped, not retried. A paused
 //! or disabled stream is never claimed; one failing for `DISABLE_AFTER_DAYS` is disabled with a reason its
-//! receiver reads in its status.
+//! receiver reads in its status, and one `stream-updated` SET saying so (SSF §8.1.5) in place of what waited:
+//! the disabled stream is claimed for that SET alone, one attempt (`SsfService::finish_round_blocking`).
 //!
 //! The outbound client and address policy are the webhooks' (`scimd_webhooks::client::Sender`,
 //! `SCIMD_WEBHOOK_ALLOW_PRIVATE`): the same timeouts, no redirects, no private addresses unless allowed.
@@ -242,12 +243,9 @@ impl PushWorker {
         if let Outcome::Failed { failures, .. } = &outcome {
             tracing::info!(stream = %stream.id, failures, "ssf: a push failed; it will be retried");
         }
-        let (service, owner, id) = (self.service.clone(), self.owner.clone(), stream.id.clone());
+        let (service, owner) = (self.service.clone(), self.owner.clone());
         scimd_store::blocking(move || {
-            service
-                .store()
-                .write(|conn| model::finish(conn, &id, &owner, &accepted, &attempts, &outcome, now))
-                .map_err(SsfError::from)
+            service.finish_round_blocking(&stream, &owner, &accepted, &attempts, &outcome, now)
         })
         .await?;
         Ok(())
