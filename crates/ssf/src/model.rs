@@ -315,8 +315,10 @@ pub fn purge_deliveries(conn: &mut DbConnection, before: NaiveDateTime) -> Resul
 
 /// The ids of up to `limit` push streams that are due, not leased, and have work: enabled with SETs waiting or
 /// a cursor behind the feed's newest position `latest`, or disabled by the transmitter with its
-/// `stream-updated` SET waiting (its one attempt, see [`queue_disabled_notice`]). A stream whose API key was revoked is pushed no more
-/// (its receiver can no longer manage it either).
+/// `stream-updated` SET waiting (its one attempt, see [`queue_disabled_notice`]). A stream whose API key was
+/// revoked is pushed no more (its receiver can no longer manage it either). The disabled branch is outside
+/// the partial index `ssf_streams_due` (enabled streams only): the planner may read the streams table whole
+/// (a few rows per API key) at each look of the worker; an index for it needs a migration (left to do).
 fn due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
