@@ -592,7 +592,6 @@ impl SsfService {
     /// Records a leased push round (`model::finish`, one transaction). A round that disables the stream (every
     /// push failed for days) queues, in the same write, the `stream-updated` SET telling its receiver so
     /// (SSF §8.1.5): `status` disabled and the `reason` its status shows. Returns whether the lease was held.
-    #[allow(clippy::too_many_arguments)]
     pub fn finish_round_blocking(
         &self,
         stream: &Stream,
