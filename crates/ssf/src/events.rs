@@ -18,6 +18,8 @@ pub const ACCOUNT_ENABLED: &str = "https://schemas.openid.net/secevent/risc/even
 pub const ACCOUNT_PURGED: &str = "https://schemas.openid.net/secevent/risc/event-type/account-purged";
 pub const SESSION_REVOKED: &str = "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
 pub const VERIFICATION: &str = "https://schemas.openid.net/secevent/ssf/event-type/verification";
+/// Sent when the transmitter itself changes a stream's status (SSF §8.1.5): always delivered, as verification.
+pub const STREAM_UPDATED: &str = "https://schemas.openid.net/secevent/ssf/event-type/stream-updated";
 pub const PROV_CREATE_FULL: &str = "urn:ietf:params:scim:event:prov:create:full";
 pub const PROV_CREATE_NOTICE: &str = "urn:ietf:params:scim:event:prov:create:notice";
 pub const PROV_PATCH_FULL: &str = "urn:ietf:params:scim:event:prov:patch:full";

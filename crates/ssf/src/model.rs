@@ -313,9 +313,12 @@ pub fn purge_deliveries(conn: &mut DbConnection, before: NaiveDateTime) -> Resul
     Ok(n)
 }
 
-/// The ids of up to `limit` enabled push streams that are due, not leased, and have work: SETs waiting, or a
-/// cursor behind the feed's newest position `latest`. A stream whose API key was revoked is pushed no more
-/// (its receiver can no longer manage it either).
+/// The ids of up to `limit` push streams that are due, not leased, and have work: enabled with SETs waiting or
+/// a cursor behind the feed's newest position `latest`, or disabled by the transmitter with its
+/// `stream-updated` SET waiting (its one attempt, see [`queue_disabled_notice`]). A stream whose API key was
+/// revoked is pushed no more (its receiver can no longer manage it either). The disabled branch is outside
+/// the partial index `ssf_streams_due` (enabled streams only): the planner may read the streams table whole
+/// (a few rows per API key) at each look of the worker; an index for it needs a migration (left to do).
 fn due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -329,16 +332,20 @@ fn due(
     }
     let sql = match conn {
         DbConnection::Sqlite(_) => {
-            "SELECT id FROM ssf_streams WHERE status = 'enabled' AND delivery_method = 'urn:ietf:rfc:8935' \
+            "SELECT id FROM ssf_streams WHERE delivery_method = 'urn:ietf:rfc:8935' \
              AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until < ?) \
-             AND (cursor < ? OR EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id)) \
+             AND ((status = 'enabled' AND (cursor < ? OR EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id))) \
+                  OR (status = 'disabled' AND EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id \
+                      AND p.event_type = 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated'))) \
              AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = ssf_streams.api_key_id AND k.revoked_at IS NULL) \
              ORDER BY next_attempt_at, id LIMIT ?"
         }
         DbConnection::Postgres(_) => {
-            "SELECT id FROM ssf_streams WHERE status = 'enabled' AND delivery_method = 'urn:ietf:rfc:8935' \
+            "SELECT id FROM ssf_streams WHERE delivery_method = 'urn:ietf:rfc:8935' \
              AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until < $2) \
-             AND (cursor < $3 OR EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id)) \
+             AND ((status = 'enabled' AND (cursor < $3 OR EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id))) \
+                  OR (status = 'disabled' AND EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id \
+                      AND p.event_type = 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated'))) \
              AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = ssf_streams.api_key_id AND k.revoked_at IS NULL) \
              ORDER BY next_attempt_at, id LIMIT $4"
         }
@@ -405,6 +412,19 @@ pub enum Outcome {
 /// An endpoint failing this long is disabled, with a reason the receiver reads in its status.
 pub const DISABLE_AFTER_DAYS: i64 = scimd_store::models::webhooks::DISABLE_AFTER_DAYS;
 
+/// Whether a stream failing since `failing_since` is disabled at `now`.
+pub fn gives_up(failing_since: NaiveDateTime, now: NaiveDateTime) -> bool {
+    now - failing_since >= chrono::Duration::days(DISABLE_AFTER_DAYS)
+}
+
+/// The `reason` of a stream the transmitter disabled.
+pub fn disabled_reason() -> String {
+    format!(
+        "disabled by the transmitter: every push failed for {DISABLE_AFTER_DAYS} days; \
+         set the status to enabled to start again from new events"
+    )
+}
+
 /// Records a round (its attempts, the SETs accepted removed) and releases the lease, if `owner` still holds
 /// it; returns whether it did.
 pub fn finish(
@@ -440,7 +460,7 @@ pub fn finish(
             retry_at,
             failing_since,
         } => {
-            let give_up = now - *failing_since >= chrono::Duration::days(DISABLE_AFTER_DAYS);
+            let give_up = gives_up(*failing_since, now);
             diesel::update(held())
                 .set((
                     st::attempts.eq(*failures),
@@ -450,10 +470,7 @@ pub fn finish(
                 ))
                 .execute(conn)?;
             if give_up {
-                let reason = format!(
-                    "disabled by the transmitter: every push failed for {DISABLE_AFTER_DAYS} days; \
-                     set the status to enabled to start again from new events"
-                );
+                let reason = disabled_reason();
                 diesel::update(st::table.filter(st::id.eq(id)))
                     .set((
                         st::status.eq(DISABLED),
@@ -467,6 +484,22 @@ pub fn finish(
         }
     };
     Ok(true)
+}
+
+/// Queues `notice`, the `stream-updated` SET saying the transmitter disabled the stream (SSF §8.1.5), as the
+/// only SET of the stream, due now. It gets one attempt: a disabled stream's failed round drops what waits
+/// (`finish`), so a receiver gone for days is not retried for ever.
+pub fn queue_disabled_notice(
+    conn: &mut DbConnection,
+    notice: &NewPending,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    clear_pending(conn, &notice.stream_id)?;
+    push_pending(conn, std::slice::from_ref(notice))?;
+    diesel::update(st::table.filter(st::id.eq(&notice.stream_id)))
+        .set((st::attempts.eq(0), st::next_attempt_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Makes `stream` due now (a SET was queued for it).

@@ -555,23 +555,20 @@ impl SsfService {
         })
     }
 
-    /// Queues a verification event echoing `state` (SSF §8.1.4.2).
-    pub fn verify_blocking(&self, key: &ApiKeyAuth, id: &str, state: Option<&str>) -> Result<(), SsfError> {
-        if state.is_some_and(|s| s.len() > MAX_FIELD_LEN) {
-            return Err(bad("state is longer than 1024 bytes"));
-        }
+    /// A SET about `stream` itself (verification, stream-updated: its subject is the stream); its jti and token.
+    fn sign_stream_event(
+        &self,
+        stream: &Stream,
+        event_type: &str,
+        payload: Value,
+        now: NaiveDateTime,
+    ) -> Result<(String, String), SsfError> {
         self.provider.jwks_blocking()?;
-        let now = self.now();
-        let stream = self.get_blocking(key, id)?;
         let signer = self
             .store
             .read(|conn| Signer::load(conn, self.secret_key.as_ref(), now))?;
         let jti = set::jti();
         let audience = serde_json::from_str::<Value>(&stream.audience)?;
-        let payload = match state {
-            Some(s) => json!({ "state": s }),
-            None => json!({}),
-        };
         let token = signer.sign(
             &Claims {
                 issuer: &self.issuer,
@@ -579,12 +576,73 @@ impl SsfService {
                 iat: now.and_utc().timestamp(),
                 jti: &jti,
                 txn: None,
-                sub_id: set::sub_id(&self.issuer, &Subject::Stream(id), events::SubjectKind::Account),
-                event_type: events::VERIFICATION,
+                sub_id: set::sub_id(
+                    &self.issuer,
+                    &Subject::Stream(&stream.id),
+                    events::SubjectKind::Account,
+                ),
+                event_type,
                 payload,
             }
             .to_json(),
         )?;
+        Ok((jti, token))
+    }
+
+    /// Records a leased push round (`model::finish`, one transaction). A round that disables the stream (every
+    /// push failed for days) queues, in the same write, the `stream-updated` SET telling its receiver so
+    /// (SSF §8.1.5): `status` disabled and the `reason` its status shows. Returns whether the lease was held.
+    pub fn finish_round_blocking(
+        &self,
+        stream: &Stream,
+        owner: &str,
+        accepted: &[String],
+        attempts: &[NewDelivery],
+        outcome: &model::Outcome,
+        now: NaiveDateTime,
+    ) -> Result<bool, SsfError> {
+        let disables = stream.status == model::ENABLED
+            && matches!(outcome, model::Outcome::Failed { failing_since, .. }
+                if model::gives_up(*failing_since, now));
+        // Signed before the write, so the writer is not held for it; used only if the stream is disabled.
+        let notice = if disables {
+            let payload = json!({ "status": model::DISABLED, "reason": model::disabled_reason() });
+            let (jti, token) = self.sign_stream_event(stream, events::STREAM_UPDATED, payload, now)?;
+            Some(NewPending {
+                stream_id: stream.id.clone(),
+                jti,
+                event_type: events::STREAM_UPDATED.to_owned(),
+                token,
+                created_at: now,
+            })
+        } else {
+            None
+        };
+        self.store.write(|conn| {
+            let was = model::get(conn, &stream.id)?.map(|s| s.status);
+            let held = model::finish(conn, &stream.id, owner, accepted, attempts, outcome, now)?;
+            let now_disabled = model::get(conn, &stream.id)?.is_some_and(|s| s.status == model::DISABLED);
+            if let Some(notice) =
+                notice.filter(|_| held && was.as_deref() == Some(model::ENABLED) && now_disabled)
+            {
+                model::queue_disabled_notice(conn, &notice, now)?;
+            }
+            Ok::<_, SsfError>(held)
+        })
+    }
+
+    /// Queues a verification event echoing `state` (SSF §8.1.4.2).
+    pub fn verify_blocking(&self, key: &ApiKeyAuth, id: &str, state: Option<&str>) -> Result<(), SsfError> {
+        if state.is_some_and(|s| s.len() > MAX_FIELD_LEN) {
+            return Err(bad("state is longer than 1024 bytes"));
+        }
+        let stream = self.get_blocking(key, id)?;
+        let payload = match state {
+            Some(s) => json!({ "state": s }),
+            None => json!({}),
+        };
+        let now = self.now();
+        let (jti, token) = self.sign_stream_event(&stream, events::VERIFICATION, payload, now)?;
         self.store.write(|conn| {
             if model::owned(conn, &key.id, id)?.is_none() {
                 return Err(SsfError::NotFound);

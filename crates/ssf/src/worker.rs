@@ -4,8 +4,11 @@
 //! `authorization_header`), stopping at the first failure: a later SET waits while an earlier one is retried
 //! (the webhooks' back-off, 5 s doubling to an hour, with jitter). A SET leaves the queue only once the
 //! receiver accepted it (2xx; RFC 8935 §2.2 names 202), in the write that ends the round, so a crash
-//! resends it with the same `jti` (at least once). A paused or disabled stream is never claimed; one failing
-//! for `DISABLE_AFTER_DAYS` is disabled with a reason its receiver reads in its status.
+//! resends it with the same `jti` (at least once). A SET the receiver refuses as RFC 8935 §2.3 says (400 with
+//! a JSON `err`) failed its validation and would fail again: it is logged and dropped, not retried. A paused
+//! or disabled stream is never claimed; one failing for `DISABLE_AFTER_DAYS` is disabled with a reason its
+//! receiver reads in its status, and one `stream-updated` SET saying so (SSF §8.1.5) in place of what waited:
+//! the disabled stream is claimed for that SET alone, one attempt (`SsfService::finish_round_blocking`).
 //!
 //! The outbound client and address policy are the webhooks' (`scimd_webhooks::client::Sender`,
 //! `SCIMD_WEBHOOK_ALLOW_PRIVATE`): the same timeouts, no redirects, no private addresses unless allowed.
@@ -58,6 +61,30 @@ fn jitter() -> f64 {
         Err(_) => 1.0,
     }
 }
+
+/// RFC 8935 §2.3: a 400 whose JSON body names an `err` (`invalid_audience`, `invalid_key`, ...) is the
+/// receiver refusing that SET after validating it; resending the same SET would get the same answer. Returns
+/// what the delivery log says of it. Any other failure (a bare 400 among them) is retried.
+fn refusal(attempt: &scimd_webhooks::client::Attempt) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Refusal {
+        err: String,
+        #[serde(default)]
+        description: Option<String>,
+    }
+    if attempt.status != Some(400) {
+        return None;
+    }
+    let r: Refusal = serde_json::from_slice(attempt.body.as_deref()?).ok()?;
+    let text = match r.description {
+        Some(d) => format!("refused ({}): {d}", r.err),
+        None => format!("refused ({})", r.err),
+    };
+    Some(text.chars().take(MAX_REFUSAL_LEN).collect())
+}
+
+/// The most of a refusal kept in the delivery log.
+const MAX_REFUSAL_LEN: usize = 200;
 
 #[derive(Clone)]
 pub struct PushWorker {
@@ -164,6 +191,7 @@ impl PushWorker {
         })
         .await?;
         let url = stream.endpoint_url.clone().unwrap_or_default();
+        // The SETs that leave the queue: accepted, or refused for good.
         let mut accepted = Vec::new();
         let mut attempts = Vec::new();
         let mut failure = None;
@@ -180,6 +208,7 @@ impl PushWorker {
             }
             let attempt = sender.post(&url, &headers, set.token.clone().into_bytes()).await;
             let number = if i == 0 { stream.attempts + 1 } else { 1 };
+            let refused = refusal(&attempt);
             attempts.push(NewDelivery {
                 stream_id: stream.id.clone(),
                 org_id: stream.org_id.clone(),
@@ -187,12 +216,12 @@ impl PushWorker {
                 event_type: set.event_type.clone(),
                 attempt: number,
                 status_code: attempt.status.map(i32::from),
-                error: attempt.error.clone(),
+                error: refused.clone().or_else(|| attempt.error.clone()),
                 latency_ms: attempt.latency_ms,
                 delivered: attempt.delivered(),
                 attempted_at: self.service.clock().now_naive(),
             });
-            if attempt.delivered() {
+            if attempt.delivered() || refused.is_some() {
                 accepted.push(set.jti.clone());
             } else {
                 failure = Some(number);
@@ -214,12 +243,9 @@ impl PushWorker {
         if let Outcome::Failed { failures, .. } = &outcome {
             tracing::info!(stream = %stream.id, failures, "ssf: a push failed; it will be retried");
         }
-        let (service, owner, id) = (self.service.clone(), self.owner.clone(), stream.id.clone());
+        let (service, owner) = (self.service.clone(), self.owner.clone());
         scimd_store::blocking(move || {
-            service
-                .store()
-                .write(|conn| model::finish(conn, &id, &owner, &accepted, &attempts, &outcome, now))
-                .map_err(SsfError::from)
+            service.finish_round_blocking(&stream, &owner, &accepted, &attempts, &outcome, now)
         })
         .await?;
         Ok(())

@@ -1,7 +1,8 @@
 //! Outbound HTTP for deliveries: awc over rustls 0.23 on *ring* with Mozilla's roots compiled in (no
 //! OpenSSL, no system trust store), names resolved through [`GuardedResolver`] (no private addresses unless
 //! allowed), a timeout on connect, handshake and the whole request, redirects never followed (a 3xx is a
-//! failed attempt), and at most [`MAX_RESPONSE_LEN`] of a response read.
+//! failed attempt), and at most [`MAX_RESPONSE_LEN`] of a response read; of a refusal (4xx, 5xx) the first
+//! [`MAX_KEPT_BODY`] bytes are kept, for a protocol whose receivers explain a refusal there (RFC 8935 §2.3).
 //!
 //! awc's client is `!Send`: make one per task on the actix runtime.
 
@@ -13,8 +14,10 @@ use std::time::{Duration, Instant};
 
 /// A receiver should answer at once and process later; ten seconds is the most an attempt waits.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Nothing of the response body is used; this much is read and dropped, so a huge answer costs nothing.
+/// At most this much of a response body is read (the rest is not), so a huge answer costs nothing.
 pub const MAX_RESPONSE_LEN: usize = 64 * 1024;
+/// The most of a refusal's body kept in [`Attempt::body`].
+pub const MAX_KEPT_BODY: usize = 4 * 1024;
 /// The most of an error kept in the delivery log.
 const MAX_ERROR_LEN: usize = 200;
 
@@ -26,6 +29,8 @@ pub struct Attempt {
     /// Why the attempt failed (`None` for a 2xx).
     pub error: Option<String>,
     pub latency_ms: i64,
+    /// The start (at most [`MAX_KEPT_BODY`] bytes) of the body of a 4xx or 5xx answer; `None` otherwise.
+    pub body: Option<Vec<u8>>,
 }
 
 impl Attempt {
@@ -81,30 +86,42 @@ impl Sender {
         let outcome = self.send(url, headers, body).await;
         let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         match outcome {
-            Ok(status) if (200..300).contains(&status) => Attempt {
+            Ok((status, _)) if (200..300).contains(&status) => Attempt {
                 status: Some(status),
                 error: None,
                 latency_ms,
+                body: None,
             },
-            Ok(status) if (300..400).contains(&status) => Attempt {
+            Ok((status, _)) if (300..400).contains(&status) => Attempt {
                 status: Some(status),
                 error: Some(format!("redirected ({status}); redirects are not followed")),
                 latency_ms,
+                body: None,
             },
-            Ok(status) => Attempt {
+            Ok((status, mut body)) => Attempt {
                 status: Some(status),
                 error: Some(format!("answered {status}")),
                 latency_ms,
+                body: {
+                    body.truncate(MAX_KEPT_BODY);
+                    Some(body)
+                },
             },
             Err(e) => Attempt {
                 status: None,
                 error: Some(short(&e)),
                 latency_ms,
+                body: None,
             },
         }
     }
 
-    async fn send(&self, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result<u16, String> {
+    async fn send(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<(u16, Vec<u8>), String> {
         let url = self.policy.check_url(url).map_err(|e| e.to_string())?;
         let mut request = self
             .client
@@ -118,9 +135,9 @@ impl Sender {
             other => other.to_string(),
         })?;
         let status = response.status().as_u16();
-        // Read (a bounded part of) the body so the connection can be reused; its content does not matter.
-        let _ = response.body().limit(MAX_RESPONSE_LEN).await;
-        Ok(status)
+        // Read (a bounded part of) the body so the connection can be reused; one that fails to arrive is empty.
+        let read = response.body().limit(MAX_RESPONSE_LEN).await;
+        Ok((status, read.map(|b| b.to_vec()).unwrap_or_default()))
     }
 }
 

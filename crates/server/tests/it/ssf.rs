@@ -8,7 +8,9 @@
 //! - each SCIM lifecycle step yields exactly its SETs, org A's only; a deprovisioning ends a session: CAEP;
 //! - poll: redelivery until acknowledged, `setErrs`, long poll;
 //! - verification; paused then resumed; removed subjects;
-//! - push: in order, retried while the receiver fails, with the registered authorization header.
+//! - push: in order, retried while the receiver fails, with the registered authorization header; a SET the
+//!   receiver refuses as RFC 8935 §2.3 says (400, JSON `err`) is logged and not retried; a stream the
+//!   transmitter disables tells its receiver with `stream-updated` (SSF §8.1.5), one attempt.
 
 use crate::harness::ServerProcess;
 use crate::scim_client::{Client, Reply};
@@ -669,6 +671,8 @@ struct PushState {
     received: Vec<Push>,
     fail_next: usize,
     fail_all: bool,
+    /// Answers given before any other, in order: 400 with this body (empty: no body).
+    refuse: std::collections::VecDeque<&'static str>,
 }
 
 fn push_receiver() -> (SocketAddr, Arc<Mutex<PushState>>) {
@@ -714,9 +718,12 @@ fn serve_push(stream: TcpStream, state: &Mutex<PushState>) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let status = {
+        let (status, answer) = {
             let mut s = state.lock().unwrap();
-            let status = if s.fail_all || s.fail_next > 0 {
+            let refusal = s.refuse.pop_front();
+            let status = if refusal.is_some() {
+                400
+            } else if s.fail_all || s.fail_next > 0 {
                 s.fail_next = s.fail_next.saturating_sub(1);
                 500
             } else {
@@ -728,17 +735,18 @@ fn serve_push(stream: TcpStream, state: &Mutex<PushState>) {
                 body: String::from_utf8(body).unwrap(),
                 status,
             });
-            status
+            (status, refusal.unwrap_or_default())
         };
-        let reason = if status == 202 {
-            "Accepted"
-        } else {
-            "Internal Server Error"
+        let reason = match status {
+            202 => "Accepted",
+            400 => "Bad Request",
+            _ => "Internal Server Error",
         };
-        if writer
-            .write_all(format!("HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n\r\n").as_bytes())
-            .is_err()
-        {
+        let head = format!(
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            answer.len()
+        );
+        if writer.write_all(format!("{head}{answer}").as_bytes()).is_err() {
             return;
         }
     }
@@ -833,6 +841,200 @@ fn pushed_sets_arrive_in_order_and_are_retried(db: &TestDb) {
         &[("Cookie", &format!("scimd_session={cookie}"))],
     );
     assert!(!other.body.contains(stream_id));
+}
+
+/// RFC 8935 §2.3: a receiver that answers 400 with a JSON `err` refused that SET after validating it; the
+/// transmitter records it in the delivery log and goes on with the next SET, never resending it. A 400
+/// without that body says nothing of the SET: it is retried like any failure.
+fn a_set_refused_with_an_error_code_is_logged_and_not_retried(db: &TestDb) {
+    let env = TestApp::init(db);
+    let keys = Jwks::fetch(&env);
+    let (addr, state) = push_receiver();
+    let receiver = Receiver::new(&env, &env.api_key(Some(&env.a.id)));
+    let stream = receiver.create(&json!({"events_requested": [format!("{PROV}create:full")],
+        "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": format!("http://{addr}/events")}}));
+    state.lock().unwrap().refuse.extend([
+        r#"{"err": "invalid_audience", "description": "not our audience"}"#,
+        "",
+    ]);
+    let scim = env.client_a();
+    let first = create_user(&scim, "refused@a.example");
+    let second = create_user(&scim, "retried@a.example");
+    let third = create_user(&scim, "third@a.example");
+    let received = wait_accepted(&state, 2);
+    let seen: Vec<(u16, String)> = received
+        .iter()
+        .map(|p| {
+            let set = keys.verify(&p.body);
+            (p.status, set["sub_id"]["uri"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (400, format!("/Users/{first}")),
+            (400, format!("/Users/{second}")),
+            (202, format!("/Users/{second}")),
+            (202, format!("/Users/{third}")),
+        ],
+        "the refused SET is sent once; the bare 400 is retried, in order"
+    );
+    let jti = |p: &Push| keys.verify(&p.body)["jti"].as_str().unwrap().to_owned();
+    let stream_id = stream["stream_id"].as_str().unwrap().to_owned();
+    // The round's write (the log, the queue) follows the receiver's last answer: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let log = loop {
+        let (log, waiting) = db
+            .store
+            .read(|conn| {
+                let log = scimd_ssf::model::deliveries(conn, &stream_id, 50)?;
+                let waiting = scimd_ssf::model::pending_count(conn, &stream_id)?;
+                Ok::<_, scimd_store::StoreError>((log, waiting))
+            })
+            .unwrap();
+        if waiting == 0 && log.iter().filter(|d| d.delivered).count() == 2 {
+            break log;
+        }
+        assert!(Instant::now() < deadline, "{waiting} waiting; {log:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let refused: Vec<_> = log.iter().filter(|d| d.jti == jti(&received[0])).collect();
+    assert_eq!(refused.len(), 1, "{log:?}");
+    assert_eq!(refused[0].status_code, Some(400));
+    assert!(!refused[0].delivered);
+    assert_eq!(
+        refused[0].error.as_deref(),
+        Some("refused (invalid_audience): not our audience")
+    );
+    let retried: Vec<_> = log.iter().filter(|d| d.jti == jti(&received[1])).collect();
+    assert_eq!(retried.len(), 2, "the bare 400, then the 202: {log:?}");
+}
+
+/// A push stream the transmitter disables (every push failed for days) tells its receiver so with a
+/// `stream-updated` SET (SSF §8.1.5: `status` disabled, the `reason` its status shows), queued in the write
+/// that disables it, in place of what waited. The disabled stream gets that one SET through and nothing else;
+/// had the attempt failed too, it would be dropped (`one_attempt` below).
+fn a_stream_the_transmitter_disables_tells_its_receiver(db: &TestDb) {
+    use scimd_ssf::model::{self, Outcome};
+    let org = crate::test_app::org_with_token(db, "A", None);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let key = scimd_tokens::ApiKeyService::new(db.store.clone(), clock.clone())
+        .create_blocking("receiver", Some(&org.id))
+        .unwrap();
+    let owner = scimd_tokens::ApiKeyAuth {
+        id: key.id,
+        org: Some(org.id.clone()),
+    };
+    let issuer = "https://scimd.example.test";
+    let service = scimd_ssf::SsfService::new(
+        db.store.clone(),
+        clock.clone(),
+        issuer,
+        None,
+        scimd_webhooks::AddressPolicy { allow_private: true },
+    );
+    let keys = Jwks {
+        keys: scimd_signin::oauth::OAuthProvider::new(db.store.clone(), clock, issuer, None)
+            .jwks_blocking()
+            .unwrap()["keys"]
+            .as_array()
+            .unwrap()
+            .clone(),
+        issuer: issuer.to_owned(),
+    };
+    let (addr, state) = push_receiver();
+    let round = |service: &scimd_ssf::SsfService| {
+        let worker = scimd_ssf::PushWorker::new(service.clone(), scimd_ssf::PushSettings::default());
+        actix_web::rt::System::new().block_on(async move {
+            let sender = std::rc::Rc::new(
+                scimd_webhooks::client::Sender::new(
+                    scimd_webhooks::AddressPolicy { allow_private: true },
+                    Duration::from_secs(5),
+                )
+                .unwrap(),
+            );
+            worker.round(&sender).await.unwrap()
+        })
+    };
+    let disable = |id: &str| {
+        service.verify_blocking(&owner, id, Some("s")).unwrap();
+        let now = SystemClock.now_naive();
+        let claimed = db
+            .store
+            .write(|conn| {
+                let latest = scimd_store::models::events::latest(conn)?;
+                model::claim(conn, "test", now, now + chrono::Duration::minutes(1), latest, 10)
+            })
+            .unwrap();
+        let stream = claimed.into_iter().find(|s| s.id == id).expect("claimed");
+        let outcome = Outcome::Failed {
+            failures: 120,
+            retry_at: now + chrono::Duration::hours(1),
+            failing_since: now
+                - chrono::Duration::days(model::DISABLE_AFTER_DAYS)
+                - chrono::Duration::minutes(1),
+        };
+        assert!(
+            service
+                .finish_round_blocking(&stream, "test", &[], &[], &outcome, now)
+                .unwrap()
+        );
+    };
+    let input: scimd_ssf::service::StreamInput = serde_json::from_value(json!({
+        "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": format!("http://{addr}/ssf")}}))
+    .unwrap();
+    let stream = service.create_blocking(&owner, &input).unwrap();
+    disable(&stream.id);
+    let after = service.get_blocking(&owner, &stream.id).unwrap();
+    assert_eq!(after.status, "disabled");
+    let waiting = db
+        .store
+        .read(|conn| model::pending(conn, &stream.id, 10))
+        .unwrap();
+    assert_eq!(
+        waiting.iter().map(|p| p.event_type.as_str()).collect::<Vec<_>>(),
+        ["https://schemas.openid.net/secevent/ssf/event-type/stream-updated"],
+        "the verification SET that waited is dropped; the notice waits"
+    );
+
+    assert_eq!(round(&service), 1, "the disabled stream is leased for its notice");
+    let got = state.lock().unwrap().received.clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let set = keys.verify(&got[0].body);
+    let event = &set["events"]["https://schemas.openid.net/secevent/ssf/event-type/stream-updated"];
+    assert_eq!(event["status"], "disabled");
+    assert_eq!(event["reason"].as_str(), after.reason.as_deref());
+    assert_eq!(set["sub_id"], json!({"format": "opaque", "id": stream.id}));
+    assert_eq!(
+        set["aud"],
+        serde_json::from_str::<Value>(&stream.audience).unwrap()
+    );
+    assert_eq!(
+        round(&service),
+        0,
+        "then nothing: a disabled stream is pushed no more"
+    );
+    assert_eq!(
+        service.get_blocking(&owner, &stream.id).unwrap().status,
+        "disabled"
+    );
+
+    // one_attempt: a notice whose push fails is dropped, not retried.
+    let other = service.create_blocking(&owner, &input).unwrap();
+    disable(&other.id);
+    state.lock().unwrap().fail_all = true;
+    assert_eq!(round(&service), 1);
+    assert_eq!(state.lock().unwrap().received.len(), 2);
+    let waiting = db
+        .store
+        .read(|conn| model::pending_count(conn, &other.id))
+        .unwrap();
+    assert_eq!(waiting, 0, "the failed notice is dropped");
+    assert_eq!(round(&service), 0, "and not retried");
+    assert_eq!(
+        service.get_blocking(&owner, &other.id).unwrap().status,
+        "disabled"
+    );
 }
 
 /// Waits until the receiver accepted `n` SETs (two minutes at most: a lease of a killed process runs out in
@@ -1097,4 +1299,6 @@ scimd_store::backend_tests!(
     polled_sets_come_back_until_acknowledged,
     verification_and_pause_and_subjects,
     pushed_sets_arrive_in_order_and_are_retried,
+    a_set_refused_with_an_error_code_is_logged_and_not_retried,
+    a_stream_the_transmitter_disables_tells_its_receiver,
 );
