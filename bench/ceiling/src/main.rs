@@ -161,7 +161,11 @@ async fn users(
     org: web::Path<String>,
     query: web::Query<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let Some(name) = query.iter().find(|(k, _)| k == "filter").and_then(|(_, v)| user_name_of(v)) else {
+    let Some(name) = query
+        .iter()
+        .find(|(k, _)| k == "filter")
+        .and_then(|(_, v)| user_name_of(v))
+    else {
         return HttpResponse::BadRequest().finish();
     };
     let org = org.into_inner();

@@ -45,8 +45,8 @@ mod util;
 
 pub use api_keys::{ApiKeyAuth, ApiKeyService, CreatedKey};
 pub use bearer::{
-    Expiry, GeneratedToken, Grace, GraceToken, PlaintextToken, ScimConfigSummary, TokenHash, TokenHint,
-    FollowUp, TokenService, TokenStatus, TokenSummary, VerifiedToken,
+    Expiry, FollowUp, GeneratedToken, Grace, GraceToken, PlaintextToken, ScimConfigSummary, TokenHash,
+    TokenHint, TokenService, TokenStatus, TokenSummary, VerifiedToken,
 };
 pub use error::TokenError;
 pub use keys::{KeySettings, Keys, SecretKey, SigningKey};

@@ -115,7 +115,11 @@ fn admit_blocking(
 }
 
 /// Admits a verified caller under its org's limits.
-fn admitted(state: &AppState, c: &Credentials, v: VerifiedToken) -> Result<(Caller, Admission), ScimApiError> {
+fn admitted(
+    state: &AppState,
+    c: &Credentials,
+    v: VerifiedToken,
+) -> Result<(Caller, Admission), ScimApiError> {
     c.verified.set();
     let admission = state.limits.admit(&v.org_id)?;
     Ok((
@@ -150,7 +154,9 @@ where
 {
     let c = credentials(req);
     let pass = check_pass(state, &c).await?;
-    let hash = state.tokens.check_header(&c.url_org, c.authorization.as_deref())?;
+    let hash = state
+        .tokens
+        .check_header(&c.url_org, c.authorization.as_deref())?;
     let state = state.clone();
     scimd_store::blocking(move || {
         // The token's row is the unit's first read, on its connection and in its snapshot: one pool

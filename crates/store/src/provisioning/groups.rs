@@ -13,10 +13,10 @@ use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_i
 use crate::connection::{Backend, DbConnection, MultiBackend};
 use crate::error::StoreError;
 use crate::ids::{GroupId, OrgId};
+use crate::models;
 use crate::models::events::types;
 use crate::models::groups::{self, Group, GroupChanges, NewGroup};
 use crate::models::org_tallies::{self, Tally};
-use crate::models;
 use crate::schema::{group_members, groups as g, members};
 use crate::sql::{Raw, Sql};
 use crate::user_name;
@@ -202,7 +202,6 @@ fn locked_live_row(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<Gro
         .ok_or_else(|| ScimError::not_found(format!("Group {id}")).into())
 }
 
-
 /// One Group; its member rows are read only when `with_members`.
 pub fn get(
     conn: &mut DbConnection,
@@ -364,7 +363,13 @@ fn write_row(
         updated_at: ctx.now,
     };
     let renames = changes.display_name_norm != before.display_name_norm;
-    match groups::update(conn, &ctx.org, &GroupId::new(before.id.clone()), &changes, renames) {
+    match groups::update(
+        conn,
+        &ctx.org,
+        &GroupId::new(before.id.clone()),
+        &changes,
+        renames,
+    ) {
         Err(StoreError::Conflict(_)) => Err(taken().into()),
         other => Ok(other?),
     }

@@ -22,8 +22,15 @@ use scimd_store::{DbConnection, OrgId, TokenId};
 pub struct FollowUp(Option<Owed>);
 
 enum Owed {
-    Use { token_id: TokenId, now: NaiveDateTime },
-    Expiry { org: OrgId, row: ScimTokenRow, now: NaiveDateTime },
+    Use {
+        token_id: TokenId,
+        now: NaiveDateTime,
+    },
+    Expiry {
+        org: OrgId,
+        row: ScimTokenRow,
+        now: NaiveDateTime,
+    },
 }
 
 /// What a successful `verify` knows about the caller.
@@ -167,7 +174,11 @@ impl TokenService {
     }
 
     /// The verdict on the token row found by hash (if any), and the write it owes.
-    fn judge(&self, url_org: &OrgId, row: Option<ScimTokenRow>) -> (Result<VerifiedToken, TokenError>, FollowUp) {
+    fn judge(
+        &self,
+        url_org: &OrgId,
+        row: Option<ScimTokenRow>,
+    ) -> (Result<VerifiedToken, TokenError>, FollowUp) {
         let Some(row) = row else {
             return (Err(refuse(url_org, Refusal::Unknown)), FollowUp::default());
         };
