@@ -1,7 +1,7 @@
 //! Custom attributes: what an org (or the whole deployment) declares under ONE User schema extension,
 //! [`CUSTOM_USER_URN`]. Unlike the RFC 7643 schemas these are data, not code: [`CustomSchema`] is loaded from
 //! the store per request, published in `/Schemas` ([`CustomSchema::schema_json`]), enforced on every write
-//! ([`CustomSchema::apply`]) and consulted by filter resolution ([`crate::filter::resolve_with`]).
+//! ([`CustomSchema::apply`]) and consulted by filter resolution ([`crate::filter::resolve::resolve_with`]).
 //!
 //! The URN follows the pattern both IdPs expect of a custom extension,
 //! `urn:ietf:params:scim:schemas:extension:<name>:2.0:User`:
