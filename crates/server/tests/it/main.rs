@@ -49,6 +49,7 @@ mod sso_handoff;
 mod sso_signin;
 mod test_app;
 mod token_cli;
+mod token_use;
 mod webhook_fairness;
 mod webhook_receiver;
 mod webhooks;
