@@ -180,6 +180,17 @@ pub struct Step {
 /// `{"step", "status", "body"}` with the saved values (ids) and every `meta` time and version redacted, for a
 /// snapshot.
 pub fn replay(client: &Client, steps: &[Step], label: &str) -> (HashMap<String, String>, Vec<Value>) {
+    replay_each(client, steps, label, |_, _| {})
+}
+
+/// [`replay`], calling `after` once each step has been answered and checked, with the step and the values
+/// saved so far: for a test that checks what each step of a replay caused (its events, SETs or roles).
+pub fn replay_each(
+    client: &Client,
+    steps: &[Step],
+    label: &str,
+    mut after: impl FnMut(&Step, &HashMap<String, String>),
+) -> (HashMap<String, String>, Vec<Value>) {
     let mut vars: HashMap<String, String> = HashMap::new();
     let mut transcript = Vec::new();
     let fill = |s: &str, vars: &HashMap<String, String>| {
@@ -239,6 +250,7 @@ pub fn replay(client: &Client, steps: &[Step], label: &str) -> (HashMap<String, 
             "status": r.status,
             "body": redacted(json, &vars),
         }));
+        after(step, &vars);
     }
     (vars, transcript)
 }

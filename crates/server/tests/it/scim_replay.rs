@@ -23,7 +23,7 @@ macro_rules! step {
 
 /// Okta: "SCIM 2.0 protocol reference" (user lookup, create, PUT update, path-less deactivate, group push,
 /// member add and remove).
-const OKTA: &[Step] = &[
+pub(crate) const OKTA: &[Step] = &[
     step!("lookup before create", "GET", r#"/Users?filter=userName eq "test.user@okta.local"&startIndex=1&count=100"#, None, 200,
         ["/totalResults" => Is("0"), "/Resources" => Len(0), "/startIndex" => Is("1")]),
     step!("create", "POST", "/Users", Some(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -102,7 +102,7 @@ const OKTA: &[Step] = &[
 ];
 
 /// Microsoft Entra ID: "Develop a sample SCIM endpoint" / "Known issues" request and response examples.
-const ENTRA: &[Step] = &[
+pub(crate) const ENTRA: &[Step] = &[
     step!("Test Connection: base URL", "GET", "", None, 200, []),
     step!("Test Connection: random lookup", "GET", r#"/Users?filter=userName eq "non-existent user 7c3a8d1b""#, None, 200,
         ["/totalResults" => Is("0"), "/Resources" => Len(0)]),
