@@ -28,26 +28,57 @@ enum Part {
     Bind(Bind),
 }
 
-/// SQL text interleaved with bind parameters.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Sql(Vec<Part>);
+/// SQL text interleaved with bind parameters, and whether a statement holding it may be kept prepared.
+///
+/// diesel keeps a statement prepared per connection, keyed by its SQL text, unless a part of it says
+/// otherwise; its own `sql()` literals always do, which is why fixed text goes through [`Sql::text`] here. A
+/// fragment whose text a request shapes (a SCIM filter with several comparisons) is marked [`Sql::uncached`]:
+/// the shapes a caller can send are unbounded, and each would stay in every connection's cache for good.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sql {
+    parts: Vec<Part>,
+    cached: bool,
+}
+
+impl Default for Sql {
+    fn default() -> Sql {
+        Sql {
+            parts: Vec::new(),
+            cached: true,
+        }
+    }
+}
 
 impl Sql {
     /// A fragment of fixed SQL text (never text from a request).
     pub fn text(s: &str) -> Sql {
-        Sql(vec![Part::Text(s.to_owned())])
+        Sql {
+            parts: vec![Part::Text(s.to_owned())],
+            cached: true,
+        }
+    }
+
+    /// This fragment, in a statement that is prepared for each run and never kept (see [`Sql`]).
+    pub fn uncached(mut self) -> Sql {
+        self.cached = false;
+        self
+    }
+
+    /// Whether a statement holding this fragment may be kept prepared.
+    pub fn is_cached(&self) -> bool {
+        self.cached
     }
 
     pub fn push(mut self, s: &str) -> Sql {
-        match self.0.last_mut() {
+        match self.parts.last_mut() {
             Some(Part::Text(t)) => t.push_str(s),
-            _ => self.0.push(Part::Text(s.to_owned())),
+            _ => self.parts.push(Part::Text(s.to_owned())),
         }
         self
     }
 
     pub fn bind(mut self, b: Bind) -> Sql {
-        self.0.push(Part::Bind(b));
+        self.parts.push(Part::Bind(b));
         self
     }
 
@@ -56,10 +87,11 @@ impl Sql {
     }
 
     pub fn append(mut self, other: Sql) -> Sql {
-        for part in other.0 {
+        self.cached &= other.cached;
+        for part in other.parts {
             match part {
                 Part::Text(t) => self = self.push(&t),
-                Part::Bind(b) => self.0.push(Part::Bind(b)),
+                Part::Bind(b) => self.parts.push(Part::Bind(b)),
             }
         }
         self
@@ -72,12 +104,12 @@ impl Sql {
 
     /// The number of bind parameters (tests).
     pub fn bind_count(&self) -> usize {
-        self.0.iter().filter(|p| matches!(p, Part::Bind(_))).count()
+        self.parts.iter().filter(|p| matches!(p, Part::Bind(_))).count()
     }
 
     /// The SQL text with `?` for each parameter (tests and debugging).
     pub fn render(&self) -> String {
-        self.0
+        self.parts
             .iter()
             .map(|p| match p {
                 Part::Text(t) => t.as_str(),
@@ -102,7 +134,10 @@ impl<ST: SqlType + TypedExpressionType> Expression for Raw<ST> {
 
 impl<ST> QueryFragment<MultiBackend> for Raw<ST> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
-        for part in &self.0.0 {
+        if !self.0.cached {
+            out.unsafe_to_cache_prepared();
+        }
+        for part in &self.0.parts {
             match part {
                 Part::Text(t) => out.push_sql(t),
                 Part::Bind(Bind::Text(v)) => out.push_bind_param::<Text, String>(v)?,
@@ -143,5 +178,13 @@ mod tests {
         assert_eq!(s.render(), "a = ? AND b = ?");
         assert_eq!(s.bind_count(), 2);
         assert_eq!(s.parens().render(), "(a = ? AND b = ?)");
+    }
+
+    #[test]
+    fn an_uncached_part_makes_the_whole_uncached() {
+        assert!(Sql::text("a = ").bind_text("x").is_cached());
+        let whole = Sql::text("(").append(Sql::text("b").uncached()).push(")");
+        assert!(!whole.is_cached());
+        assert!(!whole.clone().append(Sql::text("c")).is_cached());
     }
 }

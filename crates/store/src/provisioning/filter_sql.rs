@@ -271,8 +271,15 @@ impl Translator {
 
     /// The SQL condition for `filter`, parenthesised: it is ANDed after the tenant predicate, and a bare
     /// `a OR b` there would read as `(tenant AND a) OR b`.
+    /// The filter as a boolean SQL expression. One comparison (an IdP's lookup by `userName`, `externalId`
+    /// or `displayName`) keeps its statement prepared: there are only as many of those shapes as attributes
+    /// and operators. A filter of several is prepared for each run (see [`Sql`]).
     pub fn filter(&self, filter: &ResolvedFilter) -> Result<Sql, ScimError> {
-        Ok(self.node(filter, Scope::Row)?.parens())
+        let sql = self.node(filter, Scope::Row)?.parens();
+        Ok(match filter {
+            ResolvedFilter::Compare { .. } | ResolvedFilter::Present(_) => sql,
+            _ => sql.uncached(),
+        })
     }
 
     fn node(&self, f: &ResolvedFilter, scope: Scope) -> Result<Sql, ScimError> {

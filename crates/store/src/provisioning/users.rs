@@ -62,12 +62,14 @@ pub struct UserRecord {
 /// See migrations/postgres/2026-12-02-000003_plans_cached_on_empty_tables.
 fn view(org: &OrgId, by_key: bool) -> m::BoxedQuery<'static, MultiBackend> {
     let q = m::table.into_boxed();
+    // Fixed text as `Sql`, not diesel's `sql()` literal, which would keep every statement of the view from
+    // being kept prepared (the lookup prepared its statement on every request).
     let q = if by_key {
         q.filter(models::tenant_of_key("members", org))
-            .filter(diesel::dsl::sql::<Bool>("COALESCE(members.scim_managed, FALSE)"))
+            .filter(Sql::text("COALESCE(members.scim_managed, FALSE)").expr::<Bool>())
     } else {
         q.filter(m::org_id.eq(org.as_str().to_owned()))
-            .filter(diesel::dsl::sql::<Bool>("members.scim_managed"))
+            .filter(Sql::text("members.scim_managed").expr::<Bool>())
     };
     q.filter(m::deleted_at.is_null())
 }

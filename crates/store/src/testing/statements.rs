@@ -11,14 +11,17 @@
 //! several statements counts once (it is one round trip).
 
 use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once, PoisonError};
 
-/// The statements of the watched connections: how many, and their SQL (for a failing test to print).
+/// The statements of the watched connections: how many, and their SQL (for a failing test to print); and the
+/// SQL of every statement diesel kept prepared on them (its cache's insertions).
 #[derive(Debug, Default)]
 struct Tally {
     count: AtomicU64,
     sql: Mutex<Vec<String>>,
+    prepared: Mutex<HashSet<String>>,
 }
 
 /// The live counters, by the URL their connections contain.
@@ -58,6 +61,25 @@ impl StatementCounter {
         let count = self.tally.count.swap(0, Ordering::SeqCst);
         (count, std::mem::take(&mut *sql))
     }
+
+    /// Of `statements` (as [`take`](Self::take) gives them), the queries that no watched connection keeps
+    /// prepared: each of them is parsed and planned again every time it runs. Transaction control (`BEGIN`,
+    /// `COMMIT`, savepoints) and the pool's check-out test are left out: they are sent as text.
+    pub fn not_prepared(&self, statements: &[String]) -> Vec<String> {
+        let prepared = self.tally.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+        statements
+            .iter()
+            .map(|s| s.split(" -- binds: ").next().unwrap_or(s))
+            .filter(|sql| {
+                let head = sql.trim_start().to_ascii_uppercase();
+                let control = ["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SELECT 1"]
+                    .iter()
+                    .any(|c| head.starts_with(c));
+                !control && !prepared.contains(*sql)
+            })
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 impl Drop for StatementCounter {
@@ -82,6 +104,15 @@ impl Instrumentation for Counting {
                     .iter()
                     .find(|(needle, _)| url.contains(needle.as_str()))
                     .map(|(_, tally)| tally.clone());
+            }
+            InstrumentationEvent::CacheQuery { sql, .. } => {
+                if let Some(tally) = &self.0 {
+                    tally
+                        .prepared
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(sql.to_owned());
+                }
             }
             InstrumentationEvent::StartQuery { query, .. } => {
                 if let Some(tally) = &self.0 {

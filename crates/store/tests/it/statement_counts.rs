@@ -231,6 +231,33 @@ fn statement_counts(db: &TestDb) {
     }
     println!("{table}");
     assert!(over.is_empty(), "{}", over.join("\n"));
+    // The reads an IdP sends most (a lookup before every create, a GET by id) run statements that stay
+    // prepared: parsing and planning them again on every request was a measured share of a lookup (issue #27).
+    for ((path, _, _), (_, sql)) in OF_RECORD.iter().zip(&measured).skip(1).take(2) {
+        let again = counter.not_prepared(sql);
+        assert!(
+            again.is_empty(),
+            "{path} on {backend:?}: prepared again on every run:\n    {}",
+            again.join("\n    ")
+        );
+    }
+    // A filter of several comparisons is prepared for each run, never kept: the shapes a caller can send
+    // are unbounded, and each kept one would stay in every connection's cache.
+    for _ in 0..2 {
+        list(
+            &store,
+            &org,
+            Some(r#"userName eq "u1@counts.example" and active eq true"#),
+        );
+    }
+    let (_, sql) = counter.take();
+    let again = counter.not_prepared(&sql);
+    assert_eq!(
+        again.len(),
+        2,
+        "the combined filter's page, twice, on {backend:?}: {again:?}"
+    );
+    assert!(again.iter().all(|s| s.contains("user_name_norm")), "{again:?}");
 }
 
 scimd_store::backend_tests!(statement_counts);
