@@ -191,6 +191,37 @@ fn custom_attributes(db: &TestDb) {
     );
     assert_eq!((status, body["scimType"].as_str()), (400, Some("invalidValue")));
     assert!(body["detail"].as_str().unwrap().contains("hiredAt"), "{body}");
+    // Entra's path-less form: the value's keys are full paths (as it sends the enterprise extension's); a
+    // string integer is stored typed.
+    let (status, body) = patch(
+        &a,
+        &bob_id,
+        json!({"op": "Replace", "value": {format!("{URN}:clearance"): "2", "displayName": "Bob"}}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body[URN]["clearance"], &body[URN]["costCenter"]),
+        (&json!(2), &json!("CC-9"))
+    );
+    let (status, body) = patch(
+        &a,
+        &bob_id,
+        json!({"op": "Replace", "value": {format!("{URN}:clearance"): "two"}}),
+    );
+    assert_eq!((status, body["scimType"].as_str()), (400, Some("invalidValue")));
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{URN}:clearance")),
+        "{body}"
+    );
+    let (status, body) = patch(
+        &a,
+        &bob_id,
+        json!({"op": "Replace", "path": format!("{URN}:clearance"), "value": 1}),
+    );
+    assert_eq!((status, &body[URN]["clearance"]), (200, &json!(1)), "{body}");
     // A first custom attribute on a user that had none, by PATCH.
     let (status, cy) = create(&a, "cy@a.example", json!({}));
     assert_eq!(status, 201, "{cy}");
