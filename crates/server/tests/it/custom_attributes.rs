@@ -125,6 +125,27 @@ fn custom_attributes(db: &TestDb) {
         exts,
         ["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", URN]
     );
+    // RFC 7643 §6: an extension a User may carry, not one it must.
+    assert_eq!(
+        user_rt["schemaExtensions"][1],
+        json!({"schema": URN, "required": false})
+    );
+    // Okta's schema discovery reads the list: the extension is in it, with its attributes.
+    let listed = schemas["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == URN)
+        .cloned()
+        .unwrap();
+    assert_eq!(listed["attributes"], ext["attributes"]);
+    assert!(
+        listed["meta"]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/Schemas/{URN}")),
+        "{listed}"
+    );
     let b_ext = b.get(&format!("/Schemas/{URN}")).json();
     assert_eq!(b_ext["attributes"].as_array().unwrap().len(), 1);
 
@@ -170,6 +191,37 @@ fn custom_attributes(db: &TestDb) {
     );
     assert_eq!((status, body["scimType"].as_str()), (400, Some("invalidValue")));
     assert!(body["detail"].as_str().unwrap().contains("hiredAt"), "{body}");
+    // Entra's path-less form: the value's keys are full paths (as it sends the enterprise extension's); a
+    // string integer is stored typed.
+    let (status, body) = patch(
+        &a,
+        &bob_id,
+        json!({"op": "Replace", "value": {format!("{URN}:clearance"): "2", "displayName": "Bob"}}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body[URN]["clearance"], &body[URN]["costCenter"]),
+        (&json!(2), &json!("CC-9"))
+    );
+    let (status, body) = patch(
+        &a,
+        &bob_id,
+        json!({"op": "Replace", "value": {format!("{URN}:clearance"): "two"}}),
+    );
+    assert_eq!((status, body["scimType"].as_str()), (400, Some("invalidValue")));
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{URN}:clearance")),
+        "{body}"
+    );
+    let (status, body) = patch(
+        &a,
+        &bob_id,
+        json!({"op": "Replace", "path": format!("{URN}:clearance"), "value": 1}),
+    );
+    assert_eq!((status, &body[URN]["clearance"]), (200, &json!(1)), "{body}");
     // A first custom attribute on a user that had none, by PATCH.
     let (status, cy) = create(&a, "cy@a.example", json!({}));
     assert_eq!(status, 201, "{cy}");
@@ -285,4 +337,84 @@ fn custom_attributes(db: &TestDb) {
     assert_eq!(last["data"]["user"]["attributes"], json!({"clearance": 7}));
 }
 
-scimd_store::backend_tests!(custom_attributes);
+/// Values an IdP sent before the attribute was declared (kept verbatim, as any undeclared attribute): the
+/// declaration indexes them at once when filterable, so a filter finds them, and is refused, naming the
+/// attribute, when one of them does not fit its type (which would otherwise make that user's every later
+/// write a 400, a deactivation included).
+fn values_sent_before_a_declaration(db: &TestDb) {
+    let env = &TestApp::init(db);
+    let a = env.client_a();
+    let (status, early) = create(&a, "early@a.example", json!({"level": "3", "clearance": "high"}));
+    assert_eq!(status, 201, "{early}");
+    let early_id = early["id"].as_str().unwrap().to_owned();
+    let (status, late) = create(&a, "late@a.example", json!({"level": 5}));
+    assert_eq!(status, 201, "{late}");
+    // B's value does not stand in the way of A's declaration, nor is it indexed as A's.
+    let (status, _) = create(
+        &env.client_b(),
+        "early@b.example",
+        json!({"level": 3, "clearance": 9}),
+    );
+    assert_eq!(status, 201);
+    let before = filter(&a, &format!("{URN}:level eq 3"));
+    assert_eq!(before, Err("invalidFilter".into()), "undeclared: not filterable");
+
+    define(env, &env.a.id, "level", CustomType::Integer, false, true);
+    assert_eq!(
+        filter(&a, &format!("{URN}:level eq 3")),
+        Ok(vec!["early@a.example".into()]),
+        "indexed by the declaration, typed"
+    );
+    assert_eq!(
+        filter(&a, &format!("{URN}:level ge 3")),
+        Ok(vec!["early@a.example".into(), "late@a.example".into()])
+    );
+
+    let wrong = NewDefinition {
+        name: "clearance",
+        ty: CustomType::Integer,
+        multi_valued: false,
+        case_exact: false,
+        filterable: true,
+        claim: None,
+    };
+    let now = SystemClock.now_naive();
+    let refused = env
+        .store
+        .write(|conn| attributes::define(conn, Some(&env.a.id), "test", &wrong, now));
+    let Err(scimd_store::StoreError::Refused(why)) = refused else {
+        panic!("a declaration its existing values do not fit: {refused:?}");
+    };
+    assert!(
+        why.contains("1 member(s)") && why.contains("clearance") && why.contains(&early_id),
+        "{why}"
+    );
+    let declared = env.store.read(|conn| attributes::list(conn, &env.a.id)).unwrap();
+    assert_eq!(declared.len(), 1, "the refused declaration left nothing");
+    let (status, body) = patch(
+        &a,
+        &early_id,
+        json!({"op": "replace", "value": {"active": false}}),
+    );
+    assert_eq!((status, &body["active"]), (200, &json!(false)), "{body}");
+
+    // Declared with the type the IdP sends, it is adopted like the other.
+    define(env, &env.a.id, "clearance", CustomType::String, false, true);
+    assert_eq!(
+        filter(&a, &format!("{URN}:clearance eq \"HIGH\"")),
+        Ok(vec!["early@a.example".into()])
+    );
+    let rows = env
+        .store
+        .read(|conn| attributes::indexed_values(conn, &env.a.id, &early_id))
+        .unwrap();
+    assert_eq!(
+        rows,
+        [
+            ("clearance".to_owned(), 0, Some("high".to_owned()), None),
+            ("level".to_owned(), 0, None, Some(3)),
+        ]
+    );
+}
+
+scimd_store::backend_tests!(custom_attributes, values_sent_before_a_declaration);

@@ -50,9 +50,37 @@ fn last_position(env: &TestApp) -> i64 {
     feed(env, 0).last().and_then(|e| e.position).unwrap_or(0)
 }
 
+/// Positions every committed event (PostgreSQL). `catch_up` returns at once while another sequencer (the
+/// app's webhook worker, reading the feed) holds the lock: wait until that one has positioned them too, so
+/// that a step's events are read after that step, not after a later one.
+fn settle(env: &TestApp) {
+    use diesel::prelude::*;
+    use scimd_store::schema::events as e;
+    if env.store.backend() == scimd_store::Backend::Sqlite {
+        return; // an event's position is its rowid
+    }
+    loop {
+        events::catch_up(&env.store).unwrap();
+        let unpositioned: i64 = env
+            .store
+            .read(|c| {
+                e::table
+                    .filter(e::position.is_null())
+                    .count()
+                    .get_result(c)
+                    .map_err(scimd_store::StoreError::from)
+            })
+            .unwrap();
+        if unpositioned == 0 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// Org A's events after `after`, every page of them.
 fn feed(env: &TestApp, mut after: i64) -> Vec<events::Event> {
-    events::catch_up(&env.store).unwrap();
+    settle(env);
     let mut all = Vec::new();
     loop {
         let page = env
@@ -450,6 +478,18 @@ fn entra_roles_attribute(db: &TestDb) {
     );
     assert_eq!(effective(&env, &u), s(&["member"]), "off by default");
     assert!(roles_changed(&env, start).is_empty());
+    // Entra's PATCH of an app role assignment (AppRoleAssignmentsComplex): the app role as a JSON string.
+    // Accepted and kept while off, granting nothing.
+    env.store
+        .write(|c| roles::create_role(c, Some(&env.a.id), "cli", "releaser", now))
+        .unwrap();
+    let app_role = json!({ "schemas": [PATCH_OP], "Operations": [{"op": "Add", "path": "roles", "value": [
+        {"value": "{\"id\":\"06b07648-ecfe-589f-9d2f-6325724a46ee\",\"value\":\"Releaser\",\"displayName\":\"Releasers\"}"}]}]});
+    let r = a.send("PATCH", &format!("/Users/{u}"), Some(&app_role.to_string()), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["roles"].as_array().unwrap().len(), 4, "kept as sent");
+    assert_eq!(effective(&env, &u), s(&["member"]), "off: ignored");
+    assert!(roles_changed(&env, start).is_empty());
 
     env.store
         .write(|c| roles::set_scim_roles(c, &env.a.id, "cli", true, now))
@@ -476,6 +516,16 @@ fn entra_roles_attribute(db: &TestDb) {
         .unwrap();
     assert_eq!(why.roles[1].sources, [Source::Attribute]);
 
+    // On, the same PATCH shape grants the app role's inner value (in the catalog without case).
+    let start = last_position(&env);
+    let r = a.send("PATCH", &format!("/Users/{u}"), Some(&app_role.to_string()), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(effective(&env, &u), s(&["member", "deployer", "releaser"]));
+    assert_eq!(
+        roles_changed(&env, start),
+        [(u.clone(), s(&["releaser"]), vec![])]
+    );
+
     let start = last_position(&env);
     env.store
         .write(|c| roles::set_scim_roles(c, &env.a.id, "cli", false, now))
@@ -483,7 +533,7 @@ fn entra_roles_attribute(db: &TestDb) {
     assert_eq!(effective(&env, &u), s(&["member"]));
     assert_eq!(
         roles_changed(&env, start),
-        [(u.clone(), vec![], s(&["deployer"]))]
+        [(u.clone(), vec![], s(&["deployer", "releaser"]))]
     );
 }
 
@@ -798,7 +848,312 @@ fn a_big_mapping_runs_in_batches_and_survives_a_kill(db: &TestDb) {
     assert_eq!(removed, N);
 }
 
+/// One step of a replay as the roles see it: the step (`Step::what`); the members' effective roles after it,
+/// by the replay's saved names (`name: roles`, `|` between members; `gone`: no longer a live member); exactly the
+/// `user.roles_changed` events the step wrote (`name +added -removed`); and the group the mapping's role names
+/// after it (`None`: no mapping).
+type RoleStep = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    Option<&'static str>,
+);
+
+/// Okta's replay, with its pushed group mapped to `deployer` by display name once the push created it.
+const OKTA_ROLES: &[RoleStep] = &[
+    ("lookup before create", "", &[], None),
+    ("create", "user: member", &[], None),
+    ("lookup after create, any case", "user: member", &[], None),
+    ("create again is a conflict", "user: member", &[], None),
+    ("get", "user: member", &[], None),
+    ("PUT update", "user: member", &[], None),
+    ("path-less PATCH deactivate", "user: member", &[], None),
+    ("deactivate again is fine", "user: member", &[], None),
+    ("reactivate", "user: member", &[], None),
+    ("group push: create", "user: member", &[], Some("Test SCIMv2")),
+    ("group lookup", "user: member", &[], Some("Test SCIMv2")),
+    (
+        "group rename echoing id",
+        "user: member",
+        &[],
+        Some("Test SCIMv2 renamed"),
+    ),
+    (
+        "member add",
+        "user: member deployer",
+        &["user +deployer"],
+        Some("Test SCIMv2 renamed"),
+    ),
+    (
+        "group shows the member",
+        "user: member deployer",
+        &[],
+        Some("Test SCIMv2 renamed"),
+    ),
+    (
+        "user shows the group",
+        "user: member deployer",
+        &[],
+        Some("Test SCIMv2 renamed"),
+    ),
+    (
+        "member remove",
+        "user: member",
+        &["user -deployer"],
+        Some("Test SCIMv2 renamed"),
+    ),
+    (
+        "group has no member",
+        "user: member",
+        &[],
+        Some("Test SCIMv2 renamed"),
+    ),
+    (
+        "replace members with [] (Okta)",
+        "user: member",
+        &[],
+        Some("Test SCIMv2 renamed"),
+    ),
+    ("group delete", "user: member", &[], None),
+    ("group gone", "user: member", &[], None),
+];
+
+/// Entra's replay, with its group mapped by id to `admin` and the deployment's `viewer` once created.
+const ENTRA_ROLES: &[RoleStep] = &[
+    ("Test Connection: base URL", "", &[], None),
+    ("Test Connection: random lookup", "", &[], None),
+    ("lookup by externalId, unquoted", "", &[], None),
+    ("create with the enterprise extension", "user: member", &[], None),
+    ("lookup by userName", "user: member", &[], None),
+    (
+        "lookup by externalId, unquoted, finds it",
+        "user: member",
+        &[],
+        None,
+    ),
+    ("manager and work email", "user: member", &[], None),
+    ("path-less dotted keys", "user: member", &[], None),
+    ("disable with \"False\"", "user: member", &[], None),
+    ("filter on the work email", "user: member", &[], None),
+    ("second user", "user: member | u2: member", &[], None),
+    ("third user", "user: member | u2: member | u3: member", &[], None),
+    (
+        "group create",
+        "user: member | u2: member | u3: member",
+        &[],
+        Some("displayName"),
+    ),
+    (
+        "group lookup without members",
+        "user: member | u2: member | u3: member",
+        &[],
+        Some("displayName"),
+    ),
+    (
+        "members added, first batch",
+        "user: admin viewer | u2: admin viewer | u3: member",
+        &["user +admin +viewer -member", "u2 +admin +viewer -member"],
+        Some("displayName"),
+    ),
+    (
+        "members added, second batch",
+        "user: admin viewer | u2: admin viewer | u3: admin viewer",
+        &["u3 +admin +viewer -member"],
+        Some("displayName"),
+    ),
+    (
+        "read with excludedAttributes=members",
+        "user: admin viewer | u2: admin viewer | u3: admin viewer",
+        &[],
+        Some("displayName"),
+    ),
+    (
+        "read with members",
+        "user: admin viewer | u2: admin viewer | u3: admin viewer",
+        &[],
+        Some("displayName"),
+    ),
+    (
+        "members removed in a batch",
+        "user: member | u2: admin viewer | u3: member",
+        &["user +member -admin -viewer", "u3 +member -admin -viewer"],
+        Some("displayName"),
+    ),
+    (
+        "one member left",
+        "user: member | u2: admin viewer | u3: member",
+        &[],
+        Some("displayName"),
+    ),
+    (
+        "group filter by member",
+        "user: member | u2: admin viewer | u3: member",
+        &[],
+        Some("displayName"),
+    ),
+    (
+        "delete user",
+        "user: gone | u2: admin viewer | u3: member",
+        &[],
+        Some("displayName"),
+    ),
+    (
+        "deleted user is gone",
+        "user: gone | u2: admin viewer | u3: member",
+        &[],
+        Some("displayName"),
+    ),
+    (
+        "and its userName is free",
+        "user: gone | u2: admin viewer | u3: member",
+        &[],
+        Some("displayName"),
+    ),
+];
+
+/// Checks, after one step of a replay, what `row` says it did (see [`RoleStep`]); `role` is the mapped role
+/// whose mapping the row's last column names.
+fn check_step(
+    env: &TestApp,
+    label: &str,
+    row: &RoleStep,
+    role: &str,
+    vars: &std::collections::HashMap<String, String>,
+    since: i64,
+) {
+    let (what, want_roles, want_events, mapped) = *row;
+    let id = |name: &str| {
+        vars.get(name)
+            .unwrap_or_else(|| panic!("{label}: {what}: no {name} saved"))
+            .clone()
+    };
+    let mut want: Vec<(String, Vec<String>, Vec<String>)> = want_events
+        .iter()
+        .map(|e| {
+            let mut words = e.split_whitespace();
+            let who = id(words.next().unwrap());
+            let (mut added, mut removed) = (Vec::new(), Vec::new());
+            for w in words {
+                match w.split_at(1) {
+                    ("+", r) => added.push(r.to_owned()),
+                    ("-", r) => removed.push(r.to_owned()),
+                    _ => panic!("{w}"),
+                }
+            }
+            added.sort();
+            removed.sort();
+            (who, added, removed)
+        })
+        .collect();
+    want.sort();
+    let got: Vec<_> = roles_changed(env, since)
+        .into_iter()
+        .map(|(who, mut added, mut removed)| {
+            added.sort();
+            removed.sort();
+            (who, added, removed)
+        })
+        .collect();
+    assert_eq!(
+        got, want,
+        "{label}: {what}: the user.roles_changed events it wrote"
+    );
+
+    for member in want_roles.split('|').filter(|m| !m.trim().is_empty()) {
+        let (name, roles_after) = member.split_once(':').unwrap();
+        let who = id(name.trim());
+        let ids = [who.clone()];
+        let now = env
+            .store
+            .read(|c| roles::effective_of(c, &env.a.id, &ids))
+            .unwrap()
+            .remove(&who);
+        let want: Option<Vec<String>> = match roles_after.trim() {
+            "gone" => None,
+            r => Some(r.split_whitespace().map(str::to_owned).collect()),
+        };
+        assert_eq!(now, want, "{label}: {what}: the roles of {}", name.trim());
+        // Whatever a group gave, the explanation names the mapped group (by its name now).
+        let Some(why) = env.store.read(|c| roles::explain(c, &env.a.id, &who)).unwrap() else {
+            continue;
+        };
+        for source in why.roles.iter().flat_map(|r| &r.sources) {
+            if let Source::Group { group, .. } = source {
+                assert_eq!(
+                    Some(group.as_str()),
+                    mapped,
+                    "{label}: {what}: {}'s explanation",
+                    name.trim()
+                );
+            }
+        }
+    }
+    let catalog = env.store.read(|c| roles::catalog(c, &env.a.id)).unwrap();
+    let names: Vec<&str> = catalog
+        .iter()
+        .find(|r| r.name == role)
+        .map(|r| r.groups.iter().map(|g| g.display_name.as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        names,
+        mapped.into_iter().collect::<Vec<_>>(),
+        "{label}: {what}: the mapping of {role}"
+    );
+}
+
+/// Okta's and Entra's own replays (`scim_replay`), their groups mapped to roles as soon as the push created
+/// them (Okta's by display name, Entra's by id): after every step, each member's effective roles, exactly the
+/// `user.roles_changed` events that step wrote, the mapping (kept through the rename) and the explanation.
+fn the_idp_replays_grant_and_take_the_mapped_roles(db: &TestDb) {
+    use crate::scim_client::replay_each;
+    use crate::scim_replay::{ENTRA, OKTA};
+    let env = TestApp::init(db);
+    let a = env.client_a();
+    let label = db.conn_backend_name();
+    let now = SystemClock.now_naive();
+    env.store
+        .write(|c| roles::create_role(c, Some(&env.a.id), "cli", "deployer", now))
+        .unwrap();
+    env.store
+        .write(|c| roles::create_role(c, None, "cli", "viewer", now))
+        .unwrap();
+
+    for (idp, steps, table, trigger) in [
+        ("okta", OKTA, OKTA_ROLES, "group push: create"),
+        ("entra", ENTRA, ENTRA_ROLES, "group create"),
+    ] {
+        let whats: Vec<&str> = steps.iter().map(|s| s.what).collect();
+        let rows: Vec<&str> = table.iter().map(|r| r.0).collect();
+        assert_eq!(
+            rows, whats,
+            "{idp}: the table has every step of the replay, in order"
+        );
+        let label = format!("{idp} on {label}");
+        let mut since = last_position(&env);
+        let mut i = 0;
+        replay_each(&a, steps, &label, |step, vars| {
+            // The mapping is made right after the step that created the group (the events it writes, none for
+            // an empty group, are counted as that step's).
+            if step.what == trigger {
+                if idp == "okta" {
+                    // The group's id is unknown before the push: mapped by its name, in another case.
+                    let out = map(&env, Role::Admin, "test scimv2", "deployer").unwrap();
+                    assert_eq!(out.group.id, vars["group"]);
+                } else {
+                    map(&env, Role::Owner, &vars["group"], "admin").unwrap();
+                    map(&env, Role::Owner, &vars["group"], "viewer").unwrap();
+                }
+            }
+            let role = if idp == "okta" { "deployer" } else { "admin" };
+            check_step(&env, &label, &table[i], role, vars, since);
+            since = last_position(&env);
+            i += 1;
+        });
+    }
+}
+
 scimd_store::backend_tests!(
+    the_idp_replays_grant_and_take_the_mapped_roles,
     okta_push,
     entra_push,
     admin_share_needs_confirmation,

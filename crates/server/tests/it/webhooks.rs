@@ -375,8 +375,84 @@ fn two_processes_and_sixteen_writers_never_skip_or_repeat_an_event(db: &TestDb) 
     assert_signed(&delivered, &endpoint.secret);
 }
 
+/// An endpoint subscribed to `user.roles_changed` only receives each change of a member's roles (a mapping
+/// that grants, a membership PATCH that takes), signed, with `roles`, `added` and `removed`, and nothing else.
+fn a_roles_change_is_delivered_signed_to_its_subscribers(db: &TestDb) {
+    use scimd_store::models::members::Role;
+    use scimd_store::provisioning::{WriteCtx, roles};
+    let env = &TestApp::init(db);
+    let receiver = Receiver::start();
+    let created = WebhookService::new(
+        db.store.clone(),
+        Arc::new(SystemClock),
+        None,
+        AddressPolicy { allow_private: true },
+    )
+    .create_blocking(
+        &receiver.url(),
+        Some(&env.a.id),
+        &["user.roles_changed".to_owned()],
+        "test",
+    )
+    .unwrap();
+    let scim = env.client_a();
+    let member = create_user(&scim, "rhea@a.example");
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Deployers",
+        "members": [{"value": member}]});
+    let r = scim.send("POST", "/Groups", Some(&body.to_string()), &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let group = r.json()["id"].as_str().unwrap().to_owned();
+    let ctx = WriteCtx {
+        org: env.a.id.clone(),
+        actor: "cli".into(),
+        now: SystemClock.now_naive(),
+    };
+    env.store
+        .write(|c| roles::create_role(c, Some(&env.a.id), "cli", "deployer", ctx.now))
+        .unwrap();
+    env.store
+        .write(|c| {
+            roles::map(
+                c,
+                &ctx,
+                roles::Acting(Role::Owner),
+                &group,
+                "deployer",
+                roles::JOB_BATCH,
+            )
+        })
+        .unwrap();
+    let remove = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": format!("members[value eq \"{member}\"]")}]});
+    let r = scim.send(
+        "PATCH",
+        &format!("/Groups/{group}"),
+        Some(&remove.to_string()),
+        &[],
+    );
+    assert!(r.status == 200 || r.status == 204, "{}", r.body);
+
+    let got = receiver.wait_for("both roles changes", |r| first_successes(r).len() >= 2);
+    assert_eq!(
+        first_successes(&got),
+        feed_ids(db, &env.a.id, created.endpoint.cursor, &["user.roles_changed"]),
+        "the two roles changes, in feed order, and none of the org's other events"
+    );
+    assert_signed(&got, &created.secret);
+    let data: Vec<Value> = got.iter().map(|r| r.json()["data"].clone()).collect();
+    assert!(got.iter().all(|r| r.json()["type"] == "user.roles_changed"));
+    assert_eq!(
+        data,
+        [
+            json!({"id": member, "roles": ["member", "deployer"], "added": ["deployer"], "removed": []}),
+            json!({"id": member, "roles": ["member"], "added": [], "removed": ["deployer"]}),
+        ]
+    );
+}
+
 scimd_store::backend_tests!(
     webhooks_deliver_signed_events_in_order_and_retry,
     a_killed_server_delivers_every_pending_event_after_restart,
     two_processes_and_sixteen_writers_never_skip_or_repeat_an_event,
+    a_roles_change_is_delivered_signed_to_its_subscribers,
 );

@@ -3,8 +3,10 @@
 //! typed, normalised values of the filterable ones, an index the filter translation reads).
 //!
 //! The values themselves live in the member's SCIM document; [`write_values`] keeps the index in step with
-//! it, inside the transaction that writes the document. A declaration applies to writes from then on:
-//! values an IdP sent before it stay in the documents as they were, and are indexed at their next write.
+//! it, inside the transaction that writes the document. Values an IdP sent before the attribute was declared
+//! (kept verbatim then, as any undeclared attribute) are adopted by the declaration itself ([`define`]): each
+//! is checked against the declared type, and indexed when the attribute is filterable, in the declaration's
+//! transaction; one of the wrong type refuses the declaration.
 
 use crate::connection::{DbConnection, MultiBackend};
 use crate::error::StoreError;
@@ -152,6 +154,7 @@ pub fn define(
         created_at: now,
     };
     diesel::insert_into(d::table).values(&row).execute(conn)?;
+    let adopted = adopt_existing(conn, org, &row.to_custom())?;
     if let Some(o) = org {
         let details = serde_json::json!({
             "name": row.name,
@@ -160,10 +163,74 @@ pub fn define(
             "case_exact": row.case_exact,
             "filterable": row.filterable,
             "claim": row.claim,
+            "existing_values": adopted,
         });
         audit_events::append_for_org(conn, o, actor, ATTRIBUTE_DEFINED, details, now)?;
     }
     Ok(row)
+}
+
+/// The most member documents one page of [`adopt_existing`] reads.
+const ADOPT_PAGE: i64 = 500;
+
+/// Checks the values the IdP sent for `def` before it was declared (in the documents of `org`'s live members,
+/// or every org's for a deployment declaration) and indexes them when `def` is filterable, so that a filter
+/// finds every member holding a value from the moment the declaration commits: it is run in the declaration's
+/// transaction, reading the documents that carry the extension a page at a time. A value of the wrong type
+/// refuses the declaration (`Refused`, with how many members and one of them): declared, it would make that
+/// member's every later write a 400, a deactivation included. Returns how many members held a value.
+fn adopt_existing(conn: &mut DbConnection, org: Option<&OrgId>, def: &CustomAttr) -> Result<u64, StoreError> {
+    use crate::schema::members as m;
+    let one = CustomSchema::new(vec![def.clone()]);
+    let pattern = format!("%{}%", custom::CUSTOM_USER_URN);
+    let (mut after, mut held, mut wrong) = (String::new(), 0u64, 0u64);
+    let mut example: Option<(String, String)> = None;
+    loop {
+        let mut q = m::table
+            .filter(m::id.gt(&after))
+            .filter(m::deleted_at.is_null())
+            .filter(m::document.like(pattern.as_str()))
+            .into_boxed();
+        if let Some(o) = org {
+            q = q.filter(m::org_id.eq(o.as_str()));
+        }
+        let page: Vec<(String, String, String)> = q
+            .select((m::id, m::org_id, m::document))
+            .order(m::id.asc())
+            .limit(ADOPT_PAGE)
+            .load(conn)?;
+        let Some(last) = page.last() else { break };
+        after = last.0.clone();
+        for (member, member_org, document) in &page {
+            let doc: serde_json::Value = serde_json::from_str(document)?;
+            let ext = CustomSchema::values_of(&doc);
+            let value = ext
+                .as_object()
+                .and_then(|ext| ext.iter().find(|(k, _)| k.eq_ignore_ascii_case(&def.name)))
+                .map(|(_, v)| v.clone());
+            let Some(value) = value.filter(|v| !v.is_null()) else {
+                continue;
+            };
+            held += 1;
+            let mut alone = serde_json::json!({ custom::CUSTOM_USER_URN: { def.name.as_str(): value } });
+            match one.apply(&mut alone) {
+                Ok(index) => insert_values(conn, &OrgId::new(member_org.clone()), member, &index)?,
+                Err(e) => {
+                    wrong += 1;
+                    example.get_or_insert((member.clone(), e.detail));
+                }
+            }
+        }
+    }
+    if let Some((member, why)) = example {
+        return Err(StoreError::Refused(format!(
+            "{wrong} member(s) already hold a value of \"{}\" that does not fit this declaration, such as \
+             member {member}: {why} Declare it with the type the IdP sends, or correct the values in the IdP \
+             (and let it write them) first",
+            def.name
+        )));
+    }
+    Ok(held)
 }
 
 fn count_for(conn: &mut DbConnection, org: &OrgId) -> Result<usize, StoreError> {
@@ -260,6 +327,16 @@ pub fn write_values(
             .filter(v::org_id.eq(org.as_str())),
     )
     .execute(conn)?;
+    insert_values(conn, org, member_id, values)
+}
+
+/// Adds `values` to one member's indexed values.
+fn insert_values(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    member_id: &str,
+    values: &[IndexedValue],
+) -> Result<(), StoreError> {
     if values.is_empty() {
         return Ok(());
     }

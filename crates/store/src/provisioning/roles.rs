@@ -933,17 +933,30 @@ pub fn set_scim_roles(
 /// The most `roles` values of one User that are looked up in the catalog; the rest are ignored.
 pub const MAX_ATTRIBUTE_ROLES: usize = 100;
 
-/// The `value`s of a User document's `roles` (RFC 7643 §4.1.2), at most [`MAX_ATTRIBUTE_ROLES`].
+/// The `value`s of a User document's `roles` (RFC 7643 §4.1.2), at most [`MAX_ATTRIBUTE_ROLES`], lower-cased
+/// (catalog names are lower-case; an Entra app role's value is whatever its admin typed).
+///
+/// Entra ID's `AppRoleAssignmentsComplex` sends each role as `{"primary": false, "type":
+/// "WindowsAzureActiveDirectoryRole", "value": "Admin"}` in a POST, but in a PATCH as `{"value":
+/// "{\"id\":\"...\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}`: the app role's JSON as a string.
+/// The role is its inner `value` either way.
 pub fn attribute_values(doc: &serde_json::Value) -> Vec<String> {
+    let role = |r: &serde_json::Value| -> Option<String> {
+        let v = r.get("value")?.as_str()?;
+        let inner = v
+            .trim_start()
+            .starts_with('{')
+            .then(|| serde_json::from_str::<serde_json::Value>(v).ok())
+            .flatten();
+        let name = match &inner {
+            Some(app_role) => app_role.get("value")?.as_str()?,
+            None => v,
+        };
+        Some(name.trim().to_lowercase())
+    };
     doc.get("roles")
         .and_then(serde_json::Value::as_array)
-        .map(|all| {
-            all.iter()
-                .filter_map(|r| r.get("value").and_then(serde_json::Value::as_str))
-                .take(MAX_ATTRIBUTE_ROLES)
-                .map(str::to_owned)
-                .collect()
-        })
+        .map(|all| all.iter().filter_map(role).take(MAX_ATTRIBUTE_ROLES).collect())
         .unwrap_or_default()
 }
 
@@ -1205,5 +1218,27 @@ pub fn run_job(
             Some(j) if !j.is_finished() => continue,
             other => return Ok(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entra_app_roles_read_the_same_from_a_post_and_a_patch() {
+        // POST: the app role's value; PATCH (AppRoleAssignmentsComplex): the app role as a JSON string.
+        let post = json!({"roles": [
+            {"primary": false, "type": "WindowsAzureActiveDirectoryRole", "value": "Deployer"},
+            {"primary": false, "type": "WindowsAzureActiveDirectoryRole", "value": "viewer"}]});
+        let patched = json!({"roles": [
+            {"value": "{\"id\":\"06b07648-ecfe-589f-9d2f-6325724a46ee\",\"value\":\"Deployer\",\"displayName\":\"Deployers\"}"},
+            {"value": "viewer"}]});
+        assert_eq!(attribute_values(&post), ["deployer", "viewer"]);
+        assert_eq!(attribute_values(&patched), ["deployer", "viewer"]);
+        // A string that only looks like JSON is the value itself; one without a `value` grants nothing.
+        let odd = json!({"roles": [{"value": "{not json"}, {"value": "{\"id\":\"x\"}"}, {"display": "x"}]});
+        assert_eq!(attribute_values(&odd), ["{not json"]);
+        assert!(attribute_values(&json!({"roles": "admin"})).is_empty());
     }
 }
