@@ -5,7 +5,7 @@
 # (bench/ceiling/scimmy: the fastest peer, in memory, answering with its own filter engine and, as
 # `scimmy-map`, from a map by userName; skipped when node or its `npm ci` is missing). ROUNDS rounds of each,
 # in turn. Figures go to BENCHMARKS.md ("The lookup against its ceiling").
-# Usage: [DATABASE_URL=...] [ROUNDS=3] [USERS_FOR=10s] bench/ceiling/run.sh [CONNECTIONS] [DURATION]
+# Usage: [DATABASE_URL=...] [ROUNDS=3] [USERS_FOR=10s] [SCIMD_BIN=...] [CEILING_BIN=...] bench/ceiling/run.sh [CONNECTIONS] [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 conns=${1:-16}
@@ -13,8 +13,13 @@ dur=${2:-10s}
 rounds=${ROUNDS:-3}
 . bench/lib.sh
 fresh_work target/bench-ceiling
-cargo build --release --bin scimd-ceiling
-ceiling=target/release/scimd-ceiling
+# CEILING_BIN: a ceiling built already (as SCIMD_BIN for scimd), e.g. in the same target directory.
+if [ -n "${CEILING_BIN:-}" ]; then
+    ceiling=$CEILING_BIN
+else
+    cargo build --release --bin scimd-ceiling
+    ceiling=target/release/scimd-ceiling
+fi
 export DATABASE_URL="${DATABASE_URL:-sqlite://$PWD/$work/scimd.db}"
 "$scimd" migrate >/dev/null
 new_org Bench bench-client-secret

