@@ -7,14 +7,13 @@
 //! - `worker`: `PushWorker`, push delivery (RFC 8935) in order per stream, leased across processes;
 //! - `events`: the event types and the mapping of feed events to SET payloads;
 //! - `set`: the SET's claims, subjects and RS256 signature (the OpenID Provider's key);
-//! - `model` and `schema`: the tables and their queries;
+//! - `model`: the queries of the transmitter's tables (declared in `scimd_store::schema` with every other);
 //! - `error`: `SsfError`, and the one place it becomes an HTTP response.
 
 pub mod error;
 pub mod events;
 pub mod http;
 pub mod model;
-pub mod schema;
 pub mod service;
 pub mod set;
 pub mod worker;

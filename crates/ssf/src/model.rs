@@ -1,10 +1,13 @@
 //! The rows of the transmitter's tables and their queries (functions that take the connection). Every query
 //! of a stream names its owner key, so that one key never reaches another's stream.
 
-use crate::schema::{ssf_deliveries as d, ssf_pending as p, ssf_stream_subjects as s, ssf_streams as st};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
+use scimd_store::models::lease::{self, Leased};
+use scimd_store::schema::{
+    ssf_deliveries as d, ssf_pending as p, ssf_stream_subjects as s, ssf_streams as st,
+};
 use scimd_store::{DbConnection, StoreError};
 
 pub const ENABLED: &str = "enabled";
@@ -313,61 +316,55 @@ pub fn purge_deliveries(conn: &mut DbConnection, before: NaiveDateTime) -> Resul
     Ok(n)
 }
 
-/// The ids of up to `limit` push streams that are due, not leased, and have work: enabled with SETs waiting or
-/// a cursor behind the feed's newest position `latest`, or disabled by the transmitter with its
-/// `stream-updated` SET waiting (its one attempt, see [`queue_disabled_notice`]). A stream whose API key was
-/// revoked is pushed no more (its receiver can no longer manage it either). The disabled branch is outside
-/// the partial index `ssf_streams_due` (enabled streams only): the planner may read the streams table whole
-/// (a few rows per API key) at each look of the worker; an index for it needs a migration (left to do).
-fn due(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    latest: i64,
-    limit: i64,
-) -> Result<Vec<String>, StoreError> {
-    #[derive(QueryableByName)]
-    struct Due {
-        #[diesel(sql_type = Text)]
-        id: String,
-    }
-    let sql = match conn {
-        DbConnection::Sqlite(_) => {
-            "SELECT id FROM ssf_streams WHERE delivery_method = 'urn:ietf:rfc:8935' \
-             AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until < ?) \
-             AND ((status = 'enabled' AND (cursor < ? OR EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id))) \
-                  OR (status = 'disabled' AND EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id \
-                      AND p.event_type = 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated'))) \
-             AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = ssf_streams.api_key_id AND k.revoked_at IS NULL) \
-             ORDER BY next_attempt_at, id LIMIT ?"
-        }
-        DbConnection::Postgres(_) => {
-            "SELECT id FROM ssf_streams WHERE delivery_method = 'urn:ietf:rfc:8935' \
-             AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until < $2) \
-             AND ((status = 'enabled' AND (cursor < $3 OR EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id))) \
-                  OR (status = 'disabled' AND EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id \
-                      AND p.event_type = 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated'))) \
-             AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = ssf_streams.api_key_id AND k.revoked_at IS NULL) \
-             ORDER BY next_attempt_at, id LIMIT $4"
-        }
+/// The push streams that have work now, as `id, org_id, next_attempt_at` (binds: `now`, the feed's newest
+/// position): enabled, due, not leased, with SETs waiting or a cursor behind the feed; or disabled by the
+/// transmitter with its `stream-updated` SET waiting (its one attempt, see [`queue_disabled_notice`]). A
+/// stream whose API key was revoked is pushed no more (its receiver can no longer manage it either).
+///
+/// Each branch reads an index of its own rows only (migration `ssf_due_index`): the enabled push streams by
+/// `next_attempt_at` (`ssf_streams_push_due`; poll, paused and disabled streams are not in it), and the
+/// disabled ones from their waiting notice (`ssf_pending_notices`, one row per stream the transmitter
+/// disabled and has not told yet). The literals are the index predicates', so that both planners use them.
+pub fn candidates_sql(conn: &DbConnection) -> String {
+    let sql = "SELECT id, org_id, next_attempt_at FROM ssf_streams \
+         WHERE delivery_method = 'urn:ietf:rfc:8935' AND status = 'enabled' \
+         AND next_attempt_at <= #1 AND (leased_until IS NULL OR leased_until < #1) \
+         AND (cursor < #2 OR EXISTS (SELECT 1 FROM ssf_pending p WHERE p.stream_id = ssf_streams.id)) \
+         AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = ssf_streams.api_key_id AND k.revoked_at IS NULL) \
+         UNION ALL \
+         SELECT s.id, s.org_id, s.next_attempt_at FROM ssf_pending n JOIN ssf_streams s ON s.id = n.stream_id \
+         WHERE n.event_type = 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated' \
+         AND s.delivery_method = 'urn:ietf:rfc:8935' AND s.status = 'disabled' \
+         AND s.next_attempt_at <= #1 AND (s.leased_until IS NULL OR s.leased_until < #1) \
+         AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = s.api_key_id AND k.revoked_at IS NULL)";
+    // Numbered binds, each used twice: `?N` on SQLite, `$N` on PostgreSQL.
+    let mark = match conn {
+        DbConnection::Sqlite(_) => "?",
+        DbConnection::Postgres(_) => "$",
     };
-    let due: Vec<Due> = diesel::sql_query(sql)
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(latest)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?;
-    Ok(due.into_iter().map(|d| d.id).collect())
+    sql.replace('#', mark)
 }
 
 /// Whether any push stream has work now (the worker's look of every poll: a read, so that a deployment whose
 /// streams are caught up writes nothing).
 pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime, latest: i64) -> Result<bool, StoreError> {
-    Ok(!due(conn, now, latest, 1)?.is_empty())
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let sql = format!("SELECT id FROM ({}) AS due LIMIT 1", candidates_sql(conn));
+    let found: Vec<Found> = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(latest)
+        .load(conn)?;
+    Ok(found.iter().any(|f| !f.id.is_empty()))
 }
 
-/// Leases up to `limit` push streams that have work (see [`any_due`]) for `owner` until `lease_until`. On
-/// PostgreSQL the claims of every process take turns (a transaction-scoped advisory lock taken before the
-/// first read), so that no stream is leased twice: its SETs go out once and in order.
+/// Leases up to `limit` push streams that have work (see [`any_due`]) for `owner` until `lease_until`, at
+/// most `per_org` of one org (or of the unbound keys' streams) at once across processes, so that one org's
+/// slow receiver never holds every slot (`models::lease`, as for webhooks). The claims of every process take
+/// turns, so that no stream is leased twice: its SETs go out once and in order.
 pub fn claim(
     conn: &mut DbConnection,
     owner: &str,
@@ -375,11 +372,27 @@ pub fn claim(
     lease_until: NaiveDateTime,
     latest: i64,
     limit: i64,
+    per_org: i64,
 ) -> Result<Vec<Stream>, StoreError> {
-    if let DbConnection::Postgres(_) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(7262431028)").execute(conn)?;
+    lease::take_turns(conn, Leased::SsfStreams)?;
+    let rank = match conn {
+        DbConnection::Sqlite(_) => "?3",
+        DbConnection::Postgres(_) => "$3",
+    };
+    let due: Vec<lease::Due> = diesel::sql_query(lease::per_org_sql(&candidates_sql(conn), rank))
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(latest)
+        .bind::<BigInt, _>(per_org)
+        .load(conn)?;
+    if due.is_empty() {
+        return Ok(Vec::new());
     }
-    let ids = due(conn, now, latest, limit)?;
+    // What each org has in flight now, in any process (`ssf_streams_leased`: the leased rows only).
+    let leased: Vec<Option<String>> = st::table
+        .filter(st::leased_until.ge(now))
+        .select(st::org_id)
+        .load(conn)?;
+    let ids = lease::share(due, leased, limit, per_org);
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -409,13 +422,8 @@ pub enum Outcome {
     },
 }
 
-/// An endpoint failing this long is disabled, with a reason the receiver reads in its status.
-pub const DISABLE_AFTER_DAYS: i64 = scimd_store::models::webhooks::DISABLE_AFTER_DAYS;
-
-/// Whether a stream failing since `failing_since` is disabled at `now`.
-pub fn gives_up(failing_since: NaiveDateTime, now: NaiveDateTime) -> bool {
-    now - failing_since >= chrono::Duration::days(DISABLE_AFTER_DAYS)
-}
+/// A stream failing this long is disabled, with a reason the receiver reads in its status.
+pub use scimd_store::models::lease::{DISABLE_AFTER_DAYS, gives_up};
 
 /// The `reason` of a stream the transmitter disabled.
 pub fn disabled_reason() -> String {

@@ -778,10 +778,13 @@ impl SsfService {
         let Some(member) = member else {
             return Ok(Vec::new());
         };
-        if model::excluded(conn, &stream.id, &member)? {
+        // A stream's subjects are members: a group's events are in every stream of its org.
+        let of_group = event.event_type.starts_with("group.");
+        if !of_group && model::excluded(conn, &stream.id, &member)? {
             return Ok(Vec::new());
         }
-        let external_id = data["user"]["external_id"].as_str().map(str::to_owned);
+        let resource = if of_group { &data["group"] } else { &data["user"] };
+        let external_id = resource["external_id"].as_str().map(str::to_owned);
         let at = event.occurred_at.and_utc().timestamp();
         Ok(events::plan(&event.event_type, &data, at, &stream.delivered())
             .into_iter()

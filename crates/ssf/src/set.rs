@@ -78,6 +78,7 @@ pub fn jti() -> String {
 /// Who a SET is about.
 #[derive(Debug, Clone)]
 pub enum Subject<'a> {
+    /// A member, or for `SubjectKind::ScimGroup` a group (`member` is then the group's id).
     Member {
         org: &'a str,
         member: &'a str,
@@ -101,8 +102,13 @@ pub fn sub_id(issuer: &str, subject: &Subject<'_>, kind: SubjectKind) -> Value {
                 "user": { "format": "iss_sub", "iss": issuer, "sub": member },
                 "tenant": { "format": "opaque", "id": org },
             }),
-            SubjectKind::Scim => {
-                let mut id = json!({ "format": "scim", "uri": format!("/Users/{member}") });
+            SubjectKind::Scim | SubjectKind::ScimGroup => {
+                let kind = if matches!(kind, SubjectKind::ScimGroup) {
+                    "Groups"
+                } else {
+                    "Users"
+                };
+                let mut id = json!({ "format": "scim", "uri": format!("/{kind}/{member}") });
                 if let Some(ext) = external_id {
                     id["externalId"] = json!(ext);
                 }

@@ -1,5 +1,9 @@
-//! The push worker (RFC 8935), one per process: every [`PushSettings::poll`] it leases the push streams that
-//! have work (`model::claim`: SETs waiting, or new feed events), makes their SETs from the feed, and POSTs
+//! The push worker (RFC 8935), one per process. It keeps up to [`PushSettings::parallel`] streams' rounds in
+//! flight, and whenever a slot is free (or every [`PushSettings::poll`] while there is nothing to do) it
+//! leases push streams that have work (`model::claim`: SETs waiting, or new feed events), at most
+//! [`PushSettings::per_org`] of one org at once across processes (the webhooks' lease, `models::lease`), so
+//! that one org's slow receiver never holds every slot nor delays another org's stream: a round that ends
+//! frees its slot at once, without waiting for the others. Each round makes its stream's SETs from the feed and POSTs
 //! each waiting SET in order (`Content-Type: application/secevent+jwt`, the receiver's registered
 //! `authorization_header`), stopping at the first failure: a later SET waits while an earlier one is retried
 //! (the webhooks' back-off, 5 s doubling to an hour, with jitter). A SET leaves the queue only once the
@@ -33,6 +37,8 @@ pub struct PushSettings {
     pub batch: i64,
     /// The most streams one process serves at once.
     pub parallel: i64,
+    /// The most streams of one org (or of the unbound keys) served at once, across processes.
+    pub per_org: i64,
     /// How long a lease lasts; a round starts no send after half of it.
     pub lease: Duration,
     /// Each attempt's timeout.
@@ -45,6 +51,7 @@ impl Default for PushSettings {
             poll: Duration::from_millis(200),
             batch: 100,
             parallel: 8,
+            per_org: 2,
             lease: Duration::from_secs(60),
             timeout: DEFAULT_TIMEOUT,
         }
@@ -114,7 +121,8 @@ impl PushWorker {
         }
     }
 
-    /// Runs the worker on the current actix runtime until the process ends.
+    /// Runs the worker on the current actix runtime until the process ends: a slot that frees up is refilled
+    /// at once, without waiting for the other rounds in flight.
     pub fn spawn(self) {
         actix_rt::spawn(async move {
             let sender = match Sender::new(self.service.policy(), self.settings.timeout) {
@@ -124,26 +132,45 @@ impl PushWorker {
                     return;
                 }
             };
+            let mut running: JoinSet<()> = JoinSet::new();
             loop {
-                let worked = match self.round(&sender).await {
-                    Ok(n) => n > 0,
-                    Err(e) if e.is_unavailable() => false,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "ssf: a push round failed; trying again");
-                        false
+                let free = self.settings.parallel - i64::try_from(running.len()).unwrap_or(i64::MAX);
+                let pause = if free > 0 {
+                    match self.claim(free).await {
+                        Ok(claimed) if claimed.is_empty() => Some(self.settings.poll),
+                        Ok(claimed) => {
+                            for stream in claimed {
+                                running.spawn_local(self.clone().serve_logged(sender.clone(), stream));
+                            }
+                            None
+                        }
+                        Err(e) if e.is_unavailable() => Some(self.settings.poll),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "ssf: a claim failed; trying again");
+                            Some(self.settings.poll)
+                        }
                     }
+                } else {
+                    // Every slot is busy: the next claim waits for one to free up.
+                    let _ = running.join_next().await;
+                    None
                 };
-                if !worked {
-                    actix_rt::time::sleep(self.settings.poll).await;
+                if let Some(pause) = pause {
+                    if running.is_empty() {
+                        actix_rt::time::sleep(pause).await;
+                    } else {
+                        // A round that ends before the pause frees its slot for the next claim at once.
+                        let _ = actix_rt::time::timeout(pause, running.join_next()).await;
+                    }
                 }
             }
         });
     }
 
-    /// Leases the streams that have work and serves them concurrently; returns how many it leased.
-    pub async fn round(&self, sender: &Rc<Sender>) -> Result<usize, SsfError> {
+    /// Leases up to `slots` push streams that have work, within each org's share.
+    async fn claim(&self, slots: i64) -> Result<Vec<Stream>, SsfError> {
         let (service, owner, settings) = (self.service.clone(), self.owner.clone(), self.settings.clone());
-        let claimed = scimd_store::blocking(move || {
+        scimd_store::blocking(move || {
             feed::catch_up(service.store())?;
             let now = service.clock().now_naive();
             let latest = service.store().read(feed::latest)?;
@@ -154,20 +181,28 @@ impl PushWorker {
             Ok::<_, SsfError>(
                 service
                     .store()
-                    .write(|conn| model::claim(conn, &owner, now, until, latest, settings.parallel))?,
+                    .write(|conn| model::claim(conn, &owner, now, until, latest, slots, settings.per_org))?,
             )
         })
-        .await?;
+        .await
+    }
+
+    /// One stream's round, its error logged.
+    async fn serve_logged(self, sender: Rc<Sender>, stream: Stream) {
+        let id = stream.id.clone();
+        if let Err(e) = self.serve(&sender, stream).await {
+            tracing::warn!(stream = %id, error = %e, "ssf: a stream's push round failed");
+        }
+    }
+
+    /// One round, all at once: leases the streams that have work and serves them concurrently until every
+    /// one is done; returns how many it leased (tests drive the worker with it, step by step).
+    pub async fn round(&self, sender: &Rc<Sender>) -> Result<usize, SsfError> {
+        let claimed = self.claim(self.settings.parallel).await?;
         let n = claimed.len();
         let mut running: JoinSet<()> = JoinSet::new();
         for stream in claimed {
-            let (worker, sender) = (self.clone(), sender.clone());
-            running.spawn_local(async move {
-                let id = stream.id.clone();
-                if let Err(e) = worker.serve(&sender, stream).await {
-                    tracing::warn!(stream = %id, error = %e, "ssf: a stream's push round failed");
-                }
-            });
+            running.spawn_local(self.clone().serve_logged(sender.clone(), stream));
         }
         while running.join_next().await.is_some() {}
         Ok(n)

@@ -9,6 +9,7 @@ pub mod audit_events;
 pub mod directory;
 pub mod events;
 pub mod groups;
+pub mod lease;
 pub mod login_links;
 pub mod members;
 pub mod oauth;

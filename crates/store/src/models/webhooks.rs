@@ -5,17 +5,19 @@
 //! endpoint's `cursor` is the feed position it has been delivered through, moved only after the receiver
 //! answered 2xx. A crash between commit and send therefore loses nothing (the event is resent: at least
 //! once), and an endpoint's events go out in feed order, a later one waiting while an earlier one is retried.
-//! A process [`claim`]s an endpoint with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so that several
+//! A process [`claim`]s an endpoint with a lease (the claims of every process take turns, so that several
 //! processes share the endpoints and never send one endpoint's events twice at once), delivers, and
-//! [`finish`]es with the lease it holds.
+//! [`finish`]es with the lease it holds; the lease, the per-org share and the give-up are `models::lease`'s,
+//! which the Shared Signals push streams use too.
 
+use super::lease::{self, Leased};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::ids::OrgId;
 use crate::schema::{webhook_deliveries as d, webhook_endpoints as w};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Timestamp};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
@@ -62,7 +64,7 @@ impl Endpoint {
 }
 
 /// An endpoint failing this long is disabled (retries go on until then: more than three days).
-pub const DISABLE_AFTER_DAYS: i64 = 5;
+pub const DISABLE_AFTER_DAYS: i64 = lease::DISABLE_AFTER_DAYS;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = d)]
@@ -180,37 +182,28 @@ pub fn claim(
     limit: i64,
     per_org: i64,
 ) -> Result<Vec<Endpoint>, StoreError> {
-    #[derive(QueryableByName)]
-    struct Due {
-        #[diesel(sql_type = Text)]
-        id: String,
-        #[diesel(sql_type = Nullable<Text>)]
-        org_id: Option<String>,
-    }
     // Each org's `per_org` most overdue endpoints, most overdue first: at most `per_org` rows an org.
-    let sql = match conn {
-        DbConnection::Sqlite(_) => {
-            "SELECT id, org_id FROM (SELECT id, org_id, next_attempt_at, ROW_NUMBER() OVER \
-             (PARTITION BY org_id ORDER BY next_attempt_at, id) AS rank FROM webhook_endpoints \
+    let (candidates, rank) = match conn {
+        DbConnection::Sqlite(_) => (
+            "SELECT id, org_id, next_attempt_at FROM webhook_endpoints \
              WHERE disabled_at IS NULL AND next_attempt_at <= ? AND cursor < ? \
-             AND (leased_until IS NULL OR leased_until < ?)) AS due WHERE rank <= ? \
-             ORDER BY next_attempt_at, id"
-        }
-        DbConnection::Postgres(_) => {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(7262431001)").execute(conn)?;
-            "SELECT id, org_id FROM (SELECT id, org_id, next_attempt_at, ROW_NUMBER() OVER \
-             (PARTITION BY org_id ORDER BY next_attempt_at, id) AS rank FROM webhook_endpoints \
+             AND (leased_until IS NULL OR leased_until < ?)",
+            "?",
+        ),
+        DbConnection::Postgres(_) => (
+            "SELECT id, org_id, next_attempt_at FROM webhook_endpoints \
              WHERE disabled_at IS NULL AND next_attempt_at <= $1 AND cursor < $2 \
-             AND (leased_until IS NULL OR leased_until < $3)) AS due WHERE rank <= $4 \
-             ORDER BY next_attempt_at, id"
-        }
+             AND (leased_until IS NULL OR leased_until < $3)",
+            "$4",
+        ),
     };
-    let due: Vec<Due> = diesel::sql_query(sql)
+    lease::take_turns(conn, Leased::WebhookEndpoints)?;
+    let due: Vec<lease::Due> = diesel::sql_query(lease::per_org_sql(candidates, rank))
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(latest)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(per_org)
-        .load::<Due>(conn)?;
+        .load(conn)?;
     if due.is_empty() {
         return Ok(Vec::new());
     }
@@ -219,21 +212,7 @@ pub fn claim(
         .filter(w::leased_until.ge(now))
         .select(w::org_id)
         .load(conn)?;
-    let mut in_flight: std::collections::HashMap<Option<String>, i64> = std::collections::HashMap::new();
-    for org in leased {
-        *in_flight.entry(org).or_default() += 1;
-    }
-    let mut ids = Vec::new();
-    for row in due {
-        if i64::try_from(ids.len()).unwrap_or(i64::MAX) >= limit {
-            break;
-        }
-        let busy = in_flight.entry(row.org_id).or_default();
-        if *busy < per_org {
-            *busy += 1;
-            ids.push(row.id);
-        }
-    }
+    let ids = lease::share(due, leased, limit, per_org);
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -310,8 +289,7 @@ pub fn finish(
             retry_at,
             failing_since,
         } => {
-            let disabled =
-                (now - *failing_since >= chrono::Duration::days(DISABLE_AFTER_DAYS)).then_some(now);
+            let disabled = lease::gives_up(*failing_since, now).then_some(now);
             diesel::update(held)
                 .set((
                     w::cursor.eq(*cursor),

@@ -26,6 +26,35 @@ pub fn user_changed(
     events::append(conn, &ctx.org, event_type, ctx.now, &data)
 }
 
+/// The SCIM method of an update (RFC 7644 §3.5.1 PUT, §3.5.2 PATCH), which RFC 9967 tells apart
+/// (`prov:put:*`, `prov:patch:*`): `user.updated` and `group.updated` carry it as `"method"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Put,
+    Patch,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Put => "put",
+            Method::Patch => "patch",
+        }
+    }
+}
+
+/// `user.updated`: [`user_changed`]'s data with the update's `"method"` (in the same row: no extra statement).
+pub fn user_updated(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    row: &Member,
+    method: Method,
+) -> Result<(), StoreError> {
+    let data = json!({ "id": row.id, "version": row.version, "user": UserView::read(conn, row)?,
+        "method": method.as_str() });
+    events::append(conn, &ctx.org, types::USER_UPDATED, ctx.now, &data)
+}
+
 /// [`user_changed`] of a group.
 pub fn group_changed(
     conn: &mut DbConnection,
@@ -35,6 +64,18 @@ pub fn group_changed(
 ) -> Result<(), StoreError> {
     let data = json!({ "id": row.id, "version": row.version, "group": GroupView::from(row) });
     events::append(conn, &ctx.org, event_type, ctx.now, &data)
+}
+
+/// `group.updated`: [`group_changed`]'s data with the update's `"method"`.
+pub fn group_updated(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    row: &Group,
+    method: Method,
+) -> Result<(), StoreError> {
+    let data = json!({ "id": row.id, "version": row.version, "group": GroupView::from(row),
+        "method": method.as_str() });
+    events::append(conn, &ctx.org, types::GROUP_UPDATED, ctx.now, &data)
 }
 
 /// `group.membership_changed` for the member ids the write added to and removed from `row`, in chunks; none

@@ -286,18 +286,19 @@ fn details(changed: &[String], added: usize, removed: usize, dialects: &[Dialect
     )
 }
 
-/// The feed events of an update: `group.updated` when the document changed, `group.membership_changed`
-/// when members did.
+/// The feed events of an update: `group.updated` (with the `method`) when the document changed,
+/// `group.membership_changed` when members did.
 fn update_events(
     conn: &mut DbConnection,
     ctx: &WriteCtx,
     row: &Group,
+    method: feed::Method,
     changed: &[String],
     added: &[String],
     removed: &[String],
 ) -> Result<(), StoreError> {
     if !changed.is_empty() {
-        feed::group_changed(conn, ctx, types::GROUP_UPDATED, row)?;
+        feed::group_updated(conn, ctx, row, method)?;
     }
     feed::membership(conn, ctx, row, added, removed)
 }
@@ -414,7 +415,7 @@ pub fn replace(
         &before.id,
         details(&changed, added.len(), removed.len(), dialects),
     )?;
-    update_events(conn, ctx, &row, &changed, &added, &removed)?;
+    update_events(conn, ctx, &row, feed::Method::Put, &changed, &added, &removed)?;
     Ok(group_record(row, None)?)
 }
 
@@ -455,7 +456,7 @@ pub fn patch(
         &before.id,
         details(&changed, added.len(), removed.len(), &outcome.dialects),
     )?;
-    update_events(conn, ctx, &row, &changed, &added, &removed)?;
+    update_events(conn, ctx, &row, feed::Method::Patch, &changed, &added, &removed)?;
     Ok((group_record(row, None)?, outcome))
 }
 

@@ -363,6 +363,14 @@ fn with_groups(conn: &mut DbConnection, org: &OrgId, row: Member) -> Result<User
     Ok(user_record(row, groups)?)
 }
 
+/// What a [`save`] stands for: a create that links an existing member, or an update by PUT or PATCH (which
+/// `user.updated` records, for RFC 9967's `prov:put` and `prov:patch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Saving {
+    Link,
+    Update(feed::Method),
+}
+
 /// Saves `after` over `before`: nothing when nothing changed (no version, no event); an `active` change goes
 /// through [`lifecycle`]; anything else is `member.updated` (or `member.linked`).
 fn save(
@@ -371,9 +379,10 @@ fn save(
     before: &Member,
     before_doc: &Value,
     after: &Value,
-    link: bool,
+    saving: Saving,
     dialects: &[Dialect],
 ) -> Result<Member, ScimStoreError> {
+    let link = saving == Saving::Link;
     let mut after = after.clone();
     let index = custom_attributes(conn, &ctx.org, &mut after, Some(before_doc))?;
     let after = &after;
@@ -405,12 +414,10 @@ fn save(
             let action = if link { MEMBER_LINKED } else { MEMBER_UPDATED };
             audit::record(conn, ctx, action, &before.id, details.clone())?;
             // A linked member enters the directory the platform follows: for it, a User is created.
-            let event = if link {
-                types::USER_CREATED
-            } else {
-                types::USER_UPDATED
-            };
-            feed::user_changed(conn, ctx, event, &row)?;
+            match saving {
+                Saving::Link => feed::user_changed(conn, ctx, types::USER_CREATED, &row)?,
+                Saving::Update(method) => feed::user_updated(conn, ctx, &row, method)?,
+            }
             (row, false)
         }
     };
@@ -527,7 +534,7 @@ pub fn create(
             match before {
                 Some(before) if !before.scim_managed && may_link(conn, &ctx.org, &before)? => {
                     let before_doc: Value = serde_json::from_str(&before.document)?;
-                    let row = save(conn, ctx, &before, &before_doc, doc, true, dialects)?;
+                    let row = save(conn, ctx, &before, &before_doc, doc, Saving::Link, dialects)?;
                     Ok(Created {
                         user: with_groups(conn, &ctx.org, row)?,
                         linked: true,
@@ -563,7 +570,15 @@ pub fn replace(
     let before = locked_live_row(conn, &ctx.org, id)?;
     check_if_match(if_match, before.version)?;
     let before_doc: Value = serde_json::from_str(&before.document)?;
-    let row = save(conn, ctx, &before, &before_doc, doc, false, dialects)?;
+    let row = save(
+        conn,
+        ctx,
+        &before,
+        &before_doc,
+        doc,
+        Saving::Update(feed::Method::Put),
+        dialects,
+    )?;
     with_groups(conn, &ctx.org, row)
 }
 
@@ -581,7 +596,15 @@ pub fn patch(
     let mut doc = before_doc.clone();
     let outcome = patch::apply_to_stored(&mut doc, &before.id, req, ResourceKind::User)?;
     let row = if outcome.changed {
-        save(conn, ctx, &before, &before_doc, &doc, false, &outcome.dialects)?
+        save(
+            conn,
+            ctx,
+            &before,
+            &before_doc,
+            &doc,
+            Saving::Update(feed::Method::Patch),
+            &outcome.dialects,
+        )?
     } else {
         before
     };
