@@ -14,6 +14,41 @@ use diesel::connection::SimpleConnection;
 
 pub const POSTGRES_ENV: &str = "SCIMD_TEST_POSTGRES_URL";
 
+/// Waits until every committed event of the feed has its position, for a test that reads the feed right
+/// after a write. On PostgreSQL `events::catch_up` returns at once while another sequencer (a server's
+/// worker in the same test, or another process) holds the feed's lock mid-batch, and a read then misses the
+/// events that sequencer has not positioned yet; they come with a later read, which a test does not make.
+/// On SQLite an event's position is its rowid.
+#[expect(
+    clippy::panic,
+    reason = "test support: a feed that never settles must fail the test"
+)]
+pub fn settle_feed(store: &Store) -> Result<(), crate::StoreError> {
+    use crate::schema::events;
+    use diesel::prelude::*;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        crate::models::events::catch_up(store)?;
+        if store.backend() != crate::Backend::Postgres {
+            return Ok(());
+        }
+        let waiting: i64 = store.read(|conn| {
+            events::table
+                .filter(events::position.is_null())
+                .count()
+                .get_result(conn)
+                .map_err(crate::StoreError::from)
+        })?;
+        if waiting == 0 {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("{waiting} committed events were never positioned");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// A live, active member of `org` whose userName and email are `email`, as other crates' tests set one up
 /// (the admin pages' and the token service's): with `role`, SCIM-managed or not, created at `now`.
 pub struct TestMember<'a> {

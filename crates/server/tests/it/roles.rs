@@ -54,28 +54,7 @@ fn last_position(env: &TestApp) -> i64 {
 /// app's webhook worker, reading the feed) holds the lock: wait until that one has positioned them too, so
 /// that a step's events are read after that step, not after a later one.
 fn settle(env: &TestApp) {
-    use diesel::prelude::*;
-    use scimd_store::schema::events as e;
-    if env.store.backend() == scimd_store::Backend::Sqlite {
-        return; // an event's position is its rowid
-    }
-    loop {
-        events::catch_up(&env.store).unwrap();
-        let unpositioned: i64 = env
-            .store
-            .read(|c| {
-                e::table
-                    .filter(e::position.is_null())
-                    .count()
-                    .get_result(c)
-                    .map_err(scimd_store::StoreError::from)
-            })
-            .unwrap();
-        if unpositioned == 0 {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    scimd_store::testing::settle_feed(&env.store).unwrap();
 }
 
 /// Org A's events after `after`, every page of them.

@@ -306,7 +306,7 @@ fn run(env: &TestApp, label: &str) {
 /// Org A's events after `position`, in feed order.
 fn feed(env: &TestApp, position: i64) -> Vec<scimd_store::models::events::Event> {
     use scimd_store::models::events;
-    events::catch_up(&env.store).unwrap();
+    scimd_store::testing::settle_feed(&env.store).unwrap();
     env.store
         .read(|conn| events::after(conn, position, 1_000, Some(&env.a.id), &[]))
         .unwrap()

@@ -59,29 +59,7 @@ struct Receiver {
 /// another process's (the server's workers), mid-batch, and a poll then makes the SETs of what it positioned
 /// so far (the rest come with a later poll): a test that asserts what one poll returns settles first.
 fn settle(store: &scimd_store::Store) {
-    use diesel::prelude::*;
-    use scimd_store::schema::events::dsl::{events, position};
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        scimd_store::models::events::catch_up(store).unwrap();
-        let waiting: i64 = store
-            .read(|conn| {
-                events
-                    .filter(position.is_null())
-                    .count()
-                    .get_result(conn)
-                    .map_err(scimd_store::StoreError::from)
-            })
-            .unwrap();
-        if waiting == 0 || store.backend() != scimd_store::Backend::Postgres {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{waiting} events were never positioned"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    scimd_store::testing::settle_feed(store).unwrap();
 }
 
 impl Receiver {

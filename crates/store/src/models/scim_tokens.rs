@@ -56,12 +56,15 @@ pub fn insert(conn: &mut DbConnection, new: &NewScimToken<'_>) -> Result<(), Sto
 }
 
 /// The token row with this hash, whatever its state (the caller checks revocation and expiry).
+/// On the backend's own connection: every SCIM request runs it (see `connection::on_own_connection`).
 pub fn find_by_hash(conn: &mut DbConnection, hash: &[u8]) -> Result<Option<ScimTokenRow>, StoreError> {
-    Ok(scim_tokens::table
-        .filter(scim_tokens::token_hash.eq(hash))
-        .select(ScimTokenRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(crate::connection::on_own_connection!(conn, |c| {
+        scim_tokens::table
+            .filter(scim_tokens::token_hash.eq(hash))
+            .select(ScimTokenRow::as_select())
+            .first(c)
+            .optional()
+    })?)
 }
 
 /// Every token of the org, newest first.

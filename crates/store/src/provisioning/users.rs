@@ -14,7 +14,7 @@ use super::member_row::{changes, columns, update_row, with_default_active};
 use super::paging::{self, ListSource, table_reads};
 use super::privileged;
 use super::{IN_CHUNK, IfMatch, ListSpec, Page, ScimStoreError, WriteCtx, check_if_match};
-use crate::connection::{Backend, DbConnection, MultiBackend};
+use crate::connection::{Backend, DbConnection, MultiBackend, on_own_connection};
 use crate::error::StoreError;
 use crate::ids::{MemberId, OrgId};
 use crate::models::events::types;
@@ -80,9 +80,10 @@ diesel::define_sql_function! {
     fn coalesce_bool(x: Bool, y: Bool) -> Bool;
 }
 
-/// [`view`] with `by_key`, as a statement of static type: diesel then keeps it prepared by its type and sends
-/// it without building its SQL text again, which a boxed query does on every call to find its cached
-/// statement (measured: a seventh of a lookup's CPU on SQLite). The same predicates, in the same order.
+/// [`view`] with `by_key`, as a statement of static type, run on the backend's own connection
+/// (`on_own_connection`): diesel then finds it prepared by its type and sends it without building its SQL
+/// text again, which a boxed query does on every call to find its cached statement (measured: a seventh of a
+/// lookup's CPU on SQLite). The same predicates, in the same order.
 macro_rules! keyed_view {
     ($org:expr) => {
         m::table
@@ -121,12 +122,12 @@ fn by_user_name(
     user_name_norm: &str,
     limit: i64,
 ) -> Result<Vec<Member>, StoreError> {
-    Ok(keyed_view!(org.as_str())
+    Ok(on_own_connection!(conn, |c| keyed_view!(org.as_str())
         .filter(m::user_name_norm.eq(user_name_norm))
         .order((m::seq + 0_i64).asc())
         .limit(limit)
         .select(Member::as_select())
-        .load(conn)?)
+        .load(c))?)
 }
 
 fn user_record(row: Member, groups: Vec<GroupRef>) -> Result<UserRecord, StoreError> {
@@ -295,7 +296,10 @@ fn group_refs(
         let rows: Vec<(String, String, String)> = match chunk {
             // One user (a lookup, a GET): `=` keeps the statement in diesel's prepared-statement cache; an
             // `IN (...)` list is compiled again on every call.
-            [one] => of_org().filter(group_members::member_id.eq(one)).load(conn)?,
+            [one] => {
+                let query = of_org().filter(group_members::member_id.eq(one));
+                on_own_connection!(conn, |c| query.load(c))?
+            }
             many => of_org()
                 .filter(group_members::member_id.eq_any(many))
                 .load(conn)?,
@@ -308,12 +312,12 @@ fn group_refs(
 }
 
 fn live_row(conn: &mut DbConnection, org: &OrgId, id: &str) -> Result<Member, ScimStoreError> {
-    keyed_view!(org.as_str())
+    on_own_connection!(conn, |c| keyed_view!(org.as_str())
         .filter(m::id.eq(id))
         .select(Member::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ScimError::not_found(format!("User {id}")).into())
+        .first(c)
+        .optional())?
+    .ok_or_else(|| ScimError::not_found(format!("User {id}")).into())
 }
 
 /// The live row of `id`, locked for the read-modify-write that follows. On PostgreSQL one `SELECT ... FOR

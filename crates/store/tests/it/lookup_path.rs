@@ -47,7 +47,10 @@ fn page(store: &Store, org: &OrgId, f: &str, count: u64) -> (u64, Vec<String>) {
 
 fn the_lookup_answers_what_the_filter_answers(db: &TestDb) {
     let store = &db.store;
-    let (org, other) = (fixtures::new_org(store, "Lookups"), fixtures::new_org(store, "Other"));
+    let (org, other) = (
+        fixtures::new_org(store, "Lookups"),
+        fixtures::new_org(store, "Other"),
+    );
     let ada = create(store, &org, "ada@lookup.example");
     let accented = create(store, &org, "Zoë@lookup.example");
     let theirs = create(store, &other, "only.theirs@lookup.example");
@@ -82,12 +85,23 @@ fn the_lookup_answers_what_the_filter_answers(db: &TestDb) {
                 (expected.len() as u64, expected.clone()),
                 "{name}, count {count}"
             );
-            assert_eq!(page(store, &org, &lookup, count), page(store, &org, &general, count), "{name}");
+            assert_eq!(
+                page(store, &org, &lookup, count),
+                page(store, &org, &general, count),
+                "{name}"
+            );
         }
         // `count=0` asks for the total only: the general path counts it.
-        assert_eq!(page(store, &org, &lookup, 0), (expected.len() as u64, vec![]), "{name}");
+        assert_eq!(
+            page(store, &org, &lookup, 0),
+            (expected.len() as u64, vec![]),
+            "{name}"
+        );
     }
-    assert_eq!(page(store, &other, r#"userName eq "only.theirs@lookup.example""#, 10).1, [theirs]);
+    assert_eq!(
+        page(store, &other, r#"userName eq "only.theirs@lookup.example""#, 10).1,
+        [theirs]
+    );
 }
 
 scimd_store::backend_tests!(the_lookup_answers_what_the_filter_answers);
