@@ -1,15 +1,19 @@
 //! [`Sql`]: a fragment of SQL text with typed bind parameters, and [`Raw`], the diesel expression that puts
-//! one into a query. The filter translation builds these; every value that came from a request is a bind
-//! parameter, never text.
+//! one into a query; [`Statement`], a whole statement of fixed text and values that stays prepared. The
+//! filter translation builds these; every value that came from a request is a bind parameter, never text.
 
 use crate::connection::MultiBackend;
 use chrono::NaiveDateTime;
+use diesel::connection::Connection;
 use diesel::expression::{
     AppearsOnTable, Expression, SelectableExpression, TypedExpressionType, ValidGrouping,
 };
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_dsl::RunQueryDsl;
 use diesel::result::QueryResult;
-use diesel::sql_types::{Bool, SqlType, Text, Timestamp};
+use diesel::sql_types::{Array, Bool, SqlType, Text, Timestamp, Untyped};
+use diesel::sqlite::Sqlite;
 use std::marker::PhantomData;
 
 /// A bound value.
@@ -163,6 +167,65 @@ impl<ST, GB> ValidGrouping<GB> for Raw<ST> {
 impl<ST: SqlType + TypedExpressionType, QS> AppearsOnTable<QS> for Raw<ST> {}
 
 impl<ST: SqlType + TypedExpressionType, QS> SelectableExpression<QS> for Raw<ST> {}
+
+/// One piece of a [`Statement`]: fixed text, or a value bound where it stands.
+#[derive(Debug, Clone, Copy)]
+pub enum Piece<'a> {
+    Sql(&'static str),
+    Text(&'a str),
+    /// A text array: PostgreSQL only (SQLite takes a JSON array as [`Piece::Text`] and `json_each`).
+    Texts(&'a [String]),
+    Time(&'a NaiveDateTime),
+}
+
+/// A whole statement of fixed text and bound values, for the few that diesel's DSL cannot write (a CTE) on a
+/// hot path. `diesel::sql_query` marks every statement as never kept, so each run is parsed and planned
+/// again; diesel keeps this one prepared per connection, found by its text (which holds no value).
+#[derive(Debug, Clone)]
+pub struct Statement<'a>(pub Vec<Piece<'a>>);
+
+impl QueryId for Statement<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Statement<'_> {
+    type SqlType = Untyped;
+}
+
+impl<C: Connection> RunQueryDsl<C> for Statement<'_> {}
+
+impl QueryFragment<Pg> for Statement<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        for piece in &self.0 {
+            match piece {
+                Piece::Sql(t) => out.push_sql(t),
+                Piece::Text(v) => out.push_bind_param::<Text, str>(v)?,
+                Piece::Texts(v) => out.push_bind_param::<Array<Text>, [String]>(v)?,
+                Piece::Time(v) => out.push_bind_param::<Timestamp, NaiveDateTime>(v)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl QueryFragment<Sqlite> for Statement<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        for piece in &self.0 {
+            match piece {
+                Piece::Sql(t) => out.push_sql(t),
+                Piece::Text(v) => out.push_bind_param::<Text, str>(v)?,
+                Piece::Texts(_) => {
+                    return Err(diesel::result::Error::QueryBuilderError(
+                        "SQLite has no array parameters".into(),
+                    ));
+                }
+                Piece::Time(v) => out.push_bind_param::<Timestamp, NaiveDateTime>(v)?,
+            }
+        }
+        Ok(())
+    }
+}
 
 #[cfg(test)]
 mod tests {

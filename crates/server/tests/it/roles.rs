@@ -1131,8 +1131,121 @@ fn the_idp_replays_grant_and_take_the_mapped_roles(db: &TestDb) {
     }
 }
 
+/// A membership change on mapped groups, computed from the grants before it: a role another group still
+/// gives is kept (no event), a PATCH that moves several members writes one event each, and a PUT or a
+/// `replace members` that keeps a member (the latter deletes its grants and writes them again) changes nothing
+/// for it. Each step's grants are read back from
+/// the database, and its events are exactly the ones listed.
+fn overlapping_groups_a_put_and_a_replace(db: &TestDb) {
+    let env = TestApp::init(db);
+    let a = env.client_a();
+    for role in ["deployer", "viewer"] {
+        env.store
+            .write(|c| roles::create_role(c, Some(&env.a.id), "cli", role, SystemClock.now_naive()))
+            .unwrap();
+    }
+    let [u1, u2, u3] = ["one@ex.test", "two@ex.test", "three@ex.test"].map(|n| user(&a, n));
+    let ga = create(&a, "/Groups", json!({ "schemas": [GROUP], "displayName": "A" }));
+    let gb = create(&a, "/Groups", json!({ "schemas": [GROUP], "displayName": "B" }));
+    map(&env, Role::Admin, &ga, "deployer").unwrap();
+    map(&env, Role::Admin, &ga, "viewer").unwrap();
+    map(&env, Role::Admin, &gb, "deployer").unwrap();
+    let all = s(&["member", "deployer", "viewer"]);
+    let sorted = |mut v: Vec<(String, Vec<String>, Vec<String>)>| {
+        v.sort();
+        v
+    };
+
+    let start = last_position(&env);
+    let members = json!([{"value": u1}, {"value": u2}, {"value": u3}]);
+    patch(
+        &a,
+        &ga,
+        json!([{"op": "add", "path": "members", "value": members}]),
+    );
+    assert_eq!(
+        roles_changed(&env, start),
+        sorted(
+            [&u1, &u2, &u3]
+                .map(|u| (u.clone(), s(&["deployer", "viewer"]), vec![]))
+                .to_vec()
+        )
+    );
+    for u in [&u1, &u2, &u3] {
+        assert_eq!(effective(&env, u), all);
+    }
+
+    let start = last_position(&env);
+    patch(
+        &a,
+        &gb,
+        json!([{"op": "add", "path": "members", "value": [{"value": u1}]}]),
+    );
+    assert!(
+        roles_changed(&env, start).is_empty(),
+        "deployer came from A already"
+    );
+
+    let start = last_position(&env);
+    patch(
+        &a,
+        &ga,
+        json!([{"op": "remove", "path": format!("members[value eq \"{u1}\" or value eq \"{u2}\"]")}]),
+    );
+    assert_eq!(
+        roles_changed(&env, start),
+        sorted(vec![
+            (u1.clone(), vec![], s(&["viewer"])),
+            (u2.clone(), vec![], s(&["deployer", "viewer"])),
+        ]),
+        "B still gives one deployer"
+    );
+    assert_eq!(effective(&env, &u1), s(&["member", "deployer"]));
+    assert_eq!(effective(&env, &u2), s(&["member"]));
+
+    let start = last_position(&env);
+    let body = json!({ "schemas": [GROUP], "displayName": "A", "members": [{"value": u3}, {"value": u2}] });
+    let r = a.send("PUT", &format!("/Groups/{ga}"), Some(&body.to_string()), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        roles_changed(&env, start),
+        [(u2.clone(), s(&["deployer", "viewer"]), vec![])],
+        "the member the PUT kept has no event"
+    );
+    assert_eq!(effective(&env, &u2), all);
+
+    // Okta's `replace members`: every member is taken out, then the listed ones are put back.
+    let start = last_position(&env);
+    patch(
+        &a,
+        &ga,
+        json!([{"op": "replace", "path": "members", "value": [{"value": u3}]}]),
+    );
+    assert_eq!(
+        roles_changed(&env, start),
+        [(u2.clone(), vec![], s(&["deployer", "viewer"]))],
+        "the member the replace kept has no event"
+    );
+    assert_eq!(
+        effective(&env, &u3),
+        all,
+        "its grants were deleted and written again"
+    );
+    assert_eq!(effective(&env, &u2), s(&["member"]));
+    let why = env
+        .store
+        .read(|c| roles::explain(c, &env.a.id, &u1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&why).unwrap()["roles"][1],
+        json!({"role": "deployer", "sources": [{"kind": "group", "group_id": gb, "group": "B"}]})
+    );
+}
+
 scimd_store::backend_tests!(
     the_idp_replays_grant_and_take_the_mapped_roles,
+    overlapping_groups_a_put_and_a_replace,
     okta_push,
     entra_push,
     admin_share_needs_confirmation,

@@ -122,6 +122,46 @@ pub fn append(
     Ok(())
 }
 
+/// Appends events of one type, in order, in one statement per [`APPEND_CHUNK`] (a change that moves many
+/// members writes one per member: a round trip each would be most of its cost on PostgreSQL).
+pub fn append_all(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    event_type: &str,
+    occurred_at: NaiveDateTime,
+    data: &[serde_json::Value],
+) -> Result<(), StoreError> {
+    // One event is the usual case: `append`'s statement stays prepared; a multi-row INSERT is prepared anew.
+    if let [one] = data {
+        return append(conn, org, event_type, occurred_at, one);
+    }
+    for chunk in data.chunks(APPEND_CHUNK) {
+        let rows = chunk
+            .iter()
+            .map(|d| {
+                Ok(EventInsert {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    org_id: org.as_str(),
+                    event_type,
+                    occurred_at,
+                    data: serde_json::to_string(d)?,
+                })
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        // MultiConnection has no multi-row INSERT; each backend's own connection has. Rows get their `seq`
+        // in the order given.
+        match conn {
+            DbConnection::Postgres(c) => diesel::insert_into(events::table).values(&rows).execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(events::table).values(&rows).execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// The most events one statement of [`append_all`] inserts (5 parameters each: within SQLite's and
+/// PostgreSQL's bind limits).
+const APPEND_CHUNK: usize = 500;
+
 /// Gives feed positions to committed events that have none (PostgreSQL; SQLite's are their `seq`), at most
 /// [`SEQUENCE_BATCH`] per call; returns how many, or `None` while another sequencer holds the lock (it is
 /// doing the work). Run it in a write unit of work of its own.

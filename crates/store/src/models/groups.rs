@@ -47,8 +47,9 @@ pub struct NewGroup<'a> {
     pub updated_at: NaiveDateTime,
 }
 
+// `treat_none_as_default_value = false`: one multi-row INSERT on SQLite too, not a savepoint and a row each.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
-#[diesel(table_name = group_members)]
+#[diesel(table_name = group_members, treat_none_as_default_value = false)]
 pub struct GroupMember {
     pub group_id: String,
     pub member_id: String,

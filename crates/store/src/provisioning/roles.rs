@@ -20,9 +20,11 @@ use crate::models::members::Role;
 use crate::schema::{
     group_members, groups, member_roles, members, role_jobs, role_mappings, role_settings, roles,
 };
+use crate::sql::{Piece, Statement};
 use crate::store::UnitError;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -284,41 +286,89 @@ pub fn granted_roles(conn: &mut DbConnection, org: &OrgId, member: &str) -> Resu
         .load(conn)?)
 }
 
-/// (member id, role, source kind, source id) of the live members among `ids`, and their base roles.
+/// The grants (role, source kind, source id) of the live members among `ids`, and their base roles.
+#[derive(Debug, Clone, Default)]
 struct Grants {
     base: HashMap<String, String>,
     granted: HashMap<String, Vec<(String, String, String)>>,
 }
 
-fn grants_of(conn: &mut DbConnection, org: &OrgId, ids: &[String]) -> Result<Grants, StoreError> {
-    let mut base = HashMap::new();
-    let mut granted: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
-    for chunk in ids.chunks(IN_CHUNK) {
-        let rows: Vec<(String, String)> = members::table
-            .filter(crate::models::tenant_of_key("members", org))
-            .filter(members::id.eq_any(chunk))
-            .filter(members::deleted_at.is_null())
-            .select((members::id, members::role))
-            .load(conn)?;
-        base.extend(rows);
-        // The tenant predicate no index serves (`models::tenant_of_key`): the rows are found by the primary
-        // key's `member_id`, whatever the statistics say; with `org_id = ?` a fresh PostgreSQL database planned
-        // a walk of the org's grants along `member_roles_source`, O(grants) per call.
-        let rows: Vec<(String, String, String, String)> = member_roles::table
-            .filter(member_roles::member_id.eq_any(chunk))
-            .filter(crate::models::tenant_of_key("member_roles", org))
-            .select((
-                member_roles::member_id,
-                member_roles::role,
-                member_roles::source_kind,
-                member_roles::source_id,
-            ))
-            .load(conn)?;
-        for (member, role, kind, source) in rows {
-            granted.entry(member).or_default().push((role, kind, source));
+/// One row of a member's grants read: its base role and one grant, or none (a member without grants).
+#[derive(QueryableByName)]
+struct GrantRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    base: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    role: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    source_kind: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    source_id: Option<String>,
+}
+
+impl Grants {
+    fn extend(&mut self, rows: impl IntoIterator<Item = GrantRow>) {
+        for row in rows {
+            self.base.entry(row.id.clone()).or_insert(row.base);
+            if let (Some(role), Some(kind), Some(source)) = (row.role, row.source_kind, row.source_id) {
+                self.granted.entry(row.id).or_default().push((role, kind, source));
+            }
         }
     }
-    Ok(Grants { base, granted })
+}
+
+/// Which members [`grants_read`] reads: each form is one bind, so that the text is one statement, kept
+/// prepared.
+#[derive(Debug, Clone, Copy)]
+pub enum Ids<'a> {
+    /// One member: PostgreSQL makes a generic plan of it, planned once per connection (an array stays a custom
+    /// plan, planned on every run).
+    One(&'a str),
+    /// A JSON array of ids (SQLite, `json_each`).
+    Json(&'a str),
+    /// An array of ids (PostgreSQL).
+    Array(&'a [String]),
+}
+
+/// The read of the live `ids` of `org`, each joined to its grants: one row per grant, or one with no grant.
+/// Every part is found by key: the members by `id`, their grants by the primary key's `member_id`. The tenant
+/// predicates are the kind no index serves (`models::tenant_of_key`): with `org_id = ...` a planner may walk
+/// the org's grants along `member_roles_source` instead, O(grants) per member (SQLite did, in a join).
+pub fn grants_read<'a>(org: &'a OrgId, ids: Ids<'a>) -> Statement<'a> {
+    let (open, ids, close) = match ids {
+        Ids::One(id) => ("m.id = ", Piece::Text(id), ""),
+        Ids::Json(json) => ("m.id IN (SELECT value FROM json_each(", Piece::Text(json), "))"),
+        Ids::Array(ids) => ("m.id = ANY(", Piece::Texts(ids), ")"),
+    };
+    Statement(vec![
+        Piece::Sql(
+            "SELECT m.id, m.role AS base, g.role, g.source_kind, g.source_id \
+             FROM members m LEFT JOIN member_roles g ON g.member_id = m.id AND (g.org_id || '') = m.org_id \
+             WHERE ",
+        ),
+        Piece::Sql(open),
+        ids,
+        Piece::Sql(close),
+        Piece::Sql(" AND (m.org_id || '') = "),
+        Piece::Text(org.as_str()),
+        Piece::Sql(" AND m.deleted_at IS NULL"),
+    ])
+}
+
+/// The live members among `ids`, their base roles and grants: one statement ([`grants_read`]).
+fn grants_of(conn: &mut DbConnection, org: &OrgId, ids: &[String]) -> Result<Grants, StoreError> {
+    let rows: Vec<GrantRow> = match conn {
+        DbConnection::Sqlite(c) => {
+            let json = serde_json::to_string(ids)?;
+            grants_read(org, Ids::Json(&json)).load(c)?
+        }
+        DbConnection::Postgres(c) => grants_read(org, Ids::Array(ids)).load(c)?,
+    };
+    let mut grants = Grants::default();
+    grants.extend(rows);
+    Ok(grants)
 }
 
 impl Grants {
@@ -326,6 +376,27 @@ impl Grants {
         let base = self.base.get(id)?;
         let granted = self.granted.get(id).map(Vec::as_slice).unwrap_or_default();
         Some(compose(base, granted.iter().map(|(r, _, _)| r.as_str())))
+    }
+
+    /// A group's membership change applied: the `removed` lose its grants, then the `added` gain `roles` from
+    /// it (in the order the rows were written).
+    fn moved(&self, group: &str, roles: &[String], added: &[String], removed: &[String]) -> Grants {
+        let mut after = self.clone();
+        for id in removed {
+            if let Some(rows) = after.granted.get_mut(id) {
+                rows.retain(|(_, k, s)| !(k == SOURCE_GROUP && s == group));
+            }
+        }
+        for id in added {
+            let rows = after.granted.entry(id.clone()).or_default();
+            for role in roles {
+                let row = (role.clone(), SOURCE_GROUP.to_owned(), group.to_owned());
+                if !rows.contains(&row) {
+                    rows.push(row);
+                }
+            }
+        }
+        after
     }
 }
 
@@ -359,13 +430,25 @@ fn regrant(
     ids: &[String],
     change: impl FnOnce(&mut DbConnection) -> Result<(), StoreError>,
 ) -> Result<Vec<RolesChange>, StoreError> {
-    let before = effective_of(conn, &ctx.org, ids)?;
+    let before = grants_of(conn, &ctx.org, ids)?;
     change(conn)?;
-    let after = effective_of(conn, &ctx.org, ids)?;
+    let after = grants_of(conn, &ctx.org, ids)?;
+    record_changes(conn, ctx, ids, &before, &after)
+}
+
+/// Writes `user.roles_changed` for each member among `ids` whose effective roles differ between `before`
+/// and `after`; returns those changes.
+fn record_changes(
+    conn: &mut DbConnection,
+    ctx: &WriteCtx,
+    ids: &[String],
+    before: &Grants,
+    after: &Grants,
+) -> Result<Vec<RolesChange>, StoreError> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for id in ids.iter().filter(|id| seen.insert(id.as_str())) {
-        let (Some(was), Some(now)) = (before.get(id), after.get(id)) else {
+        let (Some(was), Some(now)) = (before.effective(id), after.effective(id)) else {
             continue;
         };
         let added: Vec<String> = now.iter().filter(|r| !was.contains(r)).cloned().collect();
@@ -373,21 +456,18 @@ fn regrant(
         if added.is_empty() && removed.is_empty() {
             continue;
         }
-        let change = RolesChange {
+        out.push(RolesChange {
             id: id.clone(),
-            roles: now.clone(),
+            roles: now,
             added,
             removed,
-        };
-        events::append(
-            conn,
-            &ctx.org,
-            types::USER_ROLES_CHANGED,
-            ctx.now,
-            &serde_json::to_value(&change)?,
-        )?;
-        out.push(change);
+        });
     }
+    let data = out
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()?;
+    events::append_all(conn, &ctx.org, types::USER_ROLES_CHANGED, ctx.now, &data)?;
     Ok(out)
 }
 
@@ -400,8 +480,9 @@ fn grant_rows(
     ids: &[String],
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
+    // Without `treat_none_as_default_value = false` diesel inserts the rows one by one on SQLite, in a savepoint.
     #[derive(Insertable)]
-    #[diesel(table_name = member_roles)]
+    #[diesel(table_name = member_roles, treat_none_as_default_value = false)]
     struct Row<'a> {
         member_id: &'a str,
         role: &'a str,
@@ -468,7 +549,10 @@ fn revoke_rows(
 }
 
 /// A group's membership changed: the members it `added` gain its mapped roles and those it `removed` lose
-/// them. One lookup of the group's mappings when it has none.
+/// them. One lookup of the group's mappings when it has none; with mappings, one read of the moved members'
+/// grants before the change (on PostgreSQL the same statement writes the change), the grants' writes, and
+/// one event per member whose roles changed: the "after" is the "before" with the change applied, not read
+/// again (each statement is a round trip on every PATCH of a mapped group).
 pub fn on_membership(
     conn: &mut DbConnection,
     ctx: &WriteCtx,
@@ -483,19 +567,191 @@ pub fn on_membership(
     if mapped.is_empty() {
         return Ok(Vec::new());
     }
-    let moved: Vec<String> = removed.iter().chain(added).cloned().collect();
-    regrant(conn, ctx, &moved, |conn| {
-        revoke_rows(conn, &ctx.org, SOURCE_GROUP, group.as_str(), None, removed)?;
-        grant_rows(
-            conn,
-            &ctx.org,
-            SOURCE_GROUP,
-            group.as_str(),
-            &mapped,
-            added,
-            ctx.now,
-        )
-    })
+    let mut seen = HashSet::new();
+    let moved: Vec<String> = removed
+        .iter()
+        .chain(added)
+        .filter(|id| seen.insert(id.as_str()))
+        .cloned()
+        .collect();
+    // A member both removed and added (a replace of all members that keeps it) has its grant deleted and
+    // inserted again: one statement may not touch a row twice, so that case takes the statements one by one.
+    let readded = moved.len() < removed.len() + added.len();
+    let change = Move {
+        org: &ctx.org,
+        group: group.as_str(),
+        roles: &mapped,
+        added,
+        removed,
+        moved: &moved,
+        now: &ctx.now,
+    };
+    let before = match conn {
+        DbConnection::Postgres(pg) if !readded => move_grants_pg(pg, &change)?,
+        DbConnection::Sqlite(c) => move_grants_sqlite(c, &change)?,
+        _ => {
+            let before = grants_of(conn, &ctx.org, &moved)?;
+            revoke_rows(conn, &ctx.org, SOURCE_GROUP, group.as_str(), None, removed)?;
+            grant_rows(
+                conn,
+                &ctx.org,
+                SOURCE_GROUP,
+                group.as_str(),
+                &mapped,
+                added,
+                ctx.now,
+            )?;
+            before
+        }
+    };
+    let after = before.moved(group.as_str(), &mapped, added, removed);
+    record_changes(conn, ctx, &moved, &before, &after)
+}
+
+/// A group's membership change, as the grants see it: `group` maps to `roles`; `moved` is `removed` and
+/// `added` without repeats.
+struct Move<'a> {
+    org: &'a OrgId,
+    group: &'a str,
+    roles: &'a [String],
+    added: &'a [String],
+    removed: &'a [String],
+    moved: &'a [String],
+    now: &'a NaiveDateTime,
+}
+
+/// SQLite: reads the `moved` members' grants, then deletes the `removed` members' grants from `group` and
+/// grants its `roles` to the `added`; returns the grants as they were. Each id list is one JSON bind, so that
+/// every statement stays prepared.
+fn move_grants_sqlite(c: &mut diesel::SqliteConnection, change: &Move<'_>) -> Result<Grants, StoreError> {
+    let Move {
+        org,
+        group,
+        roles,
+        added,
+        removed,
+        moved,
+        now,
+    } = *change;
+    let json = serde_json::to_string(moved)?;
+    let mut before = Grants::default();
+    before.extend(grants_read(org, Ids::Json(&json)).load::<GrantRow>(c)?);
+    if !removed.is_empty() {
+        let json = serde_json::to_string(removed)?;
+        Statement(vec![
+            Piece::Sql("DELETE FROM member_roles WHERE member_id IN (SELECT value FROM json_each("),
+            Piece::Text(&json),
+            Piece::Sql(")) AND (org_id || '') = "),
+            Piece::Text(org.as_str()),
+            Piece::Sql(" AND source_kind = "),
+            Piece::Text(SOURCE_GROUP),
+            Piece::Sql(" AND source_id = "),
+            Piece::Text(group),
+        ])
+        .execute(c)?;
+    }
+    if !added.is_empty() {
+        let (members, roles) = (serde_json::to_string(added)?, serde_json::to_string(roles)?);
+        Statement(vec![
+            Piece::Sql(
+                "INSERT OR IGNORE INTO member_roles \
+                 (member_id, role, source_kind, source_id, org_id, created_at) SELECT a.value, r.value, ",
+            ),
+            Piece::Text(SOURCE_GROUP),
+            Piece::Sql(", "),
+            Piece::Text(group),
+            Piece::Sql(", "),
+            Piece::Text(org.as_str()),
+            Piece::Sql(", "),
+            Piece::Time(now),
+            Piece::Sql(" FROM json_each("),
+            Piece::Text(&members),
+            Piece::Sql(") AS a CROSS JOIN json_each("),
+            Piece::Text(&roles),
+            Piece::Sql(") AS r"),
+        ])
+        .execute(c)?;
+    }
+    Ok(before)
+}
+
+/// PostgreSQL, one statement: deletes the `removed` members' grants from `group`, grants its `roles` to the
+/// `added`, and returns the `moved` members' grants as they were before (every part of a statement reads the
+/// snapshot it started with). One member added or removed, an IdP's usual PATCH, takes a statement of its
+/// own: scalar binds let PostgreSQL plan it once per connection.
+fn move_grants_pg<'a>(pg: &mut diesel::PgConnection, change: &Move<'a>) -> Result<Grants, StoreError> {
+    let Move {
+        org,
+        group,
+        roles,
+        added,
+        removed,
+        moved,
+        now,
+    } = *change;
+    let revoke = |open: &'static str, ids: Piece<'a>, close: &'static str| {
+        vec![
+            Piece::Sql("revoked AS (DELETE FROM member_roles WHERE member_id "),
+            Piece::Sql(open),
+            ids,
+            Piece::Sql(close),
+            Piece::Sql(" AND (org_id || '') = "),
+            Piece::Text(org.as_str()),
+            Piece::Sql(" AND source_kind = "),
+            Piece::Text(SOURCE_GROUP),
+            Piece::Sql(" AND source_id = "),
+            Piece::Text(group),
+            Piece::Sql(")"),
+        ]
+    };
+    let grant = |member: Piece<'a>, from: Vec<Piece<'a>>| {
+        let mut pieces = vec![
+            Piece::Sql(
+                "granted AS (\
+                 INSERT INTO member_roles (member_id, role, source_kind, source_id, org_id, created_at) SELECT ",
+            ),
+            member,
+            Piece::Sql(", r.role, "),
+            Piece::Text(SOURCE_GROUP),
+            Piece::Sql(", "),
+            Piece::Text(group),
+            Piece::Sql(", "),
+            Piece::Text(org.as_str()),
+            Piece::Sql(", "),
+            Piece::Time(now),
+            Piece::Sql(" FROM "),
+        ];
+        pieces.extend(from);
+        pieces.push(Piece::Sql(" unnest("));
+        pieces.push(Piece::Texts(roles));
+        pieces.push(Piece::Sql(") AS r(role) ON CONFLICT DO NOTHING)"));
+        pieces
+    };
+    let (mut pieces, read) = match (added, removed) {
+        ([one], []) => (grant(Piece::Text(one), Vec::new()), Ids::One(one)),
+        ([], [one]) => (revoke("= ", Piece::Text(one), ""), Ids::One(one)),
+        _ => {
+            let mut pieces = revoke("= ANY(", Piece::Texts(removed), ")");
+            pieces.push(Piece::Sql(", "));
+            pieces.extend(grant(
+                Piece::Sql("a.id"),
+                vec![
+                    Piece::Sql("unnest("),
+                    Piece::Texts(added),
+                    Piece::Sql(") AS a(id) CROSS JOIN"),
+                ],
+            ));
+            (pieces, Ids::Array(moved))
+        }
+    };
+    pieces.insert(0, Piece::Sql("WITH "));
+    pieces.push(Piece::Sql(" "));
+    // The read after the writes sees the statement's snapshot: the grants as they were.
+    pieces.extend(grants_read(org, read).0);
+    let rows: Vec<GrantRow> = Statement(pieces).load(pg)?;
+    let mut grants = Grants::default();
+    grants.extend(rows);
+    Ok(grants)
 }
 
 /// A group is being deleted: its members (`removed`, already taken out) lose its roles, its mappings go.

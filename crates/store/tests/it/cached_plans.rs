@@ -38,7 +38,7 @@ struct Read {
 
 /// The rows of `tables` and the entries of their indexes that this transaction has read so far (index
 /// entries count too: a bitmap scan can read a whole index and fetch one row).
-fn rows_read(conn: &mut DbConnection, tables: &[&str]) -> i64 {
+pub(crate) fn rows_read(conn: &mut DbConnection, tables: &[&str]) -> i64 {
     let relids = tables
         .iter()
         .map(|t| format!("'{t}'::regclass"))
@@ -55,7 +55,7 @@ fn rows_read(conn: &mut DbConnection, tables: &[&str]) -> i64 {
     .n
 }
 
-fn ctx(org: &OrgId) -> WriteCtx {
+pub(crate) fn ctx(org: &OrgId) -> WriteCtx {
     WriteCtx {
         org: org.clone(),
         actor: "idp:test".into(),
@@ -148,7 +148,7 @@ fn read_by_every_path(store: &Store, org: &OrgId, i: i64) -> i64 {
 }
 
 /// What `paths` read of `tables` on `store`'s connection, in one transaction.
-fn reads_of(
+pub(crate) fn reads_of(
     store: &Store,
     tables: &[&str],
     paths: impl FnOnce(&mut DbConnection) -> Result<(), ScimStoreError>,
@@ -174,7 +174,7 @@ fn reads_of(
 }
 
 /// A store of one connection: every statement is planned, cached and reused on it.
-fn one_connection(db: &TestDb) -> Store {
+pub(crate) fn one_connection(db: &TestDb) -> Store {
     Store::connect(
         &db.url,
         StoreOptions {
@@ -230,7 +230,7 @@ fn lookups_by_key_read_one_row_whatever_plan_the_statistics_left() {
 /// The org's groups besides the ones a round makes, once it has grown.
 const GROUPS: i64 = 2_000;
 
-fn group(name: &str) -> serde_json::Value {
+pub(crate) fn group(name: &str) -> serde_json::Value {
     scimd_scim::resources::validate(
         &json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
@@ -243,7 +243,7 @@ fn group(name: &str) -> serde_json::Value {
     .doc
 }
 
-fn members_patch(op: &str, id: &str) -> PatchRequest {
+pub(crate) fn members_patch(op: &str, id: &str) -> PatchRequest {
     let op = match op {
         "add" => json!({"op": "add", "path": "members", "value": [{"value": id}]}),
         _ => json!({"op": "remove", "path": format!(r#"members[value eq "{id}"]"#)}),

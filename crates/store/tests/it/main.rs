@@ -15,6 +15,7 @@ mod concurrency;
 mod custom_attribute_plans;
 mod events;
 mod fixtures;
+mod grant_plans;
 mod group_commit;
 mod group_member_race;
 mod lookup_path;

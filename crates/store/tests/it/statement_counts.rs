@@ -15,8 +15,10 @@ use crate::fixtures;
 use scimd_scim::PatchRequest;
 use scimd_scim::filter;
 use scimd_scim::schema::{GROUP, USER};
+use scimd_store::models::members::Role;
 use scimd_store::models::scim_tokens;
 use scimd_store::provisioning::paging::Paging;
+use scimd_store::provisioning::roles::{self, Acting};
 use scimd_store::provisioning::{ListSpec, WriteCtx, groups, users};
 use scimd_store::testing::TestDb;
 use scimd_store::testing::statements::StatementCounter;
@@ -25,8 +27,11 @@ use serde_json::{Value, json};
 
 /// The statements of record per path: (path, SQLite, PostgreSQL). Roles from groups (issue #26) added one to
 /// each write: a User's event carries its effective roles (its grants, read by their primary key), a
-/// membership change looks up the group's mappings (by theirs), a DELETE removes the member's grants.
-const OF_RECORD: [(&str, u64, u64); 11] = [
+/// membership change looks up the group's mappings (by theirs), a DELETE removes the member's grants. A
+/// membership change on a group mapped to a role adds, per moved member whose roles change, the read of its
+/// grants (on PostgreSQL, in the statement that writes the change), the grants' write on SQLite, and its
+/// `user.roles_changed` event.
+const OF_RECORD: [(&str, u64, u64); 13] = [
     ("token check", 1, 2),
     ("lookup (userName eq) + token", 5, 4),
     ("get by id + token", 5, 4),
@@ -35,8 +40,10 @@ const OF_RECORD: [(&str, u64, u64); 11] = [
     ("patch", 10, 9),
     ("deactivate (active false)", 13, 12),
     ("delete", 14, 13),
-    ("group member add", 14, 11),
+    ("group member add", 12, 11),
     ("group member remove", 10, 9),
+    ("mapped group member add", 15, 13),
+    ("mapped group member remove", 13, 11),
     ("list page (100) + token", 5, 4),
 ];
 
@@ -135,23 +142,41 @@ fn counts(store: &Store, counter: &StatementCounter, org: &OrgId) -> Vec<(u64, V
     let mut ids: Vec<String> = (0..20)
         .map(|i| create(store, org, &format!("u{i}@counts.example")))
         .collect();
-    let team = {
+    let group = |name: &str, members: Vec<String>| {
         let (org, doc) = (
             org.clone(),
             scimd_scim::resources::validate(
-                &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Team"}),
+                &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name}),
                 &GROUP,
             )
             .unwrap()
             .doc,
         );
-        let members = ids[..10].to_vec();
         store
             .write_owned(move |conn| groups::create(conn, &ctx(&org), &doc, &members, &[]))
             .unwrap()
             .row
             .id
     };
+    let team = group("Team", ids[..10].to_vec());
+    let deployers = group("Deployers", ids[2..6].to_vec());
+    {
+        let (org, deployers) = (org.clone(), deployers.clone());
+        store
+            .write_owned(move |conn| {
+                roles::create_role(conn, Some(&org), "admin:test", "deployer", fixtures::now())?;
+                roles::map(
+                    conn,
+                    &ctx(&org),
+                    Acting(Role::Owner),
+                    &deployers,
+                    "deployer",
+                    1_000,
+                )?;
+                Ok::<_, roles::RoleError>(())
+            })
+            .unwrap();
+    }
     let mut measured = Vec::new();
     let mut twice = |f: &mut dyn FnMut(usize)| {
         f(0);
@@ -199,6 +224,8 @@ fn counts(store: &Store, counter: &StatementCounter, org: &OrgId) -> Vec<(u64, V
     });
     twice(&mut |i| patch_group(store, org, &team, member_add(&ids[14 + i])));
     twice(&mut |i| patch_group(store, org, &team, member_remove(&ids[i])));
+    twice(&mut |i| patch_group(store, org, &deployers, member_add(&ids[16 + i])));
+    twice(&mut |i| patch_group(store, org, &deployers, member_remove(&ids[2 + i])));
     twice(&mut |_| {
         assert!(list(store, org, None) >= 20);
     });
@@ -235,6 +262,22 @@ fn statement_counts(db: &TestDb) {
     // prepared: parsing and planning them again on every request was a measured share of a lookup (issue #27).
     for ((path, _, _), (_, sql)) in OF_RECORD.iter().zip(&measured).skip(1).take(2) {
         let again = counter.not_prepared(sql);
+        assert!(
+            again.is_empty(),
+            "{path} on {backend:?}: prepared again on every run:\n    {}",
+            again.join("\n    ")
+        );
+    }
+    // A mapped group's membership change reads (and, on PostgreSQL, writes) the moved members' grants in a
+    // statement diesel's DSL cannot write; it stays prepared all the same (`sql::Statement`).
+    for ((path, _, _), (_, sql)) in OF_RECORD.iter().zip(&measured).skip(10).take(2) {
+        let roles_sql: Vec<String> = sql
+            .iter()
+            .filter(|s| s.contains("member_roles"))
+            .cloned()
+            .collect();
+        assert!(!roles_sql.is_empty(), "{path}: {sql:?}");
+        let again = counter.not_prepared(&roles_sql);
         assert!(
             again.is_empty(),
             "{path} on {backend:?}: prepared again on every run:\n    {}",
