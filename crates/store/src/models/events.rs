@@ -10,7 +10,7 @@
 //! committed: it waited for the row's lock); changes of different resources that commit within one batch are
 //! in the order they were written.
 
-use crate::connection::DbConnection;
+use crate::connection::{DbConnection, on_own_connection};
 use crate::error::StoreError;
 use crate::ids::OrgId;
 use crate::schema::events;
@@ -93,10 +93,12 @@ pub struct Event {
 
 #[derive(Insertable)]
 #[diesel(table_name = events, treat_none_as_default_value = false)]
-struct EventInsert<'a> {
+struct EventInsert {
     id: String,
-    org_id: &'a str,
-    event_type: &'a str,
+    // Owned, so that an INSERT of a fixed number of rows has a query id (which is `'static`) and stays
+    // prepared.
+    org_id: String,
+    event_type: String,
     occurred_at: NaiveDateTime,
     data: String,
 }
@@ -113,8 +115,8 @@ pub fn append(
         // Time-ordered: the unique index of ids grows at its right edge instead of taking a random page
         // per insert.
         id: uuid::Uuid::now_v7().to_string(),
-        org_id: org.as_str(),
-        event_type,
+        org_id: org.as_str().to_owned(),
+        event_type: event_type.to_owned(),
         occurred_at,
         data: serde_json::to_string(data)?,
     };
@@ -122,8 +124,7 @@ pub fn append(
     Ok(())
 }
 
-/// Appends events of one type, in order, in one statement per [`APPEND_CHUNK`] (a change that moves many
-/// members writes one per member: a round trip each would be most of its cost on PostgreSQL).
+/// Appends events of one type, in order (see [`append_each`]).
 pub fn append_all(
     conn: &mut DbConnection,
     org: &OrgId,
@@ -131,31 +132,51 @@ pub fn append_all(
     occurred_at: NaiveDateTime,
     data: &[serde_json::Value],
 ) -> Result<(), StoreError> {
-    // One event is the usual case: `append`'s statement stays prepared; a multi-row INSERT is prepared anew.
-    if let [one] = data {
-        return append(conn, org, event_type, occurred_at, one);
+    let each: Vec<(&str, &serde_json::Value)> = data.iter().map(|d| (event_type, d)).collect();
+    append_each(conn, org, occurred_at, &each)
+}
+
+/// Appends events (type, data) of `org`, in order, in one statement per [`APPEND_CHUNK`]: one change that
+/// writes several (a group's update and the roles it changed, a mapping's batch) pays one round trip, not one
+/// each. One or two events take INSERTs of fixed shape, which stay prepared; more take a multi-row INSERT
+/// prepared for its run.
+pub fn append_each(
+    conn: &mut DbConnection,
+    org: &OrgId,
+    occurred_at: NaiveDateTime,
+    events: &[(&str, &serde_json::Value)],
+) -> Result<(), StoreError> {
+    let row = |(event_type, data): &(&str, &serde_json::Value)| -> Result<EventInsert, StoreError> {
+        Ok(EventInsert {
+            id: uuid::Uuid::now_v7().to_string(),
+            org_id: org.as_str().to_owned(),
+            event_type: (*event_type).to_owned(),
+            occurred_at,
+            data: serde_json::to_string(data)?,
+        })
+    };
+    match events {
+        [] => Ok(()),
+        [(event_type, data)] => append(conn, org, event_type, occurred_at, data),
+        [a, b] => {
+            // MultiConnection has no multi-row INSERT; each backend's own connection has. Rows get their
+            // `seq` in the order given.
+            let rows = [row(a)?, row(b)?];
+            on_own_connection!(conn, |c| diesel::insert_into(events::table)
+                .values(&rows)
+                .execute(c))?;
+            Ok(())
+        }
+        _ => {
+            for chunk in events.chunks(APPEND_CHUNK) {
+                let rows = chunk.iter().map(row).collect::<Result<Vec<_>, _>>()?;
+                on_own_connection!(conn, |c| diesel::insert_into(events::table)
+                    .values(&rows)
+                    .execute(c))?;
+            }
+            Ok(())
+        }
     }
-    for chunk in data.chunks(APPEND_CHUNK) {
-        let rows = chunk
-            .iter()
-            .map(|d| {
-                Ok(EventInsert {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    org_id: org.as_str(),
-                    event_type,
-                    occurred_at,
-                    data: serde_json::to_string(d)?,
-                })
-            })
-            .collect::<Result<Vec<_>, serde_json::Error>>()?;
-        // MultiConnection has no multi-row INSERT; each backend's own connection has. Rows get their `seq`
-        // in the order given.
-        match conn {
-            DbConnection::Postgres(c) => diesel::insert_into(events::table).values(&rows).execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_into(events::table).values(&rows).execute(c)?,
-        };
-    }
-    Ok(())
 }
 
 /// The most events one statement of [`append_all`] inserts (5 parameters each: within SQLite's and

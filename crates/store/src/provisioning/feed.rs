@@ -5,13 +5,14 @@
 //! ids actually added and removed, [`MEMBERSHIP_CHUNK`] at most per event.
 
 use super::WriteCtx;
+use super::roles::RolesChange;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::models::events::{self, MEMBERSHIP_CHUNK, types};
 use crate::models::groups::Group;
 use crate::models::members::Member;
 use crate::models::platform_views::{GroupView, UserView};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// `user.*`, `group.created|updated|deleted`: `row` as the change left it (as it was, for a group's deletion),
 /// as `{"id", "version", "user"|"group": ...}` in the platform's one shape of a user and a group
@@ -66,16 +67,43 @@ pub fn group_changed(
     events::append(conn, &ctx.org, event_type, ctx.now, &data)
 }
 
-/// `group.updated`: [`group_changed`]'s data with the update's `"method"`.
-pub fn group_updated(
+/// `group.updated`'s data: [`group_changed`]'s with the update's `"method"`.
+fn group_updated_data(row: &Group, method: Method) -> Value {
+    json!({ "id": row.id, "version": row.version, "group": GroupView::from(row), "method": method.as_str() })
+}
+
+/// What a Group's update did to its members: the ids it added and removed, and the roles that moved with them
+/// (issue #26).
+#[derive(Debug, Default)]
+pub struct MembersMoved {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub roles: Vec<RolesChange>,
+}
+
+/// The feed events of a Group's update, written together in one statement (`events::append_each`):
+/// `group.updated` with the update's method when the document changed (`document` is `Some`),
+/// `group.membership_changed` when members did, and `user.roles_changed` of each moved member whose roles
+/// the change moved.
+pub fn group_update(
     conn: &mut DbConnection,
     ctx: &WriteCtx,
     row: &Group,
-    method: Method,
+    document: Option<Method>,
+    members: &MembersMoved,
 ) -> Result<(), StoreError> {
-    let data = json!({ "id": row.id, "version": row.version, "group": GroupView::from(row),
-        "method": method.as_str() });
-    events::append(conn, &ctx.org, types::GROUP_UPDATED, ctx.now, &data)
+    let mut data = Vec::new();
+    if let Some(method) = document {
+        data.push((types::GROUP_UPDATED, group_updated_data(row, method)));
+    }
+    data.extend(
+        membership_data(row, &members.added, &members.removed).map(|d| (types::GROUP_MEMBERSHIP_CHANGED, d)),
+    );
+    for change in &members.roles {
+        data.push((types::USER_ROLES_CHANGED, serde_json::to_value(change)?));
+    }
+    let each: Vec<(&str, &Value)> = data.iter().map(|(t, d)| (*t, d)).collect();
+    events::append_each(conn, &ctx.org, ctx.now, &each)
 }
 
 /// `group.membership_changed` for the member ids the write added to and removed from `row`, in chunks; none
@@ -87,8 +115,20 @@ pub fn membership(
     added: &[String],
     removed: &[String],
 ) -> Result<(), StoreError> {
+    for data in membership_data(row, added, removed) {
+        events::append(conn, &ctx.org, types::GROUP_MEMBERSHIP_CHANGED, ctx.now, &data)?;
+    }
+    Ok(())
+}
+
+/// The data of [`membership`]'s events.
+fn membership_data<'a>(
+    row: &'a Group,
+    added: &'a [String],
+    removed: &'a [String],
+) -> impl Iterator<Item = Value> + 'a {
     let chunks = added.len().max(removed.len()).div_ceil(MEMBERSHIP_CHUNK);
-    for i in 0..chunks {
+    (0..chunks).map(move |i| {
         let part = |ids: &[String]| -> Vec<String> {
             ids.iter()
                 .skip(i * MEMBERSHIP_CHUNK)
@@ -96,13 +136,11 @@ pub fn membership(
                 .cloned()
                 .collect()
         };
-        let data = json!({
+        json!({
             "id": row.id,
             "version": row.version,
             "added": part(added),
             "removed": part(removed),
-        });
-        events::append(conn, &ctx.org, types::GROUP_MEMBERSHIP_CHANGED, ctx.now, &data)?;
-    }
-    Ok(())
+        })
+    })
 }

@@ -260,14 +260,14 @@ fn check_members(conn: &mut DbConnection, org: &OrgId, ids: &[String]) -> Result
     .into())
 }
 
-/// Applies a membership delta; returns (added, removed).
-/// Applies a membership delta to the rows; returns the member ids actually added and removed.
+/// Applies a membership delta to the rows; returns the member ids actually added and removed, and the roles
+/// that moved with them (their events are written with the group's, [`update_events`]).
 fn apply_delta(
     conn: &mut DbConnection,
     ctx: &WriteCtx,
     group: &GroupId,
     delta: &MembersDelta,
-) -> Result<(Vec<String>, Vec<String>), StoreError> {
+) -> Result<feed::MembersMoved, StoreError> {
     let mut removed = if delta.clear_all {
         groups::clear_members(conn, group)?
     } else {
@@ -275,8 +275,12 @@ fn apply_delta(
     };
     removed.extend(groups::remove_members(conn, group, &delta.removed)?);
     let added = groups::add_members(conn, &ctx.org, group, &delta.added, ctx.now)?;
-    roles::on_membership(conn, ctx, group, &added, &removed)?;
-    Ok((added, removed))
+    let roles = roles::on_membership(conn, ctx, group, &added, &removed)?;
+    Ok(feed::MembersMoved {
+        added,
+        removed,
+        roles,
+    })
 }
 
 fn details(changed: &[String], added: usize, removed: usize, dialects: &[Dialect]) -> Value {
@@ -286,21 +290,18 @@ fn details(changed: &[String], added: usize, removed: usize, dialects: &[Dialect
     )
 }
 
-/// The feed events of an update: `group.updated` (with the `method`) when the document changed,
-/// `group.membership_changed` when members did.
+/// The feed events of an update, in one statement: `group.updated` (with the `method`) when the document
+/// changed, `group.membership_changed` when members did, `user.roles_changed` when roles moved with them.
 fn update_events(
     conn: &mut DbConnection,
     ctx: &WriteCtx,
     row: &Group,
     method: feed::Method,
     changed: &[String],
-    added: &[String],
-    removed: &[String],
+    members: &feed::MembersMoved,
 ) -> Result<(), StoreError> {
-    if !changed.is_empty() {
-        feed::group_updated(conn, ctx, row, method)?;
-    }
-    feed::membership(conn, ctx, row, added, removed)
+    let document = (!changed.is_empty()).then_some(method);
+    feed::group_update(conn, ctx, row, document, members)
 }
 
 /// Creates a Group from a validated document and its member ids.
@@ -406,16 +407,16 @@ pub fn replace(
         return Ok(group_record(before, None)?);
     }
     let row = write_row(conn, ctx, &before, doc)?;
-    let (added, removed) = apply_delta(conn, ctx, &before.group_id(), &delta)?;
+    let moved = apply_delta(conn, ctx, &before.group_id(), &delta)?;
     let changed = audit::changed_attributes(&before_doc, doc);
     audit::record(
         conn,
         ctx,
         GROUP_UPDATED,
         &before.id,
-        details(&changed, added.len(), removed.len(), dialects),
+        details(&changed, moved.added.len(), moved.removed.len(), dialects),
     )?;
-    update_events(conn, ctx, &row, feed::Method::Put, &changed, &added, &removed)?;
+    update_events(conn, ctx, &row, feed::Method::Put, &changed, &moved)?;
     Ok(group_record(row, None)?)
 }
 
@@ -444,9 +445,9 @@ pub fn patch(
         return Ok((group_record(before, None)?, outcome));
     }
     let row = write_row(conn, ctx, &before, &doc)?;
-    let (added, removed) = match &outcome.members {
+    let moved = match &outcome.members {
         Some(delta) => apply_delta(conn, ctx, &before.group_id(), delta)?,
-        None => (Vec::new(), Vec::new()),
+        None => feed::MembersMoved::default(),
     };
     let changed = audit::changed_attributes(&before_doc, &doc);
     audit::record(
@@ -454,9 +455,14 @@ pub fn patch(
         ctx,
         GROUP_UPDATED,
         &before.id,
-        details(&changed, added.len(), removed.len(), &outcome.dialects),
+        details(
+            &changed,
+            moved.added.len(),
+            moved.removed.len(),
+            &outcome.dialects,
+        ),
     )?;
-    update_events(conn, ctx, &row, feed::Method::Patch, &changed, &added, &removed)?;
+    update_events(conn, ctx, &row, feed::Method::Patch, &changed, &moved)?;
     Ok((group_record(row, None)?, outcome))
 }
 

@@ -4,8 +4,9 @@
 //! by a mapping) followed by the platform's roles it was granted, sorted. Grants are rows of `member_roles`,
 //! one per source (a group, or the SCIM `roles` attribute), and every change that moves them rewrites only
 //! the rows of the members it moves, in its own transaction, with one `user.roles_changed` event per member
-//! whose effective roles changed: a membership change ([`on_membership`]), a mapping change ([`map`],
-//! [`unmap`]), a group's deletion, a `roles` write ([`set_attribute_roles`]).
+//! whose effective roles changed (a group's update writes those with its own events): a membership change
+//! ([`on_membership`]), a mapping change ([`map`], [`unmap`]), a group's deletion, a `roles` write
+//! ([`set_attribute_roles`]).
 //!
 //! Nothing grants `owner`: a mapping to it is refused, an IdP value of it ignored, and a member's own
 //! `members.role` is never rewritten here, so an owner stays one whatever its groups. Mapping to `admin` is
@@ -445,6 +446,13 @@ fn record_changes(
     before: &Grants,
     after: &Grants,
 ) -> Result<Vec<RolesChange>, StoreError> {
+    let out = changes(ids, before, after);
+    write_events(conn, ctx, &out)?;
+    Ok(out)
+}
+
+/// The members among `ids` whose effective roles differ between `before` and `after`, and how.
+fn changes(ids: &[String], before: &Grants, after: &Grants) -> Vec<RolesChange> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for id in ids.iter().filter(|id| seen.insert(id.as_str())) {
@@ -463,12 +471,16 @@ fn record_changes(
             removed,
         });
     }
-    let data = out
+    out
+}
+
+/// The `user.roles_changed` events of `changes`, in one statement.
+fn write_events(conn: &mut DbConnection, ctx: &WriteCtx, changes: &[RolesChange]) -> Result<(), StoreError> {
+    let data = changes
         .iter()
         .map(serde_json::to_value)
         .collect::<Result<Vec<_>, _>>()?;
-    events::append_all(conn, &ctx.org, types::USER_ROLES_CHANGED, ctx.now, &data)?;
-    Ok(out)
+    events::append_all(conn, &ctx.org, types::USER_ROLES_CHANGED, ctx.now, &data)
 }
 
 fn grant_rows(
@@ -549,10 +561,11 @@ fn revoke_rows(
 }
 
 /// A group's membership changed: the members it `added` gain its mapped roles and those it `removed` lose
-/// them. One lookup of the group's mappings when it has none; with mappings, one read of the moved members'
-/// grants before the change (on PostgreSQL the same statement writes the change), the grants' writes, and
-/// one event per member whose roles changed: the "after" is the "before" with the change applied, not read
-/// again (each statement is a round trip on every PATCH of a mapped group).
+/// them; returns the members whose roles that changed, whose `user.roles_changed` events the caller writes
+/// with its own in one statement (`feed::group_update`). One lookup of the group's mappings when it has none;
+/// with mappings, one read of the moved members' grants before the change (on PostgreSQL the same statement
+/// writes the change) and the grants' writes on SQLite: the "after" is the "before" with the change applied,
+/// not read again (each statement is a round trip on every PATCH of a mapped group).
 pub fn on_membership(
     conn: &mut DbConnection,
     ctx: &WriteCtx,
@@ -605,7 +618,7 @@ pub fn on_membership(
         }
     };
     let after = before.moved(group.as_str(), &mapped, added, removed);
-    record_changes(conn, ctx, &moved, &before, &after)
+    Ok(changes(&moved, &before, &after))
 }
 
 /// A group's membership change, as the grants see it: `group` maps to `roles`; `moved` is `removed` and
@@ -761,7 +774,8 @@ pub fn on_group_deleted(
     group: &GroupId,
     removed: &[String],
 ) -> Result<(), StoreError> {
-    on_membership(conn, ctx, group, &[], removed)?;
+    let changes = on_membership(conn, ctx, group, &[], removed)?;
+    write_events(conn, ctx, &changes)?;
     diesel::delete(role_mappings::table.filter(role_mappings::group_id.eq(group.as_str()))).execute(conn)?;
     Ok(())
 }
