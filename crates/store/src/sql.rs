@@ -4,6 +4,7 @@
 
 use crate::connection::MultiBackend;
 use chrono::NaiveDateTime;
+use diesel::backend::Backend;
 use diesel::connection::Connection;
 use diesel::expression::{
     AppearsOnTable, Expression, SelectableExpression, TypedExpressionType, ValidGrouping,
@@ -12,6 +13,8 @@ use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::query_dsl::RunQueryDsl;
 use diesel::result::QueryResult;
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
 use diesel::sql_types::{Array, Bool, SqlType, Text, Timestamp, Untyped};
 use diesel::sqlite::Sqlite;
 use std::marker::PhantomData;
@@ -195,31 +198,37 @@ impl Query for Statement<'_> {
 
 impl<C: Connection> RunQueryDsl<C> for Statement<'_> {}
 
-impl QueryFragment<Pg> for Statement<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        for piece in &self.0 {
-            match piece {
-                Piece::Sql(t) => out.push_sql(t),
-                Piece::Text(v) => out.push_bind_param::<Text, str>(v)?,
-                Piece::Texts(v) => out.push_bind_param::<Array<Text>, [String]>(v)?,
-                Piece::Time(v) => out.push_bind_param::<Timestamp, NaiveDateTime>(v)?,
-            }
-        }
-        Ok(())
+/// How a backend binds a [`Piece::Texts`]: PostgreSQL as an array; SQLite has none.
+pub trait TextArrays: Backend + HasSqlType<Text> + HasSqlType<Timestamp> {
+    fn push_texts<'b>(out: &mut AstPass<'_, 'b, Self>, values: &'b [String]) -> QueryResult<()>;
+}
+
+impl TextArrays for Pg {
+    fn push_texts<'b>(out: &mut AstPass<'_, 'b, Pg>, values: &'b [String]) -> QueryResult<()> {
+        out.push_bind_param::<Array<Text>, [String]>(values)
     }
 }
 
-impl QueryFragment<Sqlite> for Statement<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+impl TextArrays for Sqlite {
+    fn push_texts<'b>(_: &mut AstPass<'_, 'b, Sqlite>, _: &'b [String]) -> QueryResult<()> {
+        Err(diesel::result::Error::QueryBuilderError(
+            "SQLite has no array parameters".into(),
+        ))
+    }
+}
+
+impl<DB> QueryFragment<DB> for Statement<'_>
+where
+    DB: TextArrays,
+    str: ToSql<Text, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         for piece in &self.0 {
             match piece {
                 Piece::Sql(t) => out.push_sql(t),
                 Piece::Text(v) => out.push_bind_param::<Text, str>(v)?,
-                Piece::Texts(_) => {
-                    return Err(diesel::result::Error::QueryBuilderError(
-                        "SQLite has no array parameters".into(),
-                    ));
-                }
+                Piece::Texts(v) => DB::push_texts(&mut out, v)?,
                 Piece::Time(v) => out.push_bind_param::<Timestamp, NaiveDateTime>(v)?,
             }
         }

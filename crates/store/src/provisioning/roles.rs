@@ -338,24 +338,74 @@ pub enum Ids<'a> {
 /// predicates are the kind no index serves (`models::tenant_of_key`): with `org_id = ...` a planner may walk
 /// the org's grants along `member_roles_source` instead, O(grants) per member (SQLite did, in a join).
 pub fn grants_read<'a>(org: &'a OrgId, ids: Ids<'a>) -> Statement<'a> {
-    let (open, ids, close) = match ids {
-        Ids::One(id) => ("m.id = ", Piece::Text(id), ""),
-        Ids::Json(json) => ("m.id IN (SELECT value FROM json_each(", Piece::Text(json), "))"),
-        Ids::Array(ids) => ("m.id = ANY(", Piece::Texts(ids), ")"),
-    };
-    Statement(vec![
-        Piece::Sql(
-            "SELECT m.id, m.role AS base, g.role, g.source_kind, g.source_id \
-             FROM members m LEFT JOIN member_roles g ON g.member_id = m.id AND (g.org_id || '') = m.org_id \
-             WHERE ",
-        ),
-        Piece::Sql(open),
-        ids,
-        Piece::Sql(close),
+    let mut pieces = vec![Piece::Sql(
+        "SELECT m.id, m.role AS base, g.role, g.source_kind, g.source_id \
+         FROM members m LEFT JOIN member_roles g ON g.member_id = m.id AND (g.org_id || '') = m.org_id \
+         WHERE ",
+    )];
+    pieces.extend(ids.matched_by("m.id"));
+    pieces.extend([
         Piece::Sql(" AND (m.org_id || '') = "),
         Piece::Text(org.as_str()),
         Piece::Sql(" AND m.deleted_at IS NULL"),
-    ])
+    ]);
+    Statement(pieces)
+}
+
+impl<'a> Ids<'a> {
+    /// `column` is one of these ids: the condition, its one bind in it.
+    fn matched_by(self, column: &'static str) -> [Piece<'a>; 4] {
+        let (open, ids, close) = match self {
+            Ids::One(id) => (" = ", Piece::Text(id), ""),
+            Ids::Json(json) => (" IN (SELECT value FROM json_each(", Piece::Text(json), "))"),
+            Ids::Array(ids) => (" = ANY(", Piece::Texts(ids), ")"),
+        };
+        [Piece::Sql(column), Piece::Sql(open), ids, Piece::Sql(close)]
+    }
+}
+
+/// The `DELETE` of the grants `group` gave the members `ids` of `org`.
+fn revoke_statement<'a>(org: &'a OrgId, group: &'a str, ids: Ids<'a>) -> Vec<Piece<'a>> {
+    let mut pieces = vec![Piece::Sql("DELETE FROM member_roles WHERE ")];
+    pieces.extend(ids.matched_by("member_id"));
+    pieces.extend([
+        Piece::Sql(" AND (org_id || '') = "),
+        Piece::Text(org.as_str()),
+        Piece::Sql(" AND source_kind = "),
+        Piece::Text(SOURCE_GROUP),
+        Piece::Sql(" AND source_id = "),
+        Piece::Text(group),
+    ]);
+    pieces
+}
+
+/// The `INSERT ... SELECT` of grants from `group` (`insert` is the statement's head, with or without SQLite's
+/// `OR IGNORE`): `member` and `role` name the selected id and role, the values of the rest are bound here, and
+/// `from` is the `FROM` clause that yields them.
+fn grant_statement<'a>(
+    insert: &'static str,
+    (member, role): (Piece<'a>, &'static str),
+    change: &Move<'a>,
+    from: impl IntoIterator<Item = Piece<'a>>,
+) -> Vec<Piece<'a>> {
+    let mut pieces = vec![
+        Piece::Sql(insert),
+        Piece::Sql(
+            " INTO member_roles (member_id, role, source_kind, source_id, org_id, created_at) SELECT ",
+        ),
+        member,
+        Piece::Sql(role),
+        Piece::Text(SOURCE_GROUP),
+        Piece::Sql(", "),
+        Piece::Text(change.group),
+        Piece::Sql(", "),
+        Piece::Text(change.org.as_str()),
+        Piece::Sql(", "),
+        Piece::Time(change.now),
+        Piece::Sql(" FROM "),
+    ];
+    pieces.extend(from);
+    pieces
 }
 
 /// The live members among `ids`, their base roles and grants: one statement ([`grants_read`]).
@@ -637,52 +687,29 @@ struct Move<'a> {
 /// grants its `roles` to the `added`; returns the grants as they were. Each id list is one JSON bind, so that
 /// every statement stays prepared.
 fn move_grants_sqlite(c: &mut diesel::SqliteConnection, change: &Move<'_>) -> Result<Grants, StoreError> {
-    let Move {
-        org,
-        group,
-        roles,
-        added,
-        removed,
-        moved,
-        now,
-    } = *change;
-    let json = serde_json::to_string(moved)?;
+    let json = serde_json::to_string(change.moved)?;
     let mut before = Grants::default();
-    before.extend(grants_read(org, Ids::Json(&json)).load::<GrantRow>(c)?);
-    if !removed.is_empty() {
-        let json = serde_json::to_string(removed)?;
-        Statement(vec![
-            Piece::Sql("DELETE FROM member_roles WHERE member_id IN (SELECT value FROM json_each("),
-            Piece::Text(&json),
-            Piece::Sql(")) AND (org_id || '') = "),
-            Piece::Text(org.as_str()),
-            Piece::Sql(" AND source_kind = "),
-            Piece::Text(SOURCE_GROUP),
-            Piece::Sql(" AND source_id = "),
-            Piece::Text(group),
-        ])
-        .execute(c)?;
+    before.extend(grants_read(change.org, Ids::Json(&json)).load::<GrantRow>(c)?);
+    if !change.removed.is_empty() {
+        let json = serde_json::to_string(change.removed)?;
+        Statement(revoke_statement(change.org, change.group, Ids::Json(&json))).execute(c)?;
     }
-    if !added.is_empty() {
-        let (members, roles) = (serde_json::to_string(added)?, serde_json::to_string(roles)?);
-        Statement(vec![
-            Piece::Sql(
-                "INSERT OR IGNORE INTO member_roles \
-                 (member_id, role, source_kind, source_id, org_id, created_at) SELECT a.value, r.value, ",
-            ),
-            Piece::Text(SOURCE_GROUP),
-            Piece::Sql(", "),
-            Piece::Text(group),
-            Piece::Sql(", "),
-            Piece::Text(org.as_str()),
-            Piece::Sql(", "),
-            Piece::Time(now),
-            Piece::Sql(" FROM json_each("),
+    if !change.added.is_empty() {
+        let members = serde_json::to_string(change.added)?;
+        let roles = serde_json::to_string(change.roles)?;
+        let from = [
+            Piece::Sql("json_each("),
             Piece::Text(&members),
             Piece::Sql(") AS a CROSS JOIN json_each("),
             Piece::Text(&roles),
             Piece::Sql(") AS r"),
-        ])
+        ];
+        Statement(grant_statement(
+            "INSERT OR IGNORE",
+            (Piece::Sql("a.value"), ", r.value, "),
+            change,
+            from,
+        ))
         .execute(c)?;
     }
     Ok(before)
@@ -693,74 +720,44 @@ fn move_grants_sqlite(c: &mut diesel::SqliteConnection, change: &Move<'_>) -> Re
 /// snapshot it started with). One member added or removed, an IdP's usual PATCH, takes a statement of its
 /// own: scalar binds let PostgreSQL plan it once per connection.
 fn move_grants_pg<'a>(pg: &mut diesel::PgConnection, change: &Move<'a>) -> Result<Grants, StoreError> {
-    let Move {
-        org,
-        group,
-        roles,
-        added,
-        removed,
-        moved,
-        now,
-    } = *change;
-    let revoke = |open: &'static str, ids: Piece<'a>, close: &'static str| {
-        vec![
-            Piece::Sql("revoked AS (DELETE FROM member_roles WHERE member_id "),
-            Piece::Sql(open),
-            ids,
-            Piece::Sql(close),
-            Piece::Sql(" AND (org_id || '') = "),
-            Piece::Text(org.as_str()),
-            Piece::Sql(" AND source_kind = "),
-            Piece::Text(SOURCE_GROUP),
-            Piece::Sql(" AND source_id = "),
-            Piece::Text(group),
-            Piece::Sql(")"),
-        ]
-    };
-    let grant = |member: Piece<'a>, from: Vec<Piece<'a>>| {
-        let mut pieces = vec![
-            Piece::Sql(
-                "granted AS (\
-                 INSERT INTO member_roles (member_id, role, source_kind, source_id, org_id, created_at) SELECT ",
-            ),
-            member,
-            Piece::Sql(", r.role, "),
-            Piece::Text(SOURCE_GROUP),
-            Piece::Sql(", "),
-            Piece::Text(group),
-            Piece::Sql(", "),
-            Piece::Text(org.as_str()),
-            Piece::Sql(", "),
-            Piece::Time(now),
-            Piece::Sql(" FROM "),
-        ];
-        pieces.extend(from);
-        pieces.push(Piece::Sql(" unnest("));
-        pieces.push(Piece::Texts(roles));
-        pieces.push(Piece::Sql(") AS r(role) ON CONFLICT DO NOTHING)"));
+    let revoked = |ids| {
+        let mut pieces = vec![Piece::Sql("revoked AS (")];
+        pieces.extend(revoke_statement(change.org, change.group, ids));
+        pieces.push(Piece::Sql(")"));
         pieces
     };
-    let (mut pieces, read) = match (added, removed) {
-        ([one], []) => (grant(Piece::Text(one), Vec::new()), Ids::One(one)),
-        ([], [one]) => (revoke("= ", Piece::Text(one), ""), Ids::One(one)),
-        _ => {
-            let mut pieces = revoke("= ANY(", Piece::Texts(removed), ")");
+    let granted = |member, from: Vec<Piece<'a>>| {
+        let mut pieces = vec![Piece::Sql("granted AS (")];
+        let from = from.into_iter().chain([
+            Piece::Sql("unnest("),
+            Piece::Texts(change.roles),
+            Piece::Sql(") AS r(role) ON CONFLICT DO NOTHING"),
+        ]);
+        pieces.extend(grant_statement("INSERT", (member, ", r.role, "), change, from));
+        pieces.push(Piece::Sql(")"));
+        pieces
+    };
+    let (mut pieces, read) = match (change.added, change.removed) {
+        ([one], []) => (granted(Piece::Text(one), Vec::new()), Ids::One(one)),
+        ([], [one]) => (revoked(Ids::One(one)), Ids::One(one)),
+        (added, removed) => {
+            let mut pieces = revoked(Ids::Array(removed));
             pieces.push(Piece::Sql(", "));
-            pieces.extend(grant(
+            pieces.extend(granted(
                 Piece::Sql("a.id"),
                 vec![
                     Piece::Sql("unnest("),
                     Piece::Texts(added),
-                    Piece::Sql(") AS a(id) CROSS JOIN"),
+                    Piece::Sql(") AS a(id) CROSS JOIN "),
                 ],
             ));
-            (pieces, Ids::Array(moved))
+            (pieces, Ids::Array(change.moved))
         }
     };
     pieces.insert(0, Piece::Sql("WITH "));
     pieces.push(Piece::Sql(" "));
     // The read after the writes sees the statement's snapshot: the grants as they were.
-    pieces.extend(grants_read(org, read).0);
+    pieces.extend(grants_read(change.org, read).0);
     let rows: Vec<GrantRow> = Statement(pieces).load(pg)?;
     let mut grants = Grants::default();
     grants.extend(rows);
